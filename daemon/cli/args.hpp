@@ -1,0 +1,32 @@
+// A small command-line reader: options with values, flags, and positional words. Wiring only.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace h2r::cli {
+
+// sysexits-style codes that SPEC promises.
+inline constexpr int k_exit_ok = 0;
+inline constexpr int k_exit_failed = 1;
+inline constexpr int k_exit_usage = 2;
+inline constexpr int k_exit_config = 78;
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> values;
+  std::set<std::string> flags;
+
+  bool has(const std::string& flag) const { return flags.count(flag) > 0; }
+  std::optional<std::string> value(const std::string& name) const;
+};
+
+// Reads `words` knowing which options take a value and which are flags ("--x=v" and "--x v" both
+// work). An unknown option or a missing value gives an error message.
+std::optional<Args> parse_args(const std::vector<std::string>& words, const std::set<std::string>& value_options,
+                               const std::set<std::string>& flag_options, std::string& error);
+
+} // namespace h2r::cli

@@ -1,0 +1,155 @@
+// h2rd plan FILE...: for these event files and the current state, every SCIM call that would be made,
+// with the attribute diff. Only lookups (GET) reach Zoom; nothing is written anywhere.
+#include "core/time.hpp"
+#include "daemon/cli/commands.hpp"
+#include "daemon/cli/context.hpp"
+#include "engine/connection_registry.hpp"
+#include "engine/planner.hpp"
+#include "engine/provisioner.hpp"
+#include "hr/readers.hpp"
+#include "rules/rules.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace h2r::cli {
+namespace {
+
+std::string value_text(const nlohmann::json& v) {
+  if (v.is_null()) return "-";
+  if (v.is_string()) return v.get<std::string>();
+  return v.dump();
+}
+
+} // namespace
+
+int cmd_plan(const std::string& config_path, const Words& words) {
+  std::string error;
+  auto args = parse_args(words, {}, {"--json"}, error);
+  if (!args || args->positional.empty()) {
+    print_error(args ? "usage: h2rd plan FILE..." : error);
+    return k_exit_usage;
+  }
+  int code = k_exit_ok;
+  auto ctx = open_context(config_path, code);
+  if (!ctx) return code;
+  auto rules = load_rules_file(ctx->config.rules);
+  if (!rules) {
+    for (const auto& d : rules.error()) std::cerr << d.to_string() << "\n";
+    return k_exit_config;
+  }
+  // Read every file first: a bad one stops the plan before anything is looked up.
+  std::vector<EventRow> events;
+  for (const auto& path : args->positional) {
+    auto format = format_for_name(path);
+    std::ifstream in(path, std::ios::binary);
+    if (!format || !in) {
+      print_error(path + ": " + (!in ? "cannot read the file" : "not an event file (" + std::string(accepted_extensions()) + ")"));
+      return k_exit_failed;
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    auto parsed = parse_event_file(*format, buf.str());
+    if (!parsed.problems.empty()) {
+      for (const auto& p : parsed.problems) std::cerr << path << ": " << p.to_string() << "\n";
+      return k_exit_failed;
+    }
+    for (auto& e : parsed.events) {
+      EventRow row;
+      row.id = static_cast<long long>(events.size()) + 1;
+      row.event_id = e.event_id;
+      row.type = e.type;
+      row.leave_type = e.leave_type;
+      row.employee_id = e.employee_id;
+      row.fields = e.fields;
+      row.effective_raw = e.effective_date;
+      auto at = e.effective_date.empty() ? Result<SystemTime>(SystemClock::instance().now())
+                                         : parse_effective_date(e.effective_date, ctx->config.timezone);
+      if (!at) {
+        print_error(path + ": record " + std::to_string(e.record) + ": " + at.error().message);
+        return k_exit_failed;
+      }
+      row.effective_at_ms = to_unix_ms(*at);
+      row.source_file = path;
+      events.push_back(std::move(row));
+    }
+  }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const EventRow& a, const EventRow& b) { return a.effective_at_ms < b.effective_at_ms; });
+
+  HttplibTransport transport;
+  ConnectionRegistry registry(*ctx->store, *ctx->box, transport, SystemClock::instance());
+  std::map<std::string, EmployeeRow> employees;                 // as they would be after each event
+  std::map<std::pair<std::string, std::string>, LinkRow> links;  // (connection, employee)
+  nlohmann::json out = nlohmann::json::array();
+  bool failed = false;
+  for (const auto& event : events) {
+    std::optional<EmployeeRow> before;
+    if (auto it = employees.find(event.employee_id); it != employees.end()) before = it->second;
+    else if (auto stored = ctx->store->get_employee(event.employee_id); stored && *stored) before = **stored;
+    std::vector<LinkRow> employee_links;
+    auto connections = ctx->store->list_connections();
+    for (const auto& c : connections ? *connections : std::vector<ConnectionRow>{}) {
+      if (auto it = links.find({c.name, event.employee_id}); it != links.end()) employee_links.push_back(it->second);
+      else if (auto l = ctx->store->get_link(c.name, event.employee_id); l && *l) employee_links.push_back(**l);
+    }
+    EventPlan plan = plan_event(event, before, employee_links, **rules);
+    nlohmann::json item = {{"event_id", event.event_id}, {"type", to_string(event.type)},
+                           {"employee_id", event.employee_id}, {"effective", time_text(event.effective_at_ms)},
+                           {"note", plan.note}, {"actions", nlohmann::json::array()}};
+    for (const auto& intent : plan.intents) {
+      auto client = registry.client(intent.connection);
+      if (!client) {
+        item["actions"].push_back({{"connection", intent.connection}, {"error", client.error().message}});
+        failed = true;
+        continue;
+      }
+      Provisioner provisioner(**client, true, 0);
+      auto report = provisioner.carry_out(intent, event.employee_id);
+      if (!report) {
+        item["actions"].push_back({{"connection", intent.connection}, {"error", report.error().message}});
+        failed = true;
+        continue;
+      }
+      item["actions"].push_back(report->to_json());
+      LinkRow link = report->link.value_or(LinkRow{intent.connection, event.employee_id, report->user_id.empty() ? "(new)" : report->user_id,
+                                                   report->user_name, "", true});
+      if (report->remove_link) links.erase({intent.connection, event.employee_id});
+      else if (report->action != "absent") links[{intent.connection, event.employee_id}] = link;
+    }
+    employees[event.employee_id] = plan.employee;
+    out.push_back(item);
+  }
+  if (args->has("--json")) {
+    print_json(out);
+    return failed ? k_exit_failed : k_exit_ok;
+  }
+  for (const auto& item : out) {
+    std::cout << item["event_id"].get<std::string>() << " (" << item["type"].get<std::string>() << " "
+              << item["employee_id"].get<std::string>() << ", effective " << item["effective"].get<std::string>() << ")\n";
+    if (item["actions"].empty()) std::cout << "  nothing to do: " << item["note"].get<std::string>() << "\n";
+    for (const auto& a : item["actions"]) {
+      if (a.contains("error")) {
+        std::cout << "  [" << a["connection"].get<std::string>() << "] cannot plan: " << a["error"].get<std::string>() << "\n";
+        continue;
+      }
+      if (a["calls"].empty())
+        std::cout << "  [" << a["connection"].get<std::string>() << "] no call: " << a["userName"].get<std::string>()
+                  << " is " << a["action"].get<std::string>() << "\n";
+      for (const auto& call : a["calls"]) {
+        std::cout << "  [" << a["connection"].get<std::string>() << "] " << call["method"].get<std::string>() << " "
+                  << (call["method"] == "POST" ? "/Users" : "/Users/" + call["target"].get<std::string>()) << "  ("
+                  << call["summary"].get<std::string>() << " " << a["userName"].get<std::string>() << ")\n";
+        for (const auto& ch : call["changes"])
+          std::cout << "      " << ch["path"].get<std::string>() << ": " << value_text(ch["before"]) << " → "
+                    << value_text(ch["after"]) << "\n";
+      }
+    }
+  }
+  return failed ? k_exit_failed : k_exit_ok;
+}
+
+
+} // namespace h2r::cli

@@ -1,0 +1,81 @@
+// h2rd status: queue by state, connections' health, rules in force, last cycle.
+#include "daemon/cli/commands.hpp"
+#include "daemon/cli/context.hpp"
+
+#include <iostream>
+
+namespace h2r::cli {
+
+int cmd_status(const std::string& config_path, const Words& words) {
+  std::string error;
+  auto args = parse_args(words, {}, {"--json"}, error);
+  if (!args || !args->positional.empty()) {
+    print_error(args ? "usage: h2rd status" : error);
+    return k_exit_usage;
+  }
+  int code = k_exit_ok;
+  auto ctx = open_context(config_path, code);
+  if (!ctx) return code;
+  Store& store = *ctx->store;
+  auto counts = store.count_events_by_state();
+  auto connections = store.list_connections();
+  if (!counts || !connections) {
+    print_error(!counts ? counts.error().message : connections.error().message);
+    return k_exit_failed;
+  }
+  auto meta = [&](const std::string& key) {
+    auto v = store.get_meta(key);
+    return v && *v ? **v : std::string();
+  };
+  nlohmann::json queue = nlohmann::json::object();
+  for (auto s : {EventState::pending, EventState::waiting, EventState::held, EventState::done, EventState::skipped,
+                 EventState::failed, EventState::rejected}) {
+    auto it = counts->find(s);
+    queue[std::string(to_string(s))] = it == counts->end() ? 0 : it->second;
+  }
+  nlohmann::json conns = nlohmann::json::array();
+  for (const auto& c : *connections) {
+    auto h = store.get_connection_health(c.name);
+    nlohmann::json j = {{"name", c.name}, {"healthy", nullptr}};
+    if (h && *h) {
+      j["healthy"] = (*h)->healthy;
+      j["last_success"] = time_text((*h)->last_success_at_ms);
+      j["last_error"] = (*h)->last_error;
+      j["paused_until"] = time_text((*h)->paused_until_ms);
+      j["pause_reason"] = (*h)->pause_reason;
+    }
+    conns.push_back(j);
+  }
+  std::string last_cycle = meta("cycle.last");
+  nlohmann::json out = {{"queue", queue},
+                        {"connections", conns},
+                        {"rules", {{"version", meta("rules.version")}, {"error", meta("rules.error")}}},
+                        {"last_cycle", last_cycle.empty() ? "-" : time_text(std::stoll(last_cycle))}};
+  if (args->has("--json")) {
+    print_json(out);
+    return k_exit_ok;
+  }
+  std::cout << "queue:";
+  for (auto it = queue.begin(); it != queue.end(); ++it) std::cout << " " << it.key() << "=" << it->get<long long>();
+  std::cout << "\nrules: version " << (out["rules"]["version"].get<std::string>().empty() ? "-" : out["rules"]["version"].get<std::string>());
+  if (!out["rules"]["error"].get<std::string>().empty())
+    std::cout << " (the last reload FAILED: " << out["rules"]["error"].get<std::string>() << ")";
+  std::cout << "\nlast cycle: " << out["last_cycle"].get<std::string>() << "\nconnections:\n";
+  if (conns.empty()) std::cout << "  (none)\n";
+  for (const auto& c : conns) {
+    std::cout << "  " << c["name"].get<std::string>() << ": ";
+    if (c["healthy"].is_null()) {
+      std::cout << "not used yet\n";
+      continue;
+    }
+    std::cout << (c["healthy"].get<bool>() ? "healthy" : "UNHEALTHY") << ", last success " << c["last_success"].get<std::string>();
+    if (!c["last_error"].get<std::string>().empty()) std::cout << ", last error: " << c["last_error"].get<std::string>();
+    if (c["paused_until"].get<std::string>() != "-") std::cout << ", paused until " << c["paused_until"].get<std::string>();
+    std::cout << "\n";
+  }
+  if (queue["held"].get<long long>() > 0)
+    std::cout << "ATTENTION: " << queue["held"].get<long long>() << " events held for approval (`h2rd events list --state held`)\n";
+  return k_exit_ok;
+}
+
+} // namespace h2r::cli

@@ -1,0 +1,33 @@
+// What most commands need: the config, the store and the secret box, opened with clear errors.
+#pragma once
+
+#include "config/config.hpp"
+#include "daemon/cli/args.hpp"
+#include "secrets/secret_box.hpp"
+#include "store/store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+
+namespace h2r::cli {
+
+struct Context {
+  Config config;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<SecretBox> box;
+};
+
+// Loads the config (problems → each printed to stderr, exit 78), then opens the database and the
+// secret key (failures → stderr, exit 78 for key/config trouble, 1 otherwise).
+std::optional<Context> open_context(const std::string& config_path, int& exit_code);
+
+// One-sentence error to stderr: "h2rd: <message>".
+void print_error(const std::string& message);
+void print_json(const nlohmann::json& value);
+
+// "2026-11-28T10:15:00Z", or "-" for 0.
+std::string time_text(long long unix_ms);
+
+} // namespace h2r::cli

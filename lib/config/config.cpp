@@ -1,0 +1,236 @@
+#include "config/config.hpp"
+
+#include "config/yaml_reader.hpp"
+#include "core/time.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace h2r {
+namespace {
+
+constexpr const char* k_default_config_path = "/etc/h2r/h2rd.yaml";
+
+// True for "host:port" (host a name, IPv4 or [IPv6]; port 0..65535).
+bool is_valid_listen(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  const std::string host = text.substr(0, colon);
+  const std::string port = text.substr(colon + 1);
+  if (port.size() > 5) return false;
+  for (char c : port)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  if (std::stoi(port) > 65535) return false;
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return false;
+    for (std::size_t i = 1; i + 1 < host.size(); ++i)
+      if (!std::isxdigit(static_cast<unsigned char>(host[i])) && host[i] != ':' && host[i] != '.') return false;
+    return true;
+  }
+  for (char c : host)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') return false;
+  return true;
+}
+
+bool is_valid_webhook(const std::string& url) {
+  for (std::string_view scheme : {"http://", "https://"})
+    if (url.starts_with(scheme) && url.size() > scheme.size() && url.find(' ') == std::string::npos)
+      return true;
+  return false;
+}
+
+class ConfigLoader {
+public:
+  ConfigLoader(Config& config, yaml::Reader& reader, std::filesystem::path folder)
+      : m_config(config), m_reader(reader), m_folder(std::move(folder)) {}
+
+  void load(const YAML::Node& root) {
+    auto top = m_reader.map(root, "the config file",
+                            {"database", "inbox", "rules", "secret_key_file", "timezone", "scheduler",
+                             "listen", "log", "limits", "retention", "retry", "notify"});
+    if (!top) return;
+    path(*top, "database", m_config.database);
+    path(*top, "inbox", m_config.inbox);
+    path(*top, "rules", m_config.rules);
+    path(*top, "secret_key_file", m_config.secret_key_file);
+    if (const auto* node = top->get("timezone")) {
+      if (auto zone = m_reader.non_empty_string(*node, "timezone")) {
+        if (is_valid_time_zone(*zone))
+          m_config.timezone = *zone;
+        else
+          m_reader.error(*node, "timezone '" + *zone +
+                                    "' is not a known IANA time zone (e.g. UTC, Europe/Paris, America/New_York)");
+      }
+    }
+    if (const auto* node = top->get("listen")) {
+      if (auto listen = m_reader.string(*node, "listen")) {
+        if (listen->empty() || is_valid_listen(*listen))
+          m_config.listen = *listen;
+        else
+          m_reader.error(*node, "listen must be host:port (e.g. 127.0.0.1:9464) or \"\" to turn the endpoint "
+                                "off, got '" + *listen + "'");
+      }
+    }
+    scheduler(*top);
+    log(*top);
+    extensions(*top);
+  }
+
+private:
+  void path(const yaml::MapView& top, std::string_view key, std::string& out) {
+    const auto* node = top.get(key);
+    if (!node) return;
+    if (auto text = m_reader.non_empty_string(*node, key)) out = resolve(*text);
+  }
+
+  std::string resolve(const std::string& text) const {
+    std::filesystem::path p(text);
+    if (p.is_relative()) p = m_folder / p;
+    return p.lexically_normal().string();
+  }
+
+  void scheduler(const yaml::MapView& top) {
+    const auto* node = top.get("scheduler");
+    if (!node) return;
+    auto map = m_reader.map(*node, "scheduler", {"interval", "workers"});
+    if (!map) return;
+    if (const auto* n = map->get("interval")) {
+      if (auto d = m_reader.duration(*n, "scheduler.interval")) {
+        if (d->count() > 0)
+          m_config.scheduler_interval = *d;
+        else
+          m_reader.error(*n, "scheduler.interval must be longer than 0 (e.g. 30s)");
+      }
+    }
+    if (const auto* n = map->get("workers"))
+      if (auto w = m_reader.integer(*n, "scheduler.workers", 1, 64)) m_config.workers = static_cast<int>(*w);
+  }
+
+  void log(const yaml::MapView& top) {
+    const auto* node = top.get("log");
+    if (!node) return;
+    auto map = m_reader.map(*node, "log", {"level", "format"});
+    if (!map) return;
+    if (const auto* n = map->get("level"))
+      if (auto v = m_reader.choice(*n, "log.level", {"trace", "debug", "info", "warn", "error", "critical", "off"}))
+        m_config.log_level = *v;
+    if (const auto* n = map->get("format"))
+      if (auto v = m_reader.choice(*n, "log.format", {"text", "json"})) m_config.log_format = *v;
+  }
+
+  void extensions(const yaml::MapView& top) {
+    if (const auto* node = top.get("limits")) {
+      if (auto map = m_reader.map(*node, "limits", {"max_file_bytes"})) {
+        if (const auto* n = map->get("max_file_bytes")) {
+          if (auto s = m_reader.size(*n, "limits.max_file_bytes")) {
+            if (*s > 0)
+              m_config.max_file_bytes = *s;
+            else
+              m_reader.error(*n, "limits.max_file_bytes must be more than 0 (e.g. 64MiB)");
+          }
+        }
+      }
+    }
+    if (const auto* node = top.get("retention")) {
+      if (auto map = m_reader.map(*node, "retention", {"days"}))
+        if (const auto* n = map->get("days"))
+          if (auto d = m_reader.integer(*n, "retention.days", 0, 36500)) m_config.retention_days = static_cast<int>(*d);
+    }
+    if (const auto* node = top.get("retry")) retry(*node);
+    if (const auto* node = top.get("notify")) {
+      if (auto map = m_reader.map(*node, "notify", {"webhook"})) {
+        if (const auto* n = map->get("webhook")) {
+          if (auto url = m_reader.string(*n, "notify.webhook")) {
+            if (url->empty() || is_valid_webhook(*url))
+              m_config.notify_webhook = *url;
+            else
+              m_reader.error(*n, "notify.webhook must be an http:// or https:// URL or \"\", got '" + *url + "'");
+          }
+        }
+      }
+    }
+  }
+
+  void retry(const YAML::Node& node) {
+    auto map = m_reader.map(node, "retry", {"max_attempts", "base", "max"});
+    if (!map) return;
+    if (const auto* n = map->get("max_attempts"))
+      if (auto v = m_reader.integer(*n, "retry.max_attempts", 1, 1000)) m_config.max_attempts = static_cast<int>(*v);
+    const YAML::Node* base_node = map->get("base");
+    if (base_node)
+      if (auto d = m_reader.duration(*base_node, "retry.base")) {
+        if (d->count() > 0)
+          m_config.retry_base = *d;
+        else
+          m_reader.error(*base_node, "retry.base must be longer than 0 (e.g. 30s)");
+      }
+    if (const auto* n = map->get("max"))
+      if (auto d = m_reader.duration(*n, "retry.max")) {
+        if (*d >= m_config.retry_base)
+          m_config.retry_max = *d;
+        else
+          m_reader.error(*n, "retry.max must be at least retry.base");
+      }
+  }
+
+  Config& m_config;
+  yaml::Reader& m_reader;
+  std::filesystem::path m_folder;
+};
+
+} // namespace
+
+Expected<Config, Diagnostics> load_config(const std::string& path) {
+  Diagnostics diagnostics;
+  std::error_code ec;
+  std::filesystem::path file = std::filesystem::absolute(path, ec);
+  if (ec) file = path;
+  file = file.lexically_normal();
+
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    diagnostics.push_back(Diagnostic{path, 0, 0,
+                                     std::string("cannot read the config file: ") + std::strerror(err) +
+                                         " (give another one with -c PATH or $H2R_CONFIG)",
+                                     false});
+    return unexpected(std::move(diagnostics));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+
+  Config config;
+  config.path = file.string();
+  const std::filesystem::path folder = file.parent_path();
+  config.database = (folder / "h2r.db").string();
+  config.inbox = (folder / "inbox").string();
+  config.rules = (folder / "rules.yaml").string();
+  config.secret_key_file = (folder / "secret.key").string();
+
+  yaml::Reader reader(path, diagnostics);
+  try {
+    if (auto root = reader.parse(text.str())) {
+      if (root->IsDefined() && !root->IsNull()) ConfigLoader(config, reader, folder).load(*root);
+    }
+  } catch (const std::exception& e) {  // yaml-cpp should not throw past the reader; never let it escape
+    reader.error_at(0, 0, std::string("cannot read the config file: ") + e.what());
+  }
+  if (has_errors(diagnostics)) {
+    yaml::sort_by_place(diagnostics);
+    return unexpected(std::move(diagnostics));
+  }
+  return config;
+}
+
+std::string default_config_path(const std::string& explicit_path) {
+  if (!explicit_path.empty()) return explicit_path;
+  if (const char* env = std::getenv("H2R_CONFIG"); env && *env) return env;
+  return k_default_config_path;
+}
+
+} // namespace h2r

@@ -1,0 +1,42 @@
+// Config: h2rd.yaml as one struct with documented defaults (docs/SPEC.md "Config file").
+#pragma once
+
+#include "core/diagnostic.hpp"
+#include "core/expected.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace h2r {
+
+struct Config {
+  std::string path;                 // the config file itself (absolute)
+  // Paths below are absolute: relative ones in the file are taken relative to the file's folder.
+  std::string database;             // default: h2r.db beside the config
+  std::string inbox;                // default: inbox/ beside the config
+  std::string rules;                // default: rules.yaml beside the config
+  std::string secret_key_file;      // default: secret.key beside the config
+  std::string timezone = "UTC";     // IANA name, for date-only effective dates
+  std::chrono::milliseconds scheduler_interval{30'000};  // "30s", "500ms", "2m"
+  int workers = 4;                  // 1..64
+  std::string listen = "127.0.0.1:9464";                 // "" = no metrics/health endpoint
+  std::string log_level = "info";   // trace debug info warn error critical off
+  std::string log_format = "text";  // text | json
+  // Extensions beyond SPEC (documented in config/h2rd.example.yaml):
+  std::uint64_t max_file_bytes = 64ull << 20;  // limits.max_file_bytes ("64MiB"): larger files are rejected unread
+  int retention_days = 30;                      // retention.days: processed/ and rejected/ cleanup; 0 = keep forever
+  int max_attempts = 12;                        // retry.max_attempts for transient failures (1..1000)
+  std::chrono::milliseconds retry_base{30'000}; // retry.base: first backoff step
+  std::chrono::milliseconds retry_max{6 * 3600'000}; // retry.max: cap of one backoff step (>= retry.base)
+  std::string notify_webhook;                   // notify.webhook: URL for alerts ("" = none)
+};
+
+// Reads and validates the config file. Every problem is reported (file:line:col, sorted by place),
+// unknown keys included; a missing file is one diagnostic with line 0. An empty file gives the defaults.
+Expected<Config, Diagnostics> load_config(const std::string& path);
+
+// The config path to use: `explicit_path` when not empty, else $H2R_CONFIG, else /etc/h2r/h2rd.yaml.
+std::string default_config_path(const std::string& explicit_path);
+
+} // namespace h2r

@@ -1,0 +1,150 @@
+#include "core/time.hpp"
+
+#include <date/date.h>
+#include <date/tz.h>
+
+#include <charconv>
+#include <sstream>
+
+namespace h2r {
+namespace {
+
+const date::time_zone* find_zone(std::string_view name) {
+  try {
+    return date::locate_zone(std::string(name));
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+bool all_digits(std::string_view s) {
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return !s.empty();
+}
+
+int to_int(std::string_view s) {
+  int v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+// "YYYY-MM-DD" → a valid civil date, or nullopt.
+std::optional<date::year_month_day> parse_civil_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  if (!all_digits(s.substr(0, 4)) || !all_digits(s.substr(5, 2)) || !all_digits(s.substr(8, 2)))
+    return std::nullopt;
+  date::year_month_day ymd{date::year{to_int(s.substr(0, 4))},
+                           date::month{static_cast<unsigned>(to_int(s.substr(5, 2)))},
+                           date::day{static_cast<unsigned>(to_int(s.substr(8, 2)))}};
+  if (!ymd.ok()) return std::nullopt;
+  return ymd;
+}
+
+struct DateTime {
+  date::sys_days day;
+  Millis time_of_day;
+  std::chrono::minutes offset; // local = UTC + offset
+};
+
+// "YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM|±HHMM)" → parts, or nullopt.
+std::optional<DateTime> parse_date_time(std::string_view s) {
+  if (s.size() < 17) return std::nullopt;
+  auto ymd = parse_civil_date(s.substr(0, 10));
+  if (!ymd || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')) return std::nullopt;
+  std::string_view rest = s.substr(11);
+  if (rest.size() < 5 || rest[2] != ':' || !all_digits(rest.substr(0, 2)) || !all_digits(rest.substr(3, 2)))
+    return std::nullopt;
+  int hh = to_int(rest.substr(0, 2)), mm = to_int(rest.substr(3, 2)), ss = 0, ms = 0;
+  rest.remove_prefix(5);
+  if (!rest.empty() && rest[0] == ':') {
+    if (rest.size() < 3 || !all_digits(rest.substr(1, 2))) return std::nullopt;
+    ss = to_int(rest.substr(1, 2));
+    rest.remove_prefix(3);
+    if (!rest.empty() && rest[0] == '.') {
+      rest.remove_prefix(1);
+      size_t n = 0;
+      while (n < rest.size() && rest[n] >= '0' && rest[n] <= '9') ++n;
+      if (n == 0 || n > 9) return std::nullopt;
+      std::string frac(rest.substr(0, std::min<size_t>(n, 3)));
+      while (frac.size() < 3) frac += '0';
+      ms = to_int(frac);
+      rest.remove_prefix(n);
+    }
+  }
+  if (hh > 23 || mm > 59 || ss > 60) return std::nullopt;
+  std::chrono::minutes offset{0};
+  if (rest == "Z" || rest == "z") {
+  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' &&
+             all_digits(rest.substr(1, 2)) && all_digits(rest.substr(4, 2))) {
+    offset = std::chrono::minutes(to_int(rest.substr(1, 2)) * 60 + to_int(rest.substr(4, 2)));
+    if (rest[0] == '-') offset = -offset;
+  } else if (rest.size() == 5 && (rest[0] == '+' || rest[0] == '-') && all_digits(rest.substr(1, 4))) {
+    offset = std::chrono::minutes(to_int(rest.substr(1, 2)) * 60 + to_int(rest.substr(3, 2)));
+    if (rest[0] == '-') offset = -offset;
+  } else {
+    return std::nullopt;
+  }
+  if (std::chrono::abs(offset) > std::chrono::hours(18)) return std::nullopt;
+  return DateTime{date::sys_days(*ymd),
+                  std::chrono::hours(hh) + std::chrono::minutes(mm) + std::chrono::seconds(ss) + Millis(ms),
+                  offset};
+}
+
+SystemTime start_of_day(date::local_days day, const date::time_zone* zone) {
+  // A day whose midnight falls in a DST gap starts at the first instant that exists on it;
+  // an ambiguous midnight takes the earlier of its two instants.
+  auto info = zone->get_info(day);
+  if (info.result == date::local_info::nonexistent)
+    return std::chrono::time_point_cast<SystemTime::duration>(info.second.begin);
+  auto sys = zone->to_sys(day, date::choose::earliest);
+  return std::chrono::time_point_cast<SystemTime::duration>(sys);
+}
+
+} // namespace
+
+bool is_valid_time_zone(std::string_view name) { return !name.empty() && find_zone(name) != nullptr; }
+
+bool is_valid_effective_date(std::string_view text) {
+  return parse_civil_date(text).has_value() || parse_date_time(text).has_value();
+}
+
+Result<SystemTime> parse_effective_date(std::string_view text, std::string_view time_zone) {
+  if (auto ymd = parse_civil_date(text)) {
+    const date::time_zone* zone = find_zone(time_zone);
+    if (!zone) return fail(ErrorKind::invalid, "unknown time zone '" + std::string(time_zone) + "'");
+    return start_of_day(date::local_days(*ymd), zone);
+  }
+  if (auto dt = parse_date_time(text)) {
+    auto utc = dt->day + dt->time_of_day - dt->offset;
+    return std::chrono::time_point_cast<SystemTime::duration>(utc);
+  }
+  return fail(ErrorKind::invalid, "'" + std::string(text) +
+                                      "' is not an ISO date (2026-12-01) or date-time with offset "
+                                      "(2026-12-01T09:00:00Z, 2026-12-01T09:00:00-05:00)");
+}
+
+SystemTime minus_days_in_zone(SystemTime t, int days, std::string_view time_zone) {
+  const date::time_zone* zone = find_zone(time_zone);
+  if (!zone) zone = date::locate_zone("UTC");
+  auto local = zone->to_local(t);
+  auto day = date::floor<date::days>(local);
+  return start_of_day(day - date::days(days), zone);
+}
+
+std::string format_utc(SystemTime t) {
+  return date::format("%Y-%m-%dT%H:%M:%SZ", date::floor<std::chrono::seconds>(t));
+}
+
+std::optional<SystemTime> parse_http_or_iso_date(std::string_view text) {
+  if (auto dt = parse_date_time(text))
+    return std::chrono::time_point_cast<SystemTime::duration>(dt->day + dt->time_of_day - dt->offset);
+  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
+  std::istringstream in{std::string(text)};
+  date::sys_seconds tp;
+  in >> date::parse("%a, %d %b %Y %H:%M:%S GMT", tp);
+  if (!in.fail()) return std::chrono::time_point_cast<SystemTime::duration>(tp);
+  return std::nullopt;
+}
+
+} // namespace h2r

@@ -1,0 +1,71 @@
+// Engine: turns stored events into Zoom changes. Ingest (the inbox's sink) resolves effective dates
+// and queues events; a cycle takes every due event (one head event per employee, so an employee's
+// events apply in effective-date then arrival order), applies supervision and the mass-deactivation
+// guard, runs the rest on `workers` threads, and records each outcome in one transaction.
+#pragma once
+
+#include "core/clock.hpp"
+#include "engine/connection_registry.hpp"
+#include "engine/planner.hpp"
+#include "engine/provisioner.hpp"
+#include "hr/event.hpp"
+#include "rules/rules.hpp"
+#include "store/store.hpp"
+
+#include <functional>
+#include <random>
+
+namespace h2r {
+
+struct EngineOptions {
+  std::string time_zone = "UTC";
+  int workers = 4;
+  int max_attempts = 12;                       // transient failures before an event is failed
+  std::chrono::milliseconds retry_base{30'000};
+  std::chrono::milliseconds retry_max{6 * 3600'000};
+  std::chrono::milliseconds unhealthy_recheck{60'000};  // deferral while a connection is unusable
+  bool once = false;                           // `run --once`: an unusable connection fails events
+  int batch = 10'000;                          // most events taken in one step of a cycle
+};
+
+struct CycleReport {
+  int processed = 0, done = 0, skipped = 0, failed = 0, held = 0, retrying = 0;
+  std::optional<SystemTime> next_retry;        // earliest retry scheduled in this cycle
+};
+
+class Engine {
+public:
+  using RulesSource = std::function<RulesPtr()>;
+
+  Engine(Store& store, ConnectionRegistry& connections, RulesSource rules, EngineOptions options, const Clock& clock);
+
+  // The inbox's sink: queues one file's events in one transaction (duplicates logged and ignored).
+  // An effective date that cannot be resolved is an `invalid` error (the file is rejected).
+  Result<void> ingest(const std::string& file_name, const std::vector<HrEvent>& events);
+
+  // Runs every event due now, until none is left. Thread-safe against the CLI (other process) only
+  // through the store; call from one thread at a time.
+  CycleReport run_cycle();
+
+  // Backoff before attempt `attempt` (1-based) with full jitter: uniform in [0, min(max, base·2^(n-1))].
+  std::chrono::milliseconds backoff(int attempt);
+
+private:
+  struct Work {
+    EventRow event;
+    EventPlan plan;
+  };
+  EventOutcome process(const Work& work, const std::string& rules_version);
+  std::vector<LinkRow> links_of(const std::string& employee_id);
+  void fail_or_retry(EventOutcome& outcome, const EventRow& event, const Error& error);
+
+  Store& m_store;
+  ConnectionRegistry& m_connections;
+  RulesSource m_rules;
+  EngineOptions m_options;
+  const Clock& m_clock;
+  std::mutex m_rng_mutex;
+  std::mt19937_64 m_rng{std::random_device{}()};
+};
+
+} // namespace h2r

@@ -1,0 +1,186 @@
+#include "engine/planner.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <set>
+
+namespace h2r {
+namespace {
+
+void flatten_into(const nlohmann::json& value, const std::string& prefix, std::map<std::string, nlohmann::json>& out) {
+  if (value.is_object() && !value.empty()) {
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (prefix.empty() && it.key() == "schemas") continue;
+      flatten_into(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+    }
+  } else {
+    out[prefix] = value;
+  }
+}
+
+std::optional<LinkRow> link_for(const std::vector<LinkRow>& links, const std::string& connection) {
+  for (const auto& l : links)
+    if (l.connection == connection) return l;
+  return std::nullopt;
+}
+
+HrStatus status_after(EventType type, HrStatus before) {
+  switch (type) {
+  case EventType::hire:
+  case EventType::rehire:
+  case EventType::return_to_work: return HrStatus::active;
+  case EventType::leave: return HrStatus::on_leave;
+  case EventType::terminate: return HrStatus::terminated;
+  case EventType::update: return before;
+  }
+  return before;
+}
+
+// Paths the rules gave the employee before this event and no longer give (a field set to null).
+std::vector<std::string> cleared_paths(const std::optional<DesiredUser>& before, const DesiredUser& now) {
+  std::vector<std::string> out;
+  if (!before) return out;
+  auto old_flat = flatten_scim(before->body);
+  auto new_flat = flatten_scim(now.body);
+  for (const auto& [path, value] : old_flat)
+    if (!new_flat.count(path) && !value.is_boolean()) out.push_back(path);
+  return out;
+}
+
+} // namespace
+
+std::string_view to_string(IntentKind kind) {
+  switch (kind) {
+  case IntentKind::provision: return "provision";
+  case IntentKind::update_existing: return "update_existing";
+  case IntentKind::deactivate: return "deactivate";
+  case IntentKind::remove: return "delete";
+  }
+  return "unknown";
+}
+
+bool EventPlan::deactivates() const {
+  return std::any_of(intents.begin(), intents.end(), [](const Intent& i) {
+    return i.kind == IntentKind::deactivate || i.kind == IntentKind::remove;
+  });
+}
+
+std::map<std::string, nlohmann::json> flatten_scim(const nlohmann::json& body) {
+  std::map<std::string, nlohmann::json> out;
+  flatten_into(body, "", out);
+  return out;
+}
+
+std::string desired_digest(const DesiredUser& desired, bool active) {
+  nlohmann::json canon = {{"body", desired.body}, {"groups", desired.groups}, {"active", active}};
+  std::string text = canon.dump();
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += k_hex[md[i] >> 4];
+    hex += k_hex[md[i] & 0xF];
+  }
+  return hex;
+}
+
+EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& before,
+                     const std::vector<LinkRow>& links, const Rules& rules) {
+  EventPlan plan;
+  plan.employee = before.value_or(EmployeeRow{event.employee_id, {}, HrStatus::unknown, 0});
+  plan.employee.employee_id = event.employee_id;
+  const EmployeeRecord old_record = plan.employee.record;
+  const HrStatus old_status = plan.employee.status;
+  apply_patch(plan.employee.record, event.fields);
+  plan.employee.status = status_after(event.type, old_status);
+
+  const auto decisions = rules.decide(plan.employee.record);
+  std::map<std::string, std::optional<DesiredUser>> previous;
+  if (!old_record.empty())
+    for (auto& d : rules.decide(old_record)) previous[d.connection] = d.desired;
+
+  const auto fallback_user_name = [&](const std::optional<LinkRow>& link) {
+    if (link) return link->user_name;
+    auto it = plan.employee.record.find("email");
+    return it == plan.employee.record.end() ? std::string() : it->second;
+  };
+  std::set<std::string> decided;
+  const auto add = [&](const std::string& connection, IntentKind kind, const std::optional<DesiredUser>& desired,
+                       std::string why) {
+    Intent intent;
+    intent.connection = connection;
+    intent.kind = kind;
+    intent.desired = desired;
+    intent.link = link_for(links, connection);
+    intent.user_name = desired ? desired->user_name : fallback_user_name(intent.link);
+    if (desired && previous.count(connection)) intent.cleared_paths = cleared_paths(previous[connection], *desired);
+    intent.why = std::move(why);
+    plan.intents.push_back(std::move(intent));
+  };
+  // Every connection the employee is in or should be in gets `kind_for_all`.
+  const auto everywhere = [&](IntentKind kind, const std::string& why) {
+    for (const auto& d : decisions) {
+      decided.insert(d.connection);
+      add(d.connection, kind, d.desired, why);
+    }
+    for (const auto& l : links)
+      if (!decided.count(l.connection)) add(l.connection, kind, std::nullopt, why);
+  };
+  const bool deprovision = rules.on_no_role() == OnNoRole::deprovision;
+  // Provision where a role matches; where none does (or no target takes the employee any more),
+  // deprovision per on_no_role.
+  const auto provision_by_role = [&](IntentKind kind, const std::string& why) {
+    for (const auto& d : decisions) {
+      decided.insert(d.connection);
+      if (d.desired)
+        add(d.connection, kind, d.desired, why);
+      else if (deprovision)
+        add(d.connection, IntentKind::deactivate, std::nullopt, "no role matches (on_no_role: deprovision)");
+    }
+    for (const auto& l : links)
+      if (!decided.count(l.connection) && deprovision)
+        add(l.connection, IntentKind::deactivate, std::nullopt, "no target takes the employee (on_no_role: deprovision)");
+    if (plan.intents.empty())
+      plan.note = decisions.empty() ? "no target matches the employee"
+                                    : (deprovision ? "no role matches and no Zoom user is linked"
+                                                   : "no role matches (on_no_role: keep)");
+  };
+
+  const auto& lifecycle = rules.lifecycle();
+  switch (event.type) {
+  case EventType::hire:
+  case EventType::rehire:
+  case EventType::return_to_work:
+    provision_by_role(IntentKind::provision, std::string(to_string(event.type)));
+    break;
+  case EventType::update:
+    if (plan.employee.status == HrStatus::active)
+      provision_by_role(IntentKind::provision, "update");
+    else if (plan.employee.status == HrStatus::unknown)
+      provision_by_role(IntentKind::update_existing, "update of an employee h2r has not seen hired");
+    else
+      plan.note = std::string("record updated; the employee is ") + std::string(to_string(plan.employee.status)) +
+                  ", so Zoom is left as it is";
+    break;
+  case EventType::leave: {
+    LeaveType kind = event.leave_type.value_or(LeaveType::long_term);
+    auto it = lifecycle.leave.find(kind);
+    if (it != lifecycle.leave.end() && it->second == LeaveAction::deactivate)
+      everywhere(IntentKind::deactivate, "leave (" + std::string(to_string(kind)) + ")");
+    else
+      plan.note = "leave (" + std::string(to_string(kind)) + ") keeps the Zoom user (lifecycle.leave)";
+    break;
+  }
+  case EventType::terminate:
+    everywhere(lifecycle.terminate == TerminateAction::remove ? IntentKind::remove : IntentKind::deactivate,
+               "terminate");
+    if (plan.intents.empty()) plan.note = "no target matches the employee and no Zoom user is linked";
+    break;
+  }
+  return plan;
+}
+
+} // namespace h2r

@@ -1,0 +1,50 @@
+// Planner: the pure part of the engine. From an event, what h2r knew of the employee before, the
+// employee's links and the rules, it decides what should happen in each Zoom connection — without
+// touching the network or the store. The Provisioner carries the intents out.
+#pragma once
+
+#include "rules/rules.hpp"
+#include "store/store.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace h2r {
+
+enum class IntentKind {
+  provision,        // the user should exist, be active and match `desired` (create/link/reactivate/update)
+  update_existing,  // update the user if one exists; never create, never reactivate
+  deactivate,       // the user, if any, should be inactive
+  remove,           // the user, if any, should be deleted
+};
+std::string_view to_string(IntentKind kind);
+
+struct Intent {
+  std::string connection;
+  IntentKind kind = IntentKind::provision;
+  std::optional<DesiredUser> desired;       // provision/update_existing: what the user should look like
+  std::optional<LinkRow> link;              // the employee's link in this connection, if any
+  std::string user_name;                    // who to look up when there is no link
+  std::vector<std::string> cleared_paths;   // attribute paths the rules produced before but not now
+  std::string why;                          // one phrase for people: "hire", "no role matches", ...
+};
+
+struct EventPlan {
+  EmployeeRow employee;                     // the employee after this event
+  std::vector<Intent> intents;
+  std::string note;                         // when there is nothing to do: why (becomes the skip reason)
+  bool deactivates() const;                 // any deactivate/remove intent (the mass-deactivation guard)
+};
+
+// `links` are the employee's links in every connection.
+EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& before,
+                     const std::vector<LinkRow>& links, const Rules& rules);
+
+// Flattens a SCIM body into "a.b.c" → leaf value (arrays are leaves); the "schemas" key is left out.
+std::map<std::string, nlohmann::json> flatten_scim(const nlohmann::json& body);
+
+// SHA-256 (hex) of a desired user and its active state: equal digests mean nothing to push.
+std::string desired_digest(const DesiredUser& desired, bool active);
+
+} // namespace h2r

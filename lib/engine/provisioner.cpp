@@ -1,0 +1,246 @@
+#include "engine/provisioner.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace h2r {
+namespace {
+
+void set_path(nlohmann::json& body, const std::string& path, nlohmann::json value) {
+  // Extension URNs contain dots: match the longest top-level key that prefixes the path.
+  nlohmann::json* node = &body;
+  std::string rest = path;
+  for (const char* urn : {k_scim_enterprise_urn, k_zoom_user_urn, k_zoom_license_urn}) {
+    std::string prefix = std::string(urn) + ".";
+    if (rest.rfind(prefix, 0) == 0) {
+      node = &(*node)[urn];
+      rest = rest.substr(prefix.size());
+      break;
+    }
+  }
+  std::size_t dot;
+  while ((dot = rest.find('.')) != std::string::npos) {
+    node = &(*node)[rest.substr(0, dot)];
+    rest = rest.substr(dot + 1);
+  }
+  (*node)[rest] = std::move(value);
+}
+
+} // namespace
+
+nlohmann::json ActionReport::to_json() const {
+  nlohmann::json calls_json = nlohmann::json::array();
+  for (const auto& c : calls) {
+    nlohmann::json changes = nlohmann::json::array();
+    for (const auto& ch : c.changes) changes.push_back({{"path", ch.path}, {"before", ch.before}, {"after", ch.after}});
+    calls_json.push_back({{"method", c.method}, {"target", c.target}, {"summary", c.summary}, {"changes", changes}});
+  }
+  return {{"connection", connection}, {"action", action}, {"user_id", user_id}, {"userName", user_name},
+          {"calls", calls_json}};
+}
+
+nlohmann::json update_body(const DesiredUser& desired, const std::vector<std::string>& cleared_paths) {
+  nlohmann::json body = desired.body;
+  for (const auto& path : cleared_paths) {
+    auto flat_value = nlohmann::json("");
+    if (path == "phoneNumbers" || path == "emails") flat_value = nlohmann::json::array();
+    set_path(body, path, flat_value);
+  }
+  return body;
+}
+
+std::vector<AttributeChange> diff_user(const nlohmann::json& current, const nlohmann::json& desired) {
+  auto before = current.is_object() ? flatten_scim(current) : std::map<std::string, nlohmann::json>{};
+  auto after = flatten_scim(desired);
+  std::vector<AttributeChange> changes;
+  for (const auto& [path, value] : after) {
+    auto it = before.find(path);
+    nlohmann::json old = it == before.end() ? nlohmann::json() : it->second;
+    if (old != value) changes.push_back({path, old, value});
+  }
+  return changes;
+}
+
+LinkRow Provisioner::make_link(const Intent& intent, const std::string& employee_id, const std::string& id,
+                               const std::string& user_name, bool active) const {
+  LinkRow link;
+  link.connection = intent.connection;
+  link.employee_id = employee_id;
+  link.zoom_user_id = id;
+  link.user_name = user_name;
+  link.active = active;
+  link.pushed_digest = intent.desired && active ? desired_digest(*intent.desired, active) : "";
+  link.updated_at_ms = m_now_ms;
+  return link;
+}
+
+Result<void> Provisioner::push_update(ActionReport& report, const std::string& id, const nlohmann::json& body,
+                                      const nlohmann::json* current) {
+  report.calls.push_back({"PUT", id, "update", diff_user(current ? *current : nlohmann::json(), body)});
+  if (m_dry_run) return {};
+  auto r = m_client.update_user(id, body);
+  if (!r) return unexpected(std::move(r).error());
+  return {};
+}
+
+Result<void> Provisioner::push_active(ActionReport& report, const std::string& id, bool active) {
+  report.calls.push_back({"PATCH", id, active ? "reactivate" : "deactivate",
+                          {{"active", nlohmann::json(!active), nlohmann::json(active)}}});
+  if (m_dry_run) return {};
+  return m_client.set_active(id, active);
+}
+
+Result<void> Provisioner::join_groups(ActionReport& report, const DesiredUser& desired, const std::string& id) {
+  for (const auto& group : desired.groups) {
+    auto group_id = m_client.find_group_id(group);
+    if (!group_id) return unexpected(std::move(group_id).error());
+    if (!*group_id)
+      return fail(ErrorKind::permanent, "group '" + group + "' named by role '" + desired.role +
+                                            "' does not exist in Zoom connection " + m_client.name());
+    report.calls.push_back({"PATCH", **group_id, "add to group " + group, {}});
+    if (m_dry_run) continue;
+    if (auto r = m_client.add_group_member(**group_id, id); !r) return unexpected(std::move(r).error());
+  }
+  return {};
+}
+
+Result<ActionReport> Provisioner::carry_out(const Intent& intent, const std::string& employee_id) {
+  if (intent.kind == IntentKind::provision || intent.kind == IntentKind::update_existing)
+    return provision(intent, employee_id);
+  return deprovision(intent, employee_id);
+}
+
+Result<ActionReport> Provisioner::provision(const Intent& intent, const std::string& employee_id) {
+  const DesiredUser& desired = *intent.desired;
+  const bool may_create = intent.kind == IntentKind::provision;
+  ActionReport report{intent.connection, "unchanged", "", desired.user_name};
+  const nlohmann::json body = update_body(desired, intent.cleared_paths);
+
+  if (intent.link) {
+    const LinkRow& link = *intent.link;
+    report.user_id = link.zoom_user_id;
+    const bool want_active = may_create || link.active;
+    if (link.pushed_digest == desired_digest(desired, want_active) && link.active == want_active) {
+      report.link = link;
+      return report;
+    }
+    nlohmann::json current;
+    if (m_dry_run) {
+      auto user = m_client.get_user(link.zoom_user_id);
+      if (user) current = user->body;
+    }
+    auto updated = push_update(report, link.zoom_user_id, body, m_dry_run ? &current : nullptr);
+    if (updated) {
+      report.action = "updated";
+      if (!link.active && want_active) {
+        if (auto r = push_active(report, link.zoom_user_id, true); !r) return unexpected(std::move(r).error());
+        report.action = "reactivated";
+      }
+      if (auto r = join_groups(report, desired, link.zoom_user_id); !r) return unexpected(std::move(r).error());
+      report.link = make_link(intent, employee_id, link.zoom_user_id, desired.user_name, want_active);
+      return report;
+    }
+    if (updated.error().kind != ErrorKind::not_found) return unexpected(std::move(updated).error());
+    // The linked user is gone (deleted behind h2r's back, or another account's): find it afresh.
+    spdlog::warn("link.stale connection={} employee={} user_id={}", intent.connection, employee_id, link.zoom_user_id);
+    report.calls.clear();
+    report.remove_link = true;
+  }
+
+  auto found = m_client.find_by_user_name(desired.user_name);
+  if (!found) return unexpected(std::move(found).error());
+  if (!*found && may_create) {
+    nlohmann::json create = desired.body;
+    create["active"] = true;
+    report.calls.push_back({"POST", desired.user_name, "create", diff_user(nlohmann::json(), create)});
+    if (m_dry_run) {
+      report.action = "created";
+      return report;
+    }
+    auto created = m_client.create_user(create);
+    if (created) {
+      report.action = "created";
+      report.user_id = created->id;
+      if (auto r = join_groups(report, desired, created->id); !r) return unexpected(std::move(r).error());
+      report.link = make_link(intent, employee_id, created->id, desired.user_name, true);
+      report.remove_link = false;
+      return report;
+    }
+    if (created.error().kind != ErrorKind::conflict) return unexpected(std::move(created).error());
+    // Zoom says the user exists: link to it.
+    report.calls.pop_back();
+    found = m_client.find_by_user_name(desired.user_name);
+    if (!found) return unexpected(std::move(found).error());
+    if (!*found)
+      return fail(ErrorKind::permanent, "Zoom says " + desired.user_name +
+                                            " exists but does not list it (a pending invitation?)");
+  }
+  if (!*found) {
+    report.action = "absent";
+    return report;
+  }
+  const ScimUser& user = **found;
+  report.user_id = user.id;
+  report.action = "linked";
+  const bool want_active = may_create || user.active;
+  if (!diff_user(user.body, body).empty())
+    if (auto r = push_update(report, user.id, body, &user.body); !r) return unexpected(std::move(r).error());
+  if (!user.active && want_active) {
+    if (auto r = push_active(report, user.id, true); !r) return unexpected(std::move(r).error());
+    report.action = "reactivated";
+  }
+  if (auto r = join_groups(report, desired, user.id); !r) return unexpected(std::move(r).error());
+  report.link = make_link(intent, employee_id, user.id, desired.user_name, want_active);
+  report.remove_link = false;
+  return report;
+}
+
+Result<ActionReport> Provisioner::deprovision(const Intent& intent, const std::string& employee_id) {
+  const bool remove = intent.kind == IntentKind::remove;
+  ActionReport report{intent.connection, "absent", "", intent.user_name};
+  std::string id;
+  bool active = true;
+  if (intent.link) {
+    id = intent.link->zoom_user_id;
+    active = intent.link->active;
+    report.user_name = intent.link->user_name;
+  } else if (!intent.user_name.empty()) {
+    auto found = m_client.find_by_user_name(intent.user_name);
+    if (!found) return unexpected(std::move(found).error());
+    if (!*found) return report;
+    id = (*found)->id;
+    active = (*found)->active;
+  } else {
+    return report;
+  }
+  report.user_id = id;
+  if (remove) {
+    report.calls.push_back({"DELETE", id, "delete", {}});
+    if (!m_dry_run) {
+      auto r = m_client.delete_user(id);
+      if (!r && r.error().kind != ErrorKind::not_found) return unexpected(std::move(r).error());
+    }
+    report.action = "deleted";
+    report.remove_link = true;
+    return report;
+  }
+  if (!active) {
+    report.action = "unchanged";
+    report.link = make_link(intent, employee_id, id, report.user_name, false);
+    return report;
+  }
+  report.calls.push_back({"PATCH", id, "deactivate", {{"active", true, false}}});
+  if (!m_dry_run) {
+    auto r = m_client.set_active(id, false);
+    if (!r && r.error().kind == ErrorKind::not_found) {
+      report.action = "absent";
+      report.remove_link = true;
+      return report;
+    }
+    if (!r) return unexpected(std::move(r).error());
+  }
+  report.action = "deactivated";
+  report.link = make_link(intent, employee_id, id, report.user_name, false);
+  return report;
+}
+
+} // namespace h2r

@@ -1,0 +1,147 @@
+#include "engine/reconciler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+namespace h2r {
+namespace {
+
+constexpr int k_page_size = 100;
+
+std::string lower(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+// Zoom's list answers leave these out, so their absence there is no drift.
+bool listed_by_zoom(const std::string& path) {
+  if (path.rfind(k_zoom_license_urn, 0) == 0) return false;
+  for (const char* p : {"manager", "organization", "costCenter"})
+    if (path == std::string(k_scim_enterprise_urn) + "." + p || path.rfind(std::string(k_scim_enterprise_urn) + "." + p + ".", 0) == 0)
+      return false;
+  return true;
+}
+
+std::vector<AttributeChange> visible_diff(const nlohmann::json& current, const nlohmann::json& desired) {
+  auto changes = diff_user(current, desired);
+  changes.erase(std::remove_if(changes.begin(), changes.end(),
+                               [](const AttributeChange& c) { return !listed_by_zoom(c.path) || c.path == "active"; }),
+                changes.end());
+  return changes;
+}
+
+} // namespace
+
+Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections, const Rules& rules,
+                                  const std::optional<std::string>& only, bool apply, const Clock& clock) {
+  ReconcileReport report;
+  auto employees = store.list_employees();
+  if (!employees) return unexpected(std::move(employees).error());
+  std::vector<std::string> names = rules.connections();
+  if (only) {
+    if (std::find(names.begin(), names.end(), *only) == names.end())
+      return fail(ErrorKind::not_found, "the rules name no connection '" + *only + "'");
+    names = {*only};
+  }
+  for (const auto& name : names) {
+    auto client = connections.client(name);
+    if (!client) return unexpected(std::move(client).error());
+    std::map<std::string, ScimUser> by_name;
+    for (long long start = 1;;) {
+      auto page = (*client)->list_users(start, k_page_size);
+      if (!page) return unexpected(std::move(page).error());
+      for (auto& u : page->users) by_name[lower(u.user_name)] = u;
+      start += static_cast<long long>(page->users.size());
+      if (page->users.empty() || start > page->total) break;
+    }
+    report.zoom_users += static_cast<long long>(by_name.size());
+    std::set<std::string> accounted;
+    for (const auto& employee : *employees) {
+      std::optional<DesiredUser> desired;
+      bool targeted = false;
+      for (auto& d : rules.decide(employee.record))
+        if (d.connection == name) {
+          targeted = true;
+          desired = d.desired;
+        }
+      auto link = store.get_link(name, employee.employee_id);
+      std::optional<LinkRow> linked = link && *link ? std::optional(**link) : std::nullopt;
+      if (!targeted && !linked) continue;
+      ++report.employees_checked;
+      std::string user_name = desired ? desired->user_name : linked ? linked->user_name : "";
+      auto it = by_name.find(lower(user_name));
+      if (it == by_name.end() && linked) it = by_name.find(lower(linked->user_name));
+      const ScimUser* user = it == by_name.end() ? nullptr : &it->second;
+      if (user) accounted.insert(lower(user->user_name));
+
+      // What should be: active with the desired attributes, or inactive (or absent).
+      std::optional<bool> should_be_active;
+      if (employee.status == HrStatus::active && desired) should_be_active = true;
+      else if (employee.status == HrStatus::terminated) should_be_active = false;
+      else if (employee.status == HrStatus::active && !desired && rules.on_no_role() == OnNoRole::deprovision) should_be_active = false;
+      if (!should_be_active) continue;   // on leave, unknown, or on_no_role: keep — no opinion
+
+      Intent intent;
+      intent.connection = name;
+      intent.desired = desired;
+      intent.user_name = user_name;
+      if (linked) {
+        intent.link = *linked;
+        intent.link->pushed_digest.clear();   // force a push: Zoom drifted from what was pushed
+      }
+      DriftItem item{name, "", employee.employee_id, user_name, user ? user->id : ""};
+      if (*should_be_active && !user) {
+        item.kind = "missing";
+        item.detail = "no Zoom user " + user_name;
+        intent.kind = IntentKind::provision;
+        intent.link.reset();
+      } else if (*should_be_active && !user->active) {
+        item.kind = "active_state";
+        item.detail = "inactive in Zoom, active in HR";
+        intent.kind = IntentKind::provision;
+      } else if (!*should_be_active && user && user->active) {
+        item.kind = "active_state";
+        item.detail = "active in Zoom, " + std::string(employee.status == HrStatus::terminated ? "terminated" : "no role") + " in HR";
+        intent.kind = IntentKind::deactivate;
+        intent.desired.reset();
+        if (!intent.link) intent.link = LinkRow{name, employee.employee_id, user->id, user->user_name, "", true};
+      } else if (*should_be_active && user) {
+        item.changes = visible_diff(user->body, desired->body);
+        if (item.changes.empty()) {
+          ++report.in_sync;
+          continue;
+        }
+        item.kind = "attributes";
+        item.detail = std::to_string(item.changes.size()) + " attribute(s) differ";
+        intent.kind = IntentKind::provision;
+        if (!intent.link) intent.link = LinkRow{name, employee.employee_id, user->id, user->user_name, "", true};
+      } else {
+        ++report.in_sync;
+        continue;
+      }
+      if (apply) {
+        Provisioner provisioner(**client, false, to_unix_ms(clock.now()));
+        auto done = provisioner.carry_out(intent, employee.employee_id);
+        if (done) {
+          item.fixed = true;
+          if (done->link) (void)store.put_link(*done->link);
+          spdlog::info("reconcile.fixed connection={} employee={} kind={} action={}", name, employee.employee_id,
+                       item.kind, done->action);
+        } else {
+          item.fix_error = done.error().message;
+        }
+      }
+      report.drift.push_back(std::move(item));
+    }
+    for (const auto& [key, user] : by_name)
+      if (!accounted.count(key))
+        report.drift.push_back({name, "unaccounted", "", user.user_name, user.id,
+                                "no employee accounts for this Zoom user (left alone)"});
+  }
+  return report;
+}
+
+} // namespace h2r

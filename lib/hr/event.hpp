@@ -1,0 +1,40 @@
+// The HR event model: what an HR system says happened to an employee.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace h2r {
+
+enum class EventType { hire, update, leave, return_to_work, terminate, rehire };
+enum class LeaveType { long_term, fmla, legal, security };
+
+std::string_view to_string(EventType type);   // "hire", ..., "return", ...
+std::string_view to_string(LeaveType type);   // "long_term", "fmla", "legal", "security"
+std::optional<EventType> parse_event_type(std::string_view text);
+std::optional<LeaveType> parse_leave_type(std::string_view text);
+
+// An employee's record as h2r last knew it: field name → value. A cleared field is absent.
+using EmployeeRecord = std::map<std::string, std::string>;
+
+// The employee fields an event carries: a value sets the field, nullopt (JSON null) clears it,
+// and a field that is not in the map keeps its last known value.
+using FieldPatch = std::map<std::string, std::optional<std::string>>;
+
+// Applies `patch` on top of `record`.
+void apply_patch(EmployeeRecord& record, const FieldPatch& patch);
+
+struct HrEvent {
+  std::string event_id;                // unique per HR source
+  EventType type = EventType::hire;
+  std::optional<LeaveType> leave_type; // set for leave events
+  std::string effective_date;          // as written (validated ISO date or date-time); empty = now
+  std::string employee_id;             // also present in `fields` as "employee_id"
+  FieldPatch fields;                   // employee fields, including employee_id
+  int record = 0;                      // 1-based record number in its file
+  int line = 0;                        // 1-based line in its file where the record starts (0 = unknown)
+};
+
+} // namespace h2r

@@ -1,0 +1,375 @@
+#include "hr/inbox.hpp"
+
+#include "hr/readers.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <set>
+
+namespace h2r {
+namespace {
+
+constexpr std::chrono::milliseconds k_poll_slice{200};     // how long watch() may miss a shutdown request
+constexpr std::chrono::hours k_purge_interval{1};
+constexpr int k_max_collision_suffixes = 1000;
+constexpr std::size_t k_read_chunk = 1 << 16;
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// A file name or message for a log line: control characters, quotes and backslashes escaped.
+std::string log_value(std::string_view text) {
+  std::string out;
+  for (char ch : text.substr(0, 300)) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::string compact_utc(SystemTime t, const char* format) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+const char* file_kind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISDIR(mode)) return "a directory";
+  return "not a regular file";
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+Result<void> ensure_dir(const std::string& path, bool allow_symlink) {
+  struct stat st {};
+  if ((allow_symlink ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) == 0) {
+    if (S_ISDIR(st.st_mode)) return {};
+    return fail(ErrorKind::invalid, "inbox folder " + path + " exists but is not a directory");
+  }
+  if (errno != ENOENT) return fail(ErrorKind::invalid, "cannot use inbox folder " + path + ": " + errno_text(errno));
+  if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST)
+    return fail(ErrorKind::invalid, "cannot create inbox folder " + path + ": " + errno_text(errno));
+  return {};
+}
+
+} // namespace
+
+Inbox::Inbox(InboxOptions options, IngestSink sink, const Clock& clock)
+    : m_options(std::move(options)), m_sink(std::move(sink)), m_clock(clock) {}
+
+Result<void> Inbox::prepare() {
+  std::string parent;
+  if (auto slash = m_options.dir.find_last_of('/'); slash != std::string::npos && slash > 0)
+    parent = m_options.dir.substr(0, slash);
+  if (!parent.empty() && !path_exists(parent)) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return fail(ErrorKind::invalid, "cannot create " + parent + ": " + ec.message());
+  }
+  H2R_TRY(ensure_dir(m_options.dir, true));
+  H2R_TRY(ensure_dir(m_options.dir + "/processed", false));
+  H2R_TRY(ensure_dir(m_options.dir + "/rejected", false));
+  return {};
+}
+
+bool Inbox::eligible_name(const std::string& name) {
+  return !name.empty() && name.front() != '.' && !ends_with(name, ".tmp") && !ends_with(name, ".part") &&
+         name != "processed" && name != "rejected";
+}
+
+ScanReport Inbox::scan() {
+  ScanReport report;
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(m_options.dir.c_str());
+  if (!dir) {
+    spdlog::error("inbox.error dir=\"{}\" error=\"cannot list: {}\"", log_value(m_options.dir), errno_text(errno));
+    return report;
+  }
+  while (const dirent* entry = ::readdir(dir))
+    if (eligible_name(entry->d_name)) names.emplace_back(entry->d_name);
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    switch (process(name)) {
+    case Outcome::accepted: ++report.accepted; break;
+    case Outcome::rejected: ++report.rejected; break;
+    case Outcome::deferred: ++report.deferred; break;
+    case Outcome::skipped: break;
+    }
+  }
+  return report;
+}
+
+Inbox::Outcome Inbox::process(const std::string& name) {
+  const std::string path = m_options.dir + "/" + name;
+  const std::uint64_t limit = m_options.max_file_bytes;
+  auto too_big = [&](std::uint64_t size) {
+    return "is " + std::to_string(size) + " bytes, above the limit of " + std::to_string(limit) + " bytes";
+  };
+  auto defer = [&](const std::string& why) {
+    spdlog::warn("inbox.deferred file=\"{}\" error=\"{}\"", log_value(name), log_value(why));
+    return Outcome::deferred;
+  };
+  auto reject_one = [&](const std::string& why) {
+    reject(name, {why});
+    return Outcome::rejected;
+  };
+
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? Outcome::skipped : defer(errno_text(errno));
+  if (S_ISDIR(st.st_mode)) return Outcome::skipped;
+  if (S_ISLNK(st.st_mode)) return reject_one("is a symbolic link (links are never followed)");
+  if (!S_ISREG(st.st_mode)) return reject_one(std::string("is ") + file_kind(st.st_mode) + ", not a regular file");
+  const auto format = format_for_name(name);
+  if (!format) return reject_one("unknown file extension (" + std::string(accepted_extensions()) + ")");
+  if (static_cast<std::uint64_t>(st.st_size) > limit) return reject_one(too_big(static_cast<std::uint64_t>(st.st_size)));
+
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT) return Outcome::skipped;
+    if (err == ELOOP) return reject_one("is a symbolic link (links are never followed)");
+    if (err == EACCES || err == EPERM) return reject_one("cannot be opened: " + errno_text(err));
+    return defer("cannot be opened: " + errno_text(err));
+  }
+  std::string content;
+  std::string problem;
+  struct stat fst {};
+  if (::fstat(fd, &fst) != 0) {
+    problem = "cannot be examined: " + errno_text(errno);
+  } else if (!S_ISREG(fst.st_mode)) {
+    problem = std::string("is ") + file_kind(fst.st_mode) + ", not a regular file";
+  } else if (static_cast<std::uint64_t>(fst.st_size) > limit) {
+    problem = too_big(static_cast<std::uint64_t>(fst.st_size));
+  } else {
+    content.reserve(static_cast<std::size_t>(fst.st_size));
+    char buf[k_read_chunk];
+    for (;;) {
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        ::close(fd);
+        return defer("cannot be read: " + errno_text(errno));
+      }
+      if (n == 0) break;
+      content.append(buf, static_cast<std::size_t>(n));
+      if (content.size() > limit) { // grew after fstat
+        problem = too_big(content.size()) + " (it grew while being read)";
+        break;
+      }
+    }
+  }
+  ::close(fd);
+  if (!problem.empty()) return reject_one(problem);
+
+  ParsedFile parsed = parse_event_file(*format, content);
+  content.clear();
+  content.shrink_to_fit();
+  if (!parsed.problems.empty()) {
+    std::vector<std::string> lines;
+    lines.reserve(parsed.problems.size());
+    for (const auto& p : parsed.problems) lines.push_back(p.to_string());
+    reject(name, lines);
+    return Outcome::rejected;
+  }
+
+  Result<void> stored;
+  try {
+    stored = m_sink(name, parsed.events);
+  } catch (const std::exception& e) {
+    return defer(std::string("storing the events threw: ") + e.what());
+  }
+  if (!stored) {
+    if (stored.error().kind == ErrorKind::invalid) return reject_one(stored.error().message);
+    return defer(stored.error().message);
+  }
+  // Move only the file that was read: if another file was renamed over it meanwhile, leave that one.
+  struct stat now {};
+  if (::lstat(path.c_str(), &now) == 0 && (now.st_ino != fst.st_ino || now.st_dev != fst.st_dev)) {
+    spdlog::info("inbox.accepted file=\"{}\" events={} note=\"replaced meanwhile; new file stays\"",
+                 log_value(name), parsed.events.size());
+    return Outcome::accepted;
+  }
+  const std::string moved = move_to(name, "processed", false);
+  spdlog::info("inbox.accepted file=\"{}\" events={}{}", log_value(name), parsed.events.size(),
+               moved.empty() || moved == name ? "" : " moved_to=\"processed/" + log_value(moved) + "\"");
+  return Outcome::accepted;
+}
+
+void Inbox::reject(const std::string& name, const std::vector<std::string>& problems) {
+  const std::string moved = move_to(name, "rejected", true);
+  spdlog::warn("inbox.rejected file=\"{}\" problems={} first=\"{}\"", log_value(name), problems.size(),
+               log_value(problems.empty() ? "" : problems.front()));
+  if (moved.empty()) return; // move_to logged why; the file stays and is looked at again later
+
+  std::string text = "file: " + name + "\nrejected at: " + compact_utc(m_clock.now(), "%Y-%m-%dT%H:%M:%SZ") +
+                     "\nmoved to: rejected/" + moved + "\nproblems: " + std::to_string(problems.size()) + "\n";
+  for (const auto& p : problems) text += p + "\n";
+
+  const std::string report = m_options.dir + "/rejected/" + moved + ".error.txt";
+  const int fd = ::open(report.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    spdlog::error("inbox.error file=\"{}\" error=\"cannot write report: {}\"", log_value(report), errno_text(errno));
+    return;
+  }
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      spdlog::error("inbox.error file=\"{}\" error=\"cannot write report: {}\"", log_value(report), errno_text(errno));
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+}
+
+std::string Inbox::move_to(const std::string& name, const std::string& sub, bool with_report) {
+  const std::string from = m_options.dir + "/" + name;
+  const std::string stamp = compact_utc(m_clock.now(), "%Y%m%dT%H%M%SZ");
+  for (int attempt = 0; attempt <= k_max_collision_suffixes; ++attempt) {
+    const std::string candidate = attempt == 0 ? name : name + "." + stamp + "-" + std::to_string(attempt);
+    const std::string to = m_options.dir + "/" + sub + "/" + candidate;
+    if (with_report && path_exists(to + ".error.txt")) continue;
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return candidate;
+    int err = errno;
+    if (err == EINVAL || err == ENOSYS) { // filesystem without RENAME_NOREPLACE: check, then rename
+      if (path_exists(to)) continue;
+      if (::rename(from.c_str(), to.c_str()) == 0) return candidate;
+      err = errno;
+    }
+    if (err == EEXIST) continue;
+    spdlog::error("inbox.error file=\"{}\" error=\"cannot move to {}/: {}\"", log_value(name), sub, errno_text(err));
+    return {};
+  }
+  spdlog::error("inbox.error file=\"{}\" error=\"no free name in {}/\"", log_value(name), sub);
+  return {};
+}
+
+void Inbox::purge_old() {
+  if (m_options.retention_days <= 0) return;
+  const auto cutoff = m_clock.now() - std::chrono::hours(24) * m_options.retention_days;
+  for (const char* sub : {"processed", "rejected"}) {
+    const std::string path = m_options.dir + "/" + sub;
+    DIR* dir = ::opendir(path.c_str());
+    if (!dir) continue;
+    const int dfd = ::dirfd(dir);
+    while (const dirent* entry = ::readdir(dir)) {
+      struct stat st {};
+      if (entry->d_name[0] == '.' && (entry->d_name[1] == '\0' || std::strcmp(entry->d_name, "..") == 0)) continue;
+      if (::fstatat(dfd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(st.st_mode)) continue;
+      // Renames keep mtime (when HR wrote the file) but set ctime (when it was moved here).
+      const auto changed = std::max(st.st_mtim.tv_sec, st.st_ctim.tv_sec);
+      if (std::chrono::system_clock::from_time_t(changed) >= cutoff) continue;
+      if (::unlinkat(dfd, entry->d_name, 0) == 0)
+        spdlog::info("inbox.purged file=\"{}/{}\"", sub, log_value(entry->d_name));
+      else
+        spdlog::warn("inbox.error file=\"{}/{}\" error=\"cannot delete: {}\"", sub, log_value(entry->d_name),
+                     errno_text(errno));
+    }
+    ::closedir(dir);
+  }
+}
+
+void Inbox::watch(Shutdown& shutdown) {
+  using Steady = std::chrono::steady_clock;
+  const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) spdlog::warn("inbox.error error=\"inotify unavailable ({}); rescans only\"", errno_text(errno));
+  int wd = -1;
+  auto add_watch = [&] {
+    if (fd < 0 || wd >= 0) return;
+    wd = ::inotify_add_watch(fd, m_options.dir.c_str(),
+                             IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR | IN_MOVE_SELF | IN_DELETE_SELF);
+    if (wd < 0)
+      spdlog::warn("inbox.error dir=\"{}\" error=\"cannot watch: {}; rescans only\"", log_value(m_options.dir),
+                   errno_text(errno));
+  };
+  add_watch();
+  scan();
+  purge_old();
+  auto next_rescan = Steady::now() + m_options.rescan_interval;
+  auto next_purge = Steady::now() + k_purge_interval;
+  alignas(inotify_event) char buf[16 * 1024];
+
+  while (!shutdown.requested()) {
+    const auto until_rescan = std::chrono::duration_cast<std::chrono::milliseconds>(next_rescan - Steady::now());
+    const auto slice = std::clamp(until_rescan, std::chrono::milliseconds(0), k_poll_slice);
+    bool full_scan = false;
+    std::set<std::string> names;
+    if (fd >= 0 && wd >= 0) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(slice.count())) > 0) {
+        for (;;) {
+          const ssize_t n = ::read(fd, buf, sizeof buf);
+          if (n <= 0) break; // EAGAIN: drained
+          for (ssize_t off = 0; off < n;) {
+            const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+            if (ev->mask & IN_Q_OVERFLOW) full_scan = true;
+            if (ev->mask & (IN_MOVE_SELF | IN_DELETE_SELF)) ::inotify_rm_watch(fd, wd);
+            if (ev->mask & IN_IGNORED) wd = -1; // re-added at the next rescan
+            if (ev->len > 0 && (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))) names.insert(ev->name);
+            off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+          }
+        }
+      }
+    } else {
+      shutdown.wait_for(slice);
+    }
+    if (shutdown.requested()) break;
+    if (full_scan) {
+      spdlog::warn("inbox.overflow dir=\"{}\" note=\"inotify queue overflowed; rescanning\"", log_value(m_options.dir));
+      scan();
+    } else {
+      for (const auto& name : names)
+        if (eligible_name(name)) process(name);
+    }
+    if (Steady::now() >= next_rescan) {
+      add_watch();
+      scan();
+      next_rescan = Steady::now() + m_options.rescan_interval;
+    }
+    if (Steady::now() >= next_purge) {
+      purge_old();
+      next_purge = Steady::now() + k_purge_interval;
+    }
+  }
+  if (fd >= 0) ::close(fd);
+}
+
+} // namespace h2r

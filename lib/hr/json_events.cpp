@@ -1,0 +1,120 @@
+#include "hr/json_events.hpp"
+
+#include "hr/event_validation.hpp"
+#include "hr/text_checks.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <string>
+
+namespace h2r::hr_detail {
+namespace {
+
+using nlohmann::json;
+
+// Parses one JSON text whose depth was already checked. Duplicate keys inside one object are
+// reported (nlohmann would silently keep the last). `fixed_record` > 0 numbers the only record
+// (NDJSON); otherwise records are the top-level object (1) or the top-level array's elements.
+std::optional<json> parse_json_text(std::string_view text, int fixed_record, int line,
+                                    std::vector<FileProblem>& problems) {
+  std::vector<std::set<std::string>> keys;
+  int record = fixed_record;
+  bool top_array = false;
+  auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+    case json::parse_event_t::array_start:
+      if (depth == 0) top_array = true;
+      break;
+    case json::parse_event_t::object_start:
+      if (fixed_record == 0 && ((depth == 0 && !top_array) || (depth == 1 && top_array))) ++record;
+      keys.emplace_back();
+      break;
+    case json::parse_event_t::key:
+      if (!keys.empty() && parsed.is_string() && !keys.back().insert(parsed.get<std::string>()).second)
+        add_problem(problems, {record, line, parsed.get<std::string>(), "duplicate key"});
+      break;
+    case json::parse_event_t::object_end:
+      if (!keys.empty()) keys.pop_back();
+      break;
+    default:
+      break;
+    }
+    return true;
+  };
+  try {
+    return json::parse(text.begin(), text.end(), callback);
+  } catch (const json::exception& e) {
+    std::string message = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, column 5: ..." → "parse error at ..."
+    if (auto close = message.find("] "); message.rfind("[json.exception", 0) == 0 && close != std::string::npos)
+      message.erase(0, close + 2);
+    add_problem(problems, {fixed_record, line, "", "not valid JSON: " + message});
+    return std::nullopt;
+  }
+}
+
+bool too_deep(std::string_view text, int record, int line, std::vector<FileProblem>& problems) {
+  if (auto at = find_excess_json_depth(text, k_max_json_depth)) {
+    const int at_line = line > 0 ? line : line_at(text, *at);
+    add_problem(problems, {record, at_line, "",
+                           "JSON nested deeper than " + std::to_string(k_max_json_depth) + " levels"});
+    return true;
+  }
+  return false;
+}
+
+} // namespace
+
+ParsedFile parse_json_events(std::string_view content) {
+  ParsedFile out;
+  if (too_deep(content, 0, 0, out.problems)) return out;
+  auto doc = parse_json_text(content, 0, 0, out.problems);
+  if (!doc) return out;
+  if (doc->is_array()) {
+    if (doc->size() > k_max_records_per_file) {
+      add_problem(out.problems, {0, 0, "", "more than " + std::to_string(k_max_records_per_file) + " events"});
+      return out;
+    }
+    int record = 0;
+    for (const auto& element : *doc) {
+      if (auto event = validate_event_record(element, ++record, 0, out.problems))
+        out.events.push_back(std::move(*event));
+      if (out.problems.size() > k_max_problems_listed) break;
+    }
+  } else if (doc->is_object()) {
+    if (auto event = validate_event_record(*doc, 1, 0, out.problems)) out.events.push_back(std::move(*event));
+  } else {
+    add_problem(out.problems, {0, 0, "", "a JSON event file holds one event object or an array of them"});
+  }
+  return out;
+}
+
+ParsedFile parse_ndjson_events(std::string_view content) {
+  ParsedFile out;
+  int line = 0;
+  int record = 0;
+  std::size_t pos = 0;
+  while (pos < content.size()) {
+    auto end = content.find('\n', pos);
+    if (end == std::string_view::npos) end = content.size();
+    std::string_view text = content.substr(pos, end - pos);
+    pos = end + 1;
+    ++line;
+    if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue; // blank line
+    if (static_cast<std::size_t>(++record) > k_max_records_per_file) {
+      add_problem(out.problems, {0, 0, "", "more than " + std::to_string(k_max_records_per_file) + " events"});
+      break;
+    }
+    if (too_deep(text, record, line, out.problems)) continue;
+    auto doc = parse_json_text(text, record, line, out.problems);
+    if (doc) {
+      if (auto event = validate_event_record(*doc, record, line, out.problems))
+        out.events.push_back(std::move(*event));
+    }
+    if (out.problems.size() > k_max_problems_listed) break;
+  }
+  return out;
+}
+
+} // namespace h2r::hr_detail

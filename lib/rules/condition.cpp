@@ -1,0 +1,204 @@
+#include "rules/condition.hpp"
+
+#include "rules/text_fold.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace h2r {
+namespace {
+
+constexpr std::array<std::pair<std::string_view, Condition::Op>, 8> k_operators{{
+    {"equals", Condition::Op::equals},
+    {"not_equals", Condition::Op::not_equals},
+    {"in", Condition::Op::in},
+    {"contains", Condition::Op::contains},
+    {"starts_with", Condition::Op::starts_with},
+    {"ends_with", Condition::Op::ends_with},
+    {"matches", Condition::Op::matches},
+    {"exists", Condition::Op::exists},
+}};
+
+constexpr const char* k_operator_list = "equals, not_equals, in, contains, starts_with, ends_with, matches or exists";
+
+std::optional<Condition::Op> find_operator(std::string_view name) {
+  for (const auto& [n, op] : k_operators)
+    if (n == name) return op;
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<Condition> Condition::parse(yaml::Reader& reader, const YAML::Node& node, const std::string& what) {
+  if (!node.IsMap()) {
+    reader.error(node, what + " must be a condition map such as { field: department, equals: Sales }, got " +
+                           yaml::describe(node));
+    return std::nullopt;
+  }
+  Condition out;
+  const bool composite = node["all"] || node["any"] || node["not"];
+  if (composite) {
+    auto map = reader.map(node, what, {"all", "any", "not"});
+    if (!map) return std::nullopt;
+    if (map->entries().size() != 1) {
+      reader.error(map->entries()[1].key_node,
+                   what + " must have exactly one of all, any or not; nest them to combine");
+      return std::nullopt;
+    }
+    const auto& entry = map->entries().front();
+    bool ok = true;
+    if (entry.key == "not") {
+      out.m_kind = Kind::negation;
+      auto child = parse(reader, entry.value, what + ".not");
+      if (!child) return std::nullopt;
+      out.m_children.push_back(std::move(*child));
+      return out;
+    }
+    out.m_kind = entry.key == "all" ? Kind::all : Kind::any;
+    const std::string list_what = what + "." + entry.key;
+    auto items = reader.list(entry.value, list_what);
+    if (!items) return std::nullopt;
+    if (items->empty()) {
+      reader.error(entry.value, list_what + " needs at least one condition");
+      ok = false;
+    }
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      auto child = parse(reader, (*items)[i], list_what + "[" + std::to_string(i) + "]");
+      if (child)
+        out.m_children.push_back(std::move(*child));
+      else
+        ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  auto map = reader.map(node, what,
+                        {"field", "case_sensitive", "equals", "not_equals", "in", "contains", "starts_with",
+                         "ends_with", "matches", "exists"});
+  if (!map) return std::nullopt;
+  bool ok = true;
+  const yaml::MapView::Entry* op_entry = nullptr;
+  for (const auto& entry : map->entries()) {
+    if (!find_operator(entry.key)) continue;
+    if (op_entry) {
+      reader.error(entry.key_node, what + " has two operators ('" + op_entry->key + "' and '" + entry.key +
+                                       "'); use all: [...] to combine them");
+      ok = false;
+      continue;
+    }
+    op_entry = &entry;
+  }
+  const bool had_unknown_keys = map->entries().size() != node.size();  // already reported (a typo'd operator?)
+  if (!op_entry && !had_unknown_keys) {
+    reader.error(node, what + " needs one operator: " + k_operator_list);
+    ok = false;
+  }
+  if (const auto* f = map->get("field")) {
+    if (auto name = reader.non_empty_string(*f, what + ".field"))
+      out.m_field = *name;
+    else
+      ok = false;
+  } else {
+    reader.error(node, what + " needs the key 'field' (the employee field to test)");
+    ok = false;
+  }
+  if (const auto* cs = map->get("case_sensitive")) {
+    if (auto b = reader.boolean(*cs, what + ".case_sensitive"))
+      out.m_case_sensitive = *b;
+    else
+      ok = false;
+  }
+  if (!op_entry) return std::nullopt;
+  out.m_op = *find_operator(op_entry->key);
+  const std::string op_what = what + "." + op_entry->key;
+  const YAML::Node& value = op_entry->value;
+  switch (out.m_op) {
+  case Op::exists: {
+    auto b = reader.boolean(value, op_what);
+    if (!b) return std::nullopt;
+    out.m_exists = *b;
+    break;
+  }
+  case Op::in: {
+    auto items = reader.list(value, op_what);
+    if (!items) return std::nullopt;
+    if (items->empty()) {
+      reader.error(value, op_what + " needs at least one value");
+      ok = false;
+    }
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      if (auto s = reader.string((*items)[i], op_what + "[" + std::to_string(i) + "]"))
+        out.m_values.push_back(*s);
+      else
+        ok = false;
+    }
+    break;
+  }
+  case Op::matches: {
+    auto pattern = reader.string(value, op_what);
+    if (!pattern) return std::nullopt;
+    auto flags = std::regex::ECMAScript;
+    if (!out.m_case_sensitive) flags |= std::regex::icase;
+    try {
+      out.m_regex.emplace(*pattern, flags);
+    } catch (const std::regex_error& e) {
+      reader.error(value, op_what + ": invalid regular expression '" + *pattern + "': " + e.what());
+      return std::nullopt;
+    }
+    out.m_values.push_back(*pattern);
+    break;
+  }
+  default: {
+    auto s = reader.string(value, op_what);
+    if (!s) return std::nullopt;
+    out.m_values.push_back(*s);
+    break;
+  }
+  }
+  if (!out.m_case_sensitive)
+    for (auto& v : out.m_values) v = fold_lower(v);
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+bool Condition::matches(const EmployeeRecord& record) const {
+  switch (m_kind) {
+  case Kind::all:
+    return std::all_of(m_children.begin(), m_children.end(), [&](const Condition& c) { return c.matches(record); });
+  case Kind::any:
+    return std::any_of(m_children.begin(), m_children.end(), [&](const Condition& c) { return c.matches(record); });
+  case Kind::negation:
+    return !m_children.front().matches(record);
+  case Kind::leaf:
+    return leaf_matches(record);
+  }
+  return false;
+}
+
+bool Condition::leaf_matches(const EmployeeRecord& record) const {
+  const auto it = record.find(m_field);
+  const bool present = it != record.end() && !it->second.empty();
+  if (m_op == Op::exists) return present == m_exists;
+  if (!present) return m_op == Op::not_equals;
+  if (m_op == Op::matches) return std::regex_search(it->second, *m_regex);
+  const std::string value = m_case_sensitive ? it->second : fold_lower(it->second);
+  const std::string& expected = m_values.front();
+  switch (m_op) {
+  case Op::equals: return value == expected;
+  case Op::not_equals: return value != expected;
+  case Op::in: return std::find(m_values.begin(), m_values.end(), value) != m_values.end();
+  case Op::contains: return value.find(expected) != std::string::npos;
+  case Op::starts_with: return value.starts_with(expected);
+  case Op::ends_with: return value.ends_with(expected);
+  default: return false;
+  }
+}
+
+void Condition::collect_fields(std::set<std::string>& out) const {
+  if (m_kind == Kind::leaf) out.insert(m_field);
+  for (const auto& c : m_children) c.collect_fields(out);
+}
+
+} // namespace h2r

@@ -1,0 +1,116 @@
+#include "rules/rule_set.hpp"
+
+#include "rules/scim_paths.hpp"
+
+#include <openssl/evp.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace h2r {
+
+std::vector<std::string> RuleSetRules::connections() const {
+  std::vector<std::string> out;
+  for (const auto& t : m_rules.targets) out.push_back(t.connection);
+  return out;
+}
+
+std::set<std::string> RuleSetRules::referenced_fields() const {
+  std::set<std::string> out;
+  for (const auto& t : m_rules.targets)
+    if (t.when) t.when->collect_fields(out);
+  for (const auto& r : m_rules.roles)
+    if (r.when) r.when->collect_fields(out);
+  for (const auto& a : m_rules.attributes)
+    if (a.value) a.value->collect_fields(out);
+  return out;
+}
+
+std::vector<TargetDecision> RuleSetRules::decide(const EmployeeRecord& record) const {
+  std::vector<TargetDecision> out;
+  for (const auto& target : m_rules.targets) {
+    if (target.when && !target.when->matches(record)) continue;
+    TargetDecision decision{target.connection, std::nullopt};
+    for (const auto& role : m_rules.roles) {
+      if (role.when && !role.when->matches(record)) continue;
+      decision.desired = build_user(role, record);
+      break;
+    }
+    out.push_back(std::move(decision));
+  }
+  return out;
+}
+
+DesiredUser RuleSetRules::build_user(const RoleRule& role, const EmployeeRecord& record) const {
+  DesiredUser user;
+  user.role = role.name;
+  user.body = nlohmann::json::object();
+  for (const auto& attribute : m_rules.attributes) {
+    if (!attribute.value) {
+      set_scim_attribute(user.body, attribute.path, attribute.literal);
+      continue;
+    }
+    auto text = attribute.value->render(record);
+    if (!text) continue;
+    if (attribute.path == "userName") user.user_name = *text;
+    set_scim_attribute(user.body, attribute.path, *text);
+  }
+  if (!role.user_type.empty()) user.body["userType"] = role.user_type;
+  if (!role.zoom_role.empty())
+    user.body["roles"] = nlohmann::json::array({{{"value", role.zoom_role}, {"primary", true}}});
+  if (!role.licenses.empty()) {
+    auto& ext = user.body[std::string(k_scim_zoom_urn)];
+    for (const auto& [name, enabled] : role.licenses.items()) ext[name] = enabled;
+  }
+  set_scim_schemas(user.body);
+  user.groups = role.groups;
+  return user;
+}
+
+std::string content_version(const std::string& bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) return "unknown";
+  std::string hex;
+  for (unsigned int i = 0; i < length && hex.size() < 12; ++i) {
+    char pair[3];
+    std::snprintf(pair, sizeof pair, "%02x", digest[i]);
+    hex += pair;
+  }
+  return hex.substr(0, 12);
+}
+
+Expected<RulesPtr, Diagnostics> load_rules_text(const std::string& text, const std::string& display_name) {
+  RuleSet rules;
+  Diagnostics diagnostics;
+  try {
+    parse_rule_set(text, display_name, rules, diagnostics);
+  } catch (const std::exception& e) {  // nothing may escape the library
+    diagnostics.push_back(Diagnostic{display_name, 0, 0, std::string("cannot read the rules: ") + e.what(), false});
+  }
+  yaml::sort_by_place(diagnostics);
+  if (has_errors(diagnostics)) return unexpected(std::move(diagnostics));
+  rules.version = content_version(text);
+  rules.source = display_name;
+  rules.warnings = std::move(diagnostics);
+  return RulesPtr(std::make_shared<const RuleSetRules>(std::move(rules)));
+}
+
+Expected<RulesPtr, Diagnostics> load_rules_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    return unexpected(Diagnostics{Diagnostic{path, 0, 0,
+                                             std::string("cannot read the rules file: ") + std::strerror(err) +
+                                                 " (check `rules:` in the config)",
+                                             false}});
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_rules_text(text.str(), path);
+}
+
+} // namespace h2r

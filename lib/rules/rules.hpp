@@ -1,0 +1,74 @@
+// Rules: the admin's rules.yaml — who goes to which Zoom account, with which role, licenses and
+// attributes, and how each lifecycle stage acts (docs/SPEC.md "Rules file").
+#pragma once
+
+#include "core/diagnostic.hpp"
+#include "core/expected.hpp"
+#include "hr/event.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace h2r {
+
+enum class OnNoRole { deprovision, keep };
+enum class LeaveAction { keep, deactivate };
+enum class TerminateAction { deactivate, remove };   // remove = SCIM DELETE
+
+struct Lifecycle {
+  int hire_lead_days = 0;
+  std::map<LeaveType, LeaveAction> leave{{LeaveType::long_term, LeaveAction::deactivate},
+                                         {LeaveType::fmla, LeaveAction::keep},
+                                         {LeaveType::legal, LeaveAction::keep},
+                                         {LeaveType::security, LeaveAction::deactivate}};
+  TerminateAction terminate = TerminateAction::deactivate;
+  std::set<EventType> supervised;          // these lifecycles wait for `h2rd events approve`
+  int max_deactivations_per_cycle = 50;    // more in one cycle: all of them held
+};
+
+// The Zoom user an employee should have in one connection.
+struct DesiredUser {
+  std::string role;                 // name of the matching role
+  std::string user_name;            // the SCIM userName (an e-mail); "" when its template rendered empty
+  // The SCIM user body: "schemas" (only the URNs in use), "userName" and every attribute the rules
+  // produce (core, enterprise extension, Zoom extensions), roles/userType from the role. Never "id" or
+  // "active": those are the engine's.
+  nlohmann::json body;
+  std::vector<std::string> groups;  // Zoom group display names
+};
+
+struct TargetDecision {
+  std::string connection;
+  std::optional<DesiredUser> desired;   // nullopt: no role matched (on_no_role applies)
+};
+
+class Rules {
+public:
+  virtual ~Rules() = default;
+  virtual const std::string& version() const = 0;       // short content hash of the file
+  virtual const std::string& source() const = 0;        // file path (or display name)
+  virtual const Lifecycle& lifecycle() const = 0;
+  virtual OnNoRole on_no_role() const = 0;
+  virtual std::vector<std::string> connections() const = 0;     // every connection a target names
+  virtual std::set<std::string> referenced_fields() const = 0;  // employee fields used anywhere
+  // For each target whose `when` matches: the role (first match) and the Zoom user it gives.
+  // Targets that do not match the employee are absent from the result.
+  virtual std::vector<TargetDecision> decide(const EmployeeRecord& record) const = 0;
+  virtual const Diagnostics& warnings() const = 0;
+};
+
+using RulesPtr = std::shared_ptr<const Rules>;
+
+// Loads and validates rules; on any error, every problem found (file:line:col, sorted by place; warnings
+// included) and no rules. On success, warnings() holds the warnings (unknown license names, roles that
+// can never match).
+Expected<RulesPtr, Diagnostics> load_rules_file(const std::string& path);
+Expected<RulesPtr, Diagnostics> load_rules_text(const std::string& text, const std::string& display_name);
+
+} // namespace h2r

@@ -1,0 +1,35 @@
+// SCIM attribute paths of rules.yaml `attributes:` and where each lands in the Zoom SCIM user body
+// (docs/zoom-api.md "User body").
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace h2r {
+
+inline constexpr std::string_view k_scim_core_urn = "urn:ietf:params:scim:schemas:core:2.0:User";
+inline constexpr std::string_view k_scim_enterprise_urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+inline constexpr std::string_view k_scim_zoom_user_urn = "urn:us:zoom:scim:schemas:extension:1.0:ZoomUser";
+inline constexpr std::string_view k_scim_zoom_urn = "urn:ietf:params:scim:schemas:extension:zoom:1.0:User";
+
+enum class ScimValueType { text, boolean };
+
+// True when `path` is a known attribute path; `type` then says what its value must be.
+bool is_known_scim_path(std::string_view path, ScimValueType* type = nullptr);
+// "userName, name.givenName, ..." for error messages.
+std::string known_scim_paths();
+
+// Puts `value` at `path` in `body`: userName → "userName", name.givenName → {"name":{"givenName"}},
+// emails.work → "emails":[{"type":"work","value":…,"primary":true}], phoneNumbers.X →
+// "phoneNumbers":[{"type":X,"value":…}], enterprise.X → the enterprise extension object (manager as
+// {"value":…}), zoom.loginType.X → ZoomUser {"loginType":{X:…}}, zoom.personalLinkName / zoom.pronouns →
+// the zoom:1.0:User extension. `path` must be known.
+void set_scim_attribute(nlohmann::json& body, std::string_view path, const nlohmann::json& value);
+
+// Sets body["schemas"] to the URNs in use: core always, then enterprise, ZoomUser and zoom:1.0 when
+// their objects are present, in that order.
+void set_scim_schemas(nlohmann::json& body);
+
+} // namespace h2r

@@ -1,0 +1,21 @@
+// Text folding for rules: case mapping and diacritic stripping on UTF-8 text, covering ASCII,
+// Latin-1 Supplement and Latin Extended-A (plus a few common extras). Other characters pass through.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace h2r {
+
+// Lower-case: ASCII, À..Þ → à..þ, and the Latin Extended-A pairs (Ł → ł, Ž → ž, ...).
+std::string fold_lower(std::string_view utf8);
+// Upper-case: the inverse mapping (ß stays ß).
+std::string fold_upper(std::string_view utf8);
+// Strips diacritics to plain ASCII: Zoë → Zoe, Ålund → Alund, ß → ss, Æ → AE, Łukasz → Lukasz,
+// Øre → Ore; combining marks (U+0300..U+036F) are dropped; typographic quotes and dashes become ASCII.
+// Characters with no ASCII form (e.g. CJK) are kept as they are.
+std::string fold_ascii(std::string_view utf8);
+// Removes leading and trailing ASCII white space.
+std::string trim(std::string_view text);
+
+} // namespace h2r

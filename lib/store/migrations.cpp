@@ -1,0 +1,132 @@
+#include "store/migrations.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace h2r::sqlite {
+
+namespace {
+
+// Open events are the ones not final: pending, waiting and held. The partial indexes below are used
+// only when a query repeats their WHERE clause word for word (sqlite_store_events.cpp does).
+constexpr const char* k_step_1 = R"sql(
+CREATE TABLE connections (
+  name          TEXT PRIMARY KEY,
+  account_id    TEXT NOT NULL,
+  client_id     TEXT NOT NULL,
+  secret_blob   BLOB NOT NULL,
+  oauth_url     TEXT NOT NULL,
+  api_url       TEXT NOT NULL,
+  rate_limit    REAL NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE connection_health (
+  name               TEXT PRIMARY KEY REFERENCES connections(name) ON DELETE CASCADE ON UPDATE CASCADE,
+  healthy            INTEGER NOT NULL,
+  last_error         TEXT NOT NULL,
+  last_error_at_ms   INTEGER NOT NULL,
+  last_success_at_ms INTEGER NOT NULL,
+  paused_until_ms    INTEGER NOT NULL,
+  pause_reason       TEXT NOT NULL
+);
+CREATE TABLE events (
+  id              INTEGER PRIMARY KEY,
+  event_id        TEXT NOT NULL UNIQUE,
+  type            TEXT NOT NULL,
+  leave_type      TEXT,
+  employee_id     TEXT NOT NULL,
+  fields          TEXT NOT NULL,
+  effective_raw   TEXT NOT NULL,
+  effective_at_ms INTEGER NOT NULL,
+  due_at_ms       INTEGER NOT NULL,
+  source_file     TEXT NOT NULL,
+  state           TEXT NOT NULL,
+  reason          TEXT NOT NULL,
+  attempts        INTEGER NOT NULL,
+  approved        INTEGER NOT NULL,
+  rules_version   TEXT NOT NULL,
+  result          TEXT NOT NULL,
+  received_at_ms  INTEGER NOT NULL,
+  updated_at_ms   INTEGER NOT NULL
+);
+CREATE INDEX events_due ON events(due_at_ms, id) WHERE state IN ('pending', 'waiting');
+CREATE INDEX events_open_by_employee ON events(employee_id, effective_at_ms, id)
+  WHERE state IN ('pending', 'waiting', 'held');
+CREATE INDEX events_by_employee ON events(employee_id, id);
+CREATE INDEX events_by_state ON events(state, id);
+CREATE TABLE employees (
+  employee_id   TEXT PRIMARY KEY,
+  record        TEXT NOT NULL,
+  status        TEXT NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE links (
+  connection    TEXT NOT NULL REFERENCES connections(name) ON DELETE CASCADE ON UPDATE CASCADE,
+  employee_id   TEXT NOT NULL,
+  zoom_user_id  TEXT NOT NULL,
+  user_name     TEXT NOT NULL,
+  pushed_digest TEXT NOT NULL,
+  active        INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (connection, employee_id)
+);
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql";
+
+// Version 2: the field names HR has sent (for rules validation), backfilled from the events already
+// stored, and the lookup of a link by Zoom user id (reconcile).
+constexpr const char* k_step_2 = R"sql(
+CREATE TABLE fields_seen (
+  name TEXT PRIMARY KEY
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO fields_seen(name)
+  SELECT DISTINCT f.key FROM events, json_each(events.fields) AS f;
+CREATE INDEX links_by_zoom_user ON links(connection, zoom_user_id);
+)sql";
+
+constexpr std::array<const char*, 2> k_steps = {k_step_1, k_step_2};
+
+Result<int> user_version(Db& db) {
+  auto query = H2R_TRY(db.query("PRAGMA user_version"));
+  if (!H2R_TRY(query.step())) return 0;
+  return static_cast<int>(query.int_at(0));
+}
+
+Unexpected<Error> with_file(Db& db, const std::string& what, Error error) {
+  error.message = fmt::format("database {}: {}: {}", db.path(), what, error.message);
+  return unexpected(std::move(error));
+}
+
+} // namespace
+
+int schema_version() { return static_cast<int>(k_steps.size()); }
+
+Result<void> migrate(Db& db, int target) {
+  if (target < 0 || target > schema_version()) target = schema_version();
+  auto current = user_version(db);
+  if (!current) return with_file(db, "cannot read the schema version", std::move(current).error());
+  if (*current > schema_version())
+    return fail(ErrorKind::permanent,
+                fmt::format("database {} has schema version {}, newer than this build of h2r understands "
+                            "(version {}); upgrade h2r or use another database file",
+                            db.path(), *current, schema_version()));
+  for (int version = *current + 1; version <= target; ++version) {
+    auto step = [&]() -> Result<void> {
+      auto tx = H2R_TRY(Transaction::begin(db));
+      // Another process may have migrated while this one waited for the write lock.
+      if (H2R_TRY(user_version(db)) >= version) return {};
+      H2R_TRY(db.exec(k_steps[static_cast<std::size_t>(version - 1)]));
+      H2R_TRY(db.exec(fmt::format("PRAGMA user_version = {}", version)));
+      return tx.commit();
+    }();
+    if (!step) return with_file(db, fmt::format("cannot migrate to schema version {}", version), std::move(step).error());
+  }
+  return {};
+}
+
+} // namespace h2r::sqlite

@@ -1,0 +1,309 @@
+// SqliteStore: the event queue.
+#include "store/sqlite_store_impl.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+
+namespace h2r {
+
+namespace {
+
+// The text form of EventType and LeaveType in the events table. These match hr/event.cpp's to_string;
+// they are repeated here because h2r_store does not link h2r_hr, and a stored name must never change.
+constexpr std::array<std::pair<EventType, const char*>, 6> k_event_types = {{
+    {EventType::hire, "hire"},
+    {EventType::update, "update"},
+    {EventType::leave, "leave"},
+    {EventType::return_to_work, "return"},
+    {EventType::terminate, "terminate"},
+    {EventType::rehire, "rehire"},
+}};
+constexpr std::array<std::pair<LeaveType, const char*>, 4> k_leave_types = {{
+    {LeaveType::long_term, "long_term"},
+    {LeaveType::fmla, "fmla"},
+    {LeaveType::legal, "legal"},
+    {LeaveType::security, "security"},
+}};
+
+template <class Enum, std::size_t N>
+const char* name_of(const std::array<std::pair<Enum, const char*>, N>& names, Enum value) {
+  for (const auto& [v, name] : names)
+    if (v == value) return name;
+  return "unknown";
+}
+
+template <class Enum, std::size_t N>
+std::optional<Enum> value_of(const std::array<std::pair<Enum, const char*>, N>& names, std::string_view text) {
+  for (const auto& [v, name] : names)
+    if (text == name) return v;
+  return std::nullopt;
+}
+
+constexpr const char* k_event_columns =
+    "id, event_id, type, leave_type, employee_id, fields, effective_raw, effective_at_ms, due_at_ms, "
+    "source_file, state, reason, attempts, approved, rules_version, result, received_at_ms, updated_at_ms";
+
+std::string fields_json(const FieldPatch& fields) {
+  nlohmann::json json = nlohmann::json::object();
+  for (const auto& [name, value] : fields) json[name] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<EventRow> read_event(const sqlite::Query& q) {
+  EventRow row;
+  row.id = q.int_at(0);
+  auto damaged = [&](std::string_view column) {
+    return fail(ErrorKind::permanent, fmt::format("event {} has a damaged {} column", row.id, column));
+  };
+  row.event_id = q.text_at(1);
+  auto type = value_of(k_event_types, q.text_at(2));
+  if (!type) return damaged("type");
+  row.type = *type;
+  if (!q.is_null(3)) {
+    row.leave_type = value_of(k_leave_types, q.text_at(3));
+    if (!row.leave_type) return damaged("leave_type");
+  }
+  row.employee_id = q.text_at(4);
+  auto fields = nlohmann::json::parse(q.text_at(5), nullptr, false);
+  if (!fields.is_object()) return damaged("fields");
+  for (const auto& [name, value] : fields.items()) {
+    if (value.is_null()) row.fields[name] = std::nullopt;
+    else if (value.is_string()) row.fields[name] = value.get<std::string>();
+    else return damaged("fields");
+  }
+  row.effective_raw = q.text_at(6);
+  row.effective_at_ms = q.int_at(7);
+  row.due_at_ms = q.int_at(8);
+  row.source_file = q.text_at(9);
+  auto state = parse_event_state(q.text_at(10));
+  if (!state) return damaged("state");
+  row.state = *state;
+  row.reason = q.text_at(11);
+  row.attempts = static_cast<int>(q.int_at(12));
+  row.approved = q.int_at(13) != 0;
+  row.rules_version = q.text_at(14);
+  row.result = q.text_at(15);
+  row.received_at_ms = q.int_at(16);
+  row.updated_at_ms = q.int_at(17);
+  return row;
+}
+
+Result<std::vector<EventRow>> read_events(sqlite::Query& q) {
+  std::vector<EventRow> rows;
+  while (H2R_TRY(q.step())) rows.push_back(H2R_TRY(read_event(q)));
+  return rows;
+}
+
+} // namespace
+
+Result<IngestResult> SqliteStore::ingest(const std::string& source_file, const std::vector<NewEvent>& events,
+                                         long long now_ms) {
+  return locked(fmt::format("store the events of {}", source_file), [&]() -> Result<IngestResult> {
+    for (const auto& e : events)
+      if (e.state != EventState::pending && e.state != EventState::waiting)
+        return fail(ErrorKind::invalid, fmt::format("event {} arrives as {}; only pending or waiting may",
+                                                    e.event.event_id, to_string(e.state)));
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    IngestResult result;
+    std::set<std::string> field_names;
+    {
+      auto q = H2R_TRY(m_db->query(
+          "INSERT INTO events (event_id, type, leave_type, employee_id, fields, effective_raw, effective_at_ms, "
+          "due_at_ms, source_file, state, reason, attempts, approved, rules_version, result, received_at_ms, "
+          "updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, '', 0, 0, '', '', ?11, ?11) "
+          "ON CONFLICT (event_id) DO NOTHING"));
+      for (const auto& e : events) {
+        const HrEvent& ev = e.event;
+        q.bind_text(1, ev.event_id).bind_text(2, name_of(k_event_types, ev.type));
+        if (ev.leave_type) q.bind_text(3, name_of(k_leave_types, *ev.leave_type));
+        else q.bind_null(3);
+        q.bind_text(4, ev.employee_id).bind_text(5, fields_json(ev.fields)).bind_text(6, ev.effective_date);
+        q.bind_int(7, e.effective_at_ms).bind_int(8, e.due_at_ms).bind_text(9, source_file);
+        q.bind_text(10, to_string(e.state)).bind_int(11, now_ms);
+        H2R_TRY(q.run());
+        q.reset();
+        if (m_db->changes() == 0) result.duplicates.push_back(ev.event_id);
+        else ++result.inserted;
+        for (const auto& [name, value] : ev.fields) field_names.insert(name);
+      }
+    }
+    auto fq = H2R_TRY(m_db->query("INSERT OR IGNORE INTO fields_seen (name) VALUES (?1)"));
+    for (const auto& name : field_names) {
+      H2R_TRY(fq.bind_text(1, name).run());
+      fq.reset();
+    }
+    H2R_TRY(tx.commit());
+    return result;
+  });
+}
+
+Result<std::vector<EventRow>> SqliteStore::due_events(long long now_ms, int limit) {
+  return locked("list the due events", [&]() -> Result<std::vector<EventRow>> {
+    // INDEXED BY: without ANALYZE statistics the planner prefers events_by_state and then sorts every
+    // open event; events_due yields rows already in (due_at_ms, id) order, so LIMIT stops the scan
+    // early. The partial-index WHERE clauses are repeated verbatim, as SQLite requires to use them.
+    auto q = H2R_TRY(m_db->query(fmt::format(
+        "SELECT {} FROM events AS e INDEXED BY events_due "
+        "WHERE e.state IN ('pending', 'waiting') AND e.due_at_ms <= ?1 "
+        "AND NOT EXISTS (SELECT 1 FROM events AS p INDEXED BY events_open_by_employee "
+        "  WHERE p.state IN ('pending', 'waiting', 'held') AND p.employee_id = e.employee_id "
+        "  AND (p.effective_at_ms, p.id) < (e.effective_at_ms, e.id)) "
+        "ORDER BY e.due_at_ms, e.id LIMIT ?2",
+        k_event_columns)));
+    q.bind_int(1, now_ms).bind_int(2, limit);
+    return read_events(q);
+  });
+}
+
+Result<std::optional<long long>> SqliteStore::next_due_at() {
+  return locked("find the next due event", [&]() -> Result<std::optional<long long>> {
+    auto q = H2R_TRY(m_db->query("SELECT MIN(due_at_ms) FROM events INDEXED BY events_due "
+                                 "WHERE state IN ('pending', 'waiting')"));
+    if (!H2R_TRY(q.step()) || q.is_null(0)) return std::optional<long long>();
+    return std::optional<long long>(q.int_at(0));
+  });
+}
+
+Result<std::optional<EventRow>> SqliteStore::get_event(long long id) {
+  return locked(fmt::format("read event {}", id), [&]() -> Result<std::optional<EventRow>> {
+    auto q = H2R_TRY(m_db->query(fmt::format("SELECT {} FROM events WHERE id = ?1", k_event_columns)));
+    if (!H2R_TRY(q.bind_int(1, id).step())) return std::optional<EventRow>();
+    return std::optional<EventRow>(H2R_TRY(read_event(q)));
+  });
+}
+
+Result<std::optional<EventRow>> SqliteStore::find_event(const std::string& event_id) {
+  return locked(fmt::format("find event {}", event_id), [&]() -> Result<std::optional<EventRow>> {
+    auto q = H2R_TRY(m_db->query(fmt::format("SELECT {} FROM events WHERE event_id = ?1", k_event_columns)));
+    if (!H2R_TRY(q.bind_text(1, event_id).step())) return std::optional<EventRow>();
+    return std::optional<EventRow>(H2R_TRY(read_event(q)));
+  });
+}
+
+Result<std::vector<EventRow>> SqliteStore::list_events(const EventFilter& filter) {
+  return locked("list events", [&]() -> Result<std::vector<EventRow>> {
+    std::string where = "1";
+    if (filter.state) where += " AND state = ?1";
+    if (filter.employee_id) where += " AND employee_id = ?2";
+    auto q = H2R_TRY(m_db->query(
+        fmt::format("SELECT {} FROM events WHERE {} ORDER BY id DESC LIMIT ?3", k_event_columns, where)));
+    if (filter.state) q.bind_text(1, to_string(*filter.state));
+    if (filter.employee_id) q.bind_text(2, *filter.employee_id);
+    q.bind_int(3, filter.limit);
+    return read_events(q);
+  });
+}
+
+Result<std::map<EventState, long long>> SqliteStore::count_events_by_state() {
+  return locked("count events", [&]() -> Result<std::map<EventState, long long>> {
+    auto q = H2R_TRY(m_db->query("SELECT state, COUNT(*) FROM events GROUP BY state"));
+    std::map<EventState, long long> counts;
+    while (H2R_TRY(q.step())) {
+      auto state = parse_event_state(q.text_at(0));
+      if (!state) return fail(ErrorKind::permanent, fmt::format("an event has the unknown state '{}'", q.text_at(0)));
+      counts[*state] = q.int_at(1);
+    }
+    return counts;
+  });
+}
+
+Result<void> SqliteStore::record_outcome(const EventOutcome& outcome, long long now_ms) {
+  return locked(fmt::format("record the outcome of event {}", outcome.id), [&]() -> Result<void> {
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    {
+      auto q = H2R_TRY(m_db->query(
+          "UPDATE events SET state = ?2, reason = ?3, rules_version = ?4, result = ?5, attempts = ?6, "
+          "due_at_ms = CASE WHEN ?2 IN ('pending', 'waiting') THEN ?7 ELSE due_at_ms END, updated_at_ms = ?8 "
+          "WHERE id = ?1"));
+      q.bind_int(1, outcome.id).bind_text(2, to_string(outcome.state)).bind_text(3, outcome.reason);
+      q.bind_text(4, outcome.rules_version).bind_text(5, outcome.result).bind_int(6, outcome.attempts);
+      q.bind_int(7, outcome.next_attempt_at_ms).bind_int(8, now_ms);
+      H2R_TRY(q.run());
+      if (m_db->changes() == 0) return fail(ErrorKind::not_found, "no event has that id");
+    }
+    if (outcome.employee) H2R_TRY(write_employee(*outcome.employee));
+    for (const auto& link : outcome.links_upsert) H2R_TRY(write_link(link));
+    for (const auto& [connection, employee_id] : outcome.links_remove) {
+      auto q = H2R_TRY(m_db->query("DELETE FROM links WHERE connection = ?1 AND employee_id = ?2"));
+      H2R_TRY(q.bind_text(1, connection).bind_text(2, employee_id).run());
+    }
+    return tx.commit();
+  });
+}
+
+Result<int> SqliteStore::transition(const std::string& sql, long long now_ms, std::optional<long long> id) {
+  auto q = H2R_TRY(m_db->query(sql));
+  q.bind_int(1, now_ms);
+  if (id) q.bind_int(2, *id);
+  H2R_TRY(q.run());
+  return static_cast<int>(m_db->changes());
+}
+
+Result<void> SqliteStore::hold_event(long long id, const std::string& reason, long long now_ms) {
+  return locked(fmt::format("hold event {}", id), [&]() -> Result<void> {
+    auto q = H2R_TRY(m_db->query("UPDATE events SET state = 'held', reason = ?3, updated_at_ms = ?2 "
+                                 "WHERE id = ?1 AND state IN ('pending', 'waiting', 'held')"));
+    H2R_TRY(q.bind_int(1, id).bind_int(2, now_ms).bind_text(3, reason).run());
+    if (m_db->changes() == 0) return fail(ErrorKind::not_found, "no pending, waiting or held event has that id");
+    return {};
+  });
+}
+
+Result<int> SqliteStore::approve_event(long long id, long long now_ms) {
+  return locked(fmt::format("approve event {}", id), [&]() -> Result<int> {
+    int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', approved = 1, reason = '', "
+                                     "due_at_ms = ?1, updated_at_ms = ?1 WHERE id = ?2 AND state = 'held'",
+                                     now_ms, id));
+    if (changed == 0) return fail(ErrorKind::not_found, "no held event has that id");
+    return changed;
+  });
+}
+
+Result<int> SqliteStore::approve_all_held(long long now_ms) {
+  return locked("approve the held events", [&] {
+    return transition("UPDATE events SET state = 'pending', approved = 1, reason = '', due_at_ms = ?1, "
+                      "updated_at_ms = ?1 WHERE state = 'held'",
+                      now_ms);
+  });
+}
+
+Result<void> SqliteStore::reject_event(long long id, const std::string& reason, long long now_ms) {
+  return locked(fmt::format("reject event {}", id), [&]() -> Result<void> {
+    auto q = H2R_TRY(m_db->query("UPDATE events SET state = 'rejected', reason = ?3, updated_at_ms = ?2 "
+                                 "WHERE id = ?1 AND state IN ('pending', 'waiting', 'held')"));
+    H2R_TRY(q.bind_int(1, id).bind_int(2, now_ms).bind_text(3, reason).run());
+    if (m_db->changes() == 0) return fail(ErrorKind::not_found, "no pending, waiting or held event has that id");
+    return {};
+  });
+}
+
+Result<int> SqliteStore::retry_event(long long id, long long now_ms) {
+  return locked(fmt::format("retry event {}", id), [&]() -> Result<int> {
+    int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', attempts = 0, reason = '', "
+                                     "due_at_ms = ?1, updated_at_ms = ?1 WHERE id = ?2 AND state = 'failed'",
+                                     now_ms, id));
+    if (changed > 0) return changed;
+    auto q = H2R_TRY(m_db->query("SELECT 1 FROM events WHERE id = ?1"));
+    if (!H2R_TRY(q.bind_int(1, id).step())) return fail(ErrorKind::not_found, "no event has that id");
+    return 0;
+  });
+}
+
+Result<int> SqliteStore::retry_all_failed(long long now_ms) {
+  return locked("retry the failed events", [&] {
+    return transition("UPDATE events SET state = 'pending', attempts = 0, reason = '', due_at_ms = ?1, "
+                      "updated_at_ms = ?1 WHERE state = 'failed'",
+                      now_ms);
+  });
+}
+
+Result<int> SqliteStore::promote_waiting(long long now_ms) {
+  return locked("promote the waiting events", [&] {
+    return transition("UPDATE events SET state = 'pending', updated_at_ms = ?1 "
+                      "WHERE state IN ('pending', 'waiting') AND state = 'waiting' AND due_at_ms <= ?1",
+                      now_ms);
+  });
+}
+
+} // namespace h2r

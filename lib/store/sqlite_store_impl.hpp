@@ -1,0 +1,74 @@
+// SqliteStore: the Store on one SQLite connection. Private to lib/store; others use sqlite_store.hpp.
+#pragma once
+
+#include "store/sqlite_db.hpp"
+#include "store/store.hpp"
+
+#include <fmt/format.h>
+
+#include <mutex>
+
+namespace h2r {
+
+class SqliteStore final : public Store {
+public:
+  explicit SqliteStore(std::unique_ptr<sqlite::Db> db) : m_db(std::move(db)) {}
+
+  Result<void> add_connection(const ConnectionRow& row) override;
+  Result<void> update_connection(const ConnectionRow& row) override;
+  Result<void> remove_connection(const std::string& name) override;
+  Result<std::optional<ConnectionRow>> get_connection(const std::string& name) override;
+  Result<std::vector<ConnectionRow>> list_connections() override;
+  Result<void> put_connection_health(const ConnectionHealth& health) override;
+  Result<std::optional<ConnectionHealth>> get_connection_health(const std::string& name) override;
+
+  Result<IngestResult> ingest(const std::string& source_file, const std::vector<NewEvent>& events,
+                              long long now_ms) override;
+  Result<std::vector<EventRow>> due_events(long long now_ms, int limit) override;
+  Result<std::optional<long long>> next_due_at() override;
+  Result<std::optional<EventRow>> get_event(long long id) override;
+  Result<std::optional<EventRow>> find_event(const std::string& event_id) override;
+  Result<std::vector<EventRow>> list_events(const EventFilter& filter) override;
+  Result<std::map<EventState, long long>> count_events_by_state() override;
+  Result<void> record_outcome(const EventOutcome& outcome, long long now_ms) override;
+  Result<void> hold_event(long long id, const std::string& reason, long long now_ms) override;
+  Result<int> approve_event(long long id, long long now_ms) override;
+  Result<int> approve_all_held(long long now_ms) override;
+  Result<void> reject_event(long long id, const std::string& reason, long long now_ms) override;
+  Result<int> retry_event(long long id, long long now_ms) override;
+  Result<int> retry_all_failed(long long now_ms) override;
+  Result<int> promote_waiting(long long now_ms) override;
+
+  Result<std::optional<EmployeeRow>> get_employee(const std::string& employee_id) override;
+  Result<void> put_employee(const EmployeeRow& row) override;
+  Result<std::vector<EmployeeRow>> list_employees() override;
+  Result<std::optional<LinkRow>> get_link(const std::string& connection, const std::string& employee_id) override;
+  Result<void> put_link(const LinkRow& row) override;
+  Result<std::vector<LinkRow>> list_links(const std::string& connection) override;
+  Result<std::set<std::string>> seen_fields() override;
+
+  Result<std::optional<std::string>> get_meta(const std::string& key) override;
+  Result<void> set_meta(const std::string& key, const std::string& value) override;
+
+private:
+  // Runs `body` under the mutex; an error gets "database FILE: cannot WHAT: " in front.
+  template <class Body>
+  auto locked(std::string_view what, Body&& body) -> decltype(body()) {
+    std::lock_guard lock(m_mutex);
+    auto result = body();
+    if (!result) result.error().message = fmt::format("database {}: cannot {}: {}", m_db->path(), what,
+                                                      result.error().message);
+    return result;
+  }
+
+  // Helpers called with the mutex held, inside a transaction where one is needed.
+  Result<void> write_employee(const EmployeeRow& row);
+  Result<void> write_link(const LinkRow& row);
+  // Runs an UPDATE of events with ?1 = now_ms and ?2 = id (when given); returns the rows changed.
+  Result<int> transition(const std::string& sql, long long now_ms, std::optional<long long> id = std::nullopt);
+
+  std::mutex m_mutex;
+  std::unique_ptr<sqlite::Db> m_db;
+};
+
+} // namespace h2r

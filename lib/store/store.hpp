@@ -1,0 +1,186 @@
+// Store: every piece of state h2r keeps — connections, the event queue, employees' last known records,
+// and links to Zoom users. The interface is the contract; sqlite_store.hpp is the one implementation and
+// the one place SQL lives. Every method is one transaction, so a crash at any instant leaves the
+// database at a state some method call produced. Implementations are thread-safe.
+#pragma once
+
+#include "core/error.hpp"
+#include "hr/event.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace h2r {
+
+// ---- connections -------------------------------------------------------------------------------
+
+struct ConnectionRow {
+  std::string name;            // admin's name for it, e.g. "zoom-main"; unique
+  std::string account_id;
+  std::string client_id;
+  std::string secret_blob;     // client secret encrypted by secrets/ (binary); never the clear value
+  std::string oauth_url;       // e.g. https://zoom.us/oauth/token
+  std::string api_url;         // e.g. https://api.zoom.us/scim2
+  double rate_limit = 0;       // requests per second this connection may make
+  long long created_at_ms = 0;
+  long long updated_at_ms = 0;
+};
+
+// What the daemon learned about a connection's health; shown by `h2rd status`.
+struct ConnectionHealth {
+  std::string name;
+  bool healthy = true;
+  std::string last_error;           // never contains a secret
+  long long last_error_at_ms = 0;
+  long long last_success_at_ms = 0;
+  long long paused_until_ms = 0;    // rate limit or circuit breaker: no calls before this
+  std::string pause_reason;
+};
+
+// ---- events -------------------------------------------------------------------------------------
+
+enum class EventState { pending, waiting, done, skipped, failed, held, rejected };
+std::string_view to_string(EventState state);
+std::optional<EventState> parse_event_state(std::string_view text);
+// done, skipped, failed and rejected are final; pending, waiting and held are not.
+bool is_final(EventState state);
+
+struct EventRow {
+  long long id = 0;              // arrival order; stable, shown to people
+  std::string event_id;          // HR's id
+  EventType type = EventType::hire;
+  std::optional<LeaveType> leave_type;
+  std::string employee_id;
+  FieldPatch fields;             // the employee fields as the event carried them (nulls kept)
+  std::string effective_raw;     // as HR wrote it ("" = now)
+  long long effective_at_ms = 0; // the resolved instant; orders an employee's events
+  long long due_at_ms = 0;       // next moment the event may be attempted (lead days, retries)
+  std::string source_file;
+  EventState state = EventState::pending;
+  std::string reason;            // why skipped/failed/held, or the last transient error while retrying
+  int attempts = 0;
+  bool approved = false;         // an admin approved it: it is not held again
+  std::string rules_version;     // content hash of the rules that decided it
+  std::string result;            // JSON text: what was done (audit trail)
+  long long received_at_ms = 0;
+  long long updated_at_ms = 0;
+};
+
+struct NewEvent {
+  HrEvent event;
+  long long effective_at_ms = 0;
+  long long due_at_ms = 0;
+  EventState state = EventState::pending; // pending or waiting
+};
+
+struct IngestResult {
+  int inserted = 0;
+  std::vector<std::string> duplicates;    // event_ids already known (now or earlier): ignored
+};
+
+struct EventFilter {
+  std::optional<EventState> state;
+  std::optional<std::string> employee_id;
+  int limit = 1000;                       // newest first
+};
+
+// ---- employees and links ------------------------------------------------------------------------
+
+enum class HrStatus { unknown, active, on_leave, terminated };
+std::string_view to_string(HrStatus status);
+std::optional<HrStatus> parse_hr_status(std::string_view text);
+
+struct EmployeeRow {
+  std::string employee_id;
+  EmployeeRecord record;         // last known record, every update merged in
+  HrStatus status = HrStatus::unknown;
+  long long updated_at_ms = 0;
+};
+
+// One employee's Zoom user in one connection.
+struct LinkRow {
+  std::string connection;
+  std::string employee_id;
+  std::string zoom_user_id;
+  std::string user_name;
+  std::string pushed_digest;     // digest of the attributes last pushed; "" = unknown
+  bool active = true;            // what h2r last set
+  long long updated_at_ms = 0;
+};
+
+// Everything one processed event changes, written in one transaction.
+struct EventOutcome {
+  long long id = 0;                          // EventRow::id
+  EventState state = EventState::done;       // pending (with next_attempt_at_ms) means "retry later"
+  std::string reason;
+  std::string rules_version;
+  std::string result;                        // JSON text
+  int attempts = 0;
+  long long next_attempt_at_ms = 0;          // for state pending: when to try again
+  std::optional<EmployeeRow> employee;       // written when set
+  std::vector<LinkRow> links_upsert;
+  std::vector<std::pair<std::string, std::string>> links_remove; // (connection, employee_id)
+};
+
+class Store {
+public:
+  virtual ~Store() = default;
+
+  // connections — add: conflict when the name exists; update/remove: not_found when it does not.
+  // remove also removes that connection's links and health.
+  virtual Result<void> add_connection(const ConnectionRow& row) = 0;
+  virtual Result<void> update_connection(const ConnectionRow& row) = 0;
+  virtual Result<void> remove_connection(const std::string& name) = 0;
+  virtual Result<std::optional<ConnectionRow>> get_connection(const std::string& name) = 0;
+  virtual Result<std::vector<ConnectionRow>> list_connections() = 0;          // by name
+  virtual Result<void> put_connection_health(const ConnectionHealth& health) = 0;
+  virtual Result<std::optional<ConnectionHealth>> get_connection_health(const std::string& name) = 0;
+
+  // events — ingest inserts a whole file's events in one transaction; an event_id already stored is
+  // not inserted and is reported in duplicates. It also remembers every field name seen.
+  virtual Result<IngestResult> ingest(const std::string& source_file, const std::vector<NewEvent>& events,
+                                      long long now_ms) = 0;
+  // The events that may run now: state pending or waiting, due_at_ms <= now_ms, and no earlier event
+  // of the same employee (by effective_at_ms, then id) still pending, waiting or held. At most one per
+  // employee. Ordered by due_at_ms, then id.
+  virtual Result<std::vector<EventRow>> due_events(long long now_ms, int limit) = 0;
+  // The earliest due_at_ms of any pending or waiting event, if any.
+  virtual Result<std::optional<long long>> next_due_at() = 0;
+  virtual Result<std::optional<EventRow>> get_event(long long id) = 0;
+  virtual Result<std::optional<EventRow>> find_event(const std::string& event_id) = 0;
+  virtual Result<std::vector<EventRow>> list_events(const EventFilter& filter) = 0;
+  virtual Result<std::map<EventState, long long>> count_events_by_state() = 0;
+  virtual Result<void> record_outcome(const EventOutcome& outcome, long long now_ms) = 0;
+  // held → state held with reason (not final; blocks the employee's later events).
+  virtual Result<void> hold_event(long long id, const std::string& reason, long long now_ms) = 0;
+  // held → pending with approved = true, due now. Returns how many changed. not_found for an id that
+  // is not held.
+  virtual Result<int> approve_event(long long id, long long now_ms) = 0;
+  virtual Result<int> approve_all_held(long long now_ms) = 0;
+  // held or pending or waiting → rejected. not_found when the event is final or absent.
+  virtual Result<void> reject_event(long long id, const std::string& reason, long long now_ms) = 0;
+  // failed → pending, attempts 0, due now. Returns how many changed (0 or 1; retry_all: every failed).
+  virtual Result<int> retry_event(long long id, long long now_ms) = 0;
+  virtual Result<int> retry_all_failed(long long now_ms) = 0;
+  // waiting events whose due_at_ms <= now_ms become pending. Returns how many changed.
+  virtual Result<int> promote_waiting(long long now_ms) = 0;
+
+  // employees and links
+  virtual Result<std::optional<EmployeeRow>> get_employee(const std::string& employee_id) = 0;
+  virtual Result<void> put_employee(const EmployeeRow& row) = 0;
+  virtual Result<std::vector<EmployeeRow>> list_employees() = 0;
+  virtual Result<std::optional<LinkRow>> get_link(const std::string& connection, const std::string& employee_id) = 0;
+  virtual Result<void> put_link(const LinkRow& row) = 0;
+  virtual Result<std::vector<LinkRow>> list_links(const std::string& connection) = 0;
+  virtual Result<std::set<std::string>> seen_fields() = 0;
+
+  // small key/value facts: rules version in force, last cycle time, ...
+  virtual Result<std::optional<std::string>> get_meta(const std::string& key) = 0;
+  virtual Result<void> set_meta(const std::string& key, const std::string& value) = 0;
+};
+
+} // namespace h2r

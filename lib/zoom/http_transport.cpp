@@ -1,0 +1,109 @@
+#include "zoom/http_transport.hpp"
+
+#include "zoom/url.hpp"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace h2r {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+template <class Rep, class Period>
+std::pair<time_t, time_t> sec_usec(std::chrono::duration<Rep, Period> d) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return {static_cast<time_t>(us / 1'000'000), static_cast<time_t>(us % 1'000'000)};
+}
+
+Error transport_error(httplib::Error error, const UrlParts& url) {
+  const std::string where = url.scheme + "://" + url.host + ":" + std::to_string(url.port);
+  switch (error) {
+  case httplib::Error::SSLServerVerification:
+    return Error{ErrorKind::permanent, "the TLS certificate of " + where + " could not be verified", 0, "tls"};
+  case httplib::Error::SSLLoadingCerts:
+    return Error{ErrorKind::permanent, "the system's CA certificates could not be loaded", 0, "tls"};
+  case httplib::Error::Connection:
+  case httplib::Error::ConnectionTimeout:
+    return Error{ErrorKind::transient, "cannot reach " + where + " (" + httplib::to_string(error) + ")", 0,
+                 "unreachable"};
+  default:
+    return Error{ErrorKind::transient, "no answer from " + where + " (" + httplib::to_string(error) + ")", 0,
+                 "no_answer"};
+  }
+}
+
+} // namespace
+
+std::string HttpResponse::header(const std::string& name) const {
+  auto it = headers.find(lower(name));
+  return it == headers.end() ? std::string() : it->second;
+}
+
+struct HttplibTransport::Pool {
+  std::vector<std::unique_ptr<httplib::Client>> idle;
+};
+
+HttplibTransport::HttplibTransport(TransportOptions options) : m_options(std::move(options)) {}
+HttplibTransport::~HttplibTransport() = default;
+
+Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
+  auto url = split_url(request.url);
+  if (!url) return fail(ErrorKind::permanent, "not an http(s) URL: " + request.url.substr(0, 200));
+  const std::string origin = url->origin();
+
+  std::unique_ptr<httplib::Client> client;
+  {
+    std::lock_guard lock(m_mutex);
+    auto& pool = m_pools[origin];
+    if (!pool) pool = std::make_unique<Pool>();
+    if (!pool->idle.empty()) {
+      client = std::move(pool->idle.back());
+      pool->idle.pop_back();
+    }
+  }
+  if (!client) {
+    client = std::make_unique<httplib::Client>(origin);
+    client->set_keep_alive(true);
+    auto [cs, cu] = sec_usec(m_options.connect_timeout);
+    client->set_connection_timeout(cs, cu);
+    auto [rs, ru] = sec_usec(m_options.read_timeout);
+    client->set_read_timeout(rs, ru);
+    auto [ws, wu] = sec_usec(m_options.write_timeout);
+    client->set_write_timeout(ws, wu);
+    if (url->scheme == "https") {
+      client->enable_server_certificate_verification(true);
+      if (!m_options.ca_cert_file.empty()) client->set_ca_cert_path(m_options.ca_cert_file);
+    }
+  }
+
+  httplib::Request req;
+  req.method = request.method;
+  req.path = url->path;
+  for (const auto& [name, value] : request.headers) req.headers.emplace(name, value);
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+    req.body = request.body;
+    if (!request.content_type.empty()) req.headers.emplace("Content-Type", request.content_type);
+  }
+  auto result = client->send(req);
+  if (!result) return unexpected(transport_error(result.error(), *url));
+
+  HttpResponse response;
+  response.status = result->status;
+  response.body = std::move(result->body);
+  for (const auto& [name, value] : result->headers) response.headers[lower(name)] = value;
+
+  {
+    std::lock_guard lock(m_mutex);
+    auto& pool = m_pools[origin];
+    if (pool->idle.size() < m_options.max_idle_per_origin) pool->idle.push_back(std::move(client));
+  }
+  return response;
+}
+
+} // namespace h2r

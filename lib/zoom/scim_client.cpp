@@ -1,0 +1,253 @@
+#include "zoom/scim_client.hpp"
+
+#include "zoom/url.hpp"
+#include "zoom/zoom_errors.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+namespace h2r {
+namespace {
+
+constexpr const char* k_scim_media_type = "application/scim+json";
+
+std::string lower_ascii(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+bool says_user_missing(const HttpResponse& response) {
+  if (response.status != 400) return false;
+  std::string detail = lower_ascii(zoom_error_detail(response.body));
+  return detail.find("not exist") != std::string::npos;
+}
+
+bool says_user_exists(const HttpResponse& response) {
+  if (response.status == 409) return true;
+  if (response.status != 400) return false;
+  std::string detail = lower_ascii(zoom_error_detail(response.body));
+  return detail.find("already exist") != std::string::npos || detail.find("already in use") != std::string::npos;
+}
+
+// A filter value in double quotes, with `"` and `\` escaped as SCIM's filter grammar wants.
+std::string quoted_filter_value(const std::string& value) {
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+} // namespace
+
+ScimUser scim_user_from_json(nlohmann::json body) {
+  ScimUser user;
+  if (body.is_object()) {
+    if (auto it = body.find("id"); it != body.end() && it->is_string()) user.id = it->get<std::string>();
+    if (auto it = body.find("userName"); it != body.end() && it->is_string()) user.user_name = it->get<std::string>();
+    if (auto it = body.find("active"); it != body.end() && it->is_boolean()) user.active = it->get<bool>();
+  }
+  user.body = std::move(body);
+  return user;
+}
+
+ScimClient::ScimClient(ZoomConnection connection, HttpTransport& transport, TokenCache& tokens,
+                       RateLimiter& limiter, const Clock& clock, ScimClientOptions options)
+    : m_connection(std::move(connection)), m_transport(transport), m_tokens(tokens), m_limiter(limiter),
+      m_clock(clock), m_options(std::move(options)) {}
+
+bool ScimClient::wait_until(SystemTime t) {
+  if (m_options.sleep_until) return m_options.sleep_until(t);
+  auto now = m_clock.now();
+  if (t > now) std::this_thread::sleep_for(t - now);
+  return true;
+}
+
+Result<HttpResponse> ScimClient::call(const std::string& method, const std::string& path, const std::string& route,
+                                      const nlohmann::json* body, const std::string& what) {
+  bool token_retried = false;
+  int rate_limit_retries = 0;
+  for (;;) {
+    SystemTime slot = m_limiter.reserve(m_clock.now());
+    if (slot - m_clock.now() > m_options.max_inline_wait) {
+      Error paused = Error::transient(what + ": connection " + m_connection.name + " is paused");
+      paused.retry_at = slot;
+      return unexpected(std::move(paused));
+    }
+    if (!wait_until(slot)) return fail(ErrorKind::transient, what + ": interrupted by shutdown");
+
+    auto token = m_tokens.get(m_connection.name, m_connection.credentials);
+    if (!token) return unexpected(std::move(token).error());
+
+    HttpRequest request;
+    request.method = method;
+    request.url = join_url(m_connection.api_url, path);
+    request.headers = {{"Authorization", "Bearer " + token->reveal()}, {"Accept", k_scim_media_type}};
+    if (body) {
+      request.body = body->dump();
+      request.content_type = k_scim_media_type;
+    }
+    auto started = std::chrono::steady_clock::now();
+    auto response = m_transport.send(request);
+    if (m_options.observer)
+      m_options.observer({m_connection.name, method, route, response ? response->status : 0,
+                          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)});
+    if (!response) {
+      Error error = std::move(response).error();
+      error.message = what + ": " + error.message;
+      return unexpected(std::move(error));
+    }
+    if (response->status == 401 && !token_retried) {
+      Error error = classify_scim_failure(*response, what, m_clock.now());
+      if (error.kind == ErrorKind::unauthorized) {
+        spdlog::info("token.invalidated connection={} status=401 code={}", m_connection.name, error.code);
+        m_tokens.invalidate(m_connection.name, *token);
+        token_retried = true;
+        continue;
+      }
+    }
+    if (response->status == 429) {
+      Error error = classify_scim_failure(*response, what, m_clock.now());
+      SystemTime until = error.retry_at.value_or(m_clock.now() + m_options.default_retry_after);
+      m_limiter.pause_until(until, error.daily_limit ? "daily limit" : "rate limited");
+      spdlog::warn("scim.rate_limited connection={} type={} retry_at={}", m_connection.name,
+                   error.daily_limit ? "Daily-limit" : "QPS", until.time_since_epoch().count() / 1'000'000);
+      if (!error.daily_limit && ++rate_limit_retries <= m_options.max_rate_limit_retries) continue;
+      error.retry_at = until;
+      return unexpected(std::move(error));
+    }
+    return response;
+  }
+}
+
+Result<std::optional<ScimUser>> ScimClient::find_by_user_name(const std::string& user_name) {
+  const std::string what = "look up user " + user_name;
+  auto response = call("GET",
+                       "/Users?filter=" + percent_encode("userName eq " + quoted_filter_value(user_name)) +
+                           "&startIndex=1&count=10",
+                       "/Users", nullptr, what);
+  if (!response) return unexpected(std::move(response).error());
+  if (says_user_missing(*response)) return std::optional<ScimUser>();
+  if (response->status != 200) return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  auto list = nlohmann::json::parse(response->body, nullptr, false);
+  if (!list.is_object()) return fail(ErrorKind::transient, what + ": Zoom's answer is not JSON");
+  auto resources = list.value("Resources", nlohmann::json::array());
+  if (!resources.is_array()) return fail(ErrorKind::transient, what + ": Zoom's answer has no Resources list");
+  for (auto& item : resources) {
+    ScimUser user = scim_user_from_json(item);
+    if (lower_ascii(user.user_name) == lower_ascii(user_name) && !user.id.empty()) return std::optional(user);
+  }
+  return std::optional<ScimUser>();
+}
+
+Result<ScimUser> ScimClient::get_user(const std::string& id) {
+  const std::string what = "read user " + id;
+  auto response = call("GET", "/Users/" + percent_encode(id), "/Users/{id}", nullptr, what);
+  if (!response) return unexpected(std::move(response).error());
+  if (response->status != 200) return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  auto body = nlohmann::json::parse(response->body, nullptr, false);
+  if (!body.is_object()) return fail(ErrorKind::transient, what + ": Zoom's answer is not JSON");
+  return scim_user_from_json(std::move(body));
+}
+
+Result<ScimUserPage> ScimClient::list_users(long long start_index, int count) {
+  const std::string what = "list users";
+  auto response = call("GET", "/Users?startIndex=" + std::to_string(start_index) + "&count=" + std::to_string(count),
+                       "/Users", nullptr, what);
+  if (!response) return unexpected(std::move(response).error());
+  if (response->status != 200) return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  auto list = nlohmann::json::parse(response->body, nullptr, false);
+  if (!list.is_object()) return fail(ErrorKind::transient, what + ": Zoom's answer is not JSON");
+  ScimUserPage page;
+  page.total = list.value("totalResults", 0LL);
+  page.start_index = list.value("startIndex", start_index);
+  for (auto& item : list.value("Resources", nlohmann::json::array())) page.users.push_back(scim_user_from_json(item));
+  return page;
+}
+
+Result<ScimUser> ScimClient::create_user(const nlohmann::json& body) {
+  const std::string what = "create user " + body.value("userName", std::string());
+  auto response = call("POST", "/Users", "/Users", &body, what);
+  if (!response) return unexpected(std::move(response).error());
+  if (says_user_exists(*response)) {
+    Error error = classify_scim_failure(*response, what, m_clock.now());
+    error.kind = ErrorKind::conflict;
+    return unexpected(std::move(error));
+  }
+  if (response->status != 201 && response->status != 200)
+    return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  auto created = nlohmann::json::parse(response->body, nullptr, false);
+  ScimUser user = scim_user_from_json(created);
+  if (user.id.empty()) return fail(ErrorKind::transient, what + ": Zoom's answer has no user id");
+  return user;
+}
+
+Result<ScimUser> ScimClient::update_user(const std::string& id, const nlohmann::json& body) {
+  const std::string what = "update user " + id;
+  auto response = call("PUT", "/Users/" + percent_encode(id), "/Users/{id}", &body, what);
+  if (!response) return unexpected(std::move(response).error());
+  if (response->status != 200 && response->status != 204)
+    return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  return scim_user_from_json(nlohmann::json::parse(response->body, nullptr, false));
+}
+
+Result<void> ScimClient::set_active(const std::string& id, bool active) {
+  const std::string what = std::string(active ? "reactivate" : "deactivate") + " user " + id;
+  nlohmann::json body = {{"schemas", {k_scim_patch_urn}},
+                         {"Operations", {{{"op", "replace"}, {"value", {{"active", active}}}}}}};
+  auto response = call("PATCH", "/Users/" + percent_encode(id), "/Users/{id}", &body, what);
+  if (!response) return unexpected(std::move(response).error());
+  if (response->status != 200 && response->status != 204)
+    return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  return {};
+}
+
+Result<void> ScimClient::delete_user(const std::string& id) {
+  const std::string what = "delete user " + id;
+  auto response = call("DELETE", "/Users/" + percent_encode(id), "/Users/{id}", nullptr, what);
+  if (!response) return unexpected(std::move(response).error());
+  if (response->status != 204 && response->status != 200)
+    return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  return {};
+}
+
+Result<std::optional<std::string>> ScimClient::find_group_id(const std::string& display_name) {
+  const std::string what = "look up group " + display_name;
+  auto response = call("GET", "/Groups?filter=" + percent_encode("displayName eq " + quoted_filter_value(display_name)),
+                       "/Groups", nullptr, what);
+  if (!response) return unexpected(std::move(response).error());
+  if (response->status != 200) return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  auto list = nlohmann::json::parse(response->body, nullptr, false);
+  if (!list.is_object()) return fail(ErrorKind::transient, what + ": Zoom's answer is not JSON");
+  for (auto& item : list.value("Resources", nlohmann::json::array()))
+    if (item.value("displayName", std::string()) == display_name && item.contains("id"))
+      return std::optional<std::string>(item["id"].get<std::string>());
+  return std::optional<std::string>();
+}
+
+Result<void> ScimClient::add_group_member(const std::string& group_id, const std::string& user_id) {
+  const std::string what = "add user " + user_id + " to group " + group_id;
+  nlohmann::json body = {{"schemas", {k_scim_patch_urn}},
+                         {"Operations", {{{"op", "add"}, {"path", "members"}, {"value", {{{"value", user_id}}}}}}}};
+  auto response = call("PATCH", "/Groups/" + percent_encode(group_id), "/Groups/{id}", &body, what);
+  if (!response) return unexpected(std::move(response).error());
+  if (response->status != 200 && response->status != 204)
+    return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  return {};
+}
+
+Result<void> ScimClient::remove_group_member(const std::string& group_id, const std::string& user_id) {
+  const std::string what = "remove user " + user_id + " from group " + group_id;
+  nlohmann::json body = {{"schemas", {k_scim_patch_urn}},
+                         {"Operations", {{{"op", "remove"}, {"path", "members[value eq " + quoted_filter_value(user_id) + "]"}}}}};
+  auto response = call("PATCH", "/Groups/" + percent_encode(group_id), "/Groups/{id}", &body, what);
+  if (!response) return unexpected(std::move(response).error());
+  if (response->status != 200 && response->status != 204)
+    return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  return {};
+}
+
+} // namespace h2r

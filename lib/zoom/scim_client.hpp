@@ -1,0 +1,104 @@
+// ScimClient: Zoom's SCIM2 API for one connection, with Zoom's headers and quirks, percent-encoded
+// ids and filters, pacing through the connection's RateLimiter, and the token dance (401 code 124 →
+// drop the token, fetch a new one once, retry once). Failures come back typed (zoom_errors.hpp).
+// Thread-safe: workers share one ScimClient per connection.
+#pragma once
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "zoom/http_transport.hpp"
+#include "zoom/rate_limiter.hpp"
+#include "zoom/token_cache.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace h2r {
+
+inline constexpr const char* k_scim_user_urn = "urn:ietf:params:scim:schemas:core:2.0:User";
+inline constexpr const char* k_scim_enterprise_urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+inline constexpr const char* k_zoom_user_urn = "urn:us:zoom:scim:schemas:extension:1.0:ZoomUser";
+inline constexpr const char* k_zoom_license_urn = "urn:ietf:params:scim:schemas:extension:zoom:1.0:User";
+inline constexpr const char* k_scim_patch_urn = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+struct ZoomConnection {
+  std::string name;
+  OAuthCredentials credentials;
+  std::string api_url;        // SCIM base, e.g. https://api.zoom.us/scim2
+};
+
+struct ScimUser {
+  std::string id;
+  std::string user_name;
+  bool active = true;
+  nlohmann::json body;        // as Zoom returned it
+};
+
+struct ScimUserPage {
+  long long total = 0;
+  long long start_index = 1;
+  std::vector<ScimUser> users;
+};
+
+// One finished HTTP exchange, for metrics and logs.
+struct ScimCallRecord {
+  std::string connection;
+  std::string method;
+  std::string route;          // "/Users", "/Users/{id}", "/Groups/{id}", "/oauth/token"
+  int status = 0;             // 0 = no answer
+  std::chrono::milliseconds latency{0};
+};
+
+struct ScimClientOptions {
+  int max_rate_limit_retries = 5;                      // 429 (QPS) answers waited out within one call
+  std::chrono::milliseconds default_retry_after{1000}; // when a 429 names no time
+  std::chrono::milliseconds max_inline_wait{60'000};   // longer waits go back to the scheduler
+  std::function<void(const ScimCallRecord&)> observer; // may be empty
+  // Sleeps until the given time; returns false when the daemon is shutting down. Default: real sleep.
+  std::function<bool(SystemTime)> sleep_until;
+};
+
+class ScimClient {
+public:
+  ScimClient(ZoomConnection connection, HttpTransport& transport, TokenCache& tokens, RateLimiter& limiter,
+             const Clock& clock, ScimClientOptions options = {});
+
+  const std::string& name() const { return m_connection.name; }
+
+  // The user whose userName is `user_name` (case-insensitive at Zoom), or nullopt. Zoom's 400 "not
+  // exist or not belong to this account" (a pending invitation) also counts as none.
+  Result<std::optional<ScimUser>> find_by_user_name(const std::string& user_name);
+  Result<ScimUser> get_user(const std::string& id);
+  Result<ScimUserPage> list_users(long long start_index, int count);
+  // POST /Users. An answer saying the user exists comes back as kind conflict.
+  Result<ScimUser> create_user(const nlohmann::json& body);
+  // PUT /Users/{id}, which Zoom treats as a partial update: send schemas + the fields that change.
+  Result<ScimUser> update_user(const std::string& id, const nlohmann::json& body);
+  // PATCH /Users/{id} with Operations (capital O) replacing `active`.
+  Result<void> set_active(const std::string& id, bool active);
+  Result<void> delete_user(const std::string& id);
+
+  Result<std::optional<std::string>> find_group_id(const std::string& display_name);
+  Result<void> add_group_member(const std::string& group_id, const std::string& user_id);
+  Result<void> remove_group_member(const std::string& group_id, const std::string& user_id);
+
+private:
+  Result<HttpResponse> call(const std::string& method, const std::string& path, const std::string& route,
+                            const nlohmann::json* body, const std::string& what);
+  bool wait_until(SystemTime t);
+
+  ZoomConnection m_connection;
+  HttpTransport& m_transport;
+  TokenCache& m_tokens;
+  RateLimiter& m_limiter;
+  const Clock& m_clock;
+  ScimClientOptions m_options;
+};
+
+ScimUser scim_user_from_json(nlohmann::json body);
+
+} // namespace h2r

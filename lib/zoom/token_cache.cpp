@@ -1,0 +1,126 @@
+#include "zoom/token_cache.hpp"
+
+#include "zoom/url.hpp"
+#include "zoom/zoom_errors.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+
+namespace h2r {
+namespace {
+
+constexpr std::chrono::milliseconds k_max_margin{5 * 60'000};
+constexpr std::chrono::milliseconds k_default_lifetime{3600'000};
+
+Secret basic_auth(const OAuthCredentials& c) {
+  std::string clear = c.client_id + ":" + c.client_secret.reveal();
+  std::string out(4 * ((clear.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(clear.data()), static_cast<int>(clear.size()));
+  out.resize(static_cast<std::size_t>(n));
+  Secret cleared{std::move(clear)};  // wiped on destruction
+  return Secret("Basic " + out);
+}
+
+Error token_refusal(const HttpResponse& response, SystemTime now) {
+  auto body = nlohmann::json::parse(response.body, nullptr, false);
+  std::string code = body.is_object() && body.value("error", nlohmann::json()).is_string()
+                         ? body["error"].get<std::string>() : std::string();
+  std::string detail = zoom_error_detail(response.body);
+  Error error{ErrorKind::permanent, "", response.status, code};
+  if (code == "invalid_client") {
+    error.message = "Zoom refused the client id or client secret (invalid_client): check the "
+                    "Server-to-Server OAuth app's credentials";
+  } else if (code == "unsupported_grant_type") {
+    error.message = "Zoom refused the grant type (unsupported_grant_type): the app must be a "
+                    "Server-to-Server OAuth app";
+  } else if (response.status == 429 || response.status >= 500) {
+    error.kind = ErrorKind::transient;
+    error.retry_at = parse_retry_after(response.header("Retry-After"), now);
+    error.message = "token request: Zoom answered " + std::to_string(response.status);
+  } else {
+    error.message = "token request refused: Zoom answered " + std::to_string(response.status) +
+                    (detail.empty() ? "" : " \"" + detail + "\"");
+  }
+  return error;
+}
+
+} // namespace
+
+TokenCache::TokenCache(HttpTransport& transport, const Clock& clock) : m_transport(transport), m_clock(clock) {}
+
+std::chrono::milliseconds TokenCache::refresh_margin(std::chrono::milliseconds lifetime) {
+  return std::min(lifetime / 10, k_max_margin);
+}
+
+std::shared_ptr<TokenCache::Entry> TokenCache::entry(const std::string& key) {
+  std::lock_guard lock(m_mutex);
+  auto& e = m_entries[key];
+  if (!e) e = std::make_shared<Entry>();
+  return e;
+}
+
+Result<Secret> TokenCache::get(const std::string& key, const OAuthCredentials& credentials) {
+  auto e = entry(key);
+  std::lock_guard fetch_lock(e->fetch_mutex);
+  if (!e->token.empty() && m_clock.now() < e->refresh_at) return e->token;
+  return fetch(*e, credentials);
+}
+
+Result<Secret> TokenCache::fetch(Entry& e, const OAuthCredentials& credentials) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = credentials.oauth_url + (credentials.oauth_url.find('?') == std::string::npos ? "?" : "&") +
+                "grant_type=account_credentials&account_id=" + percent_encode(credentials.account_id);
+  request.headers = {{"Authorization", basic_auth(credentials).reveal()}, {"Accept", "application/json"}};
+  request.content_type = "application/x-www-form-urlencoded";
+  const SystemTime sent_at = m_clock.now();
+  auto response = m_transport.send(request);
+  if (!response) {
+    Error error = response.error();
+    error.message = "token request: " + error.message;
+    return unexpected(std::move(error));
+  }
+  if (response->status != 200) return unexpected(token_refusal(*response, m_clock.now()));
+
+  auto body = nlohmann::json::parse(response->body, nullptr, false);
+  if (!body.is_object() || !body.contains("access_token") || !body["access_token"].is_string() ||
+      body["access_token"].get<std::string>().empty())
+    return fail(ErrorKind::transient, "token request: Zoom's answer has no access_token");
+  std::chrono::milliseconds lifetime = k_default_lifetime;
+  if (auto it = body.find("expires_in"); it != body.end() && it->is_number() && it->get<double>() > 0)
+    lifetime = std::chrono::milliseconds(static_cast<long long>(it->get<double>() * 1000));
+  e.token = Secret(body["access_token"].get<std::string>());
+  // Lifetime counts from when the request was sent: the server's clock started no earlier.
+  e.refresh_at = sent_at + lifetime - refresh_margin(lifetime);
+  ++e.fetches;
+  return e.token;
+}
+
+void TokenCache::invalidate(const std::string& key, const Secret& stale) {
+  auto e = entry(key);
+  std::lock_guard fetch_lock(e->fetch_mutex);
+  if (e->token == stale) e->token = Secret();
+}
+
+void TokenCache::forget(const std::string& key) {
+  auto e = entry(key);
+  std::lock_guard fetch_lock(e->fetch_mutex);
+  e->token = Secret();
+}
+
+long long TokenCache::fetch_count(const std::string& key) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_entries.find(key);
+  return it == m_entries.end() ? 0 : it->second->fetches.load();
+}
+
+long long TokenCache::total_fetches() const {
+  std::lock_guard lock(m_mutex);
+  long long total = 0;
+  for (const auto& [key, e] : m_entries) total += e->fetches;
+  return total;
+}
+
+} // namespace h2r

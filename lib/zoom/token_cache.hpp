@@ -1,0 +1,62 @@
+// TokenCache: one Server-to-Server OAuth token per Zoom connection in the whole process
+// (docs/zoom-api.md: a new token may invalidate the previous one). Thread-safe; a fetch for one
+// connection never runs twice at once, and callers for other connections are not held up by it.
+#pragma once
+
+#include "core/clock.hpp"
+#include "core/secret.hpp"
+#include "zoom/http_transport.hpp"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace h2r {
+
+struct OAuthCredentials {
+  std::string account_id;
+  std::string client_id;
+  Secret client_secret;
+  std::string oauth_url;   // e.g. https://zoom.us/oauth/token
+};
+
+class TokenCache {
+public:
+  TokenCache(HttpTransport& transport, const Clock& clock);
+
+  // A bearer token for connection `key`: the cached one while more than refresh_margin() of its
+  // life is left, else a newly fetched one. Errors: permanent for invalid_client,
+  // unsupported_grant_type and other refusals (code set to Zoom's `error`), transient for outages.
+  Result<Secret> get(const std::string& key, const OAuthCredentials& credentials);
+
+  // Drops the cached token of `key` if it still is `stale` (a token another thread fetched since is kept).
+  void invalidate(const std::string& key, const Secret& stale);
+  // Drops everything known about `key` (its credentials changed).
+  void forget(const std::string& key);
+
+  // Tokens fetched for `key` so far (for tests and metrics).
+  long long fetch_count(const std::string& key) const;
+  long long total_fetches() const;
+
+  // How long before expiry a token is replaced: a tenth of its lifetime, at most five minutes, so a
+  // one-hour token is renewed at 55 minutes and a three-second token at 2.7 s.
+  static std::chrono::milliseconds refresh_margin(std::chrono::milliseconds lifetime);
+
+private:
+  struct Entry {
+    std::mutex fetch_mutex;    // held while fetching: the single flight
+    Secret token;
+    SystemTime refresh_at{};   // replace the token from this moment
+    std::atomic<long long> fetches{0};
+  };
+  std::shared_ptr<Entry> entry(const std::string& key);
+  Result<Secret> fetch(Entry& entry, const OAuthCredentials& credentials);
+
+  HttpTransport& m_transport;
+  const Clock& m_clock;
+  mutable std::mutex m_mutex;
+  std::map<std::string, std::shared_ptr<Entry>> m_entries;
+};
+
+} // namespace h2r

@@ -1,0 +1,26 @@
+// Reading Zoom's failures: every answer that is not a success becomes a typed Error, so callers
+// decide on kind (transient / permanent / conflict / not_found / unauthorized), never on strings.
+#pragma once
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "zoom/http_transport.hpp"
+
+#include <string_view>
+
+namespace h2r {
+
+// The text of Zoom's error body: SCIM `detail` (with `status` a number or a string), Zoom's
+// `{"code","message"}`, or OAuth's `{"error","reason"}`. Empty when the body says nothing readable.
+std::string zoom_error_detail(const std::string& body);
+
+// `Retry-After` as seconds, an HTTP-date or an ISO-8601 date (Zoom); nullopt when absent or unreadable.
+std::optional<SystemTime> parse_retry_after(std::string_view value, SystemTime now);
+
+// Classifies a non-2xx SCIM answer. `what` says what was attempted ("create user a@b.com"), for the message.
+//  401 code 124 → unauthorized; 400/401 code 4711 → permanent (missing scope, code "4711");
+//  404 → not_found; 409 → conflict; 429 → transient with retry_at (and daily_limit);
+//  5xx, 408 → transient; other 4xx → permanent with Zoom's detail.
+Error classify_scim_failure(const HttpResponse& response, std::string_view what, SystemTime now);
+
+} // namespace h2r

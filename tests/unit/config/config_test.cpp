@@ -1,0 +1,238 @@
+#include "config/config.hpp"
+#include "config/yaml_reader.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace h2r;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A temporary folder removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string templ = (fs::temp_directory_path() / "h2r-config-XXXXXX").string();
+    REQUIRE(mkdtemp(templ.data()) != nullptr);
+    path = templ;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name, std::ios::binary) << text;
+    return (path / name).string();
+  }
+};
+
+std::string all_messages(const Diagnostics& diagnostics) {
+  std::string out;
+  for (const auto& d : diagnostics) out += d.to_string() + "\n";
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("config: an empty file gives every default, paths beside the config") {
+  TempDir dir;
+  const auto path = dir.write("h2rd.yaml", "");
+  auto config = load_config(path);
+  REQUIRE_MESSAGE(config, all_messages(config ? Diagnostics{} : config.error()));
+  const fs::path folder = fs::path(path).parent_path();
+  CHECK(config->path == path);
+  CHECK(config->database == (folder / "h2r.db").string());
+  CHECK(config->inbox == (folder / "inbox").string());
+  CHECK(config->rules == (folder / "rules.yaml").string());
+  CHECK(config->secret_key_file == (folder / "secret.key").string());
+  CHECK(config->timezone == "UTC");
+  CHECK(config->scheduler_interval == 30s);
+  CHECK(config->workers == 4);
+  CHECK(config->listen == "127.0.0.1:9464");
+  CHECK(config->log_level == "info");
+  CHECK(config->log_format == "text");
+  CHECK(config->max_file_bytes == 64ull << 20);
+  CHECK(config->retention_days == 30);
+  CHECK(config->max_attempts == 12);
+  CHECK(config->retry_base == 30s);
+  CHECK(config->retry_max == 6h);
+  CHECK(config->notify_webhook.empty());
+}
+
+TEST_CASE("config: every key is read; relative paths are taken from the config's folder") {
+  TempDir dir;
+  const auto path = dir.write("h2rd.yaml", R"(database: data/h2r.db
+inbox: /srv/inbox
+rules: ../rules.yaml
+secret_key_file: ./keys/secret.key
+timezone: America/New_York
+scheduler: { interval: 500ms, workers: 64 }
+listen: ""
+log: { level: debug, format: json }
+limits: { max_file_bytes: 1GiB }
+retention: { days: 7 }
+retry: { max_attempts: 3, base: 2m, max: 1h30m }
+notify: { webhook: "https://hooks.example.com/h2r" }
+)");
+  auto config = load_config(path);
+  REQUIRE_MESSAGE(config, all_messages(config ? Diagnostics{} : config.error()));
+  const fs::path folder = fs::path(path).parent_path();
+  CHECK(config->database == (folder / "data/h2r.db").string());
+  CHECK(config->inbox == "/srv/inbox");
+  CHECK(config->rules == (folder.parent_path() / "rules.yaml").string());
+  CHECK(config->secret_key_file == (folder / "keys/secret.key").string());
+  CHECK(config->timezone == "America/New_York");
+  CHECK(config->scheduler_interval == 500ms);
+  CHECK(config->workers == 64);
+  CHECK(config->listen.empty());
+  CHECK(config->log_level == "debug");
+  CHECK(config->log_format == "json");
+  CHECK(config->max_file_bytes == 1ull << 30);
+  CHECK(config->retention_days == 7);
+  CHECK(config->max_attempts == 3);
+  CHECK(config->retry_base == 2min);
+  CHECK(config->retry_max == 90min);
+  CHECK(config->notify_webhook == "https://hooks.example.com/h2r");
+}
+
+TEST_CASE("config: each problem is reported at its line and column with what would be right") {
+  struct Case {
+    const char* yaml;
+    int line;
+    int column;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"database: a\nbogus: 1\n", 2, 1, "unknown key 'bogus' in the config file (allowed: database, inbox"},
+      {"timezone: Mars/Olympus\n", 1, 11, "timezone 'Mars/Olympus' is not a known IANA time zone"},
+      {"scheduler:\n  workers: 0\n", 2, 12, "scheduler.workers must be an integer from 1 to 64, got 0"},
+      {"scheduler:\n  workers: 65\n", 2, 12, "from 1 to 64, got 65"},
+      {"scheduler:\n  workers: many\n", 2, 12, "scheduler.workers must be an integer from 1 to 64, got 'many'"},
+      {"scheduler: { interval: 30 }\n", 1, 24, "scheduler.interval must be a duration such as 500ms, 30s"},
+      {"scheduler: { interval: 0s }\n", 1, 24, "scheduler.interval must be longer than 0"},
+      {"scheduler: { every: 1s }\n", 1, 14, "unknown key 'every' in scheduler (allowed: interval or workers)"},
+      {"scheduler: 30s\n", 1, 12, "scheduler must be a map, got '30s'"},
+      {"log: { level: verbose }\n", 1, 15, "log.level must be trace, debug, info, warn, error, critical or off"},
+      {"log: { format: xml }\n", 1, 16, "log.format must be text or json, got 'xml'"},
+      {"listen: localhost\n", 1, 9, "listen must be host:port (e.g. 127.0.0.1:9464) or \"\""},
+      {"listen: \"127.0.0.1:99999\"\n", 1, 9, "listen must be host:port"},
+      {"listen: [a]\n", 1, 9, "listen must be a text value, got a list"},
+      {"database: \"\"\n", 1, 11, "database must not be empty"},
+      {"limits: { max_file_bytes: 12XB }\n", 1, 27, "limits.max_file_bytes must be a size such as"},
+      {"retention: { days: -1 }\n", 1, 20, "retention.days must be an integer from 0 to 36500"},
+      {"retry: { base: 1m, max: 10s }\n", 1, 25, "retry.max must be at least retry.base"},
+      {"retry: { max_attempts: 0 }\n", 1, 24, "retry.max_attempts must be an integer from 1 to 1000"},
+      {"notify: { webhook: ftp://x }\n", 1, 20, "notify.webhook must be an http:// or https:// URL"},
+      {"database: a\ndatabase: b\n", 2, 1, "duplicate key 'database' in the config file (first at line 1)"},
+      {"database: [unclosed\n", 2, 1, "YAML syntax error"},
+      {"- a\n- b\n", 1, 1, "the config file must be a map, got a list"},
+  };
+  TempDir dir;
+  for (const auto& c : cases) {
+    const std::string yaml_text = c.yaml;
+    CAPTURE(yaml_text);
+    const auto path = dir.write("h2rd.yaml", c.yaml);
+    auto config = load_config(path);
+    REQUIRE_FALSE(config);
+    REQUIRE(config.error().size() == 1);
+    const Diagnostic& d = config.error().front();
+    CAPTURE(d.to_string());
+    CHECK(d.file == path);
+    CHECK(d.line == c.line);
+    CHECK(d.column == c.column);
+    CHECK(d.message.find(c.message) != std::string::npos);
+    CHECK_FALSE(d.warning);
+  }
+}
+
+TEST_CASE("config: all problems of one file are reported together") {
+  TempDir dir;
+  const auto path = dir.write("h2rd.yaml", R"(timezone: Nowhere/Land
+scheduler:
+  interval: soon
+  workers: 100
+log: { level: loud, format: text }
+colour: blue
+)");
+  auto config = load_config(path);
+  REQUIRE_FALSE(config);
+  const auto& ds = config.error();
+  REQUIRE(ds.size() == 5);
+  std::vector<std::pair<int, int>> places;
+  for (const auto& d : ds) places.emplace_back(d.line, d.column);
+  const std::vector<std::pair<int, int>> expected = {{1, 11}, {3, 13}, {4, 12}, {5, 15}, {6, 1}};
+  CHECK(places == expected);  // sorted by place
+  CHECK(ds[4].message.find("unknown key 'colour'") != std::string::npos);
+}
+
+TEST_CASE("config: a missing file is one clear error naming it") {
+  TempDir dir;
+  const std::string path = (dir.path / "absent.yaml").string();
+  auto config = load_config(path);
+  REQUIRE_FALSE(config);
+  REQUIRE(config.error().size() == 1);
+  CHECK(config.error().front().file == path);
+  CHECK(config.error().front().line == 0);
+  CHECK(config.error().front().to_string().find("cannot read the config file: No such file or directory") !=
+        std::string::npos);
+}
+
+TEST_CASE("config: listen accepts host:port forms") {
+  TempDir dir;
+  for (const char* listen : {"127.0.0.1:9464", "localhost:80", "[::1]:9464", "0.0.0.0:0", "metrics.internal:65535"}) {
+    CAPTURE(listen);
+    auto config = load_config(dir.write("h2rd.yaml", std::string("listen: \"") + listen + "\"\n"));
+    REQUIRE(config);
+    CHECK(config->listen == listen);
+  }
+  for (const char* listen : {":9464", "host:", "a b:1", "[::1:9464", "host:-1"}) {
+    CAPTURE(listen);
+    CHECK_FALSE(load_config(dir.write("h2rd.yaml", std::string("listen: \"") + listen + "\"\n")));
+  }
+}
+
+TEST_CASE("config: default_config_path prefers the flag, then $H2R_CONFIG, then /etc") {
+  const char* saved = std::getenv("H2R_CONFIG");
+  const std::string saved_value = saved ? saved : "";
+  ::setenv("H2R_CONFIG", "/tmp/from-env.yaml", 1);
+  CHECK(default_config_path("/x/flag.yaml") == "/x/flag.yaml");
+  CHECK(default_config_path("") == "/tmp/from-env.yaml");
+  ::unsetenv("H2R_CONFIG");
+  CHECK(default_config_path("") == "/etc/h2r/h2rd.yaml");
+  if (saved) ::setenv("H2R_CONFIG", saved_value.c_str(), 1);
+}
+
+TEST_CASE("config: durations and sizes") {
+  using yaml::parse_duration;
+  using yaml::parse_size;
+  CHECK(parse_duration("500ms") == std::optional(500ms));
+  CHECK(parse_duration("30s") == std::optional(std::chrono::milliseconds(30s)));
+  CHECK(parse_duration("2m") == std::optional(std::chrono::milliseconds(2min)));
+  CHECK(parse_duration("1h") == std::optional(std::chrono::milliseconds(1h)));
+  CHECK(parse_duration("1d") == std::optional(std::chrono::milliseconds(24h)));
+  CHECK(parse_duration("1h30m") == std::optional(std::chrono::milliseconds(90min)));
+  for (const char* bad : {"", "30", "s", "3x", "1.5s", "-1s", "99999999999999999999h", "1h "})
+    CHECK_MESSAGE(!parse_duration(bad), bad);
+  CHECK(parse_size("1048576") == std::optional<std::uint64_t>(1048576));
+  CHECK(parse_size("512B") == std::optional<std::uint64_t>(512));
+  CHECK(parse_size("64KiB") == std::optional<std::uint64_t>(64 * 1024));
+  CHECK(parse_size("64MiB") == std::optional<std::uint64_t>(64ull << 20));
+  CHECK(parse_size("1GiB") == std::optional<std::uint64_t>(1ull << 30));
+  CHECK(parse_size("10MB") == std::optional<std::uint64_t>(10'000'000));
+  for (const char* bad : {"", "MiB", "1 MiB", "1mib", "99999999999999GiB", "-1"})
+    CHECK_MESSAGE(!parse_size(bad), bad);
+}
+
+TEST_CASE("config: the example config loads clean") {
+  auto config = load_config(std::string(H2R_SOURCE_DIR) + "/config/h2rd.example.yaml");
+  REQUIRE_MESSAGE(config, all_messages(config ? Diagnostics{} : config.error()));
+  CHECK(config->workers == 4);
+  CHECK(config->listen == "127.0.0.1:9464");
+}

@@ -1,0 +1,250 @@
+#include "hr/inbox.hpp"
+
+#include "hr_test_util.hpp"
+
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+using namespace h2r;
+using hr_test::read_file;
+using hr_test::write_file;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* k_good =
+    R"({"event_id":"e1","type":"hire","employee":{"employee_id":"E1","email":"a@example.com"}})";
+
+struct Fixture {
+  hr_test::TempDir tmp;
+  std::string dir = tmp / "inbox";
+  FakeClock clock{from_unix_ms(1'795'860'000'000)}; // 2026-11-28T10:00:00Z
+  std::mutex mutex;
+  std::vector<std::pair<std::string, std::size_t>> calls; // file name, event count
+  std::vector<Result<void>> answers;                      // next sink answers; empty: success
+  InboxOptions options{dir};
+  std::unique_ptr<Inbox> inbox;
+
+  Fixture() { make(); }
+  void make() {
+    inbox = std::make_unique<Inbox>(options, [this](const std::string& name, const std::vector<HrEvent>& events) -> Result<void> {
+      std::lock_guard lock(mutex);
+      calls.emplace_back(name, events.size());
+      if (answers.empty()) return {};
+      auto answer = answers.front();
+      answers.erase(answers.begin());
+      return answer;
+    }, clock);
+    REQUIRE(inbox->prepare());
+  }
+  std::size_t call_count() {
+    std::lock_guard lock(mutex);
+    return calls.size();
+  }
+  std::string in(const std::string& name) const { return dir + "/" + name; }
+  std::string processed(const std::string& name) const { return dir + "/processed/" + name; }
+  std::string rejected(const std::string& name) const { return dir + "/rejected/" + name; }
+};
+
+bool exists_nofollow(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+} // namespace
+
+TEST_CASE("prepare creates the folders with mode 0750 and refuses a file in their place") {
+  Fixture f;
+  for (const auto& path : {f.dir, f.dir + "/processed", f.dir + "/rejected"}) {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK(S_ISDIR(st.st_mode));
+    CHECK((st.st_mode & 0777 & ~0750) == 0);
+  }
+  CHECK(f.inbox->prepare()); // idempotent
+
+  hr_test::TempDir other;
+  write_file(other / "processed", "x");
+  Inbox bad({other.path()}, [](auto&, auto&) -> Result<void> { return {}; }, f.clock);
+  auto r = bad.prepare();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("processed exists but is not a directory") != std::string::npos);
+}
+
+TEST_CASE("a good file is stored and moved to processed/") {
+  Fixture f;
+  write_file(f.in("a.json"), k_good);
+  auto report = f.inbox->scan();
+  CHECK(report.accepted == 1);
+  CHECK(report.rejected == 0);
+  REQUIRE(f.calls.size() == 1);
+  CHECK(f.calls[0] == std::pair<std::string, std::size_t>("a.json", 1));
+  CHECK_FALSE(exists_nofollow(f.in("a.json")));
+  CHECK(read_file(f.processed("a.json")) == k_good);
+  CHECK(f.inbox->scan().accepted == 0); // nothing left
+}
+
+TEST_CASE("files are taken in name order; dot, .tmp and .part names and sub-folders are ignored") {
+  Fixture f;
+  write_file(f.in("b.ndjson"), k_good);
+  write_file(f.in("a.csv"), "event_id,type,employee_id\nc1,terminate,E1\n");
+  write_file(f.in(".hidden.json"), k_good);
+  write_file(f.in("x.json.tmp"), k_good);
+  write_file(f.in("y.json.part"), k_good);
+  fs::create_directory(f.in("sub.json"));
+  auto report = f.inbox->scan();
+  CHECK(report.accepted == 2);
+  CHECK(report.rejected == 0);
+  REQUIRE(f.calls.size() == 2);
+  CHECK(f.calls[0].first == "a.csv");
+  CHECK(f.calls[1].first == "b.ndjson");
+  for (const char* name : {".hidden.json", "x.json.tmp", "y.json.part", "sub.json"}) CHECK(exists_nofollow(f.in(name)));
+}
+
+TEST_CASE("a bad file is rejected whole with a report listing every problem") {
+  Fixture f;
+  write_file(f.in("mixed.ndjson"), std::string(k_good) + "\n\n" +
+                                       R"({"event_id":"e2","type":"hire","employee":{"employee_id":"E2","email":"nope"}})" + "\n" +
+                                       R"({"event_id":"e3","type":"fire","employee":{"employee_id":"E3"}})" + "\n");
+  auto report = f.inbox->scan();
+  CHECK(report.rejected == 1);
+  CHECK(f.calls.empty()); // the good record was not stored either
+  CHECK_FALSE(exists_nofollow(f.in("mixed.ndjson")));
+  CHECK(exists_nofollow(f.rejected("mixed.ndjson")));
+  const std::string text = read_file(f.rejected("mixed.ndjson.error.txt"));
+  CHECK(text.find("file: mixed.ndjson\n") != std::string::npos);
+  CHECK(text.find("problems: 2\n") != std::string::npos);
+  CHECK(text.find("record 2 (line 3): field 'email': not a plausible e-mail address") != std::string::npos);
+  CHECK(text.find("record 3 (line 4): field 'type': unknown event type 'fire'") != std::string::npos);
+}
+
+TEST_CASE("hostile files are rejected without being read, followed or blocked on") {
+  Fixture f;
+  SUBCASE("symlink: moved as a link, its target neither read nor moved") {
+    const std::string target = f.tmp / "secret.json";
+    write_file(target, k_good);
+    REQUIRE(::symlink(target.c_str(), f.in("link.json").c_str()) == 0);
+    CHECK(f.inbox->scan().rejected == 1);
+    CHECK(f.calls.empty());
+    CHECK(read_file(target) == k_good);
+    CHECK(fs::is_symlink(f.rejected("link.json")));
+    CHECK(read_file(f.rejected("link.json.error.txt")).find("is a symbolic link") != std::string::npos);
+  }
+  SUBCASE("FIFO: does not block, moved to rejected/") {
+    REQUIRE(::mkfifo(f.in("pipe.json").c_str(), 0600) == 0);
+    CHECK(f.inbox->scan().rejected == 1);
+    CHECK(fs::is_fifo(f.rejected("pipe.json")));
+    CHECK(read_file(f.rejected("pipe.json.error.txt")).find("is a FIFO, not a regular file") != std::string::npos);
+  }
+  SUBCASE("over the size limit: decided from its size, not its content") {
+    { std::ofstream(f.in("big.json")); }
+    fs::resize_file(f.in("big.json"), (64ull << 20) + 1); // sparse, all NUL: would be "binary" if read
+    CHECK(f.inbox->scan().rejected == 1);
+    CHECK(read_file(f.rejected("big.json.error.txt")).find("is 67108865 bytes, above the limit of 67108864 bytes") != std::string::npos);
+  }
+  SUBCASE("deep nesting") {
+    write_file(f.in("deep.json"), std::string(100000, '[') + std::string(100000, ']'));
+    CHECK(f.inbox->scan().rejected == 1);
+    CHECK(read_file(f.rejected("deep.json.error.txt")).find("nested deeper than 16 levels") != std::string::npos);
+  }
+  SUBCASE("invalid UTF-8") {
+    write_file(f.in("latin1.csv"), "event_id,type,employee_id,name\ne1,terminate,E1,Zo\xEB\n");
+    CHECK(f.inbox->scan().rejected == 1);
+    CHECK(read_file(f.rejected("latin1.csv.error.txt")).find("line 2: invalid UTF-8") != std::string::npos);
+  }
+  SUBCASE("binary garbage") {
+    std::string junk;
+    for (int i = 0; i < 4096; ++i) junk += static_cast<char>((i * 7919 + 13) % 256);
+    write_file(f.in("junk.jsonl"), junk);
+    CHECK(f.inbox->scan().rejected == 1);
+    CHECK(exists_nofollow(f.rejected("junk.jsonl.error.txt")));
+  }
+  SUBCASE("empty file") {
+    write_file(f.in("empty.json"), "");
+    CHECK(f.inbox->scan().rejected == 1);
+    CHECK(read_file(f.rejected("empty.json.error.txt")).find("file is empty") != std::string::npos);
+  }
+  SUBCASE("unknown extension") {
+    write_file(f.in("events.xml"), "<x/>");
+    CHECK(f.inbox->scan().rejected == 1);
+    CHECK(read_file(f.rejected("events.xml.error.txt")).find("accepted: .json, .ndjson, .jsonl, .csv") != std::string::npos);
+  }
+  CHECK(f.calls.empty());
+}
+
+TEST_CASE("a name already in processed/ or rejected/ gets a suffix, never an overwrite") {
+  Fixture f;
+  write_file(f.processed("a.json"), "old");
+  write_file(f.in("a.json"), k_good);
+  CHECK(f.inbox->scan().accepted == 1);
+  CHECK(read_file(f.processed("a.json")) == "old");
+  CHECK(read_file(f.processed("a.json.20261128T100000Z-1")) == k_good);
+
+  write_file(f.in("b.json"), "{");
+  write_file(f.in("c.json"), "[");
+  f.inbox->scan();
+  write_file(f.in("b.json"), "{{");
+  f.inbox->scan();
+  CHECK(read_file(f.rejected("b.json")) == "{");
+  CHECK(read_file(f.rejected("b.json.20261128T100000Z-1")) == "{{");
+  CHECK(exists_nofollow(f.rejected("b.json.error.txt")));
+  CHECK(read_file(f.rejected("b.json.20261128T100000Z-1.error.txt")).find("moved to: rejected/b.json.20261128T100000Z-1") != std::string::npos);
+}
+
+TEST_CASE("sink errors: invalid rejects the file, anything else defers it to the next scan") {
+  Fixture f;
+  f.answers.push_back(unexpected(Error::transient("database is locked")));
+  write_file(f.in("a.json"), k_good);
+  auto first = f.inbox->scan();
+  CHECK(first.deferred == 1);
+  CHECK(exists_nofollow(f.in("a.json")));
+  auto second = f.inbox->scan();
+  CHECK(second.accepted == 1);
+  CHECK(f.calls.size() == 2);
+  CHECK(exists_nofollow(f.processed("a.json")));
+
+  f.answers.push_back(unexpected(Error::invalid("event e1 conflicts with stored event")));
+  write_file(f.in("b.json"), k_good);
+  CHECK(f.inbox->scan().rejected == 1);
+  CHECK(read_file(f.rejected("b.json.error.txt")).find("event e1 conflicts with stored event") != std::string::npos);
+}
+
+TEST_CASE("purge_old deletes files older than the retention period") {
+  Fixture f;
+  write_file(f.processed("old.json"), "x");
+  write_file(f.rejected("old.json.error.txt"), "x");
+  fs::create_directory(f.rejected("folder"));
+  const auto now = std::chrono::system_clock::now();
+  f.clock.set(now + std::chrono::hours(24 * 29));
+  f.inbox->purge_old();
+  CHECK(exists_nofollow(f.processed("old.json")));
+  f.clock.set(now + std::chrono::hours(24 * 31));
+  f.inbox->purge_old();
+  CHECK_FALSE(exists_nofollow(f.processed("old.json")));
+  CHECK_FALSE(exists_nofollow(f.rejected("old.json.error.txt")));
+  CHECK(exists_nofollow(f.rejected("folder")));
+}
+
+TEST_CASE("watch takes a file renamed into the inbox and stops on shutdown") {
+  Fixture f;
+  Shutdown shutdown;
+  std::thread watcher([&] { f.inbox->watch(shutdown); });
+  write_file(f.in("x.json.tmp"), k_good);
+  REQUIRE(::rename(f.in("x.json.tmp").c_str(), f.in("x.json").c_str()) == 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (f.call_count() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  shutdown.request();
+  watcher.join();
+  REQUIRE(f.call_count() == 1);
+  CHECK(f.calls[0].first == "x.json");
+  CHECK(exists_nofollow(f.processed("x.json")));
+}

@@ -1,0 +1,220 @@
+// What only the SQLite Store promises: the file (mode, reopen, two processes' connections), migrations,
+// refusal of a newer schema, and crash consistency after SIGKILL.
+#include "store/migrations.hpp"
+#include "store_test_util.hpp"
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace h2r;
+using namespace h2r::store_test;
+
+namespace {
+
+mode_t mode_of(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+std::string scalar(sqlite::Db& db, const std::string& sql) {
+  auto q = db.query(sql);
+  REQUIRE(q);
+  auto row = q->step();
+  REQUIRE(row);
+  REQUIRE(*row);
+  return q->text_at(0);
+}
+
+} // namespace
+
+TEST_CASE("sqlite store: the database and its WAL are created 0600 whatever the umask") {
+  TempDir dir;
+  auto path = dir.file("h2r.db");
+  mode_t old_umask = ::umask(0);
+  {
+    auto store = open_sqlite_store(path);
+    ::umask(old_umask);
+    REQUIRE(store);
+    REQUIRE((*store)->set_meta("k", "v")); // a write, so the -wal file exists
+    CHECK(mode_of(path) == 0600);
+    CHECK(mode_of(path + "-wal") == 0600);
+  }
+  ::umask(old_umask);
+}
+
+TEST_CASE("sqlite store: WAL, foreign keys and the schema version are in place") {
+  TempDir dir;
+  auto path = dir.file("h2r.db");
+  REQUIRE(open_sqlite_store(path));
+  auto db = sqlite::Db::open(path);
+  REQUIRE(db);
+  CHECK(scalar(**db, "PRAGMA journal_mode") == "wal");
+  CHECK(scalar(**db, "PRAGMA user_version") == std::to_string(sqlite_schema_version()));
+  CHECK(sqlite_schema_version() == sqlite::schema_version());
+}
+
+TEST_CASE("sqlite store: reopening an existing file keeps everything; two stores share one file") {
+  TempDir dir;
+  auto path = dir.file("h2r.db");
+  {
+    auto store = SqliteStoreFactory::open(dir);
+    ConnectionRow conn;
+    conn.name = "zoom-main";
+    conn.secret_blob = std::string("\0sealed", 7);
+    REQUIRE(store->add_connection(conn));
+    REQUIRE(store->ingest("a.json", {make_event("e1", "E1", 1, 1)}, 1));
+    REQUIRE(store->put_employee(EmployeeRow{"E1", {{"email", "a@b.c"}}, HrStatus::active, 1}));
+    REQUIRE(store->put_link(LinkRow{"zoom-main", "E1", "zu", "a@b.c", "d", true, 1}));
+    REQUIRE(store->set_meta("rules_version", "r1"));
+  }
+  auto store = SqliteStoreFactory::open(dir);
+  auto conn = store->get_connection("zoom-main");
+  REQUIRE((conn && conn->has_value()));
+  CHECK((*conn)->secret_blob == std::string("\0sealed", 7));
+  auto event = store->find_event("e1");
+  REQUIRE((event && event->has_value()));
+  auto employee = store->get_employee("E1");
+  REQUIRE((employee && employee->has_value()));
+  auto link = store->get_link("zoom-main", "E1");
+  REQUIRE((link && link->has_value()));
+  auto meta = store->get_meta("rules_version");
+  REQUIRE((meta && meta->has_value()));
+  CHECK(**meta == "r1");
+  auto dup = store->ingest("again.json", {make_event("e1", "E1", 1, 1)}, 2);
+  REQUIRE(dup);
+  CHECK(dup->duplicates == std::vector<std::string>{"e1"});
+
+  auto other = SqliteStoreFactory::open(dir); // e.g. the CLI beside the daemon
+  REQUIRE(other->approve_all_held(1));
+  REQUIRE(other->ingest("b.json", {make_event("e2", "E2", 1, 1)}, 3));
+  auto seen = store->find_event("e2");
+  REQUIRE((seen && seen->has_value()));
+}
+
+TEST_CASE("sqlite store: a version 1 database is migrated, and its event fields backfill fields_seen") {
+  TempDir dir;
+  auto path = dir.file("h2r.db");
+  {
+    auto db = sqlite::Db::open(path);
+    REQUIRE(db);
+    REQUIRE(sqlite::migrate(**db, 1));
+    REQUIRE(scalar(**db, "PRAGMA user_version") == "1");
+    REQUIRE((*db)->exec(
+        "INSERT INTO events (event_id, type, leave_type, employee_id, fields, effective_raw, effective_at_ms, "
+        "due_at_ms, source_file, state, reason, attempts, approved, rules_version, result, received_at_ms, "
+        "updated_at_ms) VALUES ('old-1', 'hire', NULL, 'E1', '{\"employee_id\":\"E1\",\"cost_center\":null}', "
+        "'', 5, 5, 'old.json', 'pending', '', 0, 0, '', '', 1, 1)"));
+  }
+  auto store = SqliteStoreFactory::open(dir);
+  auto fields = store->seen_fields();
+  REQUIRE(fields);
+  CHECK(*fields == std::set<std::string>{"cost_center", "employee_id"});
+  auto event = store->find_event("old-1");
+  REQUIRE((event && event->has_value()));
+  CHECK((*event)->fields.at("cost_center") == std::nullopt);
+  auto due = store->due_events(10, 10);
+  REQUIRE(due);
+  CHECK(due->size() == 1);
+  auto db = sqlite::Db::open(path);
+  REQUIRE(db);
+  CHECK(scalar(**db, "PRAGMA user_version") == std::to_string(sqlite_schema_version()));
+}
+
+TEST_CASE("sqlite store: a database from a newer build is refused, naming the file") {
+  TempDir dir;
+  auto path = dir.file("h2r.db");
+  REQUIRE(open_sqlite_store(path));
+  {
+    auto db = sqlite::Db::open(path);
+    REQUIRE(db);
+    REQUIRE((*db)->exec(fmt::format("PRAGMA user_version = {}", sqlite_schema_version() + 1)));
+  }
+  auto store = open_sqlite_store(path);
+  REQUIRE_FALSE(store);
+  CHECK(store.error().message.find(path) != std::string::npos);
+  CHECK(store.error().message.find("newer") != std::string::npos);
+}
+
+TEST_CASE("sqlite store: a file that is not a database, or a folder that does not exist, is refused clearly") {
+  TempDir dir;
+  auto garbage = dir.file("garbage.db");
+  std::ofstream(garbage) << std::string(4096, 'x');
+  auto store = open_sqlite_store(garbage);
+  REQUIRE_FALSE(store);
+  CHECK(store.error().message.find(garbage) != std::string::npos);
+
+  auto missing = dir.file("no/such/folder/h2r.db");
+  auto store2 = open_sqlite_store(missing);
+  REQUIRE_FALSE(store2);
+  CHECK(store2.error().message.find(missing) != std::string::npos);
+}
+
+namespace {
+
+constexpr int k_events_per_file = 300;
+
+// Runs a child that ingests files r{round}-file-0, -1, ... in a loop, and SIGKILLs it while it is
+// ingesting file `files_before_kill`, `delay_us` after it started. Returns the files started.
+int ingest_then_kill(const TempDir& dir, int round, int files_before_kill, int delay_us) {
+  int progress[2];
+  REQUIRE(::pipe(progress) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(progress[0]);
+    auto store = open_sqlite_store(dir.file("h2r.db"));
+    if (!store) ::_exit(2);
+    for (int file = 0;; ++file) {
+      std::vector<NewEvent> events;
+      for (int i = 0; i < k_events_per_file; ++i)
+        events.push_back(make_event(fmt::format("r{}-f{}-{}", round, file, i), fmt::format("E{}", i % 50), i, i));
+      char byte = 1; // "about to ingest file N": the files before N are stored
+      if (::write(progress[1], &byte, 1) != 1) ::_exit(4);
+      if (!(*store)->ingest(fmt::format("r{}-file-{}", round, file), events, file)) ::_exit(3);
+    }
+  }
+  ::close(progress[1]);
+  int started = 0;
+  char byte = 0;
+  while (started <= files_before_kill && ::read(progress[0], &byte, 1) == 1) ++started;
+  // The delay only varies where the kill lands; no assertion depends on timing.
+  if (delay_us > 0) ::usleep(static_cast<useconds_t>(delay_us));
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(progress[0]);
+  CHECK(WIFSIGNALED(status));
+  return started;
+}
+
+} // namespace
+
+TEST_CASE("sqlite store: SIGKILL during ingest leaves every file's events all there or none") {
+  TempDir dir;
+  constexpr int k_files_before_kill = 3;
+  const int delays_us[] = {0, 300, 1000, 3000, 10000};
+  int round = 0;
+  for (int delay : delays_us) REQUIRE(ingest_then_kill(dir, round++, k_files_before_kill, delay) == k_files_before_kill + 1);
+
+  auto store = SqliteStoreFactory::open(dir);
+  auto rows = store->list_events(EventFilter{std::nullopt, std::nullopt, 1'000'000});
+  REQUIRE(rows);
+  std::map<std::string, int> per_file;
+  for (const auto& row : *rows) ++per_file[row.source_file];
+  for (int r = 0; r < round; ++r)
+    for (int f = 0; f < k_files_before_kill; ++f) CHECK(per_file[fmt::format("r{}-file-{}", r, f)] == k_events_per_file);
+  for (const auto& [file, count] : per_file) {
+    CAPTURE(file);
+    CHECK((count == 0 || count == k_events_per_file));
+  }
+  auto db = sqlite::Db::open(dir.file("h2r.db"));
+  REQUIRE(db);
+  CHECK(scalar(**db, "PRAGMA integrity_check") == "ok");
+}

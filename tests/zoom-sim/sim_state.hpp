@@ -1,0 +1,82 @@
+// The state of one zoom-sim process: settings, users, tokens, faults and request statistics.
+#pragma once
+
+#include "faults.hpp"
+#include "user_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace zoom_sim {
+
+// Fixed at start-up (command line).
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 0; // 0 = ephemeral; the bound port once listening
+  std::string account_id = "acc-demo";
+  std::string client_id = "cid-demo";
+  std::string client_secret = "sim-secret";
+  std::string users_base = "/scim2";
+  std::vector<std::string> groups;
+  bool verbose = false;
+  uint64_t seed = 0;
+  bool seed_given = false;
+  FaultConfig faults;
+};
+
+enum class TokenCheck { valid, unknown, expired };
+
+// Access tokens of the (single) account. Thread-safe.
+class TokenStore {
+public:
+  // A new random token valid for `lifetime`; with `single`, earlier tokens stop working.
+  std::string issue(std::chrono::seconds lifetime, bool single);
+  TokenCheck check(const std::string& token) const;
+  void invalidate_all();
+
+private:
+  mutable std::mutex m_mutex;
+  std::map<std::string, std::chrono::steady_clock::time_point> m_expiry;
+};
+
+// Request counters for GET /_sim/stats. Thread-safe.
+class Stats {
+public:
+  void count_request(const std::string& route); // "METHOD template", e.g. "POST /Users"
+  void count_status(int status);
+  void count_token_issued();
+  void count_rate_limited();
+  void count_create_applied();
+  nlohmann::json to_json() const;
+  void reset();
+
+private:
+  mutable std::mutex m_mutex;
+  std::map<std::string, int64_t> m_by_route;
+  std::map<std::string, int64_t> m_by_status;
+  int64_t m_tokens_issued = 0;
+  int64_t m_rate_limited = 0;
+  int64_t m_creates_applied = 0;
+};
+
+struct SimState {
+  explicit SimState(Options opts)
+      : options(std::move(opts)), store(options.seed), faults(options.faults, options.seed + 1) {}
+
+  // "http://HOST:PORT", valid once the port is bound.
+  std::string base_url() const { return "http://" + options.host + ":" + std::to_string(options.port); }
+
+  Options options;
+  UserStore store;
+  TokenStore tokens;
+  Faults faults;
+  Stats stats;
+};
+
+} // namespace zoom_sim
