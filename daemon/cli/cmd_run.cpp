@@ -7,7 +7,12 @@
 #include "service/daemon.hpp"
 #include "zoom/http_transport.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
 #include <csignal>
+#include <cstdlib>
+#include <mutex>
 #include <iostream>
 #include <pthread.h>
 #include <thread>
@@ -34,26 +39,46 @@ int cmd_run(const std::string& config_path, const Words& words) {
   HttplibTransport transport;
   const bool once = args->has("--once");
   Daemon daemon(ctx->config, *ctx->store, *ctx->box, transport, SystemClock::instance(), once);
-  if (!daemon.start()) {
-    print_error("cannot start: the rules file " + ctx->config.rules + " or the inbox " + ctx->config.inbox +
-                " is not usable (see the log above; `h2rd check` lists every problem)");
-    return k_exit_config;
+  if (auto started = daemon.start(); !started) {
+    print_error("cannot start: " + started.error().message);
+    return started.error().kind == ErrorKind::invalid ? k_exit_config : k_exit_failed;
   }
-  std::thread signal_thread([&daemon, signals] {
+  // The signal thread turns signals into commands. After a shutdown request it waits up to
+  // k_shutdown_deadline for the loop to finish, then ends the process (exit 0: unfinished events stay
+  // due and run after the next start).
+  std::mutex done_mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::thread signal_thread([&] {
     for (;;) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
+      {
+        std::lock_guard lock(done_mutex);
+        if (done) return;
+      }
       if (sig == SIGHUP) {
         daemon.request_reload();
-      } else {
-        daemon.request_shutdown();
-        return;
+        continue;
       }
+      spdlog::info("daemon.signal signal={} action=shutdown deadline_s={}", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                   k_shutdown_deadline.count());
+      daemon.request_shutdown();
+      std::unique_lock lock(done_mutex);
+      if (!done_cv.wait_for(lock, k_shutdown_deadline, [&] { return done; })) {
+        spdlog::error("daemon.shutdown_forced deadline_s={} note=\"events in hand stay due\"", k_shutdown_deadline.count());
+        std::_Exit(k_exit_ok);
+      }
+      return;
     }
   });
   int result = once ? daemon.run_once() : daemon.run();
-  // Wake the signal thread so it can end.
-  daemon.request_shutdown();
+  {
+    std::lock_guard lock(done_mutex);
+    done = true;
+  }
+  done_cv.notify_all();
+  // Wake the signal thread if it still waits in sigwait, so it can end.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   return result;

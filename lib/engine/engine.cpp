@@ -169,7 +169,9 @@ CycleReport Engine::run_cycle() {
   }
   int deactivations = 0;
   const int guard_max = rules->lifecycle().max_deactivations_per_cycle;
+  auto stopping = [this] { return m_options.stop_requested && m_options.stop_requested(); };
   for (;;) {
+    if (stopping()) break;
     const SystemTime now = m_clock.now();
     if (auto r = m_store.promote_waiting(to_unix_ms(now)); !r)
       spdlog::error("store.failed what=promote_waiting error=\"{}\"", r.error().message);
@@ -206,6 +208,7 @@ CycleReport Engine::run_cycle() {
         (void)m_store.hold_event(work[idx].event.id, reason, to_unix_ms(now));
         ++report.held;
       }
+      if (m_options.on_guard_held) m_options.on_guard_held(static_cast<int>(deactivating.size()), guard_max);
       std::vector<Work> rest;
       for (std::size_t i = 0; i < work.size(); ++i)
         if (std::find(deactivating.begin(), deactivating.end(), i) == deactivating.end()) rest.push_back(std::move(work[i]));
@@ -218,10 +221,12 @@ CycleReport Engine::run_cycle() {
     std::atomic<std::size_t> next{0};
     std::mutex report_mutex;
     auto worker = [&] {
-      for (std::size_t i; (i = next.fetch_add(1)) < work.size();) {
+      for (std::size_t i; !stopping() && (i = next.fetch_add(1)) < work.size();) {
         EventOutcome outcome = process(work[i], rules->version());
         if (auto r = m_store.record_outcome(outcome, to_unix_ms(m_clock.now())); !r)
           spdlog::error("store.failed what=record_outcome id={} error=\"{}\"", outcome.id, r.error().message);
+        else if (m_options.on_outcome)
+          m_options.on_outcome(work[i].event, outcome);
         std::lock_guard lock(report_mutex);
         ++report.processed;
         switch (outcome.state) {

@@ -26,6 +26,11 @@ struct EngineOptions {
   std::chrono::milliseconds unhealthy_recheck{60'000};  // deferral while a connection is unusable
   bool once = false;                           // `run --once`: an unusable connection fails events
   int batch = 10'000;                          // most events taken in one step of a cycle
+  // Hooks for the daemon (metrics, alerts, heartbeat, shutdown); each may be empty. on_outcome and
+  // stop_requested are called from worker threads.
+  std::function<void(const EventRow&, const EventOutcome&)> on_outcome;   // after the outcome is recorded
+  std::function<void(int held, int max)> on_guard_held;                   // the guard held `held` deactivations
+  std::function<bool()> stop_requested;        // true: take no further events (they stay due)
 };
 
 struct CycleReport {

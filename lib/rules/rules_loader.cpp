@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <array>
-#include <regex>
+#include <cctype>
 
 namespace h2r {
 namespace {
@@ -19,9 +19,20 @@ constexpr std::array<std::string_view, 27> k_known_licenses{
     "zoomScheduler", "zoomClips", "zoomDocs", "zoomTranslatedCaptions", "zoomCompliance", "largeMeeting",
     "cloudRecording"};
 
+// True for -?(0|[1-9][0-9]*)(\.[0-9]+)? of at most 15 digits (exact as a JSON number).
 bool is_number(const std::string& s) {
-  static const std::regex k_number(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?)");
-  return std::regex_match(s, k_number);
+  std::size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;
+  const std::size_t int_start = i;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  const std::size_t int_digits = i - int_start;
+  if (int_digits == 0 || (int_digits > 1 && s[int_start] == '0')) return false;
+  std::size_t frac_digits = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++frac_digits;
+    if (frac_digits == 0) return false;
+  }
+  return i == s.size() && int_digits + frac_digits <= 15;
 }
 
 class Loader {

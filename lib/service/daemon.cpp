@@ -1,56 +1,169 @@
 #include "service/daemon.hpp"
 
 #include "core/time.hpp"
+#include "service/liveness.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <thread>
+#include <unistd.h>
 
 namespace h2r {
 namespace {
 
 constexpr std::chrono::milliseconds k_rules_poll{1000};   // how often the rules file is checked for edits
 
-EngineOptions engine_options(const Config& config, bool once) {
-  EngineOptions options;
-  options.time_zone = config.timezone;
-  options.workers = config.workers;
-  options.max_attempts = config.max_attempts;
-  options.retry_base = config.retry_base;
-  options.retry_max = config.retry_max;
-  options.once = once;
-  return options;
+std::string outcome_state_name(EventState state) {
+  return state == EventState::pending ? "retrying" : std::string(to_string(state));
 }
 
 } // namespace
 
+ScimClientOptions Daemon::client_options() {
+  ScimClientOptions options;
+  options.observer = [this](const ScimCallRecord& call) {
+    m_metrics.observe_scim(call);
+    m_heartbeat.beat();   // an answered (or timed-out) call is progress
+  };
+  // Rate-limit waits wake on shutdown.
+  options.sleep_until = [this](SystemTime t) {
+    auto left = t - m_clock.now();
+    return left <= SystemTime::duration(0) || !m_shutdown.wait_for(left);
+  };
+  return options;
+}
+
+EngineOptions Daemon::engine_options(bool once) {
+  EngineOptions options;
+  options.time_zone = m_config.timezone;
+  options.workers = m_config.workers;
+  options.max_attempts = m_config.max_attempts;
+  options.retry_base = m_config.retry_base;
+  options.retry_max = m_config.retry_max;
+  options.once = once;
+  options.on_outcome = [this](const EventRow& event, const EventOutcome& outcome) {
+    m_heartbeat.beat();
+    m_metrics.count_event(to_string(event.type), outcome_state_name(outcome.state));
+    if (outcome.state == EventState::failed)
+      m_alerts.post("event.failed", {{"id", event.id}, {"event_id", event.event_id}, {"type", to_string(event.type)},
+                                     {"employee_id", event.employee_id}, {"reason", outcome.reason}});
+  };
+  options.on_guard_held = [this](int held, int max) {
+    m_alerts.post("guard.held", {{"count", held}, {"max", max},
+                                 {"action", "deactivations held for approval: h2rd events list --state held"}});
+  };
+  options.stop_requested = [this] { return m_shutdown.requested(); };
+  return options;
+}
+
 Daemon::Daemon(const Config& config, Store& store, const SecretBox& box, HttpTransport& transport, const Clock& clock,
-               bool once)
-    : m_config(config), m_store(store), m_clock(clock), m_rules(config.rules, &store),
-      m_connections(store, box, transport, clock),
-      m_engine(store, m_connections, [this] { return m_rules.current(); }, engine_options(config, once), clock),
+               bool once, SdNotifier notifier)
+    : m_config(config), m_store(store), m_clock(clock), m_notifier(std::move(notifier)),
+      m_transport(transport, m_metrics), m_alerts(config.notify_webhook, transport), m_rules(config.rules, &store),
+      m_connections(store, box, m_transport, clock, client_options()),
+      m_engine(store, m_connections, [this] { return m_rules.current(); }, engine_options(once), clock),
       m_inbox(InboxOptions{config.inbox, config.max_file_bytes, config.retention_days},
               [this](const std::string& file, const std::vector<HrEvent>& events) {
                 auto r = m_engine.ingest(file, events);
                 if (r) m_wake.poke();
                 return r;
               },
-              clock) {}
+              clock),
+      m_status(StatusHandlers{[this] { return metrics_text(); }, [this] { return health(); }}), m_once(once) {}
 
-bool Daemon::start() {
-  if (!m_rules.reload("start")) return false;
-  if (auto r = m_inbox.prepare(); !r) {
-    spdlog::error("inbox.unusable dir={} error=\"{}\"", m_config.inbox, r.error().message);
-    return false;
-  }
-  return true;
+Daemon::~Daemon() {
+  m_status.stop();
+  m_alerts.stop();
 }
 
-void Daemon::note_cycle(const CycleReport& report) {
-  (void)m_store.set_meta("cycle.last", std::to_string(to_unix_ms(m_clock.now())));
+Result<void> Daemon::start() {
+  if (!m_rules.reload("start"))
+    return fail(ErrorKind::invalid, "the rules file " + m_config.rules + " is not valid (see the log; `h2rd check` lists every problem)");
+  if (auto r = m_inbox.prepare(); !r) {
+    spdlog::error("inbox.unusable dir={} error=\"{}\"", m_config.inbox, r.error().message);
+    return fail(ErrorKind::invalid, "the inbox " + m_config.inbox + " is not usable: " + r.error().message);
+  }
+  if (!m_once && !m_config.listen.empty()) {
+    auto port = m_status.start(m_config.listen);
+    if (!port) {
+      spdlog::error("metrics.bind_failed listen={} error=\"{}\"", m_config.listen, port.error().message);
+      return unexpected(std::move(port).error());
+    }
+    auto address = parse_listen(m_config.listen);
+    const std::string host = address->host.find(':') != std::string::npos ? "[" + address->host + "]" : address->host;
+    (void)m_store.set_meta(k_meta_metrics_listen, host + ":" + std::to_string(*port));
+  } else if (!m_once) {
+    (void)m_store.set_meta(k_meta_metrics_listen, "");
+  }
+  return {};
+}
+
+std::map<std::string, long long> Daemon::queue_counts() {
+  std::map<std::string, long long> out;
+  for (auto s : {EventState::pending, EventState::waiting, EventState::held, EventState::done, EventState::skipped,
+                 EventState::failed, EventState::rejected})
+    out[std::string(to_string(s))] = 0;
+  if (auto counts = m_store.count_events_by_state())
+    for (const auto& [state, n] : *counts) out[std::string(to_string(state))] = n;
+  return out;
+}
+
+HealthReport Daemon::health() {
+  auto probe = m_store.get_meta(k_meta_daemon_pid);
+  Result<void> database = probe ? Result<void>{} : Result<void>(unexpected(probe.error()));
+  return evaluate_health(m_heartbeat.age(), k_heartbeat_max_age, database);
+}
+
+std::string Daemon::metrics_text() {
+  LiveGauges live;
+  live.queue = queue_counts();
+  auto rules = m_rules.current();
+  live.rules_version = rules ? rules->version() : "";
+  live.heartbeat_age_seconds = std::chrono::duration<double>(m_heartbeat.age()).count();
+  live.healthy = health().ok;
+  return m_metrics.render(live);
+}
+
+void Daemon::persist_heartbeat(bool force) {
+  auto now = std::chrono::steady_clock::now();
+  if (!force && now - m_heartbeat_persisted < k_heartbeat_persist_every) return;
+  m_heartbeat_persisted = now;
+  (void)m_store.set_meta(k_meta_daemon_heartbeat, std::to_string(to_unix_ms(m_clock.now())));
+}
+
+void Daemon::check_connections() {
+  auto connections = m_store.list_connections();
+  if (!connections) return;
+  for (const auto& c : *connections) {
+    auto h = m_store.get_connection_health(c.name);
+    if (!h || !*h) continue;
+    auto [it, inserted] = m_connection_healthy.try_emplace(c.name, true);
+    const bool healthy = (*h)->healthy;
+    if (it->second && !healthy) {
+      const std::string reason = !(*h)->pause_reason.empty() ? (*h)->pause_reason : (*h)->last_error;
+      m_alerts.post("connection.unhealthy", {{"connection", c.name}, {"reason", reason},
+                                             {"last_error", (*h)->last_error}});
+    }
+    it->second = healthy;
+  }
+}
+
+void Daemon::note_cycle(const CycleReport& report, std::chrono::steady_clock::duration took) {
+  const long long now_ms = to_unix_ms(m_clock.now());
+  (void)m_store.set_meta("cycle.last", std::to_string(now_ms));
+  m_metrics.count_cycle(std::chrono::duration<double>(took).count(), now_ms);
   if (report.processed || report.held)
     spdlog::info("cycle.done processed={} done={} skipped={} failed={} held={} retrying={}", report.processed,
                  report.done, report.skipped, report.failed, report.held, report.retrying);
+  check_connections();
+  if (m_notifier.enabled()) {
+    auto q = queue_counts();
+    m_last_cycle_text = fmt::format("{} (processed {}, failed {})", format_utc(m_clock.now()), report.processed,
+                                    report.failed);
+    m_notifier.send(fmt::format("STATUS=queue pending={} waiting={} held={} failed={}; last cycle {}", q["pending"],
+                                q["waiting"], q["held"], q["failed"], m_last_cycle_text));
+  }
 }
 
 int Daemon::run_once() {
@@ -58,10 +171,11 @@ int Daemon::run_once() {
   spdlog::info("inbox.scanned accepted={} rejected={} deferred={}", scan.accepted, scan.rejected, scan.deferred);
   bool any_failed = false;
   for (;;) {
+    auto started = std::chrono::steady_clock::now();
     CycleReport report = m_engine.run_cycle();
-    note_cycle(report);
+    note_cycle(report, std::chrono::steady_clock::now() - started);
     any_failed = any_failed || report.failed > 0;
-    if (!report.next_retry) break;
+    if (!report.next_retry || m_shutdown.requested()) break;
     // Wait for the retries this run scheduled — no longer than needed — then go again.
     auto wait = *report.next_retry - m_clock.now();
     if (wait > std::chrono::milliseconds(0)) {
@@ -69,34 +183,83 @@ int Daemon::run_once() {
       if (m_shutdown.wait_for(wait)) break;
     }
   }
+  m_alerts.stop();
   return any_failed ? 1 : 0;
 }
 
 void Daemon::reload_now() {
   m_reload_requested = false;
+  m_notifier.send("RELOADING=1\n" + SdNotifier::monotonic_usec());
   spdlog::info("daemon.reload trigger=SIGHUP");
-  m_rules.reload("SIGHUP");
+  // The config: validated; the log level applies now, other changes need a restart.
+  auto config = load_config(m_config.path);
+  if (!config) {
+    spdlog::error("config.reload_failed file={} errors={} first=\"{}\" action=\"old config kept\"", m_config.path,
+                  config.error().size(), config.error().empty() ? "" : config.error().front().to_string());
+  } else {
+    spdlog::set_level(spdlog::level::from_str(config->log_level));
+    const bool restart_needed = config->database != m_config.database || config->inbox != m_config.inbox ||
+                                config->rules != m_config.rules || config->listen != m_config.listen ||
+                                config->workers != m_config.workers || config->timezone != m_config.timezone ||
+                                config->scheduler_interval != m_config.scheduler_interval ||
+                                config->notify_webhook != m_config.notify_webhook ||
+                                config->secret_key_file != m_config.secret_key_file;
+    if (restart_needed) spdlog::warn("config.restart_needed file={} note=\"changes other than log.level apply after a restart\"", m_config.path);
+  }
+  const bool ok = m_rules.reload("SIGHUP");
+  m_connections.reset();   // re-read connections (updated secrets, rate limits); health is re-learned
+  auto rules = m_rules.current();
+  m_notifier.send(ok ? "READY=1\nSTATUS=reloaded; rules " + (rules ? rules->version() : std::string("none"))
+                     : "READY=1\nSTATUS=reload FAILED, old rules in force: " + m_rules.last_error());
+}
+
+void Daemon::watchdog_loop() {
+  const auto interval = *m_notifier.watchdog_interval();
+  bool withheld = false;
+  while (!m_shutdown.wait_for(interval)) {
+    if (m_heartbeat.age() <= k_heartbeat_max_age) {
+      m_notifier.send("WATCHDOG=1");
+      if (withheld) spdlog::info("watchdog.resumed");
+      withheld = false;
+    } else if (!withheld) {
+      withheld = true;
+      spdlog::error("watchdog.withheld heartbeat_age_s={:.0f} reason=\"scheduler stuck\"",
+                    std::chrono::duration<double>(m_heartbeat.age()).count());
+    }
+  }
 }
 
 int Daemon::run() {
+  const long long now_ms = to_unix_ms(m_clock.now());
+  (void)m_store.set_meta(k_meta_daemon_started, std::to_string(now_ms));
+  (void)m_store.set_meta(k_meta_daemon_pid, std::to_string(::getpid()));
+  persist_heartbeat(true);
   std::thread inbox_thread([this] { m_inbox.watch(m_shutdown); });
-  spdlog::info("daemon.started inbox={} rules={} version={}", m_config.inbox, m_config.rules,
-               m_rules.current() ? m_rules.current()->version() : "none");
+  std::thread watchdog_thread;
+  if (m_notifier.watchdog_interval()) watchdog_thread = std::thread([this] { watchdog_loop(); });
+  spdlog::info("daemon.started pid={} inbox={} rules={} version={} listen={}", ::getpid(), m_config.inbox,
+               m_config.rules, m_rules.current() ? m_rules.current()->version() : "none",
+               m_config.listen.empty() ? "off" : m_config.listen);
+  m_notifier.send("READY=1\nSTATUS=serving; first cycle starting\nMAINPID=" + std::to_string(::getpid()));
   auto last_cycle = std::chrono::steady_clock::time_point{};
   while (!m_shutdown.requested()) {
+    m_heartbeat.beat();
     if (m_reload_requested) reload_now();
     m_rules.reload_if_changed();
     last_cycle = std::chrono::steady_clock::now();
     CycleReport report = m_engine.run_cycle();
-    note_cycle(report);
+    note_cycle(report, std::chrono::steady_clock::now() - last_cycle);
+    persist_heartbeat(true);
     // Sleep until the next interval tick, a poke (new file, reload), or shutdown — checking the rules
-    // file for edits once a second meanwhile.
+    // file for edits and beating the heartbeat once a second meanwhile.
     auto next_tick = last_cycle + m_config.scheduler_interval;
     if (report.next_retry) {
       auto until_retry = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*report.next_retry - m_clock.now());
       next_tick = std::min(next_tick, std::chrono::steady_clock::now() + std::max(until_retry, std::chrono::steady_clock::duration(0)));
     }
     while (!m_shutdown.requested() && !m_reload_requested) {
+      m_heartbeat.beat();
+      persist_heartbeat(false);
       auto left = next_tick - std::chrono::steady_clock::now();
       if (left <= std::chrono::steady_clock::duration(0)) break;
       if (m_wake.wait_poked(std::min<std::chrono::steady_clock::duration>(left, k_rules_poll))) break;
@@ -104,8 +267,14 @@ int Daemon::run() {
     }
   }
   spdlog::info("daemon.stopping");
+  m_notifier.send("STOPPING=1\nSTATUS=stopping");
   m_shutdown.request();
   inbox_thread.join();
+  if (watchdog_thread.joinable()) watchdog_thread.join();
+  m_status.stop();
+  m_alerts.stop();
+  (void)m_store.set_meta(k_meta_daemon_pid, "");
+  (void)m_store.set_meta(k_meta_metrics_listen, "");
   spdlog::info("daemon.stopped");
   return 0;
 }

@@ -1,4 +1,6 @@
-// Daemon: wires the inbox, the rules, the engine and the scheduler loop together for `h2rd run`.
+// Daemon: wires the inbox, the rules, the engine and the scheduler loop together for `h2rd run`, with
+// what operating it needs: systemd notifications and watchdog, GET /metrics and /healthz, webhook
+// alerts, and a pid/heartbeat in the store for `h2rd status`.
 // Signals arrive as commands (request_reload, request_shutdown) from a dedicated thread; the loop acts
 // on them between cycles, never inside a signal handler.
 #pragma once
@@ -7,44 +9,80 @@
 #include "engine/engine.hpp"
 #include "hr/inbox.hpp"
 #include "secrets/secret_box.hpp"
+#include "service/alerts.hpp"
+#include "service/health.hpp"
+#include "service/metrics.hpp"
+#include "service/observed_transport.hpp"
 #include "service/rules_holder.hpp"
+#include "service/sd_notify.hpp"
+#include "service/status_server.hpp"
 
 #include <atomic>
+#include <map>
 
 namespace h2r {
+
+// After SIGTERM/SIGINT, `h2rd run` gives the loop this long to finish the event in hand and stop;
+// then it exits anyway (the unfinished events stay due and run again on the next start).
+inline constexpr std::chrono::seconds k_shutdown_deadline{40};
 
 class Daemon {
 public:
   Daemon(const Config& config, Store& store, const SecretBox& box, HttpTransport& transport, const Clock& clock,
-         bool once);
+         bool once, SdNotifier notifier = SdNotifier::from_environment());
+  ~Daemon();
 
-  // Loads the rules; false (with the problems logged) when they are invalid.
-  bool start();
+  // Loads the rules, prepares the inbox, and for `run` binds the `listen` endpoint. Errors: kind
+  // invalid when the rules or the inbox are unusable (problems logged), permanent when the endpoint
+  // cannot be bound.
+  Result<void> start();
   // `run --once`: ingest the inbox, run every due event (waiting out retries, not future dates). Exit code.
   int run_once();
   // `run`: until request_shutdown(). Exit code.
   int run();
 
+  // Thread-safe; called from the signal thread.
   void request_shutdown();
   void request_reload();
 
   Engine& engine() { return m_engine; }
   RulesHolder& rules() { return m_rules; }
+  Metrics& metrics() { return m_metrics; }
+  // The verdict /healthz serves: scheduler heartbeat fresh and the database answering.
+  HealthReport health();
+  // The /metrics exposition.
+  std::string metrics_text();
 
 private:
   void reload_now();
-  void note_cycle(const CycleReport& report);
+  void note_cycle(const CycleReport& report, std::chrono::steady_clock::duration took);
+  void check_connections();
+  void persist_heartbeat(bool force);
+  void watchdog_loop();
+  std::map<std::string, long long> queue_counts();
+  ScimClientOptions client_options();
+  EngineOptions engine_options(bool once);
 
   const Config& m_config;
   Store& m_store;
   const Clock& m_clock;
+  SdNotifier m_notifier;
+  Metrics m_metrics;
+  Heartbeat m_heartbeat;
+  ObservedTransport m_transport;
+  AlertSender m_alerts;
   RulesHolder m_rules;
+  Shutdown m_shutdown;       // stops everything
+  Shutdown m_wake;           // wakes the scheduler early (new file, reload, shutdown)
   ConnectionRegistry m_connections;
   Engine m_engine;
   Inbox m_inbox;
-  Shutdown m_shutdown;       // stops everything
-  Shutdown m_wake;           // wakes the scheduler early (new file, reload, shutdown)
+  StatusServer m_status;
+  bool m_once;
   std::atomic<bool> m_reload_requested{false};
+  std::map<std::string, bool> m_connection_healthy;   // last seen, for connection.unhealthy alerts
+  std::chrono::steady_clock::time_point m_heartbeat_persisted{};
+  std::string m_last_cycle_text = "none yet";
 };
 
 } // namespace h2r

@@ -70,6 +70,9 @@ TEST_CASE("decide: each SCIM path lands at its place in the user body") {
       {"zoom.pronouns: \"{v}\"", {{"schemas", {k_core, k_zoom}}, {k_zoom, {{"pronouns", "Val"}}}}},
       {"title: 42", {{"schemas", core}, {"title", 42}}},                 // a plain number stays a number
       {"title: \"42\"", {{"schemas", core}, {"title", "42"}}},           // a quoted one is text
+      {"title: -1.5", {{"schemas", core}, {"title", -1.5}}},
+      {"title: 007", {{"schemas", core}, {"title", "007"}}},              // not a JSON number: text
+      {"title: 12345678901234567890", {{"schemas", core}, {"title", "12345678901234567890"}}},
       {"title: \"true\"", {{"schemas", core}, {"title", "true"}}},
       {"title: \"{absent}\"", {{"schemas", core}}},                       // all fields empty: omitted
       {"displayName: \"{absent} {absent2}\"", {{"schemas", core}}},

@@ -1,0 +1,41 @@
+// Liveness of the scheduler and the verdict GET /healthz and the systemd watchdog act on.
+#pragma once
+
+#include "core/error.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+namespace h2r {
+
+// A scheduler that has not shown progress (a loop turn, a finished SCIM call, an event outcome) for
+// this long is stuck: /healthz answers 503 and WATCHDOG=1 stops. Longer than any single wait the
+// scheduler does on purpose (ScimClientOptions::max_inline_wait 60 s, HTTP read timeout 30 s).
+inline constexpr std::chrono::seconds k_heartbeat_max_age{120};
+
+// The time of the scheduler's last sign of life, on the steady clock. Thread-safe, lock-free.
+class Heartbeat {
+public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  Heartbeat() { beat(); }
+  void beat() { beat_at(std::chrono::steady_clock::now()); }
+  void beat_at(TimePoint t) { m_last_ns = t.time_since_epoch().count(); }
+  // How long ago the last beat was (0 when it is in the future of `now`).
+  std::chrono::milliseconds age(TimePoint now = std::chrono::steady_clock::now()) const;
+
+private:
+  std::atomic<TimePoint::rep> m_last_ns{0};
+};
+
+struct HealthReport {
+  bool ok = true;
+  std::string reason;   // "ok", or why not, e.g. "scheduler heartbeat is 300 s old (limit 120 s)"
+};
+
+// Healthy when the heartbeat is at most `max_age` old and the database answered (`database` holds
+// its error otherwise).
+HealthReport evaluate_health(std::chrono::milliseconds heartbeat_age, std::chrono::milliseconds max_age,
+                             const Result<void>& database);
+
+} // namespace h2r

@@ -1,0 +1,139 @@
+#include "service/metrics.hpp"
+
+#include "core/build_info.hpp"
+
+#include <fmt/format.h>
+
+namespace h2r {
+namespace {
+
+std::string number(double v) { return fmt::format("{}", v); }
+
+void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+} // namespace
+
+std::string escape_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+const std::vector<double>& Metrics::latency_buckets() {
+  static const std::vector<double> buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  return buckets;
+}
+
+Metrics::Metrics() = default;
+
+void Metrics::observe_scim(const ScimCallRecord& call) {
+  const std::string status = call.status == 0 ? "none" : std::to_string(call.status);
+  const double seconds = std::chrono::duration<double>(call.latency).count();
+  std::lock_guard lock(m_mutex);
+  ++m_requests[{call.connection, call.method, status}];
+  Histogram& h = m_latency[call.connection];
+  if (h.buckets.empty()) h.buckets.assign(latency_buckets().size(), 0);
+  for (std::size_t i = 0; i < latency_buckets().size(); ++i)
+    if (seconds <= latency_buckets()[i]) {
+      ++h.buckets[i];
+      break;
+    }
+  ++h.count;
+  h.sum += seconds;
+  if (call.status == 429) ++m_rate_limit_waits[call.connection];
+}
+
+void Metrics::count_token(bool ok) {
+  std::lock_guard lock(m_mutex);
+  ++(ok ? m_tokens_ok : m_tokens_failed);
+}
+
+void Metrics::count_event(std::string_view type, std::string_view state) {
+  std::lock_guard lock(m_mutex);
+  ++m_events[{std::string(type), std::string(state)}];
+}
+
+void Metrics::count_cycle(double seconds, long long end_unix_ms) {
+  std::lock_guard lock(m_mutex);
+  ++m_cycles;
+  m_last_cycle_seconds = seconds;
+  m_last_cycle_unix_ms = end_unix_ms;
+}
+
+std::string Metrics::render(const LiveGauges& live) const {
+  std::string out;
+  auto line = [&out](std::string_view name, std::string_view labels, const std::string& value) {
+    if (labels.empty())
+      fmt::format_to(std::back_inserter(out), "{} {}\n", name, value);
+    else
+      fmt::format_to(std::back_inserter(out), "{}{{{}}} {}\n", name, labels, value);
+  };
+  auto esc = escape_label_value;
+  std::lock_guard lock(m_mutex);
+
+  family(out, "h2r_build_info", "gauge", "Build of the running h2rd (always 1).");
+  line("h2r_build_info", fmt::format("version=\"{}\",build_type=\"{}\"", esc(H2R_VERSION), esc(H2R_BUILD_TYPE)), "1");
+
+  family(out, "h2r_rules_info", "gauge", "Version (content hash) of the rules in force (always 1; absent before any valid rules).");
+  if (!live.rules_version.empty()) line("h2r_rules_info", fmt::format("version=\"{}\"", esc(live.rules_version)), "1");
+
+  family(out, "h2r_events_total", "counter", "Event outcomes recorded since start, by event type and resulting state.");
+  for (const auto& [key, n] : m_events)
+    line("h2r_events_total", fmt::format("type=\"{}\",state=\"{}\"", esc(key.first), esc(key.second)), std::to_string(n));
+
+  family(out, "h2r_queue_events", "gauge", "Events in the database by state.");
+  for (const auto& [state, n] : live.queue) line("h2r_queue_events", fmt::format("state=\"{}\"", esc(state)), std::to_string(n));
+
+  family(out, "h2r_scim_requests_total", "counter", "SCIM requests to Zoom by connection, method and HTTP status (none = no answer).");
+  for (const auto& [key, n] : m_requests)
+    line("h2r_scim_requests_total",
+         fmt::format("connection=\"{}\",method=\"{}\",status=\"{}\"", esc(std::get<0>(key)), esc(std::get<1>(key)),
+                     esc(std::get<2>(key))),
+         std::to_string(n));
+
+  family(out, "h2r_scim_request_duration_seconds", "histogram", "SCIM request latency by connection.");
+  for (const auto& [connection, h] : m_latency) {
+    std::uint64_t cumulative = 0;
+    const std::string conn = esc(connection);
+    for (std::size_t i = 0; i < latency_buckets().size(); ++i) {
+      cumulative += h.buckets[i];
+      line("h2r_scim_request_duration_seconds_bucket",
+           fmt::format("connection=\"{}\",le=\"{}\"", conn, number(latency_buckets()[i])), std::to_string(cumulative));
+    }
+    line("h2r_scim_request_duration_seconds_bucket", fmt::format("connection=\"{}\",le=\"+Inf\"", conn),
+         std::to_string(h.count));
+    line("h2r_scim_request_duration_seconds_sum", fmt::format("connection=\"{}\"", conn), number(h.sum));
+    line("h2r_scim_request_duration_seconds_count", fmt::format("connection=\"{}\"", conn), std::to_string(h.count));
+  }
+
+  family(out, "h2r_rate_limit_waits_total", "counter", "HTTP 429 answers from Zoom that made h2r wait, by connection.");
+  for (const auto& [connection, n] : m_rate_limit_waits)
+    line("h2r_rate_limit_waits_total", fmt::format("connection=\"{}\"", esc(connection)), std::to_string(n));
+
+  family(out, "h2r_tokens_fetched_total", "counter", "OAuth access token requests, by result.");
+  line("h2r_tokens_fetched_total", "result=\"ok\"", std::to_string(m_tokens_ok));
+  line("h2r_tokens_fetched_total", "result=\"error\"", std::to_string(m_tokens_failed));
+
+  family(out, "h2r_cycles_total", "counter", "Scheduler cycles run since start.");
+  line("h2r_cycles_total", "", std::to_string(m_cycles));
+  family(out, "h2r_last_cycle_timestamp_seconds", "gauge", "Unix time the last scheduler cycle ended (0 = none yet).");
+  line("h2r_last_cycle_timestamp_seconds", "", number(static_cast<double>(m_last_cycle_unix_ms) / 1000.0));
+  family(out, "h2r_last_cycle_duration_seconds", "gauge", "How long the last scheduler cycle took.");
+  line("h2r_last_cycle_duration_seconds", "", number(m_last_cycle_seconds));
+
+  family(out, "h2r_scheduler_heartbeat_age_seconds", "gauge", "Time since the scheduler last showed progress.");
+  line("h2r_scheduler_heartbeat_age_seconds", "", number(live.heartbeat_age_seconds));
+  family(out, "h2r_healthy", "gauge", "1 when /healthz answers 200, else 0.");
+  line("h2r_healthy", "", live.healthy ? "1" : "0");
+  return out;
+}
+
+} // namespace h2r

@@ -1,0 +1,71 @@
+// Metrics: the daemon's counters, rendered in Prometheus text format 0.0.4 for GET /metrics.
+// Counters live here (fed by the SCIM observer, the token transport and the engine's outcome hook);
+// gauges read from elsewhere at scrape time (queue depth, rules version) come in as LiveGauges.
+// Thread-safe.
+#pragma once
+
+#include "zoom/scim_client.hpp"
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+namespace h2r {
+
+inline constexpr const char* k_metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
+
+// Values read at scrape time.
+struct LiveGauges {
+  std::map<std::string, long long> queue;   // events in the store by state name
+  std::string rules_version;                // "" = no rules in force
+  double heartbeat_age_seconds = 0;
+  bool healthy = true;
+};
+
+class Metrics {
+public:
+  Metrics();
+
+  // One finished SCIM exchange: request count by connection/method/status, latency histogram by
+  // connection, and a rate-limit wait for a 429.
+  void observe_scim(const ScimCallRecord& call);
+  // One OAuth token request: ok (200) or not.
+  void count_token(bool ok);
+  // One event outcome recorded by the engine (state: done, skipped, failed, pending=retry, held...).
+  void count_event(std::string_view type, std::string_view state);
+  // One scheduler cycle ended at `end_unix_ms` after `seconds`.
+  void count_cycle(double seconds, long long end_unix_ms);
+
+  // The whole exposition, families in a fixed order, ending with a newline.
+  std::string render(const LiveGauges& live) const;
+
+  // Upper bounds (seconds) of the request latency histogram's buckets, +Inf implied.
+  static const std::vector<double>& latency_buckets();
+
+private:
+  struct Histogram {
+    std::vector<std::uint64_t> buckets;   // non-cumulative counts per bucket
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+
+  mutable std::mutex m_mutex;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> m_events;                 // type, state
+  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> m_requests; // conn, method, status
+  std::map<std::string, Histogram> m_latency;                                            // by connection
+  std::map<std::string, std::uint64_t> m_rate_limit_waits;                               // by connection
+  std::uint64_t m_tokens_ok = 0;
+  std::uint64_t m_tokens_failed = 0;
+  std::uint64_t m_cycles = 0;
+  double m_last_cycle_seconds = 0;
+  long long m_last_cycle_unix_ms = 0;
+};
+
+// A label value escaped for the text format (backslash, double quote, newline).
+std::string escape_label_value(std::string_view value);
+
+} // namespace h2r

@@ -1,0 +1,53 @@
+// StatusServer: GET /metrics and GET /healthz over cpp-httplib on its own thread, bound to the
+// config's `listen` address (loopback by default; port 0 = any free port, see port()).
+#pragma once
+
+#include "core/error.hpp"
+#include "service/health.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace httplib {
+class Server;
+}
+
+namespace h2r {
+
+struct ListenAddress {
+  std::string host;   // "127.0.0.1", "::1", "0.0.0.0"
+  int port = 0;       // 0 = any free port
+};
+
+// "host:port" or "[v6]:port" → address; kind invalid, naming `listen`, for anything else.
+Result<ListenAddress> parse_listen(const std::string& listen);
+
+struct StatusHandlers {
+  std::function<std::string()> metrics;   // the Prometheus exposition
+  std::function<HealthReport()> health;   // 200 "ok" or 503 with the reason
+};
+
+class StatusServer {
+public:
+  explicit StatusServer(StatusHandlers handlers);
+  ~StatusServer();   // stop()
+  StatusServer(const StatusServer&) = delete;
+  StatusServer& operator=(const StatusServer&) = delete;
+
+  // Binds and starts serving on a thread; returns the bound port. kind invalid for a malformed
+  // `listen`, permanent when the address cannot be bound (in use, not local, no permission).
+  Result<int> start(const std::string& listen);
+  // Stops serving and joins the thread. Idempotent.
+  void stop();
+  int port() const { return m_port; }
+
+private:
+  StatusHandlers m_handlers;
+  std::unique_ptr<httplib::Server> m_server;
+  std::thread m_thread;
+  int m_port = 0;
+};
+
+} // namespace h2r
