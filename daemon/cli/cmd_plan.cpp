@@ -85,6 +85,7 @@ int cmd_plan(const std::string& config_path, const Words& words) {
   std::map<std::pair<std::string, std::string>, LinkRow> links;  // (connection, employee)
   nlohmann::json out = nlohmann::json::array();
   bool failed = false;
+  int deactivations = 0;
   for (const auto& event : events) {
     std::optional<EmployeeRow> before;
     if (auto it = employees.find(event.employee_id); it != employees.end()) before = it->second;
@@ -99,6 +100,10 @@ int cmd_plan(const std::string& config_path, const Words& words) {
     nlohmann::json item = {{"event_id", event.event_id}, {"type", to_string(event.type)},
                            {"employee_id", event.employee_id}, {"effective", time_text(event.effective_at_ms)},
                            {"note", plan.note}, {"actions", nlohmann::json::array()}};
+    if ((*rules)->lifecycle().supervised.count(event.type))
+      item["supervised"] = "lifecycle.supervised: `h2rd run` holds this event until `h2rd events approve`";
+    item["deactivates"] = plan.deactivates();
+    if (plan.deactivates()) ++deactivations;
     for (const auto& intent : plan.intents) {
       auto client = registry.client(intent.connection);
       if (!client) {
@@ -122,13 +127,22 @@ int cmd_plan(const std::string& config_path, const Words& words) {
     employees[event.employee_id] = plan.employee;
     out.push_back(item);
   }
+  const int guard_max = (*rules)->lifecycle().max_deactivations_per_cycle;
+  const bool guarded = deactivations > guard_max;
+  const std::string guard_note = std::to_string(deactivations) + " deactivations exceed lifecycle.guard."
+                                 "max_deactivations_per_cycle (" + std::to_string(guard_max) +
+                                 "): if they fall due in one cycle, all are held for `h2rd events approve --all`";
   if (args->has("--json")) {
+    if (guarded)
+      for (auto& item : out)
+        if (item["deactivates"].get<bool>()) item["guard"] = guard_note;
     print_json(out);
     return failed ? k_exit_failed : k_exit_ok;
   }
   for (const auto& item : out) {
     std::cout << item["event_id"].get<std::string>() << " (" << item["type"].get<std::string>() << " "
               << item["employee_id"].get<std::string>() << ", effective " << item["effective"].get<std::string>() << ")\n";
+    if (item.contains("supervised")) std::cout << "  held: " << item["supervised"].get<std::string>() << "\n";
     if (item["actions"].empty()) std::cout << "  nothing to do: " << item["note"].get<std::string>() << "\n";
     for (const auto& a : item["actions"]) {
       if (a.contains("error")) {
@@ -148,8 +162,8 @@ int cmd_plan(const std::string& config_path, const Words& words) {
       }
     }
   }
+  if (guarded) std::cout << "guard: " << guard_note << "\n";
   return failed ? k_exit_failed : k_exit_ok;
 }
-
 
 } // namespace h2r::cli

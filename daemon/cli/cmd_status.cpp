@@ -1,6 +1,7 @@
 // h2rd status: queue by state, connections' health, rules in force, last cycle.
 #include "daemon/cli/commands.hpp"
 #include "daemon/cli/context.hpp"
+#include "service/liveness.hpp"
 
 #include <iostream>
 
@@ -47,7 +48,15 @@ int cmd_status(const std::string& config_path, const Words& words) {
     conns.push_back(j);
   }
   std::string last_cycle = meta("cycle.last");
-  nlohmann::json out = {{"queue", queue},
+  DaemonLiveness live = daemon_liveness(store, std::chrono::system_clock::now());
+  nlohmann::json daemon = {{"state", live.state},
+                           {"up", live.state != "stopped"},
+                           {"pid", live.pid == 0 ? nlohmann::json() : nlohmann::json(live.pid)},
+                           {"heartbeat", time_text(live.heartbeat_ms)},
+                           {"started", time_text(live.started_ms)},
+                           {"metrics", live.state == "stopped" || live.metrics_listen.empty() ? "-" : live.metrics_listen}};
+  nlohmann::json out = {{"daemon", daemon},
+                        {"queue", queue},
                         {"connections", conns},
                         {"rules", {{"version", meta("rules.version")}, {"error", meta("rules.error")}}},
                         {"last_cycle", last_cycle.empty() ? "-" : time_text(std::stoll(last_cycle))}};
@@ -55,7 +64,14 @@ int cmd_status(const std::string& config_path, const Words& words) {
     print_json(out);
     return k_exit_ok;
   }
-  std::cout << "queue:";
+  std::cout << "daemon: ";
+  if (live.state == "stopped")
+    std::cout << "not running";
+  else
+    std::cout << (live.state == "running" ? "running" : "STUCK (heartbeat stale)") << ", pid " << live.pid
+              << ", since " << daemon["started"].get<std::string>() << ", heartbeat "
+              << daemon["heartbeat"].get<std::string>() << ", metrics " << daemon["metrics"].get<std::string>();
+  std::cout << "\nqueue:";
   for (auto it = queue.begin(); it != queue.end(); ++it) std::cout << " " << it.key() << "=" << it->get<long long>();
   std::cout << "\nrules: version " << (out["rules"]["version"].get<std::string>().empty() ? "-" : out["rules"]["version"].get<std::string>());
   if (!out["rules"]["error"].get<std::string>().empty())

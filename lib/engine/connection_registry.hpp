@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace h2r {
 
@@ -20,7 +21,9 @@ inline constexpr double k_default_rate_limit = 10.0;   // requests/s: conservati
 // or repeated failures make a connection unhealthy; calls to it stop until it recovers.
 struct HealthVerdict {
   bool usable = true;
-  std::string reason;      // why not usable
+  std::string reason;                // why not usable
+  std::optional<SystemTime> until;   // when it may be usable again, when known (pause, circuit cool-down)
+  bool daily_limit = false;          // paused by Zoom's daily limit
 };
 
 class ConnectionRegistry {
@@ -35,8 +38,15 @@ public:
   void reset();
 
   // Health bookkeeping, persisted to the store for `h2rd status`.
+  //  - invalid_client / unsupported_grant_type / 4711: unhealthy (logged once) until `connection test`
+  //    or `update` succeeds (seen through the store, so another process may heal it);
+  //  - a Daily-limit 429: the connection is paused until Zoom's stated time (persisted, restored on restart);
+  //  - k_breaker_threshold transient failures in a row: the circuit opens for k_breaker_cooldown, then
+  //    one caller at a time is let through as a probe (half-open) until a call succeeds;
+  //  - other errors (about one user) say the connection answers: they close the circuit.
   void record_success(const std::string& name);
   void record_failure(const std::string& name, const Error& error);
+  // Whether calls to `name` may be made now. Cheap while healthy; reads the store while unhealthy.
   HealthVerdict verdict(const std::string& name);
 
   TokenCache& tokens() { return m_tokens; }
@@ -45,6 +55,8 @@ public:
   // After this many transient failures in a row, the circuit opens for k_breaker_cooldown.
   static constexpr int k_breaker_threshold = 5;
   static constexpr std::chrono::seconds k_breaker_cooldown{60};
+  // While a probe is in flight, other callers look again after this long.
+  static constexpr std::chrono::seconds k_probe_wait{5};
 
 private:
   struct Live {
@@ -55,9 +67,14 @@ private:
     std::string unhealthy_reason;
     long long unhealthy_since_ms = 0;  // `connection test`/`update` succeeding after this heals it
     SystemTime open_until{};           // circuit breaker
+    bool probing = false;              // half-open: one probe in flight since probe_started
+    SystemTime probe_started{};
+    SystemTime daily_until{};          // Daily-limit pause (also set in the limiter)
+    SystemTime last_persisted{};       // last health write after a success
   };
   Live& live(const std::string& name);  // m_mutex held
   void persist(const std::string& name, const Live& l, const Error* error);
+  void restore_pause(const std::string& name, Live& l);   // the persisted Daily-limit pause, after a restart
 
   Store& m_store;
   const SecretBox& m_box;

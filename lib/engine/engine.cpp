@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <thread>
 
 namespace h2r {
@@ -47,7 +48,9 @@ std::chrono::milliseconds Engine::backoff(int attempt) {
   cap = std::min(cap, static_cast<double>(m_options.retry_max.count()));
   std::lock_guard lock(m_rng_mutex);
   std::uniform_real_distribution<double> dist(0.0, cap);
-  return std::chrono::milliseconds(std::max<long long>(100, static_cast<long long>(dist(m_rng))));
+  // A floor keeps a retry from landing in the same instant, never above the cap.
+  const long long floor_ms = std::min<long long>(k_min_backoff.count(), static_cast<long long>(cap));
+  return std::chrono::milliseconds(std::max<long long>(floor_ms, static_cast<long long>(dist(m_rng))));
 }
 
 std::vector<LinkRow> Engine::links_of(const std::string& employee_id) {
@@ -87,6 +90,47 @@ void Engine::fail_or_retry(EventOutcome& outcome, const EventRow& event, const E
                 event.employee_id, outcome.reason);
 }
 
+namespace {
+
+bool token_refused(const Error& e) {
+  return e.code == "invalid_client" || e.code == "unsupported_grant_type" || e.code == "4711";
+}
+
+// Errors that say "not now" about a whole connection rather than anything about this event: waiting
+// for them consumes no attempt.
+bool is_deferral(const Error& e) {
+  return e.code == "connection_unusable" || e.code == "paused" || e.code == "daily_limit" || token_refused(e);
+}
+
+// Which of two errors decides the event's outcome: something about this event (permanent) beats a
+// transient failure, which beats a deferral.
+int severity(const Error& e) {
+  if (is_deferral(e)) return 0;
+  return e.kind == ErrorKind::transient ? 1 : 2;
+}
+
+} // namespace
+
+void Engine::defer(EventOutcome& outcome, const EventRow& event, const Error& error) {
+  const SystemTime now = m_clock.now();
+  // `run --once` cannot wait for a person (unhealthy) or for tomorrow (daily limit): it fails them.
+  if (m_options.once && (error.code == "connection_unusable" || token_refused(error) || error.daily_limit)) {
+    outcome.attempts = event.attempts + 1;
+    outcome.state = EventState::failed;
+    outcome.reason = error.message;
+    spdlog::error("event.failed id={} event_id={} employee={} reason=\"{}\"", event.id, event.event_id,
+                  event.employee_id, outcome.reason);
+    return;
+  }
+  SystemTime next = error.retry_at.value_or(now + m_options.unhealthy_recheck);
+  if (next <= now) next = now + std::chrono::milliseconds(100);
+  if (token_refused(error)) next = now + m_options.unhealthy_recheck;
+  outcome.attempts = event.attempts;   // waiting is not an attempt
+  outcome.state = EventState::pending;
+  outcome.next_attempt_at_ms = to_unix_ms(next);
+  outcome.reason = "waiting: " + error.message;
+}
+
 EventOutcome Engine::process(const Work& work, const std::string& rules_version) {
   const EventRow& event = work.event;
   EventOutcome outcome;
@@ -95,26 +139,33 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
   outcome.attempts = event.attempts;
   nlohmann::json actions = nlohmann::json::array();
 
+  // Each target connection is independent: one that is down or paused does not hold up the others
+  // (their links are recorded now, so a later attempt finds their work done).
   std::optional<Error> error;
+  auto note_error = [&error](Error e) {
+    if (!error || severity(e) > severity(*error)) error = std::move(e);
+  };
   for (const auto& intent : work.plan.intents) {
     auto verdict = m_connections.verdict(intent.connection);
     if (!verdict.usable) {
       Error e = Error::transient(verdict.reason);
       e.code = "connection_unusable";
-      error = e;
-      break;
+      e.retry_at = verdict.until;
+      e.daily_limit = verdict.daily_limit;
+      note_error(std::move(e));
+      continue;
     }
     auto client = m_connections.client(intent.connection);
     if (!client) {
-      error = client.error();
-      break;
+      note_error(std::move(client).error());
+      continue;
     }
     Provisioner provisioner(**client, false, to_unix_ms(m_clock.now()));
     auto report = provisioner.carry_out(intent, event.employee_id);
     if (!report) {
       m_connections.record_failure(intent.connection, report.error());
-      error = std::move(report).error();
-      break;
+      note_error(std::move(report).error());
+      continue;
     }
     m_connections.record_success(intent.connection);
     if (report->link) outcome.links_upsert.push_back(*report->link);
@@ -137,22 +188,10 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
     outcome.employee->updated_at_ms = to_unix_ms(m_clock.now());
     return outcome;
   }
-  if (error->code == "connection_unusable") {
-    if (m_options.once) {
-      outcome.state = EventState::failed;
-      outcome.reason = error->message;
-    } else {
-      outcome.state = EventState::pending;
-      outcome.reason = "waiting: " + error->message;
-      outcome.next_attempt_at_ms = to_unix_ms(m_clock.now() + m_options.unhealthy_recheck);
-    }
-  } else if (m_options.once && (error->code == "invalid_client" || error->code == "4711")) {
-    outcome.attempts = event.attempts + 1;
-    outcome.state = EventState::failed;
-    outcome.reason = error->message;
-  } else {
+  if (is_deferral(*error))
+    defer(outcome, event, *error);
+  else
     fail_or_retry(outcome, event, *error);
-  }
   if (outcome.state == EventState::failed) {
     outcome.employee = work.plan.employee;   // HR's record is still the latest truth
     outcome.employee->updated_at_ms = to_unix_ms(m_clock.now());

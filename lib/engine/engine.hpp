@@ -23,7 +23,7 @@ struct EngineOptions {
   int max_attempts = 12;                       // transient failures before an event is failed
   std::chrono::milliseconds retry_base{30'000};
   std::chrono::milliseconds retry_max{6 * 3600'000};
-  std::chrono::milliseconds unhealthy_recheck{60'000};  // deferral while a connection is unusable
+  std::chrono::milliseconds unhealthy_recheck{10'000};  // deferral while a connection is unusable (no Zoom call: cheap)
   bool once = false;                           // `run --once`: an unusable connection fails events
   int batch = 10'000;                          // most events taken in one step of a cycle
   // Hooks for the daemon (metrics, alerts, heartbeat, shutdown); each may be empty. on_outcome and
@@ -52,8 +52,10 @@ public:
   // through the store; call from one thread at a time.
   CycleReport run_cycle();
 
-  // Backoff before attempt `attempt` (1-based) with full jitter: uniform in [0, min(max, base·2^(n-1))].
+  // Backoff after failed attempt `attempt` (1-based), full jitter: uniform in [0, cap] with
+  // cap = min(retry_max, retry_base·2^(attempt-1)), raised to at least min(k_min_backoff, cap).
   std::chrono::milliseconds backoff(int attempt);
+  static constexpr std::chrono::milliseconds k_min_backoff{100};
 
 private:
   struct Work {
@@ -62,7 +64,12 @@ private:
   };
   EventOutcome process(const Work& work, const std::string& rules_version);
   std::vector<LinkRow> links_of(const std::string& employee_id);
+  // Transient: pending again after backoff(attempts) (or Zoom's retry_at if later), failed after
+  // max_attempts with the last error; anything else: failed at once with Zoom's detail.
   void fail_or_retry(EventOutcome& outcome, const EventRow& event, const Error& error);
+  // A connection-wide "not now" (unusable, paused, daily limit, token refused): pending until it may
+  // be usable, attempts unchanged; under `once`, failed when no wait could end it.
+  void defer(EventOutcome& outcome, const EventRow& event, const Error& error);
 
   Store& m_store;
   ConnectionRegistry& m_connections;

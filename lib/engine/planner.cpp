@@ -37,17 +37,6 @@ HrStatus status_after(EventType type, HrStatus before) {
   return before;
 }
 
-// Paths the rules gave the employee before this event and no longer give (a field set to null).
-std::vector<std::string> cleared_paths(const std::optional<DesiredUser>& before, const DesiredUser& now) {
-  std::vector<std::string> out;
-  if (!before) return out;
-  auto old_flat = flatten_scim(before->body);
-  auto new_flat = flatten_scim(now.body);
-  for (const auto& [path, value] : old_flat)
-    if (!new_flat.count(path) && !value.is_boolean()) out.push_back(path);
-  return out;
-}
-
 } // namespace
 
 std::string_view to_string(IntentKind kind) {
@@ -58,6 +47,19 @@ std::string_view to_string(IntentKind kind) {
   case IntentKind::remove: return "delete";
   }
   return "unknown";
+}
+
+std::map<std::string, nlohmann::json> cleared_attributes(const DesiredUser& before, const DesiredUser& now) {
+  std::map<std::string, nlohmann::json> out;
+  const auto new_flat = flatten_scim(now.body);
+  for (const auto& [path, value] : flatten_scim(before.body)) {
+    if (new_flat.count(path)) continue;
+    if (value.is_boolean()) out[path] = false;
+    else if (value.is_array()) out[path] = nlohmann::json::array();
+    else if (value.is_number()) out[path] = nullptr;
+    else out[path] = "";
+  }
+  return out;
 }
 
 bool EventPlan::deactivates() const {
@@ -116,7 +118,8 @@ EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& be
     intent.desired = desired;
     intent.link = link_for(links, connection);
     intent.user_name = desired ? desired->user_name : fallback_user_name(intent.link);
-    if (desired && previous.count(connection)) intent.cleared_paths = cleared_paths(previous[connection], *desired);
+    if (desired && previous.count(connection) && previous[connection])
+      intent.cleared = cleared_attributes(*previous[connection], *desired);
     intent.why = std::move(why);
     plan.intents.push_back(std::move(intent));
   };

@@ -26,7 +26,10 @@ struct Intent {
   std::optional<DesiredUser> desired;       // provision/update_existing: what the user should look like
   std::optional<LinkRow> link;              // the employee's link in this connection, if any
   std::string user_name;                    // who to look up when there is no link
-  std::vector<std::string> cleared_paths;   // attribute paths the rules produced before but not now
+  // Attribute paths (flatten_scim form) the rules produced for the employee's previous record and no
+  // longer produce, each with the value that clears it at Zoom: "" for text, false for a flag the old
+  // role set (a license the new role does not grant), [] for a list. Empty without a previous record.
+  std::map<std::string, nlohmann::json> cleared;
   std::string why;                          // one phrase for people: "hire", "no role matches", ...
 };
 
@@ -40,6 +43,9 @@ struct EventPlan {
 // `links` are the employee's links in every connection.
 EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& before,
                      const std::vector<LinkRow>& links, const Rules& rules);
+
+// The clearing values of the paths `before` has and `now` lacks (see Intent::cleared).
+std::map<std::string, nlohmann::json> cleared_attributes(const DesiredUser& before, const DesiredUser& now);
 
 // Flattens a SCIM body into "a.b.c" → leaf value (arrays are leaves); the "schemas" key is left out.
 std::map<std::string, nlohmann::json> flatten_scim(const nlohmann::json& body);

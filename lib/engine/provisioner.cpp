@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace h2r {
 namespace {
 
@@ -38,12 +40,14 @@ nlohmann::json ActionReport::to_json() const {
           {"calls", calls_json}};
 }
 
-nlohmann::json update_body(const DesiredUser& desired, const std::vector<std::string>& cleared_paths) {
+nlohmann::json update_body(const DesiredUser& desired, const std::map<std::string, nlohmann::json>& cleared) {
   nlohmann::json body = desired.body;
-  for (const auto& path : cleared_paths) {
-    auto flat_value = nlohmann::json("");
-    if (path == "phoneNumbers" || path == "emails") flat_value = nlohmann::json::array();
-    set_path(body, path, flat_value);
+  for (const auto& [path, value] : cleared) set_path(body, path, value);
+  if (!body.contains("schemas") || !body["schemas"].is_array()) body["schemas"] = nlohmann::json::array({k_scim_user_urn});
+  for (const char* urn : {k_scim_enterprise_urn, k_zoom_user_urn, k_zoom_license_urn}) {
+    auto& schemas = body["schemas"];
+    if (body.contains(urn) && std::find(schemas.begin(), schemas.end(), nlohmann::json(urn)) == schemas.end())
+      schemas.push_back(urn);
   }
   return body;
 }
@@ -89,16 +93,25 @@ Result<void> Provisioner::push_active(ActionReport& report, const std::string& i
   return m_client.set_active(id, active);
 }
 
-Result<void> Provisioner::join_groups(ActionReport& report, const DesiredUser& desired, const std::string& id) {
+Result<std::vector<std::pair<std::string, std::string>>> Provisioner::resolve_groups(const DesiredUser& desired) {
+  std::vector<std::pair<std::string, std::string>> out;
   for (const auto& group : desired.groups) {
     auto group_id = m_client.find_group_id(group);
     if (!group_id) return unexpected(std::move(group_id).error());
     if (!*group_id)
       return fail(ErrorKind::permanent, "group '" + group + "' named by role '" + desired.role +
                                             "' does not exist in Zoom connection " + m_client.name());
-    report.calls.push_back({"PATCH", **group_id, "add to group " + group, {}});
+    out.emplace_back(group, **group_id);
+  }
+  return out;
+}
+
+Result<void> Provisioner::join_groups(ActionReport& report, const std::vector<std::pair<std::string, std::string>>& groups,
+                                      const std::string& id) {
+  for (const auto& [name, group_id] : groups) {
+    report.calls.push_back({"PATCH", group_id, "add to group " + name, {}});
     if (m_dry_run) continue;
-    if (auto r = m_client.add_group_member(**group_id, id); !r) return unexpected(std::move(r).error());
+    if (auto r = m_client.add_group_member(group_id, id); !r) return unexpected(std::move(r).error());
   }
   return {};
 }
@@ -113,16 +126,22 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
   const DesiredUser& desired = *intent.desired;
   const bool may_create = intent.kind == IntentKind::provision;
   ActionReport report{intent.connection, "unchanged", "", desired.user_name};
-  const nlohmann::json body = update_body(desired, intent.cleared_paths);
+  const nlohmann::json body = update_body(desired, intent.cleared);
+  if (intent.link) {
+    const bool want_active = may_create || intent.link->active;
+    if (intent.link->pushed_digest == desired_digest(desired, want_active) && intent.link->active == want_active) {
+      report.user_id = intent.link->zoom_user_id;
+      report.link = intent.link;
+      return report;   // what was last pushed is still what the rules want
+    }
+  }
+  auto groups = resolve_groups(desired);
+  if (!groups) return unexpected(std::move(groups).error());
 
   if (intent.link) {
     const LinkRow& link = *intent.link;
     report.user_id = link.zoom_user_id;
     const bool want_active = may_create || link.active;
-    if (link.pushed_digest == desired_digest(desired, want_active) && link.active == want_active) {
-      report.link = link;
-      return report;
-    }
     nlohmann::json current;
     if (m_dry_run) {
       auto user = m_client.get_user(link.zoom_user_id);
@@ -135,7 +154,7 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
         if (auto r = push_active(report, link.zoom_user_id, true); !r) return unexpected(std::move(r).error());
         report.action = "reactivated";
       }
-      if (auto r = join_groups(report, desired, link.zoom_user_id); !r) return unexpected(std::move(r).error());
+      if (auto r = join_groups(report, *groups, link.zoom_user_id); !r) return unexpected(std::move(r).error());
       report.link = make_link(intent, employee_id, link.zoom_user_id, desired.user_name, want_active);
       return report;
     }
@@ -160,7 +179,7 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
     if (created) {
       report.action = "created";
       report.user_id = created->id;
-      if (auto r = join_groups(report, desired, created->id); !r) return unexpected(std::move(r).error());
+      if (auto r = join_groups(report, *groups, created->id); !r) return unexpected(std::move(r).error());
       report.link = make_link(intent, employee_id, created->id, desired.user_name, true);
       report.remove_link = false;
       return report;
@@ -188,7 +207,7 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
     if (auto r = push_active(report, user.id, true); !r) return unexpected(std::move(r).error());
     report.action = "reactivated";
   }
-  if (auto r = join_groups(report, desired, user.id); !r) return unexpected(std::move(r).error());
+  if (auto r = join_groups(report, *groups, user.id); !r) return unexpected(std::move(r).error());
   report.link = make_link(intent, employee_id, user.id, desired.user_name, want_active);
   report.remove_link = false;
   return report;

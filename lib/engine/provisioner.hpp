@@ -45,7 +45,11 @@ private:
   Result<void> push_update(ActionReport& report, const std::string& id, const nlohmann::json& body,
                            const nlohmann::json* current);
   Result<void> push_active(ActionReport& report, const std::string& id, bool active);
-  Result<void> join_groups(ActionReport& report, const DesiredUser& desired, const std::string& id);
+  // The Zoom ids of the desired groups (name, id), looked up before any write: a group the rules name
+  // that does not exist is a permanent error, and nothing has been changed yet.
+  Result<std::vector<std::pair<std::string, std::string>>> resolve_groups(const DesiredUser& desired);
+  Result<void> join_groups(ActionReport& report, const std::vector<std::pair<std::string, std::string>>& groups,
+                           const std::string& id);
   LinkRow make_link(const Intent& intent, const std::string& employee_id, const std::string& id,
                     const std::string& user_name, bool active) const;
 
@@ -54,8 +58,9 @@ private:
   long long m_now_ms;
 };
 
-// The PUT body for `desired`: its body plus empty values for the paths the rules no longer produce.
-nlohmann::json update_body(const DesiredUser& desired, const std::vector<std::string>& cleared_paths);
+// The PUT body for `desired`: its body plus, for each path the rules no longer produce, the value that
+// clears it (Intent::cleared); "schemas" then names every extension the body uses.
+nlohmann::json update_body(const DesiredUser& desired, const std::map<std::string, nlohmann::json>& cleared);
 
 // What changes from `current` (a Zoom user, may be null) to `desired`.
 std::vector<AttributeChange> diff_user(const nlohmann::json& current, const nlohmann::json& desired);

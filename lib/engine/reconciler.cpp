@@ -91,6 +91,10 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
       if (linked) {
         intent.link = *linked;
         intent.link->pushed_digest.clear();   // force a push: Zoom drifted from what was pushed
+        if (user) {   // act on what Zoom has, not on what h2r last set
+          intent.link->active = user->active;
+          intent.link->zoom_user_id = user->id;
+        }
       }
       DriftItem item{name, "", employee.employee_id, user_name, user ? user->id : ""};
       if (*should_be_active && !user) {

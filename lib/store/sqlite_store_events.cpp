@@ -9,37 +9,6 @@ namespace h2r {
 
 namespace {
 
-// The text form of EventType and LeaveType in the events table. These match hr/event.cpp's to_string;
-// they are repeated here because h2r_store does not link h2r_hr, and a stored name must never change.
-constexpr std::array<std::pair<EventType, const char*>, 6> k_event_types = {{
-    {EventType::hire, "hire"},
-    {EventType::update, "update"},
-    {EventType::leave, "leave"},
-    {EventType::return_to_work, "return"},
-    {EventType::terminate, "terminate"},
-    {EventType::rehire, "rehire"},
-}};
-constexpr std::array<std::pair<LeaveType, const char*>, 4> k_leave_types = {{
-    {LeaveType::long_term, "long_term"},
-    {LeaveType::fmla, "fmla"},
-    {LeaveType::legal, "legal"},
-    {LeaveType::security, "security"},
-}};
-
-template <class Enum, std::size_t N>
-const char* name_of(const std::array<std::pair<Enum, const char*>, N>& names, Enum value) {
-  for (const auto& [v, name] : names)
-    if (v == value) return name;
-  return "unknown";
-}
-
-template <class Enum, std::size_t N>
-std::optional<Enum> value_of(const std::array<std::pair<Enum, const char*>, N>& names, std::string_view text) {
-  for (const auto& [v, name] : names)
-    if (text == name) return v;
-  return std::nullopt;
-}
-
 constexpr const char* k_event_columns =
     "id, event_id, type, leave_type, employee_id, fields, effective_raw, effective_at_ms, due_at_ms, "
     "source_file, state, reason, attempts, approved, rules_version, result, received_at_ms, updated_at_ms";
@@ -57,11 +26,11 @@ Result<EventRow> read_event(const sqlite::Query& q) {
     return fail(ErrorKind::permanent, fmt::format("event {} has a damaged {} column", row.id, column));
   };
   row.event_id = q.text_at(1);
-  auto type = value_of(k_event_types, q.text_at(2));
+  auto type = parse_event_type(q.text_at(2));
   if (!type) return damaged("type");
   row.type = *type;
   if (!q.is_null(3)) {
-    row.leave_type = value_of(k_leave_types, q.text_at(3));
+    row.leave_type = parse_leave_type(q.text_at(3));
     if (!row.leave_type) return damaged("leave_type");
   }
   row.employee_id = q.text_at(4);
@@ -115,8 +84,8 @@ Result<IngestResult> SqliteStore::ingest(const std::string& source_file, const s
           "ON CONFLICT (event_id) DO NOTHING"));
       for (const auto& e : events) {
         const HrEvent& ev = e.event;
-        q.bind_text(1, ev.event_id).bind_text(2, name_of(k_event_types, ev.type));
-        if (ev.leave_type) q.bind_text(3, name_of(k_leave_types, *ev.leave_type));
+        q.bind_text(1, ev.event_id).bind_text(2, std::string(to_string(ev.type)));
+        if (ev.leave_type) q.bind_text(3, std::string(to_string(*ev.leave_type)));
         else q.bind_null(3);
         q.bind_text(4, ev.employee_id).bind_text(5, fields_json(ev.fields)).bind_text(6, ev.effective_date);
         q.bind_int(7, e.effective_at_ms).bind_int(8, e.due_at_ms).bind_text(9, source_file);

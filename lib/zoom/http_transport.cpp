@@ -70,6 +70,7 @@ Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
   if (!client) {
     client = std::make_unique<httplib::Client>(origin);
     client->set_keep_alive(true);
+    client->set_tcp_nodelay(true);   // no Nagle stall on small request bodies
     auto [cs, cu] = sec_usec(m_options.connect_timeout);
     client->set_connection_timeout(cs, cu);
     auto [rs, ru] = sec_usec(m_options.read_timeout);

@@ -1,5 +1,6 @@
 #include "zoom/scim_client.hpp"
 
+#include "core/time.hpp"
 #include "zoom/url.hpp"
 #include "zoom/zoom_errors.hpp"
 
@@ -73,7 +74,12 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
   for (;;) {
     SystemTime slot = m_limiter.reserve(m_clock.now());
     if (slot - m_clock.now() > m_options.max_inline_wait) {
-      Error paused = Error::transient(what + ": connection " + m_connection.name + " is paused");
+      auto pause = m_limiter.pause(m_clock.now());
+      const std::string reason = pause ? pause->second : "rate limit";
+      Error paused = Error::transient(what + ": connection " + m_connection.name + " is paused (" + reason +
+                                      ") until " + format_utc(slot));
+      paused.code = "paused";
+      paused.daily_limit = reason == k_daily_limit_reason;
       paused.retry_at = slot;
       return unexpected(std::move(paused));
     }
@@ -100,8 +106,16 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
       error.message = what + ": " + error.message;
       return unexpected(std::move(error));
     }
-    if (response->status == 401 && !token_retried) {
+    if (response->status == 401) {
       Error error = classify_scim_failure(*response, what, m_clock.now());
+      if (error.kind == ErrorKind::unauthorized && token_retried) {
+        // A fresh token refused too: most likely replaced again at once (one token per account). Not
+        // this event's fault: retry later rather than fail it.
+        m_tokens.invalidate(m_connection.name, *token);
+        error.kind = ErrorKind::transient;
+        error.message += " (again, with a freshly fetched token)";
+        return unexpected(std::move(error));
+      }
       if (error.kind == ErrorKind::unauthorized) {
         spdlog::info("token.invalidated connection={} status=401 code={}", m_connection.name, error.code);
         m_tokens.invalidate(m_connection.name, *token);
@@ -112,7 +126,7 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
     if (response->status == 429) {
       Error error = classify_scim_failure(*response, what, m_clock.now());
       SystemTime until = error.retry_at.value_or(m_clock.now() + m_options.default_retry_after);
-      m_limiter.pause_until(until, error.daily_limit ? "daily limit" : "rate limited");
+      m_limiter.pause_until(until, error.daily_limit ? k_daily_limit_reason : "rate limited");
       spdlog::warn("scim.rate_limited connection={} type={} retry_at={}", m_connection.name,
                    error.daily_limit ? "Daily-limit" : "QPS", until.time_since_epoch().count() / 1'000'000);
       if (!error.daily_limit && ++rate_limit_retries <= m_options.max_rate_limit_retries) continue;

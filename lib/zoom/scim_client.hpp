@@ -25,6 +25,9 @@ inline constexpr const char* k_zoom_user_urn = "urn:us:zoom:scim:schemas:extensi
 inline constexpr const char* k_zoom_license_urn = "urn:ietf:params:scim:schemas:extension:zoom:1.0:User";
 inline constexpr const char* k_scim_patch_urn = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
+// The RateLimiter pause reason a Daily-limit 429 sets (the connection waits until the stated time).
+inline constexpr const char* k_daily_limit_reason = "daily limit";
+
 struct ZoomConnection {
   std::string name;
   OAuthCredentials credentials;

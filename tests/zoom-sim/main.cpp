@@ -169,6 +169,7 @@ int main(int argc, char** argv) {
   const size_t threads = std::max<size_t>(k_min_threads, std::thread::hardware_concurrency());
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_keep_alive_max_count(k_keep_alive_max_requests);
+  server.set_tcp_nodelay(true);
   if (options.verbose) {
     server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
       std::fprintf(stderr, "zoom-sim: %s %s -> %d\n", req.method.c_str(), req.target.c_str(), res.status);

@@ -3,7 +3,10 @@
 #include "http_util.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <optional>
+#include <string_view>
 
 namespace zoom_sim {
 
@@ -26,6 +29,48 @@ std::string employee_number(const json& user) {
 }
 
 std::string user_name(const json& user) { return user.value("userName", std::string{}); }
+
+// The index key of a userName: lower-cased as iequals() compares, so equal keys <=> iequals.
+std::string name_key(std::string_view name) {
+  std::string key(name);
+  for (char& c : key) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return key;
+}
+
+// The userName key of a stored user; nullopt when userName is not a string (only a /_sim merge can
+// do that), which no lookup can match.
+std::optional<std::string> stored_name_key(const json& user) {
+  const auto it = user.find("userName");
+  if (it == user.end()) {
+    return std::string{};
+  }
+  return it->is_string() ? std::optional(name_key(it->get_ref<const std::string&>())) : std::nullopt;
+}
+
+// The first id under `key` that is not `self_id` (the smallest, as a scan in id order meets it).
+const std::string* first_other(const std::unordered_map<std::string, std::set<std::string>>& index,
+                               const std::string& key, const std::string& self_id) {
+  const auto it = index.find(key);
+  if (it == index.end()) {
+    return nullptr;
+  }
+  for (const std::string& id : it->second) {  // at most two steps: self_id is at most one of them
+    if (id != self_id) {
+      return &id;
+    }
+  }
+  return nullptr;
+}
+
+void index_remove(std::unordered_map<std::string, std::set<std::string>>& index, const std::string& key,
+                  const std::string& id) {
+  const auto it = index.find(key);
+  if (it != index.end() && it->second.erase(id) > 0 && it->second.empty()) {
+    index.erase(it);
+  }
+}
 
 // Zoom's partial PUT semantics.
 void merge_into(json& target, const json& source) {
@@ -76,18 +121,32 @@ std::string UserStore::new_id(char prefix) {
 StoreStatus UserStore::check_unique(const json& user, const std::string& self_id) const {
   const std::string name = user_name(user);
   const std::string number = employee_number(user);
-  for (const auto& [id, other] : m_users) {
-    if (id == self_id) {
-      continue;
-    }
-    if (iequals(user_name(other), name)) {
-      return StoreStatus::user_name_taken;
-    }
-    if (!number.empty() && employee_number(other) == number) {
-      return StoreStatus::employee_number_taken;
-    }
+  // A scan of the users in id order would stop at the first one sharing either value, checking the
+  // userName first: the smaller of the two first ids decides (a tie is one user matching both).
+  const std::string* by_name = first_other(m_ids_by_name, name_key(name), self_id);
+  const std::string* by_number = number.empty() ? nullptr : first_other(m_ids_by_number, number, self_id);
+  if (by_name != nullptr && (by_number == nullptr || *by_name <= *by_number)) {
+    return StoreStatus::user_name_taken;
   }
-  return StoreStatus::ok;
+  return by_number != nullptr ? StoreStatus::employee_number_taken : StoreStatus::ok;
+}
+
+void UserStore::index_user(const std::string& id, const json& user) {
+  if (const auto key = stored_name_key(user)) {
+    m_ids_by_name[*key].insert(id);
+  }
+  if (const std::string number = employee_number(user); !number.empty()) {
+    m_ids_by_number[number].insert(id);
+  }
+}
+
+void UserStore::unindex_user(const std::string& id, const json& user) {
+  if (const auto key = stored_name_key(user)) {
+    index_remove(m_ids_by_name, *key, id);
+  }
+  if (const std::string number = employee_number(user); !number.empty()) {
+    index_remove(m_ids_by_number, number, id);
+  }
 }
 
 void UserStore::touch(json& user, bool created) {
@@ -127,6 +186,8 @@ StoreReply UserStore::create_user(const json& body, bool keep_id, bool keep_acti
   touch(user, true);
   m_users[id] = user;
   m_user_order.push_back(id);
+  m_user_seq[id] = m_next_seq++;
+  index_user(id, user);
   return {StoreStatus::ok, user};
 }
 
@@ -159,7 +220,9 @@ StoreReply UserStore::update_user(const std::string& id, const json& body) {
     return {status, {}};
   }
   touch(updated, false);
+  unindex_user(id, it->second);
   it->second = updated;
+  index_user(id, updated);
   return {StoreStatus::ok, updated};
 }
 
@@ -171,8 +234,12 @@ StoreReply UserStore::merge_user(const std::string& id, const json& patch) {
   }
   json changes = patch;
   changes.erase("id");
-  it->second.merge_patch(changes);
-  touch(it->second, false);
+  json merged = it->second;
+  merged.merge_patch(changes);
+  touch(merged, false);
+  unindex_user(id, it->second);
+  it->second = std::move(merged);
+  index_user(id, it->second);
   return {StoreStatus::ok, it->second};
 }
 
@@ -189,9 +256,13 @@ StoreReply UserStore::set_active(const std::string& id, bool active) {
 
 bool UserStore::delete_user(const std::string& id) {
   std::lock_guard lock(m_mutex);
-  if (m_users.erase(id) == 0) {
+  const auto it = m_users.find(id);
+  if (it == m_users.end()) {
     return false;
   }
+  unindex_user(id, it->second);
+  m_users.erase(it);
+  m_user_seq.erase(id);
   std::erase(m_user_order, id);
   for (Group& group : m_groups) {
     std::erase(group.members, id);
@@ -201,14 +272,18 @@ bool UserStore::delete_user(const std::string& id) {
 
 Page UserStore::list_users(const std::optional<std::string>& name, size_t start_index, size_t count) const {
   std::lock_guard lock(m_mutex);
-  std::vector<const json*> matches;
-  for (const std::string& id : m_user_order) {
-    const json& user = m_users.at(id);
-    if (!name || iequals(user_name(user), *name)) {
-      matches.push_back(&user);
+  if (!name) {
+    return page_of(m_user_order, start_index, count, [this](const std::string& id) { return m_users.at(id); });
+  }
+  std::vector<const std::string*> matches;
+  if (const auto it = m_ids_by_name.find(name_key(*name)); it != m_ids_by_name.end()) {
+    for (const std::string& id : it->second) {
+      matches.push_back(&id);
     }
   }
-  return page_of(matches, start_index, count, [](const json* user) { return *user; });
+  std::sort(matches.begin(), matches.end(),
+            [this](const std::string* a, const std::string* b) { return m_user_seq.at(*a) < m_user_seq.at(*b); });
+  return page_of(matches, start_index, count, [this](const std::string* id) { return m_users.at(*id); });
 }
 
 json UserStore::all_users() const {
@@ -224,6 +299,9 @@ void UserStore::clear_users() {
   std::lock_guard lock(m_mutex);
   m_users.clear();
   m_user_order.clear();
+  m_user_seq.clear();
+  m_ids_by_name.clear();
+  m_ids_by_number.clear();
   for (Group& group : m_groups) {
     group.members.clear();
   }

@@ -1,4 +1,5 @@
 // UserStore: the Zoom account's users and groups, as SCIM JSON. Thread-safe (one mutex).
+// Uniqueness checks and userName lookups use hash indexes, so they cost the same at any account size.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -8,7 +9,9 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace zoom_sim {
@@ -78,6 +81,10 @@ private:
   std::string new_id(char prefix);
   StoreStatus check_unique(const nlohmann::json& user, const std::string& self_id) const;
   void touch(nlohmann::json& user, bool created);
+  // Index upkeep: every change to a user's userName or employeeNumber (add, update, merge, delete, clear)
+  // unindexes the stored JSON before and indexes the new JSON after. Caller holds m_mutex.
+  void index_user(const std::string& id, const nlohmann::json& user);
+  void unindex_user(const std::string& id, const nlohmann::json& user);
   nlohmann::json group_json(const Group& group) const;
 
   mutable std::mutex m_mutex;
@@ -85,6 +92,13 @@ private:
   std::string m_location_base;
   std::map<std::string, nlohmann::json> m_users;
   std::vector<std::string> m_user_order; // creation order, for stable paging
+  // Lower-cased userName ("" when absent) → ids, and non-empty employeeNumber → ids. Sets, not single
+  // ids: /_sim merges may leave duplicates behind the store's back. Ordered like m_users so a check
+  // reports the same conflict a scan of m_users would.
+  std::unordered_map<std::string, std::set<std::string>> m_ids_by_name;
+  std::unordered_map<std::string, std::set<std::string>> m_ids_by_number;
+  std::unordered_map<std::string, uint64_t> m_user_seq; // id → creation number (orders filtered lists)
+  uint64_t m_next_seq = 0;
   std::vector<Group> m_groups;
 };
 

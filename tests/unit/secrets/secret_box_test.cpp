@@ -57,7 +57,8 @@ TEST_CASE("secret_box: round trip, and the blob has the documented layout withou
     REQUIRE(blob.has_value());
     CHECK(blob->size() == 1 + SecretBox::k_nonce_bytes + clear.size() + SecretBox::k_tag_bytes);
     CHECK(static_cast<unsigned char>((*blob)[0]) == SecretBox::k_version);
-    if (!clear.empty()) CHECK(blob->find(clear) == std::string::npos);
+    // Only texts long enough not to occur in random bytes by chance (a 1-byte one would, 1 time in 9).
+    if (clear.size() >= 8) CHECK(blob->find(clear) == std::string::npos);
     auto opened = box.open(*blob, "zoom-main");
     REQUIRE(opened.has_value());
     CHECK(opened->reveal() == clear);

@@ -1,0 +1,50 @@
+# Install layout and the Debian package (CPack DEB). Included from the top-level CMakeLists.txt.
+#   cmake --install build --prefix /usr      binary, unit, sysusers/tmpfiles, example config, docs
+#   (cd build && cpack -G DEB)                h2r_<version>_<arch>.deb
+# The unit, sysusers.d and tmpfiles.d files go under lib/ of the prefix (/usr/lib/systemd/system, ...),
+# as Debian wants; with the default /usr/local prefix they land in /usr/local/lib/systemd/system,
+# which systemd also reads.
+include(GNUInstallDirs)
+
+set(H2R_SYSTEMD_UNIT_DIR "lib/systemd/system" CACHE STRING "systemd unit folder, relative to the prefix")
+set(H2R_SYSUSERS_DIR "lib/sysusers.d" CACHE STRING "sysusers.d folder, relative to the prefix")
+set(H2R_TMPFILES_DIR "lib/tmpfiles.d" CACHE STRING "tmpfiles.d folder, relative to the prefix")
+
+install(TARGETS h2rd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/systemd/h2rd.service DESTINATION ${H2R_SYSTEMD_UNIT_DIR})
+install(FILES ${PROJECT_SOURCE_DIR}/systemd/h2rd.sysusers.conf DESTINATION ${H2R_SYSUSERS_DIR} RENAME h2r.conf)
+install(FILES ${PROJECT_SOURCE_DIR}/systemd/h2rd.tmpfiles.conf DESTINATION ${H2R_TMPFILES_DIR} RENAME h2r.conf)
+# Examples, not live config: the admin copies them to /etc/h2r (docs/operations.md), so a package
+# upgrade never overwrites an edited config.
+foreach(example h2rd.example.yaml rules.example.yaml)
+  if(EXISTS ${PROJECT_SOURCE_DIR}/config/${example})
+    install(FILES ${PROJECT_SOURCE_DIR}/config/${example} DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/h2r/examples)
+  endif()
+endforeach()
+if(EXISTS ${PROJECT_SOURCE_DIR}/config/examples)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/config/examples/ DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/h2r/examples/events)
+endif()
+foreach(doc docs/operations.md README.md)
+  if(EXISTS ${PROJECT_SOURCE_DIR}/${doc})
+    install(FILES ${PROJECT_SOURCE_DIR}/${doc} DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/h2r)
+  endif()
+endforeach()
+
+# ---- CPack: a .deb --------------------------------------------------------------------------------
+set(CPACK_PACKAGE_NAME "h2r")
+set(CPACK_PACKAGE_VENDOR "h2r")
+set(CPACK_PACKAGE_CONTACT "h2r maintainers <h2r@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Provisioning daemon: HR event files to Zoom SCIM2 (hire to retire)")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)          # dpkg-shlibdeps: libssl3, libsqlite3-0, libyaml-cpp0.7, ...
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd (>= 247), tzdata")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${PROJECT_SOURCE_DIR}/packaging/debian/postinst
+    ${PROJECT_SOURCE_DIR}/packaging/debian/prerm
+    ${PROJECT_SOURCE_DIR}/packaging/debian/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+set(CPACK_GENERATOR "DEB")
+include(CPack)

@@ -1,0 +1,41 @@
+// libFuzzer target: load_rules_text(input); rules that load are also run against a few employees so
+// conditions (regexes included) and templates (filters, Unicode folding) execute on fuzzed rules.
+#include "rules/rules.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+const h2r::EmployeeRecord& employee(int which) {
+  static const h2r::EmployeeRecord k_records[] = {
+      {{"employee_id", "E1"}, {"first_name", "Zoë"}, {"last_name", "Ålund"}, {"email", "zoe@acme.com"},
+       {"department", "Sales"}, {"country", "US"}, {"title", "  Lead  "}},
+      {{"employee_id", "E2"}},
+      {{"employee_id", "E3"}, {"first_name", ""}, {"department", "Ünïcödé ÆØ"}, {"email", "x"}},
+  };
+  return k_records[which];
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  const auto loaded = h2r::load_rules_text(text, "fuzz.yaml");
+  if (!loaded) {
+    if (loaded.error().empty()) std::abort();  // a refusal always says why
+    for (const auto& diagnostic : loaded.error()) (void)diagnostic.to_string();
+    return 0;
+  }
+  const h2r::RulesPtr& rules = *loaded;
+  (void)rules->connections();
+  (void)rules->referenced_fields();
+  for (int i = 0; i < 3; ++i) {
+    for (const auto& decision : rules->decide(employee(i))) {
+      if (decision.desired) (void)decision.desired->body.dump();
+    }
+  }
+  return 0;
+}

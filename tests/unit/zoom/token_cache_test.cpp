@@ -1,0 +1,131 @@
+// TokenCache against a FakeTransport and a FakeClock: reuse, early refresh, single flight, invalidation.
+#include "fakes/fake_transport.hpp"
+#include "zoom/token_cache.hpp"
+
+#include <doctest/doctest.h>
+
+#include <thread>
+
+using namespace h2r;
+using namespace h2r::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+OAuthCredentials credentials() {
+  return {"acc-1", "cid-1", Secret("very-secret-value-91"), "https://zoom.example/oauth/token"};
+}
+
+} // namespace
+
+TEST_CASE("token cache: a token is reused until the refresh margin, then replaced") {
+  FakeTransport transport;
+  FakeClock clock;
+  TokenCache cache(transport, clock);
+  transport.push("/oauth/token", token_response("t1", 3600));
+  transport.push("/oauth/token", token_response("t2", 3600));
+  REQUIRE(cache.get("c", credentials()).value().reveal() == "t1");
+  clock.advance(3299s);   // margin: a tenth, at most 300 s
+  CHECK(cache.get("c", credentials()).value().reveal() == "t1");
+  clock.advance(2s);
+  CHECK(cache.get("c", credentials()).value().reveal() == "t2");
+  CHECK(transport.count("/oauth/token") == 2);
+  CHECK(cache.fetch_count("c") == 2);
+  // The request: POST with Basic credentials, account id in the query.
+  auto request = transport.requests().front();
+  CHECK(request.method == "POST");
+  CHECK(request.url.find("grant_type=account_credentials&account_id=acc-1") != std::string::npos);
+}
+
+TEST_CASE("token cache: a 3-second token is refreshed at about 2.7 s") {
+  FakeTransport transport;
+  FakeClock clock;
+  TokenCache cache(transport, clock);
+  transport.push("/oauth/token", token_response("t1", 3));
+  transport.push("/oauth/token", token_response("t2", 3));
+  REQUIRE(cache.get("c", credentials()).value().reveal() == "t1");
+  clock.advance(2699ms);
+  CHECK(cache.get("c", credentials()).value().reveal() == "t1");
+  clock.advance(2ms);
+  CHECK(cache.get("c", credentials()).value().reveal() == "t2");
+  CHECK(TokenCache::refresh_margin(3000ms) == 300ms);
+  CHECK(TokenCache::refresh_margin(3600s) == 300s);
+  CHECK(TokenCache::refresh_margin(24h) == 300s);   // capped at five minutes
+}
+
+TEST_CASE("token cache: N threads asking at once cause one fetch (single flight)") {
+  FakeTransport transport;
+  FakeClock clock;
+  TokenCache cache(transport, clock);
+  transport.push_stalled("/oauth/token", token_response("only", 3600));
+  transport.push("/oauth/token", token_response("second", 3600));   // taken only if single flight is broken
+  constexpr int k_threads = 8;
+  std::vector<std::string> got(k_threads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < k_threads; ++i)
+    threads.emplace_back([&, i] {
+      auto token = cache.get("c", credentials());
+      got[static_cast<std::size_t>(i)] = token ? token->reveal() : "error";
+    });
+  REQUIRE(transport.wait_for_requests("/oauth/token", 1, 10s));
+  std::this_thread::sleep_for(50ms);   // let the others pile up behind the fetch
+  transport.open_gate();
+  for (auto& t : threads) t.join();
+  for (const auto& g : got) CHECK(g == "only");
+  CHECK(transport.count("/oauth/token") == 1);
+  CHECK(cache.fetch_count("c") == 1);
+}
+
+TEST_CASE("token cache: invalidate drops the token only if it still is the stale one") {
+  FakeTransport transport;
+  FakeClock clock;
+  TokenCache cache(transport, clock);
+  transport.push("/oauth/token", token_response("t1", 3600));
+  transport.push("/oauth/token", token_response("t2", 3600));
+  REQUIRE(cache.get("c", credentials()).value().reveal() == "t1");
+  cache.invalidate("c", Secret("t0-older"));   // another thread already replaced that one
+  CHECK(cache.get("c", credentials()).value().reveal() == "t1");
+  CHECK(transport.count("/oauth/token") == 1);
+  cache.invalidate("c", Secret("t1"));
+  CHECK(cache.get("c", credentials()).value().reveal() == "t2");
+  CHECK(transport.count("/oauth/token") == 2);
+}
+
+TEST_CASE("token cache: refusals are permanent with Zoom's code; outages are transient") {
+  struct Case {
+    const char* name;
+    HttpResponse response;
+    ErrorKind kind;
+    const char* code;
+  };
+  const Case cases[] = {
+      {"invalid_client", json_response(400, {{"reason", "Invalid client_id or client_secret"}, {"error", "invalid_client"}}),
+       ErrorKind::permanent, "invalid_client"},
+      {"unsupported_grant_type", json_response(400, {{"reason", "unsupported grant type"}, {"error", "unsupported_grant_type"}}),
+       ErrorKind::permanent, "unsupported_grant_type"},
+      {"500", json_response(500, {{"message", "oops"}}), ErrorKind::transient, ""},
+      {"503", json_response(503, nullptr), ErrorKind::transient, ""},
+      {"429", json_response(429, nullptr, {{"Retry-After", "5"}}), ErrorKind::transient, ""},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    FakeTransport transport;
+    FakeClock clock;
+    TokenCache cache(transport, clock);
+    transport.push("/oauth/token", c.response);
+    auto token = cache.get("c", credentials());
+    REQUIRE_FALSE(token);
+    CHECK(token.error().kind == c.kind);
+    CHECK(token.error().code == c.code);
+    if (std::string(c.code) == "invalid_client") CHECK(token.error().message.find("invalid_client") != std::string::npos);
+    CHECK(token.error().message.find("very-secret-value-91") == std::string::npos);
+    CHECK(cache.fetch_count("c") == 0);
+  }
+  FakeTransport transport;
+  FakeClock clock;
+  TokenCache cache(transport, clock);
+  transport.push_drop("/oauth/token");
+  auto dropped = cache.get("c", credentials());
+  REQUIRE_FALSE(dropped);
+  CHECK(dropped.error().kind == ErrorKind::transient);
+}
