@@ -1,5 +1,6 @@
 #include "rules/rule_set.hpp"
 
+#include "hr/text_checks.hpp"  // find_invalid_utf8, line_at: shared with the event readers
 #include "rules/scim_paths.hpp"
 
 #include <openssl/evp.h>
@@ -84,6 +85,14 @@ std::string content_version(const std::string& bytes) {
 }
 
 Expected<RulesPtr, Diagnostics> load_rules_text(const std::string& text, const std::string& display_name) {
+  // YAML is UTF-8 here; yaml-cpp does not check, and a bad byte in a literal would reach the SCIM body
+  // (whose JSON serialisation throws on it). Refused up front, at its line:col (column in bytes).
+  if (const auto bad = hr_detail::find_invalid_utf8(text)) {
+    const auto line_start = *bad == 0 ? std::string::npos : text.rfind('\n', *bad - 1);
+    const std::size_t column = line_start == std::string::npos ? *bad + 1 : *bad - line_start;
+    return unexpected(Diagnostics{Diagnostic{display_name, hr_detail::line_at(text, *bad), static_cast<int>(column),
+                                             "invalid UTF-8 (the rules file must be UTF-8 text)", false}});
+  }
   RuleSet rules;
   Diagnostics diagnostics;
   try {

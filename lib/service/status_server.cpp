@@ -52,6 +52,12 @@ Result<int> StatusServer::start(const std::string& listen) {
   m_server->set_read_timeout(k_status_io_timeout);
   m_server->set_write_timeout(k_status_io_timeout);
   m_server->set_keep_alive_timeout(k_status_io_timeout.count());
+  // SO_REUSEADDR (a restart finds the port in TIME_WAIT) but not httplib's default SO_REUSEPORT, which
+  // would let a second daemon share the port silently instead of failing to bind.
+  m_server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   m_server->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(m_handlers.metrics(), k_metrics_content_type);
   });

@@ -19,7 +19,7 @@ std::map<std::string, long long> changed_routes(const json& before, const json& 
   return out;
 }
 
-std::vector<std::string> inbox_listing(const H2rEnv& env) {
+std::vector<std::string> inbox_listing(H2rEnv& env) {
   std::vector<std::string> out;
   for (const auto& e : std::filesystem::recursive_directory_iterator(env.inbox())) out.push_back(e.path().string());
   std::sort(out.begin(), out.end());

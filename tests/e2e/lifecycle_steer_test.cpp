@@ -8,7 +8,7 @@ namespace {
 
 json id_only(const std::string& id) { return {{"employee_id", id}}; }
 
-std::string id_text(const H2rEnv& env, const std::string& event_id) {
+std::string id_text(H2rEnv& env, const std::string& event_id) {
   return std::to_string(event_named(env, event_id)["id"].get<long long>());
 }
 

@@ -13,19 +13,19 @@ inline const std::string k_license_urn = "urn:ietf:params:scim:schemas:extension
 inline const std::string k_enterprise_urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 // The one sim user named `user_name` (fails the test when there is not exactly one).
-inline nlohmann::json the_user(const H2rEnv& env, const std::string& user_name) {
+inline nlohmann::json the_user(H2rEnv& env, const std::string& user_name) {
   auto users = env.sim_users_named(user_name);
   REQUIRE_MESSAGE(users.size() == 1, user_name << ": " << users.size() << " users");
   return users[0];
 }
 
 // How many requests zoom-sim counted on `route` ("PUT /Users/{id}").
-inline long long sim_count(const H2rEnv& env, const std::string& route) {
+inline long long sim_count(H2rEnv& env, const std::string& route) {
   return env.sim().stats()["requests"].value(route, 0LL);
 }
 
 // Drops one file and runs `h2rd run --once`, which must succeed.
-inline void apply(const H2rEnv& env, const std::string& name, const std::string& content, int expected_exit = 0) {
+inline void apply(H2rEnv& env, const std::string& name, const std::string& content, int expected_exit = 0) {
   env.drop(name, content);
   auto run = env.run_once();
   INFO(run.err);
@@ -33,19 +33,19 @@ inline void apply(const H2rEnv& env, const std::string& name, const std::string&
 }
 
 // The stored event whose HR id is `event_id` (events list --json row).
-inline nlohmann::json event_named(const H2rEnv& env, const std::string& event_id) {
+inline nlohmann::json event_named(H2rEnv& env, const std::string& event_id) {
   for (const auto& e : env.events())
     if (e["event_id"] == event_id) return e;
   FAIL("no event " << event_id);
   return {};
 }
 
-inline std::string state_of(const H2rEnv& env, const std::string& event_id) {
+inline std::string state_of(H2rEnv& env, const std::string& event_id) {
   return event_named(env, event_id)["state"].get<std::string>();
 }
 
 // `events show ID --json` for an HR event id.
-inline nlohmann::json shown(const H2rEnv& env, const std::string& event_id) {
+inline nlohmann::json shown(H2rEnv& env, const std::string& event_id) {
   return env.h2rd_json({"events", "show", std::to_string(event_named(env, event_id)["id"].get<long long>())});
 }
 

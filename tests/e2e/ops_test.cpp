@@ -2,6 +2,7 @@
 // reloads, /metrics, /healthz and `h2rd status`.
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "service/status_server.hpp"
 #include "unit/service/notify_listener.hpp"
 
 #include <doctest/doctest.h>
@@ -19,9 +20,9 @@ namespace {
 
 constexpr auto k_wait = 20s;   // upper bound for anything the daemon should do "promptly"
 
-const char* k_rules_v1 = "version: 1\ntargets: [{connection: zoom}]\nroles: [{name: all}]\n";
-const char* k_rules_v2 = "version: 1\ntargets: [{connection: zoom}]\nroles: [{name: everyone}]\n";
-const char* k_rules_broken = "version: 1\ntargets: [{connection: zoom}]\nroles: [{name: all, when: {field: x, frobnicate: 1}}]\n";
+const char* k_rules_v1 = "version: 1\ntargets: [{connection: zoom}]\nroles: [{name: all}]\nattributes: { userName: \"{email}\" }\n";
+const char* k_rules_v2 = "version: 1\ntargets: [{connection: zoom}]\nroles: [{name: everyone}]\nattributes: { userName: \"{email}\" }\n";
+const char* k_rules_broken = "version: 1\ntargets: [{connection: zoom}]\nroles: [{name: all, when: {field: x, frobnicate: 1}}]\nattributes: { userName: \"{email}\" }\n";
 
 struct OpsDaemon {
   test::TempDir dir;
@@ -155,7 +156,7 @@ TEST_CASE("ops: /metrics is valid Prometheus text and /healthz answers 200 while
   auto promtool = test::run_process({"sh", "-c", "command -v promtool"});
   if (promtool.exit_code == 0) {
     auto check = test::run_process({"promtool", "check", "metrics"}, metrics->body);
-    CHECK_MESSAGE(check.exit_code == 0, check.out + check.err);
+    CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
   } else {
     MESSAGE("SKIPPED: promtool not installed (Debian package `prometheus`); only the local format checks ran");
   }
@@ -173,9 +174,11 @@ TEST_CASE("ops: /metrics is valid Prometheus text and /healthz answers 200 while
 }
 
 TEST_CASE("ops: a listen address that cannot be bound stops h2rd run at start with exit 1") {
-  httplib::Server occupier;
-  const int port = occupier.bind_to_any_port("127.0.0.1");
-  REQUIRE(port > 0);
+  // Another h2rd holds the port (same socket options as h2rd's own endpoint).
+  StatusServer occupier({[] { return std::string(); }, [] { return HealthReport{}; }});
+  auto bound = occupier.start("127.0.0.1:0");
+  REQUIRE(bound.has_value());
+  const int port = *bound;
   OpsDaemon d("127.0.0.1:" + std::to_string(port));
   auto r = test::run_process({H2R_H2RD_PATH, "-c", d.config, "run"}, {}, {{"NOTIFY_SOCKET", d.notify->name()}});
   CHECK(r.exit_code == 1);

@@ -2,6 +2,7 @@
 #include "service/metrics.hpp"
 #include "service/observed_transport.hpp"
 #include "service/status_server.hpp"
+#include "support/process.hpp"
 
 #include <doctest/doctest.h>
 #include <httplib.h>
@@ -55,7 +56,14 @@ TEST_CASE("ops: metrics render counters, a cumulative histogram and live gauges"
   live.queue = {{"pending", 3}, {"failed", 1}};
   live.rules_version = "abc123";
   live.heartbeat_age_seconds = 2.5;
-  auto values = parse_exposition(metrics.render(live));
+  const std::string text = metrics.render(live);
+  auto values = parse_exposition(text);
+  if (test::run_process({"sh", "-c", "command -v promtool"}).exit_code == 0) {
+    auto check = test::run_process({"promtool", "check", "metrics"}, text);
+    CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
+  } else {
+    MESSAGE("SKIPPED promtool check: promtool not installed (Debian package `prometheus`)");
+  }
 
   CHECK(values["h2r_scim_requests_total{connection=\"zoom-main\",method=\"POST\",status=\"201\"}"] == 2);
   CHECK(values["h2r_scim_requests_total{connection=\"zoom-main\",method=\"GET\",status=\"429\"}"] == 1);

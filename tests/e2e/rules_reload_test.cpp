@@ -1,0 +1,124 @@
+// Issue 4: the daemon picks up a good edit of rules.yaml without a restart, refuses a bad one and keeps
+// working with the rules in force. Real daemon process, real inbox, real SQLite, real HTTP.
+#include "support/h2r_env.hpp"
+
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+using namespace h2r::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto k_wait = 30s;   // generous bound for the daemon to act; not a speed claim
+
+std::string rules_with_user_type(const std::string& user_type) {
+  return "version: 1\n"
+         "targets:\n  - connection: zoom-main\n"
+         "roles:\n  - name: everyone\n    zoom: { user_type: " + user_type + " }\n"
+         "attributes:\n  userName: \"{email}\"\n  name.givenName: \"{first_name}\"\n  title: \"{job_title}\"\n";
+}
+
+// Rewrites the file in place (same inode), as an admin's `cat > rules.yaml` would.
+void write_in_place(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+}
+
+template <class Pred>
+bool eventually(Pred pred) {
+  auto deadline = std::chrono::steady_clock::now() + k_wait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return pred();
+}
+
+bool event_done(const H2rEnv& env, const std::string& event_id) {
+  for (const auto& e : env.events())
+    if (e["event_id"] == event_id) return e["state"] == "done";
+  return false;
+}
+
+} // namespace
+
+TEST_CASE("e2e rules reload: a good edit takes effect, a bad edit is refused and the old rules keep working") {
+  H2rEnvOptions options;
+  options.rules = rules_with_user_type("Basic");
+  H2rEnv env(options);
+  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+
+  env.drop("a.json", event_json("evt-1", "hire", employee("E1", "Ann", "Alpha")));
+  REQUIRE(eventually([&] { return event_done(env, "evt-1"); }));
+  auto ann = env.sim_users_named("ann.alpha@example.com");
+  REQUIRE(ann.size() == 1);
+  CHECK(ann[0]["userType"] == "Basic");
+  auto first_version = env.h2rd_json({"status"})["rules"]["version"].get<std::string>();
+
+  // A good edit, in place: the next event is decided by the new rules.
+  write_in_place(env.rules_path(), rules_with_user_type("Licensed"));
+  REQUIRE(eventually([&] { return env.h2rd_json({"status"})["rules"]["version"] != first_version; }));
+  auto ann_update = employee("E1", "Ann", "Alpha");
+  ann_update["job_title"] = "Lead";
+  env.drop("b.json", event_json("evt-2", "update", ann_update));
+  REQUIRE(eventually([&] { return event_done(env, "evt-2"); }));
+  ann = env.sim_users_named("ann.alpha@example.com");
+  REQUIRE(ann.size() == 1);
+  CHECK(ann[0]["userType"] == "Licensed");
+  CHECK(ann[0]["title"] == "Lead");
+  auto second_version = env.h2rd_json({"status"})["rules"]["version"].get<std::string>();
+
+  // Each event records the rules version that decided it.
+  auto events = env.events();
+  for (const auto& e : events) {
+    auto shown = env.h2rd_json({"events", "show", std::to_string(e["id"].get<long long>())});
+    CHECK(shown["rules_version"] == (e["event_id"] == "evt-1" ? first_version : second_version));
+  }
+
+  // A bad edit: refused, visible in status, and the rules in force keep deciding.
+  write_in_place(env.rules_path(), rules_with_user_type("Licensed") + "colour: blue\n");
+  REQUIRE(eventually([&] { return !env.h2rd_json({"status"})["rules"]["error"].get<std::string>().empty(); }));
+  auto status = env.h2rd_json({"status"});
+  CHECK(status["rules"]["version"] == second_version);
+  CHECK(status["rules"]["error"].get<std::string>().find("rules.yaml:") != std::string::npos);
+  CHECK(status["rules"]["error"].get<std::string>().find("colour") != std::string::npos);
+  env.drop("c.json", event_json("evt-3", "hire", employee("E2", "Bea", "Beta")));
+  REQUIRE(eventually([&] { return event_done(env, "evt-3"); }));
+  auto bea = env.sim_users_named("bea.beta@example.com");
+  REQUIRE(bea.size() == 1);
+  CHECK(bea[0]["userType"] == "Licensed");
+  CHECK(daemon.err().find("rules.reload_failed") != std::string::npos);
+
+  // Fixed again: the error clears.
+  write_in_place(env.rules_path(), rules_with_user_type("Basic"));
+  REQUIRE(eventually([&] { return env.h2rd_json({"status"})["rules"]["error"].get<std::string>().empty(); }));
+  CHECK(env.h2rd_json({"status"})["rules"]["version"] == first_version);
+
+  CHECK(daemon.stop() == 0);
+}
+
+TEST_CASE("e2e check: every problem of a broken rules file as file:line:col, exit 78") {
+  H2rEnvOptions options;
+  options.add_connection = false;
+  options.rules = "version: 1\n"
+                  "targets:\n  - connection: zoom-main\n"
+                  "roles:\n"
+                  "  - name: a\n    when: { field: department, equalz: x }\n"
+                  "  - name: a\n    when: { field: title, matches: \"([\" }\n"
+                  "attributes:\n  userName: \"{email|shout}\"\n  no.such.path: x\n";
+  H2rEnv env(options);
+  auto r = env.h2rd({"check"});
+  CHECK(r.exit_code == 78);
+  const std::string rules = env.rules_path();
+  CHECK(r.err.find(rules + ":6:") != std::string::npos);    // unknown operator equalz
+  CHECK(r.err.find(rules + ":7:") != std::string::npos);    // duplicate role name
+  CHECK(r.err.find(rules + ":8:") != std::string::npos);    // bad regex
+  CHECK(r.err.find(rules + ":10:") != std::string::npos);   // unknown filter
+  CHECK(r.err.find(rules + ":11:") != std::string::npos);   // unknown attribute path
+  // `run` refuses to start on them, with the config exit code.
+  CHECK(env.h2rd({"run", "--once"}).exit_code == 78);
+}
