@@ -1,5 +1,6 @@
 // h2rd plan FILE...: for these event files and the current state, every SCIM call that would be made,
 // with the attribute diff. Only lookups (GET) reach Zoom; nothing is written anywhere.
+#include "core/logging.hpp"
 #include "core/time.hpp"
 #include "daemon/cli/commands.hpp"
 #include "daemon/cli/context.hpp"
@@ -35,11 +36,8 @@ int cmd_plan(const std::string& config_path, const Words& words) {
   int code = k_exit_ok;
   auto ctx = open_context(config_path, code);
   if (!ctx) return code;
-  auto rules = load_rules_file(ctx->config.rules);
-  if (!rules) {
-    for (const auto& d : rules.error()) std::cerr << d.to_string() << "\n";
-    return k_exit_config;
-  }
+  auto rules = load_rules_or_report(*ctx, code);
+  if (!rules) return code;
   // Read every file first: a bad one stops the plan before anything is looked up.
   std::vector<EventRow> events;
   for (const auto& path : args->positional) {
@@ -96,11 +94,11 @@ int cmd_plan(const std::string& config_path, const Words& words) {
       if (auto it = links.find({c.name, event.employee_id}); it != links.end()) employee_links.push_back(it->second);
       else if (auto l = ctx->store->get_link(c.name, event.employee_id); l && *l) employee_links.push_back(**l);
     }
-    EventPlan plan = plan_event(event, before, employee_links, **rules);
+    EventPlan plan = plan_event(event, before, employee_links, *rules);
     nlohmann::json item = {{"event_id", event.event_id}, {"type", to_string(event.type)},
                            {"employee_id", event.employee_id}, {"effective", time_text(event.effective_at_ms)},
                            {"note", plan.note}, {"actions", nlohmann::json::array()}};
-    if ((*rules)->lifecycle().supervised.count(event.type))
+    if (rules->lifecycle().supervised.count(event.type))
       item["supervised"] = "lifecycle.supervised: `h2rd run` holds this event until `h2rd events approve`";
     item["deactivates"] = plan.deactivates();
     if (plan.deactivates()) ++deactivations;
@@ -127,7 +125,7 @@ int cmd_plan(const std::string& config_path, const Words& words) {
     employees[event.employee_id] = plan.employee;
     out.push_back(item);
   }
-  const int guard_max = (*rules)->lifecycle().max_deactivations_per_cycle;
+  const int guard_max = rules->lifecycle().max_deactivations_per_cycle;
   const bool guarded = deactivations > guard_max;
   const std::string guard_note = std::to_string(deactivations) + " deactivations exceed lifecycle.guard."
                                  "max_deactivations_per_cycle (" + std::to_string(guard_max) +

@@ -1,4 +1,5 @@
 // h2rd reconcile [--connection NAME] [--apply]
+#include "core/logging.hpp"
 #include "daemon/cli/commands.hpp"
 #include "daemon/cli/context.hpp"
 #include "engine/reconciler.hpp"
@@ -17,15 +18,12 @@ int cmd_reconcile(const std::string& config_path, const Words& words) {
   int code = k_exit_ok;
   auto ctx = open_context(config_path, code);
   if (!ctx) return code;
-  auto rules = load_rules_file(ctx->config.rules);
-  if (!rules) {
-    for (const auto& d : rules.error()) std::cerr << d.to_string() << "\n";
-    return k_exit_config;
-  }
+  auto rules = load_rules_or_report(*ctx, code);
+  if (!rules) return code;
   HttplibTransport transport;
   ConnectionRegistry registry(*ctx->store, *ctx->box, transport, SystemClock::instance());
   const bool apply = args->has("--apply");
-  auto report = reconcile(*ctx->store, registry, **rules, args->value("--connection"), apply, SystemClock::instance());
+  auto report = reconcile(*ctx->store, registry, *rules, args->value("--connection"), apply, SystemClock::instance());
   if (!report) {
     print_error("reconcile: " + report.error().message);
     return k_exit_failed;

@@ -1,6 +1,5 @@
 // h2rd run [--once], h2rd check, h2rd version
 #include "core/build_info.hpp"
-#include "core/logging.hpp"
 #include "daemon/cli/commands.hpp"
 #include "daemon/cli/context.hpp"
 #include "rules/rules.hpp"
@@ -35,7 +34,6 @@ int cmd_run(const std::string& config_path, const Words& words) {
   int code = k_exit_ok;
   auto ctx = open_context(config_path, code);
   if (!ctx) return code;
-  init_logging(ctx->config.log_level, ctx->config.log_format);
   HttplibTransport transport;
   const bool once = args->has("--once");
   Daemon daemon(ctx->config, *ctx->store, *ctx->box, transport, SystemClock::instance(), once);

@@ -1,5 +1,6 @@
 #include "daemon/cli/context.hpp"
 
+#include "core/logging.hpp"
 #include "core/time.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -22,6 +23,7 @@ std::optional<Context> open_context(const std::string& config_path, int& exit_co
   }
   Context context;
   context.config = std::move(*config);
+  init_logging(context.config.log_level, context.config.log_format);
   auto key = load_or_create_key(context.config.secret_key_file);
   if (!key) {
     print_error(key.error().message);
@@ -37,6 +39,14 @@ std::optional<Context> open_context(const std::string& config_path, int& exit_co
   }
   context.store = std::move(*store);
   return context;
+}
+
+RulesPtr load_rules_or_report(const Context& context, int& exit_code) {
+  auto rules = load_rules_file(context.config.rules);
+  if (rules) return *rules;
+  for (const auto& d : rules.error()) std::cerr << d.to_string() << "\n";
+  exit_code = k_exit_config;
+  return nullptr;
 }
 
 } // namespace h2r::cli

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "rules/rules.hpp"
 #include "daemon/cli/args.hpp"
 #include "secrets/secret_box.hpp"
 #include "store/store.hpp"
@@ -19,9 +20,13 @@ struct Context {
   std::unique_ptr<SecretBox> box;
 };
 
-// Loads the config (problems → each printed to stderr, exit 78), then opens the database and the
-// secret key (failures → stderr, exit 78 for key/config trouble, 1 otherwise).
+// Loads the config (problems → each printed to stderr, exit 78), sends logging to stderr as the config
+// says (so stdout stays the command's report), then opens the database and the secret key (failures →
+// stderr, exit 78 for key/config trouble, 1 otherwise).
 std::optional<Context> open_context(const std::string& config_path, int& exit_code);
+
+// The rules file of the config, or nullptr with every problem printed to stderr (exit 78).
+RulesPtr load_rules_or_report(const Context& context, int& exit_code);
 
 // One-sentence error to stderr: "h2rd: <message>".
 void print_error(const std::string& message);

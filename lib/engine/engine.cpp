@@ -288,6 +288,19 @@ CycleReport Engine::run_cycle() {
     worker();
     for (auto& t : pool) t.join();
   }
+  // Retries scheduled by earlier cycles count too (`run --once` waits for them; the daemon wakes for
+  // them). Only future ones: a pending event that is due but blocked behind a held one is not a retry.
+  EventFilter filter;
+  filter.state = EventState::pending;
+  filter.limit = k_retry_scan_limit;
+  if (auto pending = m_store.list_events(filter)) {
+    const long long now_ms = to_unix_ms(m_clock.now());
+    for (const auto& e : *pending) {
+      if (e.due_at_ms <= now_ms) continue;
+      const SystemTime at = from_unix_ms(e.due_at_ms);
+      if (!report.next_retry || at < *report.next_retry) report.next_retry = at;
+    }
+  }
   return report;
 }
 

@@ -35,7 +35,7 @@ struct EngineOptions {
 
 struct CycleReport {
   int processed = 0, done = 0, skipped = 0, failed = 0, held = 0, retrying = 0;
-  std::optional<SystemTime> next_retry;        // earliest retry scheduled in this cycle
+  std::optional<SystemTime> next_retry;        // earliest future retry of any pending event (this cycle's or older)
 };
 
 class Engine {
@@ -56,6 +56,7 @@ public:
   // cap = min(retry_max, retry_base·2^(attempt-1)), raised to at least min(k_min_backoff, cap).
   std::chrono::milliseconds backoff(int attempt);
   static constexpr std::chrono::milliseconds k_min_backoff{100};
+  static constexpr int k_retry_scan_limit = 100'000;   // pending events looked at for next_retry
 
 private:
   struct Work {

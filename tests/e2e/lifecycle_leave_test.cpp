@@ -13,7 +13,7 @@ json id_only(const std::string& id, json fields = json::object()) {
 
 } // namespace
 
-TEST_CASE("e2e lifecycle: leave kinds deactivate or keep per lifecycle.leave; return reactivates and updates") {
+TEST_CASE("e2e lifecycle: leave kinds deactivate or keep per lifecycle.leave, return reactivates and updates") {
   H2rEnv env;
   apply(env, "hires.json",
         "[" + event_json("h-1", "hire", employee("E1", "Anna", "Long")) + "," +
@@ -54,7 +54,7 @@ TEST_CASE("e2e lifecycle: leave kinds deactivate or keep per lifecycle.leave; re
   CHECK(sim_count(env, "POST /Users") == 4);
 }
 
-TEST_CASE("e2e lifecycle: terminate deactivates; rehire reactivates the same Zoom user") {
+TEST_CASE("e2e lifecycle: terminate deactivates, rehire reactivates the same Zoom user") {
   H2rEnv env;
   apply(env, "hire.json", event_json("evt-1", "hire", employee("E1001", "Jill", "Chill")));
   const auto id = the_user(env, "jill.chill@example.com")["id"];
@@ -78,7 +78,7 @@ TEST_CASE("e2e lifecycle: terminate deactivates; rehire reactivates the same Zoo
   CHECK(shown(env, "evt-4")["result"]["actions"][0]["action"] == "reactivated");
 }
 
-TEST_CASE("e2e lifecycle: terminate with action delete removes the user and the link; rehire creates") {
+TEST_CASE("e2e lifecycle: terminate with action delete removes the user and the link, rehire creates") {
   H2rEnvOptions options;
   options.rules = spec_rules_with("lifecycle:\n  terminate: { action: delete }\n");
   H2rEnv env(options);

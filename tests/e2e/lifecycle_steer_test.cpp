@@ -14,7 +14,7 @@ std::string id_text(H2rEnv& env, const std::string& event_id) {
 
 } // namespace
 
-TEST_CASE("e2e lifecycle: a supervised terminate is held until approved; a rejected one never runs") {
+TEST_CASE("e2e lifecycle: a supervised terminate is held until approved, a rejected one never runs") {
   H2rEnvOptions options;
   options.rules = spec_rules_with("lifecycle:\n  supervised: [terminate]\n");
   H2rEnv env(options);

@@ -77,7 +77,7 @@ TEST_CASE("e2e lifecycle: a move from Engineering to Sales changes userType and 
   CHECK(env.sim_users_named("jill.chill@example.com").size() == 1);
 }
 
-TEST_CASE("e2e lifecycle: role lost with on_no_role deprovision deactivates; a role regained reactivates") {
+TEST_CASE("e2e lifecycle: role lost with on_no_role deprovision deactivates, a role regained reactivates") {
   H2rEnv env;
   apply(env, "hire.json", event_json("evt-1", "hire", employee("E1001", "Jill", "Chill")));
   apply(env, "lost.json", event_json("evt-2", "update", update_of("E1001", {{"employment_type", "contractor"}})));

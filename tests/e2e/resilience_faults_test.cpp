@@ -28,7 +28,7 @@ void run_until_final(H2rEnv& env) {
 
 } // namespace
 
-TEST_CASE("e2e resilience: 429s with Zoom's ISO Retry-After are waited out; every hire once") {
+TEST_CASE("e2e resilience: 429s with Zoom's ISO Retry-After are waited out, every hire once") {
   H2rEnv env(with_sim({"--rate-limit", "3", "--retry-after-format", "iso"}));
   env.drop("hires.json", hires_json(15));
   run_until_final(env);
@@ -36,7 +36,7 @@ TEST_CASE("e2e resilience: 429s with Zoom's ISO Retry-After are waited out; ever
   CHECK(env.sim().stats()["rate_limited"].get<long long>() > 0);   // the fault was exercised
 }
 
-TEST_CASE("e2e resilience: a share of 5xx answers is retried with backoff; every hire once") {
+TEST_CASE("e2e resilience: a share of 5xx answers is retried with backoff, every hire once") {
   H2rEnv env(with_sim({"--fail-rate", "0.2", "--seed", "11"}));
   env.drop("hires.json", hires_json(30));
   run_until_final(env);

@@ -66,7 +66,7 @@ TEST_CASE("config: an empty file gives every default, paths beside the config") 
   CHECK(config->notify_webhook.empty());
 }
 
-TEST_CASE("config: every key is read; relative paths are taken from the config's folder") {
+TEST_CASE("config: every key is read, relative paths are taken from the config's folder") {
   TempDir dir;
   const auto path = dir.write("h2rd.yaml", R"(database: data/h2r.db
 inbox: /srv/inbox

@@ -210,7 +210,7 @@ TEST_CASE("engine: a permanent failure fails at once with Zoom's detail") {
   CHECK(e.reason.find("Account has not enabled Single Sign-On.") != std::string::npos);
 }
 
-TEST_CASE("engine: a daily limit pauses the connection until Zoom's time, persisted; attempts are not consumed") {
+TEST_CASE("engine: a daily limit pauses the connection until Zoom's time, persisted, attempts are not consumed") {
   Rig rig(k_rules_one);
   const SystemTime until = rig.clock.now() + 5h;
   bool limited = true;
@@ -247,7 +247,7 @@ TEST_CASE("engine: a daily limit pauses the connection until Zoom's time, persis
   CHECK(rig.health("zoom-a").healthy);
 }
 
-TEST_CASE("engine: invalid_client makes the connection unhealthy without hammering; an update heals it") {
+TEST_CASE("engine: invalid_client makes the connection unhealthy without hammering, an update heals it") {
   EngineOptions options;
   options.workers = 4;
   Rig rig(k_rules_one, options, 4);
@@ -285,7 +285,7 @@ TEST_CASE("engine: invalid_client makes the connection unhealthy without hammeri
   CHECK(rig.health("zoom-a").healthy);
 }
 
-TEST_CASE("engine: a missing scope (4711) also parks the connection; `connection test` success heals it") {
+TEST_CASE("engine: a missing scope (4711) also parks the connection, `connection test` success heals it") {
   Rig rig(k_rules_one);
   bool missing = true;
   rig.a.scim_fault = [&]() -> std::optional<HttpResponse> {

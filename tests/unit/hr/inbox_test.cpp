@@ -92,7 +92,7 @@ TEST_CASE("a good file is stored and moved to processed/") {
   CHECK(f.inbox->scan().accepted == 0); // nothing left
 }
 
-TEST_CASE("files are taken in name order; dot, .tmp and .part names and sub-folders are ignored") {
+TEST_CASE("files are taken in name order, dot, .tmp and .part names and sub-folders are ignored") {
   Fixture f;
   write_file(f.in("b.ndjson"), k_good);
   write_file(f.in("a.csv"), "event_id,type,employee_id\nc1,terminate,E1\n");

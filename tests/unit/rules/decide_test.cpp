@@ -128,7 +128,7 @@ attributes:
   CHECK_FALSE(user.body.contains("active"));
 }
 
-TEST_CASE("decide: first matching role wins; no match gives no desired user") {
+TEST_CASE("decide: first matching role wins, no match gives no desired user") {
   auto rules = must_load(R"(version: 1
 targets: [{connection: z}]
 roles:

@@ -67,7 +67,7 @@ TEST_CASE("zoom-sim: DELETE and reset free userNames and employee numbers") {
   CHECK(api.post("/scim2/Users", with_number(user_body("gone@example.com"), "E7"))->status == 201);
 }
 
-TEST_CASE("zoom-sim: a /_sim merge is indexed; duplicates it makes list in creation order") {
+TEST_CASE("zoom-sim: a /_sim merge is indexed, duplicates it makes list in creation order") {
   SimProcess sim;
   SimApi api(sim);
   const json first = sim.seed_user(with_number(user_body("first@example.com"), "E1"));

@@ -165,7 +165,7 @@ TEST_CASE("zoom-sim: create refuses bad and duplicate users") {
   CHECK(sim.users().size() == 1);
 }
 
-TEST_CASE("zoom-sim: filter by userName, case-insensitive; other filters refused") {
+TEST_CASE("zoom-sim: filter by userName, case-insensitive, other filters refused") {
   SimProcess sim;
   SimApi api(sim);
   sim.seed_user(user_body("first@example.com"));

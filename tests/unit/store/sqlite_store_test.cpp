@@ -60,7 +60,7 @@ TEST_CASE("sqlite store: WAL, foreign keys and the schema version are in place")
   CHECK(sqlite_schema_version() == sqlite::schema_version());
 }
 
-TEST_CASE("sqlite store: reopening an existing file keeps everything; two stores share one file") {
+TEST_CASE("sqlite store: reopening an existing file keeps everything, two stores share one file") {
   TempDir dir;
   auto path = dir.file("h2r.db");
   {

@@ -60,7 +60,7 @@ TEST_CASE_TEMPLATE("store contract: due_events gives each employee's head, in ef
   CHECK(due_ids(*store, 1000) == Ids{"future"}); // waiting and due counts as runnable
 }
 
-TEST_CASE_TEMPLATE("store contract: a held head blocks its employee only; reject unblocks", F,
+TEST_CASE_TEMPLATE("store contract: a held head blocks its employee only, reject unblocks", F,
                    H2R_STORE_IMPLEMENTATIONS) {
   TempDir dir;
   auto store = F::open(dir);
@@ -259,7 +259,7 @@ TEST_CASE_TEMPLATE("store contract: record_outcome writes event, employee and li
   CHECK(not_found.error().kind == ErrorKind::not_found);
 }
 
-TEST_CASE_TEMPLATE("store contract: list_events filters newest first; count_events_by_state", F,
+TEST_CASE_TEMPLATE("store contract: list_events filters newest first, count_events_by_state", F,
                    H2R_STORE_IMPLEMENTATIONS) {
   TempDir dir;
   auto store = F::open(dir);

@@ -170,7 +170,7 @@ TEST_CASE("scim client: 429 waits for Retry-After in each form, and pauses the c
   }
 }
 
-TEST_CASE("scim client: a Daily-limit 429 comes back at once with retry_at; the connection stays paused") {
+TEST_CASE("scim client: a Daily-limit 429 comes back at once with retry_at, the connection stays paused") {
   Rig rig;
   const SystemTime start = rig.clock.now();
   const SystemTime tomorrow = start + 10h;
@@ -246,7 +246,7 @@ TEST_CASE("scim client: SCIM errors with status as a number or a string both giv
   }
 }
 
-TEST_CASE("scim client: no answer is transient; a create that says the user exists is a conflict") {
+TEST_CASE("scim client: no answer is transient, a create that says the user exists is a conflict") {
   Rig rig;
   auto client = rig.client();
   rig.transport.push_drop(k_users);

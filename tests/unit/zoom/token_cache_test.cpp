@@ -91,7 +91,7 @@ TEST_CASE("token cache: invalidate drops the token only if it still is the stale
   CHECK(transport.count("/oauth/token") == 2);
 }
 
-TEST_CASE("token cache: refusals are permanent with Zoom's code; outages are transient") {
+TEST_CASE("token cache: refusals are permanent with Zoom's code, outages are transient") {
   struct Case {
     const char* name;
     HttpResponse response;
