@@ -19,10 +19,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* k_rules_one = R"(version: 1
-targets:
-  - connection: zoom-a
-roles:
+// Rules sending every full-time employee to each of `targets` as a Basic user.
+std::string staff_rules(const std::vector<std::string>& targets) {
+  std::string text = "version: 1\ntargets:\n";
+  for (const auto& t : targets) text += "  - connection: " + t + "\n";
+  return text + R"(roles:
   - name: staff
     when: { field: employment_type, equals: full_time }
     zoom: { user_type: Basic }
@@ -32,21 +33,10 @@ attributes:
   name.givenName: "{first_name}"
   zoom.loginType.sso: true
 )";
+}
 
-constexpr const char* k_rules_two = R"(version: 1
-targets:
-  - connection: zoom-a
-  - connection: zoom-b
-roles:
-  - name: staff
-    when: { field: employment_type, equals: full_time }
-    zoom: { user_type: Basic }
-on_no_role: deprovision
-attributes:
-  userName: "{email}"
-  name.givenName: "{first_name}"
-  zoom.loginType.sso: true
-)";
+const std::string k_rules_one = staff_rules({"zoom-a"});
+const std::string k_rules_two = staff_rules({"zoom-a", "zoom-b"});
 
 // A tiny Zoom per host: token endpoint, user search and create, each answer overridable.
 struct FakeZoom {
@@ -88,7 +78,7 @@ struct Rig {
   std::unique_ptr<Engine> engine;
   RulesPtr rules;
 
-  explicit Rig(const char* rules_text, EngineOptions options = {}, int workers = 1) {
+  explicit Rig(const std::string& rules_text, EngineOptions options = {}, int workers = 1) {
     store = open_sqlite_store((dir.path() / "h2r.db").string()).value();
     for (auto* zoom : {&a, &b}) {
       zoom->install(transport);
