@@ -53,11 +53,9 @@ std::chrono::milliseconds Engine::backoff(int attempt) {
   return std::chrono::milliseconds(std::max<long long>(floor_ms, static_cast<long long>(dist(m_rng))));
 }
 
-std::vector<LinkRow> Engine::links_of(const std::string& employee_id) {
+std::vector<LinkRow> Engine::links_of(const std::string& employee_id, const std::vector<ConnectionRow>& connections) {
   std::vector<LinkRow> links;
-  auto connections = m_store.list_connections();
-  if (!connections) return links;
-  for (const auto& c : *connections) {
+  for (const auto& c : connections) {
     auto link = m_store.get_link(c.name, employee_id);
     if (link && *link) links.push_back(**link);
   }
@@ -221,12 +219,18 @@ CycleReport Engine::run_cycle() {
     }
     if (due->empty()) break;
 
+    // The connection list, read once per batch rather than once per event.
+    auto connections = m_store.list_connections();
+    if (!connections) {
+      spdlog::error("store.failed what=list_connections error=\"{}\"", connections.error().message);
+      break;
+    }
     std::vector<Work> work;
     std::vector<std::size_t> deactivating;
     for (auto& event : *due) {
       auto employee = m_store.get_employee(event.employee_id);
       std::optional<EmployeeRow> before = employee ? *employee : std::nullopt;
-      Work w{event, plan_event(event, before, links_of(event.employee_id), *rules)};
+      Work w{event, plan_event(event, before, links_of(event.employee_id, *connections), *rules)};
       if (!event.approved && rules->lifecycle().supervised.count(event.type)) {
         std::string reason = "supervised: " + std::string(to_string(event.type)) + " waits for `h2rd events approve " +
                              std::to_string(event.id) + "`";

@@ -64,7 +64,8 @@ private:
     EventPlan plan;
   };
   EventOutcome process(const Work& work, const std::string& rules_version);
-  std::vector<LinkRow> links_of(const std::string& employee_id);
+  // The employee's links in each of `connections`.
+  std::vector<LinkRow> links_of(const std::string& employee_id, const std::vector<ConnectionRow>& connections);
   // Transient: pending again after backoff(attempts) (or Zoom's retry_at if later), failed after
   // max_attempts with the last error; anything else: failed at once with Zoom's detail.
   void fail_or_retry(EventOutcome& outcome, const EventRow& event, const Error& error);
