@@ -1,6 +1,6 @@
 #include "engine/planner.hpp"
 
-#include <openssl/evp.h>
+#include "core/text.hpp"
 
 #include <algorithm>
 #include <set>
@@ -76,17 +76,7 @@ std::map<std::string, nlohmann::json> flatten_scim(const nlohmann::json& body) {
 
 std::string desired_digest(const DesiredUser& desired, bool active) {
   nlohmann::json canon = {{"body", desired.body}, {"groups", desired.groups}, {"active", active}};
-  std::string text = canon.dump();
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += k_hex[md[i] >> 4];
-    hex += k_hex[md[i] & 0xF];
-  }
-  return hex;
+  return sha256_hex(canon.dump());
 }
 
 EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& before,

@@ -1,5 +1,7 @@
 #include "engine/reconciler.hpp"
 
+#include "core/text.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -9,12 +11,6 @@ namespace h2r {
 namespace {
 
 constexpr int k_page_size = 100;
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
 
 // Zoom's list answers leave these out, so their absence there is no drift.
 bool listed_by_zoom(const std::string& path) {
@@ -53,7 +49,7 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
     for (long long start = 1;;) {
       auto page = (*client)->list_users(start, k_page_size);
       if (!page) return unexpected(std::move(page).error());
-      for (auto& u : page->users) by_name[lower(u.user_name)] = u;
+      for (auto& u : page->users) by_name[ascii_lower(u.user_name)] = u;
       start += static_cast<long long>(page->users.size());
       if (page->users.empty() || start > page->total) break;
     }
@@ -72,10 +68,10 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
       if (!targeted && !linked) continue;
       ++report.employees_checked;
       std::string user_name = desired ? desired->user_name : linked ? linked->user_name : "";
-      auto it = by_name.find(lower(user_name));
-      if (it == by_name.end() && linked) it = by_name.find(lower(linked->user_name));
+      auto it = by_name.find(ascii_lower(user_name));
+      if (it == by_name.end() && linked) it = by_name.find(ascii_lower(linked->user_name));
       const ScimUser* user = it == by_name.end() ? nullptr : &it->second;
-      if (user) accounted.insert(lower(user->user_name));
+      if (user) accounted.insert(ascii_lower(user->user_name));
 
       // What should be: active with the desired attributes, or inactive (or absent).
       std::optional<bool> should_be_active;

@@ -3,7 +3,7 @@
 #include "hr/text_checks.hpp"  // find_invalid_utf8, line_at: shared with the event readers
 #include "rules/scim_paths.hpp"
 
-#include <openssl/evp.h>
+#include "core/text.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -72,16 +72,8 @@ DesiredUser RuleSetRules::build_user(const RoleRule& role, const EmployeeRecord&
 }
 
 std::string content_version(const std::string& bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) return "unknown";
-  std::string hex;
-  for (unsigned int i = 0; i < length && hex.size() < 12; ++i) {
-    char pair[3];
-    std::snprintf(pair, sizeof pair, "%02x", digest[i]);
-    hex += pair;
-  }
-  return hex.substr(0, 12);
+  std::string hex = sha256_hex(bytes);
+  return hex.empty() ? "unknown" : hex.substr(0, 12);
 }
 
 Expected<RulesPtr, Diagnostics> load_rules_text(const std::string& text, const std::string& display_name) {

@@ -1,5 +1,7 @@
 #include "zoom/http_transport.hpp"
 
+#include "core/text.hpp"
+
 #include "zoom/url.hpp"
 
 #include <httplib.h>
@@ -9,11 +11,6 @@
 
 namespace h2r {
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 template <class Rep, class Period>
 std::pair<time_t, time_t> sec_usec(std::chrono::duration<Rep, Period> d) {
@@ -41,7 +38,7 @@ Error transport_error(httplib::Error error, const UrlParts& url) {
 } // namespace
 
 std::string HttpResponse::header(const std::string& name) const {
-  auto it = headers.find(lower(name));
+  auto it = headers.find(ascii_lower(name));
   return it == headers.end() ? std::string() : it->second;
 }
 
@@ -97,7 +94,7 @@ Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
   HttpResponse response;
   response.status = result->status;
   response.body = std::move(result->body);
-  for (const auto& [name, value] : result->headers) response.headers[lower(name)] = value;
+  for (const auto& [name, value] : result->headers) response.headers[ascii_lower(name)] = value;
 
   {
     std::lock_guard lock(m_mutex);

@@ -1,5 +1,7 @@
 #include "zoom/scim_client.hpp"
 
+#include "core/text.hpp"
+
 #include "core/time.hpp"
 #include "zoom/url.hpp"
 #include "zoom/zoom_errors.hpp"
@@ -13,22 +15,16 @@ namespace {
 
 constexpr const char* k_scim_media_type = "application/scim+json";
 
-std::string lower_ascii(std::string s) {
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
 bool says_user_missing(const HttpResponse& response) {
   if (response.status != 400) return false;
-  std::string detail = lower_ascii(zoom_error_detail(response.body));
+  std::string detail = ascii_lower(zoom_error_detail(response.body));
   return detail.find("not exist") != std::string::npos;
 }
 
 bool says_user_exists(const HttpResponse& response) {
   if (response.status == 409) return true;
   if (response.status != 400) return false;
-  std::string detail = lower_ascii(zoom_error_detail(response.body));
+  std::string detail = ascii_lower(zoom_error_detail(response.body));
   return detail.find("already exist") != std::string::npos || detail.find("already in use") != std::string::npos;
 }
 
@@ -152,7 +148,7 @@ Result<std::optional<ScimUser>> ScimClient::find_by_user_name(const std::string&
   if (!resources.is_array()) return fail(ErrorKind::transient, what + ": Zoom's answer has no Resources list");
   for (auto& item : resources) {
     ScimUser user = scim_user_from_json(item);
-    if (lower_ascii(user.user_name) == lower_ascii(user_name) && !user.id.empty()) return std::optional(user);
+    if (ascii_lower(user.user_name) == ascii_lower(user_name) && !user.id.empty()) return std::optional(user);
   }
   return std::optional<ScimUser>();
 }
