@@ -7,6 +7,12 @@
 
 namespace h2r {
 
+// The caseless form of `utf8` for comparisons (rule conditions): Unicode full case folding (ICU, the
+// default, not Turkic, mappings) between canonical decompositions, so "ПРОДАЖИ" and "продажи", "STRASSE"
+// and "straße", "ΣΟΦΙΑ" and "σοφια", precomposed and decomposed "é" fold alike. Invalid UTF-8 bytes
+// become U+FFFD. Not for display: the result is decomposed (NFD).
+std::string fold_case(std::string_view utf8);
+
 // Lower-case: ASCII, À..Þ → à..þ, and the Latin Extended-A pairs (Ł → ł, Ž → ž, ...).
 std::string fold_lower(std::string_view utf8);
 // Upper-case: the inverse mapping (ß stays ß).
