@@ -1,6 +1,8 @@
 // fold_case (text_fold.hpp) over ICU: the one place lib/rules calls ICU.
 #include "rules/text_fold.hpp"
 
+#include "core/text.hpp"
+
 #include <unicode/normalizer2.h>
 #include <unicode/stringpiece.h>
 #include <unicode/unistr.h>
@@ -13,10 +15,7 @@ namespace h2r {
 
 std::string fold_case(std::string_view utf8) {
   if (std::all_of(utf8.begin(), utf8.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
-    std::string out(utf8);  // ASCII: folding is lower-casing, and NFD changes nothing
-    for (char& c : out)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
+    return ascii_lower(std::string(utf8));  // ASCII: folding is lower-casing, and NFD changes nothing
   }
   // Field values are far below 2 GiB (the readers cap them); a longer text is folded in its first 2 GiB.
   const auto length = static_cast<std::int32_t>(std::min<std::size_t>(utf8.size(), INT32_MAX));

@@ -1,5 +1,6 @@
-// Text folding for rules: case mapping and diacritic stripping on UTF-8 text, covering ASCII,
-// Latin-1 Supplement and Latin Extended-A (plus a few common extras). Other characters pass through.
+// Text folding for rules. fold_case (conditions) is Unicode-wide, by ICU (case_fold.cpp). The template
+// filters' case mapping and diacritic stripping cover ASCII, Latin-1 Supplement and Latin Extended-A
+// (plus a few common extras); other characters pass through them.
 #pragma once
 
 #include <string>
