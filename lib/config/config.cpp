@@ -8,8 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace h2r {
 namespace {
@@ -192,8 +190,8 @@ Expected<Config, Diagnostics> load_config(const std::string& path) {
   if (ec) file = path;
   file = file.lexically_normal();
 
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
+  std::string text;  // at most the size limit + 1 byte: Reader::parse refuses a file over it
+  if (!yaml::read_file_prefix(file.string(), yaml::Limits{}.max_bytes, text)) {
     const int err = errno;
     diagnostics.push_back(Diagnostic{path, 0, 0,
                                      std::string("cannot read the config file: ") + std::strerror(err) +
@@ -201,8 +199,6 @@ Expected<Config, Diagnostics> load_config(const std::string& path) {
                                      false});
     return unexpected(std::move(diagnostics));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
 
   Config config;
   config.path = file.string();
@@ -214,7 +210,7 @@ Expected<Config, Diagnostics> load_config(const std::string& path) {
 
   yaml::Reader reader(path, diagnostics);
   try {
-    if (auto root = reader.parse(text.str())) {
+    if (auto root = reader.parse(text)) {
       if (root->IsDefined() && !root->IsNull()) ConfigLoader(config, reader, folder).load(*root);
     }
   } catch (const std::exception& e) {  // yaml-cpp should not throw past the reader; never let it escape

@@ -50,11 +50,24 @@ std::string join_choices(std::initializer_list<std::string_view> choices) {
 }
 
 std::optional<YAML::Node> Reader::parse(const std::string& text) {
+  if (text.size() > m_limits.max_bytes) {
+    error_at(0, 0, "the file is larger than " + describe_bytes(m_limits.max_bytes) + ", the limit for this file");
+    return std::nullopt;
+  }
   try {
+    if (auto problem = check_expansion(text, m_limits.max_nodes)) {
+      error_at(problem->line, problem->column, std::move(problem->message));
+      return std::nullopt;
+    }
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
     const int column = e.mark.is_null() ? 0 : e.mark.column + 1;
+    // yaml-cpp says "illegal map value" or the like for a tab in the indentation: name the cause.
+    if (auto tab = line > 0 ? find_indent_tab(text, line - 1, line) : find_indent_tab(text, 1, 0)) {
+      error_at(tab->line, tab->column, std::move(tab->message));
+      return std::nullopt;
+    }
     error_at(line, column, "YAML syntax error: " + e.msg);
     return std::nullopt;
   }

@@ -2,6 +2,7 @@
 // the file, 1-based line and column, so that one run reports them all. Shared by config and rules.
 #pragma once
 
+#include "config/yaml_bounds.hpp"
 #include "core/diagnostic.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -42,13 +43,16 @@ private:
 // problems are found in one pass. Not thread-safe; used for one load.
 class Reader {
 public:
-  Reader(std::string file, Diagnostics& out) : m_file(std::move(file)), m_out(out) {}
+  Reader(std::string file, Diagnostics& out, Limits limits = {})
+      : m_file(std::move(file)), m_out(out), m_limits(limits) {}
 
   const std::string& file() const { return m_file; }
   Diagnostics& diagnostics() { return m_out; }
   bool failed() const { return has_errors(m_out); }
 
-  // Parses `text`; a syntax error becomes a diagnostic at its place and nullopt is returned.
+  // Parses `text`; a syntax error becomes a diagnostic at its place and nullopt is returned, as does a
+  // text over the size limit or one whose walk would visit more nodes than the limit (an alias bomb).
+  // Callers then walk the tree freely: it is bounded.
   std::optional<YAML::Node> parse(const std::string& text);
 
   void error(const YAML::Node& at, std::string message);
@@ -78,6 +82,7 @@ public:
 private:
   std::string m_file;
   Diagnostics& m_out;
+  Limits m_limits;
 };
 
 // Orders diagnostics by place in the file (line, then column), keeping the order of equal places.

@@ -1,12 +1,8 @@
-// GCC 12's <regex> trips -Wmaybe-uninitialized (a false positive inside std::function) when built with
-// sanitizers; the instantiations happen in this file.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include "rules/condition.hpp"
 
 #include "rules/text_fold.hpp"
+
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <array>
@@ -34,9 +30,49 @@ std::optional<Condition::Op> find_operator(std::string_view name) {
   return std::nullopt;
 }
 
+// Compiles `pattern` with RE2; on failure reports why (at the pattern's place in the file, naming the
+// character RE2 stopped at when it says) and returns nullptr.
+std::shared_ptr<const re2::RE2> compile_pattern(yaml::Reader& reader, const YAML::Node& at, const std::string& what,
+                                                const std::string& pattern, bool case_sensitive,
+                                                Condition::PatternBudget& budget) {
+  if (budget.bytes_left <= 0) {
+    reader.error(at, what + ": the `matches` patterns of this file are too large together; use fewer or simpler ones");
+    return nullptr;
+  }
+  if (pattern.size() > Condition::k_max_pattern_bytes) {
+    reader.error(at, what + ": the pattern is " + std::to_string(pattern.size()) + " bytes; the limit is " +
+                         std::to_string(Condition::k_max_pattern_bytes));
+    return nullptr;
+  }
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(Condition::k_regex_max_mem);
+  options.set_case_sensitive(case_sensitive);
+  auto regex = std::make_shared<const re2::RE2>(pattern, options);
+  if (regex->ok()) {
+    constexpr std::int64_t k_bytes_per_instruction = 16;  // RE2's Prog::Inst and its bookkeeping, roughly
+    budget.bytes_left -= k_bytes_per_instruction * regex->ProgramSize() + static_cast<std::int64_t>(pattern.size());
+    return regex;
+  }
+  std::string where;
+  if (const std::string& arg = regex->error_arg(); !arg.empty())
+    if (const auto at_char = pattern.find(arg); at_char != std::string::npos)
+      where = " (at character " + std::to_string(at_char + 1) + " of the pattern)";
+  bool unsupported = false;  // the Perl features RE2 leaves out on purpose: say so
+  for (std::size_t i = 0; i + 1 < pattern.size(); ++i)
+    if (pattern[i] == '\\' && pattern[i + 1] >= '1' && pattern[i + 1] <= '9') unsupported = true;
+  for (std::string_view look : {"(?=", "(?!", "(?<=", "(?<!"})
+    if (pattern.find(look) != std::string::npos) unsupported = true;
+  const std::string hint =
+      unsupported ? "; `matches` is RE2 syntax, which has no backreferences (\\1) or lookaround ((?=...), (?<=...))" : "";
+  reader.error(at, what + ": invalid regular expression '" + pattern + "': " + regex->error() + where + hint);
+  return nullptr;
+}
+
 } // namespace
 
-std::optional<Condition> Condition::parse(yaml::Reader& reader, const YAML::Node& node, const std::string& what) {
+std::optional<Condition> Condition::parse(yaml::Reader& reader, const YAML::Node& node, const std::string& what,
+                                          PatternBudget& budget) {
   if (!node.IsMap()) {
     reader.error(node, what + " must be a condition map such as { field: department, equals: Sales }, got " +
                            yaml::describe(node));
@@ -56,7 +92,7 @@ std::optional<Condition> Condition::parse(yaml::Reader& reader, const YAML::Node
     bool ok = true;
     if (entry.key == "not") {
       out.m_kind = Kind::negation;
-      auto child = parse(reader, entry.value, what + ".not");
+      auto child = parse(reader, entry.value, what + ".not", budget);
       if (!child) return std::nullopt;
       out.m_children.push_back(std::move(*child));
       return out;
@@ -70,7 +106,7 @@ std::optional<Condition> Condition::parse(yaml::Reader& reader, const YAML::Node
       ok = false;
     }
     for (std::size_t i = 0; i < items->size(); ++i) {
-      auto child = parse(reader, (*items)[i], list_what + "[" + std::to_string(i) + "]");
+      auto child = parse(reader, (*items)[i], list_what + "[" + std::to_string(i) + "]", budget);
       if (child)
         out.m_children.push_back(std::move(*child));
       else
@@ -145,14 +181,8 @@ std::optional<Condition> Condition::parse(yaml::Reader& reader, const YAML::Node
   case Op::matches: {
     auto pattern = reader.string(value, op_what);
     if (!pattern) return std::nullopt;
-    auto flags = std::regex::ECMAScript;
-    if (!out.m_case_sensitive) flags |= std::regex::icase;
-    try {
-      out.m_regex.emplace(*pattern, flags);
-    } catch (const std::regex_error& e) {
-      reader.error(value, op_what + ": invalid regular expression '" + *pattern + "': " + e.what());
-      return std::nullopt;
-    }
+    out.m_regex = compile_pattern(reader, value, op_what, *pattern, out.m_case_sensitive, budget);
+    if (!out.m_regex) return std::nullopt;
     out.m_values.push_back(*pattern);
     break;
   }
@@ -164,7 +194,7 @@ std::optional<Condition> Condition::parse(yaml::Reader& reader, const YAML::Node
   }
   }
   if (!out.m_case_sensitive)
-    for (auto& v : out.m_values) v = fold_lower(v);
+    for (auto& v : out.m_values) v = fold_case(v);
   if (!ok) return std::nullopt;
   return out;
 }
@@ -188,8 +218,8 @@ bool Condition::leaf_matches(const EmployeeRecord& record) const {
   const bool present = it != record.end() && !it->second.empty();
   if (m_op == Op::exists) return present == m_exists;
   if (!present) return m_op == Op::not_equals;
-  if (m_op == Op::matches) return std::regex_search(it->second, *m_regex);
-  const std::string value = m_case_sensitive ? it->second : fold_lower(it->second);
+  if (m_op == Op::matches) return re2::RE2::PartialMatch(it->second, *m_regex);
+  const std::string value = m_case_sensitive ? it->second : fold_case(it->second);
   const std::string& expected = m_values.front();
   switch (m_op) {
   case Op::equals: return value == expected;

@@ -5,20 +5,36 @@
 #include "config/yaml_reader.hpp"
 #include "hr/event.hpp"
 
+#include <cstdint>
+#include <memory>
 #include <optional>
-#include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
+namespace re2 {
+class RE2;
+}
+
 namespace h2r {
 
 // A field that is absent or empty counts as missing: every operator is false on it except
-// `not_equals` (true) and `exists: false` (true). Comparisons are case-insensitive (ASCII, Latin-1 and
-// Latin Extended-A letters) unless the leaf says `case_sensitive: true`; `matches` then uses
-// std::regex::icase, which folds ASCII only. Immutable after parsing; safe to share between threads.
+// `not_equals` (true) and `exists: false` (true). Comparisons are case-insensitive in every script
+// (Unicode full case folding, fold_case) unless the leaf says `case_sensitive: true`. `matches` is RE2
+// syntax, compiled once here and matched in time linear in the value (no backreferences or lookaround;
+// case-insensitive by RE2's own Unicode folding). Immutable after parsing; safe to share between threads.
 class Condition {
 public:
+  static constexpr std::size_t k_max_pattern_bytes = 1000;
+  static constexpr std::int64_t k_regex_max_mem = 2 << 20;  // RE2's budget per pattern (program + DFA cache)
+
+  // What the compiled `matches` patterns of one rules file may take together (RE2 program memory,
+  // estimated from each program's size), so that many patterns just under the per-pattern cap cannot
+  // add up to gigabytes.
+  struct PatternBudget {
+    std::int64_t bytes_left = 64 << 20;
+  };
+
   enum class Kind { all, any, negation, leaf };
   enum class Op { equals, not_equals, in, contains, starts_with, ends_with, matches, exists };
 
@@ -26,8 +42,14 @@ public:
   void collect_fields(std::set<std::string>& out) const;
 
   // Parses a condition map; problems are reported to `reader` (with `what` naming the place, e.g.
-  // "roles[2].when") and nullopt is returned after the whole subtree has been checked.
-  static std::optional<Condition> parse(yaml::Reader& reader, const YAML::Node& node, const std::string& what);
+  // "roles[2].when") and nullopt is returned after the whole subtree has been checked. Patterns are
+  // charged to `budget` (one per rules file); the overload without it has a budget of its own.
+  static std::optional<Condition> parse(yaml::Reader& reader, const YAML::Node& node, const std::string& what,
+                                        PatternBudget& budget);
+  static std::optional<Condition> parse(yaml::Reader& reader, const YAML::Node& node, const std::string& what) {
+    PatternBudget budget;
+    return parse(reader, node, what, budget);
+  }
 
 private:
   bool leaf_matches(const EmployeeRecord& record) const;
@@ -36,10 +58,10 @@ private:
   std::vector<Condition> m_children;
   std::string m_field;
   Op m_op = Op::equals;
-  std::vector<std::string> m_values;  // already lower-cased when not case-sensitive
+  std::vector<std::string> m_values;  // already case-folded when not case-sensitive
   bool m_case_sensitive = false;
   bool m_exists = true;
-  std::optional<std::regex> m_regex;
+  std::shared_ptr<const re2::RE2> m_regex;  // `matches` only
 };
 
 } // namespace h2r

@@ -8,8 +8,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace h2r {
 
@@ -101,17 +99,15 @@ Expected<RulesPtr, Diagnostics> load_rules_text(const std::string& text, const s
 }
 
 Expected<RulesPtr, Diagnostics> load_rules_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string text;  // at most the size limit + 1 byte: Reader::parse refuses a file over it
+  if (!yaml::read_file_prefix(path, yaml::Limits{}.max_bytes, text)) {
     const int err = errno;
     return unexpected(Diagnostics{Diagnostic{path, 0, 0,
                                              std::string("cannot read the rules file: ") + std::strerror(err) +
                                                  " (check `rules:` in the config)",
                                              false}});
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return load_rules_text(text.str(), path);
+  return load_rules_text(text, path);
 }
 
 } // namespace h2r

@@ -64,7 +64,7 @@ private:
   std::optional<Condition> when(const yaml::MapView& map, const std::string& what) {
     const auto* n = map.get("when");
     if (!n) return std::nullopt;
-    return Condition::parse(m_reader, *n, what + ".when");
+    return Condition::parse(m_reader, *n, what + ".when", m_pattern_budget);
   }
 
   void targets(const YAML::Node& node) {
@@ -238,6 +238,7 @@ private:
 
   yaml::Reader& m_reader;
   RuleSet& m_out;
+  Condition::PatternBudget m_pattern_budget;
 };
 
 void Loader::lifecycle(const YAML::Node& node) {

@@ -1,11 +1,18 @@
-// Text folding for rules: case mapping and diacritic stripping on UTF-8 text, covering ASCII,
-// Latin-1 Supplement and Latin Extended-A (plus a few common extras). Other characters pass through.
+// Text folding for rules. fold_case (conditions) is Unicode-wide, by ICU (case_fold.cpp). The template
+// filters' case mapping and diacritic stripping cover ASCII, Latin-1 Supplement and Latin Extended-A
+// (plus a few common extras); other characters pass through them.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 namespace h2r {
+
+// The caseless form of `utf8` for comparisons (rule conditions): Unicode full case folding (ICU, the
+// default, not Turkic, mappings) between canonical decompositions, so "ПРОДАЖИ" and "продажи", "STRASSE"
+// and "straße", "ΣΟΦΙΑ" and "σοφια", precomposed and decomposed "é" fold alike. Invalid UTF-8 bytes
+// become U+FFFD. Not for display: the result is decomposed (NFD).
+std::string fold_case(std::string_view utf8);
 
 // Lower-case: ASCII, À..Þ → à..þ, and the Latin Extended-A pairs (Ł → ł, Ž → ž, ...).
 std::string fold_lower(std::string_view utf8);

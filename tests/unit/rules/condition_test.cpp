@@ -124,3 +124,95 @@ TEST_CASE("condition: any and all of one child, and not of a composite") {
   CHECK_FALSE(parse_ok("{all: [{field: a, equals: x}, {field: b, exists: true}]}").matches({{"a", "x"}}));
   CHECK(parse_ok("{not: {any: [{field: a, equals: x}, {field: a, equals: y}]}}").matches({{"a", "z"}}));
 }
+
+TEST_CASE("condition: case folding covers every script, per Unicode full case folding") {
+  struct Case {
+    const char* when;
+    const char* value;
+    bool expected;
+  };
+  const std::vector<Case> cases = {
+      {"{field: f, equals: продажи}", "ПРОДАЖИ", true},                 // Cyrillic
+      {"{field: f, equals: ПРОДАЖИ}", "Продажи", true},
+      {"{field: f, equals: продажи, case_sensitive: true}", "ПРОДАЖИ", false},
+      {"{field: f, in: [маркетинг, продажи]}", "ПРОДАЖИ", true},
+      {"{field: f, contains: дАж}", "ПРОДАЖИ", true},
+      {"{field: f, starts_with: про}", "ПРОДАЖИ", true},
+      {"{field: f, ends_with: жи}", "ПРОДАЖИ", true},
+      {"{field: f, not_equals: продажи}", "ПРОДАЖИ", false},
+      {"{field: f, equals: σοφία}", "ΣΟΦΊΑ", true},                       // Greek, with tonos
+      {"{field: f, equals: οδός}", "ΟΔΌΣ", true},                         // final sigma folds like σ
+      {"{field: f, equals: straße}", "STRASSE", true},                    // ß folds to ss
+      {"{field: f, equals: STRASSE}", "Straße", true},
+      {"{field: f, starts_with: strass}", "Straße 5", true},
+      {"{field: f, equals: straße, case_sensitive: true}", "STRASSE", false},
+      {"{field: f, equals: Émile}", "E\xCC\x81MILE", true},               // decomposed É (E + U+0301)
+      {"{field: f, equals: Łódź}", "ŁÓDŹ", true},
+      {"{field: f, equals: ISTANBUL}", "istanbul", true},                  // Turkish: default, not Turkic, folding
+      {"{field: f, equals: İstanbul}", "İSTANBUL", true},                 // İ folds alike in both
+      {"{field: f, equals: İstanbul}", "istanbul", false},                // İ is i + dot above, not i
+      {"{field: f, equals: ılık}", "ILIK", false},                        // dotless ı is not i
+      {"{field: f, equals: ılık}", "ılık", true},
+      {"{field: f, matches: '^продажи$'}", "ПРОДАЖИ", true},              // RE2's own Unicode folding
+      {"{field: f, matches: '^продажи$', case_sensitive: true}", "ПРОДАЖИ", false},
+      {"{field: f, matches: '^σοφία$'}", "ΣΟΦΊΑ", true},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(std::string(c.when));
+    CAPTURE(std::string(c.value));
+    CHECK(parse_ok(c.when).matches({{"f", c.value}}) == c.expected);
+  }
+}
+
+TEST_CASE("condition: invalid UTF-8 in a value is compared, never crashes") {
+  const std::vector<std::string> values = {"\xFF", "\xC3", "ab\xE2\x82", "\xED\xA0\x80", std::string("a\0b", 3),
+                                           "\xF4\x90\x80\x80", "ПРОД\xD0"};
+  for (const char* when : {"{field: f, equals: продажи}", "{field: f, contains: x}", "{field: f, matches: '^.+$'}",
+                           "{field: f, matches: 'прод', case_sensitive: true}", "{field: f, in: [a, b]}"}) {
+    const Condition condition = parse_ok(when);
+    for (const auto& v : values) {
+      CAPTURE(std::string(when));
+      CHECK_FALSE(condition.matches({{"f", v}}) != condition.matches({{"f", v}}));  // evaluated, deterministic
+    }
+  }
+  CHECK(parse_ok("{field: f, contains: прод}").matches({{"f", "ПРОД\xD0"}}));
+}
+
+TEST_CASE("condition: matches is linear time, so a catastrophic-backtracking pattern returns at once") {
+  // std::regex took minutes on 30 'a' and never finished on 50; RE2 scans once. A hang fails the test
+  // by ctest's timeout.
+  const Condition condition = parse_ok("{field: nickname, matches: '^(a+)+$'}");
+  CHECK_FALSE(condition.matches({{"nickname", std::string(50, 'a') + "!"}}));
+  CHECK_FALSE(condition.matches({{"nickname", std::string(100'000, 'a') + "!"}}));
+  CHECK(condition.matches({{"nickname", std::string(50, 'a')}}));
+  CHECK(parse_ok("{field: f, matches: '(x+x+)+y'}").matches({{"f", std::string(5000, 'x') + "y"}}));
+}
+
+TEST_CASE("condition: a pattern RE2 cannot compile is reported at its line:col with the reason") {
+  struct Case {
+    std::string pattern;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"(a)\\\\1", "when.matches: invalid regular expression '(a)\\1': invalid escape sequence: \\1 (at character 4 of "
+                  "the pattern); `matches` is RE2 syntax, which has no backreferences (\\1) or lookaround"},
+      {"(?<=x)y", "when.matches: invalid regular expression '(?<=x)y': "},
+      {"a(?=b)", "RE2 syntax, which has no backreferences"},
+      {"([a-z", "missing ]"},
+      {"a{2000}", "invalid repetition size: {2000} (at character 2 of the pattern)"},
+      {"\\\\pL{1000}", "pattern too large - compile failed"},  // over RE2's max_mem
+      {std::string(1001, 'a'), "when.matches: the pattern is 1001 bytes; the limit is 1000"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.pattern);
+    Diagnostics diagnostics;
+    yaml::Reader reader("rules.yaml", diagnostics);
+    auto node = reader.parse("\n{ field: f, matches: \"" + c.pattern + "\" }\n");
+    REQUIRE(node);
+    CHECK_FALSE(Condition::parse(reader, *node, "when"));
+    REQUIRE(diagnostics.size() == 1);
+    CHECK(diagnostics[0].line == 2);
+    CHECK(diagnostics[0].column == 22);
+    CHECK_MESSAGE(diagnostics[0].message.find(c.message) != std::string::npos, diagnostics[0].message);
+  }
+}
