@@ -54,6 +54,7 @@ int cmd_plan(const std::string& config_path, const Words& words) {
       for (const auto& p : parsed.problems) std::cerr << path << ": " << p.to_string() << "\n";
       return k_exit_failed;
     }
+    for (const auto& note : parsed.notes) std::cerr << path << ": note: " << note << "\n";
     for (auto& e : parsed.events) {
       EventRow row;
       row.id = static_cast<long long>(events.size()) + 1;

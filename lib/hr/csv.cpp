@@ -1,16 +1,17 @@
 #include "hr/csv.hpp"
 
+#include "hr/csv_header.hpp"
+#include "hr/encoding.hpp"
 #include "hr/event_validation.hpp"
 #include "hr/text_checks.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <set>
 
 namespace h2r::hr_detail {
 
-CsvTable tokenize_csv(std::string_view s, std::size_t max_rows) {
+CsvTable tokenize_csv(std::string_view s, std::size_t max_rows, char delimiter) {
   CsvTable table;
   CsvRow row;
   std::string field;
@@ -63,7 +64,7 @@ CsvTable tokenize_csv(std::string_view s, std::size_t max_rows) {
         }
         field += s[i++];
       }
-      if (i < n && s[i] != ',' && line_break_at(i) == 0) {
+      if (i < n && s[i] != delimiter && line_break_at(i) == 0) {
         table.error = "unexpected character after a closing quote (a quote inside a quoted field is "
                       "written as \"\")";
         table.error_line = line;
@@ -71,7 +72,7 @@ CsvTable tokenize_csv(std::string_view s, std::size_t max_rows) {
       }
       continue;
     }
-    if (s[i] == ',') {
+    if (s[i] == delimiter) {
       row_has_content = true;
       row.cells.push_back(std::move(field));
       field.clear();
@@ -85,10 +86,10 @@ CsvTable tokenize_csv(std::string_view s, std::size_t max_rows) {
       if (table.rows.size() > max_rows) return table;
       continue;
     }
-    // Unquoted text up to the next comma or line break.
+    // Unquoted text up to the next separator or line break.
     row_has_content = true;
     const std::size_t start = i;
-    while (i < n && s[i] != ',' && s[i] != '"' && line_break_at(i) == 0) ++i;
+    while (i < n && s[i] != delimiter && s[i] != '"' && line_break_at(i) == 0) ++i;
     field.append(s.substr(start, i - start));
     if (i < n && s[i] == '"') {
       table.error = "a quote inside an unquoted field (quote the whole field and double the quote)";
@@ -100,9 +101,31 @@ CsvTable tokenize_csv(std::string_view s, std::size_t max_rows) {
   return table;
 }
 
+namespace {
+
+// Index of the header row: the first row with text (a spreadsheet may start with empty rows). When
+// every row is blank, the last one (whose header problems then say what is missing).
+std::size_t header_row_index(const CsvTable& table) {
+  std::size_t first = 0;
+  while (first + 1 < table.rows.size() && is_blank_row(table.rows[first].cells)) ++first;
+  return first;
+}
+
+// A data row's cells beyond the header's named columns must be empty (Excel's trailing ","); false
+// when one holds a value, or the row has fewer cells than the header.
+bool fits_header(const CsvRow& row, std::size_t columns) {
+  if (row.cells.size() < columns) return false;
+  for (std::size_t c = columns; c < row.cells.size(); ++c)
+    if (row.cells[c].find_first_not_of(" \t") != std::string::npos) return false;
+  return true;
+}
+
+} // namespace
+
 ParsedFile parse_csv_events(std::string_view content) {
   ParsedFile out;
-  CsvTable table = tokenize_csv(content, k_max_records_per_file + 1);
+  const char delimiter = sniff_csv_delimiter(content);
+  CsvTable table = tokenize_csv(content, k_max_records_per_file + 1, delimiter);
   if (!table.error.empty()) {
     add_problem(out.problems, {0, table.error_line, "", table.error});
     return out;
@@ -116,34 +139,10 @@ ParsedFile parse_csv_events(std::string_view content) {
     return out;
   }
 
-  // Header: trimmed names; required, unique, sane columns.
-  std::vector<std::string> header;
-  std::set<std::string> seen;
-  std::size_t employee_columns = 0;
-  const int header_line = table.rows.front().line;
-  for (auto name : table.rows.front().cells) {
-    const auto first = name.find_first_not_of(" \t");
-    const auto last = name.find_last_not_of(" \t");
-    name = first == std::string::npos ? "" : name.substr(first, last - first + 1);
-    if (name.empty() || name.size() > k_max_field_name_bytes || has_control_char(name))
-      add_problem(out.problems, {0, header_line, "", "header: column name " + quote_for_report(name) +
-                                                         " is not 1 to " + std::to_string(k_max_field_name_bytes) +
-                                                         " bytes without control characters"});
-    else if (!seen.insert(name).second)
-      add_problem(out.problems, {0, header_line, name, "header: column appears twice"});
-    if (name != "event_id" && name != "type" && name != "effective_date" && name != "leave_type")
-      ++employee_columns;
-    header.push_back(std::move(name));
-  }
-  std::string missing;
-  for (const char* required : {"employee_id", "event_id", "type"})
-    if (!seen.count(required)) missing += std::string(missing.empty() ? "" : ", ") + required;
-  if (!missing.empty())
-    add_problem(out.problems, {0, header_line, "", "header: missing required column(s): " + missing});
-  if (employee_columns > k_max_fields_per_employee)
-    add_problem(out.problems, {0, header_line, "", "header: more than " +
-                                                       std::to_string(k_max_fields_per_employee) +
-                                                       " employee columns"});
+  const std::size_t header_row = header_row_index(table);
+  CsvHeader header_info = read_csv_header(table.rows[header_row].cells, table.rows[header_row].line, delimiter,
+                                          out.problems);
+  const std::vector<std::string>& header = header_info.fields;
   if (!out.problems.empty()) return out;
   if (table.rows.size() == 1) {
     add_problem(out.problems, {0, 0, "", "file contains no events (only a header row)"});
@@ -151,13 +150,23 @@ ParsedFile parse_csv_events(std::string_view content) {
   }
 
   // Each row becomes the JSON shape of an event and is validated like one; an empty cell is absent.
-  for (std::size_t r = 1; r < table.rows.size(); ++r) {
+  // Empty rows (",,,," or only blanks) are skipped and not counted as records.
+  int record = 0;
+  std::size_t blank_rows = 0;
+  for (std::size_t r = header_row + 1; r < table.rows.size(); ++r) {
     const CsvRow& row = table.rows[r];
-    const int record = static_cast<int>(r);
-    if (row.cells.size() != header.size()) {
+    if (is_blank_row(row.cells)) {
+      ++blank_rows;
+      continue;
+    }
+    ++record;
+    if (!fits_header(row, header.size())) {
       add_problem(out.problems, {record, row.line, "", "has " + std::to_string(row.cells.size()) +
                                                            " fields, the header has " +
-                                                           std::to_string(header.size())});
+                                                           std::to_string(header.size()) +
+                                                           (row.cells.size() > header.size()
+                                                                ? " (a value stands in a column without a name)"
+                                                                : "")});
       continue;
     }
     nlohmann::json event = nlohmann::json::object();
@@ -165,7 +174,7 @@ ParsedFile parse_csv_events(std::string_view content) {
     for (std::size_t c = 0; c < header.size(); ++c) {
       if (row.cells[c].empty()) continue;
       const std::string& name = header[c];
-      if (name == "event_id" || name == "type" || name == "effective_date" || name == "leave_type")
+      if (is_event_column(name))
         event[name] = row.cells[c];
       else
         employee[name] = row.cells[c];
@@ -174,7 +183,42 @@ ParsedFile parse_csv_events(std::string_view content) {
     if (auto ev = validate_event_record(event, record, row.line, out.problems)) out.events.push_back(std::move(*ev));
     if (out.problems.size() > k_max_problems_listed) break;
   }
+  // How the file was read, for the log and `plan`: what a person might not expect.
+  if (delimiter != ',') out.notes.push_back("columns separated by " + delimiter_name(delimiter));
+  for (auto& note : header_info.notes) out.notes.push_back(std::move(note));
+  if (header_info.trailing_empty > 0)
+    out.notes.push_back(std::to_string(header_info.trailing_empty) + " empty column(s) at the end of the header ignored");
+  if (blank_rows > 0) out.notes.push_back(std::to_string(blank_rows) + " empty row(s) skipped");
   return out;
+}
+
+std::optional<FileProblem> locate_invalid_utf8_in_csv(std::string_view content) {
+  const char delimiter = sniff_csv_delimiter(content);
+  const CsvTable table = tokenize_csv(content, k_max_records_per_file + 1, delimiter);
+  if (table.rows.empty()) return std::nullopt;
+  const std::size_t header_row = header_row_index(table);
+  const CsvRow& header_cells = table.rows[header_row];
+  for (std::size_t r = 0; r <= header_row; ++r)
+    for (const auto& cell : table.rows[r].cells)
+      if (auto bad = find_invalid_utf8(cell))
+        return FileProblem{0, table.rows[r].line, "", "header: invalid UTF-8 in column name " + excerpt_around(cell, *bad)};
+  std::vector<FileProblem> ignored;
+  const CsvHeader header = read_csv_header(header_cells.cells, header_cells.line, delimiter, ignored);
+  int record = 0;
+  for (std::size_t r = header_row + 1; r < table.rows.size(); ++r) {
+    const CsvRow& row = table.rows[r];
+    if (is_blank_row(row.cells)) continue;
+    ++record;
+    for (std::size_t c = 0; c < row.cells.size(); ++c) {
+      if (auto bad = find_invalid_utf8(row.cells[c])) {
+        std::string column = c < header.fields.size() ? header.fields[c] : "";
+        std::string where = column.empty() ? "column " + std::to_string(c + 1) + ": " : "";
+        return FileProblem{record, row.line, std::move(column),
+                           where + "invalid UTF-8 in " + excerpt_around(row.cells[c], *bad)};
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 } // namespace h2r::hr_detail

@@ -4,6 +4,7 @@
 
 #include "hr/readers.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,13 +22,22 @@ struct CsvTable {
   int error_line = 0;
 };
 
-// Splits `content` into rows: fields separated by ',', records by CRLF, LF or a lone CR; a field in
-// double quotes may hold commas, line breaks and doubled quotes (""). A quote inside an unquoted field,
-// text after a closing quote and an unterminated quoted field are syntax errors. Stops after
-// `max_rows` rows (then rows.size() == max_rows + 1 signals "more").
-CsvTable tokenize_csv(std::string_view content, std::size_t max_rows);
+// Splits `content` into rows: fields separated by `delimiter`, records by CRLF, LF or a lone CR; a
+// field in double quotes may hold separators, line breaks and doubled quotes (""). A quote inside an
+// unquoted field, text after a closing quote and an unterminated quoted field are syntax errors. Stops
+// after `max_rows` rows (then rows.size() == max_rows + 1 signals "more").
+CsvTable tokenize_csv(std::string_view content, std::size_t max_rows, char delimiter = ',');
 
 // `content` is valid UTF-8 without a byte-order mark and not blank (parse_event_file checks that).
+// What spreadsheets write is read as meant: the separator is sniffed from the header (',', ';' or
+// tab); header names are matched to SPEC.md's fields ignoring case, spaces, '-' and '_'; empty
+// columns at the end of the header (Excel's "a,b,c,") and their empty cells are ignored; empty rows
+// (",,,," or blanks) are skipped. ParsedFile::notes says which of these happened.
 ParsedFile parse_csv_events(std::string_view content);
+
+// For a CSV file that is not valid UTF-8: the first cell holding a bad byte, as a problem naming its
+// record, line and column, with the value and the bad byte shown ('Jos\xE9'). nullopt when the file
+// cannot be split into cells up to that point.
+std::optional<FileProblem> locate_invalid_utf8_in_csv(std::string_view content);
 
 } // namespace h2r::hr_detail

@@ -207,6 +207,8 @@ Inbox::Outcome Inbox::process(const std::string& name) {
     reject(name, lines);
     return Outcome::rejected;
   }
+  for (const auto& note : parsed.notes)
+    spdlog::info("inbox.note file=\"{}\" note=\"{}\"", log_value(name), log_value(note));
 
   Result<void> stored;
   try {

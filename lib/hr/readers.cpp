@@ -1,6 +1,7 @@
 #include "hr/readers.hpp"
 
 #include "hr/csv.hpp"
+#include "hr/encoding.hpp"
 #include "hr/event_validation.hpp"
 #include "hr/json_events.hpp"
 #include "hr/text_checks.hpp"
@@ -54,12 +55,13 @@ ParsedFile parse_checked(FileFormat format, std::string_view content) {
     return out;
   }
   if (auto bad = find_invalid_utf8(content)) {
-    out.problems.push_back({0, line_at(content, *bad), "",
-                            "invalid UTF-8 at byte " + std::to_string(skipped + *bad + 1) + " (the file must be UTF-8)"});
+    out.problems.push_back(invalid_utf8_problem(format, content, *bad, skipped));
     return out;
   }
   if (auto nul = content.find('\0'); nul != std::string_view::npos) {
-    out.problems.push_back({0, line_at(content, nul), "", "contains a NUL byte (not a text file)"});
+    out.problems.push_back({0, line_at(content, nul), "",
+                            looks_like_utf16(content) ? "this file is UTF-16 without a byte-order mark; save as CSV UTF-8"
+                                                      : "contains a NUL byte (not a text file)"});
     return out;
   }
   switch (format) {
@@ -84,7 +86,12 @@ ParsedFile parse_checked(FileFormat format, std::string_view content) {
 
 ParsedFile parse_event_file(FileFormat format, std::string_view content) {
   try {
-    return parse_checked(format, content);
+    // UTF-16 with a byte-order mark (Excel's "Unicode Text") is read as its UTF-8 equivalent.
+    auto utf8 = decode_utf16_with_bom(content);
+    if (utf8 && !*utf8) return ParsedFile{{}, {utf8->error()}, {}};
+    ParsedFile out = parse_checked(format, utf8 ? std::string_view(**utf8) : content);
+    if (utf8 && out.problems.empty()) out.notes.insert(out.notes.begin(), "read as UTF-16 (it starts with a UTF-16 byte-order mark)");
+    return out;
   } catch (const std::bad_alloc&) {
     ParsedFile out;
     out.problems.push_back({0, 0, "", "not enough memory to read the file"});

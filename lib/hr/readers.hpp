@@ -39,6 +39,8 @@ struct FileProblem {
 struct ParsedFile {
   std::vector<HrEvent> events;
   std::vector<FileProblem> problems;
+  std::vector<std::string> notes; // how the file was read, when a person may not expect it (CSV: the
+                                  // separator, header names matched, empty rows and columns ignored)
 };
 
 enum class FileFormat { json, ndjson, csv };
@@ -50,10 +52,12 @@ std::optional<FileFormat> format_for_name(std::string_view file_name);
 // "accepted: .json, .ndjson, .jsonl, .csv" — for reports about files of unknown extension.
 std::string_view accepted_extensions();
 
-// Parses and validates a whole file. Never throws for any input; a UTF-8 byte-order mark is skipped.
+// Parses and validates a whole file. Never throws for any input; a UTF-8 byte-order mark is skipped,
+// UTF-16 with a byte-order mark is decoded; other bytes that are not UTF-8 are a problem naming where.
 // - json: one event object or an array of them; HrEvent::line is 0.
 // - ndjson: one event object per line; blank lines are allowed; HrEvent::line is the line.
-// - csv: RFC 4180 with a header row (CRLF or LF line ends); `employee_id`, `event_id` and `type` columns
+// - csv: RFC 4180 with a header row (CRLF or LF line ends; ',', ';' or tab between fields, and other
+//   spreadsheet habits: see parse_csv_events in csv.hpp); `employee_id`, `event_id` and `type` columns
 //   are required; `effective_date` and `leave_type` are event fields, every other column an employee
 //   field. An EMPTY CELL MEANS "ABSENT" (the field keeps its last value; CSV cannot clear a field).
 //   Lines that are completely empty are skipped. HrEvent::line is the line where the record starts.

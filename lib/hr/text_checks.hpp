@@ -15,6 +15,10 @@ namespace h2r::hr_detail {
 // above U+10FFFF are invalid), or nullopt when all of `text` is valid.
 std::optional<std::size_t> find_invalid_utf8(std::string_view text);
 
+// Length (1 to 4) of the valid UTF-8 sequence starting at byte `at` of `text`; 0 when the bytes there
+// are not valid UTF-8 (or `at` is past the end).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t at);
+
 // 1-based line number of byte `offset` in `text`.
 int line_at(std::string_view text, std::size_t offset);
 
@@ -23,7 +27,7 @@ int line_at(std::string_view text, std::size_t offset);
 std::optional<std::size_t> find_excess_json_depth(std::string_view text, int max_depth);
 
 // `text` for a report: at most `max_bytes` (cut on a UTF-8 boundary, "…" appended), control
-// characters, quotes and backslashes escaped, in single quotes.
+// characters, quotes and backslashes escaped, bytes that are not UTF-8 shown as \xE9, in single quotes.
 std::string quote_for_report(std::string_view text, std::size_t max_bytes = 40);
 
 // True when `text` holds a control character (U+0000–U+001F, U+007F).

@@ -158,7 +158,7 @@ TEST_CASE("hostile files are rejected without being read, followed or blocked on
   SUBCASE("invalid UTF-8") {
     write_file(f.in("latin1.csv"), "event_id,type,employee_id,name\ne1,terminate,E1,Zo\xEB\n");
     CHECK(f.inbox->scan().rejected == 1);
-    CHECK(read_file(f.rejected("latin1.csv.error.txt")).find("line 2: invalid UTF-8") != std::string::npos);
+    CHECK(read_file(f.rejected("latin1.csv.error.txt")).find("record 1 (line 2): field 'name': invalid UTF-8 in 'Zo\\xEB'") != std::string::npos);
   }
   SUBCASE("binary garbage") {
     std::string junk;

@@ -170,7 +170,7 @@ TEST_CASE("whole-file problems: empty, invalid UTF-8, NUL bytes") {
     CHECK(all_problems(parse_event_file(format, " \r\n\n")) == "file is empty\n");
     CHECK(all_problems(parse_event_file(format, "\xEF\xBB\xBF")) == "file is empty\n");
     auto bad = parse_event_file(format, "{\"a\":\n\"\xC3\x28\"}");
-    CHECK(all_problems(bad) == "line 2: invalid UTF-8 at byte 8 (the file must be UTF-8)\n");
+    CHECK(all_problems(bad).rfind("line 2: invalid UTF-8 in '\\\"\\xC3(\\\"}' (byte 8); this looks like Windows-1252; ", 0) == 0);
     CHECK(all_problems(parse_event_file(format, "ab\xED\xA0\x80")).find("invalid UTF-8") != std::string::npos); // surrogate
     CHECK(all_problems(parse_event_file(format, "ab\xC0\xAF")).find("invalid UTF-8") != std::string::npos);     // overlong
     CHECK(all_problems(parse_event_file(format, std::string("ab\0cd", 5))).find("NUL byte") != std::string::npos);
