@@ -50,7 +50,7 @@ TEST_CASE("ops: 50 clients that connect and send nothing do not starve /healthz"
   // answered while all 50 still hold their connection (the pool is large enough), not after some timed out.
   StatusServerOptions options;
   options.io_timeout = 120s;
-  StatusServer server({[] { return std::string("h2r_up 1\n"); }, [] { return HealthReport{}; }}, options);
+  StatusServer server({[] { return std::string("h2r_up 1\n"); }, [] { return HealthReport{true, "ok"}; }}, options);
   auto port = server.start("127.0.0.1:0");
   REQUIRE(port);
   std::vector<std::unique_ptr<SilentClient>> silent;
