@@ -11,7 +11,9 @@ namespace {
 constexpr const char* k_usage = R"(usage: h2rd [-c CONFIG] COMMAND [ARGS] [--json]
 
 commands:
-  run [--once]                 watch the inbox and push changes to Zoom (--once: process what is due, then exit)
+  run [--once [--max-wait D]]  watch the inbox and push changes to Zoom (--once: process what is due, then exit;
+                               waits for retries and cool-downs up to --max-wait, default 5m, then leaves them
+                               pending; exit 0 when no event failed, 1 when one did; prints a summary line)
   check                        validate the config and the rules file
   connection add|list|show|test|update|remove ...
                                manage Zoom Server-to-Server OAuth connections

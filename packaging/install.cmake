@@ -14,8 +14,22 @@ install(TARGETS h2rd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/h2rd.service DESTINATION ${H2R_SYSTEMD_UNIT_DIR})
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/h2rd.sysusers.conf DESTINATION ${H2R_SYSUSERS_DIR} RENAME h2r.conf)
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/h2rd.tmpfiles.conf DESTINATION ${H2R_TMPFILES_DIR} RENAME h2r.conf)
-# Examples, not live config: the admin copies them to /etc/h2r (docs/operations.md), so a package
-# upgrade never overwrites an edited config.
+# The config: /etc/h2r/h2rd.yaml, the example with the production paths of the unit
+# (/var/lib/h2r, /etc/h2r/rules.yaml). A Debian conffile (packaging/debian/conffiles): an upgrade never
+# overwrites the admin's edits. The rules file stays an example to copy (docs/operations.md): a package
+# must not decide who gets a Zoom account.
+set(H2R_CONFIG_DIR "/etc/h2r" CACHE PATH "where the package puts h2rd.yaml (absolute)")
+file(READ ${PROJECT_SOURCE_DIR}/config/h2rd.example.yaml h2r_config_text)
+foreach(pair "database: h2r.db|database: /var/lib/h2r/h2r.db" "inbox: inbox|inbox: /var/lib/h2r/inbox"
+             "rules: rules.yaml|rules: /etc/h2r/rules.yaml" "secret_key_file: secret.key|secret_key_file: /var/lib/h2r/secret.key")
+  string(REPLACE "|" ";" pair "${pair}")
+  list(GET pair 0 from)
+  list(GET pair 1 to)
+  string(REGEX REPLACE "\n${from}\n" "\n${to}\n" h2r_config_text "${h2r_config_text}")
+endforeach()
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/packaging/h2rd.yaml "${h2r_config_text}")
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/packaging/h2rd.yaml DESTINATION ${H2R_CONFIG_DIR})
+# Examples, not live config: the admin copies rules.example.yaml to /etc/h2r (docs/operations.md).
 foreach(example h2rd.example.yaml rules.example.yaml)
   if(EXISTS ${PROJECT_SOURCE_DIR}/config/${example})
     install(FILES ${PROJECT_SOURCE_DIR}/config/${example} DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/h2r/examples)
@@ -64,7 +78,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)          # dpkg-shlibdeps: libssl3, libsqlite3-0, libyaml-cpp0.7, ...
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd (>= 247), tzdata")
+set(CPACK_STRIP_FILES ON)                      # the binary ships stripped (about 65 MB with symbols)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${PROJECT_SOURCE_DIR}/packaging/debian/conffiles
     ${PROJECT_SOURCE_DIR}/packaging/debian/postinst
     ${PROJECT_SOURCE_DIR}/packaging/debian/prerm
     ${PROJECT_SOURCE_DIR}/packaging/debian/postrm)

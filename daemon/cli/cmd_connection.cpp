@@ -186,7 +186,10 @@ int test(Context& ctx, const Args& args) {
   if (json) {
     nlohmann::json out = {{"connection", name}, {"ok", report.has_value()}};
     if (report) out["user_count"] = report->user_count;
-    else out["error"] = {{"code", report.error().code}, {"message", report.error().message}};
+    else {
+      const Error& e = report.error();   // Zoom's code when it gave one, else h2r's reason ("unreachable", "tls")
+      out["error"] = {{"code", e.code.empty() ? std::string(to_string(e.reason)) : e.code}, {"message", e.message}};
+    }
     print_json(out);
   } else if (report) {
     std::cout << "connection " << name << ": OK — token fetched, the account has " << report->user_count << " users\n";

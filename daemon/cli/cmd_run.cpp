@@ -1,4 +1,5 @@
-// h2rd run [--once], h2rd check, h2rd version
+// h2rd run [--once [--max-wait DURATION]], h2rd check, h2rd version
+#include "config/yaml_reader.hpp"
 #include "core/build_info.hpp"
 #include "daemon/cli/commands.hpp"
 #include "daemon/cli/context.hpp"
@@ -20,10 +21,20 @@ namespace h2r::cli {
 
 int cmd_run(const std::string& config_path, const Words& words) {
   std::string error;
-  auto args = parse_args(words, {}, {"--once"}, error);
+  auto args = parse_args(words, {"--max-wait"}, {"--once"}, error);
   if (!args || !args->positional.empty()) {
-    print_error(args ? "usage: h2rd run [--once]" : error);
+    print_error(args ? "usage: h2rd run [--once [--max-wait DURATION]]" : error);
     return k_exit_usage;
+  }
+  std::chrono::milliseconds max_wait = k_default_max_wait;
+  if (auto text = args->value("--max-wait")) {
+    auto parsed = yaml::parse_duration(*text);
+    if (!args->has("--once") || !parsed || *parsed > k_max_max_wait) {
+      print_error(!args->has("--once") ? "--max-wait goes with --once"
+                                       : "--max-wait must be a duration from 0s to 24h (e.g. 90s, 5m), got '" + *text + "'");
+      return k_exit_usage;
+    }
+    max_wait = *parsed;
   }
   // Signals go to a dedicated thread (sigwait), never to a handler: block them before any thread starts.
   sigset_t signals;
@@ -70,7 +81,7 @@ int cmd_run(const std::string& config_path, const Words& words) {
       return;
     }
   });
-  int result = once ? daemon.run_once() : daemon.run();
+  int result = once ? daemon.run_once(max_wait) : daemon.run();
   {
     std::lock_guard lock(done_mutex);
     done = true;

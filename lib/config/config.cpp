@@ -3,7 +3,9 @@
 #include "config/yaml_reader.hpp"
 #include "core/time.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -50,7 +52,7 @@ public:
   void load(const YAML::Node& root) {
     auto top = m_reader.map(root, "the config file",
                             {"database", "inbox", "rules", "secret_key_file", "timezone", "scheduler",
-                             "listen", "log", "limits", "retention", "retry", "notify"});
+                             "listen", "log", "limits", "retention", "retry", "notify", "breaker"});
     if (!top) return;
     path(*top, "database", m_config.database);
     path(*top, "inbox", m_config.inbox);
@@ -140,6 +142,7 @@ private:
           if (auto d = m_reader.integer(*n, "retention.days", 0, 36500)) m_config.retention_days = static_cast<int>(*d);
     }
     if (const auto* node = top.get("retry")) retry(*node);
+    if (const auto* node = top.get("breaker")) breaker(*node);
     if (const auto* node = top.get("notify")) {
       if (auto map = m_reader.map(*node, "notify", {"webhook"})) {
         if (const auto* n = map->get("webhook")) {
@@ -174,6 +177,51 @@ private:
         else
           m_reader.error(*n, "retry.max must be at least retry.base");
       }
+  }
+
+  void breaker(const YAML::Node& node) {
+    auto map = m_reader.map(node, "breaker", {"window", "failure_ratio", "min_calls", "cooldown", "max_cooldown"});
+    if (!map) return;
+    BreakerConfig& b = m_config.breaker;
+    if (const auto* n = map->get("window"))
+      if (auto v = m_reader.integer(*n, "breaker.window", 2, 1000)) b.window = static_cast<int>(*v);
+    if (const auto* n = map->get("failure_ratio")) {
+      if (auto text = m_reader.string(*n, "breaker.failure_ratio")) {
+        double ratio = 0;
+        auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), ratio);
+        if (ec == std::errc() && end == text->data() + text->size() && ratio >= 0.05 && ratio <= 1.0)
+          b.failure_ratio = ratio;
+        else
+          m_reader.error(*n, "breaker.failure_ratio must be a number from 0.05 to 1 (e.g. 0.5), got '" + *text + "'");
+      }
+    }
+    if (const auto* n = map->get("min_calls")) {
+      if (auto v = m_reader.integer(*n, "breaker.min_calls", 1, 1000)) {
+        if (*v <= b.window)
+          b.min_calls = static_cast<int>(*v);
+        else
+          m_reader.error(*n, "breaker.min_calls must be at most breaker.window (" + std::to_string(b.window) + ")");
+      }
+    } else {
+      b.min_calls = std::min(b.min_calls, b.window);
+    }
+    if (const auto* n = map->get("cooldown"))
+      if (auto d = m_reader.duration(*n, "breaker.cooldown")) {
+        if (*d >= std::chrono::milliseconds(100) && *d <= std::chrono::hours(1))
+          b.cooldown = *d;
+        else
+          m_reader.error(*n, "breaker.cooldown must be from 100ms to 1h (e.g. 5s)");
+      }
+    if (const auto* n = map->get("max_cooldown")) {
+      if (auto d = m_reader.duration(*n, "breaker.max_cooldown")) {
+        if (*d >= b.cooldown && *d <= std::chrono::hours(24))
+          b.max_cooldown = *d;
+        else
+          m_reader.error(*n, "breaker.max_cooldown must be from breaker.cooldown to 24h (e.g. 5m)");
+      }
+    } else {
+      b.max_cooldown = std::max(b.max_cooldown, b.cooldown);
+    }
   }
 
   Config& m_config;

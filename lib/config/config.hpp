@@ -10,6 +10,18 @@
 
 namespace h2r {
 
+// The circuit breaker of each Zoom connection (config key `breaker`, lib/engine/circuit_breaker.hpp):
+// it opens when at least `min_calls` of the last `window` calls were made and `failure_ratio` of them
+// failed transiently; it stays open for `cooldown`, doubled after each failed probe up to
+// `max_cooldown`, and back to `cooldown` after a success.
+struct BreakerConfig {
+  int window = 20;                                 // calls remembered: 2..1000
+  double failure_ratio = 0.5;                      // 0.05..1
+  int min_calls = 10;                              // 1..window
+  std::chrono::milliseconds cooldown{5'000};       // 100ms..1h
+  std::chrono::milliseconds max_cooldown{300'000}; // cooldown..24h
+};
+
 struct Config {
   std::string path;                 // the config file itself (absolute)
   // Paths below are absolute: relative ones in the file are taken relative to the file's folder.
@@ -30,6 +42,7 @@ struct Config {
   std::chrono::milliseconds retry_base{30'000}; // retry.base: first backoff step
   std::chrono::milliseconds retry_max{6 * 3600'000}; // retry.max: cap of one backoff step (>= retry.base)
   std::string notify_webhook;                   // notify.webhook: URL for alerts ("" = none)
+  BreakerConfig breaker;                        // breaker.{window,failure_ratio,min_calls,cooldown,max_cooldown}
 };
 
 // Reads and validates the config file. Every problem is reported (file:line:col, sorted by place),

@@ -14,4 +14,20 @@ std::string_view to_string(ErrorKind kind) {
   return "unknown";
 }
 
+std::string_view to_string(ErrorReason reason) {
+  switch (reason) {
+  case ErrorReason::none: return "";
+  case ErrorReason::unreachable: return "unreachable";
+  case ErrorReason::no_answer: return "no_answer";
+  case ErrorReason::tls: return "tls";
+  case ErrorReason::rate_limited: return "rate_limited";
+  case ErrorReason::daily_limit: return "daily_limit";
+  case ErrorReason::paused: return "paused";
+  case ErrorReason::token_refused: return "token_refused";
+  case ErrorReason::connection_unhealthy: return "connection_unhealthy";
+  case ErrorReason::connection_paused: return "connection_paused";
+  }
+  return "unknown";
+}
+
 } // namespace h2r

@@ -22,11 +22,29 @@ enum class ErrorKind {
 
 std::string_view to_string(ErrorKind kind);
 
+// Internal causes that h2r itself acts on (the engine, the connection registry, the CLI), as a type
+// the compiler checks. Zoom's own codes ("invalid_client", "4711", "124") stay data in Error::code.
+enum class ErrorReason {
+  none,
+  unreachable,          // no connection to the host (DNS, connect, connect timeout)
+  no_answer,            // connected, but no (complete) answer: read timeout, reset
+  tls,                  // the TLS certificate could not be verified, or CA certificates not loaded
+  rate_limited,         // Zoom's 429 (per-second/minute budget)
+  daily_limit,          // Zoom's 429 with X-RateLimit-Type: Daily-limit
+  paused,               // the rate limiter holds the connection longer than one call may wait
+  token_refused,        // credentials or scopes refused (invalid_client, unsupported_grant_type, 4711)
+  connection_unhealthy, // the registry stopped calls: credentials refused, a person must act
+  connection_paused,    // the registry holds calls for a while: circuit open, probing, daily limit
+};
+
+std::string_view to_string(ErrorReason reason);
+
 struct Error {
   ErrorKind kind = ErrorKind::permanent;
   std::string message;   // one sentence for a person; never contains a secret
   int http_status = 0;   // 0 when no HTTP answer was involved
   std::string code;      // machine code when the peer gave one: "invalid_client", "4711", "124", ...
+  ErrorReason reason = ErrorReason::none;   // h2r's own classification, when one applies
   // For rate limits and outages: the earliest moment a retry may be made, when the peer said so.
   std::optional<std::chrono::system_clock::time_point> retry_at;
   bool daily_limit = false; // a 429 with X-RateLimit-Type: Daily-limit

@@ -7,7 +7,7 @@ Result<ProbeReport> probe_connection(const ZoomConnection& connection, HttpTrans
   auto token = tokens.get(connection.name, connection.credentials);
   if (!token) {
     Error error = std::move(token).error();
-    if (error.code == "unreachable")
+    if (error.reason == ErrorReason::unreachable)
       error.message = "cannot reach the OAuth endpoint " + connection.credentials.oauth_url + ": " + error.message;
     return unexpected(std::move(error));
   }
@@ -18,7 +18,7 @@ Result<ProbeReport> probe_connection(const ZoomConnection& connection, HttpTrans
   auto page = client.list_users(1, 1);
   if (!page) {
     Error error = std::move(page).error();
-    if (error.code == "unreachable")
+    if (error.reason == ErrorReason::unreachable)
       error.message = "token fetched, but cannot reach the SCIM API " + connection.api_url + ": " + error.message;
     else if (error.kind == ErrorKind::not_found)
       error.message = "token fetched, but " + connection.api_url + "/Users does not exist: check --api-url (" +

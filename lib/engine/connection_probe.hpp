@@ -11,8 +11,8 @@ struct ProbeReport {
   long long user_count = 0;
 };
 
-// Errors carry one sentence that names the problem and what to do; code is "unreachable",
-// "invalid_client", "unsupported_grant_type", "4711", "tls", ... as the cause was.
+// Errors carry one sentence that names the problem and what to do; Zoom's code ("invalid_client",
+// "unsupported_grant_type", "4711", ...) or h2r's reason (unreachable, tls, ...) as the cause was.
 Result<ProbeReport> probe_connection(const ZoomConnection& connection, HttpTransport& transport, const Clock& clock);
 
 } // namespace h2r

@@ -21,11 +21,15 @@ Result<ZoomConnection> zoom_connection(const ConnectionRow& row, const SecretBox
 }
 
 ConnectionRegistry::ConnectionRegistry(Store& store, const SecretBox& box, HttpTransport& transport,
-                                       const Clock& clock, ScimClientOptions client_options)
+                                       const Clock& clock, ScimClientOptions client_options, BreakerConfig breaker)
     : m_store(store), m_box(box), m_transport(transport), m_clock(clock),
-      m_client_options(std::move(client_options)), m_tokens(transport, clock) {}
+      m_client_options(std::move(client_options)), m_breaker_config(breaker), m_tokens(transport, clock) {}
 
-ConnectionRegistry::Live& ConnectionRegistry::live(const std::string& name) { return m_live[name]; }
+ConnectionRegistry::Live& ConnectionRegistry::live(const std::string& name) {
+  Live& l = m_live[name];
+  if (!l.breaker) l.breaker.emplace(m_breaker_config);
+  return l;
+}
 
 Result<std::shared_ptr<ScimClient>> ConnectionRegistry::client(const std::string& name) {
   std::lock_guard lock(m_mutex);
@@ -70,8 +74,7 @@ void ConnectionRegistry::reset() {
   for (auto& [name, l] : m_live) {
     l.client.reset();
     l.unhealthy = false;
-    l.consecutive_failures = 0;
-    l.probing = false;
+    l.breaker->reset();
     m_tokens.forget(name);
   }
 }
@@ -82,7 +85,8 @@ void ConnectionRegistry::persist(const std::string& name, const Live& l, const E
   if (existing && *existing) health = **existing;
   health.name = name;
   const SystemTime now = m_clock.now();
-  health.healthy = !l.unhealthy && l.open_until <= now && l.daily_until <= now;
+  const SystemTime open_until = l.breaker->state(now) == CircuitBreaker::State::closed ? SystemTime{} : l.breaker->open_until();
+  health.healthy = !l.unhealthy && open_until <= now && l.daily_until <= now;
   long long now_ms = to_unix_ms(now);
   if (error) {
     health.last_error = error->message;
@@ -90,15 +94,17 @@ void ConnectionRegistry::persist(const std::string& name, const Live& l, const E
   } else {
     health.last_success_at_ms = now_ms;
   }
-  SystemTime paused = std::max(l.open_until, l.daily_until);
+  SystemTime paused = std::max(open_until, l.daily_until);
   health.paused_until_ms = paused > now ? to_unix_ms(paused) : 0;
   if (l.unhealthy)
     health.pause_reason = l.unhealthy_reason;
   else if (l.daily_until > now)
     health.pause_reason = std::string(k_daily_limit_reason) + " reached (Zoom's X-RateLimit-Type: Daily-limit) until " +
                           format_utc(l.daily_until);
-  else if (l.open_until > now)
-    health.pause_reason = "circuit open after " + std::to_string(l.consecutive_failures) + " failures in a row";
+  else if (open_until > now)
+    health.pause_reason = "circuit open: " + std::to_string(l.breaker->tripped_failures()) + " of the last " +
+                          std::to_string(l.breaker->tripped_calls()) + " calls failed (cool-down " +
+                          std::to_string(l.breaker->last_cooldown().count() / 1000) + " s)";
   else
     health.pause_reason.clear();
   if (auto r = m_store.put_connection_health(health); !r)
@@ -108,14 +114,12 @@ void ConnectionRegistry::persist(const std::string& name, const Live& l, const E
 void ConnectionRegistry::record_success(const std::string& name) {
   std::lock_guard lock(m_mutex);
   Live& l = live(name);
-  const bool was_bad = l.unhealthy || l.consecutive_failures > 0 || l.probing;
-  l.consecutive_failures = 0;
+  const SystemTime now = m_clock.now();
+  const bool closed = l.breaker->on_success(now);
+  const bool was_bad = l.unhealthy || closed;
   l.unhealthy = false;
-  l.probing = false;
-  l.open_until = {};
   if (was_bad) spdlog::info("connection.recovered connection={}", name);
   // Persisting every success would cost a write per call; once a second is enough for `status`.
-  const SystemTime now = m_clock.now();
   if (was_bad || now - l.last_persisted >= std::chrono::seconds(1)) {
     l.last_persisted = now;
     persist(name, l, nullptr);
@@ -126,15 +130,12 @@ void ConnectionRegistry::record_failure(const std::string& name, const Error& er
   std::lock_guard lock(m_mutex);
   Live& l = live(name);
   const SystemTime now = m_clock.now();
-  const bool token_refused = error.code == "invalid_client" || error.code == "unsupported_grant_type" ||
-                             error.code == "4711";
-  if (token_refused) {
+  if (error.reason == ErrorReason::token_refused) {
     if (!l.unhealthy)
       spdlog::critical("connection.unhealthy connection={} code={} reason=\"{}\" action=\"calls stopped until "
                        "`h2rd connection test {}` or `connection update` succeeds\"",
                        name, error.code, error.message, name);
     l.unhealthy = true;
-    l.probing = false;
     l.unhealthy_reason = error.message;
     l.unhealthy_since_ms = to_unix_ms(now);
   } else if (error.daily_limit) {
@@ -143,26 +144,20 @@ void ConnectionRegistry::record_failure(const std::string& name, const Error& er
     l.daily_until = until;
     if (l.limiter) l.limiter->pause_until(until, k_daily_limit_reason);
     spdlog::error("connection.paused connection={} reason=\"daily limit\" until={}", name, format_utc(until));
-  } else if (error.code == "paused" || error.code == "rate_limited") {
-    return;   // paced: nothing wrong with the connection
+  } else if (error.reason == ErrorReason::paused || error.reason == ErrorReason::rate_limited) {
+    l.breaker->cancel_probe();   // paced: nothing wrong with the connection (and a probe that made no call)
+    return;
   } else if (error.kind == ErrorKind::transient) {
-    ++l.consecutive_failures;
-    const bool probe_failed = l.probing;
-    l.probing = false;
-    if ((probe_failed || l.consecutive_failures >= k_breaker_threshold) && l.open_until <= now) {
-      l.open_until = now + k_breaker_cooldown;
-      spdlog::warn("connection.circuit_open connection={} failures={} cooldown_s={} last_error=\"{}\"", name,
-                   l.consecutive_failures, k_breaker_cooldown.count(), error.message);
-    } else if (l.consecutive_failures < k_breaker_threshold) {
-      return;   // a lone failure: not worth a write
-    }
+    if (!l.breaker->on_failure(now)) return;   // no change of state: not worth a write
+    spdlog::warn("connection.circuit_open connection={} failed={} of_calls={} cooldown_ms={} until={} last_error=\"{}\"",
+                 name, l.breaker->tripped_failures(), l.breaker->tripped_calls(), l.breaker->last_cooldown().count(),
+                 format_utc(l.breaker->open_until()), error.message);
   } else {
-    // An error about one user (400, 404, 409, ...): the connection answered, so the circuit closes.
-    if (l.consecutive_failures == 0 && !l.probing) return;
-    l.consecutive_failures = 0;
-    l.probing = false;
-    l.open_until = {};
-    persist(name, l, nullptr);
+    // An error about one user (400, 404, 409, ...): the connection answered.
+    if (l.breaker->on_success(now)) {
+      spdlog::info("connection.recovered connection={}", name);
+      persist(name, l, nullptr);
+    }
     return;
   }
   persist(name, l, &error);
@@ -181,31 +176,27 @@ HealthVerdict ConnectionRegistry::verdict(const std::string& name) {
     if (tested_ok || updated) {
       spdlog::info("connection.recovered connection={} by={}", name, updated ? "update" : "test");
       l.unhealthy = false;
-      l.consecutive_failures = 0;
-      l.open_until = {};
+      l.breaker->reset();
       l.client.reset();
       m_tokens.forget(name);
     }
   }
-  if (l.unhealthy) return {false, "connection " + name + " is unhealthy: " + l.unhealthy_reason, std::nullopt, false};
+  if (l.unhealthy)
+    return {false, "connection " + name + " is unhealthy: " + l.unhealthy_reason, std::nullopt, false,
+            ErrorReason::connection_unhealthy};
   if (l.daily_until > now)
     return {false, "connection " + name + " is paused by Zoom's daily limit until " + format_utc(l.daily_until),
-            l.daily_until, true};
-  if (l.open_until > now)
-    return {false, "connection " + name + " is paused after " + std::to_string(l.consecutive_failures) +
-                       " failures in a row (circuit open until " + format_utc(l.open_until) + ")",
-            l.open_until, false};
-  if (l.consecutive_failures >= k_breaker_threshold) {
-    // Half-open: one probe at a time; a probe that never reports back is replaced after a cool-down.
-    if (!l.probing || now - l.probe_started > k_breaker_cooldown) {
-      l.probing = true;
-      l.probe_started = now;
-      spdlog::info("connection.probe connection={}", name);
-      return {};
-    }
-    return {false, "connection " + name + " is being probed after repeated failures", now + k_probe_wait, false};
-  }
-  return {};
+            l.daily_until, true, ErrorReason::connection_paused};
+  auto admission = l.breaker->admit(now);
+  if (admission.probe) spdlog::info("connection.probe connection={}", name);
+  if (admission.allowed) return {};
+  if (l.breaker->state(now) == CircuitBreaker::State::half_open)
+    return {false, "connection " + name + " is being probed after repeated failures", admission.retry_at, false,
+            ErrorReason::connection_paused};
+  return {false, "connection " + name + " is paused: " + std::to_string(l.breaker->tripped_failures()) + " of the last " +
+                     std::to_string(l.breaker->tripped_calls()) + " calls failed (circuit open until " +
+                     format_utc(admission.retry_at) + ")",
+          admission.retry_at, false, ErrorReason::connection_paused};
 }
 
 } // namespace h2r

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "engine/circuit_breaker.hpp"
 #include "secrets/secret_box.hpp"
 #include "store/store.hpp"
 #include "zoom/scim_client.hpp"
@@ -24,12 +25,14 @@ struct HealthVerdict {
   std::string reason;                // why not usable
   std::optional<SystemTime> until;   // when it may be usable again, when known (pause, circuit cool-down)
   bool daily_limit = false;          // paused by Zoom's daily limit
+  // Why not usable, as a type: connection_unhealthy (a person must act) or connection_paused (wait).
+  ErrorReason why = ErrorReason::none;
 };
 
 class ConnectionRegistry {
 public:
   ConnectionRegistry(Store& store, const SecretBox& box, HttpTransport& transport, const Clock& clock,
-                     ScimClientOptions client_options = {});
+                     ScimClientOptions client_options = {}, BreakerConfig breaker = {});
 
   // The client for connection `name`, built from the store on first use. not_found for an unknown
   // name; permanent when its secret cannot be decrypted.
@@ -41,9 +44,9 @@ public:
   //  - invalid_client / unsupported_grant_type / 4711: unhealthy (logged once) until `connection test`
   //    or `update` succeeds (seen through the store, so another process may heal it);
   //  - a Daily-limit 429: the connection is paused until Zoom's stated time (persisted, restored on restart);
-  //  - k_breaker_threshold transient failures in a row: the circuit opens for k_breaker_cooldown, then
-  //    one caller at a time is let through as a probe (half-open) until a call succeeds;
-  //  - other errors (about one user) say the connection answers: they close the circuit.
+  //  - transient failures feed the connection's CircuitBreaker (a share of failures over a window opens
+  //    it for a growing cool-down, then exactly one probe is let through);
+  //  - other errors (about one user) say the connection answers: they count as successes.
   void record_success(const std::string& name);
   void record_failure(const std::string& name, const Error& error);
   // Whether calls to `name` may be made now. Cheap while healthy; reads the store while unhealthy.
@@ -52,27 +55,19 @@ public:
   TokenCache& tokens() { return m_tokens; }
   std::shared_ptr<RateLimiter> limiter(const std::string& name);
 
-  // After this many transient failures in a row, the circuit opens for k_breaker_cooldown.
-  static constexpr int k_breaker_threshold = 5;
-  static constexpr std::chrono::seconds k_breaker_cooldown{60};
-  // While a probe is in flight, other callers look again after this long.
-  static constexpr std::chrono::seconds k_probe_wait{5};
-
 private:
   struct Live {
     std::shared_ptr<ScimClient> client;
     std::shared_ptr<RateLimiter> limiter;
-    int consecutive_failures = 0;
+    std::optional<CircuitBreaker> breaker;   // made on first use, from m_breaker_config
     bool unhealthy = false;            // permanent token/scope failure
     std::string unhealthy_reason;
     long long unhealthy_since_ms = 0;  // `connection test`/`update` succeeding after this heals it
-    SystemTime open_until{};           // circuit breaker
-    bool probing = false;              // half-open: one probe in flight since probe_started
-    SystemTime probe_started{};
     SystemTime daily_until{};          // Daily-limit pause (also set in the limiter)
     SystemTime last_persisted{};       // last health write after a success
   };
-  Live& live(const std::string& name);  // m_mutex held
+  Live& live(const std::string& name);  // m_mutex held; its breaker made
+  void breaker_result(const std::string& name, Live& l, bool failed, const Error* error);
   void persist(const std::string& name, const Live& l, const Error* error);
   void restore_pause(const std::string& name, Live& l);   // the persisted Daily-limit pause, after a restart
 
@@ -81,9 +76,10 @@ private:
   HttpTransport& m_transport;
   const Clock& m_clock;
   ScimClientOptions m_client_options;
+  BreakerConfig m_breaker_config;
   TokenCache m_tokens;
   std::mutex m_mutex;
-  std::map<std::string, Live> m_live;
+  std::map<std::string, Live> m_live;   // GUARDED_BY(m_mutex)
 };
 
 // Builds the ZoomConnection (credentials decrypted) for a stored row.

@@ -90,14 +90,27 @@ void Engine::fail_or_retry(EventOutcome& outcome, const EventRow& event, const E
 
 namespace {
 
-bool token_refused(const Error& e) {
-  return e.code == "invalid_client" || e.code == "unsupported_grant_type" || e.code == "4711";
+// Errors that need a person (credentials, scopes) before the connection can be used again.
+bool needs_person(const Error& e) {
+  return e.reason == ErrorReason::token_refused || e.reason == ErrorReason::connection_unhealthy;
 }
 
 // Errors that say "not now" about a whole connection rather than anything about this event: waiting
 // for them consumes no attempt.
 bool is_deferral(const Error& e) {
-  return e.code == "connection_unusable" || e.code == "paused" || e.code == "daily_limit" || token_refused(e);
+  switch (e.reason) {
+  case ErrorReason::connection_unhealthy:
+  case ErrorReason::connection_paused:
+  case ErrorReason::paused:
+  case ErrorReason::daily_limit:
+  case ErrorReason::token_refused: return true;
+  case ErrorReason::none:
+  case ErrorReason::unreachable:
+  case ErrorReason::no_answer:
+  case ErrorReason::tls:
+  case ErrorReason::rate_limited: return false;
+  }
+  return false;
 }
 
 // Which of two errors decides the event's outcome: something about this event (permanent) beats a
@@ -111,8 +124,9 @@ int severity(const Error& e) {
 
 void Engine::defer(EventOutcome& outcome, const EventRow& event, const Error& error) {
   const SystemTime now = m_clock.now();
-  // `run --once` cannot wait for a person (unhealthy) or for tomorrow (daily limit): it fails them.
-  if (m_options.once && (error.code == "connection_unusable" || token_refused(error) || error.daily_limit)) {
+  // `run --once` cannot wait for a person (credentials refused): it fails those. A pause (circuit
+  // open, daily limit, pacing) is "not now": the event stays pending with its next attempt time.
+  if (m_options.once && needs_person(error)) {
     outcome.attempts = event.attempts + 1;
     outcome.state = EventState::failed;
     outcome.reason = error.message;
@@ -122,7 +136,7 @@ void Engine::defer(EventOutcome& outcome, const EventRow& event, const Error& er
   }
   SystemTime next = error.retry_at.value_or(now + m_options.unhealthy_recheck);
   if (next <= now) next = now + std::chrono::milliseconds(100);
-  if (token_refused(error)) next = now + m_options.unhealthy_recheck;
+  if (needs_person(error)) next = now + m_options.unhealthy_recheck;
   outcome.attempts = event.attempts;   // waiting is not an attempt
   outcome.state = EventState::pending;
   outcome.next_attempt_at_ms = to_unix_ms(next);
@@ -147,7 +161,7 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
     auto verdict = m_connections.verdict(intent.connection);
     if (!verdict.usable) {
       Error e = Error::transient(verdict.reason);
-      e.code = "connection_unusable";
+      e.reason = verdict.why;
       e.retry_at = verdict.until;
       e.daily_limit = verdict.daily_limit;
       note_error(std::move(e));

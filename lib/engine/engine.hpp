@@ -24,7 +24,7 @@ struct EngineOptions {
   std::chrono::milliseconds retry_base{30'000};
   std::chrono::milliseconds retry_max{6 * 3600'000};
   std::chrono::milliseconds unhealthy_recheck{10'000};  // deferral while a connection is unusable (no Zoom call: cheap)
-  bool once = false;                           // `run --once`: an unusable connection fails events
+  bool once = false;                           // `run --once`: a connection that needs a person fails events
   int batch = 10'000;                          // most events taken in one step of a cycle
   // Hooks for the daemon (metrics, alerts, heartbeat, shutdown); each may be empty. on_outcome and
   // stop_requested are called from worker threads.
@@ -70,7 +70,7 @@ private:
   // max_attempts with the last error; anything else: failed at once with Zoom's detail.
   void fail_or_retry(EventOutcome& outcome, const EventRow& event, const Error& error);
   // A connection-wide "not now" (unusable, paused, daily limit, token refused): pending until it may
-  // be usable, attempts unchanged; under `once`, failed when no wait could end it.
+  // be usable, attempts unchanged; under `once`, failed when only a person can end it (credentials refused).
   void defer(EventOutcome& outcome, const EventRow& event, const Error& error);
 
   Store& m_store;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <thread>
 #include <unistd.h>
 
@@ -61,7 +62,7 @@ Daemon::Daemon(const Config& config, Store& store, const SecretBox& box, HttpTra
                bool once, SdNotifier notifier)
     : m_config(config), m_store(store), m_clock(clock), m_notifier(std::move(notifier)),
       m_transport(transport, m_metrics), m_alerts(config.notify_webhook, transport), m_rules(config.rules, &store),
-      m_connections(store, box, m_transport, clock, client_options()),
+      m_connections(store, box, m_transport, clock, client_options(), config.breaker),
       m_engine(store, m_connections, [this] { return m_rules.current(); }, engine_options(once), clock),
       m_inbox(InboxOptions{config.inbox, config.max_file_bytes, config.retention_days},
               [this](const std::string& file, const std::vector<HrEvent>& events) {
@@ -70,7 +71,9 @@ Daemon::Daemon(const Config& config, Store& store, const SecretBox& box, HttpTra
                 return r;
               },
               clock),
-      m_status(StatusHandlers{[this] { return metrics_text(); }, [this] { return health(); }}), m_once(once) {}
+      m_status(StatusHandlers{[this] { return metrics_text(); }, [this] { return health(); }}), m_once(once) {
+  m_health_checks.push_back(DatabaseFileCheck(config.database));
+}
 
 Daemon::~Daemon() {
   m_status.stop();
@@ -112,7 +115,14 @@ std::map<std::string, long long> Daemon::queue_counts() {
 HealthReport Daemon::health() {
   auto probe = m_store.get_meta(k_meta_daemon_pid);
   Result<void> database = probe ? Result<void>{} : Result<void>(unexpected(probe.error()));
-  return evaluate_health(m_heartbeat.age(), k_heartbeat_max_age, database);
+  HealthReport report = evaluate_health(m_heartbeat.age(), k_heartbeat_max_age, database);
+  for (const auto& check : m_health_checks) {
+    auto problem = check();
+    if (!problem) continue;
+    report.reason = report.ok ? *problem : report.reason + "; " + *problem;
+    report.ok = false;
+  }
+  return report;
 }
 
 std::string Daemon::metrics_text() {
@@ -166,25 +176,55 @@ void Daemon::note_cycle(const CycleReport& report, std::chrono::steady_clock::du
   }
 }
 
-int Daemon::run_once() {
+int Daemon::run_once(std::chrono::milliseconds max_wait) {
   auto scan = m_inbox.scan();
   spdlog::info("inbox.scanned accepted={} rejected={} deferred={}", scan.accepted, scan.rejected, scan.deferred);
-  bool any_failed = false;
+  CycleReport total;
+  std::optional<SystemTime> next_retry;
+  auto waited = SystemTime::duration(0);
   for (;;) {
     auto started = std::chrono::steady_clock::now();
     CycleReport report = m_engine.run_cycle();
     note_cycle(report, std::chrono::steady_clock::now() - started);
-    any_failed = any_failed || report.failed > 0;
-    if (!report.next_retry || m_shutdown.requested()) break;
-    // Wait for the retries this run scheduled — no longer than needed — then go again.
-    auto wait = *report.next_retry - m_clock.now();
-    if (wait > std::chrono::milliseconds(0)) {
+    total.done += report.done;
+    total.skipped += report.skipped;
+    total.failed += report.failed;
+    total.held += report.held;
+    next_retry = report.next_retry;
+    if (!next_retry || m_shutdown.requested()) break;
+    // Wait for the retries and cool-downs — no longer than needed, and no more than max_wait in all.
+    auto wait = std::max(*next_retry - m_clock.now(), SystemTime::duration(0));
+    if (waited + wait > max_wait) {
+      spdlog::info("cycle.wait_budget_spent waited_s={:.1f} max_wait_s={:.1f} next_retry={}",
+                   std::chrono::duration<double>(waited).count(), std::chrono::duration<double>(max_wait).count(),
+                   format_utc(*next_retry));
+      break;
+    }
+    if (wait > SystemTime::duration(0)) {
       spdlog::info("cycle.waiting_for_retry seconds={:.1f}", std::chrono::duration<double>(wait).count());
+      waited += wait;
       if (m_shutdown.wait_for(wait)) break;
     }
   }
+  // Events still waiting for a retry or a cool-down: pending with their next attempt time, not failed.
+  long long pending = 0;
+  EventFilter filter;
+  filter.state = EventState::pending;
+  filter.limit = Engine::k_retry_scan_limit;
+  if (auto rows = m_store.list_events(filter)) {
+    const long long now_ms = to_unix_ms(m_clock.now());
+    for (const auto& e : *rows) pending += e.due_at_ms > now_ms;
+  }
+  std::string summary = fmt::format("run --once: done={} skipped={} failed={} held={} pending={}", total.done,
+                                    total.skipped, total.failed, total.held, pending);
+  if (pending > 0 && next_retry)
+    summary += " (next attempt " + format_utc(*next_retry) + "; run again then, or see `h2rd events list --state pending`)";
+  spdlog::info("run.once_done done={} skipped={} failed={} held={} pending={}", total.done, total.skipped, total.failed,
+               total.held, pending);
+  std::fprintf(stdout, "%s\n", summary.c_str());
+  std::fflush(stdout);
   m_alerts.stop();
-  return any_failed ? 1 : 0;
+  return total.failed > 0 ? 1 : 0;
 }
 
 void Daemon::reload_now() {

@@ -25,6 +25,10 @@ namespace h2r {
 // After SIGTERM/SIGINT, `h2rd run` gives the loop this long to finish the event in hand and stop;
 // then it exits anyway (the unfinished events stay due and run again on the next start).
 inline constexpr std::chrono::seconds k_shutdown_deadline{40};
+// `run --once` waits for retries and circuit cool-downs this long in all (`--max-wait`), then leaves
+// what is still waiting `pending` with its next attempt time.
+inline constexpr std::chrono::minutes k_default_max_wait{5};
+inline constexpr std::chrono::hours k_max_max_wait{24};
 
 class Daemon {
 public:
@@ -36,8 +40,10 @@ public:
   // invalid when the rules or the inbox are unusable (problems logged), permanent when the endpoint
   // cannot be bound.
   Result<void> start();
-  // `run --once`: ingest the inbox, run every due event (waiting out retries, not future dates). Exit code.
-  int run_once();
+  // `run --once`: ingest the inbox, run every due event, waiting out retries and cool-downs (not future
+  // dates) for at most `max_wait` in all. Prints a summary line on stdout. Exit code: 1 when an event
+  // ended `failed`, else 0 (events still pending after max_wait are counted in the summary, not failed).
+  int run_once(std::chrono::milliseconds max_wait = k_default_max_wait);
   // `run`: until request_shutdown(). Exit code.
   int run();
 
@@ -48,8 +54,12 @@ public:
   Engine& engine() { return m_engine; }
   RulesHolder& rules() { return m_rules; }
   Metrics& metrics() { return m_metrics; }
-  // The verdict /healthz serves: scheduler heartbeat fresh and the database answering.
+  // The verdict /healthz serves: scheduler heartbeat fresh, the database answering, its file still the
+  // one on disk and writable, and every added check passing.
   HealthReport health();
+  // Adds a check to health() (e.g. "store writes failing"). Call before start(); the check runs on the
+  // status server's threads.
+  void add_health_check(HealthCheck check) { m_health_checks.push_back(std::move(check)); }
   // The /metrics exposition.
   std::string metrics_text();
 
@@ -80,6 +90,7 @@ private:
   StatusServer m_status;
   bool m_once;
   std::atomic<bool> m_reload_requested{false};
+  std::vector<HealthCheck> m_health_checks;   // set before start(), read-only after
   std::map<std::string, bool> m_connection_healthy;   // last seen, for connection.unhealthy alerts
   std::chrono::steady_clock::time_point m_heartbeat_persisted{};
   std::string m_last_cycle_text = "none yet";

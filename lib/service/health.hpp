@@ -5,6 +5,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 
 namespace h2r {
@@ -37,5 +40,25 @@ struct HealthReport {
 // its error otherwise).
 HealthReport evaluate_health(std::chrono::milliseconds heartbeat_age, std::chrono::milliseconds max_age,
                              const Result<void>& database);
+
+// One more condition /healthz checks: nullopt when fine, else the reason (one sentence) it is not.
+// Called from the status server's threads: must be thread-safe and cheap (no network).
+using HealthCheck = std::function<std::optional<std::string>()>;
+
+// Whether the database file the daemon opened is still the one on disk (same device and inode: not
+// deleted, not replaced behind its back) and writable (write permission, and at least
+// k_min_free_bytes free on its file system). Thread-safe (const after construction).
+class DatabaseFileCheck {
+public:
+  explicit DatabaseFileCheck(std::string path);   // remembers the file's identity now
+  std::optional<std::string> operator()() const;
+
+  static constexpr std::uint64_t k_min_free_bytes = 1 << 20;   // below this, writes are about to fail
+
+private:
+  std::string m_path;
+  bool m_known = false;   // the file existed at construction
+  std::uint64_t m_dev = 0, m_ino = 0;
+};
 
 } // namespace h2r

@@ -5,14 +5,10 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace h2r {
-namespace {
-
-constexpr std::chrono::seconds k_status_io_timeout{5};   // read/write timeout of one scrape
-
-} // namespace
 
 Result<ListenAddress> parse_listen(const std::string& listen) {
   auto bad = [&](const std::string& why) {
@@ -41,7 +37,8 @@ Result<ListenAddress> parse_listen(const std::string& listen) {
   return address;
 }
 
-StatusServer::StatusServer(StatusHandlers handlers) : m_handlers(std::move(handlers)) {}
+StatusServer::StatusServer(StatusHandlers handlers, StatusServerOptions options)
+    : m_handlers(std::move(handlers)), m_options(options) {}
 
 StatusServer::~StatusServer() { stop(); }
 
@@ -49,9 +46,12 @@ Result<int> StatusServer::start(const std::string& listen) {
   auto address = parse_listen(listen);
   if (!address) return unexpected(std::move(address).error());
   m_server = std::make_unique<httplib::Server>();
-  m_server->set_read_timeout(k_status_io_timeout);
-  m_server->set_write_timeout(k_status_io_timeout);
-  m_server->set_keep_alive_timeout(k_status_io_timeout.count());
+  const auto io = m_options.io_timeout;
+  m_server->set_read_timeout(io);
+  m_server->set_write_timeout(io);
+  m_server->set_keep_alive_timeout(std::max<long long>(1, (io.count() + 999) / 1000));
+  const auto threads = static_cast<std::size_t>(std::max(1, m_options.threads));
+  m_server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // SO_REUSEADDR (a restart finds the port in TIME_WAIT) but not httplib's default SO_REUSEPORT, which
   // would let a second daemon share the port silently instead of failing to bind.
   m_server->set_socket_options([](socket_t sock) {

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "service/health.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,9 +30,16 @@ struct StatusHandlers {
   std::function<HealthReport()> health;   // 200 "ok" or 503 with the reason
 };
 
+// Slow or silent clients must not starve /healthz: each connection holds one thread of the pool for at
+// most `io_timeout` per request (reading the request, writing the answer, idling on keep-alive).
+struct StatusServerOptions {
+  int threads = 64;                              // connections served at once
+  std::chrono::milliseconds io_timeout{2'000};   // read, write and keep-alive timeout
+};
+
 class StatusServer {
 public:
-  explicit StatusServer(StatusHandlers handlers);
+  explicit StatusServer(StatusHandlers handlers, StatusServerOptions options = {});
   ~StatusServer();   // stop()
   StatusServer(const StatusServer&) = delete;
   StatusServer& operator=(const StatusServer&) = delete;
@@ -45,6 +53,7 @@ public:
 
 private:
   StatusHandlers m_handlers;
+  StatusServerOptions m_options;
   std::unique_ptr<httplib::Server> m_server;
   std::thread m_thread;
   int m_port = 0;

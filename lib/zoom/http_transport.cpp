@@ -22,16 +22,16 @@ Error transport_error(httplib::Error error, const UrlParts& url) {
   const std::string where = url.scheme + "://" + url.host + ":" + std::to_string(url.port);
   switch (error) {
   case httplib::Error::SSLServerVerification:
-    return Error{ErrorKind::permanent, "the TLS certificate of " + where + " could not be verified", 0, "tls"};
+    return Error{ErrorKind::permanent, "the TLS certificate of " + where + " could not be verified", 0, "", ErrorReason::tls};
   case httplib::Error::SSLLoadingCerts:
-    return Error{ErrorKind::permanent, "the system's CA certificates could not be loaded", 0, "tls"};
+    return Error{ErrorKind::permanent, "the system's CA certificates could not be loaded", 0, "", ErrorReason::tls};
   case httplib::Error::Connection:
   case httplib::Error::ConnectionTimeout:
-    return Error{ErrorKind::transient, "cannot reach " + where + " (" + httplib::to_string(error) + ")", 0,
-                 "unreachable"};
+    return Error{ErrorKind::transient, "cannot reach " + where + " (" + httplib::to_string(error) + ")", 0, "",
+                 ErrorReason::unreachable};
   default:
-    return Error{ErrorKind::transient, "no answer from " + where + " (" + httplib::to_string(error) + ")", 0,
-                 "no_answer"};
+    return Error{ErrorKind::transient, "no answer from " + where + " (" + httplib::to_string(error) + ")", 0, "",
+                 ErrorReason::no_answer};
   }
 }
 

@@ -74,7 +74,7 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
       const std::string reason = pause ? pause->second : "rate limit";
       Error paused = Error::transient(what + ": connection " + m_connection.name + " is paused (" + reason +
                                       ") until " + format_utc(slot));
-      paused.code = "paused";
+      paused.reason = ErrorReason::paused;
       paused.daily_limit = reason == k_daily_limit_reason;
       paused.retry_at = slot;
       return unexpected(std::move(paused));

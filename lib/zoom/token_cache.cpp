@@ -32,9 +32,11 @@ Error token_refusal(const HttpResponse& response, SystemTime now) {
   if (code == "invalid_client") {
     error.message = "Zoom refused the client id or client secret (invalid_client): check the "
                     "Server-to-Server OAuth app's credentials";
+    error.reason = ErrorReason::token_refused;
   } else if (code == "unsupported_grant_type") {
     error.message = "Zoom refused the grant type (unsupported_grant_type): the app must be a "
                     "Server-to-Server OAuth app";
+    error.reason = ErrorReason::token_refused;
   } else if (response.status == 429 || response.status >= 500) {
     error.kind = ErrorKind::transient;
     error.retry_at = parse_retry_after(response.header("Retry-After"), now);

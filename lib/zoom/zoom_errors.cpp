@@ -61,6 +61,7 @@ Error classify_scim_failure(const HttpResponse& response, std::string_view what,
   if (code == "4711") {
     error.message = std::string(what) + ": the app lacks a scope Zoom requires: \"" + detail +
                     "\"; add it to the Server-to-Server OAuth app's scopes";
+    error.reason = ErrorReason::token_refused;
     return error;
   }
   switch (response.status) {
@@ -80,7 +81,7 @@ Error classify_scim_failure(const HttpResponse& response, std::string_view what,
     error.kind = ErrorKind::transient;
     error.retry_at = parse_retry_after(response.header("Retry-After"), now);
     error.daily_limit = response.header("X-RateLimit-Type") == "Daily-limit";
-    error.code = error.daily_limit ? "daily_limit" : "rate_limited";
+    error.reason = error.daily_limit ? ErrorReason::daily_limit : ErrorReason::rate_limited;
     break;
   }
   default:

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <filesystem>
 #include <regex>
 #include <sstream>
 
@@ -171,6 +172,39 @@ TEST_CASE("ops: /metrics is valid Prometheus text and /healthz answers 200 while
   REQUIRE(code.has_value());
   CHECK(*code == 0);
   CHECK(d.notify->count("STOPPING=1") == 1);
+}
+
+TEST_CASE("ops: /healthz turns 503 naming the cause when the database file is deleted or replaced") {
+  OpsDaemon d;
+  d.start();
+  REQUIRE_MESSAGE(d.notify->wait_for("STATUS=queue", k_wait) >= 0, d.child->err());
+  httplib::Client client("127.0.0.1", d.metrics_port());
+  client.set_read_timeout(k_wait);
+  REQUIRE(client.Get("/healthz"));
+  CHECK(client.Get("/healthz")->status == 200);
+  const auto db = d.dir.path() / "h2r.db";
+  const auto aside = d.dir.path() / "h2r.db.aside";
+
+  std::filesystem::rename(db, aside);   // as `rm` would look to h2rd: the name is gone, the fd still works
+  auto deleted = client.Get("/healthz");
+  REQUIRE(deleted);
+  CHECK(deleted->status == 503);
+  CHECK(deleted->body.find("database file " + db.string() + " was deleted") != std::string::npos);
+
+  std::filesystem::copy_file(aside, db);   // another file under the old name
+  auto replaced = client.Get("/healthz");
+  REQUIRE(replaced);
+  CHECK(replaced->status == 503);
+  CHECK(replaced->body.find("was replaced on disk") != std::string::npos);
+
+  std::filesystem::remove(db);
+  std::filesystem::rename(aside, db);   // the very file again
+  auto back = client.Get("/healthz");
+  REQUIRE(back);
+  CHECK(back->status == 200);
+
+  d.child->send_signal(SIGTERM);
+  CHECK(d.child->wait(k_wait).has_value());
 }
 
 TEST_CASE("ops: a listen address that cannot be bound stops h2rd run at start with exit 1") {

@@ -59,7 +59,7 @@ Result<HttpResponse> FakeTransport::send(const HttpRequest& request) {
     Step step = std::move(script->second.front());
     script->second.pop_front();
     if (step.kind == Step::Kind::drop)
-      return unexpected(Error{ErrorKind::transient, "no answer from the fake host (connection reset)", 0, "no_answer"});
+      return unexpected(Error{ErrorKind::transient, "no answer from the fake host (connection reset)", 0, "", ErrorReason::no_answer});
     if (step.kind == Step::Kind::stalled) m_changed.wait(lock, [this] { return m_gate_open; });
     return step.response;
   }
@@ -70,7 +70,7 @@ Result<HttpResponse> FakeTransport::send(const HttpRequest& request) {
     return h(request);
   }
   return unexpected(Error{ErrorKind::transient, "fake transport: nothing scripted for " + request.method + " " + request.url,
-                          0, "no_answer"});
+                          0, "", ErrorReason::no_answer});
 }
 
 std::vector<HttpRequest> FakeTransport::requests() const {

@@ -236,3 +236,44 @@ TEST_CASE("config: the example config loads clean") {
   CHECK(config->workers == 4);
   CHECK(config->listen == "127.0.0.1:9464");
 }
+
+TEST_CASE("config: breaker settings are read with their ranges, defaults otherwise") {
+  TempDir dir;
+  auto defaults = load_config(dir.write("h2rd.yaml", ""));
+  REQUIRE(defaults);
+  CHECK(defaults->breaker.window == 20);
+  CHECK(defaults->breaker.failure_ratio == doctest::Approx(0.5));
+  CHECK(defaults->breaker.min_calls == 10);
+  CHECK(defaults->breaker.cooldown == 5s);
+  CHECK(defaults->breaker.max_cooldown == 5min);
+
+  auto set = load_config(dir.write("h2rd.yaml", "breaker: { window: 50, failure_ratio: 0.25, min_calls: 20, "
+                                                "cooldown: 2s, max_cooldown: 10m }\n"));
+  REQUIRE_MESSAGE(set, all_messages(set ? Diagnostics{} : set.error()));
+  CHECK(set->breaker.window == 50);
+  CHECK(set->breaker.failure_ratio == doctest::Approx(0.25));
+  CHECK(set->breaker.min_calls == 20);
+  CHECK(set->breaker.cooldown == 2s);
+  CHECK(set->breaker.max_cooldown == 10min);
+
+  // A small window without min_calls: min_calls follows it down.
+  auto small = load_config(dir.write("h2rd.yaml", "breaker: { window: 4 }\n"));
+  REQUIRE(small);
+  CHECK(small->breaker.min_calls == 4);
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"breaker: { window: 1 }\n", "breaker.window must be an integer from 2 to 1000"},
+      {"breaker: { failure_ratio: 2 }\n", "breaker.failure_ratio must be a number from 0.05 to 1 (e.g. 0.5), got '2'"},
+      {"breaker: { failure_ratio: half }\n", "breaker.failure_ratio must be a number from 0.05 to 1"},
+      {"breaker: { window: 10, min_calls: 11 }\n", "breaker.min_calls must be at most breaker.window (10)"},
+      {"breaker: { cooldown: 10ms }\n", "breaker.cooldown must be from 100ms to 1h"},
+      {"breaker: { cooldown: 10s, max_cooldown: 5s }\n", "breaker.max_cooldown must be from breaker.cooldown to 24h"},
+      {"breaker: { trips: 3 }\n", "unknown key 'trips' in breaker"},
+  };
+  for (const auto& [yaml_text, message] : bad) {
+    CAPTURE(yaml_text);
+    auto config = load_config(dir.write("h2rd.yaml", yaml_text));
+    REQUIRE_FALSE(config);
+    CHECK(all_messages(config.error()).find(message) != std::string::npos);
+  }
+}

@@ -78,7 +78,7 @@ struct Rig {
   std::unique_ptr<Engine> engine;
   RulesPtr rules;
 
-  explicit Rig(const std::string& rules_text, EngineOptions options = {}, int workers = 1) {
+  explicit Rig(const std::string& rules_text, EngineOptions options = {}, int workers = 1, BreakerConfig breaker = {}) {
     store = open_sqlite_store((dir.path() / "h2r.db").string()).value();
     for (auto* zoom : {&a, &b}) {
       zoom->install(transport);
@@ -93,7 +93,7 @@ struct Rig {
       if (t > clock.now()) clock.set(t);
       return true;
     };
-    registry = std::make_unique<ConnectionRegistry>(*store, box, transport, clock, client_options);
+    registry = std::make_unique<ConnectionRegistry>(*store, box, transport, clock, client_options, breaker);
     options.workers = workers;
     engine = std::make_unique<Engine>(*store, *registry, [this] { return rules; }, options, clock);
   }
@@ -228,7 +228,7 @@ TEST_CASE("engine: a daily limit pauses the connection until Zoom's time, persis
   REQUIRE(client);
   auto paused = (*client)->get_user("x");
   REQUIRE_FALSE(paused);
-  CHECK(paused.error().code == "paused");
+  CHECK(paused.error().reason == ErrorReason::paused);
   CHECK(rig.transport.count("a.example/scim2") == 1);
 
   rig.clock.set(until + 1s);
@@ -297,12 +297,27 @@ TEST_CASE("engine: a missing scope (4711) also parks the connection, `connection
   CHECK(rig.count_in(EventState::done) == 5);
 }
 
-TEST_CASE("engine: the circuit opens after repeated failures, probes after the cool-down, and closes") {
+namespace {
+
+// A breaker that opens after 4 calls of which half failed, 5 s growing to 20 s.
+BreakerConfig quick_breaker() {
+  BreakerConfig b;
+  b.window = 4;
+  b.min_calls = 4;
+  b.failure_ratio = 0.5;
+  b.cooldown = 5s;
+  b.max_cooldown = 20s;
+  return b;
+}
+
+} // namespace
+
+TEST_CASE("engine: the circuit opens on a share of failures, probes once after a growing cool-down, and closes") {
   EngineOptions options;
   options.retry_base = 1s;
   options.retry_max = 2s;
   options.max_attempts = 100;
-  Rig rig(k_rules_one, options);
+  Rig rig(k_rules_one, options, 1, quick_breaker());
   bool down = true;
   rig.a.scim_fault = [&]() -> std::optional<HttpResponse> {
     if (down) return json_response(502, nullptr);
@@ -310,34 +325,68 @@ TEST_CASE("engine: the circuit opens after repeated failures, probes after the c
   };
   rig.hire(8);
   rig.engine->run_cycle();
-  const int threshold = ConnectionRegistry::k_breaker_threshold;
-  CHECK(rig.transport.count("a.example/scim2") == threshold);
+  CHECK(rig.transport.count("a.example/scim2") == 4);
   auto health = rig.health("zoom-a");
   CHECK_FALSE(health.healthy);
-  CHECK(health.paused_until_ms == to_unix_ms(rig.clock.now() + ConnectionRegistry::k_breaker_cooldown));
+  CHECK(health.paused_until_ms == to_unix_ms(rig.clock.now() + 5s));
+  CHECK(health.pause_reason.find("4 of the last 4 calls failed") != std::string::npos);
   int waiting_untouched = 0;
-  for (auto& e : rig.events()) waiting_untouched += e.attempts == 0;
-  CHECK(waiting_untouched == 8 - threshold);
+  for (auto& e : rig.events()) {
+    CHECK(e.state == EventState::pending);
+    waiting_untouched += e.attempts == 0;
+  }
+  CHECK(waiting_untouched == 4);   // deferred by the open circuit: no attempt consumed
 
   // Within the cool-down: no calls at all, however often cycles run.
-  for (int i = 0; i < 5; ++i) {
-    rig.clock.advance(5s);
+  for (int i = 0; i < 4; ++i) {
+    rig.clock.advance(1s);
     rig.engine->run_cycle();
   }
-  CHECK(rig.transport.count("a.example/scim2") == threshold);
+  CHECK(rig.transport.count("a.example/scim2") == 4);
 
-  // After it: exactly one probe; it fails, so the circuit opens again.
-  rig.clock.set(from_unix_ms(health.paused_until_ms) + 1s);
-  rig.engine->run_cycle();
-  CHECK(rig.transport.count("a.example/scim2") == threshold + 1);
+  // After each cool-down exactly one probe; it fails, and the next cool-down is twice as long (capped).
+  int calls = 4;
+  for (auto cooldown : {10s, 20s, 20s}) {
+    rig.clock.set(from_unix_ms(rig.health("zoom-a").paused_until_ms));
+    rig.engine->run_cycle();
+    CHECK(rig.transport.count("a.example/scim2") == ++calls);
+    CHECK(rig.health("zoom-a").paused_until_ms == to_unix_ms(rig.clock.now() + cooldown));
+  }
 
   down = false;
   for (int i = 0; i < 10 && rig.count_in(EventState::done) < 8; ++i) {
-    rig.clock.advance(ConnectionRegistry::k_breaker_cooldown + 1s);
+    rig.clock.advance(21s);
     rig.engine->run_cycle();
   }
   CHECK(rig.count_in(EventState::done) == 8);
+  CHECK(rig.count_in(EventState::failed) == 0);
   CHECK(rig.health("zoom-a").healthy);
+}
+
+TEST_CASE("engine: under run --once an open circuit defers events as pending, it never fails them") {
+  EngineOptions options;
+  options.once = true;
+  options.retry_base = 1s;
+  options.retry_max = 2s;
+  Rig rig(k_rules_one, options, 1, quick_breaker());
+  rig.a.scim_fault = [&]() -> std::optional<HttpResponse> { return json_response(503, nullptr); };
+  rig.hire(10);
+  auto report = rig.engine->run_cycle();
+  CHECK(report.failed == 0);
+  CHECK(rig.count_in(EventState::failed) == 0);
+  CHECK(rig.count_in(EventState::pending) == 10);
+  const long long open_until = rig.health("zoom-a").paused_until_ms;
+  for (auto& e : rig.events()) {
+    CAPTURE(e.event_id);
+    if (e.attempts == 0) {   // never called: waits for the end of the cool-down
+      CHECK(e.due_at_ms == open_until);
+      CHECK(e.reason.find("waiting: connection zoom-a is paused") == 0);
+    } else {
+      CHECK(e.attempts == 1);
+    }
+  }
+  REQUIRE(report.next_retry);
+  CHECK(to_unix_ms(*report.next_retry) <= open_until);
 }
 
 TEST_CASE("engine: one connection's trouble does not hold up another") {

@@ -153,7 +153,7 @@ TEST_CASE("scim client: 429 waits for Retry-After in each form, and pauses the c
                                                                               : std::vector<std::pair<std::string, std::string>>{}));
     auto refused = impatient.get_user("u1");
     REQUIRE_FALSE(refused);
-    CHECK(refused.error().code == "rate_limited");
+    CHECK(refused.error().reason == ErrorReason::rate_limited);
     REQUIRE(refused.error().retry_at);
     CHECK(*refused.error().retry_at == second + c.wait);
     auto pause = rig.limiter.pause(rig.clock.now());
@@ -181,7 +181,7 @@ TEST_CASE("scim client: a Daily-limit 429 comes back at once with retry_at, the 
   auto created = client.create_user({{"userName", "a@b.com"}});
   REQUIRE_FALSE(created);
   CHECK(created.error().daily_limit);
-  CHECK(created.error().code == "daily_limit");
+  CHECK(created.error().reason == ErrorReason::daily_limit);
   CHECK(created.error().kind == ErrorKind::transient);
   REQUIRE(created.error().retry_at);
   CHECK(*created.error().retry_at == tomorrow);
@@ -189,7 +189,7 @@ TEST_CASE("scim client: a Daily-limit 429 comes back at once with retry_at, the 
   // The next call makes no request: the connection is paused, and says so.
   auto again = client.get_user("u1");
   REQUIRE_FALSE(again);
-  CHECK(again.error().code == "paused");
+  CHECK(again.error().reason == ErrorReason::paused);
   CHECK(again.error().daily_limit);
   CHECK(*again.error().retry_at == tomorrow);
   CHECK(rig.transport.count(k_users) == 1);

@@ -117,6 +117,7 @@ TEST_CASE("token cache: refusals are permanent with Zoom's code, outages are tra
     REQUIRE_FALSE(token);
     CHECK(token.error().kind == c.kind);
     CHECK(token.error().code == c.code);
+    CHECK((token.error().reason == ErrorReason::token_refused) == (c.kind == ErrorKind::permanent));
     if (std::string(c.code) == "invalid_client") CHECK(token.error().message.find("invalid_client") != std::string::npos);
     CHECK(token.error().message.find("very-secret-value-91") == std::string::npos);
     CHECK(cache.fetch_count("c") == 0);

@@ -34,9 +34,9 @@ TEST_CASE("zoom errors: every answer gets the kind callers act on") {
       {"409", scim_error(409, "exists"), ErrorKind::conflict, "", "409"},
       {"408", json_response(408, nullptr), ErrorKind::transient, "", "408"},
       {"429 QPS", json_response(429, nullptr, {{"X-RateLimit-Type", "QPS"}, {"Retry-After", "3"}}), ErrorKind::transient,
-       "rate_limited", "429"},
+       "", "429"},
       {"429 daily", json_response(429, nullptr, {{"X-RateLimit-Type", "Daily-limit"}}), ErrorKind::transient,
-       "daily_limit", "429"},
+       "", "429"},
       {"500", json_response(500, nullptr), ErrorKind::transient, "", "500"},
       {"502 html", HttpResponse{502, {}, "<html>bad gateway</html>"}, ErrorKind::transient, "", "502"},
       {"503", scim_error(503, "down for maintenance"), ErrorKind::transient, "", "down for maintenance"},
@@ -46,6 +46,9 @@ TEST_CASE("zoom errors: every answer gets the kind callers act on") {
     Error e = classify_scim_failure(c.response, "create user a@b.com", now);
     CHECK(e.kind == c.kind);
     CHECK(e.code == c.code);
+    if (c.response.status == 429)   // h2r's own reason, as a type: the daily limit pauses, a QPS limit paces
+      CHECK(e.reason == (e.daily_limit ? ErrorReason::daily_limit : ErrorReason::rate_limited));
+    CHECK((e.reason == ErrorReason::token_refused) == (e.code == "4711"));
     CHECK(e.http_status == c.response.status);
     CHECK(e.message.find("create user a@b.com") != std::string::npos);
     CHECK(e.message.find(c.in_message) != std::string::npos);
