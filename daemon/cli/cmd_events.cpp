@@ -31,6 +31,8 @@ nlohmann::json event_json(const EventRow& e, bool full) {
     j["result"] = e.result.empty() ? nlohmann::json() : nlohmann::json::parse(e.result, nullptr, false);
     j["received"] = time_text(e.received_at_ms);
     j["updated"] = time_text(e.updated_at_ms);
+    if (!e.claim_token.empty())   // in flight (or left by a process that ended): who has it, until when
+      j["claim"] = {{"owner", e.claim_owner}, {"claimed", time_text(e.claimed_at_ms)}, {"lease_until", time_text(e.lease_until_ms)}};
   }
   return j;
 }

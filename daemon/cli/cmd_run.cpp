@@ -5,6 +5,7 @@
 #include "daemon/cli/context.hpp"
 #include "rules/rules.hpp"
 #include "service/daemon.hpp"
+#include "store/instance_lock.hpp"
 #include "zoom/http_transport.hpp"
 
 #include <spdlog/spdlog.h>
@@ -45,6 +46,12 @@ int cmd_run(const std::string& config_path, const Words& words) {
   int code = k_exit_ok;
   auto ctx = open_context(config_path, code);
   if (!ctx) return code;
+  // One `h2rd run` (daemon or --once) per database, held until this function returns.
+  auto instance = InstanceLock::acquire(ctx->config.database);
+  if (!instance) {
+    print_error(instance.error().message);
+    return k_exit_failed;
+  }
   HttplibTransport transport;
   const bool once = args->has("--once");
   Daemon daemon(ctx->config, *ctx->store, *ctx->box, transport, SystemClock::instance(), once);

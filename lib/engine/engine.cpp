@@ -2,6 +2,7 @@
 
 #include "core/time.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -9,12 +10,28 @@
 #include <cmath>
 #include <thread>
 
+#include <unistd.h>
+
 namespace h2r {
+
+namespace {
+
+// "host:pid:random": unique per process start, readable in `events show` when an event stays claimed.
+std::string make_owner() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::random_device random;
+  return fmt::format("{}:{}:{:08x}", host[0] ? host : "localhost", ::getpid(), random());
+}
+
+} // namespace
 
 Engine::Engine(Store& store, ConnectionRegistry& connections, RulesSource rules, EngineOptions options,
                const Clock& clock)
     : m_store(store), m_connections(connections), m_rules(std::move(rules)), m_options(std::move(options)),
-      m_clock(clock) {}
+      m_clock(clock) {
+  if (m_options.owner.empty()) m_options.owner = make_owner();
+}
 
 Result<void> Engine::ingest(const std::string& file_name, const std::vector<HrEvent>& events) {
   const SystemTime now = m_clock.now();
@@ -53,12 +70,11 @@ std::chrono::milliseconds Engine::backoff(int attempt) {
   return std::chrono::milliseconds(std::max<long long>(floor_ms, static_cast<long long>(dist(m_rng))));
 }
 
-std::vector<LinkRow> Engine::links_of(const std::string& employee_id, const std::vector<ConnectionRow>& connections) {
+Result<std::vector<LinkRow>> Engine::links_of(const std::string& employee_id,
+                                              const std::vector<ConnectionRow>& connections) {
   std::vector<LinkRow> links;
-  for (const auto& c : connections) {
-    auto link = m_store.get_link(c.name, employee_id);
-    if (link && *link) links.push_back(**link);
-  }
+  for (const auto& c : connections)
+    if (auto link = H2R_TRY(m_store.get_link(c.name, employee_id))) links.push_back(*link);
   return links;
 }
 
@@ -147,6 +163,7 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
   const EventRow& event = work.event;
   EventOutcome outcome;
   outcome.id = event.id;
+  outcome.claim_token = event.claim_token;
   outcome.rules_version = rules_version;
   outcome.attempts = event.attempts;
   nlohmann::json actions = nlohmann::json::array();
@@ -209,117 +226,6 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
     outcome.employee->updated_at_ms = to_unix_ms(m_clock.now());
   }
   return outcome;
-}
-
-CycleReport Engine::run_cycle() {
-  CycleReport report;
-  RulesPtr rules = m_rules();
-  if (!rules) {
-    spdlog::error("cycle.skipped reason=\"no valid rules loaded\"");
-    return report;
-  }
-  int deactivations = 0;
-  const int guard_max = rules->lifecycle().max_deactivations_per_cycle;
-  auto stopping = [this] { return m_options.stop_requested && m_options.stop_requested(); };
-  for (;;) {
-    if (stopping()) break;
-    const SystemTime now = m_clock.now();
-    if (auto r = m_store.promote_waiting(to_unix_ms(now)); !r)
-      spdlog::error("store.failed what=promote_waiting error=\"{}\"", r.error().message);
-    auto due = m_store.due_events(to_unix_ms(now), m_options.batch);
-    if (!due) {
-      spdlog::error("store.failed what=due_events error=\"{}\"", due.error().message);
-      break;
-    }
-    if (due->empty()) break;
-
-    // The connection list, read once per batch rather than once per event.
-    auto connections = m_store.list_connections();
-    if (!connections) {
-      spdlog::error("store.failed what=list_connections error=\"{}\"", connections.error().message);
-      break;
-    }
-    std::vector<Work> work;
-    std::vector<std::size_t> deactivating;
-    for (auto& event : *due) {
-      auto employee = m_store.get_employee(event.employee_id);
-      std::optional<EmployeeRow> before = employee ? *employee : std::nullopt;
-      Work w{event, plan_event(event, before, links_of(event.employee_id, *connections), *rules)};
-      if (!event.approved && rules->lifecycle().supervised.count(event.type)) {
-        std::string reason = "supervised: " + std::string(to_string(event.type)) + " waits for `h2rd events approve " +
-                             std::to_string(event.id) + "`";
-        (void)m_store.hold_event(event.id, reason, to_unix_ms(now));
-        spdlog::warn("event.held id={} event_id={} reason=\"{}\"", event.id, event.event_id, reason);
-        ++report.held;
-        continue;
-      }
-      if (!event.approved && w.plan.deactivates()) deactivating.push_back(work.size());
-      work.push_back(std::move(w));
-    }
-    if (deactivations + static_cast<int>(deactivating.size()) > guard_max && !deactivating.empty()) {
-      std::string reason = "guard: " + std::to_string(deactivations + static_cast<int>(deactivating.size())) +
-                           " deactivations in one cycle exceed lifecycle.guard.max_deactivations_per_cycle (" +
-                           std::to_string(guard_max) + "); approve with `h2rd events approve --all`";
-      spdlog::critical("guard.held count={} max={} action=\"all held for approval\"", deactivating.size(), guard_max);
-      for (auto idx : deactivating) {
-        (void)m_store.hold_event(work[idx].event.id, reason, to_unix_ms(now));
-        ++report.held;
-      }
-      if (m_options.on_guard_held) m_options.on_guard_held(static_cast<int>(deactivating.size()), guard_max);
-      std::vector<Work> rest;
-      for (std::size_t i = 0; i < work.size(); ++i)
-        if (std::find(deactivating.begin(), deactivating.end(), i) == deactivating.end()) rest.push_back(std::move(work[i]));
-      work = std::move(rest);
-    } else {
-      deactivations += static_cast<int>(deactivating.size());
-    }
-    if (work.empty()) continue;
-
-    std::atomic<std::size_t> next{0};
-    std::mutex report_mutex;
-    auto worker = [&] {
-      for (std::size_t i; !stopping() && (i = next.fetch_add(1)) < work.size();) {
-        EventOutcome outcome = process(work[i], rules->version());
-        if (auto r = m_store.record_outcome(outcome, to_unix_ms(m_clock.now())); !r)
-          spdlog::error("store.failed what=record_outcome id={} error=\"{}\"", outcome.id, r.error().message);
-        else if (m_options.on_outcome)
-          m_options.on_outcome(work[i].event, outcome);
-        std::lock_guard lock(report_mutex);
-        ++report.processed;
-        switch (outcome.state) {
-        case EventState::done: ++report.done; break;
-        case EventState::skipped: ++report.skipped; break;
-        case EventState::failed: ++report.failed; break;
-        case EventState::pending: {
-          ++report.retrying;
-          SystemTime at = from_unix_ms(outcome.next_attempt_at_ms);
-          if (!report.next_retry || at < *report.next_retry) report.next_retry = at;
-          break;
-        }
-        default: break;
-        }
-      }
-    };
-    const std::size_t threads = std::min<std::size_t>(std::max(1, m_options.workers), work.size());
-    std::vector<std::thread> pool;
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
-  }
-  // Retries scheduled by earlier cycles count too (`run --once` waits for them; the daemon wakes for
-  // them). Only future ones: a pending event that is due but blocked behind a held one is not a retry.
-  EventFilter filter;
-  filter.state = EventState::pending;
-  filter.limit = k_retry_scan_limit;
-  if (auto pending = m_store.list_events(filter)) {
-    const long long now_ms = to_unix_ms(m_clock.now());
-    for (const auto& e : *pending) {
-      if (e.due_at_ms <= now_ms) continue;
-      const SystemTime at = from_unix_ms(e.due_at_ms);
-      if (!report.next_retry || at < *report.next_retry) report.next_retry = at;
-    }
-  }
-  return report;
 }
 
 } // namespace h2r

@@ -2,6 +2,13 @@
 // and queues events; a cycle takes every due event (one head event per employee, so an employee's
 // events apply in effective-date then arrival order), applies supervision and the mass-deactivation
 // guard, runs the rest on `workers` threads, and records each outcome in one transaction.
+//
+// Claims: a cycle claims its due events (Store::claim_due_events) before any Zoom call; every write
+// about an event (outcome, hold) is fenced by that claim, so an operator's reject in the meantime
+// wins and the stale outcome is dropped ("event.lost_claim"). Store errors are never "no data": a
+// failed read gives the claim back untouched (no Zoom call, no attempt used) and ends the cycle after
+// its batch; a failed write ends the cycle at once (no event is taken again in it), is logged as
+// "store.write_failed" and shows in store_writes_failing_since_ms().
 #pragma once
 
 #include "core/clock.hpp"
@@ -12,7 +19,10 @@
 #include "rules/rules.hpp"
 #include "store/store.hpp"
 
+#include <atomic>
 #include <functional>
+#include <mutex>
+#include <string_view>
 #include <random>
 
 namespace h2r {
@@ -26,15 +36,23 @@ struct EngineOptions {
   std::chrono::milliseconds unhealthy_recheck{10'000};  // deferral while a connection is unusable (no Zoom call: cheap)
   bool once = false;                           // `run --once`: a connection that needs a person fails events
   int batch = 10'000;                          // most events taken in one step of a cycle
+  // How long a claim keeps other claimers away from an event. Long enough for a whole batch to run
+  // (rate limits, retries of single calls); a crashed daemon's claims are released when it restarts.
+  std::chrono::milliseconds claim_lease{30 * 60'000};
+  std::string owner;                           // the claim owner; "" = "host:pid:random", made by the Engine
   // Hooks for the daemon (metrics, alerts, heartbeat, shutdown); each may be empty. on_outcome and
   // stop_requested are called from worker threads.
   std::function<void(const EventRow&, const EventOutcome&)> on_outcome;   // after the outcome is recorded
   std::function<void(int held, int max)> on_guard_held;                   // the guard held `held` deactivations
   std::function<bool()> stop_requested;        // true: take no further events (they stay due)
+  std::function<void(std::string_view what)> on_store_write_failed;    // a fenced write failed (not a lost claim)
 };
 
 struct CycleReport {
   int processed = 0, done = 0, skipped = 0, failed = 0, held = 0, retrying = 0;
+  int deferred = 0;                            // claims given back unworked (a store read failed)
+  int lost_claims = 0;                         // outcomes refused: an operator or another claimer came first
+  bool store_failed = false;                   // a store read or write failed: the cycle ended early
   std::optional<SystemTime> next_retry;        // earliest future retry of any pending event (this cycle's or older)
 };
 
@@ -55,6 +73,11 @@ public:
   // Backoff after failed attempt `attempt` (1-based), full jitter: uniform in [0, cap] with
   // cap = min(retry_max, retry_base·2^(attempt-1)), raised to at least min(k_min_backoff, cap).
   std::chrono::milliseconds backoff(int attempt);
+
+  // When fenced store writes (outcomes, holds) began failing: the clock's unix ms of the first failure
+  // since the last success, 0 while they succeed. Thread-safe; /healthz answers 503 while it is set.
+  long long store_writes_failing_since_ms() const { return m_writes_failing_since_ms.load(); }
+  const std::string& owner() const { return m_options.owner; }
   static constexpr std::chrono::milliseconds k_min_backoff{100};
   static constexpr int k_retry_scan_limit = 100'000;   // pending events looked at for next_retry
 
@@ -63,9 +86,41 @@ private:
     EventRow event;
     EventPlan plan;
   };
+  // One cycle's running totals, shared by its steps and worker threads.
+  struct Cycle {
+    explicit Cycle(const Rules& r) : rules(r) {}
+    const Rules& rules;
+    CycleReport report;
+    int deactivations = 0;                     // run (not held) so far, for the guard
+    std::atomic<bool> store_failed{false};     // end the cycle: no event is taken again
+    std::mutex mutex;                          // guards report while workers run
+  };
+
+  // The steps of run_cycle, in order.
+  // Promotes waiting events and claims the due ones; nullopt when the store failed.
+  std::optional<std::vector<EventRow>> claim_batch(Cycle& cycle);
+  // Reads each claimed event's employee and links and plans it; an event whose reads fail is given back.
+  std::vector<Work> plan_batch(std::vector<EventRow>& claimed, Cycle& cycle);
+  // Holds the supervised events (not approved yet) and removes them from `work`.
+  void hold_supervised(std::vector<Work>& work, Cycle& cycle);
+  // Holds every deactivation of the batch when the cycle's total would pass the guard's maximum.
+  void apply_guard(std::vector<Work>& work, Cycle& cycle);
+  // Runs `work` on the worker threads; claims of work not taken (stop, store failure) are given back.
+  void run_workers(std::vector<Work>& work, Cycle& cycle);
+  // Records one event's outcome and counts it; a failed write marks the cycle failed.
+  void finish(const Work& work, EventOutcome& outcome, Cycle& cycle);
+  // The earliest future retry of any pending event, into report.next_retry.
+  void scan_retries(CycleReport& report);
+
+  // Gives a claim back without changing the event (best effort: a lease covers a failure).
+  void release(const EventRow& event);
+  // A fenced write's failure: lost claim (counted, logged) or store failure (cycle ends, flag set).
+  void note_write_failure(const EventRow& event, std::string_view what, const Error& error, Cycle& cycle);
+  void note_write_success();
+
   EventOutcome process(const Work& work, const std::string& rules_version);
-  // The employee's links in each of `connections`.
-  std::vector<LinkRow> links_of(const std::string& employee_id, const std::vector<ConnectionRow>& connections);
+  // The employee's links in each of `connections`; an error when any read fails.
+  Result<std::vector<LinkRow>> links_of(const std::string& employee_id, const std::vector<ConnectionRow>& connections);
   // Transient: pending again after backoff(attempts) (or Zoom's retry_at if later), failed after
   // max_attempts with the last error; anything else: failed at once with Zoom's detail.
   void fail_or_retry(EventOutcome& outcome, const EventRow& event, const Error& error);
@@ -80,6 +135,7 @@ private:
   const Clock& m_clock;
   std::mutex m_rng_mutex;
   std::mt19937_64 m_rng{std::random_device{}()};
+  std::atomic<long long> m_writes_failing_since_ms{0};
 };
 
 } // namespace h2r

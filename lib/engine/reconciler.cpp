@@ -63,8 +63,10 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
           targeted = true;
           desired = d.desired;
         }
+      // A link that cannot be read is not "no link": reconcile stops rather than judge on a guess.
       auto link = store.get_link(name, employee.employee_id);
-      std::optional<LinkRow> linked = link && *link ? std::optional(**link) : std::nullopt;
+      if (!link) return unexpected(std::move(link).error());
+      std::optional<LinkRow> linked = *link;
       if (!targeted && !linked) continue;
       ++report.employees_checked;
       std::string user_name = desired ? desired->user_name : linked ? linked->user_name : "";
@@ -125,9 +127,15 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
       if (apply) {
         Provisioner provisioner(**client, false, to_unix_ms(clock.now()));
         auto done = provisioner.carry_out(intent, employee.employee_id);
-        if (done) {
+        // Fixed only when Zoom changed and the link that records it was stored: an unstored link
+        // would leave h2r's view of the employee wrong.
+        auto stored = done && done->link ? store.put_link(*done->link) : Result<void>{};
+        if (done && !stored) {
+          item.fix_error = "Zoom was changed (" + done->action + ") but storing the link failed: " + stored.error().message;
+          spdlog::error("store.write_failed what=put_link connection={} employee={} error=\"{}\"", name,
+                        employee.employee_id, stored.error().message);
+        } else if (done) {
           item.fixed = true;
-          if (done->link) (void)store.put_link(*done->link);
           spdlog::info("reconcile.fixed connection={} employee={} kind={} action={}", name, employee.employee_id,
                        item.kind, done->action);
         } else {

@@ -55,6 +55,7 @@ EngineOptions Daemon::engine_options(bool once) {
                                  {"action", "deactivations held for approval: h2rd events list --state held"}});
   };
   options.stop_requested = [this] { return m_shutdown.requested(); };
+  options.on_store_write_failed = [this](std::string_view what) { m_metrics.count_store_write_failure(what); };
   return options;
 }
 
@@ -81,6 +82,12 @@ Daemon::~Daemon() {
 }
 
 Result<void> Daemon::start() {
+  // The caller (`h2rd run`) holds the database's single-instance lock: every claim in the store was
+  // left by a process that is gone, and its events are due again now rather than when the lease ends.
+  if (auto released = m_store.release_claims(""); !released)
+    return fail(ErrorKind::permanent, "cannot release the claims of earlier runs: " + released.error().message);
+  else if (*released > 0)
+    spdlog::warn("claims.released count={} note=\"left by a process that ended without finishing them\"", *released);
   if (!m_rules.reload("start"))
     return fail(ErrorKind::invalid, "the rules file " + m_config.rules + " is not valid (see the log; `h2rd check` lists every problem)");
   if (auto r = m_inbox.prepare(); !r) {

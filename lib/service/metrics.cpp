@@ -61,6 +61,11 @@ void Metrics::count_event(std::string_view type, std::string_view state) {
   ++m_events[{std::string(type), std::string(state)}];
 }
 
+void Metrics::count_store_write_failure(std::string_view what) {
+  std::lock_guard lock(m_mutex);
+  ++m_store_write_failures[std::string(what)];
+}
+
 void Metrics::count_cycle(double seconds, long long end_unix_ms) {
   std::lock_guard lock(m_mutex);
   ++m_cycles;
@@ -128,6 +133,10 @@ std::string Metrics::render(const LiveGauges& live) const {
   line("h2r_last_cycle_timestamp_seconds", "", number(static_cast<double>(m_last_cycle_unix_ms) / 1000.0));
   family(out, "h2r_last_cycle_duration_seconds", "gauge", "How long the last scheduler cycle took.");
   line("h2r_last_cycle_duration_seconds", "", number(m_last_cycle_seconds));
+  family(out, "h2r_store_write_failures_total", "counter",
+         "Event outcome or hold writes the database refused (each ends its cycle), by what.");
+  for (const auto& [what, n] : m_store_write_failures)
+    line("h2r_store_write_failures_total", fmt::format("what=\"{}\"", esc(what)), std::to_string(n));
 
   family(out, "h2r_scheduler_heartbeat_age_seconds", "gauge", "Time since the scheduler last showed progress.");
   line("h2r_scheduler_heartbeat_age_seconds", "", number(live.heartbeat_age_seconds));

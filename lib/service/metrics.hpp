@@ -37,6 +37,8 @@ public:
   void count_token(bool ok);
   // One event outcome recorded by the engine (state: done, skipped, failed, pending=retry, held...).
   void count_event(std::string_view type, std::string_view state);
+  // One fenced store write (event outcome, hold) failed, by what ("record_outcome", "hold_event").
+  void count_store_write_failure(std::string_view what);
   // One scheduler cycle ended at `end_unix_ms` after `seconds`.
   void count_cycle(double seconds, long long end_unix_ms);
 
@@ -60,6 +62,7 @@ private:
   std::map<std::string, std::uint64_t> m_rate_limit_waits;                               // by connection
   std::uint64_t m_tokens_ok = 0;
   std::uint64_t m_tokens_failed = 0;
+  std::map<std::string, std::uint64_t> m_store_write_failures;                           // by what
   std::uint64_t m_cycles = 0;
   double m_last_cycle_seconds = 0;
   long long m_last_cycle_unix_ms = 0;

@@ -89,7 +89,20 @@ INSERT OR IGNORE INTO fields_seen(name)
 CREATE INDEX links_by_zoom_user ON links(connection, zoom_user_id);
 )sql";
 
-constexpr std::array<const char*, 2> k_steps = {k_step_1, k_step_2};
+// Version 3: claims. Before any Zoom call the engine claims an event: claim_owner says which process
+// (host:pid:random), claim_token fences its writes (an outcome is stored only while the token still
+// matches), lease_until_ms is when another claimer may take the event over (a crashed owner). NULL
+// token = unclaimed. An operator's reject/approve/retry clears the claim, so they win over an outcome
+// in flight.
+constexpr const char* k_step_3 = R"sql(
+ALTER TABLE events ADD COLUMN claim_owner TEXT;
+ALTER TABLE events ADD COLUMN claim_token TEXT;
+ALTER TABLE events ADD COLUMN claimed_at_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN lease_until_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX events_claimed ON events(claim_owner) WHERE claim_token IS NOT NULL;
+)sql";
+
+constexpr std::array<const char*, 3> k_steps = {k_step_1, k_step_2, k_step_3};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));

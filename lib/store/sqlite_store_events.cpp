@@ -11,7 +11,12 @@ namespace {
 
 constexpr const char* k_event_columns =
     "id, event_id, type, leave_type, employee_id, fields, effective_raw, effective_at_ms, due_at_ms, "
-    "source_file, state, reason, attempts, approved, rules_version, result, received_at_ms, updated_at_ms";
+    "source_file, state, reason, attempts, approved, rules_version, result, received_at_ms, updated_at_ms, "
+    "claim_owner, claim_token, claimed_at_ms, lease_until_ms";
+
+// An operator's transition clears the claim: it wins over an outcome in flight (which then finds its
+// claim lost and writes nothing).
+#define H2R_SQL_NO_CLAIM "claim_owner = NULL, claim_token = NULL, lease_until_ms = 0"
 
 std::string fields_json(const FieldPatch& fields) {
   nlohmann::json json = nlohmann::json::object();
@@ -55,6 +60,10 @@ Result<EventRow> read_event(const sqlite::Query& q) {
   row.result = q.text_at(15);
   row.received_at_ms = q.int_at(16);
   row.updated_at_ms = q.int_at(17);
+  row.claim_owner = q.is_null(18) ? "" : q.text_at(18);
+  row.claim_token = q.is_null(19) ? "" : q.text_at(19);
+  row.claimed_at_ms = q.int_at(20);
+  row.lease_until_ms = q.int_at(21);
   return row;
 }
 
@@ -107,21 +116,78 @@ Result<IngestResult> SqliteStore::ingest(const std::string& source_file, const s
   });
 }
 
+Result<std::vector<EventRow>> SqliteStore::select_due(long long now_ms, int limit) {
+  // INDEXED BY: without ANALYZE statistics the planner prefers events_by_state and then sorts every
+  // open event; events_due yields rows already in (due_at_ms, id) order, so LIMIT stops the scan
+  // early. The partial-index WHERE clauses are repeated verbatim, as SQLite requires to use them.
+  // A claimed earlier event is still pending, so it blocks its employee's later events.
+  auto q = H2R_TRY(m_db->query(fmt::format(
+      "SELECT {} FROM events AS e INDEXED BY events_due "
+      "WHERE e.state IN ('pending', 'waiting') AND e.due_at_ms <= ?1 "
+      "AND (e.claim_token IS NULL OR e.lease_until_ms <= ?1) "
+      "AND NOT EXISTS (SELECT 1 FROM events AS p INDEXED BY events_open_by_employee "
+      "  WHERE p.state IN ('pending', 'waiting', 'held') AND p.employee_id = e.employee_id "
+      "  AND (p.effective_at_ms, p.id) < (e.effective_at_ms, e.id)) "
+      "ORDER BY e.due_at_ms, e.id LIMIT ?2",
+      k_event_columns)));
+  q.bind_int(1, now_ms).bind_int(2, limit);
+  return read_events(q);
+}
+
 Result<std::vector<EventRow>> SqliteStore::due_events(long long now_ms, int limit) {
-  return locked("list the due events", [&]() -> Result<std::vector<EventRow>> {
-    // INDEXED BY: without ANALYZE statistics the planner prefers events_by_state and then sorts every
-    // open event; events_due yields rows already in (due_at_ms, id) order, so LIMIT stops the scan
-    // early. The partial-index WHERE clauses are repeated verbatim, as SQLite requires to use them.
-    auto q = H2R_TRY(m_db->query(fmt::format(
-        "SELECT {} FROM events AS e INDEXED BY events_due "
-        "WHERE e.state IN ('pending', 'waiting') AND e.due_at_ms <= ?1 "
-        "AND NOT EXISTS (SELECT 1 FROM events AS p INDEXED BY events_open_by_employee "
-        "  WHERE p.state IN ('pending', 'waiting', 'held') AND p.employee_id = e.employee_id "
-        "  AND (p.effective_at_ms, p.id) < (e.effective_at_ms, e.id)) "
-        "ORDER BY e.due_at_ms, e.id LIMIT ?2",
-        k_event_columns)));
-    q.bind_int(1, now_ms).bind_int(2, limit);
-    return read_events(q);
+  return locked("list the due events", [&] { return select_due(now_ms, limit); });
+}
+
+Result<std::vector<EventRow>> SqliteStore::claim_due_events(const ClaimRequest& request) {
+  return locked("claim the due events", [&]() -> Result<std::vector<EventRow>> {
+    if (request.owner.empty()) return fail(ErrorKind::invalid, "a claim needs an owner");
+    if (request.lease_ms <= 0) return fail(ErrorKind::invalid, "a claim needs a lease longer than 0 ms");
+    // One IMMEDIATE transaction: no other process can claim or change these rows between read and claim.
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    auto rows = H2R_TRY(select_due(request.now_ms, request.limit));
+    auto q = H2R_TRY(m_db->query("UPDATE events SET claim_owner = ?2, claim_token = lower(hex(randomblob(16))), "
+                                 "claimed_at_ms = ?3, lease_until_ms = ?4 WHERE id = ?1 RETURNING claim_token"));
+    for (auto& row : rows) {
+      q.bind_int(1, row.id).bind_text(2, request.owner).bind_int(3, request.now_ms);
+      q.bind_int(4, request.now_ms + request.lease_ms);
+      if (!H2R_TRY(q.step())) return fail(ErrorKind::permanent, fmt::format("event {} vanished while claimed", row.id));
+      row.claim_token = q.text_at(0);
+      row.claim_owner = request.owner;
+      row.claimed_at_ms = request.now_ms;
+      row.lease_until_ms = request.now_ms + request.lease_ms;
+      q.reset();
+    }
+    H2R_TRY(tx.commit());
+    return rows;
+  });
+}
+
+Result<void> SqliteStore::claim_lost(long long id) {
+  auto q = H2R_TRY(m_db->query("SELECT state, claim_owner FROM events WHERE id = ?1"));
+  if (!H2R_TRY(q.bind_int(1, id).step())) return fail(ErrorKind::not_found, "no event has that id");
+  const std::string owner = q.is_null(1) ? "" : q.text_at(1);
+  return fail(ErrorKind::conflict,
+              fmt::format("lost claim: the event is now {}{} (an operator's reject, approve or retry, or another "
+                          "claimer, came first); nothing written",
+                          q.text_at(0), owner.empty() ? "" : ", claimed by " + owner));
+}
+
+Result<void> SqliteStore::release_claim(long long id, const std::string& claim_token) {
+  return locked(fmt::format("release the claim on event {}", id), [&]() -> Result<void> {
+    auto q = H2R_TRY(m_db->query("UPDATE events SET claim_owner = NULL, claim_token = NULL, lease_until_ms = 0 "
+                                 "WHERE id = ?1 AND claim_token = ?2"));
+    H2R_TRY(q.bind_int(1, id).bind_text(2, claim_token).run());
+    if (m_db->changes() == 0) return claim_lost(id);
+    return {};
+  });
+}
+
+Result<int> SqliteStore::release_claims(const std::string& owner) {
+  return locked("release the claims", [&]() -> Result<int> {
+    auto q = H2R_TRY(m_db->query("UPDATE events SET claim_owner = NULL, claim_token = NULL, lease_until_ms = 0 "
+                                 "WHERE claim_token IS NOT NULL AND (?1 = '' OR claim_owner = ?1)"));
+    H2R_TRY(q.bind_text(1, owner).run());
+    return static_cast<int>(m_db->changes());
   });
 }
 
@@ -183,13 +249,14 @@ Result<void> SqliteStore::record_outcome(const EventOutcome& outcome, long long 
     {
       auto q = H2R_TRY(m_db->query(
           "UPDATE events SET state = ?2, reason = ?3, rules_version = ?4, result = ?5, attempts = ?6, "
-          "due_at_ms = CASE WHEN ?2 IN ('pending', 'waiting') THEN ?7 ELSE due_at_ms END, updated_at_ms = ?8 "
-          "WHERE id = ?1"));
+          "due_at_ms = CASE WHEN ?2 IN ('pending', 'waiting') THEN ?7 ELSE due_at_ms END, updated_at_ms = ?8, "
+          "claim_owner = NULL, claim_token = NULL, lease_until_ms = 0 "
+          "WHERE id = ?1 AND claim_token = ?9 AND state IN ('pending', 'waiting')"));
       q.bind_int(1, outcome.id).bind_text(2, to_string(outcome.state)).bind_text(3, outcome.reason);
       q.bind_text(4, outcome.rules_version).bind_text(5, outcome.result).bind_int(6, outcome.attempts);
-      q.bind_int(7, outcome.next_attempt_at_ms).bind_int(8, now_ms);
+      q.bind_int(7, outcome.next_attempt_at_ms).bind_int(8, now_ms).bind_text(9, outcome.claim_token);
       H2R_TRY(q.run());
-      if (m_db->changes() == 0) return fail(ErrorKind::not_found, "no event has that id");
+      if (m_db->changes() == 0) return claim_lost(outcome.id);
     }
     if (outcome.employee) H2R_TRY(write_employee(*outcome.employee));
     for (const auto& link : outcome.links_upsert) H2R_TRY(write_link(link));
@@ -209,12 +276,14 @@ Result<int> SqliteStore::transition(const std::string& sql, long long now_ms, st
   return static_cast<int>(m_db->changes());
 }
 
-Result<void> SqliteStore::hold_event(long long id, const std::string& reason, long long now_ms) {
+Result<void> SqliteStore::hold_event(long long id, const std::string& claim_token, const std::string& reason,
+                                     long long now_ms) {
   return locked(fmt::format("hold event {}", id), [&]() -> Result<void> {
-    auto q = H2R_TRY(m_db->query("UPDATE events SET state = 'held', reason = ?3, updated_at_ms = ?2 "
-                                 "WHERE id = ?1 AND state IN ('pending', 'waiting', 'held')"));
-    H2R_TRY(q.bind_int(1, id).bind_int(2, now_ms).bind_text(3, reason).run());
-    if (m_db->changes() == 0) return fail(ErrorKind::not_found, "no pending, waiting or held event has that id");
+    auto q = H2R_TRY(m_db->query("UPDATE events SET state = 'held', reason = ?3, updated_at_ms = ?2, "
+                                 "claim_owner = NULL, claim_token = NULL, lease_until_ms = 0 "
+                                 "WHERE id = ?1 AND claim_token = ?4 AND state IN ('pending', 'waiting')"));
+    H2R_TRY(q.bind_int(1, id).bind_int(2, now_ms).bind_text(3, reason).bind_text(4, claim_token).run());
+    if (m_db->changes() == 0) return claim_lost(id);
     return {};
   });
 }
@@ -222,7 +291,7 @@ Result<void> SqliteStore::hold_event(long long id, const std::string& reason, lo
 Result<int> SqliteStore::approve_event(long long id, long long now_ms) {
   return locked(fmt::format("approve event {}", id), [&]() -> Result<int> {
     int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', approved = 1, reason = '', "
-                                     "due_at_ms = ?1, updated_at_ms = ?1 WHERE id = ?2 AND state = 'held'",
+                                     "due_at_ms = ?1, updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE id = ?2 AND state = 'held'",
                                      now_ms, id));
     if (changed == 0) return fail(ErrorKind::not_found, "no held event has that id");
     return changed;
@@ -232,15 +301,15 @@ Result<int> SqliteStore::approve_event(long long id, long long now_ms) {
 Result<int> SqliteStore::approve_all_held(long long now_ms) {
   return locked("approve the held events", [&] {
     return transition("UPDATE events SET state = 'pending', approved = 1, reason = '', due_at_ms = ?1, "
-                      "updated_at_ms = ?1 WHERE state = 'held'",
+                      "updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE state = 'held'",
                       now_ms);
   });
 }
 
 Result<void> SqliteStore::reject_event(long long id, const std::string& reason, long long now_ms) {
   return locked(fmt::format("reject event {}", id), [&]() -> Result<void> {
-    auto q = H2R_TRY(m_db->query("UPDATE events SET state = 'rejected', reason = ?3, updated_at_ms = ?2 "
-                                 "WHERE id = ?1 AND state IN ('pending', 'waiting', 'held')"));
+    auto q = H2R_TRY(m_db->query("UPDATE events SET state = 'rejected', reason = ?3, updated_at_ms = ?2, " H2R_SQL_NO_CLAIM
+                                 " WHERE id = ?1 AND state IN ('pending', 'waiting', 'held')"));
     H2R_TRY(q.bind_int(1, id).bind_int(2, now_ms).bind_text(3, reason).run());
     if (m_db->changes() == 0) return fail(ErrorKind::not_found, "no pending, waiting or held event has that id");
     return {};
@@ -250,7 +319,7 @@ Result<void> SqliteStore::reject_event(long long id, const std::string& reason, 
 Result<int> SqliteStore::retry_event(long long id, long long now_ms) {
   return locked(fmt::format("retry event {}", id), [&]() -> Result<int> {
     int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', attempts = 0, reason = '', "
-                                     "due_at_ms = ?1, updated_at_ms = ?1 WHERE id = ?2 AND state = 'failed'",
+                                     "due_at_ms = ?1, updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE id = ?2 AND state = 'failed'",
                                      now_ms, id));
     if (changed > 0) return changed;
     auto q = H2R_TRY(m_db->query("SELECT 1 FROM events WHERE id = ?1"));
@@ -262,7 +331,7 @@ Result<int> SqliteStore::retry_event(long long id, long long now_ms) {
 Result<int> SqliteStore::retry_all_failed(long long now_ms) {
   return locked("retry the failed events", [&] {
     return transition("UPDATE events SET state = 'pending', attempts = 0, reason = '', due_at_ms = ?1, "
-                      "updated_at_ms = ?1 WHERE state = 'failed'",
+                      "updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE state = 'failed'",
                       now_ms);
   });
 }

@@ -25,13 +25,17 @@ public:
   Result<IngestResult> ingest(const std::string& source_file, const std::vector<NewEvent>& events,
                               long long now_ms) override;
   Result<std::vector<EventRow>> due_events(long long now_ms, int limit) override;
+  Result<std::vector<EventRow>> claim_due_events(const ClaimRequest& request) override;
+  Result<void> release_claim(long long id, const std::string& claim_token) override;
+  Result<int> release_claims(const std::string& owner) override;
   Result<std::optional<long long>> next_due_at() override;
   Result<std::optional<EventRow>> get_event(long long id) override;
   Result<std::optional<EventRow>> find_event(const std::string& event_id) override;
   Result<std::vector<EventRow>> list_events(const EventFilter& filter) override;
   Result<std::map<EventState, long long>> count_events_by_state() override;
   Result<void> record_outcome(const EventOutcome& outcome, long long now_ms) override;
-  Result<void> hold_event(long long id, const std::string& reason, long long now_ms) override;
+  Result<void> hold_event(long long id, const std::string& claim_token, const std::string& reason,
+                          long long now_ms) override;
   Result<int> approve_event(long long id, long long now_ms) override;
   Result<int> approve_all_held(long long now_ms) override;
   Result<void> reject_event(long long id, const std::string& reason, long long now_ms) override;
@@ -66,6 +70,10 @@ private:
   Result<void> write_link(const LinkRow& row);
   // Runs an UPDATE of events with ?1 = now_ms and ?2 = id (when given); returns the rows changed.
   Result<int> transition(const std::string& sql, long long now_ms, std::optional<long long> id = std::nullopt);
+  // The due query of due_events, run with the mutex held.
+  Result<std::vector<EventRow>> select_due(long long now_ms, int limit);
+  // After a fenced UPDATE changed no row: not_found when no event has `id`, else conflict "lost claim".
+  Result<void> claim_lost(long long id);
 
   std::mutex m_mutex;
   std::unique_ptr<sqlite::Db> m_db;

@@ -68,6 +68,21 @@ struct EventRow {
   std::string result;            // JSON text: what was done (audit trail)
   long long received_at_ms = 0;
   long long updated_at_ms = 0;
+  // The claim (see Store::claim_due_events); "" token = unclaimed.
+  std::string claim_owner;
+  std::string claim_token;
+  long long claimed_at_ms = 0;
+  long long lease_until_ms = 0;
+};
+
+// Who claims and for how long: `owner` names the process ("host:pid:random"), `lease_ms` is how long
+// the claim keeps other claimers away (the claimer's own writes stay valid past it until someone
+// else claims the event).
+struct ClaimRequest {
+  std::string owner;
+  long long now_ms = 0;
+  int limit = 0;
+  long long lease_ms = 0;
 };
 
 struct NewEvent {
@@ -115,6 +130,7 @@ struct LinkRow {
 // Everything one processed event changes, written in one transaction.
 struct EventOutcome {
   long long id = 0;                          // EventRow::id
+  std::string claim_token;                   // the claim this outcome was worked out under
   EventState state = EventState::done;       // pending (with next_attempt_at_ms) means "retry later"
   std::string reason;
   std::string rules_version;
@@ -144,19 +160,36 @@ public:
   // not inserted and is reported in duplicates. It also remembers every field name seen.
   virtual Result<IngestResult> ingest(const std::string& source_file, const std::vector<NewEvent>& events,
                                       long long now_ms) = 0;
-  // The events that may run now: state pending or waiting, due_at_ms <= now_ms, and no earlier event
-  // of the same employee (by effective_at_ms, then id) still pending, waiting or held. At most one per
-  // employee. Ordered by due_at_ms, then id.
+  // The events that may run now: state pending or waiting, due_at_ms <= now_ms, not claimed under a
+  // lease still running, and no earlier event of the same employee (by effective_at_ms, then id) still
+  // pending, waiting or held (claimed or not). At most one per employee. Ordered by due_at_ms, then id.
   virtual Result<std::vector<EventRow>> due_events(long long now_ms, int limit) = 0;
+  // due_events(now_ms, limit), and in the same transaction each returned event is claimed for
+  // `owner`: a fresh random claim_token, claimed_at_ms = now, lease_until_ms = now + lease. Two
+  // claimers never get the same event while its lease runs.
+  virtual Result<std::vector<EventRow>> claim_due_events(const ClaimRequest& request) = 0;
+  // Gives a claim back (the event stays as it was, due again). conflict ("lost claim") when the event
+  // is no longer claimed with `claim_token`; not_found when no event has the id.
+  virtual Result<void> release_claim(long long id, const std::string& claim_token) = 0;
+  // Clears every claim of `owner` ("" = of every owner); returns how many. "" is only for the process
+  // that holds the database's single-instance lock, at its start: every claim then belongs to a
+  // process that is gone.
+  virtual Result<int> release_claims(const std::string& owner) = 0;
   // The earliest due_at_ms of any pending or waiting event, if any.
   virtual Result<std::optional<long long>> next_due_at() = 0;
   virtual Result<std::optional<EventRow>> get_event(long long id) = 0;
   virtual Result<std::optional<EventRow>> find_event(const std::string& event_id) = 0;
   virtual Result<std::vector<EventRow>> list_events(const EventFilter& filter) = 0;
   virtual Result<std::map<EventState, long long>> count_events_by_state() = 0;
+  // Stores the outcome and clears the claim, only while the event is still claimed with
+  // outcome.claim_token (pending or waiting): otherwise conflict ("lost claim": an operator rejected
+  // it, or another claimer took it over) and nothing is written. not_found when no event has the id.
   virtual Result<void> record_outcome(const EventOutcome& outcome, long long now_ms) = 0;
-  // held → state held with reason (not final; blocks the employee's later events).
-  virtual Result<void> hold_event(long long id, const std::string& reason, long long now_ms) = 0;
+  // claimed pending/waiting → state held with reason, claim cleared (not final; blocks the employee's
+  // later events). conflict ("lost claim") when not claimed with `claim_token`; not_found: no such id.
+  virtual Result<void> hold_event(long long id, const std::string& claim_token, const std::string& reason,
+                                  long long now_ms) = 0;
+  // The operator's transitions below clear any claim: they win over an outcome in flight.
   // held → pending with approved = true, due now. Returns how many changed. not_found for an id that
   // is not held.
   virtual Result<int> approve_event(long long id, long long now_ms) = 0;

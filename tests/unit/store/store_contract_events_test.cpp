@@ -30,6 +30,7 @@ std::vector<std::string> due_ids(Store& store, long long now_ms, int limit = 100
 void finish(Store& store, const std::string& event_id, EventState state = EventState::done) {
   EventOutcome outcome;
   outcome.id = id_of(store, event_id);
+  outcome.claim_token = claim(store, event_id);
   outcome.state = state;
   REQUIRE(store.record_outcome(outcome, 1));
 }
@@ -67,7 +68,7 @@ TEST_CASE_TEMPLATE("store contract: a held head blocks its employee only, reject
   REQUIRE(store->ingest("f", {make_event("t1", "E1", 10, 10), make_event("u1", "E1", 20, 20),
                               make_event("u2", "E2", 30, 30)},
                         1));
-  REQUIRE(store->hold_event(id_of(*store, "t1"), "more than 50 deactivations", 2));
+  REQUIRE(store->hold_event(id_of(*store, "t1"), claim(*store, "t1"), "more than 50 deactivations", 2));
   CHECK(state_of(*store, "t1") == EventState::held);
   auto held = store->find_event("t1");
   REQUIRE((held && held->has_value()));
@@ -79,9 +80,12 @@ TEST_CASE_TEMPLATE("store contract: a held head blocks its employee only, reject
   CHECK(due_ids(*store, 100) == Ids{"u1", "u2"});
 
   finish(*store, "u1");
-  auto hold_final = store->hold_event(id_of(*store, "u1"), "x", 4);
+  auto hold_final = store->hold_event(id_of(*store, "u1"), "no-such-token", "x", 4);
   REQUIRE_FALSE(hold_final);
-  CHECK(hold_final.error().kind == ErrorKind::not_found);
+  CHECK(hold_final.error().kind == ErrorKind::conflict);
+  auto hold_absent = store->hold_event(999999, "no-such-token", "x", 4);
+  REQUIRE_FALSE(hold_absent);
+  CHECK(hold_absent.error().kind == ErrorKind::not_found);
 }
 
 TEST_CASE_TEMPLATE("store contract: approve, reject and retry transitions and their not_found errors", F,
@@ -92,7 +96,8 @@ TEST_CASE_TEMPLATE("store contract: approve, reject and retry transitions and th
                               make_event("h3", "E3", 1, 1), make_event("p", "E4", 1, 1),
                               make_event("w", "E5", 1, 500, EventState::waiting)},
                         1));
-  for (const char* id : {"h1", "h2", "h3"}) REQUIRE(store->hold_event(id_of(*store, id), "supervised", 2));
+  for (const char* id : {"h1", "h2", "h3"})
+    REQUIRE(store->hold_event(id_of(*store, id), claim(*store, id), "supervised", 2));
 
   auto approved = store->approve_event(id_of(*store, "h1"), 50);
   REQUIRE(approved);
@@ -128,6 +133,7 @@ TEST_CASE_TEMPLATE("store contract: approve, reject and retry transitions and th
 
   EventOutcome failed;
   failed.id = id_of(*store, "p");
+  failed.claim_token = claim(*store, "p");
   failed.state = EventState::failed;
   failed.reason = "HTTP 400";
   failed.attempts = 5;
@@ -193,6 +199,7 @@ TEST_CASE_TEMPLATE("store contract: record_outcome writes event, employee and li
   // A retry later: state stays pending, due moves to next_attempt_at_ms.
   EventOutcome retry;
   retry.id = id_of(*store, "e1");
+  retry.claim_token = claim(*store, "e1");
   retry.state = EventState::pending;
   retry.reason = "HTTP 503";
   retry.attempts = 1;
@@ -210,6 +217,7 @@ TEST_CASE_TEMPLATE("store contract: record_outcome writes event, employee and li
   // A failing outcome (a link to a connection that does not exist) changes nothing at all.
   EventOutcome bad;
   bad.id = id_of(*store, "e1");
+  bad.claim_token = claim(*store, "e1");
   bad.state = EventState::done;
   bad.result = R"({"created":"zu-1"})";
   bad.employee = EmployeeRow{"E1", {{"email", "e1@example.com"}}, HrStatus::active, 20};
@@ -246,6 +254,7 @@ TEST_CASE_TEMPLATE("store contract: record_outcome writes event, employee and li
 
   EventOutcome remove;
   remove.id = id_of(*store, "e2");
+  remove.claim_token = claim(*store, "e2");
   remove.links_remove = {{"zoom-main", "E1"}};
   REQUIRE(store->record_outcome(remove, 40));
   link = store->get_link("zoom-main", "E1");

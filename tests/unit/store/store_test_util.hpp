@@ -58,4 +58,21 @@ inline NewEvent make_event(const std::string& event_id, const std::string& emplo
   return e;
 }
 
+inline constexpr long long k_far_future_ms = 1LL << 50;
+
+// Claims `event_id` as `owner` (it must be its employee's head and due at now_ms) and gives back
+// every other event this claim took; returns the claim token.
+inline std::string claim(Store& store, const std::string& event_id, long long now_ms = k_far_future_ms,
+                         const std::string& owner = "test-owner") {
+  auto claimed = store.claim_due_events(ClaimRequest{owner, now_ms, 100'000, 60'000});
+  REQUIRE(claimed);
+  std::string token;
+  for (const auto& e : *claimed) {
+    if (e.event_id == event_id) token = e.claim_token;
+    else REQUIRE(store.release_claim(e.id, e.claim_token));
+  }
+  REQUIRE_MESSAGE(!token.empty(), "event " << event_id << " was not claimable");
+  return token;
+}
+
 } // namespace h2r::store_test

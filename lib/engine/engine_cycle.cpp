@@ -1,0 +1,226 @@
+// Engine: one cycle — claim, plan, supervise, guard, run, record — each step a method of its own.
+#include "engine/engine.hpp"
+
+#include "core/time.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace h2r {
+
+CycleReport Engine::run_cycle() {
+  RulesPtr rules = m_rules();
+  if (!rules) {
+    spdlog::error("cycle.skipped reason=\"no valid rules loaded\"");
+    return {};
+  }
+  Cycle cycle(*rules);
+  // Between cycles this engine holds no claim; one left from a release that failed is given back now.
+  if (auto r = m_store.release_claims(m_options.owner); r && *r > 0)
+    spdlog::warn("claims.released owner={} count={} note=\"left by a failed release\"", m_options.owner, *r);
+  auto stopping = [this] { return m_options.stop_requested && m_options.stop_requested(); };
+  // Each pass claims what is due now; events recorded as retries are due later, so the loop ends.
+  // A store failure ends it too: an event given back must not be taken again in the same cycle.
+  while (!stopping() && !cycle.store_failed) {
+    auto claimed = claim_batch(cycle);
+    if (!claimed || claimed->empty()) break;
+    std::vector<Work> work = plan_batch(*claimed, cycle);
+    hold_supervised(work, cycle);
+    apply_guard(work, cycle);
+    run_workers(work, cycle);
+  }
+  cycle.report.store_failed = cycle.store_failed;
+  scan_retries(cycle.report);
+  return cycle.report;
+}
+
+std::optional<std::vector<EventRow>> Engine::claim_batch(Cycle& cycle) {
+  const long long now_ms = to_unix_ms(m_clock.now());
+  if (auto r = m_store.promote_waiting(now_ms); !r)
+    spdlog::error("store.failed what=promote_waiting error=\"{}\"", r.error().message);
+  ClaimRequest request{m_options.owner, now_ms, m_options.batch, m_options.claim_lease.count()};
+  auto claimed = m_store.claim_due_events(request);
+  if (!claimed) {
+    spdlog::error("store.failed what=claim_due_events error=\"{}\"", claimed.error().message);
+    cycle.store_failed = true;
+    return std::nullopt;
+  }
+  return std::move(claimed).value();
+}
+
+std::vector<Engine::Work> Engine::plan_batch(std::vector<EventRow>& claimed, Cycle& cycle) {
+  std::vector<Work> work;
+  // The connection list, read once per batch rather than once per event.
+  auto connections = m_store.list_connections();
+  if (!connections) {
+    spdlog::error("store.read_failed what=list_connections error=\"{}\" action=\"claims given back\"",
+                  connections.error().message);
+    for (const auto& event : claimed) release(event);
+    cycle.report.deferred += static_cast<int>(claimed.size());
+    cycle.store_failed = true;
+    return work;
+  }
+  for (auto& event : claimed) {
+    // A read that fails is not "no data": planning on it would treat a known employee as new and
+    // write that partial record back. The event is given back as it was (no attempt used).
+    auto before = m_store.get_employee(event.employee_id);
+    auto links = before ? links_of(event.employee_id, *connections) : Result<std::vector<LinkRow>>(unexpected(before.error()));
+    if (!before || !links) {
+      spdlog::error("store.read_failed what=employee id={} employee={} error=\"{}\" action=\"deferred\"", event.id,
+                    event.employee_id, links.error().message);
+      release(event);
+      ++cycle.report.deferred;
+      cycle.store_failed = true;
+      continue;
+    }
+    EventPlan plan = plan_event(event, *before, *links, cycle.rules);
+    work.push_back(Work{std::move(event), std::move(plan)});
+  }
+  return work;
+}
+
+void Engine::hold_supervised(std::vector<Work>& work, Cycle& cycle) {
+  const long long now_ms = to_unix_ms(m_clock.now());
+  std::erase_if(work, [&](const Work& w) {
+    const EventRow& event = w.event;
+    if (cycle.store_failed) {   // a hold failed: the rest of the batch is given back unworked
+      release(event);
+      return true;
+    }
+    if (event.approved || !cycle.rules.lifecycle().supervised.count(event.type)) return false;
+    const std::string reason = "supervised: " + std::string(to_string(event.type)) +
+                               " waits for `h2rd events approve " + std::to_string(event.id) + "`";
+    if (auto r = m_store.hold_event(event.id, event.claim_token, reason, now_ms); !r) {
+      note_write_failure(event, "hold_event", r.error(), cycle);
+      return true;
+    }
+    note_write_success();
+    spdlog::warn("event.held id={} event_id={} reason=\"{}\"", event.id, event.event_id, reason);
+    ++cycle.report.held;
+    return true;
+  });
+}
+
+void Engine::apply_guard(std::vector<Work>& work, Cycle& cycle) {
+  const int guard_max = cycle.rules.lifecycle().max_deactivations_per_cycle;
+  auto deactivating = [](const Work& w) { return !w.event.approved && w.plan.deactivates(); };
+  const int count = static_cast<int>(std::count_if(work.begin(), work.end(), deactivating));
+  if (count == 0 || cycle.deactivations + count <= guard_max) {
+    cycle.deactivations += count;
+    return;
+  }
+  const std::string reason = "guard: " + std::to_string(cycle.deactivations + count) +
+                             " deactivations in one cycle exceed lifecycle.guard.max_deactivations_per_cycle (" +
+                             std::to_string(guard_max) + "); approve with `h2rd events approve --all`";
+  spdlog::critical("guard.held count={} max={} action=\"all held for approval\"", count, guard_max);
+  const long long now_ms = to_unix_ms(m_clock.now());
+  std::erase_if(work, [&](const Work& w) {
+    if (!deactivating(w)) return false;
+    if (cycle.store_failed) {
+      release(w.event);
+      return true;
+    }
+    // A hold that fails leaves the event unrun all the same: it is never run past the guard.
+    if (auto r = m_store.hold_event(w.event.id, w.event.claim_token, reason, now_ms); !r) {
+      note_write_failure(w.event, "hold_event", r.error(), cycle);
+    } else {
+      note_write_success();
+      ++cycle.report.held;
+    }
+    return true;
+  });
+  if (m_options.on_guard_held) m_options.on_guard_held(count, guard_max);
+}
+
+void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {
+  if (work.empty()) return;
+  auto stopping = [this] { return m_options.stop_requested && m_options.stop_requested(); };
+  std::atomic<std::size_t> next{0};
+  const std::string rules_version = cycle.rules.version();
+  auto worker = [&] {
+    for (std::size_t i; !stopping() && !cycle.store_failed && (i = next.fetch_add(1)) < work.size();) {
+      EventOutcome outcome = process(work[i], rules_version);
+      finish(work[i], outcome, cycle);
+    }
+  };
+  const std::size_t threads = std::min<std::size_t>(std::max(1, m_options.workers), work.size());
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  // Work no worker took (shutdown, or a failed write ended the cycle) is given back, due as it was.
+  for (std::size_t i = std::min(next.load(), work.size()); i < work.size(); ++i) release(work[i].event);
+}
+
+void Engine::finish(const Work& work, EventOutcome& outcome, Cycle& cycle) {
+  if (auto r = m_store.record_outcome(outcome, to_unix_ms(m_clock.now())); !r) {
+    note_write_failure(work.event, "record_outcome", r.error(), cycle);
+    return;
+  }
+  note_write_success();
+  if (m_options.on_outcome) m_options.on_outcome(work.event, outcome);
+  std::lock_guard lock(cycle.mutex);
+  CycleReport& report = cycle.report;
+  ++report.processed;
+  switch (outcome.state) {
+  case EventState::done: ++report.done; break;
+  case EventState::skipped: ++report.skipped; break;
+  case EventState::failed: ++report.failed; break;
+  case EventState::pending: {
+    ++report.retrying;
+    SystemTime at = from_unix_ms(outcome.next_attempt_at_ms);
+    if (!report.next_retry || at < *report.next_retry) report.next_retry = at;
+    break;
+  }
+  default: break;
+  }
+}
+
+void Engine::release(const EventRow& event) {
+  if (auto r = m_store.release_claim(event.id, event.claim_token); !r && r.error().kind != ErrorKind::conflict)
+    spdlog::error("store.write_failed what=release_claim id={} error=\"{}\" note=\"claimable again when the lease "
+                  "ends or the daemon restarts\"",
+                  event.id, r.error().message);
+}
+
+void Engine::note_write_failure(const EventRow& event, std::string_view what, const Error& error, Cycle& cycle) {
+  // conflict: the claim was lost (an operator's reject/approve/retry, or another claimer). That is the
+  // store working, not failing: the operator's decision stands and nothing of this attempt is kept.
+  if (error.kind == ErrorKind::conflict) {
+    spdlog::warn("event.lost_claim id={} event_id={} what={} detail=\"{}\"", event.id, event.event_id, what,
+                 error.message);
+    std::lock_guard lock(cycle.mutex);
+    ++cycle.report.lost_claims;
+    return;
+  }
+  long long expected = 0;
+  m_writes_failing_since_ms.compare_exchange_strong(expected, std::max<long long>(1, to_unix_ms(m_clock.now())));
+  spdlog::critical("store.write_failed what={} id={} event_id={} error=\"{}\" action=\"cycle ended, claim given "
+                   "back; the Zoom calls of this attempt are not repeated in this cycle\"",
+                   what, event.id, event.event_id, error.message);
+  cycle.store_failed = true;
+  release(event);
+  if (m_options.on_store_write_failed) m_options.on_store_write_failed(what);
+}
+
+void Engine::note_write_success() { m_writes_failing_since_ms.store(0); }
+
+void Engine::scan_retries(CycleReport& report) {
+  // Retries scheduled by earlier cycles count too (`run --once` waits for them; the daemon wakes for
+  // them). Only future ones: a pending event that is due but blocked behind a held one is not a retry.
+  EventFilter filter;
+  filter.state = EventState::pending;
+  filter.limit = k_retry_scan_limit;
+  auto pending = m_store.list_events(filter);
+  if (!pending) return;
+  const long long now_ms = to_unix_ms(m_clock.now());
+  for (const auto& e : *pending) {
+    if (e.due_at_ms <= now_ms) continue;
+    const SystemTime at = from_unix_ms(e.due_at_ms);
+    if (!report.next_retry || at < *report.next_retry) report.next_retry = at;
+  }
+}
+
+} // namespace h2r

@@ -1,0 +1,64 @@
+// Issue 12, item 1: one `h2rd run` per database. A second daemon (or `run --once`) on the same
+// database exits 1 naming the pid that holds the lock, while one-shot commands keep working; every
+// hire is processed once (no "linked" outcomes, one create per hire at Zoom).
+#include "e2e/resilience_helpers.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+using namespace h2r::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+} // namespace
+
+TEST_CASE("e2e single instance: a second h2rd run on one database exits 1 naming the pid, hires run once") {
+  H2rEnvOptions options;
+  options.sim_args = {"--latency-ms", "5"};
+  options.rate_limit = "40";   // 80 calls paced: the first daemon is still busy when the second starts
+  H2rEnv env(options);
+  constexpr int k_hires = 40;
+  env.drop("hires.json", hires_json(k_hires));
+
+  auto first = start_daemon(env);
+  const std::string pid = std::to_string(first->pid());
+  const std::string lock_file = env.database() + ".lock";
+  REQUIRE(eventually([&] { return read_text(lock_file).find(pid) == 0; }, 60s, 50ms));
+
+  auto second = start_daemon(env);
+  auto code = second->wait(60s);
+  INFO(second->err());
+  REQUIRE(code.has_value());
+  CHECK(*code == 1);
+  CHECK(second->err().find("pid " + pid) != std::string::npos);
+  CHECK(second->err().find(lock_file) != std::string::npos);
+
+  auto once = env.run_once();
+  CHECK(once.exit_code == 1);
+  CHECK(once.err.find("pid " + pid) != std::string::npos);
+  CHECK(env.h2rd({"events", "list"}).exit_code == 0);   // one-shot commands stay usable
+
+  const bool finished = eventually([&] { return all_final(env); }, 180s, 500ms);
+  first->send_signal(SIGTERM);
+  CHECK(first->wait(60s) == 0);
+  INFO(first->err().substr(first->err().size() > 4000 ? first->err().size() - 4000 : 0));
+  REQUIRE(finished);
+
+  auto events = env.events();
+  CHECK(count_state(events, "done") == k_hires);
+  CHECK(first->err().find("action=linked") == std::string::npos);   // the daemon's event.action lines
+  CHECK(env.sim().stats()["requests"].value("POST /Users", 0) == k_hires);   // no second create, no 409
+  check_each_hire_once(env, k_hires);
+
+  // The lock ends with its holder: the next run starts.
+  CHECK(env.run_once().exit_code == 0);
+}

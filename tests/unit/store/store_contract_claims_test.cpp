@@ -1,0 +1,211 @@
+// The Store contract, part 3: claims and fencing. An event is claimed before any Zoom call; only the
+// holder of the claim may record its outcome or hold it, and an operator's transition wins over a
+// claim in flight. Runs once per implementation in H2R_STORE_IMPLEMENTATIONS.
+#include "store_test_util.hpp"
+
+#include <set>
+#include <thread>
+
+using namespace h2r;
+using namespace h2r::store_test;
+
+namespace {
+
+EventRow event_of(Store& store, const std::string& event_id) {
+  auto row = store.find_event(event_id);
+  REQUIRE((row && row->has_value()));
+  return **row;
+}
+
+std::vector<EventRow> claim_all(Store& store, const std::string& owner, long long now_ms, int limit = 1000,
+                                long long lease_ms = 1000) {
+  auto claimed = store.claim_due_events(ClaimRequest{owner, now_ms, limit, lease_ms});
+  REQUIRE(claimed);
+  return std::move(claimed).value();
+}
+
+std::vector<std::string> ids_of(const std::vector<EventRow>& rows) {
+  std::vector<std::string> ids;
+  for (const auto& r : rows) ids.push_back(r.event_id);
+  return ids;
+}
+
+using Ids = std::vector<std::string>;
+
+} // namespace
+
+TEST_CASE_TEMPLATE("store contract: a claim carries owner, token and lease, and release gives it back", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->ingest("f", {make_event("a", "E1", 1, 1)}, 1));
+  auto claimed = claim_all(*store, "host:1:aa", 100, 10, 500);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].claim_owner == "host:1:aa");
+  CHECK(claimed[0].claim_token.size() >= 16);
+  CHECK(claimed[0].claimed_at_ms == 100);
+  CHECK(claimed[0].lease_until_ms == 600);
+  auto stored = event_of(*store, "a");
+  CHECK(stored.claim_token == claimed[0].claim_token);
+  CHECK(stored.claim_owner == "host:1:aa");
+  CHECK(store->due_events(100, 10).value().empty());   // claimed: not due for anyone else
+
+  auto wrong = store->release_claim(claimed[0].id, "not-the-token");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().kind == ErrorKind::conflict);
+  REQUIRE(store->release_claim(claimed[0].id, claimed[0].claim_token));
+  CHECK(event_of(*store, "a").claim_token.empty());
+  CHECK(event_of(*store, "a").state == EventState::pending);
+  auto again = claim_all(*store, "host:2:bb", 100);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].claim_token != claimed[0].claim_token);
+
+  auto bad = store->claim_due_events(ClaimRequest{"", 100, 10, 500});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().kind == ErrorKind::invalid);
+}
+
+TEST_CASE_TEMPLATE("store contract: a stale outcome is refused and writes nothing", F, H2R_STORE_IMPLEMENTATIONS) {
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->ingest("f", {make_event("a", "E1", 1, 1)}, 1));
+  auto first = claim_all(*store, "daemon-1", 100, 10, 1000);
+  REQUIRE(first.size() == 1);
+  CHECK(claim_all(*store, "daemon-2", 1099).empty());    // lease still running
+  auto second = claim_all(*store, "daemon-2", 1100);     // lease over: daemon-2 takes it over
+  REQUIRE(second.size() == 1);
+
+  EventOutcome stale;
+  stale.id = first[0].id;
+  stale.claim_token = first[0].claim_token;
+  stale.state = EventState::done;
+  stale.attempts = 1;
+  stale.employee = EmployeeRow{"E1", {{"email", "stale@example.com"}}, HrStatus::active, 5};
+  auto refused = store->record_outcome(stale, 1200);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind == ErrorKind::conflict);
+  CHECK(refused.error().message.find("lost claim") != std::string::npos);
+  auto row = event_of(*store, "a");
+  CHECK(row.state == EventState::pending);
+  CHECK(row.attempts == 0);
+  CHECK(row.claim_owner == "daemon-2");
+  CHECK_FALSE(store->get_employee("E1").value().has_value());
+  auto stale_hold = store->hold_event(first[0].id, first[0].claim_token, "x", 1200);
+  REQUIRE_FALSE(stale_hold);
+  CHECK(stale_hold.error().kind == ErrorKind::conflict);
+
+  EventOutcome fresh = stale;
+  fresh.claim_token = second[0].claim_token;
+  REQUIRE(store->record_outcome(fresh, 1300));
+  row = event_of(*store, "a");
+  CHECK(row.state == EventState::done);
+  CHECK(row.claim_token.empty());
+  // The same outcome a second time: the claim ended with the first.
+  auto twice = store->record_outcome(fresh, 1400);
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error().kind == ErrorKind::conflict);
+}
+
+TEST_CASE_TEMPLATE("store contract: an operator's reject during a claim wins over the outcome in flight", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->ingest("f", {make_event("a", "E1", 1, 1), make_event("b", "E2", 1, 1)}, 1));
+  auto claimed = claim_all(*store, "daemon", 100);
+  REQUIRE(claimed.size() == 2);
+  REQUIRE(store->reject_event(claimed[0].id, "rejected by an admin", 150));
+  auto row = event_of(*store, "a");
+  CHECK(row.state == EventState::rejected);
+  CHECK(row.claim_token.empty());
+  CHECK(row.claim_owner.empty());
+
+  // The in-flight outcome (a retry, which would run the rejected event again) is refused.
+  EventOutcome retry;
+  retry.id = claimed[0].id;
+  retry.claim_token = claimed[0].claim_token;
+  retry.state = EventState::pending;
+  retry.attempts = 1;
+  retry.next_attempt_at_ms = 200;
+  auto refused = store->record_outcome(retry, 160);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind == ErrorKind::conflict);
+  CHECK(refused.error().message.find("rejected") != std::string::npos);
+  row = event_of(*store, "a");
+  CHECK(row.state == EventState::rejected);
+  CHECK(row.attempts == 0);
+  CHECK(row.reason == "rejected by an admin");
+  CHECK(claim_all(*store, "daemon", 500).empty());   // a is never due again; b's lease still runs
+
+  // A hold (supervision, guard) is fenced the same way.
+  REQUIRE(store->reject_event(claimed[1].id, "no", 170));
+  auto hold = store->hold_event(claimed[1].id, claimed[1].claim_token, "supervised", 180);
+  REQUIRE_FALSE(hold);
+  CHECK(hold.error().kind == ErrorKind::conflict);
+  CHECK(event_of(*store, "b").state == EventState::rejected);
+}
+
+TEST_CASE_TEMPLATE("store contract: claims of two claimers are disjoint, also when they race", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  TempDir dir;
+  auto store = F::open(dir);
+  std::vector<NewEvent> events;
+  constexpr int k_events = 60;
+  for (int i = 0; i < k_events; ++i) events.push_back(make_event("e" + std::to_string(i), "E" + std::to_string(i), 1, 1));
+  REQUIRE(store->ingest("f", events, 1));
+  auto a = claim_all(*store, "a", 100, 20);
+  auto b = claim_all(*store, "b", 100, 1000);
+  CHECK(a.size() == 20);
+  CHECK(b.size() == k_events - 20);
+  std::set<std::string> seen;
+  for (const auto& e : a) seen.insert(e.event_id);
+  for (const auto& e : b) seen.insert(e.event_id);
+  CHECK(seen.size() == static_cast<std::size_t>(k_events));
+  CHECK(claim_all(*store, "c", 100).empty());
+  REQUIRE(store->release_claims("a").value() == 20);
+  REQUIRE(store->release_claims("").value() == k_events - 20);
+
+  // Two handles on one database (as two processes would have), claiming in small bites at once.
+  auto other = F::open(dir);
+  std::vector<std::string> got[2];
+  bool errors[2] = {false, false};
+  auto claimer = [&](int who) {
+    Store& s = who == 0 ? *store : *other;
+    for (;;) {
+      auto bite = s.claim_due_events(ClaimRequest{"racer-" + std::to_string(who), 200, 3, 60'000});
+      if (!bite) {
+        errors[who] = true;
+        return;
+      }
+      if (bite->empty()) return;
+      for (const auto& e : *bite) got[who].push_back(e.event_id);
+    }
+  };
+  std::thread t0(claimer, 0), t1(claimer, 1);
+  t0.join();
+  t1.join();
+  CHECK_FALSE(errors[0]);
+  CHECK_FALSE(errors[1]);
+  std::set<std::string> all(got[0].begin(), got[0].end());
+  for (const auto& id : got[1]) CHECK_MESSAGE(all.insert(id).second, "claimed twice: " << id);
+  CHECK(all.size() == static_cast<std::size_t>(k_events));
+}
+
+TEST_CASE_TEMPLATE("store contract: an employee's later event is not claimed while an earlier one is claimed", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->ingest("f", {make_event("first", "E1", 10, 10), make_event("later", "E1", 20, 20),
+                              make_event("other", "E2", 10, 10)},
+                        1));
+  auto claimed = claim_all(*store, "daemon", 100, 1000, 1000);
+  CHECK(ids_of(claimed) == Ids{"first", "other"});
+  CHECK(claim_all(*store, "daemon-2", 500).empty());    // "later" waits behind the claimed "first"
+  auto taken_over = claim_all(*store, "daemon-2", 1100); // lease over: "first" again, never "later"
+  CHECK(ids_of(taken_over) == Ids{"first", "other"});
+  EventOutcome done;
+  done.id = taken_over[0].id;
+  done.claim_token = taken_over[0].claim_token;
+  done.state = EventState::done;
+  REQUIRE(store->record_outcome(done, 1200));
+  CHECK(ids_of(claim_all(*store, "daemon-2", 1200)) == Ids{"later"});
+}
