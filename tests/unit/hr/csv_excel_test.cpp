@@ -107,6 +107,8 @@ TEST_CASE("Excel CSV: the separator is sniffed from the header") {
   auto none = parse_event_file(FileFormat::csv, "event_id|type|employee_id\ne1|terminate|E1\n");
   CHECK(all_problems(none) == "line 1: header: no employee_id, event_id and type columns with ',', ';' or tab "
                               "as the separator (the header reads 'event_id|type|employee_id')\n");
+  CHECK(has(all_problems(parse_event_file(FileFormat::csv, "employee_id\nE1\n")),
+            "line 1: header: missing required column(s): event_id, type"));
   CHECK(hr_detail::sniff_csv_delimiter("a;b;c\n") == ';');
   CHECK(hr_detail::sniff_csv_delimiter("\"x;y\",b\n") == ',');
 }
