@@ -180,6 +180,8 @@ TEST_CASE("UTF-16 with a byte-order mark is decoded, little- and big-endian") {
   // UTF-16 without a byte-order mark: said so, not "NUL byte".
   std::string no_bom = utf16("event_id,type,employee_id\n", true).substr(2);
   CHECK(has(all_problems(parse_event_file(FileFormat::csv, no_bom)), "UTF-16 without a byte-order mark; save as CSV UTF-8"));
+  CHECK(has(all_problems(parse_event_file(FileFormat::json, no_bom)), "UTF-16 without a byte-order mark; save it as UTF-8"));
+  CHECK(has(all_problems(parse_event_file(FileFormat::csv, std::string("a,b\0c", 5))), "contains a NUL byte"));
 }
 
 TEST_CASE("Windows-1252 CSV is rejected naming the row, column and value") {
