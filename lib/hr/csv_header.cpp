@@ -168,13 +168,17 @@ CsvHeader read_csv_header(const std::vector<std::string>& cells, int line, char 
   if (!renamed.empty()) header.notes.push_back("header names read as: " + renamed);
 
   std::string missing;
+  std::size_t found = 0;
   for (auto required : k_required) {
-    if (seen.count(std::string(required))) continue;
+    if (seen.count(std::string(required))) {
+      ++found;
+      continue;
+    }
     missing += std::string(missing.empty() ? "" : ", ") + std::string(required);
     if (auto near = near_match(required, names, header.fields); !near.empty())
       missing += " (did you mean " + quote_for_report(near) + "?)";
   }
-  if (!missing.empty() && columns <= 1)
+  if (!missing.empty() && columns <= 1 && found == 0)
     add_problem(problems, {0, line, "", "header: no employee_id, event_id and type columns with ',', ';' or "
                                         "tab as the separator (the header reads " +
                                             quote_for_report(names.empty() ? "" : names.front(), 60) + ")"});

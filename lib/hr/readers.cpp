@@ -60,8 +60,9 @@ ParsedFile parse_checked(FileFormat format, std::string_view content) {
   }
   if (auto nul = content.find('\0'); nul != std::string_view::npos) {
     out.problems.push_back({0, line_at(content, nul), "",
-                            looks_like_utf16(content) ? "this file is UTF-16 without a byte-order mark; save as CSV UTF-8"
-                                                      : "contains a NUL byte (not a text file)"});
+                            !looks_like_utf16(content) ? "contains a NUL byte (not a text file)"
+                            : format == FileFormat::csv ? "this file is UTF-16 without a byte-order mark; save as CSV UTF-8"
+                                                        : "this file is UTF-16 without a byte-order mark; save it as UTF-8"});
     return out;
   }
   switch (format) {

@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <iterator>
 #include <string>
 
 using namespace h2r;
@@ -107,6 +109,8 @@ TEST_CASE("Excel CSV: the separator is sniffed from the header") {
   auto none = parse_event_file(FileFormat::csv, "event_id|type|employee_id\ne1|terminate|E1\n");
   CHECK(all_problems(none) == "line 1: header: no employee_id, event_id and type columns with ',', ';' or tab "
                               "as the separator (the header reads 'event_id|type|employee_id')\n");
+  CHECK(has(all_problems(parse_event_file(FileFormat::csv, "employee_id\nE1\n")),
+            "line 1: header: missing required column(s): event_id, type"));
   CHECK(hr_detail::sniff_csv_delimiter("a;b;c\n") == ';');
   CHECK(hr_detail::sniff_csv_delimiter("\"x;y\",b\n") == ',');
 }
@@ -176,6 +180,8 @@ TEST_CASE("UTF-16 with a byte-order mark is decoded, little- and big-endian") {
   // UTF-16 without a byte-order mark: said so, not "NUL byte".
   std::string no_bom = utf16("event_id,type,employee_id\n", true).substr(2);
   CHECK(has(all_problems(parse_event_file(FileFormat::csv, no_bom)), "UTF-16 without a byte-order mark; save as CSV UTF-8"));
+  CHECK(has(all_problems(parse_event_file(FileFormat::json, no_bom)), "UTF-16 without a byte-order mark; save it as UTF-8"));
+  CHECK(has(all_problems(parse_event_file(FileFormat::csv, std::string("a,b\0c", 5))), "contains a NUL byte"));
 }
 
 TEST_CASE("Windows-1252 CSV is rejected naming the row, column and value") {
@@ -215,4 +221,28 @@ TEST_CASE("invalid UTF-8 in JSON and NDJSON names the line and shows it") {
   CHECK(all_problems(j) == "line 2: invalid UTF-8 in '{\\\"event_id\\\":\\\"e\\xE9\\\"}' (byte 17); this looks like "
                            "Windows-1252; the file must be UTF-8\n");
   CHECK(hr_detail::quote_for_report("a\xE9\xC3\xA9z") == "'a\\xE9éz'");
+}
+
+TEST_CASE("CSV reader on random spreadsheet-like bytes: never throws, every report is valid UTF-8") {
+  // Separators, quotes, line breaks, Windows-1252 and UTF-8 pieces, UTF-16 byte-order marks and
+  // surrogate halves: the bytes the sniffing, decoding and locating code branch on.
+  const std::string alphabet[] = {",", ";", "\t", "\"", "\r", "\n", " ", "event_id", "type", "employee_id", "Employee ID",
+                                  "e1", "terminate", "E1", "\xE9", "\xC3", "\xC3\xA9", std::string(1, '\0'),
+                                  "\xFF\xFE", "\xFE\xFF", "\xD8", "\xDC"};
+  std::uint32_t state = 12345; // fixed seed: the same inputs every run
+  auto next = [&state] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    std::string input;
+    const std::size_t pieces = next() % 24;
+    for (std::size_t p = 0; p < pieces; ++p) input += alphabet[next() % std::size(alphabet)];
+    CAPTURE(input);
+    ParsedFile f;
+    REQUIRE_NOTHROW(f = parse_event_file(FileFormat::csv, input));
+    CHECK((f.problems.empty() != f.events.empty()));
+    for (const auto& p : f.problems) CHECK_FALSE(hr_detail::find_invalid_utf8(p.to_string()));
+    for (const auto& n : f.notes) CHECK_FALSE(hr_detail::find_invalid_utf8(n));
+  }
 }
