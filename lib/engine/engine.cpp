@@ -221,9 +221,11 @@ CycleReport Engine::run_cycle() {
   int deactivations = 0;
   const int guard_max = rules->lifecycle().max_deactivations_per_cycle;
   auto stopping = [this] { return m_options.stop_requested && m_options.stop_requested(); };
+  long long checked_ms = to_unix_ms(m_clock.now());   // when due_events last looked
   for (;;) {
     if (stopping()) break;
     const SystemTime now = m_clock.now();
+    checked_ms = to_unix_ms(now);
     if (auto r = m_store.promote_waiting(to_unix_ms(now)); !r)
       spdlog::error("store.failed what=promote_waiting error=\"{}\"", r.error().message);
     auto due = m_store.due_events(to_unix_ms(now), m_options.batch);
@@ -307,14 +309,15 @@ CycleReport Engine::run_cycle() {
     for (auto& t : pool) t.join();
   }
   // Retries scheduled by earlier cycles count too (`run --once` waits for them; the daemon wakes for
-  // them). Only future ones: a pending event that is due but blocked behind a held one is not a retry.
+  // them). Only those that were not yet due when due_events last looked: one that was due then but not
+  // taken is blocked behind a held one, not a retry. (Not "due after now": a retry that fell due
+  // while the last batch ran would be missed, and `run --once` would stop before it.)
   EventFilter filter;
   filter.state = EventState::pending;
   filter.limit = k_retry_scan_limit;
   if (auto pending = m_store.list_events(filter)) {
-    const long long now_ms = to_unix_ms(m_clock.now());
     for (const auto& e : *pending) {
-      if (e.due_at_ms <= now_ms) continue;
+      if (e.due_at_ms <= checked_ms) continue;
       const SystemTime at = from_unix_ms(e.due_at_ms);
       if (!report.next_retry || at < *report.next_retry) report.next_retry = at;
     }
