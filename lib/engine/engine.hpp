@@ -92,6 +92,7 @@ private:
     const Rules& rules;
     CycleReport report;
     int deactivations = 0;                     // run (not held) so far, for the guard
+    long long checked_ms = 0;                  // when the last claim looked for due events
     std::atomic<bool> store_failed{false};     // end the cycle: no event is taken again
     std::mutex mutex;                          // guards report while workers run
   };
@@ -110,7 +111,7 @@ private:
   // Records one event's outcome and counts it; a failed write marks the cycle failed.
   void finish(const Work& work, EventOutcome& outcome, Cycle& cycle);
   // The earliest future retry of any pending event, into report.next_retry.
-  void scan_retries(CycleReport& report);
+  void scan_retries(Cycle& cycle);
 
   // Gives a claim back without changing the event (best effort: a lease covers a failure).
   void release(const EventRow& event);

@@ -32,12 +32,13 @@ CycleReport Engine::run_cycle() {
     run_workers(work, cycle);
   }
   cycle.report.store_failed = cycle.store_failed;
-  scan_retries(cycle.report);
+  scan_retries(cycle);
   return cycle.report;
 }
 
 std::optional<std::vector<EventRow>> Engine::claim_batch(Cycle& cycle) {
   const long long now_ms = to_unix_ms(m_clock.now());
+  cycle.checked_ms = now_ms;
   if (auto r = m_store.promote_waiting(now_ms); !r)
     spdlog::error("store.failed what=promote_waiting error=\"{}\"", r.error().message);
   ClaimRequest request{m_options.owner, now_ms, m_options.batch, m_options.claim_lease.count()};
@@ -207,17 +208,20 @@ void Engine::note_write_failure(const EventRow& event, std::string_view what, co
 
 void Engine::note_write_success() { m_writes_failing_since_ms.store(0); }
 
-void Engine::scan_retries(CycleReport& report) {
+void Engine::scan_retries(Cycle& cycle) {
   // Retries scheduled by earlier cycles count too (`run --once` waits for them; the daemon wakes for
-  // them). Only future ones: a pending event that is due but blocked behind a held one is not a retry.
+  // them). Only those that were not yet due when the last claim looked: one that was due then but not
+  // taken is blocked behind a held one, not a retry. (Not "due after now": a retry that fell due
+  // while the last batch ran would be missed, and `run --once` would stop before it.)
+  CycleReport& report = cycle.report;
   EventFilter filter;
   filter.state = EventState::pending;
   filter.limit = k_retry_scan_limit;
   auto pending = m_store.list_events(filter);
   if (!pending) return;
-  const long long now_ms = to_unix_ms(m_clock.now());
+  const long long checked_ms = cycle.checked_ms ? cycle.checked_ms : to_unix_ms(m_clock.now());
   for (const auto& e : *pending) {
-    if (e.due_at_ms <= now_ms) continue;
+    if (e.due_at_ms <= checked_ms) continue;
     const SystemTime at = from_unix_ms(e.due_at_ms);
     if (!report.next_retry || at < *report.next_retry) report.next_retry = at;
   }

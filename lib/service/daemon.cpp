@@ -213,15 +213,8 @@ int Daemon::run_once(std::chrono::milliseconds max_wait) {
       if (m_shutdown.wait_for(wait)) break;
     }
   }
-  // Events still waiting for a retry or a cool-down: pending with their next attempt time, not failed.
-  long long pending = 0;
-  EventFilter filter;
-  filter.state = EventState::pending;
-  filter.limit = Engine::k_retry_scan_limit;
-  if (auto rows = m_store.list_events(filter)) {
-    const long long now_ms = to_unix_ms(m_clock.now());
-    for (const auto& e : *rows) pending += e.due_at_ms > now_ms;
-  }
+  // Events still waiting (a retry, a cool-down, or behind a held event): pending, not failed.
+  const long long pending = queue_counts()["pending"];
   std::string summary = fmt::format("run --once: done={} skipped={} failed={} held={} pending={}", total.done,
                                     total.skipped, total.failed, total.held, pending);
   if (pending > 0 && next_retry)
