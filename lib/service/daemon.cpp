@@ -181,8 +181,9 @@ int Daemon::run_once() {
     auto started = std::chrono::steady_clock::now();
     CycleReport report = m_engine.run_cycle();
     note_cycle(report, std::chrono::steady_clock::now() - started);
-    any_failed = any_failed || report.failed > 0;
-    if (!report.next_retry || m_shutdown.requested()) break;
+    any_failed = any_failed || report.failed > 0 || report.store_failed;
+    // A store failure ends the run: its events stay due for the next run, and the exit code says so.
+    if (!report.next_retry || report.store_failed || m_shutdown.requested()) break;
     // Wait for the retries this run scheduled — no longer than needed — then go again.
     auto wait = *report.next_retry - m_clock.now();
     if (wait > std::chrono::milliseconds(0)) {
