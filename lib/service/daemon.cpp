@@ -197,8 +197,10 @@ int Daemon::run_once(std::chrono::milliseconds max_wait) {
     total.skipped += report.skipped;
     total.failed += report.failed;
     total.held += report.held;
+    total.store_failed = total.store_failed || report.store_failed;
     next_retry = report.next_retry;
-    if (!next_retry || m_shutdown.requested()) break;
+    // A store failure ends the run: its events stay due for the next run, and the exit code says so.
+    if (!next_retry || report.store_failed || m_shutdown.requested()) break;
     // Wait for the retries and cool-downs — no longer than needed, and no more than max_wait in all.
     auto wait = std::max(*next_retry - m_clock.now(), SystemTime::duration(0));
     if (waited + wait > max_wait) {
@@ -224,7 +226,7 @@ int Daemon::run_once(std::chrono::milliseconds max_wait) {
   std::fprintf(stdout, "%s\n", summary.c_str());
   std::fflush(stdout);
   m_alerts.stop();
-  return total.failed > 0 ? 1 : 0;
+  return total.failed > 0 || total.store_failed ? 1 : 0;
 }
 
 void Daemon::reload_now() {

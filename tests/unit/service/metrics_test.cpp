@@ -52,6 +52,8 @@ TEST_CASE("ops: metrics render counters, a cumulative histogram and live gauges"
   metrics.count_event("hire", "done");
   metrics.count_event("terminate", "failed");
   metrics.count_cycle(1.5, 1'700'000'000'000);
+  metrics.count_store_write_failure("record_outcome");
+  metrics.count_store_write_failure("record_outcome");
   LiveGauges live;
   live.queue = {{"pending", 3}, {"failed", 1}};
   live.rules_version = "abc123";
@@ -83,6 +85,7 @@ TEST_CASE("ops: metrics render counters, a cumulative histogram and live gauges"
   CHECK(values["h2r_queue_events{state=\"pending\"}"] == 3);
   CHECK(values["h2r_rules_info{version=\"abc123\"}"] == 1);
   CHECK(values["h2r_cycles_total"] == 1);
+  CHECK(values["h2r_store_write_failures_total{what=\"record_outcome\"}"] == 2);
   CHECK(values["h2r_last_cycle_timestamp_seconds"] == doctest::Approx(1'700'000'000.0));
   CHECK(values["h2r_last_cycle_duration_seconds"] == doctest::Approx(1.5));
   CHECK(values["h2r_scheduler_heartbeat_age_seconds"] == doctest::Approx(2.5));
