@@ -111,10 +111,7 @@ ParsedFile parse_csv_events(std::string_view content) {
     add_problem(out.problems, {0, 0, "", "more than " + std::to_string(k_max_records_per_file) + " events"});
     return out;
   }
-  if (table.rows.empty()) {
-    add_problem(out.problems, {0, 0, "", "file is empty"});
-    return out;
-  }
+  if (table.rows.empty()) return out; // no header, no rows: no changes
 
   // Header: trimmed names; required, unique, sane columns.
   std::vector<std::string> header;
@@ -145,10 +142,7 @@ ParsedFile parse_csv_events(std::string_view content) {
                                                        std::to_string(k_max_fields_per_employee) +
                                                        " employee columns"});
   if (!out.problems.empty()) return out;
-  if (table.rows.size() == 1) {
-    add_problem(out.problems, {0, 0, "", "file contains no events (only a header row)"});
-    return out;
-  }
+  if (table.rows.size() == 1) return out; // only a header: no changes
 
   // Each row becomes the JSON shape of an event and is validated like one; an empty cell is absent.
   for (std::size_t r = 1; r < table.rows.size(); ++r) {
