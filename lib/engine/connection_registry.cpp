@@ -1,5 +1,6 @@
 #include "engine/connection_registry.hpp"
 
+#include "core/text.hpp"
 #include "core/time.hpp"
 
 #include <spdlog/spdlog.h>
@@ -55,7 +56,7 @@ void ConnectionRegistry::restore_pause(const std::string& name, Live& l) {
   if (until > m_clock.now() && (*health)->pause_reason.rfind(k_daily_limit_reason, 0) == 0) {
     l.daily_until = until;
     l.limiter->pause_until(until, k_daily_limit_reason);
-    spdlog::warn("connection.paused connection={} reason=\"daily limit\" until={} note=\"restored\"", name,
+    spdlog::warn("connection.paused connection={} reason=\"daily limit\" until={} note=\"restored\"", escape_for_log(name),
                  format_utc(until));
   }
 }
@@ -102,7 +103,8 @@ void ConnectionRegistry::persist(const std::string& name, const Live& l, const E
   else
     health.pause_reason.clear();
   if (auto r = m_store.put_connection_health(health); !r)
-    spdlog::warn("store.write_failed what=connection_health connection={} error=\"{}\"", name, r.error().message);
+    spdlog::warn("store.write_failed what=connection_health connection={} error=\"{}\"", escape_for_log(name),
+                 escape_for_log(r.error().message));
 }
 
 void ConnectionRegistry::record_success(const std::string& name) {
@@ -113,7 +115,7 @@ void ConnectionRegistry::record_success(const std::string& name) {
   l.unhealthy = false;
   l.probing = false;
   l.open_until = {};
-  if (was_bad) spdlog::info("connection.recovered connection={}", name);
+  if (was_bad) spdlog::info("connection.recovered connection={}", escape_for_log(name));
   // Persisting every success would cost a write per call; once a second is enough for `status`.
   const SystemTime now = m_clock.now();
   if (was_bad || now - l.last_persisted >= std::chrono::seconds(1)) {
@@ -132,7 +134,7 @@ void ConnectionRegistry::record_failure(const std::string& name, const Error& er
     if (!l.unhealthy)
       spdlog::critical("connection.unhealthy connection={} code={} reason=\"{}\" action=\"calls stopped until "
                        "`h2rd connection test {}` or `connection update` succeeds\"",
-                       name, error.code, error.message, name);
+                       escape_for_log(name), escape_for_log(error.code), escape_for_log(error.message), escape_for_log(name));
     l.unhealthy = true;
     l.probing = false;
     l.unhealthy_reason = error.message;
@@ -142,7 +144,7 @@ void ConnectionRegistry::record_failure(const std::string& name, const Error& er
     if (until <= l.daily_until) return;   // already known
     l.daily_until = until;
     if (l.limiter) l.limiter->pause_until(until, k_daily_limit_reason);
-    spdlog::error("connection.paused connection={} reason=\"daily limit\" until={}", name, format_utc(until));
+    spdlog::error("connection.paused connection={} reason=\"daily limit\" until={}", escape_for_log(name), format_utc(until));
   } else if (error.code == "paused" || error.code == "rate_limited") {
     return;   // paced: nothing wrong with the connection
   } else if (error.kind == ErrorKind::transient) {
@@ -151,8 +153,9 @@ void ConnectionRegistry::record_failure(const std::string& name, const Error& er
     l.probing = false;
     if ((probe_failed || l.consecutive_failures >= k_breaker_threshold) && l.open_until <= now) {
       l.open_until = now + k_breaker_cooldown;
-      spdlog::warn("connection.circuit_open connection={} failures={} cooldown_s={} last_error=\"{}\"", name,
-                   l.consecutive_failures, k_breaker_cooldown.count(), error.message);
+      spdlog::warn("connection.circuit_open connection={} failures={} cooldown_s={} last_error=\"{}\"",
+                   escape_for_log(name), l.consecutive_failures, k_breaker_cooldown.count(),
+                   escape_for_log(error.message));
     } else if (l.consecutive_failures < k_breaker_threshold) {
       return;   // a lone failure: not worth a write
     }
@@ -179,7 +182,7 @@ HealthVerdict ConnectionRegistry::verdict(const std::string& name) {
     bool tested_ok = health && *health && (*health)->last_success_at_ms > l.unhealthy_since_ms;
     bool updated = row && *row && (*row)->updated_at_ms > l.unhealthy_since_ms;
     if (tested_ok || updated) {
-      spdlog::info("connection.recovered connection={} by={}", name, updated ? "update" : "test");
+      spdlog::info("connection.recovered connection={} by={}", escape_for_log(name), updated ? "update" : "test");
       l.unhealthy = false;
       l.consecutive_failures = 0;
       l.open_until = {};
@@ -200,7 +203,7 @@ HealthVerdict ConnectionRegistry::verdict(const std::string& name) {
     if (!l.probing || now - l.probe_started > k_breaker_cooldown) {
       l.probing = true;
       l.probe_started = now;
-      spdlog::info("connection.probe connection={}", name);
+      spdlog::info("connection.probe connection={}", escape_for_log(name));
       return {};
     }
     return {false, "connection " + name + " is being probed after repeated failures", now + k_probe_wait, false};

@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include "core/text.hpp"
 #include "core/time.hpp"
 
 #include <spdlog/spdlog.h>
@@ -38,8 +39,9 @@ Result<void> Engine::ingest(const std::string& file_name, const std::vector<HrEv
   auto result = m_store.ingest(file_name, rows, to_unix_ms(now));
   if (!result) return unexpected(std::move(result).error());
   for (const auto& id : result->duplicates)
-    spdlog::info("event.duplicate event_id={} file={} action=ignored", id, file_name);
-  spdlog::info("inbox.ingested file={} events={} duplicates={}", file_name, result->inserted, result->duplicates.size());
+    spdlog::info("event.duplicate event_id=\"{}\" file=\"{}\" action=ignored", escape_for_log(id), escape_for_log(file_name));
+  spdlog::info("inbox.ingested file=\"{}\" events={} duplicates={}", escape_for_log(file_name), result->inserted,
+               result->duplicates.size());
   return {};
 }
 
@@ -73,8 +75,8 @@ void Engine::fail_or_retry(EventOutcome& outcome, const EventRow& event, const E
       outcome.next_attempt_at_ms = to_unix_ms(next);
       outcome.reason = "retrying (attempt " + std::to_string(outcome.attempts) + " of " +
                        std::to_string(m_options.max_attempts) + "): " + error.message;
-      spdlog::warn("event.retry id={} event_id={} attempt={} next={} error=\"{}\"", event.id, event.event_id,
-                   outcome.attempts, format_utc(next), error.message);
+      spdlog::warn("event.retry id={} event_id=\"{}\" attempt={} next={} error=\"{}\"", event.id,
+                   escape_for_log(event.event_id), outcome.attempts, format_utc(next), escape_for_log(error.message));
       return;
     }
     outcome.state = EventState::failed;
@@ -84,8 +86,8 @@ void Engine::fail_or_retry(EventOutcome& outcome, const EventRow& event, const E
     outcome.state = EventState::failed;
     outcome.reason = error.message;
   }
-  spdlog::error("event.failed id={} event_id={} employee={} reason=\"{}\"", event.id, event.event_id,
-                event.employee_id, outcome.reason);
+  spdlog::error("event.failed id={} event_id=\"{}\" employee=\"{}\" reason=\"{}\"", event.id,
+                escape_for_log(event.event_id), escape_for_log(event.employee_id), escape_for_log(outcome.reason));
 }
 
 namespace {
@@ -116,8 +118,8 @@ void Engine::defer(EventOutcome& outcome, const EventRow& event, const Error& er
     outcome.attempts = event.attempts + 1;
     outcome.state = EventState::failed;
     outcome.reason = error.message;
-    spdlog::error("event.failed id={} event_id={} employee={} reason=\"{}\"", event.id, event.event_id,
-                  event.employee_id, outcome.reason);
+    spdlog::error("event.failed id={} event_id=\"{}\" employee=\"{}\" reason=\"{}\"", event.id,
+                  escape_for_log(event.event_id), escape_for_log(event.employee_id), escape_for_log(outcome.reason));
     return;
   }
   SystemTime next = error.retry_at.value_or(now + m_options.unhealthy_recheck);
@@ -169,8 +171,9 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
     if (report->link) outcome.links_upsert.push_back(*report->link);
     if (report->remove_link && !report->link) outcome.links_remove.emplace_back(intent.connection, event.employee_id);
     actions.push_back(report->to_json());
-    spdlog::info("event.action id={} employee={} connection={} action={} user_id={}", event.id, event.employee_id,
-                 report->connection, report->action, report->user_id);
+    spdlog::info("event.action id={} employee=\"{}\" connection={} action={} user_id=\"{}\"", event.id,
+                 escape_for_log(event.employee_id), escape_for_log(report->connection), report->action,
+                 escape_for_log(report->user_id));
   }
   outcome.result = nlohmann::json{{"why", work.plan.intents.empty() ? work.plan.note : work.plan.intents.front().why},
                                   {"actions", actions}}.dump();
@@ -211,10 +214,10 @@ CycleReport Engine::run_cycle() {
     if (stopping()) break;
     const SystemTime now = m_clock.now();
     if (auto r = m_store.promote_waiting(to_unix_ms(now)); !r)
-      spdlog::error("store.failed what=promote_waiting error=\"{}\"", r.error().message);
+      spdlog::error("store.failed what=promote_waiting error=\"{}\"", escape_for_log(r.error().message));
     auto due = m_store.due_events(to_unix_ms(now), m_options.batch);
     if (!due) {
-      spdlog::error("store.failed what=due_events error=\"{}\"", due.error().message);
+      spdlog::error("store.failed what=due_events error=\"{}\"", escape_for_log(due.error().message));
       break;
     }
     if (due->empty()) break;
@@ -222,7 +225,7 @@ CycleReport Engine::run_cycle() {
     // The connection list, read once per batch rather than once per event.
     auto connections = m_store.list_connections();
     if (!connections) {
-      spdlog::error("store.failed what=list_connections error=\"{}\"", connections.error().message);
+      spdlog::error("store.failed what=list_connections error=\"{}\"", escape_for_log(connections.error().message));
       break;
     }
     std::vector<Work> work;
@@ -235,7 +238,8 @@ CycleReport Engine::run_cycle() {
         std::string reason = "supervised: " + std::string(to_string(event.type)) + " waits for `h2rd events approve " +
                              std::to_string(event.id) + "`";
         (void)m_store.hold_event(event.id, reason, to_unix_ms(now));
-        spdlog::warn("event.held id={} event_id={} reason=\"{}\"", event.id, event.event_id, reason);
+        spdlog::warn("event.held id={} event_id=\"{}\" reason=\"{}\"", event.id, escape_for_log(event.event_id),
+                     escape_for_log(reason));
         ++report.held;
         continue;
       }
@@ -267,7 +271,7 @@ CycleReport Engine::run_cycle() {
       for (std::size_t i; !stopping() && (i = next.fetch_add(1)) < work.size();) {
         EventOutcome outcome = process(work[i], rules->version());
         if (auto r = m_store.record_outcome(outcome, to_unix_ms(m_clock.now())); !r)
-          spdlog::error("store.failed what=record_outcome id={} error=\"{}\"", outcome.id, r.error().message);
+          spdlog::error("store.failed what=record_outcome id={} error=\"{}\"", outcome.id, escape_for_log(r.error().message));
         else if (m_options.on_outcome)
           m_options.on_outcome(work[i].event, outcome);
         std::lock_guard lock(report_mutex);

@@ -128,8 +128,8 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
         if (done) {
           item.fixed = true;
           if (done->link) (void)store.put_link(*done->link);
-          spdlog::info("reconcile.fixed connection={} employee={} kind={} action={}", name, employee.employee_id,
-                       item.kind, done->action);
+          spdlog::info("reconcile.fixed connection={} employee=\"{}\" kind={} action={}", escape_for_log(name),
+                       escape_for_log(employee.employee_id), item.kind, done->action);
         } else {
           item.fix_error = done.error().message;
         }
