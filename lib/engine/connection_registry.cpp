@@ -1,5 +1,6 @@
 #include "engine/connection_registry.hpp"
 
+#include "core/text.hpp"
 #include "core/time.hpp"
 
 #include <spdlog/spdlog.h>
@@ -59,7 +60,7 @@ void ConnectionRegistry::restore_pause(const std::string& name, Live& l) {
   if (until > m_clock.now() && (*health)->pause_reason.rfind(k_daily_limit_reason, 0) == 0) {
     l.daily_until = until;
     l.limiter->pause_until(until, k_daily_limit_reason);
-    spdlog::warn("connection.paused connection={} reason=\"daily limit\" until={} note=\"restored\"", name,
+    spdlog::warn("connection.paused connection={} reason=\"daily limit\" until={} note=\"restored\"", escape_for_log(name),
                  format_utc(until));
   }
 }
@@ -108,7 +109,8 @@ void ConnectionRegistry::persist(const std::string& name, const Live& l, const E
   else
     health.pause_reason.clear();
   if (auto r = m_store.put_connection_health(health); !r)
-    spdlog::warn("store.write_failed what=connection_health connection={} error=\"{}\"", name, r.error().message);
+    spdlog::warn("store.write_failed what=connection_health connection={} error=\"{}\"", escape_for_log(name),
+                 escape_for_log(r.error().message));
 }
 
 void ConnectionRegistry::record_success(const std::string& name) {
@@ -118,7 +120,7 @@ void ConnectionRegistry::record_success(const std::string& name) {
   const bool closed = l.breaker->on_success(now);
   const bool was_bad = l.unhealthy || closed;
   l.unhealthy = false;
-  if (was_bad) spdlog::info("connection.recovered connection={}", name);
+  if (was_bad) spdlog::info("connection.recovered connection={}", escape_for_log(name));
   // Persisting every success would cost a write per call; once a second is enough for `status`.
   if (was_bad || now - l.last_persisted >= std::chrono::seconds(1)) {
     l.last_persisted = now;
@@ -134,7 +136,7 @@ void ConnectionRegistry::record_failure(const std::string& name, const Error& er
     if (!l.unhealthy)
       spdlog::critical("connection.unhealthy connection={} code={} reason=\"{}\" action=\"calls stopped until "
                        "`h2rd connection test {}` or `connection update` succeeds\"",
-                       name, error.code, error.message, name);
+                       escape_for_log(name), escape_for_log(error.code), escape_for_log(error.message), escape_for_log(name));
     l.unhealthy = true;
     l.unhealthy_reason = error.message;
     l.unhealthy_since_ms = to_unix_ms(now);
@@ -143,19 +145,19 @@ void ConnectionRegistry::record_failure(const std::string& name, const Error& er
     if (until <= l.daily_until) return;   // already known
     l.daily_until = until;
     if (l.limiter) l.limiter->pause_until(until, k_daily_limit_reason);
-    spdlog::error("connection.paused connection={} reason=\"daily limit\" until={}", name, format_utc(until));
+    spdlog::error("connection.paused connection={} reason=\"daily limit\" until={}", escape_for_log(name), format_utc(until));
   } else if (error.reason == ErrorReason::paused || error.reason == ErrorReason::rate_limited) {
     l.breaker->cancel_probe();   // paced: nothing wrong with the connection (and a probe that made no call)
     return;
   } else if (error.kind == ErrorKind::transient) {
     if (!l.breaker->on_failure(now)) return;   // no change of state: not worth a write
     spdlog::warn("connection.circuit_open connection={} failed={} of_calls={} cooldown_ms={} until={} last_error=\"{}\"",
-                 name, l.breaker->tripped_failures(), l.breaker->tripped_calls(), l.breaker->last_cooldown().count(),
-                 format_utc(l.breaker->open_until()), error.message);
+                 escape_for_log(name), l.breaker->tripped_failures(), l.breaker->tripped_calls(),
+                 l.breaker->last_cooldown().count(), format_utc(l.breaker->open_until()), escape_for_log(error.message));
   } else {
     // An error about one user (400, 404, 409, ...): the connection answered.
     if (l.breaker->on_success(now)) {
-      spdlog::info("connection.recovered connection={}", name);
+      spdlog::info("connection.recovered connection={}", escape_for_log(name));
       persist(name, l, nullptr);
     }
     return;
@@ -174,7 +176,7 @@ HealthVerdict ConnectionRegistry::verdict(const std::string& name) {
     bool tested_ok = health && *health && (*health)->last_success_at_ms > l.unhealthy_since_ms;
     bool updated = row && *row && (*row)->updated_at_ms > l.unhealthy_since_ms;
     if (tested_ok || updated) {
-      spdlog::info("connection.recovered connection={} by={}", name, updated ? "update" : "test");
+      spdlog::info("connection.recovered connection={} by={}", escape_for_log(name), updated ? "update" : "test");
       l.unhealthy = false;
       l.breaker->reset();
       l.client.reset();
@@ -188,7 +190,7 @@ HealthVerdict ConnectionRegistry::verdict(const std::string& name) {
     return {false, "connection " + name + " is paused by Zoom's daily limit until " + format_utc(l.daily_until),
             l.daily_until, true, ErrorReason::connection_paused};
   auto admission = l.breaker->admit(now);
-  if (admission.probe) spdlog::info("connection.probe connection={}", name);
+  if (admission.probe) spdlog::info("connection.probe connection={}", escape_for_log(name));
   if (admission.allowed) return {};
   if (l.breaker->state(now) == CircuitBreaker::State::half_open)
     return {false, "connection " + name + " is being probed after repeated failures", admission.retry_at, false,

@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include "core/text.hpp"
 #include "core/time.hpp"
 
 #include <fmt/format.h>
@@ -55,8 +56,9 @@ Result<void> Engine::ingest(const std::string& file_name, const std::vector<HrEv
   auto result = m_store.ingest(file_name, rows, to_unix_ms(now));
   if (!result) return unexpected(std::move(result).error());
   for (const auto& id : result->duplicates)
-    spdlog::info("event.duplicate event_id={} file={} action=ignored", id, file_name);
-  spdlog::info("inbox.ingested file={} events={} duplicates={}", file_name, result->inserted, result->duplicates.size());
+    spdlog::info("event.duplicate event_id=\"{}\" file=\"{}\" action=ignored", escape_for_log(id), escape_for_log(file_name));
+  spdlog::info("inbox.ingested file=\"{}\" events={} duplicates={}", escape_for_log(file_name), result->inserted,
+               result->duplicates.size());
   return {};
 }
 
@@ -89,8 +91,8 @@ void Engine::fail_or_retry(EventOutcome& outcome, const EventRow& event, const E
       outcome.next_attempt_at_ms = to_unix_ms(next);
       outcome.reason = "retrying (attempt " + std::to_string(outcome.attempts) + " of " +
                        std::to_string(m_options.max_attempts) + "): " + error.message;
-      spdlog::warn("event.retry id={} event_id={} attempt={} next={} error=\"{}\"", event.id, event.event_id,
-                   outcome.attempts, format_utc(next), error.message);
+      spdlog::warn("event.retry id={} event_id=\"{}\" attempt={} next={} error=\"{}\"", event.id,
+                   escape_for_log(event.event_id), outcome.attempts, format_utc(next), escape_for_log(error.message));
       return;
     }
     outcome.state = EventState::failed;
@@ -100,8 +102,8 @@ void Engine::fail_or_retry(EventOutcome& outcome, const EventRow& event, const E
     outcome.state = EventState::failed;
     outcome.reason = error.message;
   }
-  spdlog::error("event.failed id={} event_id={} employee={} reason=\"{}\"", event.id, event.event_id,
-                event.employee_id, outcome.reason);
+  spdlog::error("event.failed id={} event_id=\"{}\" employee=\"{}\" reason=\"{}\"", event.id,
+                escape_for_log(event.event_id), escape_for_log(event.employee_id), escape_for_log(outcome.reason));
 }
 
 namespace {
@@ -146,8 +148,8 @@ void Engine::defer(EventOutcome& outcome, const EventRow& event, const Error& er
     outcome.attempts = event.attempts + 1;
     outcome.state = EventState::failed;
     outcome.reason = error.message;
-    spdlog::error("event.failed id={} event_id={} employee={} reason=\"{}\"", event.id, event.event_id,
-                  event.employee_id, outcome.reason);
+    spdlog::error("event.failed id={} event_id=\"{}\" employee=\"{}\" reason=\"{}\"", event.id,
+                  escape_for_log(event.event_id), escape_for_log(event.employee_id), escape_for_log(outcome.reason));
     return;
   }
   SystemTime next = error.retry_at.value_or(now + m_options.unhealthy_recheck);
@@ -200,8 +202,9 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
     if (report->link) outcome.links_upsert.push_back(*report->link);
     if (report->remove_link && !report->link) outcome.links_remove.emplace_back(intent.connection, event.employee_id);
     actions.push_back(report->to_json());
-    spdlog::info("event.action id={} employee={} connection={} action={} user_id={}", event.id, event.employee_id,
-                 report->connection, report->action, report->user_id);
+    spdlog::info("event.action id={} employee=\"{}\" connection={} action={} user_id=\"{}\"", event.id,
+                 escape_for_log(event.employee_id), escape_for_log(report->connection), report->action,
+                 escape_for_log(report->user_id));
   }
   outcome.result = nlohmann::json{{"why", work.plan.intents.empty() ? work.plan.note : work.plan.intents.front().why},
                                   {"actions", actions}}.dump();

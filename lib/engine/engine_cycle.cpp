@@ -1,6 +1,7 @@
 // Engine: one cycle — claim, plan, supervise, guard, run, record — each step a method of its own.
 #include "engine/engine.hpp"
 
+#include "core/text.hpp"
 #include "core/time.hpp"
 
 #include <spdlog/spdlog.h>
@@ -40,11 +41,11 @@ std::optional<std::vector<EventRow>> Engine::claim_batch(Cycle& cycle) {
   const long long now_ms = to_unix_ms(m_clock.now());
   cycle.checked_ms = now_ms;
   if (auto r = m_store.promote_waiting(now_ms); !r)
-    spdlog::error("store.failed what=promote_waiting error=\"{}\"", r.error().message);
+    spdlog::error("store.failed what=promote_waiting error=\"{}\"", escape_for_log(r.error().message));
   ClaimRequest request{m_options.owner, now_ms, m_options.batch, m_options.claim_lease.count()};
   auto claimed = m_store.claim_due_events(request);
   if (!claimed) {
-    spdlog::error("store.failed what=claim_due_events error=\"{}\"", claimed.error().message);
+    spdlog::error("store.failed what=claim_due_events error=\"{}\"", escape_for_log(claimed.error().message));
     cycle.store_failed = true;
     return std::nullopt;
   }
@@ -57,7 +58,7 @@ std::vector<Engine::Work> Engine::plan_batch(std::vector<EventRow>& claimed, Cyc
   auto connections = m_store.list_connections();
   if (!connections) {
     spdlog::error("store.read_failed what=list_connections error=\"{}\" action=\"claims given back\"",
-                  connections.error().message);
+                  escape_for_log(connections.error().message));
     for (const auto& event : claimed) release(event);
     cycle.report.deferred += static_cast<int>(claimed.size());
     cycle.store_failed = true;
@@ -69,8 +70,8 @@ std::vector<Engine::Work> Engine::plan_batch(std::vector<EventRow>& claimed, Cyc
     auto before = m_store.get_employee(event.employee_id);
     auto links = before ? links_of(event.employee_id, *connections) : Result<std::vector<LinkRow>>(unexpected(before.error()));
     if (!before || !links) {
-      spdlog::error("store.read_failed what=employee id={} employee={} error=\"{}\" action=\"deferred\"", event.id,
-                    event.employee_id, links.error().message);
+      spdlog::error("store.read_failed what=employee id={} employee=\"{}\" error=\"{}\" action=\"deferred\"", event.id,
+                    escape_for_log(event.employee_id), escape_for_log(links.error().message));
       release(event);
       ++cycle.report.deferred;
       cycle.store_failed = true;
@@ -98,7 +99,8 @@ void Engine::hold_supervised(std::vector<Work>& work, Cycle& cycle) {
       return true;
     }
     note_write_success();
-    spdlog::warn("event.held id={} event_id={} reason=\"{}\"", event.id, event.event_id, reason);
+    spdlog::warn("event.held id={} event_id=\"{}\" reason=\"{}\"", event.id, escape_for_log(event.event_id),
+                 escape_for_log(reason));
     ++cycle.report.held;
     return true;
   });
@@ -183,24 +185,24 @@ void Engine::release(const EventRow& event) {
   if (auto r = m_store.release_claim(event.id, event.claim_token); !r && r.error().kind != ErrorKind::conflict)
     spdlog::error("store.write_failed what=release_claim id={} error=\"{}\" note=\"claimable again when the lease "
                   "ends or the daemon restarts\"",
-                  event.id, r.error().message);
+                  event.id, escape_for_log(r.error().message));
 }
 
 void Engine::note_write_failure(const EventRow& event, std::string_view what, const Error& error, Cycle& cycle) {
   // conflict: the claim was lost (an operator's reject/approve/retry, or another claimer). That is the
   // store working, not failing: the operator's decision stands and nothing of this attempt is kept.
   if (error.kind == ErrorKind::conflict) {
-    spdlog::warn("event.lost_claim id={} event_id={} what={} detail=\"{}\"", event.id, event.event_id, what,
-                 error.message);
+    spdlog::warn("event.lost_claim id={} event_id=\"{}\" what={} detail=\"{}\"", event.id,
+                 escape_for_log(event.event_id), what, escape_for_log(error.message));
     std::lock_guard lock(cycle.mutex);
     ++cycle.report.lost_claims;
     return;
   }
   long long expected = 0;
   m_writes_failing_since_ms.compare_exchange_strong(expected, std::max<long long>(1, to_unix_ms(m_clock.now())));
-  spdlog::critical("store.write_failed what={} id={} event_id={} error=\"{}\" action=\"cycle ended, claim given "
+  spdlog::critical("store.write_failed what={} id={} event_id=\"{}\" error=\"{}\" action=\"cycle ended, claim given "
                    "back; the Zoom calls of this attempt are not repeated in this cycle\"",
-                   what, event.id, event.event_id, error.message);
+                   what, event.id, escape_for_log(event.event_id), escape_for_log(error.message));
   cycle.store_failed = true;
   release(event);
   if (m_options.on_store_write_failed) m_options.on_store_write_failed(what);

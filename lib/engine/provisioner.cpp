@@ -1,5 +1,6 @@
 #include "engine/provisioner.hpp"
 
+#include "core/text.hpp"
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -160,7 +161,8 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
     }
     if (updated.error().kind != ErrorKind::not_found) return unexpected(std::move(updated).error());
     // The linked user is gone (deleted behind h2r's back, or another account's): find it afresh.
-    spdlog::warn("link.stale connection={} employee={} user_id={}", intent.connection, employee_id, link.zoom_user_id);
+    spdlog::warn("link.stale connection={} employee=\"{}\" user_id=\"{}\"", escape_for_log(intent.connection),
+                 escape_for_log(employee_id), escape_for_log(link.zoom_user_id));
     report.calls.clear();
     report.remove_link = true;
   }

@@ -132,12 +132,12 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
         auto stored = done && done->link ? store.put_link(*done->link) : Result<void>{};
         if (done && !stored) {
           item.fix_error = "Zoom was changed (" + done->action + ") but storing the link failed: " + stored.error().message;
-          spdlog::error("store.write_failed what=put_link connection={} employee={} error=\"{}\"", name,
-                        employee.employee_id, stored.error().message);
+          spdlog::error("store.write_failed what=put_link connection={} employee=\"{}\" error=\"{}\"",
+                        escape_for_log(name), escape_for_log(employee.employee_id), escape_for_log(stored.error().message));
         } else if (done) {
           item.fixed = true;
-          spdlog::info("reconcile.fixed connection={} employee={} kind={} action={}", name, employee.employee_id,
-                       item.kind, done->action);
+          spdlog::info("reconcile.fixed connection={} employee=\"{}\" kind={} action={}", escape_for_log(name),
+                       escape_for_log(employee.employee_id), item.kind, done->action);
         } else {
           item.fix_error = done.error().message;
         }

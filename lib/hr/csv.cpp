@@ -134,20 +134,14 @@ ParsedFile parse_csv_events(std::string_view content) {
     add_problem(out.problems, {0, 0, "", "more than " + std::to_string(k_max_records_per_file) + " events"});
     return out;
   }
-  if (table.rows.empty()) {
-    add_problem(out.problems, {0, 0, "", "file is empty"});
-    return out;
-  }
+  if (table.rows.empty()) return out; // no header, no rows: no changes
 
   const std::size_t header_row = header_row_index(table);
   CsvHeader header_info = read_csv_header(table.rows[header_row].cells, table.rows[header_row].line, delimiter,
                                           out.problems);
   const std::vector<std::string>& header = header_info.fields;
   if (!out.problems.empty()) return out;
-  if (table.rows.size() == 1) {
-    add_problem(out.problems, {0, 0, "", "file contains no events (only a header row)"});
-    return out;
-  }
+  if (table.rows.size() == 1) return out; // only a header: no changes
 
   // Each row becomes the JSON shape of an event and is validated like one; an empty cell is absent.
   // Empty rows (",,,," or only blanks) are skipped and not counted as records.

@@ -1,5 +1,6 @@
 #include "hr/inbox.hpp"
 
+#include "core/text.hpp"
 #include "hr/readers.hpp"
 
 #include <spdlog/spdlog.h>
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 namespace h2r {
@@ -26,27 +28,10 @@ constexpr std::chrono::milliseconds k_poll_slice{200};     // how long watch() m
 constexpr std::chrono::hours k_purge_interval{1};
 constexpr int k_max_collision_suffixes = 1000;
 constexpr std::size_t k_read_chunk = 1 << 16;
+constexpr std::size_t k_report_name_bytes = 1024;   // above NAME_MAX: a report never cuts a name
+constexpr std::size_t k_report_line_bytes = 2000;
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-// A file name or message for a log line: control characters, quotes and backslashes escaped.
-std::string log_value(std::string_view text) {
-  std::string out;
-  for (char ch : text.substr(0, 300)) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20 || c == 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
 
 std::string compact_utc(SystemTime t, const char* format) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
@@ -69,6 +54,11 @@ const char* file_kind(mode_t mode) {
   if (S_ISDIR(mode)) return "a directory";
   return "not a regular file";
 }
+
+struct FdCloser {
+  int fd;
+  ~FdCloser() { ::close(fd); }
+};
 
 bool path_exists(const std::string& path) {
   struct stat st {};
@@ -112,25 +102,41 @@ bool Inbox::eligible_name(const std::string& name) {
          name != "processed" && name != "rejected";
 }
 
-ScanReport Inbox::scan() {
-  ScanReport report;
+std::vector<std::string> Inbox::list_names() {
   std::vector<std::string> names;
   DIR* dir = ::opendir(m_options.dir.c_str());
   if (!dir) {
-    spdlog::error("inbox.error dir=\"{}\" error=\"cannot list: {}\"", log_value(m_options.dir), errno_text(errno));
-    return report;
+    spdlog::error("inbox.error dir=\"{}\" error=\"cannot list: {}\"", escape_for_log(m_options.dir), errno_text(errno));
+    return names;
   }
   while (const dirent* entry = ::readdir(dir))
     if (eligible_name(entry->d_name)) names.emplace_back(entry->d_name);
   ::closedir(dir);
   std::sort(names.begin(), names.end());
-  for (const auto& name : names) {
-    switch (process(name)) {
-    case Outcome::accepted: ++report.accepted; break;
-    case Outcome::rejected: ++report.rejected; break;
-    case Outcome::deferred: ++report.deferred; break;
-    case Outcome::skipped: break;
-    }
+  return names;
+}
+
+void Inbox::count(ScanReport& report, Outcome outcome) {
+  switch (outcome) {
+  case Outcome::accepted: ++report.accepted; break;
+  case Outcome::rejected: ++report.rejected; break;
+  case Outcome::deferred: ++report.deferred; break;
+  case Outcome::settling: ++report.settling; break;
+  case Outcome::skipped: break;
+  }
+}
+
+Inbox::Look Inbox::look_of(const struct ::stat& st) {
+  return {static_cast<std::uint64_t>(st.st_size),
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+          static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(st.st_dev)};
+}
+
+ScanReport Inbox::scan() {
+  ScanReport report;
+  for (const auto& name : list_names()) {
+    m_settling.erase(name);
+    count(report, process(name));
   }
   return report;
 }
@@ -142,12 +148,19 @@ Inbox::Outcome Inbox::process(const std::string& name) {
     return "is " + std::to_string(size) + " bytes, above the limit of " + std::to_string(limit) + " bytes";
   };
   auto defer = [&](const std::string& why) {
-    spdlog::warn("inbox.deferred file=\"{}\" error=\"{}\"", log_value(name), log_value(why));
+    spdlog::warn("inbox.deferred file=\"{}\" error=\"{}\"", escape_for_log(name), escape_for_log(why));
     return Outcome::deferred;
   };
   auto reject_one = [&](const std::string& why) {
     reject(name, {why});
     return Outcome::rejected;
+  };
+  // Still being written: leave it, and read it again (whole) once it has settled.
+  auto changed = [&](const Look& look, const char* when) {
+    spdlog::info("inbox.changed file=\"{}\" when=\"{}\" note=\"read again once unchanged for {} ms\"",
+                 escape_for_log(name), when, m_options.settle.count());
+    note_changed(name, look);
+    return Outcome::settling;
   };
 
   struct stat st {};
@@ -167,9 +180,12 @@ Inbox::Outcome Inbox::process(const std::string& name) {
     if (err == EACCES || err == EPERM) return reject_one("cannot be opened: " + errno_text(err));
     return defer("cannot be opened: " + errno_text(err));
   }
+  // Open until the file is moved: its fstat after the move tells whether it was written meanwhile.
+  const FdCloser closer{fd};
   std::string content;
   std::string problem;
   struct stat fst {};
+  struct stat read_st {}; // fstat once read: what was read
   if (::fstat(fd, &fst) != 0) {
     problem = "cannot be examined: " + errno_text(errno);
   } else if (!S_ISREG(fst.st_mode)) {
@@ -182,10 +198,7 @@ Inbox::Outcome Inbox::process(const std::string& name) {
     for (;;) {
       const ssize_t n = ::read(fd, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        ::close(fd);
-        return defer("cannot be read: " + errno_text(errno));
-      }
+      if (n < 0) return defer("cannot be read: " + errno_text(errno));
       if (n == 0) break;
       content.append(buf, static_cast<std::size_t>(n));
       if (content.size() > limit) { // grew after fstat
@@ -193,14 +206,26 @@ Inbox::Outcome Inbox::process(const std::string& name) {
         break;
       }
     }
+    if (problem.empty() && ::fstat(fd, &read_st) != 0) problem = "cannot be examined: " + errno_text(errno);
   }
-  ::close(fd);
   if (!problem.empty()) return reject_one(problem);
+  const Look read = look_of(read_st);
+  if (read != look_of(fst) || content.size() != read.size) return changed(read, "while being read");
+  // The file as it is now in the inbox, compared with what was read: nullopt when another file
+  // took its name meanwhile (or it is gone).
+  auto same_file_changed = [&]() -> std::optional<bool> {
+    struct stat now {};
+    if (::lstat(path.c_str(), &now) != 0) return std::nullopt;
+    const Look look = look_of(now);
+    if (look.ino != read.ino || look.dev != read.dev) return std::nullopt;
+    return look != read;
+  };
 
   ParsedFile parsed = parse_event_file(*format, content);
   content.clear();
   content.shrink_to_fit();
   if (!parsed.problems.empty()) {
+    if (same_file_changed().value_or(false)) return changed(read, "before being rejected");
     std::vector<std::string> lines;
     lines.reserve(parsed.problems.size());
     for (const auto& p : parsed.problems) lines.push_back(p.to_string());
@@ -220,33 +245,50 @@ Inbox::Outcome Inbox::process(const std::string& name) {
     if (stored.error().kind == ErrorKind::invalid) return reject_one(stored.error().message);
     return defer(stored.error().message);
   }
-  // Move only the file that was read: if another file was renamed over it meanwhile, leave that one.
-  struct stat now {};
-  if (::lstat(path.c_str(), &now) == 0 && (now.st_ino != fst.st_ino || now.st_dev != fst.st_dev)) {
+  // Move only the file that was read, as it was read: if another file was renamed over it meanwhile,
+  // leave that one; if it grew or was rewritten meanwhile, leave it to be read again.
+  const auto state = same_file_changed();
+  if (!state && path_exists(path)) {
     spdlog::info("inbox.accepted file=\"{}\" events={} note=\"replaced meanwhile; new file stays\"",
-                 log_value(name), parsed.events.size());
+                 escape_for_log(name), parsed.events.size());
     return Outcome::accepted;
   }
+  if (state.value_or(false)) return changed(read, "while being stored");
   const std::string moved = move_to(name, "processed", false);
-  spdlog::info("inbox.accepted file=\"{}\" events={}{}", log_value(name), parsed.events.size(),
-               moved.empty() || moved == name ? "" : " moved_to=\"processed/" + log_value(moved) + "\"");
+  if (!moved.empty()) {
+    // Written between the check above and the rename: put it back (the new lines are in it).
+    struct stat after {};
+    if (::fstat(fd, &after) == 0 && look_of(after) != read) {
+      const std::string at = m_options.dir + "/processed/" + moved;
+      if (::renameat2(AT_FDCWD, at.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0)
+        return changed(look_of(after), "while being moved");
+      spdlog::error("inbox.error file=\"{}\" error=\"changed while being moved to processed/ and cannot be moved "
+                    "back: {}; its new lines are in processed/{}\"",
+                    escape_for_log(name), errno_text(errno), escape_for_log(moved));
+    }
+  }
+  spdlog::info("inbox.accepted file=\"{}\" events={}{}", escape_for_log(name), parsed.events.size(),
+               moved.empty() || moved == name ? "" : " moved_to=\"processed/" + escape_for_log(moved) + "\"");
   return Outcome::accepted;
 }
 
 void Inbox::reject(const std::string& name, const std::vector<std::string>& problems) {
   const std::string moved = move_to(name, "rejected", true);
-  spdlog::warn("inbox.rejected file=\"{}\" problems={} first=\"{}\"", log_value(name), problems.size(),
-               log_value(problems.empty() ? "" : problems.front()));
+  spdlog::warn("inbox.rejected file=\"{}\" problems={} first=\"{}\"", escape_for_log(name), problems.size(),
+               escape_for_log(problems.empty() ? "" : problems.front()));
   if (moved.empty()) return; // move_to logged why; the file stays and is looked at again later
 
-  std::string text = "file: " + name + "\nrejected at: " + compact_utc(m_clock.now(), "%Y-%m-%dT%H:%M:%SZ") +
-                     "\nmoved to: rejected/" + moved + "\nproblems: " + std::to_string(problems.size()) + "\n";
-  for (const auto& p : problems) text += p + "\n";
+  // Names and problems are escaped as in log lines (no quotes around them): one line each, always.
+  std::string text = "file: " + escape_for_log(name, k_report_name_bytes, "") +
+                     "\nrejected at: " + compact_utc(m_clock.now(), "%Y-%m-%dT%H:%M:%SZ") +
+                     "\nmoved to: rejected/" + escape_for_log(moved, k_report_name_bytes, "") +
+                     "\nproblems: " + std::to_string(problems.size()) + "\n";
+  for (const auto& p : problems) text += escape_for_log(p, k_report_line_bytes, "") + "\n";
 
   const std::string report = m_options.dir + "/rejected/" + moved + ".error.txt";
   const int fd = ::open(report.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
   if (fd < 0) {
-    spdlog::error("inbox.error file=\"{}\" error=\"cannot write report: {}\"", log_value(report), errno_text(errno));
+    spdlog::error("inbox.error file=\"{}\" error=\"cannot write report: {}\"", escape_for_log(report), errno_text(errno));
     return;
   }
   std::size_t done = 0;
@@ -254,7 +296,7 @@ void Inbox::reject(const std::string& name, const std::vector<std::string>& prob
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      spdlog::error("inbox.error file=\"{}\" error=\"cannot write report: {}\"", log_value(report), errno_text(errno));
+      spdlog::error("inbox.error file=\"{}\" error=\"cannot write report: {}\"", escape_for_log(report), errno_text(errno));
       break;
     }
     done += static_cast<std::size_t>(n);
@@ -277,10 +319,10 @@ std::string Inbox::move_to(const std::string& name, const std::string& sub, bool
       err = errno;
     }
     if (err == EEXIST) continue;
-    spdlog::error("inbox.error file=\"{}\" error=\"cannot move to {}/: {}\"", log_value(name), sub, errno_text(err));
+    spdlog::error("inbox.error file=\"{}\" error=\"cannot move to {}/: {}\"", escape_for_log(name), sub, errno_text(err));
     return {};
   }
-  spdlog::error("inbox.error file=\"{}\" error=\"no free name in {}/\"", log_value(name), sub);
+  spdlog::error("inbox.error file=\"{}\" error=\"no free name in {}/\"", escape_for_log(name), sub);
   return {};
 }
 
@@ -300,9 +342,9 @@ void Inbox::purge_old() {
       const auto changed = std::max(st.st_mtim.tv_sec, st.st_ctim.tv_sec);
       if (std::chrono::system_clock::from_time_t(changed) >= cutoff) continue;
       if (::unlinkat(dfd, entry->d_name, 0) == 0)
-        spdlog::info("inbox.purged file=\"{}/{}\"", sub, log_value(entry->d_name));
+        spdlog::info("inbox.purged file=\"{}/{}\"", sub, escape_for_log(entry->d_name));
       else
-        spdlog::warn("inbox.error file=\"{}/{}\" error=\"cannot delete: {}\"", sub, log_value(entry->d_name),
+        spdlog::warn("inbox.error file=\"{}/{}\" error=\"cannot delete: {}\"", sub, escape_for_log(entry->d_name),
                      errno_text(errno));
     }
     ::closedir(dir);
@@ -319,11 +361,11 @@ void Inbox::watch(Shutdown& shutdown) {
     wd = ::inotify_add_watch(fd, m_options.dir.c_str(),
                              IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR | IN_MOVE_SELF | IN_DELETE_SELF);
     if (wd < 0)
-      spdlog::warn("inbox.error dir=\"{}\" error=\"cannot watch: {}; rescans only\"", log_value(m_options.dir),
+      spdlog::warn("inbox.error dir=\"{}\" error=\"cannot watch: {}; rescans only\"", escape_for_log(m_options.dir),
                    errno_text(errno));
   };
   add_watch();
-  scan();
+  rescan();
   purge_old();
   auto next_rescan = Steady::now() + m_options.rescan_interval;
   auto next_purge = Steady::now() + k_purge_interval;
@@ -355,15 +397,19 @@ void Inbox::watch(Shutdown& shutdown) {
     }
     if (shutdown.requested()) break;
     if (full_scan) {
-      spdlog::warn("inbox.overflow dir=\"{}\" note=\"inotify queue overflowed; rescanning\"", log_value(m_options.dir));
-      scan();
+      spdlog::warn("inbox.overflow dir=\"{}\" note=\"inotify queue overflowed; rescanning\"", escape_for_log(m_options.dir));
+      rescan();
     } else {
-      for (const auto& name : names)
-        if (eligible_name(name)) process(name);
+      for (const auto& name : names) {
+        if (!eligible_name(name)) continue;
+        m_settling.erase(name); // closed after writing or renamed in: complete, take it now
+        process(name);
+      }
     }
+    if (!m_settling.empty()) take_settled();
     if (Steady::now() >= next_rescan) {
       add_watch();
-      scan();
+      rescan();
       next_rescan = Steady::now() + m_options.rescan_interval;
     }
     if (Steady::now() >= next_purge) {

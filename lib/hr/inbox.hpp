@@ -9,8 +9,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
+
+struct stat;
 
 namespace h2r {
 
@@ -19,6 +22,11 @@ struct InboxOptions {
   std::uint64_t max_file_bytes = 64ull << 20;    // larger files are rejected without being read
   int retention_days = 30;                       // purge_old() deletes older files in processed/, rejected/
   std::chrono::milliseconds rescan_interval{60'000}; // watch(): full rescan this often (retries deferred files)
+  // rescan(): a file nobody announced as complete (closed after writing, or renamed in) is taken once
+  // its size and mtime have stayed the same this long (by `clock`): a writer may still be appending.
+  std::chrono::milliseconds settle{k_default_settle};
+
+  static constexpr std::chrono::milliseconds k_default_settle{2'000};
 };
 
 // Stores one file's events in one transaction. Return an Error of kind `invalid` to reject the file
@@ -32,6 +40,7 @@ struct ScanReport {
   int accepted = 0;
   int rejected = 0;
   int deferred = 0;
+  int settling = 0; // rescan(): files still changing, or not yet unchanged for the settle interval
 };
 
 // Not thread-safe: one thread calls scan()/watch()/purge_old(). `clock` (wall time) names collision
@@ -44,8 +53,15 @@ struct ScanReport {
 // rejected/NAME.error.txt. A name already taken in processed/ or rejected/ gets a suffix
 // ".YYYYMMDDTHHMMSSZ-N"; nothing is ever overwritten.
 //
+// A file that changes while it is read or stored (its size or mtime differs from what was read) is
+// neither moved to processed/ nor rejected: it stays and is read again once it settles (its events
+// are stored again; the sink ignores the ones it already has). An export with no changes (`[]`, an
+// empty NDJSON or CSV file, a header-only CSV) is accepted with 0 events.
+//
 // Log lines: `inbox.accepted file=… events=N`, `inbox.rejected file=… problems=N first="…"`,
-// `inbox.deferred file=… error="…"`, `inbox.purged file=…`, `inbox.error …` (I/O trouble).
+// `inbox.deferred file=… error="…"`, `inbox.purged file=…`, `inbox.error …` (I/O trouble), at debug level
+// `inbox.settling file=… bytes=N` each time a rescan sees a file not yet settled. Names, messages and
+// problems in log lines and reports go through escape_for_log().
 class Inbox {
 public:
   Inbox(InboxOptions options, IngestSink sink, const Clock& clock);
@@ -57,8 +73,16 @@ public:
   // Takes every eligible file now, in name order. Files the sink deferred stay for the next scan.
   ScanReport scan();
 
-  // Scans at start, then takes files as they are closed after writing or renamed into the folder
-  // (inotify), rescans fully on queue overflow and every rescan_interval, and purges old files hourly.
+  // Like scan(), but a regular file is taken only once its size and mtime have stayed the same for
+  // options.settle (by `clock`); until then it is remembered and counted as settling.
+  ScanReport rescan();
+
+  // Takes the files rescan() found settling that have settled since (their folder is not listed again).
+  ScanReport take_settled();
+
+  // rescan()s at start, then takes files as they are closed after writing or renamed into the folder
+  // (inotify) at once, rescan()s fully on queue overflow and every rescan_interval, takes settling
+  // files as they settle, and purges old files hourly.
   // Returns within a fraction of a second once `shutdown` is requested. Falls back to rescans only when
   // inotify is unavailable.
   void watch(Shutdown& shutdown);
@@ -68,8 +92,27 @@ public:
   void purge_old();
 
 private:
-  enum class Outcome { accepted, rejected, deferred, skipped };
+  enum class Outcome { accepted, rejected, deferred, skipped, settling };
+  // How a file looked: what settling compares, and what a read saw.
+  struct Look {
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::uint64_t ino = 0;
+    std::uint64_t dev = 0;
+    bool operator==(const Look&) const = default;
+  };
+  struct Settling {
+    Look look;
+    SystemTime since; // when `look` was first seen
+  };
   Outcome process(const std::string& name);
+  // True when `name` may be taken by a rescan: not a regular file (process() decides at once), or
+  // unchanged for options.settle. Otherwise remembers how it looks now.
+  bool settled(const std::string& name);
+  void note_changed(const std::string& name, const Look& look);
+  static void count(ScanReport& report, Outcome outcome);
+  static Look look_of(const struct ::stat& st);
+  std::vector<std::string> list_names();
   void reject(const std::string& name, const std::vector<std::string>& problems);
   // Renames dir/name into dir/sub, under a free name; returns that name, empty on failure.
   std::string move_to(const std::string& name, const std::string& sub, bool with_report);
@@ -78,6 +121,7 @@ private:
   InboxOptions m_options;
   IngestSink m_sink;
   const Clock& m_clock;
+  std::map<std::string, Settling> m_settling; // by file name
 };
 
 } // namespace h2r

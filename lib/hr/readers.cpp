@@ -51,7 +51,10 @@ ParsedFile parse_checked(FileFormat format, std::string_view content) {
   }
   ParsedFile out;
   if (content.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-    out.problems.push_back({0, 0, "", "file is empty"});
+    // An export with no changes: NDJSON without lines, CSV without even a header. A .json file
+    // must hold JSON; its "no changes" is [].
+    if (format == FileFormat::json)
+      out.problems.push_back({0, 0, "", "file is empty (not JSON; an export with no changes is [])"});
     return out;
   }
   if (auto bad = find_invalid_utf8(content)) {
@@ -70,7 +73,6 @@ ParsedFile parse_checked(FileFormat format, std::string_view content) {
   case FileFormat::ndjson: out = parse_ndjson_events(content); break;
   case FileFormat::csv: out = parse_csv_events(content); break;
   }
-  if (out.problems.empty() && out.events.empty()) add_problem(out.problems, {0, 0, "", "file contains no events"});
   check_duplicate_event_ids(out.events, out.problems);
   if (!out.problems.empty()) {
     // File-level problems first, then by record; a "too many problems" note stays last.

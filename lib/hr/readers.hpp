@@ -61,8 +61,10 @@ std::string_view accepted_extensions();
 //   are required; `effective_date` and `leave_type` are event fields, every other column an employee
 //   field. An EMPTY CELL MEANS "ABSENT" (the field keeps its last value; CSV cannot clear a field).
 //   Lines that are completely empty are skipped. HrEvent::line is the line where the record starts.
-// Every problem is collected (up to k_max_problems_listed), not just the first. A file with no events
-// (empty, only blank lines, `[]`, only a CSV header) is a problem too.
+// Every problem is collected (up to k_max_problems_listed), not just the first. An export with no
+// changes is fine and has no events: `[]`, an NDJSON or CSV file that is empty or only blank lines,
+// a CSV file with only its header. An empty .json file (zero bytes or only blanks) is a problem:
+// it is not JSON.
 ParsedFile parse_event_file(FileFormat format, std::string_view content);
 
 } // namespace h2r

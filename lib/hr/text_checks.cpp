@@ -1,5 +1,7 @@
 #include "hr/text_checks.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -72,35 +74,7 @@ std::optional<std::size_t> find_excess_json_depth(std::string_view text, int max
 }
 
 std::string quote_for_report(std::string_view text, std::size_t max_bytes) {
-  bool cut = false;
-  if (text.size() > max_bytes) {
-    std::size_t end = max_bytes;
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-    text = text.substr(0, end);
-    cut = true;
-  }
-  std::string out = "'";
-  for (std::size_t i = 0; i < text.size();) {
-    const char ch = text[i];
-    const auto c = static_cast<unsigned char>(ch);
-    const std::size_t len = utf8_sequence_length(text, i);
-    if (ch == '\'' || ch == '\\' || ch == '"') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20 || c == 0x7F || len == 0) { // control character or a byte that is not UTF-8
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", c);
-      out += buf;
-    } else {
-      out.append(text.substr(i, len));
-      i += len;
-      continue;
-    }
-    ++i;
-  }
-  if (cut) out += "\xE2\x80\xA6"; // …
-  out += '\'';
-  return out;
+  return "'" + escape_for_log(text, max_bytes, "'\"") + "'";
 }
 
 bool has_control_char(std::string_view text) {

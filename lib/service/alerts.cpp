@@ -1,5 +1,6 @@
 #include "service/alerts.hpp"
 
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "zoom/url.hpp"
 
@@ -69,10 +70,10 @@ void AlertSender::loop() {
       const std::string why = response ? "HTTP " + std::to_string(response->status) : response.error().message;
       if (attempt >= m_options.max_attempts) {
         ++m_dropped;
-        spdlog::error("alert.failed origin={} attempts={} error=\"{}\"", m_origin, attempt, why);
+        spdlog::error("alert.failed origin={} attempts={} error=\"{}\"", m_origin, attempt, escape_for_log(why));
         break;
       }
-      spdlog::warn("alert.retry origin={} attempt={} error=\"{}\"", m_origin, attempt, why);
+      spdlog::warn("alert.retry origin={} attempt={} error=\"{}\"", m_origin, attempt, escape_for_log(why));
       auto until = std::chrono::steady_clock::now() + delay;
       if (m_stopping) until = std::min(until, m_deadline);
       m_cv.wait_until(lock, until, [&] { return m_stopping && std::chrono::steady_clock::now() >= m_deadline; });

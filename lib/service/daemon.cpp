@@ -1,5 +1,6 @@
 #include "service/daemon.hpp"
 
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "service/liveness.hpp"
 
@@ -91,13 +92,13 @@ Result<void> Daemon::start() {
   if (!m_rules.reload("start"))
     return fail(ErrorKind::invalid, "the rules file " + m_config.rules + " is not valid (see the log; `h2rd check` lists every problem)");
   if (auto r = m_inbox.prepare(); !r) {
-    spdlog::error("inbox.unusable dir={} error=\"{}\"", m_config.inbox, r.error().message);
+    spdlog::error("inbox.unusable dir=\"{}\" error=\"{}\"", escape_for_log(m_config.inbox), escape_for_log(r.error().message));
     return fail(ErrorKind::invalid, "the inbox " + m_config.inbox + " is not usable: " + r.error().message);
   }
   if (!m_once && !m_config.listen.empty()) {
     auto port = m_status.start(m_config.listen);
     if (!port) {
-      spdlog::error("metrics.bind_failed listen={} error=\"{}\"", m_config.listen, port.error().message);
+      spdlog::error("metrics.bind_failed listen=\"{}\" error=\"{}\"", escape_for_log(m_config.listen), escape_for_log(port.error().message));
       return unexpected(std::move(port).error());
     }
     auto address = parse_listen(m_config.listen);
@@ -236,8 +237,9 @@ void Daemon::reload_now() {
   // The config: validated; the log level applies now, other changes need a restart.
   auto config = load_config(m_config.path);
   if (!config) {
-    spdlog::error("config.reload_failed file={} errors={} first=\"{}\" action=\"old config kept\"", m_config.path,
-                  config.error().size(), config.error().empty() ? "" : config.error().front().to_string());
+    spdlog::error("config.reload_failed file=\"{}\" errors={} first=\"{}\" action=\"old config kept\"",
+                  escape_for_log(m_config.path), config.error().size(),
+                  escape_for_log(config.error().empty() ? "" : config.error().front().to_string()));
   } else {
     spdlog::set_level(spdlog::level::from_str(config->log_level));
     const bool restart_needed = config->database != m_config.database || config->inbox != m_config.inbox ||
@@ -246,7 +248,7 @@ void Daemon::reload_now() {
                                 config->scheduler_interval != m_config.scheduler_interval ||
                                 config->notify_webhook != m_config.notify_webhook ||
                                 config->secret_key_file != m_config.secret_key_file;
-    if (restart_needed) spdlog::warn("config.restart_needed file={} note=\"changes other than log.level apply after a restart\"", m_config.path);
+    if (restart_needed) spdlog::warn("config.restart_needed file=\"{}\" note=\"changes other than log.level apply after a restart\"", escape_for_log(m_config.path));
   }
   const bool ok = m_rules.reload("SIGHUP");
   m_connections.reset();   // re-read connections (updated secrets, rate limits); health is re-learned
@@ -279,8 +281,8 @@ int Daemon::run() {
   std::thread inbox_thread([this] { m_inbox.watch(m_shutdown); });
   std::thread watchdog_thread;
   if (m_notifier.watchdog_interval()) watchdog_thread = std::thread([this] { watchdog_loop(); });
-  spdlog::info("daemon.started pid={} inbox={} rules={} version={} listen={}", ::getpid(), m_config.inbox,
-               m_config.rules, m_rules.current() ? m_rules.current()->version() : "none",
+  spdlog::info("daemon.started pid={} inbox=\"{}\" rules=\"{}\" version={} listen={}", ::getpid(),
+               escape_for_log(m_config.inbox), escape_for_log(m_config.rules), m_rules.current() ? m_rules.current()->version() : "none",
                m_config.listen.empty() ? "off" : m_config.listen);
   m_notifier.send("READY=1\nSTATUS=serving; first cycle starting\nMAINPID=" + std::to_string(::getpid()));
   auto last_cycle = std::chrono::steady_clock::time_point{};

@@ -1,5 +1,6 @@
 #include "service/observed_transport.hpp"
 
+#include "core/text.hpp"
 #include "zoom/url.hpp"
 
 #include <spdlog/spdlog.h>
@@ -20,7 +21,7 @@ Result<HttpResponse> ObservedTransport::send(const HttpRequest& request) {
     auto parts = split_url(request.url);
     spdlog::warn("token.refresh_failed origin={} status={} error=\"{}\"", parts ? parts->origin() : "?",
                  response ? std::to_string(response->status) : "none",
-                 response ? "token endpoint refused the request" : response.error().message);
+                 response ? std::string("token endpoint refused the request") : escape_for_log(response.error().message));
   }
   return response;
 }

@@ -1,5 +1,6 @@
 #include "service/rules_holder.hpp"
 
+#include "core/text.hpp"
 #include <spdlog/spdlog.h>
 
 namespace h2r {
@@ -24,16 +25,16 @@ bool RulesHolder::reload(const std::string& why) {
       messages += d.to_string();
     }
     m_error = messages;
-    spdlog::error("rules.reload_failed file={} trigger={} kept={} errors=\"{}\"", m_path, why,
-                  m_rules ? m_rules->version() : "none", messages);
+    spdlog::error("rules.reload_failed file=\"{}\" trigger={} kept={} errors=\"{}\"", escape_for_log(m_path), why,
+                  m_rules ? m_rules->version() : "none", escape_for_log(messages, 2000));
     if (m_store) (void)m_store->set_meta("rules.error", messages);
     return false;
   }
-  for (const auto& w : (*loaded)->warnings()) spdlog::warn("rules.warning {}", w.to_string());
+  for (const auto& w : (*loaded)->warnings()) spdlog::warn("rules.warning {}", escape_for_log(w.to_string(), 2000, ""));
   const bool changed = !m_rules || m_rules->version() != (*loaded)->version();
   m_rules = *loaded;
   m_error.clear();
-  if (changed) spdlog::info("rules.loaded file={} version={} trigger={}", m_path, m_rules->version(), why);
+  if (changed) spdlog::info("rules.loaded file=\"{}\" version={} trigger={}", escape_for_log(m_path), m_rules->version(), why);
   if (m_store) {
     (void)m_store->set_meta("rules.version", m_rules->version());
     (void)m_store->set_meta("rules.error", "");

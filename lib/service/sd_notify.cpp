@@ -1,5 +1,6 @@
 #include "service/sd_notify.hpp"
 
+#include "core/text.hpp"
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -33,7 +34,7 @@ bool SdNotifier::send(std::string_view message) const {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (m_path.size() >= sizeof(addr.sun_path) || (m_path[0] != '/' && m_path[0] != '@')) {
-    spdlog::warn("systemd.notify_failed socket=\"{}\" error=\"not an absolute path or @name\"", m_path);
+    spdlog::warn("systemd.notify_failed socket=\"{}\" error=\"not an absolute path or @name\"", escape_for_log(m_path));
     return false;
   }
   std::memcpy(addr.sun_path, m_path.data(), m_path.size());
@@ -46,7 +47,7 @@ bool SdNotifier::send(std::string_view message) const {
   const int err = errno;
   ::close(fd);
   if (sent < 0) {
-    spdlog::debug("systemd.notify_failed socket=\"{}\" error=\"{}\"", m_path, std::strerror(err));
+    spdlog::debug("systemd.notify_failed socket=\"{}\" error=\"{}\"", escape_for_log(m_path), std::strerror(err));
     return false;
   }
   return true;

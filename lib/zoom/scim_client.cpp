@@ -1,7 +1,6 @@
 #include "zoom/scim_client.hpp"
 
 #include "core/text.hpp"
-
 #include "core/time.hpp"
 #include "zoom/url.hpp"
 #include "zoom/zoom_errors.hpp"
@@ -99,7 +98,7 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
                           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)});
     if (!response) {
       Error error = std::move(response).error();
-      error.message = what + ": " + error.message;
+      error.message = what + ": " + server_text(error.message);
       return unexpected(std::move(error));
     }
     if (response->status == 401) {
@@ -113,7 +112,8 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
         return unexpected(std::move(error));
       }
       if (error.kind == ErrorKind::unauthorized) {
-        spdlog::info("token.invalidated connection={} status=401 code={}", m_connection.name, error.code);
+        spdlog::info("token.invalidated connection={} status=401 code=\"{}\"", escape_for_log(m_connection.name),
+                     escape_for_log(error.code));
         m_tokens.invalidate(m_connection.name, *token);
         token_retried = true;
         continue;
@@ -123,7 +123,7 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
       Error error = classify_scim_failure(*response, what, m_clock.now());
       SystemTime until = error.retry_at.value_or(m_clock.now() + m_options.default_retry_after);
       m_limiter.pause_until(until, error.daily_limit ? k_daily_limit_reason : "rate limited");
-      spdlog::warn("scim.rate_limited connection={} type={} retry_at={}", m_connection.name,
+      spdlog::warn("scim.rate_limited connection={} type={} retry_at={}", escape_for_log(m_connection.name),
                    error.daily_limit ? "Daily-limit" : "QPS", until.time_since_epoch().count() / 1'000'000);
       if (!error.daily_limit && ++rate_limit_retries <= m_options.max_rate_limit_retries) continue;
       error.retry_at = until;

@@ -1,5 +1,6 @@
 #include "zoom/token_cache.hpp"
 
+#include "core/text.hpp"
 #include "zoom/url.hpp"
 #include "zoom/zoom_errors.hpp"
 
@@ -26,7 +27,7 @@ Secret basic_auth(const OAuthCredentials& c) {
 Error token_refusal(const HttpResponse& response, SystemTime now) {
   auto body = nlohmann::json::parse(response.body, nullptr, false);
   std::string code = body.is_object() && body.value("error", nlohmann::json()).is_string()
-                         ? body["error"].get<std::string>() : std::string();
+                         ? server_text(truncate_utf8(body["error"].get<std::string>(), 100)) : std::string();
   std::string detail = zoom_error_detail(response.body);
   Error error{ErrorKind::permanent, "", response.status, code};
   if (code == "invalid_client") {
@@ -81,7 +82,7 @@ Result<Secret> TokenCache::fetch(Entry& e, const OAuthCredentials& credentials) 
   auto response = m_transport.send(request);
   if (!response) {
     Error error = response.error();
-    error.message = "token request: " + error.message;
+    error.message = "token request: " + server_text(error.message);
     return unexpected(std::move(error));
   }
   if (response->status != 200) return unexpected(token_refusal(*response, m_clock.now()));

@@ -1,15 +1,97 @@
 #include "zoom/zoom_errors.hpp"
 
+#include "core/text.hpp"
 #include "core/time.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace h2r {
 namespace {
 
-constexpr std::size_t k_max_detail_chars = 300;
+constexpr std::size_t k_max_code_bytes = 100;
+constexpr std::string_view k_redacted = "[redacted]";
+constexpr std::size_t k_min_scheme_token = 8; // "Bearer X": shorter X is a word ("Basic plan"), not a credential
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool starts_with_nocase(std::string_view text, std::size_t at, std::string_view word) {
+  if (text.size() - at < word.size()) return false;
+  for (std::size_t i = 0; i < word.size(); ++i)
+    if (lower(text[at + i]) != word[i]) return false;
+  return true;
+}
+
+bool is_word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// Characters a token, a secret or a JWT is made of (base64, base64url, hex, JWT dots, '~' and '+/=').
+bool is_token_char(char c) {
+  return is_word_char(c) || c == '-' || c == '.' || c == '~' || c == '+' || c == '/' || c == '=';
+}
+
+// Redacts what follows `at` (after the scheme or key and its separator): the run of token characters.
+std::size_t skip_token(std::string_view text, std::size_t at) {
+  while (at < text.size() && is_token_char(text[at])) ++at;
+  return at;
+}
+
+// Credentials in `text` replaced by "[redacted]"; one left-to-right pass, linear in the length.
+std::string redact_credentials(std::string_view text) {
+  static constexpr std::string_view k_schemes[] = {"bearer", "basic"};
+  static constexpr std::string_view k_keys[] = {"access_token", "refresh_token", "id_token", "client_secret",
+                                                "password", "secret"};
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const bool word_start = i == 0 || !is_word_char(text[i - 1]);
+    std::size_t value_at = std::string_view::npos;
+    if (word_start) {
+      for (auto scheme : k_schemes) {
+        if (!starts_with_nocase(text, i, scheme)) continue;
+        std::size_t j = i + scheme.size();
+        if (j >= text.size() || (text[j] != ' ' && text[j] != '\t')) continue;
+        while (j < text.size() && (text[j] == ' ' || text[j] == '\t')) ++j;
+        if (skip_token(text, j) - j >= k_min_scheme_token) value_at = j;
+        break;
+      }
+      for (auto key : k_keys) {
+        if (value_at != std::string_view::npos || !starts_with_nocase(text, i, key)) continue;
+        std::size_t j = i + key.size();
+        if (j < text.size() && is_word_char(text[j])) continue; // a longer word ("secrets")
+        // key"?  then ':' or '=' (spaces around), then an optional opening quote
+        if (j < text.size() && (text[j] == '"' || text[j] == '\'')) ++j;
+        while (j < text.size() && text[j] == ' ') ++j;
+        if (j >= text.size() || (text[j] != ':' && text[j] != '=')) continue;
+        ++j;
+        while (j < text.size() && text[j] == ' ') ++j;
+        if (j < text.size() && (text[j] == '"' || text[j] == '\'')) ++j;
+        if (j < text.size() && is_token_char(text[j])) value_at = j;
+      }
+      if (value_at == std::string_view::npos && starts_with_nocase(text, i, "eyj")) { // a JWT
+        const std::size_t end = skip_token(text, i);
+        const auto token = text.substr(i, end - i);
+        if (std::count(token.begin(), token.end(), '.') >= 2 && token.size() >= 20) {
+          out += k_redacted;
+          i = end;
+          continue;
+        }
+      }
+    }
+    if (value_at != std::string_view::npos) {
+      out.append(text.substr(i, value_at - i));
+      out += k_redacted;
+      i = skip_token(text, value_at);
+      continue;
+    }
+    out += text[i++];
+  }
+  return out;
+}
 
 std::string json_text(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
@@ -22,7 +104,7 @@ std::string json_text(const nlohmann::json& j, const char* key) {
 std::string zoom_code(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (!j.is_object()) return {};
-  return json_text(j, "code");
+  return server_text(truncate_utf8(json_text(j, "code"), k_max_code_bytes));
 }
 
 } // namespace
@@ -36,8 +118,11 @@ std::string zoom_error_detail(const std::string& body) {
       if (!detail.empty()) break;
     }
   }
-  if (detail.size() > k_max_detail_chars) detail = detail.substr(0, k_max_detail_chars) + "…";
-  return detail;
+  return server_text(detail);
+}
+
+std::string server_text(std::string_view text) {
+  return escape_for_log(redact_credentials(text), k_max_server_text_bytes, "");
 }
 
 std::optional<SystemTime> parse_retry_after(std::string_view value, SystemTime now) {

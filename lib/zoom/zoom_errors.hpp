@@ -6,12 +6,24 @@
 #include "core/error.hpp"
 #include "zoom/http_transport.hpp"
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace h2r {
 
+inline constexpr std::size_t k_max_server_text_bytes = 500;
+
+// Text from a server (an error body's detail, a transport's error) made fit to be copied into an
+// event's reason, a log line or a report: anything that looks like a credential redacted ("Bearer X",
+// "Basic X", a JWT "eyJ….….…", and the values of access_token, refresh_token, id_token,
+// client_secret, password, secret keys in JSON, form or header style become "[redacted]"), then
+// escaped as escape_for_log does (no control characters) and cut to k_max_server_text_bytes on a
+// UTF-8 boundary with "…".
+std::string server_text(std::string_view text);
+
 // The text of Zoom's error body: SCIM `detail` (with `status` a number or a string), Zoom's
-// `{"code","message"}`, or OAuth's `{"error","reason"}`. Empty when the body says nothing readable.
+// `{"code","message"}`, or OAuth's `{"error","reason"}`, passed through server_text(). Empty when the body says nothing readable.
 std::string zoom_error_detail(const std::string& body);
 
 // `Retry-After` as seconds, an HTTP-date or an ISO-8601 date (Zoom); nullopt when absent or unreadable.

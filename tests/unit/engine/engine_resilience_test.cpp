@@ -9,9 +9,12 @@
 #include "core/time.hpp"
 
 #include <doctest/doctest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <functional>
+#include <sstream>
 
 using namespace h2r;
 using namespace h2r::test;
@@ -412,4 +415,54 @@ TEST_CASE("engine: one connection's trouble does not hold up another") {
   CHECK(rig.count_in(EventState::done) == 3);
   CHECK(rig.a.posts == 3);
   CHECK(rig.b.posts == 3);   // not created twice at zoom-b
+}
+
+TEST_CASE("engine: file names, ids and server text with control characters forge no log line") {
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_st>(captured));
+  logger->set_pattern("%l %v");
+  logger->set_level(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+  struct Restore {
+    std::shared_ptr<spdlog::logger> logger;
+    ~Restore() { spdlog::set_default_logger(logger); }
+  } restore{previous};
+
+  EngineOptions options;
+  options.max_attempts = 2;
+  Rig rig(k_rules_one, options);
+  const std::string forged = "FORGED error event.failed id=1 reason=\"x\"";
+  HrEvent e;
+  e.event_id = "evt\xE2\x80\xA8" + forged;
+  e.employee_id = "E1\x1b[2K\r\n" + forged;
+  e.fields = {{"employee_id", e.employee_id}, {"first_name", "P\n" + forged},
+              {"email", "p1@example.com"}, {"employment_type", "full_time"}};
+  e.record = 1;
+  REQUIRE(rig.engine->ingest("x\n" + forged + "\ny.json", {e}));
+  REQUIRE(rig.engine->ingest("x\r" + forged + ".json", {e})); // a duplicate: event.duplicate
+  int calls = 0;
+  rig.a.scim_fault = [&]() -> std::optional<HttpResponse> {
+    ++calls;
+    return scim_error(calls == 1 ? 503 : 400, "down\n" + forged + "\xE2\x80\xA8 Bearer abcdefgh123 access_token=zzzsecret9");
+  };
+  rig.engine->run_cycle();                     // transient: event.retry
+  rig.clock.set(from_unix_ms(rig.events().at(0).due_at_ms));
+  rig.engine->run_cycle();                     // permanent: event.failed
+  REQUIRE(rig.events().at(0).state == EventState::failed);
+  CHECK(rig.events().at(0).reason.find("zzzsecret9") == std::string::npos);
+
+  const std::string log = captured.str();
+  CAPTURE(log);
+  CHECK(log.find("event.duplicate") != std::string::npos);
+  CHECK(log.find("event.retry") != std::string::npos);
+  CHECK(log.find("event.failed") != std::string::npos);
+  CHECK(log.find("inbox.ingested file=\"x\\x0AFORGED") != std::string::npos);
+  CHECK(log.find('\r') == std::string::npos);
+  CHECK(log.find('\x1b') == std::string::npos);
+  CHECK(log.find("\xE2\x80\xA8") == std::string::npos);
+  CHECK(log.find("abcdefgh123") == std::string::npos);
+  CHECK(log.find("zzzsecret9") == std::string::npos);
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) CHECK_MESSAGE(line.rfind("FORGED", 0) != 0, line);
 }

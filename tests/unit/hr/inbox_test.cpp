@@ -235,6 +235,8 @@ TEST_CASE("purge_old deletes files older than the retention period") {
 
 TEST_CASE("watch takes a file renamed into the inbox and stops on shutdown") {
   Fixture f;
+  f.options.settle = std::chrono::milliseconds(0); // the fake clock never moves: no settling in this test
+  f.make();
   Shutdown shutdown;
   std::thread watcher([&] { f.inbox->watch(shutdown); });
   write_file(f.in("x.json.tmp"), k_good);

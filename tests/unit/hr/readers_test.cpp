@@ -114,7 +114,6 @@ TEST_CASE("JSON record validation reports every problem with its field") {
       {R"("hire")", "one event object or an array"},
       {R"([1])", "record 1: an event must be a JSON object, not a number"},
       {R"({"event_id":)", "not valid JSON: parse error"},
-      {R"([])", "file contains no events"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.json);
@@ -164,11 +163,32 @@ TEST_CASE("deep nesting is rejected without recursion") {
   CHECK_MESSAGE(h.problems.empty(), all_problems(h));
 }
 
-TEST_CASE("whole-file problems: empty, invalid UTF-8, NUL bytes") {
+TEST_CASE("an export with no changes has no events and no problems, an empty .json file is not JSON") {
+  for (const char* blank : {"", " \r\n\n", "\xEF\xBB\xBF"}) {
+    CAPTURE(blank);
+    for (auto format : {FileFormat::ndjson, FileFormat::csv}) {
+      auto f = parse_event_file(format, blank);
+      CHECK_MESSAGE(f.problems.empty(), all_problems(f));
+      CHECK(f.events.empty());
+    }
+    CHECK(all_problems(parse_event_file(FileFormat::json, blank)) ==
+          "file is empty (not JSON; an export with no changes is [])\n");
+  }
+  for (const auto& [format, text] : {std::pair{FileFormat::json, "[]"}, std::pair{FileFormat::json, " [ ]\n"},
+                                     std::pair{FileFormat::csv, "event_id,type,employee_id\n"},
+                                     std::pair{FileFormat::csv, "event_id,type,employee_id"},
+                                     std::pair{FileFormat::csv, "event_id,type,employee_id\r\n\r\n"}}) {
+    CAPTURE(text);
+    auto f = parse_event_file(format, text);
+    CHECK_MESSAGE(f.problems.empty(), all_problems(f));
+    CHECK(f.events.empty());
+  }
+  // A header-only CSV is still checked: a bad header is rejected.
+  CHECK(all_problems(parse_event_file(FileFormat::csv, "type,first_name\n")).find("missing required") != std::string::npos);
+}
+
+TEST_CASE("whole-file problems: invalid UTF-8, NUL bytes") {
   for (auto format : {FileFormat::json, FileFormat::ndjson, FileFormat::csv}) {
-    CHECK(all_problems(parse_event_file(format, "")) == "file is empty\n");
-    CHECK(all_problems(parse_event_file(format, " \r\n\n")) == "file is empty\n");
-    CHECK(all_problems(parse_event_file(format, "\xEF\xBB\xBF")) == "file is empty\n");
     auto bad = parse_event_file(format, "{\"a\":\n\"\xC3\x28\"}");
     CHECK(all_problems(bad).rfind("line 2: invalid UTF-8 in '\\\"\\xC3(\\\"}' (byte 8); this looks like Windows-1252; ", 0) == 0);
     CHECK(all_problems(parse_event_file(format, "ab\xED\xA0\x80")).find("invalid UTF-8") != std::string::npos); // surrogate
@@ -231,7 +251,6 @@ TEST_CASE("CSV problems") {
   const Case cases[] = {
       {"type,first_name\nhire,A\n", "line 1: header: missing required column(s): employee_id, event_id"},
       {"event_id,type,employee_id,x,x\n", "field 'x': header: column appears twice"},
-      {"event_id,type,employee_id\n", "file contains no events (only a header row)"},
       {"event_id,type,employee_id\ne,terminate\n", "record 1 (line 2): has 2 fields, the header has 3"},
       {"event_id,type,employee_id\ne,terminate,\"E\n", "line 2: unterminated quoted field (it starts on line 2)"},
       {"event_id,type,employee_id\ne,terminate,\"E\"x\n", "line 2: unexpected character after a closing quote"},
