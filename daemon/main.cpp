@@ -12,7 +12,7 @@ constexpr const char* k_usage = R"(usage: h2rd [-c CONFIG] COMMAND [ARGS] [--jso
 
 commands:
   run [--once]                 watch the inbox and push changes to Zoom (--once: process what is due, then exit)
-  check                        validate the config and the rules file
+  check [--strict]             validate the config and the rules file (--strict: warnings fail too)
   connection add|list|show|test|update|remove ...
                                manage Zoom Server-to-Server OAuth connections
   plan FILE...                 dry run: the SCIM calls these event files would cause
