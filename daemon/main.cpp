@@ -14,7 +14,7 @@ commands:
   run [--once [--max-wait D]]  watch the inbox and push changes to Zoom (--once: process what is due, then exit;
                                waits for retries and cool-downs up to --max-wait, default 5m, then leaves them
                                pending; exit 0 when no event failed, 1 when one did; prints a summary line)
-  check                        validate the config and the rules file
+  check [--strict]             validate the config and the rules file (--strict: warnings fail too)
   connection add|list|show|test|update|remove ...
                                manage Zoom Server-to-Server OAuth connections
   plan FILE...                 dry run: the SCIM calls these event files would cause

@@ -14,6 +14,7 @@ inline constexpr int k_exit_ok = 0;
 inline constexpr int k_exit_failed = 1;
 inline constexpr int k_exit_usage = 2;
 inline constexpr int k_exit_config = 78;
+inline constexpr int k_exit_drift = 3;     // `reconcile`: drift found (and not all of it fixed)
 
 struct Args {
   std::vector<std::string> positional;

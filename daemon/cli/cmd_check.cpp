@@ -1,22 +1,59 @@
-// h2rd check: validate the config and the rules, every problem as file:line:col: message.
+// h2rd check: validate the config and the rules, every problem as file:line:col: message. With the
+// database at hand it also checks the rules against the installation (connections that exist, fields
+// events carry); without one it says what it could not check, and --strict makes that a failure.
 #include "daemon/cli/commands.hpp"
 #include "daemon/cli/context.hpp"
 #include "rules/rules.hpp"
 #include "store/sqlite_store.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <sys/stat.h>
 
 namespace h2r::cli {
+namespace {
+
+// The rules against the installation: the check_references() problems, plus a warning per thing
+// that could not be checked (no database yet, or one that does not open).
+Diagnostics check_installation(const Config& config, const Rules& rules, int& unchecked) {
+  std::optional<std::vector<std::string>> connections;
+  std::set<std::string> seen;
+  std::string why_not;
+  struct stat st {};
+  if (::stat(config.database.c_str(), &st) != 0) {
+    why_not = "there is no database at " + config.database + " yet (`h2rd connection add` creates it)";
+  } else if (auto store = open_sqlite_store(config.database); !store) {
+    why_not = "the database " + config.database + " does not open: " + store.error().message;
+  } else if (auto rows = (*store)->list_connections(); !rows) {
+    why_not = "the database " + config.database + " cannot be read: " + rows.error().message;
+  } else {
+    connections.emplace();
+    for (const auto& row : *rows) connections->push_back(row.name);
+    if (auto fields = (*store)->seen_fields()) seen = std::move(*fields);
+  }
+  Diagnostics out = check_references(rules, connections, seen);
+  if (!why_not.empty()) {
+    std::string names;
+    for (const auto& ref : rules.connection_references()) names += (names.empty() ? "'" : ", '") + ref.name + "'";
+    out.push_back({rules.source(), 0, 0, "not checked: whether connection(s) " + names + " exist, and which fields "
+                                             "events carry beyond the SPEC's — " + why_not, true});
+    ++unchecked;
+  }
+  return out;
+}
+
+} // namespace
 
 int cmd_check(const std::string& config_path, const Words& words) {
   std::string error;
-  auto args = parse_args(words, {}, {"--json"}, error);
+  auto args = parse_args(words, {}, {"--json", "--strict"}, error);
   if (!args || !args->positional.empty()) {
-    print_error(args ? "usage: h2rd check" : error);
+    print_error(args ? "usage: h2rd check [--strict] [--json]" : error);
     return k_exit_usage;
   }
+  const bool strict = args->has("--strict");
   Diagnostics all;
+  int unchecked = 0;
   auto config = load_config(config_path);
   if (!config) {
     all = config.error();
@@ -26,37 +63,31 @@ int cmd_check(const std::string& config_path, const Words& words) {
       all = rules.error();
     } else {
       all = (*rules)->warnings();
-      // With a database at hand: connections the rules name must exist, and template fields no
-      // event has ever carried are worth a warning.
-      struct stat st {};
-      if (::stat(config->database.c_str(), &st) == 0) {
-        if (auto store = open_sqlite_store(config->database)) {
-          for (const auto& name : (*rules)->connections()) {
-            auto row = (*store)->get_connection(name);
-            if (row && !*row)
-              all.push_back({config->rules, 0, 0, "targets: connection '" + name +
-                                                      "' does not exist (see `h2rd connection list`)"});
-          }
-          auto seen = (*store)->seen_fields();
-          if (seen && !seen->empty())
-            for (const auto& field : (*rules)->referenced_fields())
-              if (!seen->count(field))
-                all.push_back({config->rules, 0, 0, "field '" + field + "' is used by the rules but no event has carried it yet", true});
-        }
-      }
+      for (auto& d : check_installation(*config, **rules, unchecked)) all.push_back(std::move(d));
     }
   }
+  const bool errors = has_errors(all);
+  const auto warnings = static_cast<long long>(std::count_if(all.begin(), all.end(), [](const Diagnostic& d) { return d.warning; }));
+  const bool ok = !errors && !(strict && warnings > 0);
   if (args->has("--json")) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& d : all)
       out.push_back({{"file", d.file}, {"line", d.line}, {"column", d.column}, {"message", d.message},
                      {"severity", d.warning ? "warning" : "error"}});
-    print_json({{"ok", !has_errors(all)}, {"problems", out}});
+    print_json({{"ok", ok}, {"strict", strict}, {"complete", unchecked == 0}, {"problems", out}});
   } else {
     for (const auto& d : all) std::cerr << d.to_string() << "\n";
-    if (!has_errors(all)) std::cout << "config and rules are valid\n";
+    if (errors) {
+      // the problems above say it all
+    } else if (strict && warnings > 0) {
+      std::cout << "check --strict: " << warnings << " warning(s), counted as problems\n";
+    } else if (unchecked > 0) {
+      std::cout << "config and rules are valid as far as they could be checked (see 'not checked' above)\n";
+    } else {
+      std::cout << "config and rules are valid" << (warnings > 0 ? " (with the warnings above)" : "") << "\n";
+    }
   }
-  return has_errors(all) ? k_exit_config : k_exit_ok;
+  return ok ? k_exit_ok : k_exit_config;
 }
 
 } // namespace h2r::cli

@@ -4,6 +4,7 @@
 #include "daemon/cli/context.hpp"
 #include "engine/reconciler.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 namespace h2r::cli {
@@ -38,12 +39,23 @@ int cmd_reconcile(const std::string& config_path, const Words& words) {
                      {"fixed", d.fixed}, {"fix_error", d.fix_error}});
     fix_failed = fix_failed || !d.fix_error.empty();
   }
+  // Exit status for scripts: 1 a fix failed; 3 employees drift (left unfixed); 0 otherwise. Zoom users no
+  // employee accounts for (admins, service accounts) are listed but are no drift of h2r's to fix.
+  const bool unfixed = std::any_of(report->drift.begin(), report->drift.end(),
+                                   [](const DriftItem& d) { return d.kind != "unaccounted" && !d.fixed; });
+  const int exit_code = fix_failed ? k_exit_failed : unfixed ? k_exit_drift : k_exit_ok;
   if (args->has("--json")) {
     print_json({{"zoom_users", report->zoom_users}, {"employees_checked", report->employees_checked},
-                {"in_sync", report->in_sync}, {"drift", drift}, {"applied", apply}});
+                {"in_sync", report->in_sync}, {"employees_drifted", report->employee_drift()},
+                {"left_alone", report->left_alone}, {"unaccounted", report->unaccounted}, {"drift", drift},
+                {"applied", apply}, {"exit_code", exit_code}});
   } else {
-    std::cout << "zoom users: " << report->zoom_users << ", employees checked: " << report->employees_checked
-              << ", in sync: " << report->in_sync << ", drift: " << report->drift.size() << "\n";
+    // The totals add up: checked = in sync + drift + left alone.
+    std::cout << "employees checked: " << report->employees_checked << " = " << report->in_sync << " in sync + "
+              << report->employee_drift() << " with drift + " << report->left_alone
+              << " left alone (on leave, or no role with on_no_role: keep)\n"
+              << "zoom users: " << report->zoom_users << ", of which " << report->unaccounted
+              << " no employee accounts for (listed, never touched)\n";
     for (const auto& d : drift) {
       std::cout << "  [" << d["connection"].get<std::string>() << "] " << d["kind"].get<std::string>() << " "
                 << d["userName"].get<std::string>();
@@ -57,7 +69,7 @@ int cmd_reconcile(const std::string& config_path, const Words& words) {
     }
     if (!apply && !report->drift.empty()) std::cout << "run with --apply to fix missing, attribute and active-state drift\n";
   }
-  return fix_failed ? k_exit_failed : k_exit_ok;
+  return exit_code;
 }
 
 } // namespace h2r::cli

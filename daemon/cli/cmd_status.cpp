@@ -1,6 +1,9 @@
-// h2rd status: queue by state, connections' health, rules in force, last cycle.
+// h2rd status: queue by state, connections' health, rules in force, last cycle, and an ATTENTION
+// block with everything that needs a person.
 #include "daemon/cli/commands.hpp"
 #include "daemon/cli/context.hpp"
+#include "core/clock.hpp"
+#include "daemon/cli/status_attention.hpp"
 #include "service/liveness.hpp"
 
 #include <iostream>
@@ -60,6 +63,8 @@ int cmd_status(const std::string& config_path, const Words& words) {
                         {"connections", conns},
                         {"rules", {{"version", meta("rules.version")}, {"error", meta("rules.error")}}},
                         {"last_cycle", last_cycle.empty() ? "-" : time_text(std::stoll(last_cycle))}};
+  out["attention"] = attention_items(store, ctx->config, queue, meta("rules.error"), live.state,
+                                     to_unix_ms(std::chrono::system_clock::now()));
   if (args->has("--json")) {
     print_json(out);
     return k_exit_ok;
@@ -89,8 +94,10 @@ int cmd_status(const std::string& config_path, const Words& words) {
     if (c["paused_until"].get<std::string>() != "-") std::cout << ", paused until " << c["paused_until"].get<std::string>();
     std::cout << "\n";
   }
-  if (queue["held"].get<long long>() > 0)
-    std::cout << "ATTENTION: " << queue["held"].get<long long>() << " events held for approval (`h2rd events list --state held`)\n";
+  if (!out["attention"].empty()) {
+    std::cout << "ATTENTION (" << out["attention"].size() << "):\n";
+    for (const auto& item : out["attention"]) std::cout << "  - " << item["message"].get<std::string>() << "\n";
+  }
   return k_exit_ok;
 }
 

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace h2r {
 
@@ -27,5 +29,15 @@ std::string escape_for_log(std::string_view text, std::size_t max_bytes = k_log_
 // At most `max_bytes` of `text`, cut on a UTF-8 boundary with "…" appended when cut (the result may
 // be up to 3 bytes longer than max_bytes).
 std::string truncate_utf8(std::string_view text, std::size_t max_bytes);
+
+// Edits (insert, delete, replace one byte, or swap two adjacent bytes) that turn `a` into `b`: the
+// optimal-string-alignment distance, so "frist_name" is 1 from "first_name". Bytes, case-sensitive.
+// Inputs above 1,024 bytes are not compared: the answer is then the longer size (no match).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate nearest to `word` (ASCII case ignored) for a "did you mean 'X'?", when it is close
+// enough to be a typo: at most max(1, size/3) edits, never more than 3, and not `word` itself. Ties go
+// to the first candidate. nullopt when none is that close.
+std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
 } // namespace h2r

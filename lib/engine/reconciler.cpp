@@ -80,7 +80,10 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
       if (employee.status == HrStatus::active && desired) should_be_active = true;
       else if (employee.status == HrStatus::terminated) should_be_active = false;
       else if (employee.status == HrStatus::active && !desired && rules.on_no_role() == OnNoRole::deprovision) should_be_active = false;
-      if (!should_be_active) continue;   // on leave, unknown, or on_no_role: keep — no opinion
+      if (!should_be_active) {   // on leave, unknown, or on_no_role: keep — no opinion
+        ++report.left_alone;
+        continue;
+      }
 
       Intent intent;
       intent.connection = name;
@@ -145,9 +148,11 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
       report.drift.push_back(std::move(item));
     }
     for (const auto& [key, user] : by_name)
-      if (!accounted.count(key))
+      if (!accounted.count(key)) {
+        ++report.unaccounted;
         report.drift.push_back({name, "unaccounted", "", user.user_name, user.id,
                                 "no employee accounts for this Zoom user (left alone)"});
+      }
   }
   return report;
 }

@@ -22,11 +22,16 @@ struct DriftItem {
   std::string fix_error;
 };
 
+// employees_checked = in_sync + employees with drift (drift items other than unaccounted) + left_alone.
 struct ReconcileReport {
   long long zoom_users = 0;
   long long employees_checked = 0;
   long long in_sync = 0;
+  long long left_alone = 0;    // checked, but the rules have no opinion: on leave, unknown, on_no_role keep
+  long long unaccounted = 0;   // Zoom users no employee accounts for (also in `drift`, kind unaccounted)
   std::vector<DriftItem> drift;
+
+  long long employee_drift() const { return static_cast<long long>(drift.size()) - unaccounted; }
 };
 
 // `only`: one connection, or all that the rules name. With `apply`, missing users are created (or

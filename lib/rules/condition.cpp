@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <tuple>
 #include <utility>
 
 namespace h2r {
@@ -138,9 +139,10 @@ std::optional<Condition> Condition::parse(yaml::Reader& reader, const YAML::Node
     ok = false;
   }
   if (const auto* f = map->get("field")) {
-    if (auto name = reader.non_empty_string(*f, what + ".field"))
+    if (auto name = reader.non_empty_string(*f, what + ".field")) {
       out.m_field = *name;
-    else
+      std::tie(out.m_line, out.m_column) = yaml::position(*f);
+    } else
       ok = false;
   } else {
     reader.error(node, what + " needs the key 'field' (the employee field to test)");
@@ -235,6 +237,11 @@ bool Condition::leaf_matches(const EmployeeRecord& record) const {
 void Condition::collect_fields(std::set<std::string>& out) const {
   if (m_kind == Kind::leaf) out.insert(m_field);
   for (const auto& c : m_children) c.collect_fields(out);
+}
+
+void Condition::collect_field_references(std::vector<RuleReference>& out) const {
+  if (m_kind == Kind::leaf) out.push_back({m_field, m_line, m_column});
+  for (const auto& c : m_children) c.collect_field_references(out);
 }
 
 } // namespace h2r

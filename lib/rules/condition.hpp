@@ -4,6 +4,7 @@
 
 #include "config/yaml_reader.hpp"
 #include "hr/event.hpp"
+#include "rules/rules.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -40,6 +41,8 @@ public:
 
   bool matches(const EmployeeRecord& record) const;
   void collect_fields(std::set<std::string>& out) const;
+  // Each leaf's field with the place of its name, in file order (repeats included).
+  void collect_field_references(std::vector<RuleReference>& out) const;
 
   // Parses a condition map; problems are reported to `reader` (with `what` naming the place, e.g.
   // "roles[2].when") and nullopt is returned after the whole subtree has been checked. Patterns are
@@ -57,6 +60,8 @@ private:
   Kind m_kind = Kind::leaf;
   std::vector<Condition> m_children;
   std::string m_field;
+  int m_line = 0;      // of `field:`'s value
+  int m_column = 0;
   Op m_op = Op::equals;
   std::vector<std::string> m_values;  // already case-folded when not case-sensitive
   bool m_case_sensitive = false;

@@ -5,9 +5,13 @@
 
 #include "core/text.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <tuple>
 
 namespace h2r {
 
@@ -25,6 +29,35 @@ std::set<std::string> RuleSetRules::referenced_fields() const {
     if (r.when) r.when->collect_fields(out);
   for (const auto& a : m_rules.attributes)
     if (a.value) a.value->collect_fields(out);
+  return out;
+}
+
+std::vector<RuleReference> RuleSetRules::connection_references() const {
+  std::vector<RuleReference> out;
+  for (const auto& t : m_rules.targets) out.push_back({t.connection, t.line, t.column});
+  return out;
+}
+
+std::vector<RuleReference> RuleSetRules::field_references() const {
+  std::vector<RuleReference> all;
+  for (const auto& t : m_rules.targets)
+    if (t.when) t.when->collect_field_references(all);
+  for (const auto& r : m_rules.roles)
+    if (r.when) r.when->collect_field_references(all);
+  for (const auto& a : m_rules.attributes) {
+    if (!a.value) continue;
+    std::set<std::string> fields;
+    a.value->collect_fields(fields);
+    for (const auto& f : fields) all.push_back({f, a.line, a.column});
+  }
+  // Once per field, at its first place in the file.
+  std::sort(all.begin(), all.end(), [](const RuleReference& x, const RuleReference& y) {
+    return std::tie(x.line, x.column) < std::tie(y.line, y.column);
+  });
+  std::set<std::string> seen;
+  std::vector<RuleReference> out;
+  for (auto& r : all)
+    if (seen.insert(r.name).second) out.push_back(std::move(r));
   return out;
 }
 

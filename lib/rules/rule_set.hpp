@@ -18,6 +18,8 @@ struct AttributeRule {
   std::string path;                 // a known SCIM path (scim_paths.hpp)
   std::optional<Template> value;    // a template, or
   nlohmann::json literal;           // a literal boolean or number when `value` is empty
+  int line = 0;                     // of the value in the rules file
+  int column = 0;
 };
 
 struct RoleRule {
@@ -32,6 +34,8 @@ struct RoleRule {
 struct TargetRule {
   std::string connection;
   std::optional<Condition> when;    // none: everyone
+  int line = 0;                     // of the connection name in the rules file
+  int column = 0;
 };
 
 struct RuleSet {
@@ -55,6 +59,8 @@ public:
   OnNoRole on_no_role() const override { return m_rules.on_no_role; }
   std::vector<std::string> connections() const override;
   std::set<std::string> referenced_fields() const override;
+  std::vector<RuleReference> connection_references() const override;
+  std::vector<RuleReference> field_references() const override;
   std::vector<TargetDecision> decide(const EmployeeRecord& record) const override;
   const Diagnostics& warnings() const override { return m_rules.warnings; }
 

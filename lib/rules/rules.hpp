@@ -48,6 +48,14 @@ struct TargetDecision {
   std::optional<DesiredUser> desired;   // nullopt: no role matched (on_no_role applies)
 };
 
+// A name the rules refer to — a target's connection, an employee field — and where it is written
+// (1-based line and column in the rules file; 0 when unknown).
+struct RuleReference {
+  std::string name;
+  int line = 0;
+  int column = 0;
+};
+
 class Rules {
 public:
   virtual ~Rules() = default;
@@ -57,6 +65,9 @@ public:
   virtual OnNoRole on_no_role() const = 0;
   virtual std::vector<std::string> connections() const = 0;     // every connection a target names
   virtual std::set<std::string> referenced_fields() const = 0;  // employee fields used anywhere
+  virtual std::vector<RuleReference> connection_references() const = 0;  // one per target, file order
+  // Each employee field the rules use (conditions and templates), once, at the first place it appears.
+  virtual std::vector<RuleReference> field_references() const = 0;
   // For each target whose `when` matches: the role (first match) and the Zoom user it gives.
   // Targets that do not match the employee are absent from the result.
   virtual std::vector<TargetDecision> decide(const EmployeeRecord& record) const = 0;
@@ -70,5 +81,15 @@ using RulesPtr = std::shared_ptr<const Rules>;
 // can never match).
 Expected<RulesPtr, Diagnostics> load_rules_file(const std::string& path);
 Expected<RulesPtr, Diagnostics> load_rules_text(const std::string& text, const std::string& display_name);
+
+// The employee fields SPEC.md's event format names (employee_id, first_name, ... phone), sorted.
+const std::vector<std::string>& spec_event_fields();
+
+// What `h2rd check` adds to the loader's own checks, against the installation: a target naming a
+// connection not in `connections` is an error (with a "did you mean"); nullopt = no connection list
+// at hand, not checked. A field the rules use that is neither a SPEC field nor in `seen_fields` (fields
+// events have carried) is a warning, once per field, at its first place, with a "did you mean".
+Diagnostics check_references(const Rules& rules, const std::optional<std::vector<std::string>>& connections,
+                             const std::set<std::string>& seen_fields);
 
 } // namespace h2r

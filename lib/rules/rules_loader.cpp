@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <tuple>
 
 namespace h2r {
 namespace {
@@ -88,6 +89,7 @@ private:
         continue;
       }
       target.connection = *name;
+      std::tie(target.line, target.column) = yaml::position(name_node);
       m_out.targets.push_back(std::move(target));
     }
   }
@@ -210,6 +212,7 @@ private:
     const std::string& text = value.Scalar();
     const bool plain = value.Tag() == "?";
     AttributeRule rule{path, std::nullopt, nullptr};
+    std::tie(rule.line, rule.column) = yaml::position(value);
     if (plain && (text == "true" || text == "false")) {
       rule.literal = text == "true";
     } else if (plain && is_number(text)) {

@@ -2,6 +2,7 @@
 
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "hr/rejected_files.hpp"
 #include "service/liveness.hpp"
 
 #include <fmt/format.h>
@@ -136,6 +137,7 @@ HealthReport Daemon::health() {
 std::string Daemon::metrics_text() {
   LiveGauges live;
   live.queue = queue_counts();
+  if (auto rejected = rejected_files(m_config.inbox)) live.rejected_files = rejected->count;
   auto rules = m_rules.current();
   live.rules_version = rules ? rules->version() : "";
   live.heartbeat_age_seconds = std::chrono::duration<double>(m_heartbeat.age()).count();

@@ -97,6 +97,10 @@ std::string Metrics::render(const LiveGauges& live) const {
   family(out, "h2r_queue_events", "gauge", "Events in the database by state.");
   for (const auto& [state, n] : live.queue) line("h2r_queue_events", fmt::format("state=\"{}\"", esc(state)), std::to_string(n));
 
+  family(out, "h2r_inbox_rejected_files", "gauge",
+         "Event files waiting in the inbox's rejected/ folder for a person (each beside its NAME.error.txt).");
+  if (live.rejected_files >= 0) line("h2r_inbox_rejected_files", "", std::to_string(live.rejected_files));
+
   family(out, "h2r_scim_requests_total", "counter", "SCIM requests to Zoom by connection, method and HTTP status (none = no answer).");
   for (const auto& [key, n] : m_requests)
     line("h2r_scim_requests_total",

@@ -21,6 +21,7 @@ inline constexpr const char* k_metrics_content_type = "text/plain; version=0.0.4
 // Values read at scrape time.
 struct LiveGauges {
   std::map<std::string, long long> queue;   // events in the store by state name
+  long long rejected_files = -1;            // event files in the inbox's rejected/; -1 = unreadable (left out)
   std::string rules_version;                // "" = no rules in force
   double heartbeat_age_seconds = 0;
   bool healthy = true;

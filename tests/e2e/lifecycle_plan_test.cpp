@@ -133,7 +133,9 @@ TEST_CASE("e2e lifecycle: reconcile finds drift made behind h2r's back and --app
     CHECK((route.rfind("GET ", 0) == 0 || route == "POST /oauth/token"));
   }
   auto text = env.h2rd({"reconcile"});
-  CHECK(text.exit_code == 0);
+  CHECK(text.exit_code == 3);   // drift found, not fixed
+  CHECK(text.out.find("employees checked: 5 = 1 in sync + 4 with drift + 0 left alone") != std::string::npos);
+  CHECK(text.out.find("zoom users: 5, of which 1 no employee accounts for") != std::string::npos);
   CHECK(text.out.find("missing miss.ing@example.com (employee E1)") != std::string::npos);
   CHECK(text.out.find("unaccounted stray@example.com") != std::string::npos);
   CHECK(text.out.find("run with --apply") != std::string::npos);

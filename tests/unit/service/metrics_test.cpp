@@ -58,6 +58,7 @@ TEST_CASE("ops: metrics render counters, a cumulative histogram and live gauges"
   live.queue = {{"pending", 3}, {"failed", 1}};
   live.rules_version = "abc123";
   live.heartbeat_age_seconds = 2.5;
+  live.rejected_files = 11;
   const std::string text = metrics.render(live);
   auto values = parse_exposition(text);
   if (test::run_process({"sh", "-c", "command -v promtool"}).exit_code == 0) {
@@ -83,6 +84,7 @@ TEST_CASE("ops: metrics render counters, a cumulative histogram and live gauges"
   CHECK(values["h2r_events_total{type=\"hire\",state=\"done\"}"] == 2);
   CHECK(values["h2r_events_total{type=\"terminate\",state=\"failed\"}"] == 1);
   CHECK(values["h2r_queue_events{state=\"pending\"}"] == 3);
+  CHECK(values["h2r_inbox_rejected_files"] == 11);
   CHECK(values["h2r_rules_info{version=\"abc123\"}"] == 1);
   CHECK(values["h2r_cycles_total"] == 1);
   CHECK(values["h2r_store_write_failures_total{what=\"record_outcome\"}"] == 2);

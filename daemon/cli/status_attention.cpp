@@ -1,0 +1,69 @@
+#include "daemon/cli/status_attention.hpp"
+
+#include "daemon/cli/context.hpp"
+#include "hr/rejected_files.hpp"
+
+namespace h2r::cli {
+namespace {
+
+std::string count_of(long long n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+} // namespace
+
+nlohmann::json attention_items(Store& store, const Config& config, const nlohmann::json& queue,
+                               const std::string& rules_error, const std::string& daemon_state, long long now_ms) {
+  nlohmann::json out = nlohmann::json::array();
+  if (daemon_state == "stuck")
+    out.push_back({{"kind", "daemon_stuck"},
+                   {"message", "the daemon's heartbeat is stale: it is running but not making progress "
+                               "(its log says why; `systemctl restart h2rd`)"}});
+  if (!rules_error.empty())
+    out.push_back({{"kind", "rules_reload_failed"},
+                   {"message", "the last rules reload FAILED, the previous rules stay in force: " + rules_error +
+                                   " (fix " + config.rules + "; `h2rd check` shows every problem)"}});
+  const long long failed = queue.value("failed", 0LL);
+  if (failed > 0)
+    out.push_back({{"kind", "failed_events"}, {"count", failed},
+                   {"message", count_of(failed, "event") + " failed: `h2rd events list --state failed` shows "
+                               "why; after fixing the cause, `h2rd events retry --failed` queues them again"}});
+  const long long held = queue.value("held", 0LL);
+  if (held > 0)
+    out.push_back({{"kind", "held_events"}, {"count", held},
+                   {"message", count_of(held, "event") + " held for approval (`h2rd events list --state "
+                               "held`; `h2rd events approve ID|--all` or `h2rd events reject ID`)"}});
+  auto rejected = rejected_files(config.inbox);
+  if (!rejected) {
+    out.push_back({{"kind", "rejected_files"}, {"count", nullptr}, {"message", rejected.error().message}});
+  } else if (rejected->count > 0) {
+    const std::string report = config.inbox + "/rejected/" + rejected->newest + ".error.txt";
+    out.push_back({{"kind", "rejected_files"}, {"count", rejected->count}, {"newest", rejected->newest},
+                   {"report", report},
+                   {"message", count_of(rejected->count, "event file") + " rejected in " + config.inbox +
+                                   "/rejected/, newest " + rejected->newest + ": `cat " + report +
+                                   "` lists its problems; fix the file and drop it into the inbox again, then "
+                                   "delete it from rejected/"}});
+  }
+  if (auto connections = store.list_connections()) {
+    for (const auto& c : *connections) {
+      auto h = store.get_connection_health(c.name);
+      if (!h || !*h) continue;
+      const ConnectionHealth& health = **h;
+      if (!health.healthy)
+        out.push_back({{"kind", "connection_unhealthy"}, {"connection", c.name},
+                       {"message", "connection " + c.name + " is UNHEALTHY: " +
+                                       (health.last_error.empty() ? std::string("no error recorded") : health.last_error) +
+                                       " (`h2rd connection test " + c.name + "`; new credentials: `h2rd connection "
+                                       "update " + c.name + "`)"}});
+      if (health.paused_until_ms > now_ms)
+        out.push_back({{"kind", "connection_paused"}, {"connection", c.name},
+                       {"message", "connection " + c.name + " is paused until " + time_text(health.paused_until_ms) +
+                                       (health.pause_reason.empty() ? std::string() : ": " + health.pause_reason) +
+                                       " (calls resume by themselves then)"}});
+    }
+  }
+  return out;
+}
+
+} // namespace h2r::cli
