@@ -89,7 +89,13 @@ INSERT OR IGNORE INTO fields_seen(name)
 CREATE INDEX links_by_zoom_user ON links(connection, zoom_user_id);
 )sql";
 
-constexpr std::array<const char*, 2> k_steps = {k_step_1, k_step_2};
+// Version 3: a connection may use http:// to a non-loopback host only when added or updated with
+// --allow-insecure-http (the client secret would travel in clear); existing connections: no.
+constexpr const char* k_step_3 = R"sql(
+ALTER TABLE connections ADD COLUMN allow_insecure_http INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<const char*, 3> k_steps = {k_step_1, k_step_2, k_step_3};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));
