@@ -4,7 +4,10 @@
 #include "daemon/cli/context.hpp"
 #include "engine/connection_probe.hpp"
 #include "engine/connection_registry.hpp"
+#include "zoom/rate_limiter.hpp"
 #include "zoom/url.hpp"
+
+#include <fmt/format.h>
 
 #include <fstream>
 #include <iostream>
@@ -63,17 +66,23 @@ bool apply_settings(const Args& args, ConnectionRow& row) {
   if (auto v = args.value("--client-id")) row.client_id = *v;
   if (auto v = args.value("--oauth-url")) row.oauth_url = *v;
   if (auto v = args.value("--api-url")) row.api_url = *v;
+  if (args.has("--allow-insecure-http")) row.allow_insecure_http = true;  // update without it keeps the stored choice
   for (const auto& [flag, url] : {std::pair{"--oauth-url", row.oauth_url}, std::pair{"--api-url", row.api_url}}) {
     if (!split_url(url)) {
       print_error(std::string(flag) + ": '" + url + "' is not an http(s) URL");
+      return false;
+    }
+    if (auto problem = insecure_url_problem(flag, url, row.allow_insecure_http)) {
+      print_error(*problem);
       return false;
     }
   }
   if (auto v = args.value("--rate-limit")) {
     char* end = nullptr;
     double rate = std::strtod(v->c_str(), &end);
-    if (end == v->c_str() || *end != '\0' || !(rate > 0) || rate > 10000) {
-      print_error("--rate-limit: '" + *v + "' is not a number of requests per second between 0 and 10000");
+    if (end == v->c_str() || *end != '\0' || !(rate >= k_min_rate_limit) || !(rate <= k_max_rate_limit)) {
+      print_error("--rate-limit: '" + *v + "' is not a number of requests per second from " +
+                  fmt::format("{} to {}", k_min_rate_limit, k_max_rate_limit));
       return false;
     }
     row.rate_limit = rate;
@@ -90,6 +99,7 @@ nlohmann::json connection_json(const ConnectionRow& row, const std::optional<Con
                       {"client_secret", "stored encrypted"}, {"oauth_url", row.oauth_url},   {"api_url", row.api_url},
                       {"rate_limit", row.rate_limit > 0 ? row.rate_limit : k_default_rate_limit},
                       {"created", time_text(row.created_at_ms)}};
+  if (row.allow_insecure_http) j["allow_insecure_http"] = true;
   if (health)
     j["health"] = {{"healthy", health->healthy},
                    {"last_success", time_text(health->last_success_at_ms)},
@@ -205,7 +215,7 @@ int cmd_connection(const std::string& config_path, const Words& words) {
   std::string error;
   auto args = parse_args(words,
                          {"--account-id", "--client-id", "--client-secret-file", "--oauth-url", "--api-url", "--rate-limit"},
-                         {"--client-secret-stdin", "--json"}, error);
+                         {"--client-secret-stdin", "--json", "--allow-insecure-http"}, error);
   if (!args) {
     print_error(error);
     return k_exit_usage;
@@ -220,7 +230,10 @@ int cmd_connection(const std::string& config_path, const Words& words) {
     return k_exit_usage;
   }
   int code = k_exit_ok;
-  auto ctx = open_context(config_path, code);
+  // Re-sealing a secret is the way out of a lost key file: only that may make a new one while the
+  // database holds secrets sealed with the old key (context.hpp).
+  const bool resealing = sub == "update" && (args->has("--client-secret-stdin") || args->value("--client-secret-file"));
+  auto ctx = open_context(config_path, code, resealing ? NewKey::allowed : NewKey::only_when_no_secrets);
   if (!ctx) return code;
   if (sub == "add" || sub == "update") return add_or_update(*ctx, *args, sub == "add");
   if (sub == "test") return test(*ctx, *args);

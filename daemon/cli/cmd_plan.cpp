@@ -64,10 +64,15 @@ int cmd_plan(const std::string& config_path, const Words& words) {
       row.employee_id = e.employee_id;
       row.fields = e.fields;
       row.effective_raw = e.effective_date;
-      auto at = e.effective_date.empty() ? Result<SystemTime>(SystemClock::instance().now())
+      const SystemTime now = SystemClock::instance().now();
+      auto at = e.effective_date.empty() ? Result<SystemTime>(now)
                                          : parse_effective_date(e.effective_date, ctx->config.timezone);
-      if (!at) {
-        print_error(path + ": record " + std::to_string(e.record) + ": " + at.error().message);
+      Result<void> window = at ? check_effective_window(*at, now, ctx->config.max_future_days) : Result<void>{};
+      if (!at || !window) {
+        // The same sentence as the inbox's rejection: `run` would reject this file.
+        const std::string why = !at ? at.error().message : "'" + e.effective_date + "' " + window.error().message;
+        print_error(path + ": " + FileProblem{e.record, e.line, "effective_date", why}.to_string() +
+                    " (the inbox would reject this file)");
         return k_exit_failed;
       }
       row.effective_at_ms = to_unix_ms(*at);

@@ -14,7 +14,28 @@ void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << "\n
 
 std::string time_text(long long unix_ms) { return unix_ms == 0 ? "-" : format_utc(from_unix_ms(unix_ms)); }
 
-std::optional<Context> open_context(const std::string& config_path, int& exit_code) {
+namespace {
+
+// What to do when the key file is gone but `sealed` connections hold secrets sealed with it.
+std::string lost_key_help(const Config& config, const std::vector<std::string>& sealed) {
+  std::string names;
+  for (const auto& n : sealed) names += (names.empty() ? "" : ", ") + n;
+  const std::string h2rd = "h2rd -c " + config.path;
+  return "the key file " + config.secret_key_file + " is missing, but the database " + config.database +
+         " holds client secrets sealed with it (connections: " + names +
+         "); a new key could not open them, so none is made. To recover:\n"
+         "  1. restore the key file from your backup to " + config.secret_key_file +
+         " (owner h2r, mode 0600) and start again; or, if it is lost for good,\n"
+         "  2. give each connection its client secret again, which makes a new key file and re-seals it:\n" +
+         "       " + h2rd + " connection update " + sealed.front() + " --client-secret-stdin < SECRET_FILE\n" +
+         (sealed.size() > 1 ? "     and the same for " + std::to_string(sealed.size() - 1) + " more (" + names + ").\n"
+                            : std::string()) +
+         "  Do not copy a database to another machine without its key file.";
+}
+
+} // namespace
+
+std::optional<Context> open_context(const std::string& config_path, int& exit_code, NewKey new_key) {
   auto config = load_config(config_path);
   if (!config) {
     for (const auto& d : config.error()) std::cerr << d.to_string() << "\n";
@@ -24,13 +45,7 @@ std::optional<Context> open_context(const std::string& config_path, int& exit_co
   Context context;
   context.config = std::move(*config);
   init_logging(context.config.log_level, context.config.log_format);
-  auto key = load_or_create_key(context.config.secret_key_file);
-  if (!key) {
-    print_error(key.error().message);
-    exit_code = k_exit_config;
-    return std::nullopt;
-  }
-  context.box = std::make_unique<SecretBox>(std::move(*key));
+  // The database first: whether a missing key may be created depends on what it holds.
   auto store = open_sqlite_store(context.config.database);
   if (!store) {
     print_error(store.error().message);
@@ -38,6 +53,23 @@ std::optional<Context> open_context(const std::string& config_path, int& exit_co
     return std::nullopt;
   }
   context.store = std::move(*store);
+  auto connections = context.store->list_connections();
+  if (!connections) {
+    print_error(connections.error().message);
+    exit_code = k_exit_failed;
+    return std::nullopt;
+  }
+  std::vector<std::string> sealed;
+  for (const auto& c : *connections)
+    if (!c.secret_blob.empty()) sealed.push_back(c.name);
+  const MissingKey missing = sealed.empty() || new_key == NewKey::allowed ? MissingKey::create : MissingKey::refuse;
+  auto key = load_or_create_key(context.config.secret_key_file, missing);
+  if (!key) {
+    print_error(key.error().code == "key_missing" ? lost_key_help(context.config, sealed) : key.error().message);
+    exit_code = k_exit_config;
+    return std::nullopt;
+  }
+  context.box = std::make_unique<SecretBox>(std::move(*key));
   return context;
 }
 

@@ -20,10 +20,16 @@ struct Context {
   std::unique_ptr<SecretBox> box;
 };
 
+// Whether a command may make a new key file when it is missing although the database holds secrets
+// sealed with the lost key. Only `connection update NAME --client-secret-…` (re-sealing a secret) may.
+enum class NewKey { only_when_no_secrets, allowed };
+
 // Loads the config (problems → each printed to stderr, exit 78), sends logging to stderr as the config
 // says (so stdout stays the command's report), then opens the database and the secret key (failures →
-// stderr, exit 78 for key/config trouble, 1 otherwise).
-std::optional<Context> open_context(const std::string& config_path, int& exit_code);
+// stderr, exit 78 for key/config trouble, 1 otherwise). A missing key file is created only while no
+// connection holds a sealed secret (or with NewKey::allowed); otherwise exit 78 with the recovery steps.
+std::optional<Context> open_context(const std::string& config_path, int& exit_code,
+                                    NewKey new_key = NewKey::only_when_no_secrets);
 
 // The rules file of the config, or nullptr with every problem printed to stderr (exit 78).
 RulesPtr load_rules_or_report(const Context& context, int& exit_code);

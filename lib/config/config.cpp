@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include "config/yaml_reader.hpp"
+#include "core/net.hpp"
 #include "core/time.hpp"
 
 #include <algorithm>
@@ -15,6 +16,12 @@ namespace h2r {
 namespace {
 
 constexpr const char* k_default_config_path = "/etc/h2r/h2rd.yaml";
+// Longest durations the config accepts: added to "now", they must stay far inside the clock's range.
+constexpr std::chrono::milliseconds k_max_interval{24 * 3600'000};
+constexpr std::chrono::milliseconds k_max_retry_step{30LL * 24 * 3600'000};
+
+// The host part of a valid `listen` value ("[::1]:9464" → "[::1]").
+std::string listen_host(const std::string& listen) { return listen.substr(0, listen.rfind(':')); }
 
 // True for "host:port" (host a name, IPv4 or [IPv6]; port 0..65535).
 bool is_valid_listen(const std::string& text) {
@@ -52,7 +59,8 @@ public:
   void load(const YAML::Node& root) {
     auto top = m_reader.map(root, "the config file",
                             {"database", "inbox", "rules", "secret_key_file", "timezone", "scheduler",
-                             "listen", "log", "limits", "retention", "retry", "notify", "breaker"});
+                             "listen", "listen_allow_remote", "log", "limits", "retention", "retry", "notify",
+                             "breaker"});
     if (!top) return;
     path(*top, "database", m_config.database);
     path(*top, "inbox", m_config.inbox);
@@ -67,13 +75,19 @@ public:
                                     "' is not a known IANA time zone (e.g. UTC, Europe/Paris, America/New_York)");
       }
     }
+    if (const auto* node = top->get("listen_allow_remote"))
+      if (auto allow = m_reader.boolean(*node, "listen_allow_remote")) m_config.listen_allow_remote = *allow;
     if (const auto* node = top->get("listen")) {
       if (auto listen = m_reader.string(*node, "listen")) {
-        if (listen->empty() || is_valid_listen(*listen))
-          m_config.listen = *listen;
-        else
+        if (!listen->empty() && !is_valid_listen(*listen))
           m_reader.error(*node, "listen must be host:port (e.g. 127.0.0.1:9464) or \"\" to turn the endpoint "
                                 "off, got '" + *listen + "'");
+        else if (!listen->empty() && !m_config.listen_allow_remote && !is_loopback_host(listen_host(*listen)))
+          m_reader.error(*node, "listen '" + *listen + "' is not a loopback address: /metrics and /healthz would "
+                                "be open to the network (they have no authentication); use 127.0.0.1:PORT, or "
+                                "set `listen_allow_remote: true` to expose them on purpose");
+        else
+          m_config.listen = *listen;
       }
     }
     scheduler(*top);
@@ -101,10 +115,10 @@ private:
     if (!map) return;
     if (const auto* n = map->get("interval")) {
       if (auto d = m_reader.duration(*n, "scheduler.interval")) {
-        if (d->count() > 0)
+        if (d->count() > 0 && *d <= k_max_interval)
           m_config.scheduler_interval = *d;
         else
-          m_reader.error(*n, "scheduler.interval must be longer than 0 (e.g. 30s)");
+          m_reader.error(*n, "scheduler.interval must be longer than 0 and at most 1d (e.g. 30s)");
       }
     }
     if (const auto* n = map->get("workers"))
@@ -125,7 +139,10 @@ private:
 
   void extensions(const yaml::MapView& top) {
     if (const auto* node = top.get("limits")) {
-      if (auto map = m_reader.map(*node, "limits", {"max_file_bytes"})) {
+      if (auto map = m_reader.map(*node, "limits", {"max_file_bytes", "max_future_days"})) {
+        if (const auto* n = map->get("max_future_days"))
+          if (auto d = m_reader.integer(*n, "limits.max_future_days", 1, 36500))
+            m_config.max_future_days = static_cast<int>(*d);
         if (const auto* n = map->get("max_file_bytes")) {
           if (auto s = m_reader.size(*n, "limits.max_file_bytes")) {
             if (*s > 0)
@@ -165,17 +182,19 @@ private:
     const YAML::Node* base_node = map->get("base");
     if (base_node)
       if (auto d = m_reader.duration(*base_node, "retry.base")) {
-        if (d->count() > 0)
+        if (d->count() > 0 && *d <= k_max_interval)
           m_config.retry_base = *d;
         else
-          m_reader.error(*base_node, "retry.base must be longer than 0 (e.g. 30s)");
+          m_reader.error(*base_node, "retry.base must be longer than 0 and at most 1d (e.g. 30s)");
       }
     if (const auto* n = map->get("max"))
       if (auto d = m_reader.duration(*n, "retry.max")) {
-        if (*d >= m_config.retry_base)
-          m_config.retry_max = *d;
-        else
+        if (*d < m_config.retry_base)
           m_reader.error(*n, "retry.max must be at least retry.base");
+        else if (*d > k_max_retry_step)
+          m_reader.error(*n, "retry.max must be at most 30d");
+        else
+          m_config.retry_max = *d;
       }
   }
 

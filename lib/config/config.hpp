@@ -30,17 +30,19 @@ struct Config {
   std::string rules;                // default: rules.yaml beside the config
   std::string secret_key_file;      // default: secret.key beside the config
   std::string timezone = "UTC";     // IANA name, for date-only effective dates
-  std::chrono::milliseconds scheduler_interval{30'000};  // "30s", "500ms", "2m"
+  std::chrono::milliseconds scheduler_interval{30'000};  // "30s", "500ms", "2m" (at most 1d)
   int workers = 4;                  // 1..64
   std::string listen = "127.0.0.1:9464";                 // "" = no metrics/health endpoint
+  bool listen_allow_remote = false; // listen_allow_remote: a non-loopback `listen` is refused without it
   std::string log_level = "info";   // trace debug info warn error critical off
   std::string log_format = "text";  // text | json
   // Extensions beyond SPEC (documented in config/h2rd.example.yaml):
   std::uint64_t max_file_bytes = 64ull << 20;  // limits.max_file_bytes ("64MiB"): larger files are rejected unread
+  int max_future_days = 1095;                   // limits.max_future_days (1..36500): later effective dates reject the file
   int retention_days = 30;                      // retention.days: processed/ and rejected/ cleanup; 0 = keep forever
   int max_attempts = 12;                        // retry.max_attempts for transient failures (1..1000)
-  std::chrono::milliseconds retry_base{30'000}; // retry.base: first backoff step
-  std::chrono::milliseconds retry_max{6 * 3600'000}; // retry.max: cap of one backoff step (>= retry.base)
+  std::chrono::milliseconds retry_base{30'000}; // retry.base: first backoff step (at most 1d)
+  std::chrono::milliseconds retry_max{6 * 3600'000}; // retry.max: cap of one backoff step (>= retry.base, at most 30d)
   std::string notify_webhook;                   // notify.webhook: URL for alerts ("" = none)
   BreakerConfig breaker;                        // breaker.{window,failure_ratio,min_calls,cooldown,max_cooldown}
 };

@@ -3,8 +3,8 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include <algorithm>
 #include <charconv>
-#include <sstream>
 
 namespace h2r {
 namespace {
@@ -122,7 +122,32 @@ std::string quoted_then(std::string_view value, std::string_view before, std::st
 
 } // namespace
 
+std::optional<std::string> effective_date_range_problem(std::string_view text) {
+  if (text.size() < 4 || !all_digits(text.substr(0, 4))) return std::nullopt; // not a date: not this check's business
+  const int year = to_int(text.substr(0, 4));
+  if (year < k_min_date_year)
+    return "is before " + std::to_string(k_min_date_year) + "-01-01, the earliest date h2r accepts";
+  if (year > k_max_date_year)
+    return "is after " + std::to_string(k_max_date_year) + "-12-31, the latest date h2r accepts";
+  return std::nullopt;
+}
+
+Result<void> check_effective_window(SystemTime effective, SystemTime now, int max_future_days) {
+  const SystemTime earliest{date::sys_days(date::year{k_min_date_year} / 1 / 1).time_since_epoch()};
+  if (effective < earliest)
+    return fail(ErrorKind::invalid, "is before " + std::to_string(k_min_date_year) + "-01-01, the earliest date h2r accepts");
+  const int days = std::clamp(max_future_days, 0, 36500);
+  const SystemTime latest = now + std::chrono::hours(24) * days;
+  if (effective > latest)
+    return fail(ErrorKind::invalid, "is " + format_utc(effective) + ", more than " + std::to_string(days) +
+                                        " days ahead (after " + format_utc(latest) +
+                                        "; limits.max_future_days): a typo in the year?");
+  return {};
+}
+
 Result<SystemTime> parse_effective_date(std::string_view text, std::string_view time_zone) {
+  if (auto problem = effective_date_range_problem(text); problem && is_valid_effective_date(text))
+    return fail(ErrorKind::invalid, "'" + std::string(text) + "' " + *problem);
   if (auto ymd = parse_civil_date(text)) {
     const date::time_zone* zone = find_zone(time_zone);
     if (!zone) return fail(ErrorKind::invalid, quoted_then(time_zone, "unknown time zone '", "'"));
@@ -149,14 +174,31 @@ std::string format_utc(SystemTime t) {
 }
 
 std::optional<SystemTime> parse_http_or_iso_date(std::string_view text) {
-  if (auto dt = parse_date_time(text))
+  auto in_range = [](date::sys_days day) {
+    const auto year = static_cast<int>(date::year_month_day(day).year());
+    return year >= k_min_date_year && year <= k_max_date_year;
+  };
+  if (auto dt = parse_date_time(text)) {
+    if (!in_range(dt->day)) return std::nullopt;
     return std::chrono::time_point_cast<SystemTime::duration>(dt->day + dt->time_of_day - dt->offset);
-  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
-  std::istringstream in{std::string(text)};
-  date::sys_seconds tp;
-  in >> date::parse("%a, %d %b %Y %H:%M:%S GMT", tp);
-  if (!in.fail()) return std::chrono::time_point_cast<SystemTime::duration>(tp);
-  return std::nullopt;
+  }
+  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" — fixed width, read by hand (the weekday is not checked).
+  static constexpr std::string_view k_months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  if (text.size() != 29 || text[3] != ',' || text[4] != ' ' || text[7] != ' ' || text[11] != ' ' ||
+      text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT")
+    return std::nullopt;
+  unsigned month = 0;
+  for (unsigned m = 0; m < 12; ++m)
+    if (text.substr(8, 3) == k_months[m]) month = m + 1;
+  for (std::size_t at : {5u, 12u, 14u, 17u, 20u, 23u})
+    if (!all_digits(text.substr(at, 2))) return std::nullopt;
+  const date::year_month_day ymd{date::year{to_int(text.substr(12, 4))}, date::month{month},
+                                 date::day{static_cast<unsigned>(to_int(text.substr(5, 2)))}};
+  const int hh = to_int(text.substr(17, 2)), mm = to_int(text.substr(20, 2)), ss = to_int(text.substr(23, 2));
+  if (month == 0 || !ymd.ok() || hh > 23 || mm > 59 || ss > 60 || !in_range(date::sys_days(ymd))) return std::nullopt;
+  return std::chrono::time_point_cast<SystemTime::duration>(date::sys_days(ymd) + std::chrono::hours(hh) +
+                                                            std::chrono::minutes(mm) + std::chrono::seconds(ss));
 }
 
 } // namespace h2r

@@ -12,13 +12,28 @@ namespace h2r {
 // True when `name` is an IANA time zone known to the system's tzdata ("America/New_York", "UTC").
 bool is_valid_time_zone(std::string_view name);
 
+// The dates h2r accepts anywhere (effective dates, Retry-After dates), by their calendar day as written:
+// 1900-01-01 to 2199-12-31. Far inside SystemTime's range (1677..2262, nanoseconds), so no time built
+// from them, or from them plus a clamped duration (core/saturating.hpp), overflows.
+inline constexpr int k_min_date_year = 1900;
+inline constexpr int k_max_date_year = 2199;
+
 // An effective date as HR writes it: "2026-12-01" is the start of that day in `time_zone`;
 // "2026-12-01T09:30:00Z" / "...+01:00" / "...-05:00" is that instant (fractional seconds allowed).
-// An error (kind invalid) says what is wrong with the text.
+// An error (kind invalid) says what is wrong with the text, a date outside k_min/max_date_year included.
 Result<SystemTime> parse_effective_date(std::string_view text, std::string_view time_zone);
 
 // True when `text` has the shape parse_effective_date accepts (no time zone needed).
 bool is_valid_effective_date(std::string_view text);
+
+// For a `text` of valid shape: nullopt when its year lies in k_min_date_year..k_max_date_year, else
+// the sentence saying it does not ("is before 1900-01-01, the earliest date h2r accepts").
+std::optional<std::string> effective_date_range_problem(std::string_view text);
+
+// The window an effective date must fall in when a file is taken: not before 1900-01-01 (UTC) and not
+// more than `max_future_days` days after `now` (limits.max_future_days: a typo such as 3026 for 2026
+// must not wait a thousand years, nor overflow). An error (invalid) saying which bound it crosses.
+Result<void> check_effective_window(SystemTime effective, SystemTime now, int max_future_days);
 
 // Start of the calendar day `days` before the day of `t` in `time_zone` (for hire lead days).
 SystemTime minus_days_in_zone(SystemTime t, int days, std::string_view time_zone);
@@ -26,7 +41,8 @@ SystemTime minus_days_in_zone(SystemTime t, int days, std::string_view time_zone
 // "2026-12-01T14:00:00Z": UTC, second precision, for people and --json.
 std::string format_utc(SystemTime t);
 
-// Parses an HTTP date (RFC 9110 IMF-fixdate) or an ISO-8601 date-time; nullopt when neither.
+// Parses an HTTP date (RFC 9110 IMF-fixdate) or an ISO-8601 date-time; nullopt when neither, or when
+// its year lies outside k_min_date_year..k_max_date_year.
 std::optional<SystemTime> parse_http_or_iso_date(std::string_view text);
 
 } // namespace h2r

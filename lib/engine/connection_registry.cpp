@@ -1,6 +1,8 @@
 #include "engine/connection_registry.hpp"
 
 #include "core/text.hpp"
+#include "zoom/url.hpp"
+
 #include "core/time.hpp"
 
 #include <spdlog/spdlog.h>
@@ -10,6 +12,10 @@
 namespace h2r {
 
 Result<ZoomConnection> zoom_connection(const ConnectionRow& row, const SecretBox& box) {
+  // Checked again at use: a row from before the rule (or edited in the database) must not leak either.
+  for (const auto& [what, url] : {std::pair{"oauth_url", &row.oauth_url}, std::pair{"api_url", &row.api_url}})
+    if (auto problem = insecure_url_problem(what, *url, row.allow_insecure_http))
+      return fail(ErrorKind::permanent, "connection " + row.name + ": " + *problem);
   auto secret = box.open(row.secret_blob, row.name);
   if (!secret)
     return fail(ErrorKind::permanent, "connection " + row.name + ": cannot decrypt its client secret (" +

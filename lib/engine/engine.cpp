@@ -1,7 +1,8 @@
 #include "engine/engine.hpp"
 
-#include "core/text.hpp"
+#include "core/saturating.hpp"
 #include "core/time.hpp"
+#include "hr/readers.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -44,8 +45,12 @@ Result<void> Engine::ingest(const std::string& file_name, const std::vector<HrEv
     SystemTime effective = now;
     if (!e.effective_date.empty()) {
       auto parsed = parse_effective_date(e.effective_date, m_options.time_zone);
-      if (!parsed)
-        return fail(ErrorKind::invalid, "record " + std::to_string(e.record) + ": effective_date: " + parsed.error().message);
+      Result<void> window = parsed ? check_effective_window(*parsed, now, m_options.max_future_days) : Result<void>{};
+      if (!parsed || !window) {
+        const std::string why = !parsed ? parsed.error().message
+                                        : "'" + e.effective_date + "' " + window.error().message;  // validated shape: safe to echo
+        return fail(ErrorKind::invalid, FileProblem{e.record, e.line, "effective_date", why}.to_string());
+      }
       effective = *parsed;
     }
     SystemTime due = effective;
@@ -85,7 +90,7 @@ void Engine::fail_or_retry(EventOutcome& outcome, const EventRow& event, const E
   if (error.kind == ErrorKind::transient) {
     outcome.attempts = event.attempts + 1;
     if (outcome.attempts < m_options.max_attempts) {
-      SystemTime next = now + backoff(outcome.attempts);
+      SystemTime next = add_ms_saturating(now, backoff(outcome.attempts));
       if (error.retry_at && *error.retry_at > next) next = *error.retry_at;
       outcome.state = EventState::pending;
       outcome.next_attempt_at_ms = to_unix_ms(next);
@@ -152,9 +157,9 @@ void Engine::defer(EventOutcome& outcome, const EventRow& event, const Error& er
                   escape_for_log(event.event_id), escape_for_log(event.employee_id), escape_for_log(outcome.reason));
     return;
   }
-  SystemTime next = error.retry_at.value_or(now + m_options.unhealthy_recheck);
+  SystemTime next = error.retry_at.value_or(add_ms_saturating(now, m_options.unhealthy_recheck));
   if (next <= now) next = now + std::chrono::milliseconds(100);
-  if (needs_person(error)) next = now + m_options.unhealthy_recheck;
+  if (needs_person(error)) next = add_ms_saturating(now, m_options.unhealthy_recheck);
   outcome.attempts = event.attempts;   // waiting is not an attempt
   outcome.state = EventState::pending;
   outcome.next_attempt_at_ms = to_unix_ms(next);

@@ -29,6 +29,7 @@ namespace h2r {
 
 struct EngineOptions {
   std::string time_zone = "UTC";
+  int max_future_days = 1095;                  // limits.max_future_days: a later effective date rejects the file
   int workers = 4;
   int max_attempts = 12;                       // transient failures before an event is failed
   std::chrono::milliseconds retry_base{30'000};
@@ -63,7 +64,8 @@ public:
   Engine(Store& store, ConnectionRegistry& connections, RulesSource rules, EngineOptions options, const Clock& clock);
 
   // The inbox's sink: queues one file's events in one transaction (duplicates logged and ignored).
-  // An effective date that cannot be resolved is an `invalid` error (the file is rejected).
+  // An effective date that cannot be resolved, or lies outside check_effective_window (core/time.hpp),
+  // is an `invalid` error naming the record and line (the file is rejected whole).
   Result<void> ingest(const std::string& file_name, const std::vector<HrEvent>& events);
 
   // Runs every event due now, until none is left. Thread-safe against the CLI (other process) only

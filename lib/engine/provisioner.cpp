@@ -125,6 +125,8 @@ Result<ActionReport> Provisioner::carry_out(const Intent& intent, const std::str
 
 Result<ActionReport> Provisioner::provision(const Intent& intent, const std::string& employee_id) {
   const DesiredUser& desired = *intent.desired;
+  // A value above its length limit: fail before any call, so nothing partial reaches Zoom.
+  if (!desired.problem.empty()) return fail(ErrorKind::permanent, desired.problem);
   const bool may_create = intent.kind == IntentKind::provision;
   ActionReport report{intent.connection, "unchanged", "", desired.user_name};
   const nlohmann::json body = update_body(desired, intent.cleared);

@@ -131,6 +131,8 @@ std::optional<HrEvent> validate_event_record(const json& j, int record, int line
       check.problem("effective_date", quote_for_report(d->get_ref<const std::string&>()) +
                                           " is not an ISO date (2026-12-01) or date-time with offset "
                                           "(2026-12-01T09:00:00Z)");
+    else if (auto out_of_range = effective_date_range_problem(d->get_ref<const std::string&>()))
+      check.problem("effective_date", quote_for_report(d->get_ref<const std::string&>()) + " " + *out_of_range);
     else
       event.effective_date = d->get_ref<const std::string&>();
   }

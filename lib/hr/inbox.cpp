@@ -2,6 +2,7 @@
 
 #include "core/text.hpp"
 #include "hr/readers.hpp"
+#include "hr/report_name.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -285,7 +286,7 @@ void Inbox::reject(const std::string& name, const std::vector<std::string>& prob
                      "\nproblems: " + std::to_string(problems.size()) + "\n";
   for (const auto& p : problems) text += escape_for_log(p, k_report_line_bytes, "") + "\n";
 
-  const std::string report = m_options.dir + "/rejected/" + moved + ".error.txt";
+  const std::string report = m_options.dir + "/rejected/" + hr_detail::report_name(moved);
   const int fd = ::open(report.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
   if (fd < 0) {
     spdlog::error("inbox.error file=\"{}\" error=\"cannot write report: {}\"", escape_for_log(report), errno_text(errno));
@@ -308,9 +309,10 @@ std::string Inbox::move_to(const std::string& name, const std::string& sub, bool
   const std::string from = m_options.dir + "/" + name;
   const std::string stamp = compact_utc(m_clock.now(), "%Y%m%dT%H%M%SZ");
   for (int attempt = 0; attempt <= k_max_collision_suffixes; ++attempt) {
-    const std::string candidate = attempt == 0 ? name : name + "." + stamp + "-" + std::to_string(attempt);
+    const std::string candidate =
+        attempt == 0 ? name : hr_detail::fitted_name(name, "." + stamp + "-" + std::to_string(attempt));
     const std::string to = m_options.dir + "/" + sub + "/" + candidate;
-    if (with_report && path_exists(to + ".error.txt")) continue;
+    if (with_report && path_exists(m_options.dir + "/" + sub + "/" + hr_detail::report_name(candidate))) continue;
     if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return candidate;
     int err = errno;
     if (err == EINVAL || err == ENOSYS) { // filesystem without RENAME_NOREPLACE: check, then rename

@@ -87,6 +87,10 @@ DesiredUser RuleSetRules::build_user(const RoleRule& role, const EmployeeRecord&
     }
     auto text = attribute.value->render(record);
     if (!text) continue;
+    if (auto too_long = scim_value_too_long(attribute.path, *text)) {
+      if (user.problem.empty()) user.problem = *too_long;   // the first is reported; none is sent
+      continue;
+    }
     if (attribute.path == "userName") user.user_name = *text;
     set_scim_attribute(user.body, attribute.path, *text);
   }

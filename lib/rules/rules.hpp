@@ -41,6 +41,10 @@ struct DesiredUser {
   // "active": those are the engine's.
   nlohmann::json body;
   std::vector<std::string> groups;  // Zoom group display names
+  // Non-empty: the rules produced a value Zoom must not get (a text above its path's length limit,
+  // scim_paths.hpp); that attribute is left out of `body`, and the provisioner fails the event with
+  // this reason before sending anything.
+  std::string problem;
 };
 
 struct TargetDecision {

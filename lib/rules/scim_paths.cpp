@@ -6,35 +6,44 @@
 namespace h2r {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, ScimValueType>, 27> k_paths{{
-    {"userName", ScimValueType::text},
-    {"name.givenName", ScimValueType::text},
-    {"name.familyName", ScimValueType::text},
-    {"name.middleName", ScimValueType::text},
-    {"name.formatted", ScimValueType::text},
-    {"displayName", ScimValueType::text},
-    {"nickName", ScimValueType::text},
-    {"title", ScimValueType::text},
-    {"locale", ScimValueType::text},
-    {"timezone", ScimValueType::text},
-    {"preferredLanguage", ScimValueType::text},
-    {"emails.work", ScimValueType::text},
-    {"phoneNumbers.work", ScimValueType::text},
-    {"phoneNumbers.mobile", ScimValueType::text},
-    {"phoneNumbers.home", ScimValueType::text},
-    {"enterprise.department", ScimValueType::text},
-    {"enterprise.organization", ScimValueType::text},
-    {"enterprise.costCenter", ScimValueType::text},
-    {"enterprise.employeeNumber", ScimValueType::text},
-    {"enterprise.division", ScimValueType::text},
-    {"enterprise.manager", ScimValueType::text},
-    {"zoom.loginType.sso", ScimValueType::boolean},
-    {"zoom.loginType.workEmail", ScimValueType::boolean},
-    {"zoom.personalLinkName", ScimValueType::text},
-    {"zoom.pronouns", ScimValueType::text},
+struct PathInfo {
+  std::string_view path;
+  ScimValueType type;
+  std::size_t max_chars;   // longest text value h2r sends (characters); 0 for booleans
+};
+
+// The one table of limits (docs: README "Where h2r extends the spec"). Zoom's own limits where it
+// documents them (userName / e-mail 128, names 64), elsewhere the generous side of what Zoom's web UI
+// accepts; anything longer is a rules mistake (a template repeating a field), not a real value.
+constexpr std::array<PathInfo, 27> k_paths{{
+    {"userName", ScimValueType::text, 128},
+    {"name.givenName", ScimValueType::text, 64},
+    {"name.familyName", ScimValueType::text, 64},
+    {"name.middleName", ScimValueType::text, 64},
+    {"name.formatted", ScimValueType::text, 128},
+    {"displayName", ScimValueType::text, 128},
+    {"nickName", ScimValueType::text, 64},
+    {"title", ScimValueType::text, 128},
+    {"locale", ScimValueType::text, 32},
+    {"timezone", ScimValueType::text, 64},
+    {"preferredLanguage", ScimValueType::text, 32},
+    {"emails.work", ScimValueType::text, 128},
+    {"phoneNumbers.work", ScimValueType::text, 32},
+    {"phoneNumbers.mobile", ScimValueType::text, 32},
+    {"phoneNumbers.home", ScimValueType::text, 32},
+    {"enterprise.department", ScimValueType::text, 256},
+    {"enterprise.organization", ScimValueType::text, 256},
+    {"enterprise.costCenter", ScimValueType::text, 256},
+    {"enterprise.employeeNumber", ScimValueType::text, 64},
+    {"enterprise.division", ScimValueType::text, 256},
+    {"enterprise.manager", ScimValueType::text, 256},
+    {"zoom.loginType.sso", ScimValueType::boolean, 0},
+    {"zoom.loginType.workEmail", ScimValueType::boolean, 0},
+    {"zoom.personalLinkName", ScimValueType::text, 64},
+    {"zoom.pronouns", ScimValueType::text, 128},
     // Accepted spellings of the display name parts some admins expect.
-    {"name.honorificPrefix", ScimValueType::text},
-    {"name.honorificSuffix", ScimValueType::text},
+    {"name.honorificPrefix", ScimValueType::text, 32},
+    {"name.honorificSuffix", ScimValueType::text, 32},
 }};
 
 std::string key_of(std::string_view path, std::string_view prefix) {
@@ -44,20 +53,42 @@ std::string key_of(std::string_view path, std::string_view prefix) {
 } // namespace
 
 bool is_known_scim_path(std::string_view path, ScimValueType* type) {
-  for (const auto& [p, t] : k_paths) {
-    if (p == path) {
-      if (type) *type = t;
+  for (const auto& info : k_paths) {
+    if (info.path == path) {
+      if (type) *type = info.type;
       return true;
     }
   }
   return false;
 }
 
+std::size_t max_scim_value_chars(std::string_view path) {
+  for (const auto& info : k_paths)
+    if (info.path == path) return info.max_chars;
+  return k_max_scim_value_chars;
+}
+
+std::size_t utf8_chars(std::string_view text) {
+  std::size_t n = 0;
+  for (char c : text)
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+std::optional<std::string> scim_value_too_long(std::string_view path, std::string_view value) {
+  const std::size_t max = max_scim_value_chars(path);
+  if (value.size() <= max) return std::nullopt;   // bytes >= characters: the cheap test first
+  const std::size_t chars = utf8_chars(value);
+  if (chars <= max) return std::nullopt;
+  return "attribute " + std::string(path) + " would be " + std::to_string(chars) + " characters, above its limit of " +
+         std::to_string(max) + ": nothing sent (check the template in rules.yaml `attributes:`)";
+}
+
 std::string known_scim_paths() {
   std::string out;
-  for (const auto& [p, t] : k_paths) {
+  for (const auto& info : k_paths) {
     if (!out.empty()) out += ", ";
-    out += p;
+    out += info.path;
   }
   return out;
 }

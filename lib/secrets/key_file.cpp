@@ -140,7 +140,7 @@ SecretKey& SecretKey::operator=(SecretKey&& other) noexcept {
 
 SecretKey::~SecretKey() { OPENSSL_cleanse(m_bytes.data(), m_bytes.size()); }
 
-Result<SecretKey> load_or_create_key(const std::string& path) {
+Result<SecretKey> load_or_create_key(const std::string& path, MissingKey missing) {
   if (path.empty()) return fail(ErrorKind::invalid, "no key file given (secret_key_file is empty)");
   for (int attempt = 0; attempt < 2; ++attempt) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
@@ -150,6 +150,11 @@ Result<SecretKey> load_or_create_key(const std::string& path) {
       return fail(ErrorKind::invalid, fmt::format("key file {} is a symbolic link; use the real file", path));
     if (err != ENOENT)
       return fail(ErrorKind::permanent, fmt::format("cannot open key file {}: {}", path, errno_text(err)));
+    if (missing == MissingKey::refuse) {
+      Error error{ErrorKind::invalid, fmt::format("key file {} is missing", path)};
+      error.code = "key_missing";
+      return unexpected(std::move(error));
+    }
     auto created = H2R_TRY(create_key_file(path));
     (void)created; // created now, or by a racing process: either way, read it back
   }

@@ -36,10 +36,17 @@ private:
   std::array<unsigned char, k_secret_key_bytes> m_bytes{};
 };
 
+// What load_or_create_key does when the key file is missing.
+enum class MissingKey {
+  create,   // make a new key: right only while no secret sealed with an earlier key exists
+  refuse,   // error (kind invalid, code "key_missing"): secrets sealed with the lost key exist
+};
+
 // Reads the key at `path` (exactly 32 bytes). When the file is missing, creates it (O_EXCL, mode 0600,
-// fsynced) with 32 random bytes. Refused, with an error naming the file: a symlink, a non-regular file,
-// a file readable or writable by group or others (the message says `chmod 600 FILE`), a wrong size.
-Result<SecretKey> load_or_create_key(const std::string& path);
+// fsynced) with 32 random bytes, or (MissingKey::refuse) fails with code "key_missing" and nothing
+// created. Refused, with an error naming the file: a symlink, a non-regular file, a file readable or
+// writable by group or others (the message says `chmod 600 FILE`), a wrong size.
+Result<SecretKey> load_or_create_key(const std::string& path, MissingKey missing = MissingKey::create);
 
 // Seals and opens secrets with one key. Thread-safe (const methods, no shared mutable state).
 class SecretBox {

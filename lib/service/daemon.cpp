@@ -40,6 +40,7 @@ ScimClientOptions Daemon::client_options() {
 EngineOptions Daemon::engine_options(bool once) {
   EngineOptions options;
   options.time_zone = m_config.timezone;
+  options.max_future_days = m_config.max_future_days;
   options.workers = m_config.workers;
   options.max_attempts = m_config.max_attempts;
   options.retry_base = m_config.retry_base;

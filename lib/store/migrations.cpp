@@ -102,7 +102,13 @@ ALTER TABLE events ADD COLUMN lease_until_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX events_claimed ON events(claim_owner) WHERE claim_token IS NOT NULL;
 )sql";
 
-constexpr std::array<const char*, 3> k_steps = {k_step_1, k_step_2, k_step_3};
+// Version 4: a connection may use http:// to a non-loopback host only when added or updated with
+// --allow-insecure-http (the client secret would travel in clear); existing connections: no.
+constexpr const char* k_step_4 = R"sql(
+ALTER TABLE connections ADD COLUMN allow_insecure_http INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<const char*, 4> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));

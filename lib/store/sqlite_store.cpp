@@ -56,10 +56,12 @@ ConnectionRow read_connection(const sqlite::Query& q) {
   row.rate_limit = q.real_at(6);
   row.created_at_ms = q.int_at(7);
   row.updated_at_ms = q.int_at(8);
+  row.allow_insecure_http = q.int_at(9) != 0;
   return row;
 }
 constexpr const char* k_connection_columns =
-    "name, account_id, client_id, secret_blob, oauth_url, api_url, rate_limit, created_at_ms, updated_at_ms";
+    "name, account_id, client_id, secret_blob, oauth_url, api_url, rate_limit, created_at_ms, updated_at_ms, "
+    "allow_insecure_http";
 
 Result<EmployeeRow> read_employee(const sqlite::Query& q) {
   EmployeeRow row;
@@ -125,11 +127,12 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
 
 Result<void> SqliteStore::add_connection(const ConnectionRow& row) {
   return locked(fmt::format("add connection '{}'", row.name), [&]() -> Result<void> {
-    auto q = H2R_TRY(m_db->query(fmt::format("INSERT INTO connections ({}) VALUES (?,?,?,?,?,?,?,?,?)",
+    auto q = H2R_TRY(m_db->query(fmt::format("INSERT INTO connections ({}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                                              k_connection_columns)));
     q.bind_text(1, row.name).bind_text(2, row.account_id).bind_text(3, row.client_id);
     q.bind_blob(4, row.secret_blob).bind_text(5, row.oauth_url).bind_text(6, row.api_url);
     q.bind_real(7, row.rate_limit).bind_int(8, row.created_at_ms).bind_int(9, row.updated_at_ms);
+    q.bind_int(10, row.allow_insecure_http ? 1 : 0);
     auto done = q.run();
     if (!done && done.error().kind == ErrorKind::conflict)
       return fail(ErrorKind::conflict, "a connection with that name already exists");
@@ -140,11 +143,11 @@ Result<void> SqliteStore::add_connection(const ConnectionRow& row) {
 Result<void> SqliteStore::update_connection(const ConnectionRow& row) {
   return locked(fmt::format("update connection '{}'", row.name), [&]() -> Result<void> {
     auto q = H2R_TRY(m_db->query("UPDATE connections SET account_id = ?2, client_id = ?3, secret_blob = ?4, "
-                                 "oauth_url = ?5, api_url = ?6, rate_limit = ?7, updated_at_ms = ?8 "
-                                 "WHERE name = ?1"));
+                                 "oauth_url = ?5, api_url = ?6, rate_limit = ?7, updated_at_ms = ?8, "
+                                 "allow_insecure_http = ?9 WHERE name = ?1"));
     q.bind_text(1, row.name).bind_text(2, row.account_id).bind_text(3, row.client_id);
     q.bind_blob(4, row.secret_blob).bind_text(5, row.oauth_url).bind_text(6, row.api_url);
-    q.bind_real(7, row.rate_limit).bind_int(8, row.updated_at_ms);
+    q.bind_real(7, row.rate_limit).bind_int(8, row.updated_at_ms).bind_int(9, row.allow_insecure_http ? 1 : 0);
     H2R_TRY(q.run());
     if (m_db->changes() == 0) return fail(ErrorKind::not_found, "no connection has that name");
     return {};

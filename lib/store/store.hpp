@@ -28,6 +28,7 @@ struct ConnectionRow {
   double rate_limit = 0;       // requests per second this connection may make
   long long created_at_ms = 0;
   long long updated_at_ms = 0;
+  bool allow_insecure_http = false; // http:// URLs to non-loopback hosts allowed (--allow-insecure-http)
 };
 
 // What the daemon learned about a connection's health; shown by `h2rd status`.

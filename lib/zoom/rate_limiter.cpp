@@ -6,8 +6,10 @@ namespace h2r {
 namespace {
 
 std::chrono::nanoseconds interval_for(double per_second) {
-  if (per_second <= 0) return std::chrono::nanoseconds(0);   // 0 = unlimited
-  return std::chrono::nanoseconds(static_cast<long long>(1e9 / per_second));
+  if (!(per_second > 0)) return std::chrono::nanoseconds(0);   // 0 = unlimited
+  // A stored rate below the CLI's floor (an older database) is raised to it: one request per
+  // 1/k_min_rate_limit seconds at most, never an interval that overflows.
+  return std::chrono::nanoseconds(static_cast<long long>(1e9 / std::max(per_second, k_min_rate_limit)));
 }
 
 } // namespace

@@ -12,8 +12,13 @@
 
 namespace h2r {
 
+// The range `connection add/update --rate-limit` accepts, in requests per second.
+inline constexpr double k_min_rate_limit = 0.1;
+inline constexpr double k_max_rate_limit = 10000;
+
 class RateLimiter {
 public:
+  // `per_second` 0 (or not positive) = unlimited; a positive rate below k_min_rate_limit is raised to it.
   explicit RateLimiter(double per_second);
 
   // Reserves the next free slot at or after `now` and returns its time; the caller waits until then.

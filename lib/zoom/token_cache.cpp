@@ -1,6 +1,7 @@
 #include "zoom/token_cache.hpp"
 
 #include "core/text.hpp"
+#include "core/saturating.hpp"
 #include "zoom/url.hpp"
 #include "zoom/zoom_errors.hpp"
 
@@ -13,6 +14,7 @@ namespace {
 
 constexpr std::chrono::milliseconds k_max_margin{5 * 60'000};
 constexpr std::chrono::milliseconds k_default_lifetime{3600'000};
+constexpr std::chrono::milliseconds k_max_token_lifetime{24 * 3600'000};
 
 Secret basic_auth(const OAuthCredentials& c) {
   std::string clear = c.client_id + ":" + c.client_secret.reveal();
@@ -92,11 +94,12 @@ Result<Secret> TokenCache::fetch(Entry& e, const OAuthCredentials& credentials) 
       body["access_token"].get<std::string>().empty())
     return fail(ErrorKind::transient, "token request: Zoom's answer has no access_token");
   std::chrono::milliseconds lifetime = k_default_lifetime;
+  // Zoom says 3600; a larger or absurd value (1e18) is clamped rather than overflowing the clock.
   if (auto it = body.find("expires_in"); it != body.end() && it->is_number() && it->get<double>() > 0)
-    lifetime = std::chrono::milliseconds(static_cast<long long>(it->get<double>() * 1000));
+    lifetime = seconds_to_ms_clamped(it->get<double>(), k_max_token_lifetime);
   e.token = Secret(body["access_token"].get<std::string>());
   // Lifetime counts from when the request was sent: the server's clock started no earlier.
-  e.refresh_at = sent_at + lifetime - refresh_margin(lifetime);
+  e.refresh_at = add_ms_saturating(sent_at, lifetime - refresh_margin(lifetime));
   ++e.fetches;
   return e.token;
 }

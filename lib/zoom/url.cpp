@@ -1,5 +1,7 @@
 #include "zoom/url.hpp"
 
+#include "core/net.hpp"
+
 #include <charconv>
 
 namespace h2r {
@@ -33,6 +35,14 @@ std::optional<UrlParts> split_url(std::string_view url) {
   }
   if (parts.host.empty()) return std::nullopt;
   return parts;
+}
+
+std::optional<std::string> insecure_url_problem(std::string_view flag, std::string_view url, bool allow_insecure_http) {
+  auto parts = split_url(url);
+  if (!parts || parts->scheme != "http" || allow_insecure_http || is_loopback_host(parts->host)) return std::nullopt;
+  return std::string(flag) + ": '" + std::string(url) + "' is http:// to " + parts->host +
+         ", not this machine: the client secret and tokens would cross the network in clear text. Use https://, "
+         "or add --allow-insecure-http to the connection if this is really meant (a test set-up)";
 }
 
 std::string percent_encode(std::string_view text) {

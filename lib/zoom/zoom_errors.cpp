@@ -1,6 +1,7 @@
 #include "zoom/zoom_errors.hpp"
 
 #include "core/text.hpp"
+#include "core/saturating.hpp"
 #include "core/time.hpp"
 
 #include <nlohmann/json.hpp>
@@ -129,11 +130,16 @@ std::optional<SystemTime> parse_retry_after(std::string_view value, SystemTime n
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
   if (value.empty()) return std::nullopt;
-  long long seconds = 0;
-  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec == std::errc() && ptr == value.data() + value.size() && seconds >= 0)
-    return now + std::chrono::seconds(seconds);
-  return parse_http_or_iso_date(value);
+  // Digits only: a number of seconds, however large (clamped below, never overflowing).
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    double seconds = 0;
+    std::from_chars(value.data(), value.data() + value.size(), seconds);
+    return add_ms_saturating(now, seconds_to_ms_clamped(seconds, k_max_retry_after));
+  }
+  auto at = parse_http_or_iso_date(value);
+  if (!at) return std::nullopt;
+  // A date in the past means "now"; one further than the cap waits only the cap.
+  return std::clamp(*at, now, add_ms_saturating(now, k_max_retry_after));
 }
 
 Error classify_scim_failure(const HttpResponse& response, std::string_view what, SystemTime now) {

@@ -26,7 +26,11 @@ std::string server_text(std::string_view text);
 // `{"code","message"}`, or OAuth's `{"error","reason"}`, passed through server_text(). Empty when the body says nothing readable.
 std::string zoom_error_detail(const std::string& body);
 
+// The longest wait a `Retry-After` can ask for: Zoom's daily limit resets within a day.
+inline constexpr std::chrono::milliseconds k_max_retry_after{24 * 3600'000};
+
 // `Retry-After` as seconds, an HTTP-date or an ISO-8601 date (Zoom); nullopt when absent or unreadable.
+// The result lies in [now, now + k_max_retry_after] whatever the header says (no overflow).
 std::optional<SystemTime> parse_retry_after(std::string_view value, SystemTime now);
 
 // Classifies a non-2xx SCIM answer. `what` says what was attempted ("create user a@b.com"), for the message.

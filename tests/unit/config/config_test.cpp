@@ -59,6 +59,8 @@ TEST_CASE("config: an empty file gives every default, paths beside the config") 
   CHECK(config->log_level == "info");
   CHECK(config->log_format == "text");
   CHECK(config->max_file_bytes == 64ull << 20);
+  CHECK(config->max_future_days == 1095);
+  CHECK(!config->listen_allow_remote);
   CHECK(config->retention_days == 30);
   CHECK(config->max_attempts == 12);
   CHECK(config->retry_base == 30s);
@@ -76,7 +78,7 @@ timezone: America/New_York
 scheduler: { interval: 500ms, workers: 64 }
 listen: ""
 log: { level: debug, format: json }
-limits: { max_file_bytes: 1GiB }
+limits: { max_file_bytes: 1GiB, max_future_days: 30 }
 retention: { days: 7 }
 retry: { max_attempts: 3, base: 2m, max: 1h30m }
 notify: { webhook: "https://hooks.example.com/h2r" }
@@ -95,6 +97,7 @@ notify: { webhook: "https://hooks.example.com/h2r" }
   CHECK(config->log_level == "debug");
   CHECK(config->log_format == "json");
   CHECK(config->max_file_bytes == 1ull << 30);
+  CHECK(config->max_future_days == 30);
   CHECK(config->retention_days == 7);
   CHECK(config->max_attempts == 3);
   CHECK(config->retry_base == 2min);
@@ -128,6 +131,14 @@ TEST_CASE("config: each problem is reported at its line and column with what wou
       {"limits: { max_file_bytes: 12XB }\n", 1, 27, "limits.max_file_bytes must be a size such as"},
       {"retention: { days: -1 }\n", 1, 20, "retention.days must be an integer from 0 to 36500"},
       {"retry: { base: 1m, max: 10s }\n", 1, 25, "retry.max must be at least retry.base"},
+      {"retry: { max: 31d }\n", 1, 15, "retry.max must be at most 30d"},
+      {"retry: { base: 2d }\n", 1, 16, "retry.base must be longer than 0 and at most 1d"},
+      {"scheduler: { interval: 9007199254740s }\n", 1, 24, "scheduler.interval must be longer than 0 and at most 1d"},
+      {"limits: { max_future_days: 0 }\n", 1, 28, "limits.max_future_days must be an integer from 1 to 36500"},
+      {"limits: { max_future_days: 36501 }\n", 1, 28, "limits.max_future_days must be an integer from 1 to 36500"},
+      {"listen: \"0.0.0.0:9464\"\n", 1, 9, "listen '0.0.0.0:9464' is not a loopback address"},
+      {"listen: \"[::]:9464\"\nlisten_allow_remote: false\n", 1, 9, "set `listen_allow_remote: true`"},
+      {"listen_allow_remote: maybe\n", 1, 22, "listen_allow_remote must be"},
       {"retry: { max_attempts: 0 }\n", 1, 24, "retry.max_attempts must be an integer from 1 to 1000"},
       {"notify: { webhook: ftp://x }\n", 1, 20, "notify.webhook must be an http:// or https:// URL"},
       {"database: a\ndatabase: b\n", 2, 1, "duplicate key 'database' in the config file (first at line 1)"},
@@ -186,11 +197,18 @@ TEST_CASE("config: a missing file is one clear error naming it") {
 
 TEST_CASE("config: listen accepts host:port forms") {
   TempDir dir;
-  for (const char* listen : {"127.0.0.1:9464", "localhost:80", "[::1]:9464", "0.0.0.0:0", "metrics.internal:65535"}) {
+  for (const char* listen : {"127.0.0.1:9464", "localhost:80", "[::1]:9464", "127.1.2.3:1"}) {
     CAPTURE(listen);
     auto config = load_config(dir.write("h2rd.yaml", std::string("listen: \"") + listen + "\"\n"));
     REQUIRE(config);
     CHECK(config->listen == listen);
+  }
+  for (const char* listen : {"0.0.0.0:0", "metrics.internal:65535", "[::]:9464", "10.0.0.5:9464"}) {
+    CAPTURE(listen);
+    auto config = load_config(dir.write("h2rd.yaml", std::string("listen: \"") + listen + "\"\nlisten_allow_remote: true\n"));
+    REQUIRE(config);
+    CHECK(config->listen == listen);
+    CHECK(config->listen_allow_remote);
   }
   for (const char* listen : {":9464", "host:", "a b:1", "[::1:9464", "host:-1"}) {
     CAPTURE(listen);

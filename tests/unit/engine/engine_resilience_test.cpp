@@ -6,6 +6,7 @@
 #include "secrets/secret_box.hpp"
 #include "store/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
+#include "core/saturating.hpp"
 #include "core/time.hpp"
 
 #include <doctest/doctest.h>
@@ -465,4 +466,44 @@ TEST_CASE("engine: file names, ids and server text with control characters forge
   CHECK(log.find("zzzsecret9") == std::string::npos);
   std::istringstream lines(log);
   for (std::string line; std::getline(lines, line);) CHECK_MESSAGE(line.rfind("FORGED", 0) != 0, line);
+}
+
+TEST_CASE("engine: a retry step of 2^53 ms (the most a duration can say) schedules far ahead, never in the past") {
+  EngineOptions options;
+  options.max_attempts = 3;
+  options.retry_base = std::chrono::milliseconds(1LL << 53);
+  options.retry_max = std::chrono::milliseconds(1LL << 53);
+  Rig rig(k_rules_one, options);
+  rig.a.scim_fault = []() -> std::optional<HttpResponse> { return scim_error(503, "down"); };
+  rig.hire(1);
+  const SystemTime before = rig.clock.now();
+  rig.engine->run_cycle();
+  auto e = rig.events().at(0);
+  CHECK(e.state == EventState::pending);
+  CHECK(e.attempts == 1);
+  CHECK(e.due_at_ms >= to_unix_ms(before) + Engine::k_min_backoff.count());   // not wrapped into the past
+  CHECK(e.due_at_ms <= to_unix_ms(before) + k_max_horizon.count());
+  rig.engine->run_cycle();   // not due: no second attempt now
+  CHECK(rig.events().at(0).attempts == 1);
+}
+
+TEST_CASE("engine: ingest rejects an effective date beyond max_future_days, naming record and line") {
+  EngineOptions options;
+  options.max_future_days = 30;
+  Rig rig(k_rules_one, options);
+  HrEvent e;
+  e.event_id = "evt-1";
+  e.employee_id = "E1";
+  e.type = EventType::terminate;
+  e.record = 4;
+  e.line = 9;
+  e.effective_date = format_utc(rig.clock.now() + 24h * 31).substr(0, 10);
+  auto r = rig.engine->ingest("far.json", {e});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == ErrorKind::invalid);
+  CHECK(r.error().message.find("record 4 (line 9): field 'effective_date': '" + e.effective_date + "' is ") == 0);
+  CHECK(r.error().message.find("more than 30 days ahead") != std::string::npos);
+  CHECK(rig.events().empty());
+  e.effective_date = format_utc(rig.clock.now() + 24h * 29).substr(0, 10);
+  CHECK(rig.engine->ingest("near.json", {e}));
 }

@@ -1,5 +1,6 @@
 #include "hr/inbox.hpp"
 
+#include "hr/report_name.hpp"
 #include "hr_test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -249,4 +250,44 @@ TEST_CASE("watch takes a file renamed into the inbox and stops on shutdown") {
   REQUIRE(f.call_count() == 1);
   CHECK(f.calls[0].first == "x.json");
   CHECK(exists_nofollow(f.processed("x.json")));
+}
+
+TEST_CASE("inbox: a rejected file with a 255-byte name gets a report whose name fits (truncated + hash)") {
+  Fixture f;
+  const std::string name = std::string(250, 'n') + ".json";   // NAME_MAX: NAME.error.txt would be 265 bytes
+  REQUIRE(name.size() == hr_detail::k_max_name_bytes);
+  write_file(f.in(name), R"({"event_id":"e1","type":"fire","employee":{"employee_id":"E1"}})");
+  CHECK(f.inbox->scan().rejected == 1);
+  CHECK(exists_nofollow(f.rejected(name)));
+  const std::string report = hr_detail::report_name(name);
+  CHECK(report.size() == hr_detail::k_max_name_bytes);
+  CHECK(report.ends_with(".error.txt"));
+  CHECK(report.find('~') != std::string::npos);
+  const std::string text = read_file(f.rejected(report));
+  CHECK(text.find("file: " + name + "\n") != std::string::npos);   // the report names the whole file
+  CHECK(text.find("unknown event type 'fire'") != std::string::npos);
+
+  // The same name again: the moved file takes a suffix, shortened to fit too, and gets its own report.
+  write_file(f.in(name), "not json");
+  CHECK(f.inbox->scan().rejected == 1);
+  CHECK_FALSE(exists_nofollow(f.in(name)));
+  int reports = 0;
+  for (const auto& entry : fs::directory_iterator(f.dir + "/rejected")) {
+    CHECK(entry.path().filename().string().size() <= hr_detail::k_max_name_bytes);
+    if (entry.path().filename().string().ends_with(".error.txt")) ++reports;
+  }
+  CHECK(reports == 2);
+}
+
+TEST_CASE("inbox: fitted_name keeps short names and makes long ones distinct, cut on UTF-8 boundaries") {
+  CHECK(hr_detail::fitted_name("a.json", ".error.txt") == "a.json.error.txt");
+  const std::string a = std::string(240, 'x') + "-a.json", b = std::string(240, 'x') + "-b.json";
+  CHECK(hr_detail::fitted_name(a, ".error.txt") != hr_detail::fitted_name(b, ".error.txt"));
+  std::string utf8 = "a";   // then 2-byte characters: the plain cut (228 bytes) would split one
+  while (utf8.size() < 250) utf8 += "é";
+  const std::string fitted = hr_detail::fitted_name(utf8, ".error.txt");
+  CHECK(fitted.size() <= hr_detail::k_max_name_bytes);
+  const std::string kept = fitted.substr(0, fitted.find('~'));
+  CHECK(kept.size() == 227);   // backed up over the continuation byte: no half character
+  CHECK(utf8.starts_with(kept));
 }

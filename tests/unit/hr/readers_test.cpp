@@ -101,6 +101,8 @@ TEST_CASE("JSON record validation reports every problem with its field") {
       {R"({"event_id":"e","type":"update","leave_type":"fmla","employee":{"employee_id":"E"}})", "field 'leave_type': is only allowed in leave"},
       {R"({"event_id":"e","type":"update","effective_date":"2026-13-01","employee":{"employee_id":"E"}})", "field 'effective_date': '2026-13-01' is not an ISO date"},
       {R"({"event_id":"e","type":"update","effective_date":null,"employee":{"employee_id":"E"}})", "field 'effective_date': must be a string"},
+      {R"({"event_id":"e","type":"update","effective_date":"9999-12-31","employee":{"employee_id":"E"}})", "field 'effective_date': '9999-12-31' is after 2199-12-31, the latest date h2r accepts"},
+      {R"({"event_id":"e","type":"update","effective_date":"1899-12-31T23:00:00Z","employee":{"employee_id":"E"}})", "field 'effective_date': '1899-12-31T23:00:00Z' is before 1900-01-01"},
       {R"({"event_id":"e","type":"update","employee":{"employee_id":"E","age":42}})", "field 'age': must be a string or null, not a number"},
       {R"({"event_id":"e","type":"update","employee":{"employee_id":"E","vip":true}})", "field 'vip': must be a string or null, not a boolean"},
       {R"({"event_id":"e","type":"update","employee":{"employee_id":"E","x":{}}})", "field 'x': must be a string or null, not an object"},

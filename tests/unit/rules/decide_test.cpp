@@ -1,4 +1,5 @@
 #include "rules/rules.hpp"
+#include "rules/scim_paths.hpp"
 #include "rules_test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -236,4 +237,34 @@ TEST_CASE("rules: the example rules file loads clean") {
   CHECK(decisions[0].desired->user_name == "zoë.ålund@example.com");
   CHECK(decisions[0].desired->body["urn:ietf:params:scim:schemas:extension:zoom:1.0:User"]["personalLinkName"] ==
         "zoe.alund");
+}
+
+TEST_CASE("decide: a rendered value above its path's length limit is left out and named as the problem") {
+  auto rules = must_load(std::string(k_rules_head) +
+                         "attributes:\n  userName: \"{email}\"\n  displayName: \"{v}{v}{v}{v}{v}{v}{v}{v}\"\n"
+                         "  name.givenName: \"{v}\"\n");
+  const std::string v(17, 'x');   // 8 × 17 = 136 characters > 128
+  auto decisions = rules->decide(EmployeeRecord{{"email", "jill@example.com"}, {"v", v}});
+  REQUIRE(decisions.size() == 1);
+  REQUIRE(decisions[0].desired);
+  const DesiredUser& user = *decisions[0].desired;
+  CHECK_FALSE(user.body.contains("displayName"));
+  CHECK(user.body["name"]["givenName"] == v);
+  CHECK(user.problem.find("attribute displayName would be 136 characters, above its limit of 128") != std::string::npos);
+  // Characters, not bytes: 128 two-byte characters fit.
+  std::string wide;
+  for (int i = 0; i < 16; ++i) wide += "é";
+  auto fits = rules->decide(EmployeeRecord{{"email", "jill@example.com"}, {"v", wide}});
+  CHECK(fits[0].desired->problem.empty());
+  CHECK(fits[0].desired->body["displayName"].get<std::string>().size() == 256);
+}
+
+TEST_CASE("scim paths: every path has a limit, userName and emails.work 128, names 64") {
+  CHECK(max_scim_value_chars("userName") == 128);
+  CHECK(max_scim_value_chars("emails.work") == 128);
+  CHECK(max_scim_value_chars("name.givenName") == 64);
+  CHECK(max_scim_value_chars("displayName") == 128);
+  CHECK(max_scim_value_chars("enterprise.department") == 256);
+  CHECK(max_scim_value_chars("no.such.path") == k_max_scim_value_chars);
+  CHECK(utf8_chars("Zoë") == 3);
 }

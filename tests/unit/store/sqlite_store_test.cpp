@@ -127,6 +127,24 @@ TEST_CASE("sqlite store: a version 1 database is migrated, and its event fields 
   CHECK(scalar(**db, "PRAGMA user_version") == std::to_string(sqlite_schema_version()));
 }
 
+TEST_CASE("sqlite store: a version 2 database keeps its connections, none allowed insecure http") {
+  TempDir dir;
+  auto path = dir.file("h2r.db");
+  {
+    auto db = sqlite::Db::open(path);
+    REQUIRE(db);
+    REQUIRE(sqlite::migrate(**db, 2));
+    REQUIRE((*db)->exec("INSERT INTO connections (name, account_id, client_id, secret_blob, oauth_url, api_url, "
+                        "rate_limit, created_at_ms, updated_at_ms) VALUES ('old', 'a', 'c', x'01', "
+                        "'http://10.0.0.1/oauth/token', 'https://api.zoom.us/scim2', 10, 1, 1)"));
+  }
+  auto store = SqliteStoreFactory::open(dir);
+  auto row = store->get_connection("old");
+  REQUIRE((row && row->has_value()));
+  CHECK((*row)->oauth_url == "http://10.0.0.1/oauth/token");
+  CHECK_FALSE((*row)->allow_insecure_http);
+}
+
 TEST_CASE("sqlite store: a database from a newer build is refused, naming the file") {
   TempDir dir;
   auto path = dir.file("h2r.db");

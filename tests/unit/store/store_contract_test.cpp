@@ -70,9 +70,12 @@ TEST_CASE_TEMPLATE("store contract: connections add, get, list, update, remove",
   changed.rate_limit = 3;
   changed.created_at_ms = 99999; // created_at is kept from the first add
   changed.updated_at_ms = 2000;
+  CHECK_FALSE((*list)[1].allow_insecure_http);   // off unless asked for
+  changed.allow_insecure_http = true;
   REQUIRE(store->update_connection(changed));
   got = store->get_connection("zoom-main");
   REQUIRE((got && got->has_value()));
+  CHECK((*got)->allow_insecure_http);
   CHECK((*got)->secret_blob == "new-blob");
   CHECK((*got)->rate_limit == doctest::Approx(3));
   CHECK((*got)->created_at_ms == 1000);

@@ -35,3 +35,12 @@ TEST_CASE("rate limiter: a pause holds every slot until its end, and says why") 
   CHECK(limiter.reserve(t0) == t0 + 30s + 100ms);
   CHECK_FALSE(limiter.pause(t0 + 31s));
 }
+
+TEST_CASE("rate limiter: a rate below the floor (1e-10 from an old database) spaces by 10 s, no overflow") {
+  const SystemTime t0 = SystemTime{} + 1000h;
+  RateLimiter limiter(1e-10);
+  CHECK(limiter.reserve(t0) == t0);
+  CHECK(limiter.reserve(t0) == t0 + 10s);   // 1 / k_min_rate_limit
+  limiter.set_rate(1e-300);
+  CHECK(limiter.reserve(t0) == t0 + 20s);
+}

@@ -3,6 +3,7 @@
 #include "core/time.hpp"
 #include "fakes/fake_transport.hpp"
 #include "zoom/scim_client.hpp"
+#include "zoom/zoom_errors.hpp"
 
 #include <doctest/doctest.h>
 
@@ -257,4 +258,23 @@ TEST_CASE("scim client: no answer is transient, a create that says the user exis
   auto created = client.create_user({{"userName", "a@b.com"}});
   REQUIRE_FALSE(created);
   CHECK(created.error().kind == ErrorKind::conflict);
+}
+
+TEST_CASE("scim client: a 429 with Retry-After 10^18 seconds pauses for a day, not forever nor into the past") {
+  for (const char* header : {"1000000000000000000", "Fri, 31 Dec 2100 23:59:59 GMT"}) {
+    CAPTURE(header);
+    Rig rig;
+    const SystemTime start = rig.clock.now();
+    rig.transport.push(k_users, json_response(429, nullptr, {{"X-RateLimit-Type", "QPS"}, {"Retry-After", header}}));
+    auto client = rig.client();
+    auto user = client.get_user("u1");
+    REQUIRE_FALSE(user);
+    CHECK(user.error().kind == ErrorKind::transient);
+    REQUIRE(user.error().retry_at);
+    CHECK(*user.error().retry_at == start + k_max_retry_after);   // capped, and later than now
+    CHECK(rig.clock.now() == start);                              // longer than max_inline_wait: no sleeping
+    auto pause = rig.limiter.pause(rig.clock.now());
+    REQUIRE(pause);
+    CHECK(pause->first == start + k_max_retry_after);
+  }
 }

@@ -130,3 +130,18 @@ TEST_CASE("token cache: refusals are permanent with Zoom's code, outages are tra
   REQUIRE_FALSE(dropped);
   CHECK(dropped.error().kind == ErrorKind::transient);
 }
+
+TEST_CASE("token cache: a huge expires_in (1e18 s) is clamped to a day, not wrapped into the past") {
+  FakeTransport transport;
+  FakeClock clock;
+  TokenCache cache(transport, clock);
+  transport.push("/oauth/token", token_response("t1", 1'000'000'000'000'000'000LL));
+  transport.push("/oauth/token", token_response("t2", 3600));
+  REQUIRE(cache.get("c", credentials()).value().reveal() == "t1");
+  clock.advance(1h);
+  CHECK(cache.get("c", credentials()).value().reveal() == "t1");   // reused: the lifetime did not wrap
+  CHECK(transport.count("/oauth/token") == 1);
+  clock.advance(23h);                                                // a day at most (less the margin)
+  CHECK(cache.get("c", credentials()).value().reveal() == "t2");
+  CHECK(transport.count("/oauth/token") == 2);
+}

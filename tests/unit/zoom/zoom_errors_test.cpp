@@ -55,7 +55,7 @@ TEST_CASE("zoom errors: every answer gets the kind callers act on") {
   }
   Error daily = classify_scim_failure(json_response(429, nullptr, {{"X-RateLimit-Type", "Daily-limit"},
                                                                    {"Retry-After", "2026-03-02T00:00:00Z"}}),
-                                      "x", now);
+                                      "x", *parse_http_or_iso_date("2026-03-01T12:00:00Z"));
   CHECK(daily.daily_limit);
   REQUIRE(daily.retry_at);
   CHECK(format_utc(*daily.retry_at) == "2026-03-02T00:00:00Z");
@@ -70,6 +70,28 @@ TEST_CASE("zoom errors: Retry-After as seconds, HTTP-date, ISO date, or absent")
   CHECK(parse_retry_after("", now) == std::nullopt);
   CHECK(parse_retry_after("soon", now) == std::nullopt);
   CHECK(parse_retry_after("-5", now) == std::nullopt);
+}
+
+TEST_CASE("zoom errors: an unbounded Retry-After waits at most a day and never wraps into the past") {
+  const SystemTime now = *parse_http_or_iso_date("2026-03-01T12:00:00Z");
+  const SystemTime cap = now + k_max_retry_after;
+  for (const char* huge : {"1000000000000000000", "99999999999999999999999999999", "86401",
+                           "9999-12-31T23:59:59Z", "2199-12-31T00:00:00Z", "Fri, 31 Dec 2100 23:59:59 GMT"}) {
+    CAPTURE(huge);
+    auto at = parse_retry_after(huge, now);
+    if (std::string_view(huge).starts_with("9999-")) {
+      CHECK_FALSE(at);   // out of the date range: unreadable, the caller's default applies
+      continue;
+    }
+    REQUIRE(at);
+    CHECK(*at == cap);
+  }
+  // A date in the past means "now".
+  CHECK(parse_retry_after("2020-01-01T00:00:00Z", now) == now);
+  // Through the classifier, as the client meets it.
+  Error e = classify_scim_failure(json_response(429, nullptr, {{"Retry-After", "1000000000000000000"}}), "x", now);
+  REQUIRE(e.retry_at);
+  CHECK(*e.retry_at == cap);
 }
 
 TEST_CASE("zoom errors: the detail comes from any of Zoom's error shapes, bounded") {
