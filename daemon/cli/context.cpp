@@ -65,7 +65,7 @@ std::optional<Context> open_context(const std::string& config_path, int& exit_co
   const MissingKey missing = sealed.empty() || new_key == NewKey::allowed ? MissingKey::create : MissingKey::refuse;
   auto key = load_or_create_key(context.config.secret_key_file, missing);
   if (!key) {
-    print_error(key.error().code == "key_missing" ? lost_key_help(context.config, sealed) : key.error().message);
+    print_error(key.error().reason == ErrorReason::key_missing ? lost_key_help(context.config, sealed) : key.error().message);
     exit_code = k_exit_config;
     return std::nullopt;
   }

@@ -25,6 +25,7 @@ std::string_view to_string(ErrorReason reason) {
   case ErrorReason::paused: return "paused";
   case ErrorReason::token_refused: return "token_refused";
   case ErrorReason::connection_unhealthy: return "connection_unhealthy";
+  case ErrorReason::key_missing: return "key_missing";
   case ErrorReason::connection_paused: return "connection_paused";
   }
   return "unknown";

@@ -35,6 +35,7 @@ enum class ErrorReason {
   token_refused,        // credentials or scopes refused (invalid_client, unsupported_grant_type, 4711)
   connection_unhealthy, // the registry stopped calls: credentials refused, a person must act
   connection_paused,    // the registry holds calls for a while: circuit open, probing, daily limit
+  key_missing,          // the secret key file is gone while the database holds sealed secrets
 };
 
 std::string_view to_string(ErrorReason reason);

@@ -152,7 +152,7 @@ Result<SecretKey> load_or_create_key(const std::string& path, MissingKey missing
       return fail(ErrorKind::permanent, fmt::format("cannot open key file {}: {}", path, errno_text(err)));
     if (missing == MissingKey::refuse) {
       Error error{ErrorKind::invalid, fmt::format("key file {} is missing", path)};
-      error.code = "key_missing";
+      error.reason = ErrorReason::key_missing;
       return unexpected(std::move(error));
     }
     auto created = H2R_TRY(create_key_file(path));
