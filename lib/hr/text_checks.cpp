@@ -80,23 +80,18 @@ std::string quote_for_report(std::string_view text, std::size_t max_bytes) {
     cut = true;
   }
   std::string out = "'";
-  for (std::size_t i = 0; i < text.size();) {
-    const char ch = text[i];
+  for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    const std::size_t len = utf8_sequence_length(text, i);
     if (ch == '\'' || ch == '\\' || ch == '"') {
       out += '\\';
       out += ch;
-    } else if (c < 0x20 || c == 0x7F || len == 0) { // control character or a byte that is not UTF-8
+    } else if (c < 0x20 || c == 0x7F) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02X", c);
       out += buf;
     } else {
-      out.append(text.substr(i, len));
-      i += len;
-      continue;
+      out += ch;
     }
-    ++i;
   }
   if (cut) out += "\xE2\x80\xA6"; // …
   out += '\'';

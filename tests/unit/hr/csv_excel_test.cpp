@@ -1,6 +1,7 @@
 // CSV as spreadsheets write it (issue 17): Excel's trailing empty column, empty rows, ';' and tab
 // separators, header names spelled differently, UTF-16 with a byte-order mark, and Windows-1252.
 #include "hr/csv_header.hpp"
+#include "hr/encoding.hpp"
 #include "hr/readers.hpp"
 #include "hr/text_checks.hpp"
 
@@ -220,7 +221,7 @@ TEST_CASE("invalid UTF-8 in JSON and NDJSON names the line and shows it") {
   auto j = parse_event_file(FileFormat::json, "[\n{\"event_id\":\"e\xE9\"}\n]");
   CHECK(all_problems(j) == "line 2: invalid UTF-8 in '{\\\"event_id\\\":\\\"e\\xE9\\\"}' (byte 17); this looks like "
                            "Windows-1252; the file must be UTF-8\n");
-  CHECK(hr_detail::quote_for_report("a\xE9\xC3\xA9z") == "'a\\xE9éz'");
+  CHECK(hr_detail::excerpt_around("a\xE9\xC3\xA9z\"", 1) == "'a\\xE9éz\\\"'");
 }
 
 TEST_CASE("CSV reader on random spreadsheet-like bytes: never throws, every report is valid UTF-8") {
