@@ -154,7 +154,8 @@ CsvHeader read_csv_header(const std::vector<std::string>& cells, int line, char 
                                               " bytes without control characters"});
     } else if (auto known = known_field_for_column(name)) {
       field = *known;
-      if (field != name) renamed += (renamed.empty() ? "" : ", ") + quote_for_report(name) + " → " + quote_for_report(field);
+      if (field != name)
+        renamed += (renamed.empty() ? "" : ", ") + quote_for_report(name) + " → " + quote_for_report(field);
     }
     if (!field.empty() && !seen.insert(field).second)
       add_problem(problems, {0, line, field, field == name ? "header: column appears twice"
