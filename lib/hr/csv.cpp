@@ -181,7 +181,8 @@ ParsedFile parse_csv_events(std::string_view content) {
   if (delimiter != ',') out.notes.push_back("columns separated by " + delimiter_name(delimiter));
   for (auto& note : header_info.notes) out.notes.push_back(std::move(note));
   if (header_info.trailing_empty > 0)
-    out.notes.push_back(std::to_string(header_info.trailing_empty) + " empty column(s) at the end of the header ignored");
+    out.notes.push_back(std::to_string(header_info.trailing_empty) +
+                        " empty column(s) at the end of the header ignored");
   if (blank_rows > 0) out.notes.push_back(std::to_string(blank_rows) + " empty row(s) skipped");
   return out;
 }
@@ -195,7 +196,8 @@ std::optional<FileProblem> locate_invalid_utf8_in_csv(std::string_view content) 
   for (std::size_t r = 0; r <= header_row; ++r)
     for (const auto& cell : table.rows[r].cells)
       if (auto bad = find_invalid_utf8(cell))
-        return FileProblem{0, table.rows[r].line, "", "header: invalid UTF-8 in column name " + excerpt_around(cell, *bad)};
+        return FileProblem{0, table.rows[r].line, "",
+                           "header: invalid UTF-8 in column name " + excerpt_around(cell, *bad)};
   std::vector<FileProblem> ignored;
   const CsvHeader header = read_csv_header(header_cells.cells, header_cells.line, delimiter, ignored);
   int record = 0;

@@ -1,5 +1,6 @@
 #include "hr/csv_header.hpp"
 
+#include "core/text.hpp"
 #include "hr/csv.hpp"
 #include "hr/text_checks.hpp"
 
@@ -118,21 +119,6 @@ bool is_blank_row(const std::vector<std::string>& cells) {
   return std::all_of(cells.begin(), cells.end(), [](const std::string& c) { return trim_blanks(c).empty(); });
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 CsvHeader read_csv_header(const std::vector<std::string>& cells, int line, char delimiter,
                           std::vector<FileProblem>& problems) {
   CsvHeader header;
@@ -154,7 +140,8 @@ CsvHeader read_csv_header(const std::vector<std::string>& cells, int line, char 
                                               " bytes without control characters"});
     } else if (auto known = known_field_for_column(name)) {
       field = *known;
-      if (field != name) renamed += (renamed.empty() ? "" : ", ") + quote_for_report(name) + " → " + quote_for_report(field);
+      if (field != name)
+        renamed += (renamed.empty() ? "" : ", ") + quote_for_report(name) + " → " + quote_for_report(field);
     }
     if (!field.empty() && !seen.insert(field).second)
       add_problem(problems, {0, line, field, field == name ? "header: column appears twice"

@@ -37,9 +37,6 @@ bool is_event_column(std::string_view field);
 // True when every cell is empty or only spaces and tabs (a spreadsheet's empty row: ",,,,").
 bool is_blank_row(const std::vector<std::string>& cells);
 
-// Levenshtein distance in bytes.
-std::size_t edit_distance(std::string_view a, std::string_view b);
-
 struct CsvHeader {
   std::vector<std::string> fields;     // the field each column fills, in column order
   std::size_t trailing_empty = 0;      // empty columns after the last named one (dropped from `fields`)

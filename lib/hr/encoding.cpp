@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 
 namespace h2r::hr_detail {
 namespace {
@@ -99,9 +100,37 @@ std::string excerpt_around(std::string_view text, std::size_t offset) {
     start = offset - k_before;
     while (start < offset && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) ++start;
   }
-  std::string quoted = quote_for_report(text.substr(start), k_shown);
-  if (start > 0) quoted.insert(1, "\xE2\x80\xA6"); // …
-  return quoted;
+  text.remove_prefix(start);
+  const bool cut = text.size() > k_shown;
+  if (cut) {
+    std::size_t end = k_shown; // back to the start of a character, at most 3 bytes
+    while (end + 3 > k_shown && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    text = text.substr(0, end);
+  }
+  // Runs of valid UTF-8 escaped as quote_for_report does; each byte that is not UTF-8 as \xNN.
+  std::string out = start > 0 ? "'\xE2\x80\xA6" : "'"; // …
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t end = i;
+    while (end < text.size()) {
+      const std::size_t len = utf8_sequence_length(text, end);
+      if (len == 0) break;
+      end += len;
+    }
+    if (end > i) {
+      const std::string quoted = quote_for_report(text.substr(i, end - i), end - i);
+      out.append(quoted, 1, quoted.size() - 2);
+    }
+    if (end < text.size()) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned char>(text[end]));
+      out += buf;
+      ++end;
+    }
+    i = end;
+  }
+  if (cut) out += "\xE2\x80\xA6";
+  return out + "'";
 }
 
 FileProblem invalid_utf8_problem(FileFormat format, std::string_view content, std::size_t offset,

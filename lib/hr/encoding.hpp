@@ -28,8 +28,8 @@ bool looks_like_utf16(std::string_view bytes);
 FileProblem invalid_utf8_problem(FileFormat format, std::string_view content, std::size_t offset,
                                  std::size_t skipped);
 
-// quote_for_report of the part of `text` around byte `offset` (a "…" after the opening quote marks a
-// cut start).
+// The part of `text` around byte `offset` for a report, in single quotes: escaped as quote_for_report
+// does, each byte that is not UTF-8 shown as \xE9, "…" where the value was cut.
 std::string excerpt_around(std::string_view text, std::size_t offset);
 
 } // namespace h2r::hr_detail

@@ -234,7 +234,7 @@ Inbox::Outcome Inbox::process(const std::string& name) {
     return Outcome::rejected;
   }
   for (const auto& note : parsed.notes)
-    spdlog::info("inbox.note file=\"{}\" note=\"{}\"", log_value(name), log_value(note));
+    spdlog::info("inbox.note file=\"{}\" note=\"{}\"", escape_for_log(name), escape_for_log(note));
 
   Result<void> stored;
   try {

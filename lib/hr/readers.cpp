@@ -62,10 +62,10 @@ ParsedFile parse_checked(FileFormat format, std::string_view content) {
     return out;
   }
   if (auto nul = content.find('\0'); nul != std::string_view::npos) {
-    out.problems.push_back({0, line_at(content, nul), "",
-                            !looks_like_utf16(content) ? "contains a NUL byte (not a text file)"
-                            : format == FileFormat::csv ? "this file is UTF-16 without a byte-order mark; save as CSV UTF-8"
-                                                        : "this file is UTF-16 without a byte-order mark; save it as UTF-8"});
+    const char* what = !looks_like_utf16(content)    ? "contains a NUL byte (not a text file)"
+                       : format == FileFormat::csv ? "this file is UTF-16 without a byte-order mark; save as CSV UTF-8"
+                                                   : "this file is UTF-16 without a byte-order mark; save it as UTF-8";
+    out.problems.push_back({0, line_at(content, nul), "", what});
     return out;
   }
   switch (format) {
@@ -93,7 +93,8 @@ ParsedFile parse_event_file(FileFormat format, std::string_view content) {
     auto utf8 = decode_utf16_with_bom(content);
     if (utf8 && !*utf8) return ParsedFile{{}, {utf8->error()}, {}};
     ParsedFile out = parse_checked(format, utf8 ? std::string_view(**utf8) : content);
-    if (utf8 && out.problems.empty()) out.notes.insert(out.notes.begin(), "read as UTF-16 (it starts with a UTF-16 byte-order mark)");
+    if (utf8 && out.problems.empty())
+      out.notes.insert(out.notes.begin(), "read as UTF-16 (it starts with a UTF-16 byte-order mark)");
     return out;
   } catch (const std::bad_alloc&) {
     ParsedFile out;

@@ -27,7 +27,7 @@ int line_at(std::string_view text, std::size_t offset);
 std::optional<std::size_t> find_excess_json_depth(std::string_view text, int max_depth);
 
 // `text` for a report: at most `max_bytes` (cut on a UTF-8 boundary, "…" appended), control
-// characters, quotes and backslashes escaped, bytes that are not UTF-8 shown as \xE9, in single quotes.
+// characters, quotes and backslashes escaped, in single quotes.
 std::string quote_for_report(std::string_view text, std::size_t max_bytes = 40);
 
 // True when `text` holds a control character (U+0000–U+001F, U+007F).
