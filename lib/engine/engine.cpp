@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include "core/saturating.hpp"
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "hr/readers.hpp"
 
@@ -131,6 +132,7 @@ bool is_deferral(const Error& e) {
   case ErrorReason::unreachable:
   case ErrorReason::no_answer:
   case ErrorReason::tls:
+  case ErrorReason::key_missing:
   case ErrorReason::rate_limited: return false;
   }
   return false;
