@@ -78,11 +78,7 @@ Daemon::Daemon(const Config& config, Store& store, const SecretBox& box, HttpTra
       m_status(StatusHandlers{[this] { return metrics_text(); }, [this] { return health(); }}), m_once(once) {
   m_health_checks.push_back(DatabaseFileCheck(config.database));
   // Outcome and hold writes the database refused: /healthz is 503 until one succeeds again.
-  m_health_checks.push_back([this]() -> std::optional<std::string> {
-    const long long since = m_engine.store_writes_failing_since_ms();
-    if (since == 0) return std::nullopt;
-    return "database writes are failing since " + format_utc(from_unix_ms(since)) + " (see store.write_failed in the log)";
-  });
+  m_health_checks.push_back(StoreWritesCheck([this] { return m_engine.store_writes_failing_since_ms(); }));
 }
 
 Daemon::~Daemon() {

@@ -1,5 +1,7 @@
 #include "service/health.hpp"
 
+#include "core/time.hpp"
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -66,6 +68,16 @@ std::optional<std::string> DatabaseFileCheck::operator()() const {
       return fmt::format("the file system of {} is full ({} bytes free): writes to the database fail", m_path, free_bytes);
   }
   return std::nullopt;
+}
+
+StoreWritesCheck::StoreWritesCheck(std::function<long long()> failing_since_ms)
+    : m_failing_since_ms(std::move(failing_since_ms)) {}
+
+std::optional<std::string> StoreWritesCheck::operator()() const {
+  const long long since = m_failing_since_ms ? m_failing_since_ms() : 0;
+  if (since == 0) return std::nullopt;
+  return "database writes are failing since " + format_utc(from_unix_ms(since)) +
+         " (store.write_failed in the log)";
 }
 
 } // namespace h2r

@@ -61,4 +61,16 @@ private:
   std::uint64_t m_dev = 0, m_ino = 0;
 };
 
+// Whether the database takes the engine's writes: `failing_since_ms` answers 0 while outcome and hold
+// writes succeed, else when the first of the current run of refused writes happened (Unix ms); the
+// check is failed until a write succeeds again. Thread-safe when `failing_since_ms` is.
+class StoreWritesCheck {
+public:
+  explicit StoreWritesCheck(std::function<long long()> failing_since_ms);
+  std::optional<std::string> operator()() const;
+
+private:
+  std::function<long long()> m_failing_since_ms;
+};
+
 } // namespace h2r

@@ -94,3 +94,15 @@ TEST_CASE("ops: the database file check notices a deleted or replaced database f
   // A database that was not a file when opened (":memory:") has nothing to check.
   CHECK_FALSE(DatabaseFileCheck(":memory:")().has_value());
 }
+
+TEST_CASE("ops: the store writes check fails /healthz from the first refused write until one succeeds") {
+  long long since = 0;
+  StoreWritesCheck check([&] { return since; });
+  CHECK_FALSE(check().has_value());
+  since = 1'764'597'600'000;   // 2025-12-01T14:00:00Z
+  auto failing = check();
+  REQUIRE(failing);
+  CHECK(failing->find("database writes are failing since 2025-12-01T14:00:00") == 0);
+  since = 0;
+  CHECK_FALSE(check().has_value());
+}
