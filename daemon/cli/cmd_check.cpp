@@ -10,10 +10,11 @@
 namespace h2r::cli {
 
 int cmd_check(const std::string& config_path, const Words& words) {
-  std::string error;
-  auto args = parse_args(words, {}, {"--json"}, error);
-  if (!args || !args->positional.empty()) {
-    print_error(args ? "usage: h2rd check" : error);
+  int parse_code = k_exit_ok;
+  auto args = parse_command("check", words, parse_code);
+  if (!args) return parse_code;
+  if (!args->positional.empty()) {
+    print_error("usage: h2rd check (see `h2rd check --help`)");
     return k_exit_usage;
   }
   Diagnostics all;

@@ -27,10 +27,11 @@ std::string value_text(const nlohmann::json& v) {
 } // namespace
 
 int cmd_plan(const std::string& config_path, const Words& words) {
-  std::string error;
-  auto args = parse_args(words, {}, {"--json"}, error);
-  if (!args || args->positional.empty()) {
-    print_error(args ? "usage: h2rd plan FILE..." : error);
+  int parse_code = k_exit_ok;
+  auto args = parse_command("plan", words, parse_code);
+  if (!args) return parse_code;
+  if (args->positional.empty()) {
+    print_error("usage: h2rd plan FILE... (see `h2rd plan --help`)");
     return k_exit_usage;
   }
   int code = k_exit_ok;

@@ -172,8 +172,11 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
     spdlog::info("event.action id={} employee={} connection={} action={} user_id={}", event.id, event.employee_id,
                  report->connection, report->action, report->user_id);
   }
+  nlohmann::json targets = nlohmann::json::array();   // the role each target matched, for `events show`
+  for (const auto& intent : work.plan.intents)
+    targets.push_back({{"connection", intent.connection}, {"role", intent.desired ? intent.desired->role : ""}});
   outcome.result = nlohmann::json{{"why", work.plan.intents.empty() ? work.plan.note : work.plan.intents.front().why},
-                                  {"actions", actions}}.dump();
+                                  {"targets", targets}, {"actions", actions}}.dump();
   if (!error) {
     // Nothing to do, or nothing found to act on (deprovisioning someone Zoom never had): skipped, with why.
     const bool nothing_found = std::all_of(actions.begin(), actions.end(),

@@ -89,7 +89,22 @@ INSERT OR IGNORE INTO fields_seen(name)
 CREATE INDEX links_by_zoom_user ON links(connection, zoom_user_id);
 )sql";
 
-constexpr std::array<const char*, 2> k_steps = {k_step_1, k_step_2};
+// Version 3: each event's state changes with who and why (the audit history of `h2rd events show`).
+// from_state NULL: the event arrived. Events stored before this version have no history rows.
+constexpr const char* k_step_3 = R"sql(
+CREATE TABLE event_history (
+  seq        INTEGER PRIMARY KEY,
+  event      INTEGER NOT NULL,
+  at_ms      INTEGER NOT NULL,
+  from_state TEXT,
+  to_state   TEXT NOT NULL,
+  actor      TEXT NOT NULL,
+  reason     TEXT NOT NULL
+);
+CREATE INDEX event_history_by_event ON event_history(event, seq);
+)sql";
+
+constexpr std::array<const char*, 3> k_steps = {k_step_1, k_step_2, k_step_3};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));

@@ -38,6 +38,8 @@ public:
   Result<int> retry_event(long long id, long long now_ms) override;
   Result<int> retry_all_failed(long long now_ms) override;
   Result<int> promote_waiting(long long now_ms) override;
+  void set_actor(const std::string& actor) override;
+  Result<std::vector<EventHistoryRow>> event_history(long long id) override;
 
   Result<std::optional<EmployeeRow>> get_employee(const std::string& employee_id) override;
   Result<void> put_employee(const EmployeeRow& row) override;
@@ -66,9 +68,16 @@ private:
   Result<void> write_link(const LinkRow& row);
   // Runs an UPDATE of events with ?1 = now_ms and ?2 = id (when given); returns the rows changed.
   Result<int> transition(const std::string& sql, long long now_ms, std::optional<long long> id = std::nullopt);
+  // History (sqlite_store_history.cpp): the state of event `id` now ("" when absent), and one row of
+  // its history by m_actor; `from` "" means the event arrived.
+  Result<std::string> state_of(long long id);
+  Result<std::vector<long long>> ids_in_state(std::string_view state);
+  Result<void> write_history(long long id, std::string_view from, std::string_view to, const std::string& reason,
+                             long long now_ms);
 
   std::mutex m_mutex;
   std::unique_ptr<sqlite::Db> m_db;
+  std::string m_actor = "h2rd";   // guarded by m_mutex
 };
 
 } // namespace h2r
