@@ -97,7 +97,7 @@ int cmd_plan(const std::string& config_path, const Words& words) {
     }
     EventPlan plan = plan_event(event, before, employee_links, *rules);
     nlohmann::json item = {{"event_id", event.event_id}, {"type", to_string(event.type)},
-                           {"employee_id", event.employee_id}, {"effective", time_text(event.effective_at_ms)},
+                           {"employee_id", event.employee_id}, {"effective", time_json(event.effective_at_ms)},
                            {"note", plan.note}, {"actions", nlohmann::json::array()}};
     if (rules->lifecycle().supervised.count(event.type))
       item["supervised"] = "lifecycle.supervised: `h2rd run` holds this event until `h2rd events approve`";

@@ -29,6 +29,10 @@ int cmd_status(const std::string& config_path, const Words& words) {
     auto v = store.get_meta(key);
     return v && *v ? **v : std::string();
   };
+  auto meta_json = [&](const std::string& key) {   // absent or empty: null
+    const std::string v = meta(key);
+    return v.empty() ? nlohmann::json() : nlohmann::json(v);
+  };
   nlohmann::json queue = nlohmann::json::object();
   for (auto s : {EventState::pending, EventState::waiting, EventState::held, EventState::done, EventState::skipped,
                  EventState::failed, EventState::rejected}) {
@@ -60,7 +64,7 @@ int cmd_status(const std::string& config_path, const Words& words) {
   nlohmann::json out = {{"daemon", daemon},
                         {"queue", queue},
                         {"connections", conns},
-                        {"rules", {{"version", meta("rules.version")}, {"error", meta("rules.error")}}},
+                        {"rules", {{"version", meta_json("rules.version")}, {"error", meta_json("rules.error")}}},
                         {"last_cycle", last_cycle.empty() ? nlohmann::json() : time_json(std::stoll(last_cycle))}};
   if (args->has("--json")) {
     print_json(out);
@@ -75,9 +79,9 @@ int cmd_status(const std::string& config_path, const Words& words) {
               << json_text(daemon["heartbeat"]) << ", metrics " << json_text(daemon["metrics"]);
   std::cout << "\nqueue:";
   for (auto it = queue.begin(); it != queue.end(); ++it) std::cout << " " << it.key() << "=" << it->get<long long>();
-  std::cout << "\nrules: version " << (out["rules"]["version"].get<std::string>().empty() ? "-" : out["rules"]["version"].get<std::string>());
-  if (!out["rules"]["error"].get<std::string>().empty())
-    std::cout << " (the last reload FAILED: " << out["rules"]["error"].get<std::string>() << ")";
+  std::cout << "\nrules: version " << json_text(out["rules"]["version"]);
+  if (!out["rules"]["error"].is_null())
+    std::cout << " (the last reload FAILED: " << json_text(out["rules"]["error"]) << ")";
   std::cout << "\nlast cycle: " << json_text(out["last_cycle"]) << "\nconnections:\n";
   if (conns.empty()) std::cout << "  (none)\n";
   for (const auto& c : conns) {
