@@ -312,10 +312,26 @@ Result<int> SqliteStore::retry_all_failed(long long now_ms) {
 }
 
 Result<int> SqliteStore::promote_waiting(long long now_ms) {
-  return locked("promote the waiting events", [&] {
-    return transition("UPDATE events SET state = 'pending', updated_at_ms = ?1 "
-                      "WHERE state IN ('pending', 'waiting') AND state = 'waiting' AND due_at_ms <= ?1",
-                      now_ms);
+  return locked("promote the waiting events", [&]() -> Result<int> {
+    // The ids for the history, read inside the write transaction (another process may change events);
+    // most cycles find none and take no write lock.
+    auto due_waiting = [&]() -> Result<std::vector<long long>> {
+      auto q = H2R_TRY(m_db->query("SELECT id FROM events WHERE state IN ('pending', 'waiting') "
+                                   "AND state = 'waiting' AND due_at_ms <= ?1"));
+      q.bind_int(1, now_ms);
+      std::vector<long long> found;
+      while (H2R_TRY(q.step())) found.push_back(q.int_at(0));
+      return found;
+    };
+    if (H2R_TRY(due_waiting()).empty()) return 0;
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    const auto ids = H2R_TRY(due_waiting());
+    int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', updated_at_ms = ?1 "
+                                     "WHERE state IN ('pending', 'waiting') AND state = 'waiting' AND due_at_ms <= ?1",
+                                     now_ms));
+    for (long long id : ids) H2R_TRY(write_history(id, "waiting", "pending", "due", now_ms));
+    H2R_TRY(tx.commit());
+    return changed;
   });
 }
 

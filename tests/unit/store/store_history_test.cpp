@@ -67,6 +67,12 @@ TEST_CASE_TEMPLATE("store contract: each state change writes one history row wit
   auto history = store->event_history(id_of(*store, "c"));
   REQUIRE(history);
   CHECK((*history)[1].at_ms == 40);
+  // A waiting event that falls due is promoted, and says so.
+  store->set_actor("h2rd");
+  REQUIRE(store->ingest("in/w.json", {make_event("w", "E4", 100, 100, EventState::waiting)}, 5));
+  CHECK(*store->promote_waiting(99) == 0);
+  CHECK(*store->promote_waiting(100) == 1);
+  CHECK(steps(*store, "w") == Steps{"->waiting h2rd arrived in in/w.json", "waiting>pending h2rd due"});
   // A duplicate arrival is not a change.
   REQUIRE(store->ingest("in/again.json", {make_event("a", "E1", 10, 10)}, 60));
   CHECK(steps(*store, "a").size() == 3);
