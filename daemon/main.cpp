@@ -1,34 +1,11 @@
 // h2rd: argv → command. Wiring only; the work happens in lib/.
 #include "daemon/cli/args.hpp"
+#include "daemon/cli/command_table.hpp"
 #include "daemon/cli/commands.hpp"
 #include "daemon/cli/context.hpp"
 #include "config/config.hpp"
 
 #include <iostream>
-
-namespace {
-
-constexpr const char* k_usage = R"(usage: h2rd [-c CONFIG] COMMAND [ARGS] [--json]
-
-commands:
-  run [--once [--max-wait D]]  watch the inbox and push changes to Zoom (--once: process what is due, then exit;
-                               waits for retries and cool-downs up to --max-wait, default 5m, then leaves them
-                               pending; exit 0 when no event failed, 1 when one did; prints a summary line)
-  check [--strict]             validate the config and the rules file (--strict: warnings fail too)
-  connection add|list|show|test|update|remove ...
-                               manage Zoom Server-to-Server OAuth connections
-  plan FILE...                 dry run: the SCIM calls these event files would cause
-  events list|show|retry|approve|reject ...
-                               inspect and steer the event queue
-  reconcile [--connection NAME] [--apply]
-                               compare Zoom's users with what the rules say; fix with --apply
-  status                       queue, connections, rules version, last cycle
-  version                      version and build information
-
-CONFIG defaults to $H2R_CONFIG, else /etc/h2r/h2rd.yaml.
-)";
-
-} // namespace
 
 int main(int argc, char** argv) {
   using namespace h2r::cli;
@@ -46,14 +23,14 @@ int main(int argc, char** argv) {
     } else if (w.rfind("--config=", 0) == 0) {
       config_flag = w.substr(9);
     } else if (w == "-h" || w == "--help" || w == "help") {
-      std::cout << k_usage;
+      print_top_help(std::cout);
       return k_exit_ok;
     } else {
       break;
     }
   }
   if (i >= words.size()) {
-    std::cerr << k_usage;
+    print_top_help(std::cerr);
     return k_exit_usage;
   }
   const std::string command = words[i];

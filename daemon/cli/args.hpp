@@ -1,10 +1,12 @@
-// A small command-line reader: options with values, flags, and positional words. Wiring only.
+// A small command-line reader: options with values, flags, and positional words. Wiring only. Which
+// options a command takes comes from command_table.hpp, the same table `--help` prints.
 #pragma once
 
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace h2r::cli {
@@ -29,5 +31,11 @@ struct Args {
 // work). An unknown option or a missing value gives an error message.
 std::optional<Args> parse_args(const std::vector<std::string>& words, const std::set<std::string>& value_options,
                                const std::set<std::string>& flag_options, std::string& error);
+
+// Reads the words after the top-level command `group` ("events", "run") with the options the command
+// table gives that command. When the group has subcommands, the first word names one and stays
+// positional[0]. `--help` or `-h` anywhere prints that command's help (or the group's, without a
+// subcommand). nullopt: help was printed (exit_code 0) or a usage error was (exit_code 2).
+std::optional<Args> parse_command(std::string_view group, const std::vector<std::string>& words, int& exit_code);
 
 } // namespace h2r::cli

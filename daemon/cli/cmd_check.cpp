@@ -45,10 +45,11 @@ Diagnostics check_installation(const Config& config, const Rules& rules, int& un
 } // namespace
 
 int cmd_check(const std::string& config_path, const Words& words) {
-  std::string error;
-  auto args = parse_args(words, {}, {"--json", "--strict"}, error);
-  if (!args || !args->positional.empty()) {
-    print_error(args ? "usage: h2rd check [--strict] [--json]" : error);
+  int parse_code = k_exit_ok;
+  auto args = parse_command("check", words, parse_code);
+  if (!args) return parse_code;
+  if (!args->positional.empty()) {
+    print_error("usage: h2rd check (see `h2rd check --help`)");
     return k_exit_usage;
   }
   const bool strict = args->has("--strict");

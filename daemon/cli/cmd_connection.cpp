@@ -98,14 +98,14 @@ nlohmann::json connection_json(const ConnectionRow& row, const std::optional<Con
   nlohmann::json j = {{"name", row.name},           {"account_id", row.account_id}, {"client_id", row.client_id},
                       {"client_secret", "stored encrypted"}, {"oauth_url", row.oauth_url},   {"api_url", row.api_url},
                       {"rate_limit", row.rate_limit > 0 ? row.rate_limit : k_default_rate_limit},
-                      {"created", time_text(row.created_at_ms)}};
+                      {"created", time_json(row.created_at_ms)}};
   if (row.allow_insecure_http) j["allow_insecure_http"] = true;
   if (health)
     j["health"] = {{"healthy", health->healthy},
-                   {"last_success", time_text(health->last_success_at_ms)},
-                   {"last_error", health->last_error},
-                   {"last_error_at", time_text(health->last_error_at_ms)},
-                   {"paused_until", time_text(health->paused_until_ms)}};
+                   {"last_success", time_json(health->last_success_at_ms)},
+                   {"last_error", health->last_error.empty() ? nlohmann::json() : nlohmann::json(health->last_error)},
+                   {"last_error_at", time_json(health->last_error_at_ms)},
+                   {"paused_until", time_json(health->paused_until_ms)}};
   return j;
 }
 
@@ -212,23 +212,10 @@ int test(Context& ctx, const Args& args) {
 } // namespace
 
 int cmd_connection(const std::string& config_path, const Words& words) {
-  std::string error;
-  auto args = parse_args(words,
-                         {"--account-id", "--client-id", "--client-secret-file", "--oauth-url", "--api-url", "--rate-limit"},
-                         {"--client-secret-stdin", "--json", "--allow-insecure-http"}, error);
-  if (!args) {
-    print_error(error);
-    return k_exit_usage;
-  }
-  if (args->positional.empty()) {
-    print_error("usage: h2rd connection add|list|show|test|update|remove ...");
-    return k_exit_usage;
-  }
+  int parse_code = k_exit_ok;
+  auto args = parse_command("connection", words, parse_code);
+  if (!args) return parse_code;
   const std::string sub = args->positional[0];
-  if (sub != "add" && sub != "list" && sub != "show" && sub != "test" && sub != "update" && sub != "remove") {
-    print_error("unknown connection command '" + sub + "'");
-    return k_exit_usage;
-  }
   int code = k_exit_ok;
   // Re-sealing a secret is the way out of a lost key file: only that may make a new one while the
   // database holds secrets sealed with the old key (context.hpp).
@@ -288,9 +275,9 @@ int cmd_connection(const std::string& config_path, const Words& words) {
     for (auto it = j.begin(); it != j.end(); ++it) {
       if (it.key() == "health") {
         for (auto h = it->begin(); h != it->end(); ++h)
-          std::cout << "health." << h.key() << ": " << (h->is_string() ? h->get<std::string>() : h->dump()) << "\n";
+          std::cout << "health." << h.key() << ": " << json_text(*h) << "\n";
       } else {
-        std::cout << it.key() << ": " << (it->is_string() ? it->get<std::string>() : it->dump()) << "\n";
+        std::cout << it.key() << ": " << json_text(*it) << "\n";
       }
     }
   }

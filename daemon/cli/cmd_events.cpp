@@ -1,7 +1,11 @@
 // h2rd events list|show|retry|approve|reject
 #include "daemon/cli/commands.hpp"
 #include "core/clock.hpp"
+#include "core/time.hpp"
 #include "daemon/cli/context.hpp"
+#include "daemon/cli/events_view.hpp"
+
+#include <fmt/format.h>
 
 #include <iomanip>
 #include <iostream>
@@ -9,132 +13,181 @@
 namespace h2r::cli {
 namespace {
 
-nlohmann::json event_json(const EventRow& e, bool full) {
-  nlohmann::json j = {{"id", e.id},
-                      {"event_id", e.event_id},
-                      {"type", to_string(e.type)},
-                      {"employee_id", e.employee_id},
-                      {"state", to_string(e.state)},
-                      {"reason", e.reason},
-                      {"effective", time_text(e.effective_at_ms)},
-                      {"attempts", e.attempts}};
-  if (e.leave_type) j["leave_type"] = to_string(*e.leave_type);
-  if (full) {
-    nlohmann::json fields = nlohmann::json::object();
-    for (const auto& [k, v] : e.fields) fields[k] = v ? nlohmann::json(*v) : nlohmann::json();
-    j["fields"] = fields;
-    j["effective_raw"] = e.effective_raw;
-    j["due"] = time_text(e.due_at_ms);
-    j["source_file"] = e.source_file;
-    j["approved"] = e.approved;
-    j["rules_version"] = e.rules_version;
-    j["result"] = e.result.empty() ? nlohmann::json() : nlohmann::json::parse(e.result, nullptr, false);
-    j["received"] = time_text(e.received_at_ms);
-    j["updated"] = time_text(e.updated_at_ms);
-    if (!e.claim_token.empty())   // in flight (or left by a process that ended): who has it, until when
-      j["claim"] = {{"owner", e.claim_owner}, {"claimed", time_text(e.claimed_at_ms)}, {"lease_until", time_text(e.lease_until_ms)}};
+constexpr std::size_t k_max_filter_bytes = 256;
+constexpr long long k_max_limit = 100000;
+
+// The list filters from the options; nullopt after printing what is wrong.
+std::optional<EventFilter> list_filter(const Args& args, const std::string& time_zone) {
+  EventFilter filter;
+  for (const char* name : {"--employee", "--file", "--type", "--state", "--since", "--until", "--limit"}) {
+    auto v = args.value(name);
+    if (v && (v->empty() || v->size() > k_max_filter_bytes)) {
+      print_error(fmt::format("{}: give 1 to {} bytes", name, k_max_filter_bytes));
+      return std::nullopt;
+    }
   }
-  return j;
+  if (auto s = args.value("--state")) {
+    filter.state = parse_event_state(*s);
+    if (!filter.state) {
+      print_error("--state: '" + *s + "' is not one of pending waiting held done skipped failed rejected");
+      return std::nullopt;
+    }
+  }
+  if (auto t = args.value("--type")) {
+    filter.type = parse_event_type(*t);
+    if (!filter.type) {
+      print_error("--type: '" + *t + "' is not one of hire update leave return terminate rehire");
+      return std::nullopt;
+    }
+  }
+  if (auto e = args.value("--employee")) filter.employee_id = *e;
+  if (auto f = args.value("--file")) filter.source_file = *f;
+  for (const char* name : {"--since", "--until"}) {
+    auto v = args.value(name);
+    if (!v) continue;
+    auto at = parse_effective_date(*v, time_zone);
+    if (!at) {
+      print_error(fmt::format("{}: {} (YYYY-MM-DD in the config's time zone {}, or a date-time with Z or an offset)",
+                              name, at.error().message, time_zone));
+      return std::nullopt;
+    }
+    const bool date_only = v->find('T') == std::string::npos;
+    if (std::string_view(name) == "--since") filter.effective_from_ms = to_unix_ms(*at);
+    else filter.effective_before_ms = to_unix_ms(date_only ? minus_days_in_zone(*at, -1, time_zone) : *at);
+  }
+  if (auto l = args.value("--limit")) {
+    char* end = nullptr;
+    long long n = std::strtoll(l->c_str(), &end, 10);
+    if (end == l->c_str() || *end != '\0' || n < 1 || n > k_max_limit) {
+      print_error(fmt::format("--limit: '{}' is not a number from 1 to {}", *l, k_max_limit));
+      return std::nullopt;
+    }
+    filter.limit = static_cast<int>(n);
+  }
+  return filter;
 }
 
-std::optional<long long> parse_id(const std::string& text) {
-  char* end = nullptr;
-  long long id = std::strtoll(text.c_str(), &end, 10);
-  if (end == text.c_str() || *end != '\0' || id <= 0) return std::nullopt;
-  return id;
+int list(Store& store, const EventFilter& filter, bool json, long long now) {
+  auto rows = store.list_events(filter);
+  if (!rows) {
+    print_error(rows.error().message);
+    return k_exit_failed;
+  }
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : *rows) out.push_back(event_json(e, false, now));
+    print_json(out);
+    return k_exit_ok;
+  }
+  std::size_t event_width = 5;
+  for (const auto& e : *rows) event_width = std::max(event_width, std::min<std::size_t>(e.event_id.size(), 40));
+  std::cout << std::left << std::setw(7) << "ID" << std::setw(static_cast<int>(event_width + 2)) << "EVENT"
+            << std::setw(10) << "TYPE" << std::setw(12) << "EMPLOYEE" << std::setw(9) << "STATE" << std::setw(22)
+            << "EFFECTIVE" << std::setw(22) << "DUE" << "REASON\n";
+  for (const auto& e : *rows) {
+    const std::string wait = wait_text(e, now);
+    std::cout << std::left << std::setw(7) << e.id << std::setw(static_cast<int>(event_width + 2)) << e.event_id
+              << std::setw(10) << to_string(e.type) << std::setw(12) << e.employee_id << std::setw(9) << to_string(e.state)
+              << std::setw(22) << time_text(e.effective_at_ms) << std::setw(22)
+              << (is_final(e.state) ? "-" : time_text(e.due_at_ms)) << (wait.empty() ? e.reason : wait) << "\n";
+  }
+  return k_exit_ok;
+}
+
+int show(Store& store, const EventRow& e, bool json, long long now) {
+  auto history = store.event_history(e.id);
+  if (!history) {
+    print_error(history.error().message);
+    return k_exit_failed;
+  }
+  if (json) {
+    auto j = event_json(e, true, now);
+    j["history"] = history_json(*history);
+    print_json(j);
+  } else {
+    print_audit_record(std::cout, e, *history, now);
+  }
+  return k_exit_ok;
+}
+
+// Why `sub` cannot act on the event in its state, or "" when it can.
+std::string refusal(const std::string& sub, const EventRow& e) {
+  const auto state = to_string(e.state);
+  if (sub == "retry" && e.state != EventState::failed)
+    return fmt::format("event {} is {}; only failed events can be retried", e.id, state);
+  if (sub == "approve" && e.state != EventState::held)
+    return fmt::format("event {} is {}; only held events can be approved", e.id, state);
+  if (sub == "reject" && is_final(e.state))
+    return fmt::format("event {} is {}; only pending, waiting or held events can be rejected", e.id, state);
+  return "";
 }
 
 } // namespace
 
 int cmd_events(const std::string& config_path, const Words& words) {
-  std::string error;
-  auto args = parse_args(words, {"--state", "--employee", "--limit"}, {"--json", "--failed", "--all"}, error);
-  if (!args || args->positional.empty()) {
-    print_error(args ? "usage: h2rd events list|show|retry|approve|reject ..." : error);
-    return k_exit_usage;
-  }
+  int parse_code = k_exit_ok;
+  auto args = parse_command("events", words, parse_code);
+  if (!args) return parse_code;
   const std::string sub = args->positional[0];
   const bool json = args->has("--json");
-  EventFilter filter;
-  if (auto s = args->value("--state")) {
-    filter.state = parse_event_state(*s);
-    if (!filter.state) {
-      print_error("--state: '" + *s + "' is not one of pending waiting done skipped failed held rejected");
-      return k_exit_usage;
-    }
-  }
-  if (auto e = args->value("--employee")) filter.employee_id = *e;
-  if (auto l = args->value("--limit")) {
-    auto n = parse_id(*l);
-    if (!n) {
-      print_error("--limit: '" + *l + "' is not a positive number");
-      return k_exit_usage;
-    }
-    filter.limit = static_cast<int>(*n);
-  }
-  std::optional<long long> id;
-  const bool bulk = (sub == "retry" && args->has("--failed")) || (sub == "approve" && args->has("--all"));
-  if (sub == "show" || sub == "reject" || ((sub == "retry" || sub == "approve") && !bulk)) {
-    if (args->positional.size() != 2 || !(id = parse_id(args->positional[1]))) {
-      print_error("usage: h2rd events " + sub + " ID" +
-                  (sub == "retry" ? " | --failed" : sub == "approve" ? " | --all" : ""));
-      return k_exit_usage;
-    }
-  } else if (sub != "list" && !bulk) {
-    print_error("unknown events command '" + sub + "'");
+  const bool bulk = args->has("--failed") || args->has("--all");
+  if (sub == "list" ? args->positional.size() != 1 : args->positional.size() != (bulk ? 1u : 2u)) {
+    print_error(fmt::format("usage: h2rd events {}{} (see `h2rd events {} --help`)", sub,
+                            sub == "list"      ? " [options]"
+                            : sub == "retry"   ? " ID | --failed"
+                            : sub == "approve" ? " ID | --all"
+                                               : " ID",
+                            sub));
     return k_exit_usage;
+  }
+  std::string reason = "rejected by an admin";
+  if (auto r = args->value("--reason")) {
+    std::string error;
+    auto cleaned = clean_reason(*r, error);
+    if (!cleaned) {
+      print_error(error);
+      return k_exit_usage;
+    }
+    reason = *cleaned;
   }
 
   int code = k_exit_ok;
   auto ctx = open_context(config_path, code);
   if (!ctx) return code;
   Store& store = *ctx->store;
+  store.set_actor(cli_actor());
   const long long now = to_unix_ms(SystemClock::instance().now());
 
   if (sub == "list") {
-    auto rows = store.list_events(filter);
-    if (!rows) {
-      print_error(rows.error().message);
-      return k_exit_failed;
-    }
-    if (json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& e : *rows) out.push_back(event_json(e, false));
-      print_json(out);
-      return k_exit_ok;
-    }
-    std::cout << std::left << std::setw(7) << "ID" << std::setw(22) << "EVENT" << std::setw(10) << "TYPE"
-              << std::setw(12) << "EMPLOYEE" << std::setw(9) << "STATE" << "REASON\n";
-    for (const auto& e : *rows)
-      std::cout << std::left << std::setw(7) << e.id << std::setw(22) << e.event_id << std::setw(10) << to_string(e.type)
-                << std::setw(12) << e.employee_id << std::setw(9) << to_string(e.state) << e.reason << "\n";
-    return k_exit_ok;
+    auto filter = list_filter(*args, ctx->config.timezone);
+    return filter ? list(store, *filter, json, now) : k_exit_usage;
   }
-  if (sub == "show") {
-    auto row = store.get_event(*id);
-    if (!row || !*row) {
-      print_error(row ? "no event with id " + std::to_string(*id) : row.error().message);
+  std::optional<EventRow> event;
+  if (!bulk) {
+    auto found = resolve_event(store, args->positional[1]);
+    if (!found) {
+      print_error(found.error().message);
+      return found.error().kind == ErrorKind::invalid ? k_exit_usage : k_exit_failed;
+    }
+    event = std::move(*found);
+  }
+  if (sub == "show") return show(store, *event, json, now);
+  if (event) {
+    if (auto why = refusal(sub, *event); !why.empty()) {
+      print_error(why);
       return k_exit_failed;
     }
-    auto j = event_json(**row, true);
-    if (json) {
-      print_json(j);
-    } else {
-      for (auto it = j.begin(); it != j.end(); ++it)
-        std::cout << it.key() << ": " << (it->is_string() ? it->get<std::string>() : it->dump()) << "\n";
-    }
-    return k_exit_ok;
   }
   Result<int> changed = 0;
   std::string what;
   if (sub == "retry") {
-    changed = bulk ? store.retry_all_failed(now) : store.retry_event(*id, now);
+    changed = bulk ? store.retry_all_failed(now) : store.retry_event(event->id, now);
     what = "queued again";
   } else if (sub == "approve") {
-    changed = bulk ? store.approve_all_held(now) : store.approve_event(*id, now);
+    changed = bulk ? store.approve_all_held(now) : store.approve_event(event->id, now);
     what = "approved";
   } else {
-    auto r = store.reject_event(*id, "rejected by an admin", now);
+    auto r = store.reject_event(event->id, reason, now);
     if (!r) changed = unexpected(r.error());
     else changed = 1;
     what = "rejected";

@@ -27,10 +27,11 @@ std::string value_text(const nlohmann::json& v) {
 } // namespace
 
 int cmd_plan(const std::string& config_path, const Words& words) {
-  std::string error;
-  auto args = parse_args(words, {}, {"--json"}, error);
-  if (!args || args->positional.empty()) {
-    print_error(args ? "usage: h2rd plan FILE..." : error);
+  int parse_code = k_exit_ok;
+  auto args = parse_command("plan", words, parse_code);
+  if (!args) return parse_code;
+  if (args->positional.empty()) {
+    print_error("usage: h2rd plan FILE... (see `h2rd plan --help`)");
     return k_exit_usage;
   }
   int code = k_exit_ok;
@@ -102,7 +103,7 @@ int cmd_plan(const std::string& config_path, const Words& words) {
     }
     EventPlan plan = plan_event(event, before, employee_links, *rules);
     nlohmann::json item = {{"event_id", event.event_id}, {"type", to_string(event.type)},
-                           {"employee_id", event.employee_id}, {"effective", time_text(event.effective_at_ms)},
+                           {"employee_id", event.employee_id}, {"effective", time_json(event.effective_at_ms)},
                            {"note", plan.note}, {"actions", nlohmann::json::array()}};
     if (rules->lifecycle().supervised.count(event.type))
       item["supervised"] = "lifecycle.supervised: `h2rd run` holds this event until `h2rd events approve`";

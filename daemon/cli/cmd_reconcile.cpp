@@ -10,10 +10,11 @@
 namespace h2r::cli {
 
 int cmd_reconcile(const std::string& config_path, const Words& words) {
-  std::string error;
-  auto args = parse_args(words, {"--connection"}, {"--apply", "--json"}, error);
-  if (!args || !args->positional.empty()) {
-    print_error(args ? "usage: h2rd reconcile [--connection NAME] [--apply]" : error);
+  int parse_code = k_exit_ok;
+  auto args = parse_command("reconcile", words, parse_code);
+  if (!args) return parse_code;
+  if (!args->positional.empty()) {
+    print_error("usage: h2rd reconcile [--connection NAME] [--apply] (see `h2rd reconcile --help`)");
     return k_exit_usage;
   }
   int code = k_exit_ok;

@@ -21,10 +21,11 @@
 namespace h2r::cli {
 
 int cmd_run(const std::string& config_path, const Words& words) {
-  std::string error;
-  auto args = parse_args(words, {"--max-wait"}, {"--once"}, error);
-  if (!args || !args->positional.empty()) {
-    print_error(args ? "usage: h2rd run [--once [--max-wait DURATION]]" : error);
+  int parse_code = k_exit_ok;
+  auto args = parse_command("run", words, parse_code);
+  if (!args) return parse_code;
+  if (!args->positional.empty()) {
+    print_error("usage: h2rd run [--once] (see `h2rd run --help`)");
     return k_exit_usage;
   }
   std::chrono::milliseconds max_wait = k_default_max_wait;
@@ -101,10 +102,11 @@ int cmd_run(const std::string& config_path, const Words& words) {
 }
 
 int cmd_version(const Words& words) {
-  std::string error;
-  auto args = parse_args(words, {}, {"--json"}, error);
-  if (!args) {
-    print_error(error);
+  int parse_code = k_exit_ok;
+  auto args = parse_command("version", words, parse_code);
+  if (!args) return parse_code;
+  if (!args->positional.empty()) {
+    print_error("usage: h2rd version [--json]");
     return k_exit_usage;
   }
   if (args->has("--json"))

@@ -11,10 +11,11 @@
 namespace h2r::cli {
 
 int cmd_status(const std::string& config_path, const Words& words) {
-  std::string error;
-  auto args = parse_args(words, {}, {"--json"}, error);
-  if (!args || !args->positional.empty()) {
-    print_error(args ? "usage: h2rd status" : error);
+  int parse_code = k_exit_ok;
+  auto args = parse_command("status", words, parse_code);
+  if (!args) return parse_code;
+  if (!args->positional.empty()) {
+    print_error("usage: h2rd status (see `h2rd status --help`)");
     return k_exit_usage;
   }
   int code = k_exit_ok;
@@ -31,6 +32,10 @@ int cmd_status(const std::string& config_path, const Words& words) {
     auto v = store.get_meta(key);
     return v && *v ? **v : std::string();
   };
+  auto meta_json = [&](const std::string& key) {   // absent or empty: null
+    const std::string v = meta(key);
+    return v.empty() ? nlohmann::json() : nlohmann::json(v);
+  };
   nlohmann::json queue = nlohmann::json::object();
   for (auto s : {EventState::pending, EventState::waiting, EventState::held, EventState::done, EventState::skipped,
                  EventState::failed, EventState::rejected}) {
@@ -43,10 +48,10 @@ int cmd_status(const std::string& config_path, const Words& words) {
     nlohmann::json j = {{"name", c.name}, {"healthy", nullptr}};
     if (h && *h) {
       j["healthy"] = (*h)->healthy;
-      j["last_success"] = time_text((*h)->last_success_at_ms);
-      j["last_error"] = (*h)->last_error;
-      j["paused_until"] = time_text((*h)->paused_until_ms);
-      j["pause_reason"] = (*h)->pause_reason;
+      j["last_success"] = time_json((*h)->last_success_at_ms);
+      j["last_error"] = (*h)->last_error.empty() ? nlohmann::json() : nlohmann::json((*h)->last_error);
+      j["paused_until"] = time_json((*h)->paused_until_ms);
+      j["pause_reason"] = (*h)->pause_reason.empty() ? nlohmann::json() : nlohmann::json((*h)->pause_reason);
     }
     conns.push_back(j);
   }
@@ -55,14 +60,15 @@ int cmd_status(const std::string& config_path, const Words& words) {
   nlohmann::json daemon = {{"state", live.state},
                            {"up", live.state != "stopped"},
                            {"pid", live.pid == 0 ? nlohmann::json() : nlohmann::json(live.pid)},
-                           {"heartbeat", time_text(live.heartbeat_ms)},
-                           {"started", time_text(live.started_ms)},
-                           {"metrics", live.state == "stopped" || live.metrics_listen.empty() ? "-" : live.metrics_listen}};
+                           {"heartbeat", time_json(live.heartbeat_ms)},
+                           {"started", time_json(live.started_ms)},
+                           {"metrics", live.state == "stopped" || live.metrics_listen.empty() ? nlohmann::json()
+                                                                                              : nlohmann::json(live.metrics_listen)}};
   nlohmann::json out = {{"daemon", daemon},
                         {"queue", queue},
                         {"connections", conns},
-                        {"rules", {{"version", meta("rules.version")}, {"error", meta("rules.error")}}},
-                        {"last_cycle", last_cycle.empty() ? "-" : time_text(std::stoll(last_cycle))}};
+                        {"rules", {{"version", meta_json("rules.version")}, {"error", meta_json("rules.error")}}},
+                        {"last_cycle", last_cycle.empty() ? nlohmann::json() : time_json(std::stoll(last_cycle))}};
   out["attention"] = attention_items(store, ctx->config, queue, meta("rules.error"), live.state,
                                      to_unix_ms(std::chrono::system_clock::now()));
   if (args->has("--json")) {
@@ -74,14 +80,14 @@ int cmd_status(const std::string& config_path, const Words& words) {
     std::cout << "not running";
   else
     std::cout << (live.state == "running" ? "running" : "STUCK (heartbeat stale)") << ", pid " << live.pid
-              << ", since " << daemon["started"].get<std::string>() << ", heartbeat "
-              << daemon["heartbeat"].get<std::string>() << ", metrics " << daemon["metrics"].get<std::string>();
+              << ", since " << json_text(daemon["started"]) << ", heartbeat "
+              << json_text(daemon["heartbeat"]) << ", metrics " << json_text(daemon["metrics"]);
   std::cout << "\nqueue:";
   for (auto it = queue.begin(); it != queue.end(); ++it) std::cout << " " << it.key() << "=" << it->get<long long>();
-  std::cout << "\nrules: version " << (out["rules"]["version"].get<std::string>().empty() ? "-" : out["rules"]["version"].get<std::string>());
-  if (!out["rules"]["error"].get<std::string>().empty())
-    std::cout << " (the last reload FAILED: " << out["rules"]["error"].get<std::string>() << ")";
-  std::cout << "\nlast cycle: " << out["last_cycle"].get<std::string>() << "\nconnections:\n";
+  std::cout << "\nrules: version " << json_text(out["rules"]["version"]);
+  if (!out["rules"]["error"].is_null())
+    std::cout << " (the last reload FAILED: " << json_text(out["rules"]["error"]) << ")";
+  std::cout << "\nlast cycle: " << json_text(out["last_cycle"]) << "\nconnections:\n";
   if (conns.empty()) std::cout << "  (none)\n";
   for (const auto& c : conns) {
     std::cout << "  " << c["name"].get<std::string>() << ": ";
@@ -89,9 +95,9 @@ int cmd_status(const std::string& config_path, const Words& words) {
       std::cout << "not used yet\n";
       continue;
     }
-    std::cout << (c["healthy"].get<bool>() ? "healthy" : "UNHEALTHY") << ", last success " << c["last_success"].get<std::string>();
-    if (!c["last_error"].get<std::string>().empty()) std::cout << ", last error: " << c["last_error"].get<std::string>();
-    if (c["paused_until"].get<std::string>() != "-") std::cout << ", paused until " << c["paused_until"].get<std::string>();
+    std::cout << (c["healthy"].get<bool>() ? "healthy" : "UNHEALTHY") << ", last success " << json_text(c["last_success"]);
+    if (!c["last_error"].is_null()) std::cout << ", last error: " << json_text(c["last_error"]);
+    if (!c["paused_until"].is_null()) std::cout << ", paused until " << json_text(c["paused_until"]);
     std::cout << "\n";
   }
   if (!out["attention"].empty()) {

@@ -40,5 +40,9 @@ void print_json(const nlohmann::json& value);
 
 // "2026-11-28T10:15:00Z", or "-" for 0.
 std::string time_text(long long unix_ms);
+// For --json: the same text, or null for 0 (absent).
+nlohmann::json time_json(long long unix_ms);
+// A JSON value for people: strings as they are, null as "-", anything else as JSON.
+std::string json_text(const nlohmann::json& value);
 
 } // namespace h2r::cli

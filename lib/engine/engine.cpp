@@ -213,8 +213,11 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
                  escape_for_log(event.employee_id), escape_for_log(report->connection), report->action,
                  escape_for_log(report->user_id));
   }
+  nlohmann::json targets = nlohmann::json::array();   // the role each target matched, for `events show`
+  for (const auto& intent : work.plan.intents)
+    targets.push_back({{"connection", intent.connection}, {"role", intent.desired ? intent.desired->role : ""}});
   outcome.result = nlohmann::json{{"why", work.plan.intents.empty() ? work.plan.note : work.plan.intents.front().why},
-                                  {"actions", actions}}.dump();
+                                  {"targets", targets}, {"actions", actions}}.dump();
   if (!error) {
     // Nothing to do, or nothing found to act on (deprovisioning someone Zoom never had): skipped, with why.
     const bool nothing_found = std::all_of(actions.begin(), actions.end(),

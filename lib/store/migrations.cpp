@@ -108,7 +108,22 @@ constexpr const char* k_step_4 = R"sql(
 ALTER TABLE connections ADD COLUMN allow_insecure_http INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<const char*, 4> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4};
+// Version 5: each event's state changes with who and why (the audit history of `h2rd events show`).
+// from_state NULL: the event arrived. Events stored before this version have no history rows.
+constexpr const char* k_step_5 = R"sql(
+CREATE TABLE event_history (
+  seq        INTEGER PRIMARY KEY,
+  event      INTEGER NOT NULL,
+  at_ms      INTEGER NOT NULL,
+  from_state TEXT,
+  to_state   TEXT NOT NULL,
+  actor      TEXT NOT NULL,
+  reason     TEXT NOT NULL
+);
+CREATE INDEX event_history_by_event ON event_history(event, seq);
+)sql";
+
+constexpr std::array<const char*, 5> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));

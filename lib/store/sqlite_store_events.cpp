@@ -85,6 +85,8 @@ Result<IngestResult> SqliteStore::ingest(const std::string& source_file, const s
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     IngestResult result;
     std::set<std::string> field_names;
+    auto hq = H2R_TRY(m_db->query("INSERT INTO event_history (event, at_ms, from_state, to_state, actor, reason) "
+                                  "SELECT id, ?2, NULL, state, ?3, ?4 FROM events WHERE event_id = ?1"));
     {
       auto q = H2R_TRY(m_db->query(
           "INSERT INTO events (event_id, type, leave_type, employee_id, fields, effective_raw, effective_at_ms, "
@@ -101,8 +103,14 @@ Result<IngestResult> SqliteStore::ingest(const std::string& source_file, const s
         q.bind_text(10, to_string(e.state)).bind_int(11, now_ms);
         H2R_TRY(q.run());
         q.reset();
-        if (m_db->changes() == 0) result.duplicates.push_back(ev.event_id);
-        else ++result.inserted;
+        if (m_db->changes() == 0) {
+          result.duplicates.push_back(ev.event_id);
+        } else {
+          ++result.inserted;
+          H2R_TRY(hq.bind_text(1, ev.event_id).bind_int(2, now_ms).bind_text(3, m_actor)
+                      .bind_text(4, "arrived in " + source_file).run());
+          hq.reset();
+        }
         for (const auto& [name, value] : ev.fields) field_names.insert(name);
       }
     }
@@ -221,10 +229,20 @@ Result<std::vector<EventRow>> SqliteStore::list_events(const EventFilter& filter
     std::string where = "1";
     if (filter.state) where += " AND state = ?1";
     if (filter.employee_id) where += " AND employee_id = ?2";
+    if (filter.type) where += " AND type = ?4";
+    if (filter.effective_from_ms) where += " AND effective_at_ms >= ?5";
+    if (filter.effective_before_ms) where += " AND effective_at_ms < ?6";
+    if (filter.source_file)
+      where += " AND (source_file = ?7 OR (length(source_file) > length(?7) AND "
+               "substr(source_file, length(source_file) - length(?7)) = '/' || ?7))";
     auto q = H2R_TRY(m_db->query(
         fmt::format("SELECT {} FROM events WHERE {} ORDER BY id DESC LIMIT ?3", k_event_columns, where)));
     if (filter.state) q.bind_text(1, to_string(*filter.state));
     if (filter.employee_id) q.bind_text(2, *filter.employee_id);
+    if (filter.type) q.bind_text(4, to_string(*filter.type));
+    if (filter.effective_from_ms) q.bind_int(5, *filter.effective_from_ms);
+    if (filter.effective_before_ms) q.bind_int(6, *filter.effective_before_ms);
+    if (filter.source_file) q.bind_text(7, *filter.source_file);
     q.bind_int(3, filter.limit);
     return read_events(q);
   });
@@ -246,6 +264,7 @@ Result<std::map<EventState, long long>> SqliteStore::count_events_by_state() {
 Result<void> SqliteStore::record_outcome(const EventOutcome& outcome, long long now_ms) {
   return locked(fmt::format("record the outcome of event {}", outcome.id), [&]() -> Result<void> {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    const std::string from = H2R_TRY(state_of(outcome.id));
     {
       auto q = H2R_TRY(m_db->query(
           "UPDATE events SET state = ?2, reason = ?3, rules_version = ?4, result = ?5, attempts = ?6, "
@@ -258,6 +277,7 @@ Result<void> SqliteStore::record_outcome(const EventOutcome& outcome, long long 
       H2R_TRY(q.run());
       if (m_db->changes() == 0) return claim_lost(outcome.id);
     }
+    H2R_TRY(write_history(outcome.id, from, to_string(outcome.state), outcome.reason, now_ms));
     if (outcome.employee) H2R_TRY(write_employee(*outcome.employee));
     for (const auto& link : outcome.links_upsert) H2R_TRY(write_link(link));
     for (const auto& [connection, employee_id] : outcome.links_remove) {
@@ -279,49 +299,68 @@ Result<int> SqliteStore::transition(const std::string& sql, long long now_ms, st
 Result<void> SqliteStore::hold_event(long long id, const std::string& claim_token, const std::string& reason,
                                      long long now_ms) {
   return locked(fmt::format("hold event {}", id), [&]() -> Result<void> {
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    const std::string from = H2R_TRY(state_of(id));
     auto q = H2R_TRY(m_db->query("UPDATE events SET state = 'held', reason = ?3, updated_at_ms = ?2, "
                                  "claim_owner = NULL, claim_token = NULL, lease_until_ms = 0 "
                                  "WHERE id = ?1 AND claim_token = ?4 AND state IN ('pending', 'waiting')"));
     H2R_TRY(q.bind_int(1, id).bind_int(2, now_ms).bind_text(3, reason).bind_text(4, claim_token).run());
     if (m_db->changes() == 0) return claim_lost(id);
-    return {};
+    H2R_TRY(write_history(id, from, "held", reason, now_ms));
+    return tx.commit();
   });
 }
 
 Result<int> SqliteStore::approve_event(long long id, long long now_ms) {
   return locked(fmt::format("approve event {}", id), [&]() -> Result<int> {
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', approved = 1, reason = '', "
                                      "due_at_ms = ?1, updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE id = ?2 AND state = 'held'",
                                      now_ms, id));
     if (changed == 0) return fail(ErrorKind::not_found, "no held event has that id");
+    H2R_TRY(write_history(id, "held", "pending", "approved", now_ms));
+    H2R_TRY(tx.commit());
     return changed;
   });
 }
 
 Result<int> SqliteStore::approve_all_held(long long now_ms) {
-  return locked("approve the held events", [&] {
-    return transition("UPDATE events SET state = 'pending', approved = 1, reason = '', due_at_ms = ?1, "
-                      "updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE state = 'held'",
-                      now_ms);
+  return locked("approve the held events", [&]() -> Result<int> {
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    const auto ids = H2R_TRY(ids_in_state("held"));
+    int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', approved = 1, reason = '', due_at_ms = ?1, "
+                                     "updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE state = 'held'",
+                                     now_ms));
+    for (long long id : ids) H2R_TRY(write_history(id, "held", "pending", "approved (all held events)", now_ms));
+    H2R_TRY(tx.commit());
+    return changed;
   });
 }
 
 Result<void> SqliteStore::reject_event(long long id, const std::string& reason, long long now_ms) {
   return locked(fmt::format("reject event {}", id), [&]() -> Result<void> {
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    const std::string from = H2R_TRY(state_of(id));
     auto q = H2R_TRY(m_db->query("UPDATE events SET state = 'rejected', reason = ?3, updated_at_ms = ?2, " H2R_SQL_NO_CLAIM
                                  " WHERE id = ?1 AND state IN ('pending', 'waiting', 'held')"));
     H2R_TRY(q.bind_int(1, id).bind_int(2, now_ms).bind_text(3, reason).run());
     if (m_db->changes() == 0) return fail(ErrorKind::not_found, "no pending, waiting or held event has that id");
-    return {};
+    H2R_TRY(write_history(id, from, "rejected", reason, now_ms));
+    return tx.commit();
   });
 }
 
 Result<int> SqliteStore::retry_event(long long id, long long now_ms) {
   return locked(fmt::format("retry event {}", id), [&]() -> Result<int> {
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', attempts = 0, reason = '', "
                                      "due_at_ms = ?1, updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE id = ?2 AND state = 'failed'",
                                      now_ms, id));
-    if (changed > 0) return changed;
+    if (changed > 0) {
+      H2R_TRY(write_history(id, "failed", "pending", "retry", now_ms));
+      H2R_TRY(tx.commit());
+      return changed;
+    }
     auto q = H2R_TRY(m_db->query("SELECT 1 FROM events WHERE id = ?1"));
     if (!H2R_TRY(q.bind_int(1, id).step())) return fail(ErrorKind::not_found, "no event has that id");
     return 0;
@@ -329,18 +368,39 @@ Result<int> SqliteStore::retry_event(long long id, long long now_ms) {
 }
 
 Result<int> SqliteStore::retry_all_failed(long long now_ms) {
-  return locked("retry the failed events", [&] {
-    return transition("UPDATE events SET state = 'pending', attempts = 0, reason = '', due_at_ms = ?1, "
-                      "updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE state = 'failed'",
-                      now_ms);
+  return locked("retry the failed events", [&]() -> Result<int> {
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    const auto ids = H2R_TRY(ids_in_state("failed"));
+    int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', attempts = 0, reason = '', due_at_ms = ?1, "
+                                     "updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE state = 'failed'",
+                                     now_ms));
+    for (long long id : ids) H2R_TRY(write_history(id, "failed", "pending", "retry (all failed events)", now_ms));
+    H2R_TRY(tx.commit());
+    return changed;
   });
 }
 
 Result<int> SqliteStore::promote_waiting(long long now_ms) {
-  return locked("promote the waiting events", [&] {
-    return transition("UPDATE events SET state = 'pending', updated_at_ms = ?1 "
-                      "WHERE state IN ('pending', 'waiting') AND state = 'waiting' AND due_at_ms <= ?1",
-                      now_ms);
+  return locked("promote the waiting events", [&]() -> Result<int> {
+    // The ids for the history, read inside the write transaction (another process may change events);
+    // most cycles find none and take no write lock.
+    auto due_waiting = [&]() -> Result<std::vector<long long>> {
+      auto q = H2R_TRY(m_db->query("SELECT id FROM events WHERE state IN ('pending', 'waiting') "
+                                   "AND state = 'waiting' AND due_at_ms <= ?1"));
+      q.bind_int(1, now_ms);
+      std::vector<long long> found;
+      while (H2R_TRY(q.step())) found.push_back(q.int_at(0));
+      return found;
+    };
+    if (H2R_TRY(due_waiting()).empty()) return 0;
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    const auto ids = H2R_TRY(due_waiting());
+    int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', updated_at_ms = ?1 "
+                                     "WHERE state IN ('pending', 'waiting') AND state = 'waiting' AND due_at_ms <= ?1",
+                                     now_ms));
+    for (long long id : ids) H2R_TRY(write_history(id, "waiting", "pending", "due", now_ms));
+    H2R_TRY(tx.commit());
+    return changed;
   });
 }
 

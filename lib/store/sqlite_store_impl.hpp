@@ -42,6 +42,8 @@ public:
   Result<int> retry_event(long long id, long long now_ms) override;
   Result<int> retry_all_failed(long long now_ms) override;
   Result<int> promote_waiting(long long now_ms) override;
+  void set_actor(const std::string& actor) override;
+  Result<std::vector<EventHistoryRow>> event_history(long long id) override;
 
   Result<std::optional<EmployeeRow>> get_employee(const std::string& employee_id) override;
   Result<void> put_employee(const EmployeeRow& row) override;
@@ -74,9 +76,16 @@ private:
   Result<std::vector<EventRow>> select_due(long long now_ms, int limit);
   // After a fenced UPDATE changed no row: not_found when no event has `id`, else conflict "lost claim".
   Result<void> claim_lost(long long id);
+  // History (sqlite_store_history.cpp): the state of event `id` now ("" when absent), and one row of
+  // its history by m_actor; `from` "" means the event arrived.
+  Result<std::string> state_of(long long id);
+  Result<std::vector<long long>> ids_in_state(std::string_view state);
+  Result<void> write_history(long long id, std::string_view from, std::string_view to, const std::string& reason,
+                             long long now_ms);
 
   std::mutex m_mutex;
   std::unique_ptr<sqlite::Db> m_db;
+  std::string m_actor = "h2rd";   // guarded by m_mutex
 };
 
 } // namespace h2r

@@ -101,7 +101,21 @@ struct IngestResult {
 struct EventFilter {
   std::optional<EventState> state;
   std::optional<std::string> employee_id;
+  std::optional<EventType> type;
+  std::optional<long long> effective_from_ms;   // effective_at_ms >= this
+  std::optional<long long> effective_before_ms; // effective_at_ms < this
+  std::optional<std::string> source_file;       // the stored name, or its last path component
   int limit = 1000;                       // newest first
+};
+
+// One state change of an event, for its audit history. Written in the same transaction as the change.
+struct EventHistoryRow {
+  long long event = 0;                    // EventRow::id
+  long long at_ms = 0;
+  std::optional<EventState> from;         // nullopt: the event arrived (ingest)
+  EventState to = EventState::pending;
+  std::string actor;                      // who: "h2rd" (the daemon), "cli:alice", ...
+  std::string reason;
 };
 
 // ---- employees and links ------------------------------------------------------------------------
@@ -202,6 +216,11 @@ public:
   virtual Result<int> retry_all_failed(long long now_ms) = 0;
   // waiting events whose due_at_ms <= now_ms become pending. Returns how many changed.
   virtual Result<int> promote_waiting(long long now_ms) = 0;
+  // Who makes the state changes through this store from now on, recorded in each event's history
+  // (ingest, outcome, hold, approve, reject, retry): "h2rd" until set; the CLI sets "cli:USER".
+  virtual void set_actor(const std::string& actor) = 0;
+  // An event's state changes, oldest first.
+  virtual Result<std::vector<EventHistoryRow>> event_history(long long id) = 0;
 
   // employees and links
   virtual Result<std::optional<EmployeeRow>> get_employee(const std::string& employee_id) = 0;

@@ -202,4 +202,9 @@ Result<void> FaultyStore::set_meta(const std::string& key, const std::string& va
   return m_inner.set_meta(key, value);
 }
 
+Result<std::vector<EventHistoryRow>> FaultyStore::event_history(long long id) {
+  H2R_FAULT_POINT(event_history);
+  return m_inner.event_history(id);
+}
+
 } // namespace h2r::test

@@ -63,6 +63,9 @@ public:
   Result<std::optional<std::string>> get_meta(const std::string& key) override;
   Result<void> set_meta(const std::string& key, const std::string& value) override;
 
+  void set_actor(const std::string& actor) override { m_inner.set_actor(actor); }
+  Result<std::vector<EventHistoryRow>> event_history(long long id) override;
+
 private:
   struct Fault {
     int times = 0;

@@ -222,7 +222,7 @@ TEST_CASE("sqlite store: SIGKILL during ingest leaves every file's events all th
   for (int delay : delays_us) REQUIRE(ingest_then_kill(dir, round++, k_files_before_kill, delay) == k_files_before_kill + 1);
 
   auto store = SqliteStoreFactory::open(dir);
-  auto rows = store->list_events(EventFilter{std::nullopt, std::nullopt, 1'000'000});
+  auto rows = store->list_events(EventFilter{.limit = 1'000'000});
   REQUIRE(rows);
   std::map<std::string, int> per_file;
   for (const auto& row : *rows) ++per_file[row.source_file];

@@ -284,11 +284,11 @@ TEST_CASE_TEMPLATE("store contract: list_events filters newest first, count_even
     return ids;
   };
   CHECK(list({}) == Ids{"d", "c", "b", "a"});
-  CHECK(list({std::nullopt, std::nullopt, 2}) == Ids{"d", "c"});
-  CHECK(list({EventState::pending, std::nullopt, 1000}) == Ids{"c", "b"});
-  CHECK(list({std::nullopt, std::string("E1"), 1000}) == Ids{"c", "a"});
-  CHECK(list({EventState::done, std::string("E1"), 1000}) == Ids{"a"});
-  CHECK(list({EventState::failed, std::nullopt, 1000}).empty());
+  CHECK(list({.limit = 2}) == Ids{"d", "c"});
+  CHECK(list({.state = EventState::pending}) == Ids{"c", "b"});
+  CHECK(list({.employee_id = std::string("E1")}) == Ids{"c", "a"});
+  CHECK(list({.state = EventState::done, .employee_id = std::string("E1")}) == Ids{"a"});
+  CHECK(list({.state = EventState::failed}).empty());
 
   auto counts = store->count_events_by_state();
   REQUIRE(counts);
