@@ -22,6 +22,10 @@ bool Inbox::settled(const std::string& name) {
   const Look look = look_of(st);
   const SystemTime now = m_clock.now();
   auto it = m_settling.find(name);
+  // A file last written at least `settle` ago (by the real clock: mtime is the file system's) has
+  // already been unchanged that long: a restarted daemon takes what was left in the inbox at once.
+  const auto written_ago = std::chrono::system_clock::now().time_since_epoch() - std::chrono::nanoseconds(look.mtime_ns);
+  if (it == m_settling.end() && written_ago >= m_options.settle) return true;
   if (it == m_settling.end() || it->second.look != look) {
     spdlog::debug("inbox.settling file=\"{}\" bytes={}", escape_for_log(name), look.size);
     m_settling[name] = Settling{look, now};

@@ -8,7 +8,9 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <ctime>
 
 #include <fstream>
 #include <sstream>
@@ -95,6 +97,20 @@ TEST_CASE("rescan takes a file only once its size and mtime stayed the same for 
   CHECK(rig.calls[0] == std::pair<std::string, std::size_t>("x.ndjson", 2));
   CHECK(read_file(rig.processed("x.ndjson")) == line(1) + line(2));
   CHECK(rig.inbox->take_settled().settling == 0);
+}
+
+TEST_CASE("rescan takes at once a file last written longer ago than the settle interval (a restart)") {
+  Rig rig;
+  write_file(rig.in("old.ndjson"), line(1));
+  write_file(rig.in("new.ndjson"), line(2));
+  // old.ndjson was last written an hour ago, by the file system's clock.
+  const struct timespec times[2] = {{0, UTIME_OMIT}, {::time(nullptr) - 3600, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, rig.in("old.ndjson").c_str(), times, 0) == 0);
+  auto report = rig.inbox->rescan();
+  CHECK(report.accepted == 1);
+  CHECK(report.settling == 1);   // new.ndjson: just written, it waits
+  CHECK(exists(rig.processed("old.ndjson")));
+  CHECK(exists(rig.in("new.ndjson")));
 }
 
 TEST_CASE("scan (run --once) takes files at once, rescan does not settle symlinks or bad names") {
