@@ -74,7 +74,8 @@ std::string sha256_hex(std::string_view bytes) {
   return hex;
 }
 
-std::string escape_for_log(std::string_view text, std::size_t max_bytes, std::string_view quotes) {
+std::string escape_for_log(std::string_view text, std::size_t max_bytes, std::string_view quotes,
+                           bool escape_backslash) {
   bool cut = false;
   text = utf8_prefix(text, max_bytes, cut);
   std::string out;
@@ -97,7 +98,7 @@ std::string escape_for_log(std::string_view text, std::size_t max_bytes, std::st
     } else if (is_line_or_bidi_control(cp)) {
       std::snprintf(buf, sizeof buf, "\\u{%04X}", static_cast<unsigned>(cp));
       out += buf;
-    } else if (len == 1 && (text[0] == '\\' || quotes.find(text[0]) != std::string_view::npos)) {
+    } else if (len == 1 && ((escape_backslash && text[0] == '\\') || quotes.find(text[0]) != std::string_view::npos)) {
       out += '\\';
       out += text[0];
     } else {

@@ -22,9 +22,11 @@ inline constexpr std::size_t k_log_value_max_bytes = 300;
 // of `text` (cut on a UTF-8 boundary, "…" appended when cut); C0 and C1 controls, DEL and bytes that
 // are not valid UTF-8 as \xNN; U+2028, U+2029 and the bidirectional controls (U+200E/F,
 // U+202A–U+202E, U+2066–U+2069) as \u{XXXX}; a backslash and each character in `quotes` preceded
-// by a backslash. Pass quotes = "" for report lines that are not inside quotes.
+// by a backslash. Pass quotes = "" for report lines that are not inside quotes, and
+// escape_backslash = false for text that is already escaped where it quotes input (a report's problem
+// lines: a backslash there cannot start a line, and doubling it would garble 'Jos\xE9').
 std::string escape_for_log(std::string_view text, std::size_t max_bytes = k_log_value_max_bytes,
-                           std::string_view quotes = "\"");
+                           std::string_view quotes = "\"", bool escape_backslash = true);
 
 // At most `max_bytes` of `text`, cut on a UTF-8 boundary with "…" appended when cut (the result may
 // be up to 3 bytes longer than max_bytes).

@@ -284,7 +284,7 @@ void Inbox::reject(const std::string& name, const std::vector<std::string>& prob
                      "\nrejected at: " + compact_utc(m_clock.now(), "%Y-%m-%dT%H:%M:%SZ") +
                      "\nmoved to: rejected/" + escape_for_log(moved, k_report_name_bytes, "") +
                      "\nproblems: " + std::to_string(problems.size()) + "\n";
-  for (const auto& p : problems) text += escape_for_log(p, k_report_line_bytes, "") + "\n";
+  for (const auto& p : problems) text += escape_for_log(p, k_report_line_bytes, "", false) + "\n";
 
   const std::string report = m_options.dir + "/rejected/" + hr_detail::report_name(moved);
   const int fd = ::open(report.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);

@@ -30,6 +30,8 @@ TEST_CASE("escape_for_log: no control character, line separator or quote survive
 }
 
 TEST_CASE("escape_for_log: quotes are chosen by the caller") {
+  // Already-escaped report lines keep their backslashes single; a line break is still escaped.
+  CHECK(escape_for_log("in 'Jos\\xE9'\nforged", 300, "", false) == "in 'Jos\\xE9'\\x0Aforged");
   CHECK(escape_for_log("it's \"x\"", 300, "") == "it's \"x\"");
   CHECK(escape_for_log("it's \"x\"", 300, "'\"") == "it\\'s \\\"x\\\"");
   CHECK(escape_for_log("a\nb", 300, "") == "a\\x0Ab"); // controls always
