@@ -1,5 +1,7 @@
 #include "hr/encoding.hpp"
 
+#include "core/utf8.hpp"
+
 #include "hr/csv.hpp"
 #include "hr/text_checks.hpp"
 
@@ -11,24 +13,6 @@ namespace h2r::hr_detail {
 namespace {
 
 constexpr std::string_view k_save_as_utf8 = "save as CSV UTF-8 (Excel: \"CSV UTF-8 (Comma delimited)\")";
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // True when some character of `text` beyond ASCII is valid UTF-8 (then a bad byte is damage, not a
 // file written in an 8-bit code page).

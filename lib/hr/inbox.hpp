@@ -109,6 +109,8 @@ private:
   // True when `name` may be taken by a rescan: not a regular file (process() decides at once), or
   // unchanged for options.settle. Otherwise remembers how it looks now.
   bool settled(const std::string& name);
+  // Processes each of `names` that has settled; counts the others as settling.
+  ScanReport take_if_settled(const std::vector<std::string>& names);
   void note_changed(const std::string& name, const Look& look);
   static void count(ScanReport& report, Outcome outcome);
   static Look look_of(const struct ::stat& st);

@@ -42,24 +42,21 @@ void Inbox::note_changed(const std::string& name, const Look& look) {
 }
 
 ScanReport Inbox::rescan() {
-  ScanReport report;
   const auto names = list_names();
   const std::set<std::string> present(names.begin(), names.end());
   for (auto it = m_settling.begin(); it != m_settling.end();)
     it = present.count(it->first) ? std::next(it) : m_settling.erase(it);
-  for (const auto& name : names) {
-    if (settled(name))
-      count(report, process(name));
-    else
-      ++report.settling;
-  }
-  return report;
+  return take_if_settled(names);
 }
 
 ScanReport Inbox::take_settled() {
-  ScanReport report;
   std::vector<std::string> names;
   for (const auto& [name, _] : m_settling) names.push_back(name);
+  return take_if_settled(names);
+}
+
+ScanReport Inbox::take_if_settled(const std::vector<std::string>& names) {
+  ScanReport report;
   for (const auto& name : names) {
     if (settled(name))
       count(report, process(name));

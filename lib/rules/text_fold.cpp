@@ -1,5 +1,7 @@
 #include "rules/text_fold.hpp"
 
+#include "core/utf8.hpp"
+
 #include <cstdint>
 
 namespace h2r {
@@ -29,24 +31,6 @@ Decoded decode(std::string_view s, std::size_t i) {
     cp = (cp << 6) | (b & 0x3F);
   }
   return {cp, len, true};
-}
-
-void encode(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 char32_t lower_cp(char32_t c) {
@@ -128,11 +112,11 @@ std::string map_code_points(std::string_view s, Map&& map) {
 } // namespace
 
 std::string fold_lower(std::string_view utf8) {
-  return map_code_points(utf8, [](char32_t c, std::string& out) { encode(lower_cp(c), out); });
+  return map_code_points(utf8, [](char32_t c, std::string& out) { append_utf8(out, lower_cp(c)); });
 }
 
 std::string fold_upper(std::string_view utf8) {
-  return map_code_points(utf8, [](char32_t c, std::string& out) { encode(upper_cp(c), out); });
+  return map_code_points(utf8, [](char32_t c, std::string& out) { append_utf8(out, upper_cp(c)); });
 }
 
 std::string fold_ascii(std::string_view utf8) {
@@ -142,7 +126,7 @@ std::string fold_ascii(std::string_view utf8) {
     } else if (const char* form = ascii_form(c)) {
       out += form;
     } else {
-      encode(c, out);
+      append_utf8(out, c);
     }
   });
 }

@@ -34,6 +34,7 @@ struct AuditEnv {
   static H2rEnvOptions options() {
     H2rEnvOptions o;
     o.rules = spec_rules_with("lifecycle:\n  supervised: [hire]\n");
+    o.extra_config = "limits: { max_future_days: 36500 }\n";   // the 2099 dates must wait, not be rejected
     return o;
   }
 };
