@@ -25,7 +25,8 @@ import gen_events  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_SECRET = "sim-secret"          # zoom-sim's default client secret: a test fixture, not a credential
-FAR_FUTURE = "2099-01-01"
+# Far enough ahead that ingested events wait, inside limits.max_future_days (default 1095 days).
+FAR_FUTURE = (datetime.date.today() + datetime.timedelta(days=700)).isoformat()
 
 SIZES = {
     #                 full      smoke
