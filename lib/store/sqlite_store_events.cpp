@@ -325,15 +325,11 @@ Result<int> SqliteStore::approve_event(long long id, long long now_ms) {
 }
 
 Result<int> SqliteStore::approve_all_held(long long now_ms) {
-  return locked("approve the held events", [&]() -> Result<int> {
-    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
-    const auto ids = H2R_TRY(ids_in_state("held"));
-    int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', approved = 1, reason = '', due_at_ms = ?1, "
-                                     "updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE state = 'held'",
-                                     now_ms));
-    for (long long id : ids) H2R_TRY(write_history(id, "held", "pending", "approved (all held events)", now_ms));
-    H2R_TRY(tx.commit());
-    return changed;
+  return locked("approve the held events", [&] {
+    return move_all_to_pending("held",
+                               "UPDATE events SET state = 'pending', approved = 1, reason = '', due_at_ms = ?1, "
+                               "updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE state = 'held'",
+                               "approved (all held events)", now_ms);
   });
 }
 
@@ -368,16 +364,22 @@ Result<int> SqliteStore::retry_event(long long id, long long now_ms) {
 }
 
 Result<int> SqliteStore::retry_all_failed(long long now_ms) {
-  return locked("retry the failed events", [&]() -> Result<int> {
-    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
-    const auto ids = H2R_TRY(ids_in_state("failed"));
-    int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', attempts = 0, reason = '', due_at_ms = ?1, "
-                                     "updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE state = 'failed'",
-                                     now_ms));
-    for (long long id : ids) H2R_TRY(write_history(id, "failed", "pending", "retry (all failed events)", now_ms));
-    H2R_TRY(tx.commit());
-    return changed;
+  return locked("retry the failed events", [&] {
+    return move_all_to_pending("failed",
+                               "UPDATE events SET state = 'pending', attempts = 0, reason = '', due_at_ms = ?1, "
+                               "updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE state = 'failed'",
+                               "retry (all failed events)", now_ms);
   });
+}
+
+Result<int> SqliteStore::move_all_to_pending(std::string_view from, const std::string& update_sql,
+                                             const std::string& reason, long long now_ms) {
+  auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+  const auto ids = H2R_TRY(ids_in_state(from));
+  const int changed = H2R_TRY(transition(update_sql, now_ms));
+  for (long long id : ids) H2R_TRY(write_history(id, from, "pending", reason, now_ms));
+  H2R_TRY(tx.commit());
+  return changed;
 }
 
 Result<int> SqliteStore::promote_waiting(long long now_ms) {

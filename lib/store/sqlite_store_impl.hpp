@@ -80,6 +80,10 @@ private:
   // its history by m_actor; `from` "" means the event arrived.
   Result<std::string> state_of(long long id);
   Result<std::vector<long long>> ids_in_state(std::string_view state);
+  // One transaction: `update_sql` (?1 = now_ms) moves every event in `from` to pending, and each moved
+  // event gets a history row with `reason`. Returns how many changed. Run with the mutex held.
+  Result<int> move_all_to_pending(std::string_view from, const std::string& update_sql, const std::string& reason,
+                                  long long now_ms);
   Result<void> write_history(long long id, std::string_view from, std::string_view to, const std::string& reason,
                              long long now_ms);
 
