@@ -159,7 +159,7 @@ int cmd_plan(const std::string& config_path, const Words& words) {
                   << " is " << a["action"].get<std::string>() << "\n";
       for (const auto& call : a["calls"]) {
         std::cout << "  [" << a["connection"].get<std::string>() << "] " << call["method"].get<std::string>() << " "
-                  << (call["method"] == "POST" ? "/Users" : "/Users/" + call["target"].get<std::string>()) << "  ("
+                  << call["path"].get<std::string>() << "  ("
                   << call["summary"].get<std::string>() << " " << a["userName"].get<std::string>() << ")\n";
         for (const auto& ch : call["changes"])
           std::cout << "      " << ch["path"].get<std::string>() << ": " << value_text(ch["before"]) << " → "

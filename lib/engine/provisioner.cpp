@@ -35,7 +35,11 @@ nlohmann::json ActionReport::to_json() const {
   for (const auto& c : calls) {
     nlohmann::json changes = nlohmann::json::array();
     for (const auto& ch : c.changes) changes.push_back({{"path", ch.path}, {"before", ch.before}, {"after", ch.after}});
-    calls_json.push_back({{"method", c.method}, {"target", c.target}, {"summary", c.summary}, {"changes", changes}});
+    calls_json.push_back({{"method", c.method},
+                          {"path", c.method == "POST" ? "/" + c.resource : "/" + c.resource + "/" + c.target},
+                          {"target", c.target},
+                          {"summary", c.summary},
+                          {"changes", changes}});
   }
   return {{"connection", connection}, {"action", action}, {"user_id", user_id}, {"userName", user_name},
           {"calls", calls_json}};
@@ -80,7 +84,7 @@ LinkRow Provisioner::make_link(const Intent& intent, const std::string& employee
 
 Result<void> Provisioner::push_update(ActionReport& report, const std::string& id, const nlohmann::json& body,
                                       const nlohmann::json* current) {
-  report.calls.push_back({"PUT", id, "update", diff_user(current ? *current : nlohmann::json(), body)});
+  report.calls.push_back({"PUT", id, "Users", "update", diff_user(current ? *current : nlohmann::json(), body)});
   if (m_dry_run) return {};
   auto r = m_client.update_user(id, body);
   if (!r) return unexpected(std::move(r).error());
@@ -88,7 +92,7 @@ Result<void> Provisioner::push_update(ActionReport& report, const std::string& i
 }
 
 Result<void> Provisioner::push_active(ActionReport& report, const std::string& id, bool active) {
-  report.calls.push_back({"PATCH", id, active ? "reactivate" : "deactivate",
+  report.calls.push_back({"PATCH", id, "Users", active ? "reactivate" : "deactivate",
                           {{"active", nlohmann::json(!active), nlohmann::json(active)}}});
   if (m_dry_run) return {};
   return m_client.set_active(id, active);
@@ -110,7 +114,7 @@ Result<std::vector<std::pair<std::string, std::string>>> Provisioner::resolve_gr
 Result<void> Provisioner::join_groups(ActionReport& report, const std::vector<std::pair<std::string, std::string>>& groups,
                                       const std::string& id) {
   for (const auto& [name, group_id] : groups) {
-    report.calls.push_back({"PATCH", group_id, "add to group " + name, {}});
+    report.calls.push_back({"PATCH", group_id, "Groups", "add to group " + name, {}});
     if (m_dry_run) continue;
     if (auto r = m_client.add_group_member(group_id, id); !r) return unexpected(std::move(r).error());
   }
@@ -174,7 +178,7 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
   if (!*found && may_create) {
     nlohmann::json create = desired.body;
     create["active"] = true;
-    report.calls.push_back({"POST", desired.user_name, "create", diff_user(nlohmann::json(), create)});
+    report.calls.push_back({"POST", desired.user_name, "Users", "create", diff_user(nlohmann::json(), create)});
     if (m_dry_run) {
       report.action = "created";
       return report;
@@ -237,7 +241,7 @@ Result<ActionReport> Provisioner::deprovision(const Intent& intent, const std::s
   }
   report.user_id = id;
   if (remove) {
-    report.calls.push_back({"DELETE", id, "delete", {}});
+    report.calls.push_back({"DELETE", id, "Users", "delete", {}});
     if (!m_dry_run) {
       auto r = m_client.delete_user(id);
       if (!r && r.error().kind != ErrorKind::not_found) return unexpected(std::move(r).error());
@@ -251,7 +255,7 @@ Result<ActionReport> Provisioner::deprovision(const Intent& intent, const std::s
     report.link = make_link(intent, employee_id, id, report.user_name, false);
     return report;
   }
-  report.calls.push_back({"PATCH", id, "deactivate", {{"active", true, false}}});
+  report.calls.push_back({"PATCH", id, "Users", "deactivate", {{"active", true, false}}});
   if (!m_dry_run) {
     auto r = m_client.set_active(id, false);
     if (!r && r.error().kind == ErrorKind::not_found) {

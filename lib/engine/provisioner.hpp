@@ -17,7 +17,8 @@ struct AttributeChange {
 
 struct PlannedCall {
   std::string method;      // POST PUT PATCH DELETE
-  std::string target;      // user id, or userName for a create
+  std::string target;      // user or group id; for a create, the userName
+  std::string resource = "Users"; // the SCIM resource called: "Users" or "Groups"
   std::string summary;     // "create", "update", "deactivate", ...
   std::vector<AttributeChange> changes;
 };
