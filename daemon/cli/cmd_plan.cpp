@@ -1,16 +1,16 @@
-// h2rd plan FILE...: for these event files and the current state, every SCIM call that would be made,
-// with the attribute diff. Only lookups (GET) reach Zoom; nothing is written anywhere.
-#include "core/logging.hpp"
+// h2rd plan FILE...: for these event files, the open events stored for the same employees and the
+// current state, what `h2rd run` would do and when — asked of the engine (engine/dry_run.hpp): each
+// event's due time, matched role and targets, holds, and every SCIM call with the attribute diff. Only
+// lookups (GET) reach Zoom; nothing is written anywhere.
 #include "core/time.hpp"
 #include "daemon/cli/commands.hpp"
 #include "daemon/cli/context.hpp"
 #include "engine/connection_registry.hpp"
-#include "engine/planner.hpp"
-#include "engine/provisioner.hpp"
+#include "engine/dry_run.hpp"
 #include "hr/readers.hpp"
 #include "rules/rules.hpp"
+#include "rules/short_path.hpp"
 
-#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -18,10 +18,118 @@
 namespace h2r::cli {
 namespace {
 
+constexpr long long k_day_ms = 24 * 3600'000LL;
+
 std::string value_text(const nlohmann::json& v) {
   if (v.is_null()) return "-";
   if (v.is_string()) return v.get<std::string>();
   return v.dump();
+}
+
+// "in 3 days", "in 5 hours", "in 12 minutes" (rounded up: never "in 0").
+std::string due_in_text(long long ms) {
+  auto unit = [](long long n, const char* one) { return "in " + std::to_string(n) + " " + one + (n == 1 ? "" : "s"); };
+  if (ms >= k_day_ms) return unit((ms + k_day_ms - 1) / k_day_ms, "day");
+  if (ms >= 3600'000) return unit((ms + 3600'000 - 1) / 3600'000, "hour");
+  return unit(std::max(1LL, (ms + 60'000 - 1) / 60'000), "minute");
+}
+
+// Reads every file as the inbox would and schedules its events as ingest would; false (reported to
+// stderr) when a file would be rejected.
+bool read_files(const std::vector<std::string>& paths, const Context& ctx, const Rules& rules, SystemTime now,
+                std::vector<EventRow>& events) {
+  const ScheduleOptions schedule{ctx.config.timezone, ctx.config.max_future_days, rules.lifecycle().hire_lead_days};
+  for (const auto& path : paths) {
+    auto format = format_for_name(path);
+    std::ifstream in(path, std::ios::binary);
+    if (!format || !in) {
+      print_error(path + ": " + (!in ? "cannot read the file" : "not an event file (" + std::string(accepted_extensions()) + ")"));
+      return false;
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    auto parsed = parse_event_file(*format, buf.str());
+    if (!parsed.problems.empty()) {
+      for (const auto& p : parsed.problems) std::cerr << path << ": " << p.to_string() << "\n";
+      return false;
+    }
+    for (const auto& note : parsed.notes) std::cerr << path << ": note: " << note << "\n";
+    for (const auto& e : parsed.events) {
+      auto row = schedule_event(e, schedule, now);
+      if (!row) {   // the same sentence as the inbox's rejection
+        print_error(path + ": " + row.error().message + " (the inbox would reject this file)");
+        return false;
+      }
+      events.push_back(event_row(*row, 0, path));
+    }
+  }
+  return true;
+}
+
+nlohmann::json planned_json(const PlannedEvent& p, long long now_ms) {
+  nlohmann::json targets = nlohmann::json::array();
+  for (const auto& intent : p.plan.intents)
+    targets.push_back({{"connection", intent.connection},
+                       {"role", intent.desired && !intent.desired->role.empty() ? nlohmann::json(intent.desired->role) : nlohmann::json()},
+                       {"intent", to_string(intent.kind)}});
+  nlohmann::json item = {
+      {"id", p.queued ? nlohmann::json(p.event.id) : nlohmann::json()},
+      {"event_id", p.event.event_id},
+      {"type", to_string(p.event.type)},
+      {"employee_id", p.event.employee_id},
+      {"source", p.queued ? "queued" : p.event.source_file},
+      {"state", to_string(p.event.state)},
+      {"effective", time_json(p.event.effective_at_ms)},
+      {"due", p.runs_at_ms ? time_json(*p.runs_at_ms) : nlohmann::json()},
+      {"due_now", p.due_now(now_ms)},
+      {"due_why", p.due_why.empty() ? nlohmann::json() : nlohmann::json(p.due_why)},
+      {"blocked_by", p.blocked_by.empty() ? nlohmann::json() : nlohmann::json(p.blocked_by)},
+      {"hold", p.hold.empty() ? nlohmann::json() : nlohmann::json(p.hold)},
+      {"targets", targets},
+      {"note", p.plan.note},
+      {"deactivates", p.plan.deactivates()},
+      {"actions", p.actions}};
+  return item;
+}
+
+void print_planned(const PlannedEvent& p, const nlohmann::json& item, long long now_ms) {
+  std::cout << item["event_id"].get<std::string>() << " (" << item["type"].get<std::string>() << " "
+            << item["employee_id"].get<std::string>() << ", effective " << json_text(item["effective"]);
+  if (item["source"] == "queued") std::cout << ", queued as " << item["id"].dump() << ", " << item["state"].get<std::string>();
+  std::cout << ")\n";
+  if (item["due_now"].get<bool>()) {
+    std::cout << "  due: now\n";
+  } else if (!item["blocked_by"].is_null()) {
+    std::cout << "  due: after " << item["blocked_by"].get<std::string>() << " of the same employee, which is held"
+              << " — not due yet\n";
+  } else if (p.runs_at_ms) {
+    std::cout << "  due: " << time_text(*p.runs_at_ms);
+    if (*p.runs_at_ms > now_ms) std::cout << ", " << due_in_text(*p.runs_at_ms - now_ms);
+    if (!item["due_why"].is_null()) std::cout << " (" << item["due_why"].get<std::string>() << ")";
+    std::cout << (item["hold"].is_null() ? " — not due yet\n" : "\n");
+  }
+  if (!item["hold"].is_null())
+    std::cout << "  held: " << item["hold"].get<std::string>() << " (`h2rd run` holds it: none of these calls until it is approved)\n";
+  for (const auto& t : item["targets"])
+    std::cout << "  role: " << (t["role"].is_null() ? "none (" + t["intent"].get<std::string>() + ")" : t["role"].get<std::string>())
+              << " in " << t["connection"].get<std::string>() << "\n";
+  if (item["actions"].empty()) std::cout << "  nothing to do: " << item["note"].get<std::string>() << "\n";
+  for (const auto& a : item["actions"]) {
+    const std::string connection = "  [" + a["connection"].get<std::string>() + "] ";
+    if (a.contains("error")) {
+      std::cout << connection << "cannot plan: " << a["error"].get<std::string>() << "\n";
+      continue;
+    }
+    if (a["calls"].empty())
+      std::cout << connection << "no call: " << a["userName"].get<std::string>() << " is " << a["action"].get<std::string>() << "\n";
+    for (const auto& call : a["calls"]) {
+      std::cout << connection << call["method"].get<std::string>() << " " << call["path"].get<std::string>() << "  ("
+                << call["summary"].get<std::string>() << " " << a["userName"].get<std::string>() << ")\n";
+      for (const auto& ch : call["changes"])
+        std::cout << "      " << short_scim_path(ch["path"].get<std::string>()) << ": " << value_text(ch["before"]) << " → "
+                  << value_text(ch["after"]) << "\n";
+    }
+  }
 }
 
 } // namespace
@@ -39,135 +147,39 @@ int cmd_plan(const std::string& config_path, const Words& words) {
   if (!ctx) return code;
   auto rules = load_rules_or_report(*ctx, code);
   if (!rules) return code;
+  const SystemTime now = SystemClock::instance().now();
+  const long long now_ms = to_unix_ms(now);
   // Read every file first: a bad one stops the plan before anything is looked up.
   std::vector<EventRow> events;
-  for (const auto& path : args->positional) {
-    auto format = format_for_name(path);
-    std::ifstream in(path, std::ios::binary);
-    if (!format || !in) {
-      print_error(path + ": " + (!in ? "cannot read the file" : "not an event file (" + std::string(accepted_extensions()) + ")"));
-      return k_exit_failed;
-    }
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    auto parsed = parse_event_file(*format, buf.str());
-    if (!parsed.problems.empty()) {
-      for (const auto& p : parsed.problems) std::cerr << path << ": " << p.to_string() << "\n";
-      return k_exit_failed;
-    }
-    for (const auto& note : parsed.notes) std::cerr << path << ": note: " << note << "\n";
-    for (auto& e : parsed.events) {
-      EventRow row;
-      row.id = static_cast<long long>(events.size()) + 1;
-      row.event_id = e.event_id;
-      row.type = e.type;
-      row.leave_type = e.leave_type;
-      row.employee_id = e.employee_id;
-      row.fields = e.fields;
-      row.effective_raw = e.effective_date;
-      const SystemTime now = SystemClock::instance().now();
-      auto at = e.effective_date.empty() ? Result<SystemTime>(now)
-                                         : parse_effective_date(e.effective_date, ctx->config.timezone);
-      Result<void> window = at ? check_effective_window(*at, now, ctx->config.max_future_days) : Result<void>{};
-      if (!at || !window) {
-        // The same sentence as the inbox's rejection: `run` would reject this file.
-        const std::string why = !at ? at.error().message : "'" + e.effective_date + "' " + window.error().message;
-        print_error(path + ": " + FileProblem{e.record, e.line, "effective_date", why}.to_string() +
-                    " (the inbox would reject this file)");
-        return k_exit_failed;
-      }
-      row.effective_at_ms = to_unix_ms(*at);
-      row.source_file = path;
-      events.push_back(std::move(row));
-    }
-  }
-  std::stable_sort(events.begin(), events.end(),
-                   [](const EventRow& a, const EventRow& b) { return a.effective_at_ms < b.effective_at_ms; });
+  if (!read_files(args->positional, *ctx, *rules, now, events)) return k_exit_failed;
 
   HttplibTransport transport;
   ConnectionRegistry registry(*ctx->store, *ctx->box, transport, SystemClock::instance());
-  std::map<std::string, EmployeeRow> employees;                 // as they would be after each event
-  std::map<std::pair<std::string, std::string>, LinkRow> links;  // (connection, employee)
+  auto planned = DryRun(*ctx->store, registry, *rules, now).run(std::move(events));
+  if (!planned) {
+    print_error("cannot read the stored state: " + planned.error().message);
+    return k_exit_failed;
+  }
   nlohmann::json out = nlohmann::json::array();
   bool failed = false;
-  int deactivations = 0;
-  for (const auto& event : events) {
-    std::optional<EmployeeRow> before;
-    if (auto it = employees.find(event.employee_id); it != employees.end()) before = it->second;
-    else if (auto stored = ctx->store->get_employee(event.employee_id); stored && *stored) before = **stored;
-    std::vector<LinkRow> employee_links;
-    auto connections = ctx->store->list_connections();
-    for (const auto& c : connections ? *connections : std::vector<ConnectionRow>{}) {
-      if (auto it = links.find({c.name, event.employee_id}); it != links.end()) employee_links.push_back(it->second);
-      else if (auto l = ctx->store->get_link(c.name, event.employee_id); l && *l) employee_links.push_back(**l);
-    }
-    EventPlan plan = plan_event(event, before, employee_links, *rules);
-    nlohmann::json item = {{"event_id", event.event_id}, {"type", to_string(event.type)},
-                           {"employee_id", event.employee_id}, {"effective", time_json(event.effective_at_ms)},
-                           {"note", plan.note}, {"actions", nlohmann::json::array()}};
-    if (rules->lifecycle().supervised.count(event.type))
-      item["supervised"] = "lifecycle.supervised: `h2rd run` holds this event until `h2rd events approve`";
-    item["deactivates"] = plan.deactivates();
-    if (plan.deactivates()) ++deactivations;
-    for (const auto& intent : plan.intents) {
-      auto client = registry.client(intent.connection);
-      if (!client) {
-        item["actions"].push_back({{"connection", intent.connection}, {"error", client.error().message}});
-        failed = true;
-        continue;
-      }
-      Provisioner provisioner(**client, true, 0);
-      auto report = provisioner.carry_out(intent, event.employee_id);
-      if (!report) {
-        item["actions"].push_back({{"connection", intent.connection}, {"error", report.error().message}});
-        failed = true;
-        continue;
-      }
-      item["actions"].push_back(report->to_json());
-      LinkRow link = report->link.value_or(LinkRow{intent.connection, event.employee_id, report->user_id.empty() ? "(new)" : report->user_id,
-                                                   report->user_name, "", true});
-      if (report->remove_link) links.erase({intent.connection, event.employee_id});
-      else if (report->action != "absent") links[{intent.connection, event.employee_id}] = link;
-    }
-    employees[event.employee_id] = plan.employee;
-    out.push_back(item);
+  for (const auto& p : *planned) {
+    out.push_back(planned_json(p, now_ms));
+    failed = failed || p.failed;
   }
-  const int guard_max = rules->lifecycle().max_deactivations_per_cycle;
-  const bool guarded = deactivations > guard_max;
-  const std::string guard_note = std::to_string(deactivations) + " deactivations exceed lifecycle.guard."
-                                 "max_deactivations_per_cycle (" + std::to_string(guard_max) +
-                                 "): if they fall due in one cycle, all are held for `h2rd events approve --all`";
   if (args->has("--json")) {
-    if (guarded)
-      for (auto& item : out)
-        if (item["deactivates"].get<bool>()) item["guard"] = guard_note;
     print_json(out);
     return failed ? k_exit_failed : k_exit_ok;
   }
-  for (const auto& item : out) {
-    std::cout << item["event_id"].get<std::string>() << " (" << item["type"].get<std::string>() << " "
-              << item["employee_id"].get<std::string>() << ", effective " << item["effective"].get<std::string>() << ")\n";
-    if (item.contains("supervised")) std::cout << "  held: " << item["supervised"].get<std::string>() << "\n";
-    if (item["actions"].empty()) std::cout << "  nothing to do: " << item["note"].get<std::string>() << "\n";
-    for (const auto& a : item["actions"]) {
-      if (a.contains("error")) {
-        std::cout << "  [" << a["connection"].get<std::string>() << "] cannot plan: " << a["error"].get<std::string>() << "\n";
-        continue;
-      }
-      if (a["calls"].empty())
-        std::cout << "  [" << a["connection"].get<std::string>() << "] no call: " << a["userName"].get<std::string>()
-                  << " is " << a["action"].get<std::string>() << "\n";
-      for (const auto& call : a["calls"]) {
-        std::cout << "  [" << a["connection"].get<std::string>() << "] " << call["method"].get<std::string>() << " "
-                  << call["path"].get<std::string>() << "  ("
-                  << call["summary"].get<std::string>() << " " << a["userName"].get<std::string>() << ")\n";
-        for (const auto& ch : call["changes"])
-          std::cout << "      " << ch["path"].get<std::string>() << ": " << value_text(ch["before"]) << " → "
-                    << value_text(ch["after"]) << "\n";
-      }
-    }
+  int due_now = 0, later = 0, held = 0;
+  for (std::size_t i = 0; i < planned->size(); ++i) {
+    const PlannedEvent& p = (*planned)[i];
+    print_planned(p, out[i], now_ms);
+    if (!p.hold.empty()) ++held;
+    else if (p.due_now(now_ms)) ++due_now;
+    else ++later;
   }
-  if (guarded) std::cout << "guard: " << guard_note << "\n";
+  std::cout << "plan: " << planned->size() << " event(s): " << due_now << " due now, " << later << " not due yet, " << held
+            << " held\n";
   return failed ? k_exit_failed : k_exit_ok;
 }
 

@@ -1,5 +1,7 @@
 #include "engine/engine.hpp"
 
+#include "engine/schedule.hpp"
+
 #include "core/saturating.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
@@ -39,25 +41,14 @@ Engine::Engine(Store& store, ConnectionRegistry& connections, RulesSource rules,
 Result<void> Engine::ingest(const std::string& file_name, const std::vector<HrEvent>& events) {
   const SystemTime now = m_clock.now();
   RulesPtr rules = m_rules();
-  const int lead_days = rules ? rules->lifecycle().hire_lead_days : 0;
+  const ScheduleOptions schedule{m_options.time_zone, m_options.max_future_days,
+                                 rules ? rules->lifecycle().hire_lead_days : 0};
   std::vector<NewEvent> rows;
   rows.reserve(events.size());
   for (const auto& e : events) {
-    SystemTime effective = now;
-    if (!e.effective_date.empty()) {
-      auto parsed = parse_effective_date(e.effective_date, m_options.time_zone);
-      Result<void> window = parsed ? check_effective_window(*parsed, now, m_options.max_future_days) : Result<void>{};
-      if (!parsed || !window) {
-        const std::string why = !parsed ? parsed.error().message
-                                        : "'" + e.effective_date + "' " + window.error().message;  // validated shape: safe to echo
-        return fail(ErrorKind::invalid, FileProblem{e.record, e.line, "effective_date", why}.to_string());
-      }
-      effective = *parsed;
-    }
-    SystemTime due = effective;
-    if (e.type == EventType::hire && lead_days > 0) due = minus_days_in_zone(effective, lead_days, m_options.time_zone);
-    NewEvent row{e, to_unix_ms(effective), to_unix_ms(due), due > now ? EventState::waiting : EventState::pending};
-    rows.push_back(std::move(row));
+    auto row = schedule_event(e, schedule, now);
+    if (!row) return unexpected(std::move(row).error());
+    rows.push_back(std::move(row).value());
   }
   auto result = m_store.ingest(file_name, rows, to_unix_ms(now));
   if (!result) return unexpected(std::move(result).error());

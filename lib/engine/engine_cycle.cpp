@@ -1,6 +1,8 @@
 // Engine: one cycle — claim, plan, supervise, guard, run, record — each step a method of its own.
 #include "engine/engine.hpp"
 
+#include "engine/schedule.hpp"
+
 #include "core/text.hpp"
 #include "core/time.hpp"
 
@@ -91,9 +93,8 @@ void Engine::hold_supervised(std::vector<Work>& work, Cycle& cycle) {
       release(event);
       return true;
     }
-    if (event.approved || !cycle.rules.lifecycle().supervised.count(event.type)) return false;
-    const std::string reason = "supervised: " + std::string(to_string(event.type)) +
-                               " waits for `h2rd events approve " + std::to_string(event.id) + "`";
+    const std::string reason = supervision_hold(event, cycle.rules.lifecycle());
+    if (reason.empty()) return false;
     if (auto r = m_store.hold_event(event.id, event.claim_token, reason, now_ms); !r) {
       note_write_failure(event, "hold_event", r.error(), cycle);
       return true;
@@ -110,13 +111,11 @@ void Engine::apply_guard(std::vector<Work>& work, Cycle& cycle) {
   const int guard_max = cycle.rules.lifecycle().max_deactivations_per_cycle;
   auto deactivating = [](const Work& w) { return !w.event.approved && w.plan.deactivates(); };
   const int count = static_cast<int>(std::count_if(work.begin(), work.end(), deactivating));
-  if (count == 0 || cycle.deactivations + count <= guard_max) {
+  const std::string reason = guard_hold(cycle.deactivations, count, guard_max);
+  if (reason.empty()) {
     cycle.deactivations += count;
     return;
   }
-  const std::string reason = "guard: " + std::to_string(cycle.deactivations + count) +
-                             " deactivations in one cycle exceed lifecycle.guard.max_deactivations_per_cycle (" +
-                             std::to_string(guard_max) + "); approve with `h2rd events approve --all`";
   spdlog::critical("guard.held count={} max={} action=\"all held for approval\"", count, guard_max);
   const long long now_ms = to_unix_ms(m_clock.now());
   std::erase_if(work, [&](const Work& w) {

@@ -179,8 +179,9 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
     nlohmann::json create = desired.body;
     create["active"] = true;
     report.calls.push_back({"POST", desired.user_name, "Users", "create", diff_user(nlohmann::json(), create)});
-    if (m_dry_run) {
+    if (m_dry_run) {   // the group adds that follow a create, as the run makes them
       report.action = "created";
+      if (auto r = join_groups(report, *groups, desired.user_name); !r) return unexpected(std::move(r).error());
       return report;
     }
     auto created = m_client.create_user(create);

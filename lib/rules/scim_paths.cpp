@@ -1,4 +1,5 @@
 #include "rules/scim_paths.hpp"
+#include "rules/short_path.hpp"
 
 #include <array>
 #include <utility>
@@ -60,6 +61,21 @@ bool is_known_scim_path(std::string_view path, ScimValueType* type) {
     }
   }
   return false;
+}
+
+std::string short_scim_path(std::string_view path) {
+  auto rest_after = [&](std::string_view urn) -> std::optional<std::string_view> {
+    if (path.size() <= urn.size() + 1 || path.substr(0, urn.size()) != urn || path[urn.size()] != '.') return std::nullopt;
+    return path.substr(urn.size() + 1);
+  };
+  if (auto rest = rest_after(k_scim_enterprise_urn)) return "enterprise." + std::string(*rest);
+  if (auto rest = rest_after(k_scim_zoom_user_urn)) return "zoom." + std::string(*rest);
+  if (auto rest = rest_after(k_scim_zoom_urn)) {
+    // The zoom:1.0 extension holds rules attributes (zoom.pronouns) beside the role's license flags.
+    const std::string attribute = "zoom." + std::string(*rest);
+    return is_known_scim_path(attribute) ? attribute : "zoom.licenses." + std::string(*rest);
+  }
+  return std::string(path);
 }
 
 std::size_t max_scim_value_chars(std::string_view path) {

@@ -30,7 +30,11 @@ TEST_CASE("e2e lifecycle: a supervised terminate is held until approved, a rejec
   CHECK(the_user(env, "ann.held@example.com")["active"] == true);
   CHECK(the_user(env, "rex.rejected@example.com")["active"] == true);
   auto plan = env.h2rd({"plan", env.dir().write("plan/t.json", event_json("t-9", "terminate", id_only("E1"))).string()});
-  CHECK(plan.out.find("held: lifecycle.supervised") != std::string::npos);
+  // The queued held t-1 comes first; t-9 waits behind it and would be held in its turn.
+  CHECK(plan.out.find("held: supervised: terminate waits for `h2rd events approve " + id_text(env, "t-1") + "`") !=
+        std::string::npos);
+  CHECK(plan.out.find("held: supervised: terminate waits for `h2rd events approve ID`") != std::string::npos);
+  CHECK(plan.out.find("due: after t-1 of the same employee, which is held") != std::string::npos);
   // Held events stay held through further cycles.
   CHECK(env.run_once().exit_code == 0);
   CHECK(state_of(env, "t-1") == "held");
@@ -68,7 +72,7 @@ TEST_CASE("e2e lifecycle: the guard holds a mass termination until approve --all
   // plan warns that the guard would hold them.
   auto plan = env.h2rd({"plan", env.dir().write("plan/terms.json", terms).string()});
   CHECK(plan.exit_code == 0);
-  CHECK(plan.out.find("guard: 3 deactivations exceed") != std::string::npos);
+  CHECK(plan.out.find("held: guard: 3 deactivations in one cycle exceed") != std::string::npos);
   env.drop("terms.json", terms);
   auto run = env.run_once();
   CHECK(run.exit_code == 0);

@@ -1,0 +1,52 @@
+#include "engine/schedule.hpp"
+
+#include "core/time.hpp"
+#include "hr/readers.hpp"
+
+#include <tuple>
+
+namespace h2r {
+
+Result<NewEvent> schedule_event(const HrEvent& event, const ScheduleOptions& options, SystemTime now) {
+  SystemTime effective = now;
+  if (!event.effective_date.empty()) {
+    auto parsed = parse_effective_date(event.effective_date, options.time_zone);
+    Result<void> window = parsed ? check_effective_window(*parsed, now, options.max_future_days) : Result<void>{};
+    if (!parsed || !window) {
+      const std::string why = !parsed ? parsed.error().message
+                                      : "'" + event.effective_date + "' " + window.error().message;  // validated shape: safe to echo
+      return fail(ErrorKind::invalid, FileProblem{event.record, event.line, "effective_date", why}.to_string());
+    }
+    effective = *parsed;
+  }
+  SystemTime due = effective;
+  if (event.type == EventType::hire && options.hire_lead_days > 0)
+    due = minus_days_in_zone(effective, options.hire_lead_days, options.time_zone);
+  return NewEvent{event, to_unix_ms(effective), to_unix_ms(due), due > now ? EventState::waiting : EventState::pending};
+}
+
+std::string due_reason(const EventType type, long long effective_at_ms, long long due_at_ms) {
+  if (type != EventType::hire || due_at_ms >= effective_at_ms) return "";
+  // Whole days in the zone, rounded: a DST change makes one of them 23 or 25 hours.
+  const long long days = (effective_at_ms - due_at_ms + 12 * 3600'000LL) / (24 * 3600'000LL);
+  return std::to_string(days) + (days == 1 ? " day" : " days") + " of lifecycle.hire.lead_days before the effective date";
+}
+
+bool runs_before(const EventRow& a, const EventRow& b) {
+  return std::tie(a.effective_at_ms, a.id) < std::tie(b.effective_at_ms, b.id);
+}
+
+std::string supervision_hold(const EventRow& event, const Lifecycle& lifecycle) {
+  if (event.approved || !lifecycle.supervised.count(event.type)) return "";
+  return "supervised: " + std::string(to_string(event.type)) + " waits for `h2rd events approve " +
+         (event.id > 0 ? std::to_string(event.id) : "ID") + "`";
+}
+
+std::string guard_hold(int so_far, int count, int max) {
+  if (count == 0 || so_far + count <= max) return "";
+  return "guard: " + std::to_string(so_far + count) +
+         " deactivations in one cycle exceed lifecycle.guard.max_deactivations_per_cycle (" + std::to_string(max) +
+         "); approve with `h2rd events approve --all`";
+}
+
+} // namespace h2r

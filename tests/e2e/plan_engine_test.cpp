@@ -1,0 +1,227 @@
+// Issue 17 item 5 / issue 13 item 7: `plan` asks the engine. It lists the writes `run --once` then makes
+// (zoom-sim's request log, in order), when each event becomes due (effective date, lead days), the
+// matched role and target, and the holds the supervision and guard code of `run` would make.
+#include "lifecycle_util.hpp"
+
+#include "core/time.hpp"
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+using namespace h2r::test;
+using nlohmann::json;
+
+namespace {
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string date_in_days(int days) {
+  return h2r::format_utc(std::chrono::system_clock::now() + std::chrono::hours(24) * days).substr(0, 10);
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) out += line + "; ";
+  return out;
+}
+
+json id_only(const std::string& id) { return {{"employee_id", id}}; }
+
+// "METHOD /Resource/id" of every call `plan --json` lists, in order.
+std::vector<std::string> planned_writes(const json& plan) {
+  std::vector<std::string> out;
+  for (const auto& item : plan)
+    for (const auto& action : item["actions"])
+      for (const auto& call : action.value("calls", json::array()))
+        out.push_back(call["method"].get<std::string>() + " " + call["path"].get<std::string>());
+  return out;
+}
+
+// Ids travel percent-encoded in the request line; plan names them as they are.
+std::string percent_decoded(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      out.push_back(static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+// The SCIM writes zoom-sim (--verbose) logged after byte `from` of its stderr, as "METHOD /Resource/id".
+std::vector<std::string> logged_writes(const std::string& log, std::size_t from) {
+  std::vector<std::string> out;
+  std::istringstream lines(log.substr(std::min(from, log.size())));
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string tag, method, target;
+    words >> tag >> method >> target;
+    if (tag != "zoom-sim:" || method == "GET" || target.rfind("/scim2/", 0) != 0) continue;
+    out.push_back(method + " " + percent_decoded(target.substr(6, target.find('?') - 6)));
+  }
+  return out;
+}
+
+// Waits until zoom-sim has logged `count` writes after `from` (its logger runs after each answer).
+std::vector<std::string> wait_for_writes(H2rEnv& env, std::size_t from, std::size_t count) {
+  for (int i = 0; i < 500 && logged_writes(env.sim().process().err(), from).size() < count; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return logged_writes(env.sim().process().err(), from);
+}
+
+std::string group_id(H2rEnv& env, const std::string& name) {
+  for (const auto& g : env.sim().groups())
+    if (g.value("displayName", "") == name) return g["id"].get<std::string>();
+  FAIL("no group " << name);
+  return {};
+}
+
+H2rEnvOptions groups_options(const std::string& lifecycle = "") {
+  H2rEnvOptions options;
+  options.sim_args = {"--verbose"};
+  options.rules = spec_rules_with(lifecycle);
+  const std::string line = "      role: Member\n";
+  options.rules.insert(options.rules.find(line) + line.size(), "      groups: [Engineering, Builders]\n");
+  return options;
+}
+
+// plan --json of `content`, then the same file through run --once: the same writes, in the same order.
+std::vector<std::string> plan_then_run(H2rEnv& env, const std::string& name, const std::string& content) {
+  const std::string file = env.dir().write("plan/" + name, content).string();
+  const auto plan = env.h2rd_json({"plan", file});
+  const auto planned = planned_writes(plan);
+  const std::size_t mark = env.sim().process().err().size();
+  apply(env, name, content);
+  const auto logged = wait_for_writes(env, mark, planned.size());
+  INFO("planned: " << joined(planned) << "\nlogged: " << joined(logged));
+  CHECK(logged == planned);
+  return planned;
+}
+
+} // namespace
+
+TEST_CASE("e2e plan: plan --json lists the writes run --once makes, in order, for a hire with groups and an update") {
+  H2rEnv env(groups_options());
+  env.sim().seed_group("Engineering");
+  env.sim().seed_group("Builders");
+  const std::string eng = group_id(env, "Engineering"), builders = group_id(env, "Builders");
+
+  const std::string hire = event_json("h-1", "hire", employee("E1", "Gra", "Ham"));
+  const auto hire_writes = plan_then_run(env, "hire.json", hire);
+  CHECK(hire_writes == std::vector<std::string>{"POST /Users", "PATCH /Groups/" + eng, "PATCH /Groups/" + builders});
+
+  const std::string user_id = the_user(env, "gra.ham@example.com")["id"].get<std::string>();
+  auto moved = employee("E1", "Gra", "Ham", "Product");
+  moved["job_title"] = "Lead";
+  const std::string update = event_json("u-1", "update", moved);
+  // Human output: due now, role and target, short attribute names; --json keeps the SCIM path.
+  auto text = env.h2rd({"plan", env.dir().write("plan/text.json", update).string()});
+  INFO(text.out, text.err);
+  CHECK(text.exit_code == 0);
+  CHECK(has(text.out, "u-1 (update E1, effective "));
+  CHECK(has(text.out, "  due: now\n"));
+  CHECK(has(text.out, "  role: engineering in zoom-main\n"));
+  CHECK(has(text.out, "[zoom-main] PUT /Users/" + user_id + "  (update gra.ham@example.com)"));
+  CHECK(has(text.out, "      enterprise.department: Engineering → Product\n"));
+  CHECK(has(text.out, "[zoom-main] PATCH /Groups/" + eng + "  (add to group Engineering gra.ham@example.com)"));
+  CHECK_FALSE(has(text.out, "PATCH /Users/" + eng));
+  CHECK(has(text.out, "plan: 1 event(s): 1 due now, 0 not due yet, 0 held"));
+  auto j = env.h2rd_json({"plan", env.dir().write("plan/j.json", update).string()});
+  REQUIRE(j.size() == 1);
+  CHECK(j[0]["due_now"] == true);
+  CHECK(j[0]["targets"][0]["role"] == "engineering");
+  CHECK(j[0]["targets"][0]["connection"] == "zoom-main");
+  bool scim_path = false;
+  for (const auto& ch : j[0]["actions"][0]["calls"][0]["changes"]) scim_path = scim_path || ch["path"] == k_enterprise_urn + ".department";
+  CHECK(scim_path);
+
+  const auto update_writes = plan_then_run(env, "update.json", update);
+  CHECK(update_writes == std::vector<std::string>{"PUT /Users/" + user_id, "PATCH /Groups/" + eng, "PATCH /Groups/" + builders});
+  CHECK(state_of(env, "u-1") == "done");
+}
+
+TEST_CASE("e2e plan: a future-dated hire is due at its effective date, lead days move it, and run agrees") {
+  const std::string in_ten = date_in_days(10);
+  for (int lead : {0, 3}) {
+    CAPTURE(lead);
+    H2rEnv env(groups_options(lead ? "lifecycle:\n  hire: { lead_days: 3 }\n" : ""));
+    const std::string file = "[" + event_json("f-1", "hire", employee("E5", "Fu", "Ture", "Sales"), in_ten) + "," +
+                             event_json("f-2", "hire", employee("E6", "No", "Wait", "Sales")) + "]";
+    const std::string due_date = lead ? date_in_days(7) : in_ten;
+    auto j = env.h2rd_json({"plan", env.dir().write("plan/future.json", file).string()});
+    REQUIRE(j.size() == 2);
+    CHECK(j[0]["event_id"] == "f-2");   // the one due now runs first
+    CHECK(j[0]["due_now"] == true);
+    CHECK(j[1]["event_id"] == "f-1");
+    CHECK(j[1]["due_now"] == false);
+    CHECK(j[1]["due"] == due_date + "T00:00:00Z");
+    CHECK(j[1]["effective"] == in_ten + "T00:00:00Z");
+    auto text = env.h2rd({"plan", env.dir().write("plan/future2.json", file).string()});
+    INFO(text.out);
+    CHECK(has(text.out, "  due: " + due_date + "T00:00:00Z, in " + (lead ? "7" : "10") + " days"));
+    CHECK(has(text.out, "not due yet"));
+    CHECK(has(text.out, lead ? "(3 days of lifecycle.hire.lead_days before the effective date)" : "(effective date)"));
+    CHECK(has(text.out, "plan: 2 event(s): 1 due now, 1 not due yet, 0 held"));
+
+    // run computes the same due time: the future hire waits, no user is made for it.
+    apply(env, "future.json", file);
+    CHECK(state_of(env, "f-2") == "done");
+    CHECK(state_of(env, "f-1") == "waiting");
+    CHECK(env.sim_users_named("fu.ture@example.com").empty());
+    auto listed = env.h2rd_json({"events", "show", std::to_string(event_named(env, "f-1")["id"].get<long long>())});
+    CHECK(listed["due"] == due_date + "T00:00:00Z");
+    // A later plan for the same employee shows the queued hire first and the new event after it.
+    // (An update effective earlier would run first: the effective date orders an employee's events.)
+    auto queued = env.h2rd_json(
+        {"plan", env.dir().write("plan/after.json", event_json("f-3", "update", id_only("E5"), in_ten)).string()});
+    REQUIRE(queued.size() == 2);
+    CHECK(queued[0]["event_id"] == "f-1");
+    CHECK(queued[0]["source"] == "queued");
+    CHECK(queued[1]["event_id"] == "f-3");
+    CHECK(queued[1]["due"] == in_ten + "T00:00:00Z");
+    CHECK(queued[1]["due_why"] == "effective date");
+    CHECK(queued[1]["due_now"] == false);
+  }
+}
+
+TEST_CASE("e2e plan: the guard note comes from run's guard: the same reason, only for deactivations due together") {
+  H2rEnvOptions options;
+  options.rules = spec_rules_with("lifecycle:\n  guard: { max_deactivations_per_cycle: 2 }\n");
+  H2rEnv env(options);
+  apply(env, "hires.json", "[" + event_json("h-1", "hire", employee("E1", "A", "One")) + "," +
+                               event_json("h-2", "hire", employee("E2", "B", "Two")) + "," +
+                               event_json("h-3", "hire", employee("E3", "C", "Three")) + "]");
+  // Two due now and one next week: two in one cycle do not pass the guard.
+  const std::string spread = "[" + event_json("s-1", "terminate", id_only("E1")) + "," +
+                             event_json("s-2", "terminate", id_only("E2")) + "," +
+                             event_json("s-3", "terminate", id_only("E3"), date_in_days(7)) + "]";
+  auto calm = env.h2rd_json({"plan", env.dir().write("plan/spread.json", spread).string()});
+  REQUIRE(calm.size() == 3);
+  for (const auto& item : calm) CHECK(item["hold"].is_null());
+  CHECK(calm[2]["event_id"] == "s-3");
+  CHECK(calm[2]["due_now"] == false);
+
+  const std::string terms = "[" + event_json("t-1", "terminate", id_only("E1")) + "," +
+                            event_json("t-2", "terminate", id_only("E2")) + "," +
+                            event_json("t-3", "terminate", id_only("E3")) + "]";
+  auto plan = env.h2rd_json({"plan", env.dir().write("plan/terms.json", terms).string()});
+  REQUIRE(plan.size() == 3);
+  const std::string expected = "guard: 3 deactivations in one cycle exceed lifecycle.guard.max_deactivations_per_cycle "
+                               "(2); approve with `h2rd events approve --all`";
+  for (const auto& item : plan) {
+    CHECK(item["hold"] == expected);
+    CHECK(item["due_now"] == false);
+  }
+  auto text = env.h2rd({"plan", env.dir().write("plan/terms2.json", terms).string()});
+  CHECK(has(text.out, "  held: " + expected));
+  CHECK(has(text.out, "plan: 3 event(s): 0 due now, 0 not due yet, 3 held"));
+  apply(env, "terms.json", terms);
+  for (const char* id : {"t-1", "t-2", "t-3"}) {
+    CHECK(state_of(env, id) == "held");
+    CHECK(event_named(env, id)["reason"] == expected);
+  }
+}

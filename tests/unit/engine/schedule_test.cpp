@@ -1,0 +1,91 @@
+// The schedule rules `run` and `plan` share (engine/schedule.hpp), and the short attribute names.
+#include "core/time.hpp"
+#include "engine/schedule.hpp"
+#include "rules/scim_paths.hpp"
+#include "rules/short_path.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace h2r;
+
+namespace {
+
+HrEvent hire(const std::string& date) {
+  HrEvent e;
+  e.event_id = "h-1";
+  e.type = EventType::hire;
+  e.employee_id = "E1";
+  e.effective_date = date;
+  e.record = 2;
+  e.line = 3;
+  return e;
+}
+
+SystemTime at(const std::string& text) { return *parse_effective_date(text, "UTC"); }
+
+} // namespace
+
+TEST_CASE("schedule: effective date in the zone, lead days move the due time, waiting until then") {
+  const SystemTime now = at("2026-12-02T10:00:00Z");
+  ScheduleOptions options{"Europe/Berlin", 1095, 0};
+  auto row = schedule_event(hire("2026-12-12"), options, now);
+  REQUIRE(row);
+  CHECK(row->effective_at_ms == to_unix_ms(at("2026-12-11T23:00:00Z")));
+  CHECK(row->due_at_ms == row->effective_at_ms);
+  CHECK(row->state == EventState::waiting);
+  CHECK(due_reason(EventType::hire, row->effective_at_ms, row->due_at_ms) == "");
+
+  options.hire_lead_days = 3;
+  row = schedule_event(hire("2026-12-12"), options, now);
+  REQUIRE(row);
+  CHECK(row->due_at_ms == to_unix_ms(at("2026-12-08T23:00:00Z")));
+  CHECK(due_reason(EventType::hire, row->effective_at_ms, row->due_at_ms) ==
+        "3 days of lifecycle.hire.lead_days before the effective date");
+  // Lead days apply to hires only; a date in the past or none is due now.
+  HrEvent term = hire("2026-12-12");
+  term.type = EventType::terminate;
+  CHECK(schedule_event(term, options, now)->due_at_ms == to_unix_ms(at("2026-12-11T23:00:00Z")));
+  CHECK(schedule_event(hire("2026-12-04"), options, now)->state == EventState::pending);
+  auto undated = schedule_event(hire(""), options, now);
+  CHECK(undated->effective_at_ms == to_unix_ms(now));
+  CHECK(undated->state == EventState::pending);
+
+  auto far = schedule_event(hire("2031-01-01"), options, now);
+  REQUIRE_FALSE(far);
+  CHECK(far.error().kind == ErrorKind::invalid);
+  CHECK(far.error().message.find("record 2 (line 3): field 'effective_date': '2031-01-01'") != std::string::npos);
+}
+
+TEST_CASE("schedule: order, supervision and the guard") {
+  EventRow a, b;
+  a.id = 9;
+  a.effective_at_ms = 100;
+  b.id = 3;
+  b.effective_at_ms = 200;
+  CHECK(runs_before(a, b));
+  b.effective_at_ms = 100;
+  CHECK(runs_before(b, a));   // same instant: arrival order
+
+  Lifecycle lifecycle;
+  a.type = EventType::terminate;
+  CHECK(supervision_hold(a, lifecycle) == "");
+  lifecycle.supervised.insert(EventType::terminate);
+  CHECK(supervision_hold(a, lifecycle) == "supervised: terminate waits for `h2rd events approve 9`");
+  a.approved = true;
+  CHECK(supervision_hold(a, lifecycle) == "");
+
+  CHECK(guard_hold(0, 2, 2) == "");
+  CHECK(guard_hold(2, 0, 2) == "");
+  CHECK(guard_hold(1, 2, 2) ==
+        "guard: 3 deactivations in one cycle exceed lifecycle.guard.max_deactivations_per_cycle (2); approve with "
+        "`h2rd events approve --all`");
+}
+
+TEST_CASE("scim paths: short names for people") {
+  CHECK(short_scim_path(std::string(k_scim_enterprise_urn) + ".department") == "enterprise.department");
+  CHECK(short_scim_path(std::string(k_scim_zoom_user_urn) + ".loginType.sso") == "zoom.loginType.sso");
+  CHECK(short_scim_path(std::string(k_scim_zoom_urn) + ".pronouns") == "zoom.pronouns");
+  CHECK(short_scim_path(std::string(k_scim_zoom_urn) + ".zoomOneBizPlus") == "zoom.licenses.zoomOneBizPlus");
+  CHECK(short_scim_path("name.givenName") == "name.givenName");
+  CHECK(short_scim_path(std::string(k_scim_zoom_urn)) == std::string(k_scim_zoom_urn));
+}
