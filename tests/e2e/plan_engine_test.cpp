@@ -225,3 +225,35 @@ TEST_CASE("e2e plan: the guard note comes from run's guard: the same reason, onl
     CHECK(event_named(env, id)["reason"] == expected);
   }
 }
+
+TEST_CASE("e2e plan: the guard counts a cycle's batches as run does: only the deactivation past the maximum is held") {
+  H2rEnvOptions options;
+  options.rules = spec_rules_with("lifecycle:\n  guard: { max_deactivations_per_cycle: 2 }\n");
+  H2rEnv env(options);
+  apply(env, "hires.json", "[" + event_json("h-1", "hire", employee("E1", "A", "One")) + "," +
+                               event_json("h-2", "hire", employee("E2", "B", "Two")) + "," +
+                               event_json("h-3", "hire", employee("E3", "C", "Three")) + "]");
+  // One cycle, two batches: E1, E2 and E3's update first (2 deactivations), then E3's terminate (a third).
+  const std::string file = "[" + event_json("b-1", "terminate", id_only("E1")) + "," +
+                           event_json("b-2", "terminate", id_only("E2")) + "," +
+                           event_json("b-3", "update", {{"employee_id", "E3"}, {"job_title", "Last"}}) + "," +
+                           event_json("b-4", "terminate", id_only("E3")) + "]";
+  auto plan = env.h2rd_json({"plan", env.dir().write("plan/batches.json", file).string()});
+  REQUIRE(plan.size() == 4);
+  std::map<std::string, json> by_id;
+  for (const auto& item : plan) by_id[item["event_id"].get<std::string>()] = item;
+  CHECK(by_id["b-1"]["hold"].is_null());
+  CHECK(by_id["b-2"]["hold"].is_null());
+  CHECK(by_id["b-3"]["hold"].is_null());
+  CHECK(plan[3]["event_id"] == "b-4");   // its employee's second event: the second batch
+  const std::string expected = "guard: 3 deactivations in one cycle exceed lifecycle.guard.max_deactivations_per_cycle "
+                               "(2); approve with `h2rd events approve --all`";
+  CHECK(by_id["b-4"]["hold"] == expected);
+
+  apply(env, "batches.json", file);
+  CHECK(state_of(env, "b-1") == "done");
+  CHECK(state_of(env, "b-2") == "done");
+  CHECK(state_of(env, "b-3") == "done");
+  CHECK(state_of(env, "b-4") == "held");
+  CHECK(event_named(env, "b-4")["reason"] == expected);
+}
