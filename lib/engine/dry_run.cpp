@@ -62,8 +62,9 @@ Result<void> DryRun::plan_one(PlannedEvent& planned) {
     auto& link = m_links[{intent.connection, event.employee_id}];
     if (report->link) link = report->link;
     else if (report->remove_link) link.reset();
-    else if (report->action == "created")   // a dry-run create has no Zoom id yet
-      link = LinkRow{intent.connection, event.employee_id, "(new)", report->user_name, "", true};
+    else if (report->action == "created" && intent.desired)   // a dry-run create has no Zoom id yet
+      link = LinkRow{intent.connection, event.employee_id, "(new)", report->user_name,
+                     desired_digest(*intent.desired, true), true};
   }
   m_employees[event.employee_id] = planned.plan.employee;
   return {};

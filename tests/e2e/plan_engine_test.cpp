@@ -142,6 +142,14 @@ TEST_CASE("e2e plan: plan --json lists the writes run --once makes, in order, fo
   const auto update_writes = plan_then_run(env, "update.json", update);
   CHECK(update_writes == std::vector<std::string>{"PUT /Users/" + user_id, "PATCH /Groups/" + eng, "PATCH /Groups/" + builders});
   CHECK(state_of(env, "u-1") == "done");
+
+  // A hire and an update that changes nothing, in one file: the update is planned on the state the
+  // planned create leaves (nothing to send), as run finds it.
+  const std::string pair = "[" + event_json("h-2", "hire", employee("E2", "Sec", "Ond")) + "," +
+                           event_json("u-2", "update", {{"employee_id", "E2"}, {"department", "Engineering"}}) + "]";
+  CHECK(plan_then_run(env, "pair.json", pair) ==
+        std::vector<std::string>{"POST /Users", "PATCH /Groups/" + eng, "PATCH /Groups/" + builders});
+  CHECK(state_of(env, "u-2") == "done");
 }
 
 TEST_CASE("e2e plan: a future-dated hire is due at its effective date, lead days move it, and run agrees") {
