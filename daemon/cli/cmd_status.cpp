@@ -3,8 +3,7 @@
 #include "daemon/cli/commands.hpp"
 #include "daemon/cli/context.hpp"
 #include "core/clock.hpp"
-#include "daemon/cli/status_attention.hpp"
-#include "service/liveness.hpp"
+#include "service/console_json.hpp"
 
 #include <iostream>
 
@@ -21,65 +20,25 @@ int cmd_status(const std::string& config_path, const Words& words) {
   int code = k_exit_ok;
   auto ctx = open_context(config_path, code);
   if (!ctx) return code;
-  Store& store = *ctx->store;
-  auto counts = store.count_events_by_state();
-  auto connections = store.list_connections();
-  if (!counts || !connections) {
-    print_error(!counts ? counts.error().message : connections.error().message);
+  auto status = status_json(*ctx->store, ctx->config, to_unix_ms(std::chrono::system_clock::now()));
+  if (!status) {
+    print_error(status.error().message);
     return k_exit_failed;
   }
-  auto meta = [&](const std::string& key) {
-    auto v = store.get_meta(key);
-    return v && *v ? **v : std::string();
-  };
-  auto meta_json = [&](const std::string& key) {   // absent or empty: null
-    const std::string v = meta(key);
-    return v.empty() ? nlohmann::json() : nlohmann::json(v);
-  };
-  nlohmann::json queue = nlohmann::json::object();
-  for (auto s : {EventState::pending, EventState::waiting, EventState::held, EventState::done, EventState::skipped,
-                 EventState::failed, EventState::rejected}) {
-    auto it = counts->find(s);
-    queue[std::string(to_string(s))] = it == counts->end() ? 0 : it->second;
-  }
-  nlohmann::json conns = nlohmann::json::array();
-  for (const auto& c : *connections) {
-    auto h = store.get_connection_health(c.name);
-    nlohmann::json j = {{"name", c.name}, {"healthy", nullptr}};
-    if (h && *h) {
-      j["healthy"] = (*h)->healthy;
-      j["last_success"] = time_json((*h)->last_success_at_ms);
-      j["last_error"] = (*h)->last_error.empty() ? nlohmann::json() : nlohmann::json((*h)->last_error);
-      j["paused_until"] = time_json((*h)->paused_until_ms);
-      j["pause_reason"] = (*h)->pause_reason.empty() ? nlohmann::json() : nlohmann::json((*h)->pause_reason);
-    }
-    conns.push_back(j);
-  }
-  std::string last_cycle = meta("cycle.last");
-  DaemonLiveness live = daemon_liveness(store, std::chrono::system_clock::now());
-  nlohmann::json daemon = {{"state", live.state},
-                           {"up", live.state != "stopped"},
-                           {"pid", live.pid == 0 ? nlohmann::json() : nlohmann::json(live.pid)},
-                           {"heartbeat", time_json(live.heartbeat_ms)},
-                           {"started", time_json(live.started_ms)},
-                           {"metrics", live.state == "stopped" || live.metrics_listen.empty() ? nlohmann::json()
-                                                                                              : nlohmann::json(live.metrics_listen)}};
-  nlohmann::json out = {{"daemon", daemon},
-                        {"queue", queue},
-                        {"connections", conns},
-                        {"rules", {{"version", meta_json("rules.version")}, {"error", meta_json("rules.error")}}},
-                        {"last_cycle", last_cycle.empty() ? nlohmann::json() : time_json(std::stoll(last_cycle))}};
-  out["attention"] = attention_items(store, ctx->config, queue, meta("rules.error"), live.state,
-                                     to_unix_ms(std::chrono::system_clock::now()));
+  const nlohmann::json& out = *status;
+  const nlohmann::json& daemon = out["daemon"];
+  const nlohmann::json& queue = out["queue"];
+  const nlohmann::json& conns = out["connections"];
+  const std::string state = daemon["state"].get<std::string>();
   if (args->has("--json")) {
     print_json(out);
     return k_exit_ok;
   }
   std::cout << "daemon: ";
-  if (live.state == "stopped")
+  if (state == "stopped")
     std::cout << "not running";
   else
-    std::cout << (live.state == "running" ? "running" : "STUCK (heartbeat stale)") << ", pid " << live.pid
+    std::cout << (state == "running" ? "running" : "STUCK (heartbeat stale)") << ", pid " << json_text(daemon["pid"])
               << ", since " << json_text(daemon["started"]) << ", heartbeat "
               << json_text(daemon["heartbeat"]) << ", metrics " << json_text(daemon["metrics"]);
   std::cout << "\nqueue:";

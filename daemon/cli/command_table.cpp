@@ -61,6 +61,8 @@ const std::vector<CommandSpec>& command_table() {
        {{"--connection", "NAME", "only this connection"}, {"--apply", "", "fix missing, attribute and active-state drift"},
         k_json}},
       {"status", "", "daemon, queue, connections, rules version, last cycle", {k_json}},
+      {"console", "", "print the URL that opens the admin console with a token (a secret: do not share it)",
+       {{"--name", "NAME", "the token with this name in the token file (default: the first reviewer)"}, k_json}},
       {"version", "", "version and build information", {k_json}},
   };
   return table;

@@ -12,15 +12,9 @@ void print_error(const std::string& message) { std::cerr << "h2rd: " << message 
 
 void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << "\n"; }
 
-std::string time_text(long long unix_ms) { return unix_ms == 0 ? "-" : format_utc(from_unix_ms(unix_ms)); }
-
 std::string json_text(const nlohmann::json& value) {
   if (value.is_null()) return "-";
   return value.is_string() ? value.get<std::string>() : value.dump();
-}
-
-nlohmann::json time_json(long long unix_ms) {
-  return unix_ms == 0 ? nlohmann::json() : nlohmann::json(format_utc(from_unix_ms(unix_ms)));
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #include "rules/rules.hpp"
 #include "daemon/cli/args.hpp"
 #include "secrets/secret_box.hpp"
+#include "service/console_json.hpp"
 #include "store/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -38,10 +39,9 @@ RulesPtr load_rules_or_report(const Context& context, int& exit_code);
 void print_error(const std::string& message);
 void print_json(const nlohmann::json& value);
 
-// "2026-11-28T10:15:00Z", or "-" for 0.
-std::string time_text(long long unix_ms);
-// For --json: the same text, or null for 0 (absent).
-nlohmann::json time_json(long long unix_ms);
+// "2026-11-28T10:15:00Z" (or "-" for 0) and its --json form (null for 0): lib/service/console_json.hpp.
+using h2r::time_text;
+using h2r::time_json;
 // A JSON value for people: strings as they are, null as "-", anything else as JSON.
 std::string json_text(const nlohmann::json& value);
 

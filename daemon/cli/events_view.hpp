@@ -3,6 +3,7 @@
 // an event (internal id or HR event_id).
 #pragma once
 
+#include "service/console_json.hpp"
 #include "store/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -16,12 +17,10 @@ namespace h2r::cli {
 
 inline constexpr std::size_t k_max_reason_bytes = 500;
 
-nlohmann::json event_json(const EventRow& e, bool full, long long now_ms);
-nlohmann::json history_json(const std::vector<EventHistoryRow>& history);
-
-// Why an open event has not run yet, e.g. "waits until 2026-12-05T00:00:00Z (effective date)";
-// "" for a final event or one that is due.
-std::string wait_text(const EventRow& e, long long now_ms);
+// The JSON builders live in lib/service/console_json.hpp (the console's API uses them too).
+using h2r::event_json;
+using h2r::history_json;
+using h2r::wait_text;
 
 // `h2rd events show ID` for people.
 void print_audit_record(std::ostream& out, const EventRow& e, const std::vector<EventHistoryRow>& history,

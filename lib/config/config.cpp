@@ -60,7 +60,7 @@ public:
     auto top = m_reader.map(root, "the config file",
                             {"database", "inbox", "rules", "secret_key_file", "timezone", "scheduler",
                              "listen", "listen_allow_remote", "log", "limits", "retention", "retry", "notify",
-                             "breaker"});
+                             "breaker", "console"});
     if (!top) return;
     path(*top, "database", m_config.database);
     path(*top, "inbox", m_config.inbox);
@@ -93,6 +93,7 @@ public:
     scheduler(*top);
     log(*top);
     extensions(*top);
+    if (const auto* node = top->get("console")) console(*node);
   }
 
 private:
@@ -170,6 +171,23 @@ private:
               m_reader.error(*n, "notify.webhook must be an http:// or https:// URL or \"\", got '" + *url + "'");
           }
         }
+      }
+    }
+  }
+
+  void console(const YAML::Node& node) {
+    auto map = m_reader.map(node, "console", {"enabled", "tokens", "session_ttl"});
+    if (!map) return;
+    if (const auto* n = map->get("enabled"))
+      if (auto v = m_reader.boolean(*n, "console.enabled")) m_config.console.enabled = *v;
+    if (const auto* n = map->get("tokens"))
+      if (auto text = m_reader.non_empty_string(*n, "console.tokens")) m_config.console.tokens = resolve(*text);
+    if (const auto* n = map->get("session_ttl")) {
+      if (auto d = m_reader.duration(*n, "console.session_ttl")) {
+        if (*d >= std::chrono::minutes(1) && *d <= std::chrono::hours(7 * 24))
+          m_config.console.session_ttl = *d;
+        else
+          m_reader.error(*n, "console.session_ttl must be from 1m to 7d (e.g. 8h)");
       }
     }
   }
@@ -283,6 +301,7 @@ Expected<Config, Diagnostics> load_config(const std::string& path) {
   } catch (const std::exception& e) {  // yaml-cpp should not throw past the reader; never let it escape
     reader.error_at(0, 0, std::string("cannot read the config file: ") + e.what());
   }
+  if (config.console.tokens.empty()) config.console.tokens = config.database + ".console-tokens";
   if (has_errors(diagnostics)) {
     yaml::sort_by_place(diagnostics);
     return unexpected(std::move(diagnostics));

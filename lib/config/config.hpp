@@ -22,6 +22,13 @@ struct BreakerConfig {
   std::chrono::milliseconds max_cooldown{300'000}; // cooldown..24h
 };
 
+// The admin console served on `listen` (config key `console`, lib/service/console_*.hpp).
+struct ConsoleConfig {
+  bool enabled = true;                              // console.enabled: serve /ui/ and /api/ on `listen`
+  std::string tokens;                               // console.tokens: the token file; default <database>.console-tokens
+  std::chrono::milliseconds session_ttl{8 * 3600'000}; // console.session_ttl: 1m..7d
+};
+
 struct Config {
   std::string path;                 // the config file itself (absolute)
   // Paths below are absolute: relative ones in the file are taken relative to the file's folder.
@@ -45,6 +52,7 @@ struct Config {
   std::chrono::milliseconds retry_max{6 * 3600'000}; // retry.max: cap of one backoff step (>= retry.base, at most 30d)
   std::string notify_webhook;                   // notify.webhook: URL for alerts ("" = none)
   BreakerConfig breaker;                        // breaker.{window,failure_ratio,min_calls,cooldown,max_cooldown}
+  ConsoleConfig console;                        // console.{enabled,tokens,session_ttl}
 };
 
 // Reads and validates the config file. Every problem is reported (file:line:col, sorted by place),

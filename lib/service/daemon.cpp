@@ -100,6 +100,16 @@ Result<void> Daemon::start() {
     return fail(ErrorKind::invalid, "the inbox " + m_config.inbox + " is not usable: " + r.error().message);
   }
   if (!m_once && !m_config.listen.empty()) {
+    if (m_config.console.enabled) {
+      auto console = open_console(m_config, m_clock);
+      if (!console) {
+        spdlog::error("console.unusable tokens=\"{}\" error=\"{}\"", escape_for_log(m_config.console.tokens),
+                      escape_for_log(console.error().message));
+        return unexpected(std::move(console).error());
+      }
+      m_console = std::move(*console);
+      m_status.set_install([this](httplib::Server& server) { m_console.console->install(server); });
+    }
     auto port = m_status.start(m_config.listen);
     if (!port) {
       spdlog::error("metrics.bind_failed listen=\"{}\" error=\"{}\"", escape_for_log(m_config.listen), escape_for_log(port.error().message));

@@ -10,6 +10,7 @@
 #include "hr/inbox.hpp"
 #include "secrets/secret_box.hpp"
 #include "service/alerts.hpp"
+#include "service/console_open.hpp"
 #include "service/health.hpp"
 #include "service/metrics.hpp"
 #include "service/observed_transport.hpp"
@@ -88,6 +89,7 @@ private:
   Engine m_engine;
   Inbox m_inbox;
   StatusServer m_status;
+  ConsoleHandle m_console;   // the admin console on `listen` (console.enabled)
   bool m_once;
   std::atomic<bool> m_reload_requested{false};
   std::vector<HealthCheck> m_health_checks;   // set before start(), read-only after

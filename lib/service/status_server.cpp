@@ -66,6 +66,7 @@ Result<int> StatusServer::start(const std::string& listen) {
     res.status = report.ok ? 200 : 503;
     res.set_content(report.reason + "\n", "text/plain; charset=utf-8");
   });
+  if (m_handlers.install) m_handlers.install(*m_server);
   int port = address->port;
   bool bound = false;
   if (port == 0) {

@@ -28,6 +28,8 @@ Result<ListenAddress> parse_listen(const std::string& listen);
 struct StatusHandlers {
   std::function<std::string()> metrics;   // the Prometheus exposition
   std::function<HealthReport()> health;   // 200 "ok" or 503 with the reason
+  // More routes on the same server (the admin console, lib/service/console_server.hpp); may be empty.
+  std::function<void(httplib::Server&)> install;
 };
 
 // Slow or silent clients must not starve /healthz: each connection holds one thread of the pool for at
@@ -50,6 +52,8 @@ public:
   // Stops serving and joins the thread. Idempotent.
   void stop();
   int port() const { return m_port; }
+  // Sets StatusHandlers::install before start().
+  void set_install(std::function<void(httplib::Server&)> install) { m_handlers.install = std::move(install); }
 
 private:
   StatusHandlers m_handlers;

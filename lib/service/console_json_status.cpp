@@ -1,9 +1,11 @@
-#include "daemon/cli/status_attention.hpp"
+#include "service/console_json.hpp"
 
-#include "daemon/cli/context.hpp"
 #include "hr/rejected_files.hpp"
+#include "service/liveness.hpp"
 
-namespace h2r::cli {
+#include <cstdlib>
+
+namespace h2r {
 namespace {
 
 std::string count_of(long long n, const std::string& noun) {
@@ -66,4 +68,60 @@ nlohmann::json attention_items(Store& store, const Config& config, const nlohman
   return out;
 }
 
-} // namespace h2r::cli
+Result<nlohmann::json> status_json(Store& store, const Config& config, long long now_ms) {
+  auto counts = store.count_events_by_state();
+  if (!counts) return unexpected(std::move(counts).error());
+  auto connections = store.list_connections();
+  if (!connections) return unexpected(std::move(connections).error());
+  auto meta = [&](const std::string& key) {
+    auto v = store.get_meta(key);
+    return v && *v ? **v : std::string();
+  };
+  auto meta_json = [&](const std::string& key) {   // absent or empty: null
+    const std::string v = meta(key);
+    return v.empty() ? nlohmann::json() : nlohmann::json(v);
+  };
+  nlohmann::json queue = nlohmann::json::object();
+  for (auto s : {EventState::pending, EventState::waiting, EventState::held, EventState::done, EventState::skipped,
+                 EventState::failed, EventState::rejected}) {
+    auto it = counts->find(s);
+    queue[std::string(to_string(s))] = it == counts->end() ? 0 : it->second;
+  }
+  nlohmann::json conns = nlohmann::json::array();
+  for (const auto& c : *connections) {
+    auto h = store.get_connection_health(c.name);
+    nlohmann::json j = {{"name", c.name}, {"healthy", nullptr}};
+    if (h && *h) {
+      j["healthy"] = (*h)->healthy;
+      j["last_success"] = time_json((*h)->last_success_at_ms);
+      j["last_error"] = (*h)->last_error.empty() ? nlohmann::json() : nlohmann::json((*h)->last_error);
+      j["paused_until"] = time_json((*h)->paused_until_ms);
+      j["pause_reason"] = (*h)->pause_reason.empty() ? nlohmann::json() : nlohmann::json((*h)->pause_reason);
+    }
+    conns.push_back(j);
+  }
+  const std::string last_cycle = meta("cycle.last");
+  long long last_cycle_ms = 0;
+  if (!last_cycle.empty()) {
+    char* end = nullptr;
+    last_cycle_ms = std::strtoll(last_cycle.c_str(), &end, 10);
+    if (*end != '\0') last_cycle_ms = 0;
+  }
+  DaemonLiveness live = daemon_liveness(store, from_unix_ms(now_ms));
+  nlohmann::json daemon = {{"state", live.state},
+                           {"up", live.state != "stopped"},
+                           {"pid", live.pid == 0 ? nlohmann::json() : nlohmann::json(live.pid)},
+                           {"heartbeat", time_json(live.heartbeat_ms)},
+                           {"started", time_json(live.started_ms)},
+                           {"metrics", live.state == "stopped" || live.metrics_listen.empty() ? nlohmann::json()
+                                                                                              : nlohmann::json(live.metrics_listen)}};
+  nlohmann::json out = {{"daemon", daemon},
+                        {"queue", queue},
+                        {"connections", conns},
+                        {"rules", {{"version", meta_json("rules.version")}, {"error", meta_json("rules.error")}}},
+                        {"last_cycle", time_json(last_cycle_ms)}};
+  out["attention"] = attention_items(store, config, queue, meta("rules.error"), live.state, now_ms);
+  return out;
+}
+
+} // namespace h2r

@@ -1,0 +1,41 @@
+// The JSON shapes shared by the CLI's `--json` outputs and the console's /api/v1: an event (raw data,
+// null where absent), its history, `h2rd status`, the ATTENTION items. One builder each, so the CLI
+// and the API never disagree.
+#pragma once
+
+#include "config/config.hpp"
+#include "store/store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace h2r {
+
+// "2026-11-28T10:15:00Z", or "-" for 0.
+std::string time_text(long long unix_ms);
+// For JSON: the same text, or null for 0 (absent).
+nlohmann::json time_json(long long unix_ms);
+
+// An event; `full` adds the HR fields, approval, rules version, result (what was decided and done) and
+// the received/updated times.
+nlohmann::json event_json(const EventRow& e, bool full, long long now_ms);
+nlohmann::json history_json(const std::vector<EventHistoryRow>& history);
+
+// Why an open event has not run yet, e.g. "waits until 2026-12-05T00:00:00Z (effective date)";
+// "" for a final event or one that is due.
+std::string wait_text(const EventRow& e, long long now_ms);
+
+// One item per thing that needs a person, in this order: the daemon stuck, a failed rules reload,
+// failed events, held events, rejected files in the inbox, each unhealthy or paused connection.
+// Each item: {"kind", "message"} plus "count" (events, files) or "connection"; rejected files also
+// carry "newest" (a file name) and "report" (the path of its NAME.error.txt).
+nlohmann::json attention_items(Store& store, const Config& config, const nlohmann::json& queue,
+                               const std::string& rules_error, const std::string& daemon_state, long long now_ms);
+
+// `h2rd status --json`: daemon, queue, connections, rules, last_cycle, attention. Error when the store
+// cannot be read.
+Result<nlohmann::json> status_json(Store& store, const Config& config, long long now_ms);
+
+} // namespace h2r
