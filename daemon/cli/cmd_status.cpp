@@ -4,11 +4,43 @@
 #include "daemon/cli/context.hpp"
 #include "core/clock.hpp"
 #include "daemon/cli/status_attention.hpp"
+#include "service/config_state.hpp"
 #include "service/liveness.hpp"
 
 #include <iostream>
 
 namespace h2r::cli {
+namespace {
+
+// What the running daemon runs with (meta `config.running`); null while no daemon runs.
+nlohmann::json config_json(Store& store, const std::string& daemon_state) {
+  auto running = daemon_state == "stopped" ? std::nullopt : load_running_config(store);
+  if (!running) return nullptr;
+  nlohmann::json restart = nlohmann::json::array();
+  for (const auto& c : running->restart_needed) restart.push_back({{"key", c.key}, {"running", c.before}, {"file", c.after}});
+  return {{"effective", running->effective},
+          {"reloaded", time_json(running->reloaded_ms)},
+          {"restart_needed", restart},
+          {"reload_error", running->reload_error.empty() ? nlohmann::json() : nlohmann::json(running->reload_error)}};
+}
+
+void print_config(const nlohmann::json& config) {
+  if (config.is_null()) return;
+  const auto& e = config["effective"];
+  std::cout << "\nconfig: workers " << json_text(e.value("scheduler.workers", nlohmann::json())) << ", interval "
+            << json_text(e.value("scheduler.interval", nlohmann::json())) << ", retry base "
+            << json_text(e.value("retry.base", nlohmann::json())) << " (max "
+            << json_text(e.value("retry.max", nlohmann::json())) << ", "
+            << json_text(e.value("retry.max_attempts", nlohmann::json())) << " attempts), last reload "
+            << json_text(config["reloaded"]);
+  if (!config["reload_error"].is_null()) std::cout << " FAILED: " << json_text(config["reload_error"]);
+  if (!config["restart_needed"].empty()) {
+    std::cout << "\n  restart needed for:";
+    for (const auto& c : config["restart_needed"]) std::cout << " " << c["key"].get<std::string>();
+  }
+}
+
+} // namespace
 
 int cmd_status(const std::string& config_path, const Words& words) {
   int parse_code = k_exit_ok;
@@ -19,7 +51,7 @@ int cmd_status(const std::string& config_path, const Words& words) {
     return k_exit_usage;
   }
   int code = k_exit_ok;
-  auto ctx = open_context(config_path, code);
+  auto ctx = open_status_context(config_path, code);
   if (!ctx) return code;
   Store& store = *ctx->store;
   auto counts = store.count_events_by_state();
@@ -69,6 +101,7 @@ int cmd_status(const std::string& config_path, const Words& words) {
                         {"connections", conns},
                         {"rules", {{"version", meta_json("rules.version")}, {"error", meta_json("rules.error")}}},
                         {"last_cycle", last_cycle.empty() ? nlohmann::json() : time_json(std::stoll(last_cycle))}};
+  out["config"] = config_json(store, live.state);
   out["attention"] = attention_items(store, ctx->config, queue, meta("rules.error"), live.state,
                                      to_unix_ms(std::chrono::system_clock::now()));
   if (args->has("--json")) {
@@ -87,7 +120,9 @@ int cmd_status(const std::string& config_path, const Words& words) {
   std::cout << "\nrules: version " << json_text(out["rules"]["version"]);
   if (!out["rules"]["error"].is_null())
     std::cout << " (the last reload FAILED: " << json_text(out["rules"]["error"]) << ")";
-  std::cout << "\nlast cycle: " << json_text(out["last_cycle"]) << "\nconnections:\n";
+  std::cout << "\nlast cycle: " << json_text(out["last_cycle"]);
+  print_config(out["config"]);
+  std::cout << "\nconnections:\n";
   if (conns.empty()) std::cout << "  (none)\n";
   for (const auto& c : conns) {
     std::cout << "  " << c["name"].get<std::string>() << ": ";

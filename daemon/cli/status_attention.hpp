@@ -11,7 +11,8 @@
 namespace h2r::cli {
 
 // One item per thing that needs a person, in this order: the daemon stuck, a failed rules reload,
-// failed events, held events, rejected files in the inbox, each unhealthy or paused connection.
+// a failed reload of h2rd.yaml, h2rd.yaml keys waiting for a restart ("keys": their names), failed
+// events, held events, rejected files in the inbox, each unhealthy or paused connection.
 // Each item: {"kind", "message"} plus "count" (events, files) or "connection"; rejected files also
 // carry "newest" (a file name) and "report" (the path of its NAME.error.txt).
 nlohmann::json attention_items(Store& store, const Config& config, const nlohmann::json& queue,

@@ -36,8 +36,51 @@ Engine::Engine(Store& store, ConnectionRegistry& connections, RulesSource rules,
   if (m_options.owner.empty()) m_options.owner = make_owner();
 }
 
+void Engine::apply_options(const EngineOptions& options) {
+  std::lock_guard lock(m_options_mutex);
+  m_pending_options = options;
+}
+
+EngineOptions Engine::options() const {
+  std::lock_guard lock(m_options_mutex);
+  EngineOptions out = m_options;
+  if (m_pending_options) {   // applied, adopted at the next batch boundary: report what will run
+    out.time_zone = m_pending_options->time_zone;
+    out.max_future_days = m_pending_options->max_future_days;
+    out.workers = m_pending_options->workers;
+    out.max_attempts = m_pending_options->max_attempts;
+    out.retry_base = m_pending_options->retry_base;
+    out.retry_max = m_pending_options->retry_max;
+  }
+  return out;
+}
+
+void Engine::adopt_options() {
+  std::lock_guard lock(m_options_mutex);
+  if (!m_pending_options) return;
+  const EngineOptions& next = *m_pending_options;
+  if (next.workers != m_options.workers || next.retry_base != m_options.retry_base ||
+      next.retry_max != m_options.retry_max || next.max_attempts != m_options.max_attempts)
+    spdlog::info("engine.options_applied workers={} retry_base_ms={} retry_max_ms={} max_attempts={}", next.workers,
+                 next.retry_base.count(), next.retry_max.count(), next.max_attempts);
+  m_options.time_zone = next.time_zone;
+  m_options.max_future_days = next.max_future_days;
+  m_options.workers = next.workers;
+  m_options.max_attempts = next.max_attempts;
+  m_options.retry_base = next.retry_base;
+  m_options.retry_max = next.retry_max;
+  m_pending_options.reset();
+}
+
 Result<void> Engine::ingest(const std::string& file_name, const std::vector<HrEvent>& events) {
   const SystemTime now = m_clock.now();
+  std::string time_zone;
+  int max_future_days = 0;
+  {
+    std::lock_guard lock(m_options_mutex);
+    time_zone = m_options.time_zone;
+    max_future_days = m_options.max_future_days;
+  }
   RulesPtr rules = m_rules();
   const int lead_days = rules ? rules->lifecycle().hire_lead_days : 0;
   std::vector<NewEvent> rows;
@@ -45,8 +88,8 @@ Result<void> Engine::ingest(const std::string& file_name, const std::vector<HrEv
   for (const auto& e : events) {
     SystemTime effective = now;
     if (!e.effective_date.empty()) {
-      auto parsed = parse_effective_date(e.effective_date, m_options.time_zone);
-      Result<void> window = parsed ? check_effective_window(*parsed, now, m_options.max_future_days) : Result<void>{};
+      auto parsed = parse_effective_date(e.effective_date, time_zone);
+      Result<void> window = parsed ? check_effective_window(*parsed, now, max_future_days) : Result<void>{};
       if (!parsed || !window) {
         const std::string why = !parsed ? parsed.error().message
                                         : "'" + e.effective_date + "' " + window.error().message;  // validated shape: safe to echo
@@ -55,7 +98,7 @@ Result<void> Engine::ingest(const std::string& file_name, const std::vector<HrEv
       effective = *parsed;
     }
     SystemTime due = effective;
-    if (e.type == EventType::hire && lead_days > 0) due = minus_days_in_zone(effective, lead_days, m_options.time_zone);
+    if (e.type == EventType::hire && lead_days > 0) due = minus_days_in_zone(effective, lead_days, time_zone);
     NewEvent row{e, to_unix_ms(effective), to_unix_ms(due), due > now ? EventState::waiting : EventState::pending};
     rows.push_back(std::move(row));
   }
