@@ -1,5 +1,6 @@
 #include "daemon/cli/context.hpp"
 
+#include "config/config_lenient.hpp"
 #include "core/logging.hpp"
 #include "core/time.hpp"
 #include "store/sqlite_store.hpp"

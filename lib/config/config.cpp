@@ -1,4 +1,5 @@
 #include "config/config.hpp"
+#include "config/config_lenient.hpp"
 
 #include "config/yaml_reader.hpp"
 #include "core/net.hpp"

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 
 namespace h2r {
@@ -51,11 +50,6 @@ struct Config {
 // Reads and validates the config file. Every problem is reported (file:line:col, sorted by place),
 // unknown keys included; a missing file is one diagnostic with line 0. An empty file gives the defaults.
 Expected<Config, Diagnostics> load_config(const std::string& path);
-
-// For `h2rd status` beside a daemon whose last reload was refused: a file with errors still gives a
-// Config, its valid keys read and the invalid ones at their defaults; `problems` gets every
-// diagnostic. nullopt when the file cannot be read or is not YAML.
-std::optional<Config> load_config_lenient(const std::string& path, Diagnostics& problems);
 
 // The config path to use: `explicit_path` when not empty, else $H2R_CONFIG, else /etc/h2r/h2rd.yaml.
 std::string default_config_path(const std::string& explicit_path);

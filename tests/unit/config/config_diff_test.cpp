@@ -1,5 +1,6 @@
 // What a reload of h2rd.yaml changes: the live / restart split, computed from two loaded configs.
 #include "config/config_diff.hpp"
+#include "config/config_lenient.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
