@@ -194,7 +194,7 @@ TEST_CASE("circuit breaker: a lower min_calls or ratio applies to the outcomes a
   CHECK(b.state(clock.now()) == CircuitBreaker::State::open);
 }
 
-TEST_CASE("circuit breaker: an open breaker keeps its cool-down's end; the next one follows the new settings") {
+TEST_CASE("circuit breaker: an open breaker keeps its cool-down's end and the next one follows the new settings") {
   FakeClock clock;
   CircuitBreaker b(small_config());
   feed(b, clock, "xxxxxx");
