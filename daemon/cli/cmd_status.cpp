@@ -8,6 +8,25 @@
 #include <iostream>
 
 namespace h2r::cli {
+namespace {
+
+void print_config(const nlohmann::json& config) {
+  if (config.is_null()) return;
+  const auto& e = config["effective"];
+  std::cout << "\nconfig: workers " << json_text(e.value("scheduler.workers", nlohmann::json())) << ", interval "
+            << json_text(e.value("scheduler.interval", nlohmann::json())) << ", retry base "
+            << json_text(e.value("retry.base", nlohmann::json())) << " (max "
+            << json_text(e.value("retry.max", nlohmann::json())) << ", "
+            << json_text(e.value("retry.max_attempts", nlohmann::json())) << " attempts), last reload "
+            << json_text(config["reloaded"]);
+  if (!config["reload_error"].is_null()) std::cout << " FAILED: " << json_text(config["reload_error"]);
+  if (!config["restart_needed"].empty()) {
+    std::cout << "\n  restart needed for:";
+    for (const auto& c : config["restart_needed"]) std::cout << " " << c["key"].get<std::string>();
+  }
+}
+
+} // namespace
 
 int cmd_status(const std::string& config_path, const Words& words) {
   int parse_code = k_exit_ok;
@@ -18,7 +37,7 @@ int cmd_status(const std::string& config_path, const Words& words) {
     return k_exit_usage;
   }
   int code = k_exit_ok;
-  auto ctx = open_context(config_path, code);
+  auto ctx = open_status_context(config_path, code);
   if (!ctx) return code;
   auto status = status_json(*ctx->store, ctx->config, to_unix_ms(std::chrono::system_clock::now()));
   if (!status) {
@@ -46,7 +65,9 @@ int cmd_status(const std::string& config_path, const Words& words) {
   std::cout << "\nrules: version " << json_text(out["rules"]["version"]);
   if (!out["rules"]["error"].is_null())
     std::cout << " (the last reload FAILED: " << json_text(out["rules"]["error"]) << ")";
-  std::cout << "\nlast cycle: " << json_text(out["last_cycle"]) << "\nconnections:\n";
+  std::cout << "\nlast cycle: " << json_text(out["last_cycle"]);
+  print_config(out["config"]);
+  std::cout << "\nconnections:\n";
   if (conns.empty()) std::cout << "  (none)\n";
   for (const auto& c : conns) {
     std::cout << "  " << c["name"].get<std::string>() << ": ";

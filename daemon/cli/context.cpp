@@ -1,9 +1,11 @@
 #include "daemon/cli/context.hpp"
 
+#include "config/config_lenient.hpp"
 #include "core/logging.hpp"
 #include "core/time.hpp"
 #include "store/sqlite_store.hpp"
 
+#include <filesystem>
 #include <iostream>
 
 namespace h2r::cli {
@@ -73,6 +75,31 @@ std::optional<Context> open_context(const std::string& config_path, int& exit_co
     return std::nullopt;
   }
   context.box = std::make_unique<SecretBox>(std::move(*key));
+  return context;
+}
+
+std::optional<Context> open_status_context(const std::string& config_path, int& exit_code) {
+  Diagnostics problems;
+  auto config = load_config_lenient(config_path, problems);
+  if (!config || (has_errors(problems) && !std::filesystem::exists(config->database))) {
+    for (const auto& d : problems) std::cerr << d.to_string() << "\n";
+    exit_code = k_exit_config;
+    return std::nullopt;
+  }
+  if (!has_errors(problems)) return open_context(config_path, exit_code);
+  for (const auto& d : problems) std::cerr << d.to_string() << "\n";
+  std::cerr << "h2rd: warning: " << config->path << " has errors (above); a running daemon keeps the settings "
+            << "it runs with; this status reads " << config->database << "\n";
+  Context context;
+  context.config = std::move(*config);
+  init_logging(context.config.log_level, context.config.log_format);
+  auto store = open_sqlite_store(context.config.database);
+  if (!store) {
+    print_error(store.error().message);
+    exit_code = k_exit_failed;
+    return std::nullopt;
+  }
+  context.store = std::move(*store);
   return context;
 }
 

@@ -32,6 +32,11 @@ enum class NewKey { only_when_no_secrets, allowed };
 std::optional<Context> open_context(const std::string& config_path, int& exit_code,
                                     NewKey new_key = NewKey::only_when_no_secrets);
 
+// For `h2rd status`: like open_context, but a config file with errors (which a running daemon refused
+// on reload, keeping its settings) is read leniently, each problem printed to stderr as a warning, so
+// status can still show the daemon — as long as the database it names exists. No secret box.
+std::optional<Context> open_status_context(const std::string& config_path, int& exit_code);
+
 // The rules file of the config, or nullptr with every problem printed to stderr (exit 78).
 RulesPtr load_rules_or_report(const Context& context, int& exit_code);
 

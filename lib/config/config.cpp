@@ -1,4 +1,5 @@
 #include "config/config.hpp"
+#include "config/config_lenient.hpp"
 
 #include "config/yaml_reader.hpp"
 #include "core/net.hpp"
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 namespace h2r {
 namespace {
@@ -268,8 +270,11 @@ private:
 
 } // namespace
 
-Expected<Config, Diagnostics> load_config(const std::string& path) {
-  Diagnostics diagnostics;
+namespace {
+
+// The file read into a Config: valid keys taken, invalid ones left at their defaults and reported in
+// `diagnostics`. nullopt when the file cannot be read or is not YAML at all.
+std::optional<Config> read_config(const std::string& path, Diagnostics& diagnostics) {
   std::error_code ec;
   std::filesystem::path file = std::filesystem::absolute(path, ec);
   if (ec) file = path;
@@ -282,7 +287,7 @@ Expected<Config, Diagnostics> load_config(const std::string& path) {
                                      std::string("cannot read the config file: ") + std::strerror(err) +
                                          " (give another one with -c PATH or $H2R_CONFIG)",
                                      false});
-    return unexpected(std::move(diagnostics));
+    return std::nullopt;
   }
 
   Config config;
@@ -294,19 +299,33 @@ Expected<Config, Diagnostics> load_config(const std::string& path) {
   config.secret_key_file = (folder / "secret.key").string();
 
   yaml::Reader reader(path, diagnostics);
+  bool parsed = false;
   try {
     if (auto root = reader.parse(text)) {
+      parsed = true;
       if (root->IsDefined() && !root->IsNull()) ConfigLoader(config, reader, folder).load(*root);
     }
   } catch (const std::exception& e) {  // yaml-cpp should not throw past the reader; never let it escape
+    parsed = false;
     reader.error_at(0, 0, std::string("cannot read the config file: ") + e.what());
   }
   if (config.console.tokens.empty()) config.console.tokens = config.database + ".console-tokens";
-  if (has_errors(diagnostics)) {
-    yaml::sort_by_place(diagnostics);
-    return unexpected(std::move(diagnostics));
-  }
+  yaml::sort_by_place(diagnostics);
+  if (!parsed) return std::nullopt;
   return config;
+}
+
+} // namespace
+
+Expected<Config, Diagnostics> load_config(const std::string& path) {
+  Diagnostics diagnostics;
+  auto config = read_config(path, diagnostics);
+  if (!config || has_errors(diagnostics)) return unexpected(std::move(diagnostics));
+  return std::move(*config);
+}
+
+std::optional<Config> load_config_lenient(const std::string& path, Diagnostics& problems) {
+  return read_config(path, problems);
 }
 
 std::string default_config_path(const std::string& explicit_path) {

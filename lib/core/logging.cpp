@@ -2,10 +2,12 @@
 
 #include <date/date.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -42,17 +44,47 @@ bool journald() {
   return stream != nullptr && *stream != '\0';
 }
 
+// Text or JSON lines, switched in place by set_log_settings(): one logger for the process's life.
+class FormatSwitchSink final : public spdlog::sinks::sink {
+public:
+  FormatSwitchSink() : m_text(std::make_shared<spdlog::sinks::stderr_sink_mt>()), m_json(std::make_shared<JsonLineSink>()) {
+    // UTC with its `Z`, like every time h2r prints: a log line means the same on any machine.
+    m_text->set_formatter(std::make_unique<spdlog::pattern_formatter>(journald() ? "%l %v" : "%Y-%m-%dT%H:%M:%S.%eZ %l %v",
+                                                                      spdlog::pattern_time_type::utc));
+  }
+  void use_json(bool json) { m_use_json = json; }
+  void log(const spdlog::details::log_msg& msg) override { (m_use_json ? m_json : m_text)->log(msg); }
+  void flush() override {
+    m_text->flush();
+    m_json->flush();
+  }
+  void set_pattern(const std::string&) override {}   // the formats are fixed
+  void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
+
+private:
+  std::shared_ptr<spdlog::sinks::sink> m_text;
+  std::shared_ptr<spdlog::sinks::sink> m_json;
+  std::atomic<bool> m_use_json{false};
+};
+
+std::mutex g_sink_mutex;
+std::shared_ptr<FormatSwitchSink> g_sink;   // GUARDED_BY(g_sink_mutex); the one init_logging() made
+
 } // namespace
 
+void set_log_settings(const std::string& level, const std::string& format) {
+  spdlog::set_level(spdlog::level::from_str(level));
+  std::lock_guard lock(g_sink_mutex);
+  if (g_sink) g_sink->use_json(format == "json");
+}
+
 void init_logging(const std::string& level, const std::string& format) {
-  std::shared_ptr<spdlog::logger> logger;
-  if (format == "json") {
-    logger = std::make_shared<spdlog::logger>("h2r", std::make_shared<JsonLineSink>());
-  } else {
-    logger = std::make_shared<spdlog::logger>("h2r", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    // UTC with its `Z`, like every time h2r prints: a log line means the same on any machine.
-    logger->set_pattern(journald() ? "%l %v" : "%Y-%m-%dT%H:%M:%S.%eZ %l %v",
-                        spdlog::pattern_time_type::utc);
+  auto sink = std::make_shared<FormatSwitchSink>();
+  sink->use_json(format == "json");
+  auto logger = std::make_shared<spdlog::logger>("h2r", sink);
+  {
+    std::lock_guard lock(g_sink_mutex);
+    g_sink = sink;
   }
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::trace);

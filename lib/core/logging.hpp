@@ -11,4 +11,9 @@ namespace h2r {
 // ($JOURNAL_STREAM set) text lines carry no timestamp of their own: journald adds one.
 void init_logging(const std::string& level, const std::string& format);
 
+// A reload of h2rd.yaml: the level and the format of the logger init_logging() made, changed in place
+// (no new logger: other threads keep logging through the same one). Thread-safe; before
+// init_logging() only the level changes.
+void set_log_settings(const std::string& level, const std::string& format);
+
 } // namespace h2r

@@ -76,6 +76,23 @@ void CircuitBreaker::reset() {
   clear_window();
 }
 
+void CircuitBreaker::configure(const BreakerConfig& config) {
+  // The window's outcomes, oldest first, of which the newest `size` are kept.
+  const int size = std::max(1, config.window);
+  std::vector<char> outcomes;
+  outcomes.reserve(static_cast<std::size_t>(m_count));
+  const int old_size = static_cast<int>(m_window.size());
+  for (int i = 0; i < m_count; ++i)
+    outcomes.push_back(m_window[static_cast<std::size_t>((m_next - m_count + i + old_size) % old_size)]);
+  m_config = config;
+  m_window.assign(static_cast<std::size_t>(size), 0);
+  m_next = m_count = m_failures = 0;
+  const std::size_t keep = std::min<std::size_t>(outcomes.size(), static_cast<std::size_t>(size));
+  for (std::size_t i = outcomes.size() - keep; i < outcomes.size(); ++i) remember(outcomes[i] != 0);
+  m_next_cooldown = m_open ? std::clamp(m_next_cooldown, config.cooldown, std::max(config.cooldown, config.max_cooldown))
+                           : config.cooldown;
+}
+
 void CircuitBreaker::remember(bool failed) {
   char& slot = m_window[static_cast<std::size_t>(m_next)];
   if (m_count == static_cast<int>(m_window.size()))

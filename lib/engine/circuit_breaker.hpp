@@ -39,6 +39,10 @@ public:
   void cancel_probe();
   // Back to closed with an empty window and the base cool-down (`connection update`, reload).
   void reset();
+  // Adopts new settings (a reload of h2rd.yaml) keeping what the breaker knows: the most recent
+  // outcomes that fit the new window stay in it; an open breaker keeps its cool-down's end; the next
+  // cool-down is brought inside [cooldown, max_cooldown].
+  void configure(const BreakerConfig& config);
 
   State state(SystemTime now) const;
   SystemTime open_until() const { return m_open_until; }

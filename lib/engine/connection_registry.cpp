@@ -86,6 +86,18 @@ void ConnectionRegistry::reset() {
   }
 }
 
+void ConnectionRegistry::set_breaker_config(const BreakerConfig& config) {
+  std::lock_guard lock(m_mutex);
+  m_breaker_config = config;
+  for (auto& [name, l] : m_live)
+    if (l.breaker) l.breaker->configure(config);
+}
+
+BreakerConfig ConnectionRegistry::breaker_config() const {
+  std::lock_guard lock(m_mutex);
+  return m_breaker_config;
+}
+
 void ConnectionRegistry::persist(const std::string& name, const Live& l, const Error* error) {
   auto existing = m_store.get_connection_health(name);
   ConnectionHealth health;

@@ -39,6 +39,10 @@ public:
   Result<std::shared_ptr<ScimClient>> client(const std::string& name);
   // Forgets cached clients and tokens (after `connection update` or a reload).
   void reset();
+  // New breaker settings (a reload of h2rd.yaml): every existing breaker adopts them
+  // (CircuitBreaker::configure), and breakers made later use them.
+  void set_breaker_config(const BreakerConfig& config);
+  BreakerConfig breaker_config() const;
 
   // Health bookkeeping, persisted to the store for `h2rd status`.
   //  - invalid_client / unsupported_grant_type / 4711: unhealthy (logged once) until `connection test`
@@ -76,9 +80,9 @@ private:
   HttpTransport& m_transport;
   const Clock& m_clock;
   ScimClientOptions m_client_options;
-  BreakerConfig m_breaker_config;
+  BreakerConfig m_breaker_config;   // GUARDED_BY(m_mutex)
   TokenCache m_tokens;
-  std::mutex m_mutex;
+  mutable std::mutex m_mutex;
   std::map<std::string, Live> m_live;   // GUARDED_BY(m_mutex)
 };
 

@@ -38,11 +38,53 @@ Engine::Engine(Store& store, ConnectionRegistry& connections, RulesSource rules,
   if (m_options.owner.empty()) m_options.owner = make_owner();
 }
 
+void Engine::apply_options(const EngineOptions& options) {
+  std::lock_guard lock(m_options_mutex);
+  m_pending_options = options;
+}
+
+EngineOptions Engine::options() const {
+  std::lock_guard lock(m_options_mutex);
+  EngineOptions out = m_options;
+  if (m_pending_options) {   // applied, adopted at the next batch boundary: report what will run
+    out.time_zone = m_pending_options->time_zone;
+    out.max_future_days = m_pending_options->max_future_days;
+    out.workers = m_pending_options->workers;
+    out.max_attempts = m_pending_options->max_attempts;
+    out.retry_base = m_pending_options->retry_base;
+    out.retry_max = m_pending_options->retry_max;
+  }
+  return out;
+}
+
+void Engine::adopt_options() {
+  std::lock_guard lock(m_options_mutex);
+  if (!m_pending_options) return;
+  const EngineOptions& next = *m_pending_options;
+  if (next.workers != m_options.workers || next.retry_base != m_options.retry_base ||
+      next.retry_max != m_options.retry_max || next.max_attempts != m_options.max_attempts)
+    spdlog::info("engine.options_applied workers={} retry_base_ms={} retry_max_ms={} max_attempts={}", next.workers,
+                 next.retry_base.count(), next.retry_max.count(), next.max_attempts);
+  m_options.time_zone = next.time_zone;
+  m_options.max_future_days = next.max_future_days;
+  m_options.workers = next.workers;
+  m_options.max_attempts = next.max_attempts;
+  m_options.retry_base = next.retry_base;
+  m_options.retry_max = next.retry_max;
+  m_pending_options.reset();
+}
+
 Result<void> Engine::ingest(const std::string& file_name, const std::vector<HrEvent>& events) {
   const SystemTime now = m_clock.now();
+  std::string time_zone;
+  int max_future_days = 0;
+  {
+    std::lock_guard lock(m_options_mutex);
+    time_zone = m_options.time_zone;
+    max_future_days = m_options.max_future_days;
+  }
   RulesPtr rules = m_rules();
-  const ScheduleOptions schedule{m_options.time_zone, m_options.max_future_days,
-                                 rules ? rules->lifecycle().hire_lead_days : 0};
+  const ScheduleOptions schedule{time_zone, max_future_days, rules ? rules->lifecycle().hire_lead_days : 0};
   std::vector<NewEvent> rows;
   rows.reserve(events.size());
   for (const auto& e : events) {

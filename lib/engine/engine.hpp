@@ -76,6 +76,15 @@ public:
   // cap = min(retry_max, retry_base·2^(attempt-1)), raised to at least min(k_min_backoff, cap).
   std::chrono::milliseconds backoff(int attempt);
 
+  // The one entry point for settings that change while the daemon runs (a reload of h2rd.yaml):
+  // time_zone, max_future_days, workers, max_attempts, retry_base and retry_max of `options` are
+  // taken; the rest (hooks, owner, once, batch, claim_lease, unhealthy_recheck) stays as constructed.
+  // Thread-safe. A cycle adopts them at its next batch boundary (never while a batch runs); ingest()
+  // uses them from the first cycle boundary after this call.
+  void apply_options(const EngineOptions& options);
+  // The settings in force now (for `h2rd status` and tests). Thread-safe.
+  EngineOptions options() const;
+
   // When fenced store writes (outcomes, holds) began failing: the clock's unix ms of the first failure
   // since the last success, 0 while they succeed. Thread-safe; /healthz answers 503 while it is set.
   long long store_writes_failing_since_ms() const { return m_writes_failing_since_ms.load(); }
@@ -120,6 +129,8 @@ private:
   // A fenced write's failure: lost claim (counted, logged) or store failure (cycle ends, flag set).
   void note_write_failure(const EventRow& event, std::string_view what, const Error& error, Cycle& cycle);
   void note_write_success();
+  // Takes the options of the last apply_options() into m_options, on the cycle's thread between batches.
+  void adopt_options();
 
   EventOutcome process(const Work& work, const std::string& rules_version);
   // The employee's links in each of `connections`; an error when any read fails.
@@ -134,7 +145,11 @@ private:
   Store& m_store;
   ConnectionRegistry& m_connections;
   RulesSource m_rules;
+  // m_options is written only by adopt_options() under m_options_mutex, on the cycle's thread while no
+  // worker runs; workers read it unlocked, ingest() (the inbox's thread) and options() under the mutex.
   EngineOptions m_options;
+  mutable std::mutex m_options_mutex;
+  std::optional<EngineOptions> m_pending_options;   // GUARDED_BY(m_options_mutex)
   const Clock& m_clock;
   std::mutex m_rng_mutex;
   std::mt19937_64 m_rng{std::random_device{}()};

@@ -27,6 +27,7 @@ CycleReport Engine::run_cycle() {
   // Each pass claims what is due now; events recorded as retries are due later, so the loop ends.
   // A store failure ends it too: an event given back must not be taken again in the same cycle.
   while (!stopping() && !cycle.store_failed) {
+    adopt_options();   // a reload's settings apply from this batch on, never inside one
     auto claimed = claim_batch(cycle);
     if (!claimed || claimed->empty()) break;
     std::vector<Work> work = plan_batch(*claimed, cycle);

@@ -81,7 +81,13 @@ Result<void> ensure_dir(const std::string& path, bool allow_symlink) {
 } // namespace
 
 Inbox::Inbox(InboxOptions options, IngestSink sink, const Clock& clock)
-    : m_options(std::move(options)), m_sink(std::move(sink)), m_clock(clock) {}
+    : m_options(std::move(options)), m_max_file_bytes(m_options.max_file_bytes),
+      m_retention_days(m_options.retention_days), m_sink(std::move(sink)), m_clock(clock) {}
+
+void Inbox::set_limits(std::uint64_t max_file_bytes, int retention_days) {
+  m_max_file_bytes = max_file_bytes;
+  m_retention_days = retention_days;
+}
 
 Result<void> Inbox::prepare() {
   std::string parent;
@@ -144,7 +150,7 @@ ScanReport Inbox::scan() {
 
 Inbox::Outcome Inbox::process(const std::string& name) {
   const std::string path = m_options.dir + "/" + name;
-  const std::uint64_t limit = m_options.max_file_bytes;
+  const std::uint64_t limit = m_max_file_bytes.load();
   auto too_big = [&](std::uint64_t size) {
     return "is " + std::to_string(size) + " bytes, above the limit of " + std::to_string(limit) + " bytes";
   };
@@ -329,8 +335,9 @@ std::string Inbox::move_to(const std::string& name, const std::string& sub, bool
 }
 
 void Inbox::purge_old() {
-  if (m_options.retention_days <= 0) return;
-  const auto cutoff = m_clock.now() - std::chrono::hours(24) * m_options.retention_days;
+  const int retention_days = m_retention_days.load();
+  if (retention_days <= 0) return;
+  const auto cutoff = m_clock.now() - std::chrono::hours(24) * retention_days;
   for (const char* sub : {"processed", "rejected"}) {
     const std::string path = m_options.dir + "/" + sub;
     DIR* dir = ::opendir(path.c_str());

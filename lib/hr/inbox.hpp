@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <string>
@@ -91,6 +92,10 @@ public:
   // retention_days ago by `clock`.
   void purge_old();
 
+  // New limits.max_file_bytes and retention.days (a reload of h2rd.yaml). Thread-safe: the next file
+  // read and the next purge use them.
+  void set_limits(std::uint64_t max_file_bytes, int retention_days);
+
 private:
   enum class Outcome { accepted, rejected, deferred, skipped, settling };
   // How a file looked: what settling compares, and what a read saw.
@@ -120,7 +125,9 @@ private:
   std::string move_to(const std::string& name, const std::string& sub, bool with_report);
   static bool eligible_name(const std::string& name);
 
-  InboxOptions m_options;
+  InboxOptions m_options;   // max_file_bytes and retention_days: see the atomics below
+  std::atomic<std::uint64_t> m_max_file_bytes;
+  std::atomic<int> m_retention_days;
   IngestSink m_sink;
   const Clock& m_clock;
   std::map<std::string, Settling> m_settling; // by file name

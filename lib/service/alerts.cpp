@@ -21,6 +21,14 @@ std::string host_name() {
 
 AlertSender::AlertSender(std::string url, HttpTransport& transport, AlertOptions options)
     : m_transport(transport), m_options(options) {
+  take_url(std::move(url));
+  // Started even while alerts are off: a reload may turn them on (it waits idle until then).
+  m_thread = std::thread([this] { loop(); });
+}
+
+void AlertSender::take_url(std::string url) {
+  m_url.clear();
+  m_origin.clear();
   if (url.empty()) return;
   auto parts = split_url(url);
   if (!parts) {
@@ -29,18 +37,32 @@ AlertSender::AlertSender(std::string url, HttpTransport& transport, AlertOptions
   }
   m_url = std::move(url);
   m_origin = parts->origin();
-  m_thread = std::thread([this] { loop(); });
+}
+
+bool AlertSender::enabled() const {
+  std::lock_guard lock(m_mutex);
+  return !m_url.empty();
+}
+
+void AlertSender::set_url(const std::string& url) {
+  std::lock_guard lock(m_mutex);
+  take_url(url);
+  if (m_url.empty() && !m_queue.empty()) {
+    m_dropped += m_queue.size();
+    spdlog::warn("alert.dropped count={} reason=\"notify.webhook turned off\"", m_queue.size());
+    m_queue.clear();
+  }
 }
 
 AlertSender::~AlertSender() { stop(); }
 
 void AlertSender::post(const std::string& name, nlohmann::json fields) {
-  if (!enabled()) return;
+  if (!enabled()) return;   // checked again under the lock below: set_url may turn alerts off meanwhile
   nlohmann::json body = {{"source", "h2rd"}, {"alert", name}, {"host", host_name()},
                          {"time", format_utc(std::chrono::system_clock::now())}};
   if (fields.is_object()) body.update(fields);
   std::lock_guard lock(m_mutex);
-  if (m_stopping) return;
+  if (m_stopping || m_url.empty()) return;
   if (m_queue.size() >= m_options.max_queued) {
     m_queue.pop_front();
     ++m_dropped;
@@ -57,10 +79,11 @@ void AlertSender::loop() {
     if (m_queue.empty() || (m_stopping && std::chrono::steady_clock::now() >= m_deadline)) return;
     std::string body = std::move(m_queue.front());
     m_queue.pop_front();
+    const std::string url = m_url, origin = m_origin;   // a reload may change them while we send
     auto delay = m_options.retry_delay;
     for (int attempt = 1;; ++attempt) {
       lock.unlock();
-      HttpRequest request{"POST", m_url, {{"User-Agent", "h2rd"}}, body, "application/json"};
+      HttpRequest request{"POST", url, {{"User-Agent", "h2rd"}}, body, "application/json"};
       auto response = m_transport.send(request);
       lock.lock();
       if (response && response->status >= 200 && response->status < 300) {
@@ -70,10 +93,10 @@ void AlertSender::loop() {
       const std::string why = response ? "HTTP " + std::to_string(response->status) : response.error().message;
       if (attempt >= m_options.max_attempts) {
         ++m_dropped;
-        spdlog::error("alert.failed origin={} attempts={} error=\"{}\"", m_origin, attempt, escape_for_log(why));
+        spdlog::error("alert.failed origin={} attempts={} error=\"{}\"", origin, attempt, escape_for_log(why));
         break;
       }
-      spdlog::warn("alert.retry origin={} attempt={} error=\"{}\"", m_origin, attempt, escape_for_log(why));
+      spdlog::warn("alert.retry origin={} attempt={} error=\"{}\"", origin, attempt, escape_for_log(why));
       auto until = std::chrono::steady_clock::now() + delay;
       if (m_stopping) until = std::min(until, m_deadline);
       m_cv.wait_until(lock, until, [&] { return m_stopping && std::chrono::steady_clock::now() >= m_deadline; });

@@ -32,7 +32,10 @@ public:
   AlertSender(const AlertSender&) = delete;
   AlertSender& operator=(const AlertSender&) = delete;
 
-  bool enabled() const { return !m_url.empty(); }
+  bool enabled() const;
+  // A new `notify.webhook` (a reload of h2rd.yaml): alerts posted from now on go there; "" turns them
+  // off (alerts queued for the old URL are dropped, counted). Thread-safe.
+  void set_url(const std::string& url);
   // Queues {"source":"h2rd","alert":name,"time":...,"host":...} merged with `fields`. Never blocks.
   void post(const std::string& name, nlohmann::json fields);
   // Sends what is queued for up to drain_on_stop, then stops the thread. Idempotent.
@@ -44,9 +47,11 @@ public:
 
 private:
   void loop();
+  // Checks `url` and sets m_url/m_origin ("" when empty or malformed, the latter logged). m_mutex held.
+  void take_url(std::string url);
 
-  std::string m_url;
-  std::string m_origin;   // for logs
+  std::string m_url;      // GUARDED_BY(m_mutex); "" = alerts off
+  std::string m_origin;   // for logs; GUARDED_BY(m_mutex)
   HttpTransport& m_transport;
   AlertOptions m_options;
   mutable std::mutex m_mutex;

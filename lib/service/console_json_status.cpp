@@ -1,6 +1,7 @@
 #include "service/console_json.hpp"
 
 #include "hr/rejected_files.hpp"
+#include "service/config_state.hpp"
 #include "service/liveness.hpp"
 
 #include <cstdlib>
@@ -10,6 +11,18 @@ namespace {
 
 std::string count_of(long long n, const std::string& noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+// What the running daemon runs with (meta `config.running`); null while no daemon runs.
+nlohmann::json config_json(Store& store, const std::string& daemon_state) {
+  auto running = daemon_state == "stopped" ? std::nullopt : load_running_config(store);
+  if (!running) return nullptr;
+  nlohmann::json restart = nlohmann::json::array();
+  for (const auto& c : running->restart_needed) restart.push_back({{"key", c.key}, {"running", c.before}, {"file", c.after}});
+  return {{"effective", running->effective},
+          {"reloaded", time_json(running->reloaded_ms)},
+          {"restart_needed", restart},
+          {"reload_error", running->reload_error.empty() ? nlohmann::json() : nlohmann::json(running->reload_error)}};
 }
 
 } // namespace
@@ -25,6 +38,42 @@ nlohmann::json attention_items(Store& store, const Config& config, const nlohman
     out.push_back({{"kind", "rules_reload_failed"},
                    {"message", "the last rules reload FAILED, the previous rules stay in force: " + rules_error +
                                    " (fix " + config.rules + "; `h2rd check` shows every problem)"}});
+  if (auto running = daemon_state == "stopped" ? std::nullopt : load_running_config(store)) {
+    if (!running->reload_error.empty())
+      out.push_back({{"kind", "config_reload_failed"},
+                     {"message", "the last reload of " + config.path + " FAILED, nothing changed and the running "
+                                 "settings stay: " + running->reload_error +
+                                 " (fix the file, `h2rd check` shows every problem, then `systemctl reload h2rd`)"}});
+    if (!running->restart_needed.empty()) {
+      std::string keys;
+      nlohmann::json names = nlohmann::json::array();
+      for (const auto& c : running->restart_needed) {
+        keys += (keys.empty() ? "" : ", ") + c.key;
+        names.push_back(c.key);
+      }
+      out.push_back({{"kind", "config_restart_needed"}, {"keys", names},
+                     {"message", "h2rd.yaml changes " + keys + ", which only a restart applies; the daemon runs "
+                                 "with the old values until then (`systemctl restart h2rd`)"}});
+    }
+  }
+  if (auto running = daemon_state == "stopped" ? std::nullopt : load_running_config(store)) {
+    if (!running->reload_error.empty())
+      out.push_back({{"kind", "config_reload_failed"},
+                     {"message", "the last reload of " + config.path + " FAILED, nothing changed and the running "
+                                 "settings stay: " + running->reload_error +
+                                 " (fix the file, `h2rd check` shows every problem, then `systemctl reload h2rd`)"}});
+    if (!running->restart_needed.empty()) {
+      std::string keys;
+      nlohmann::json names = nlohmann::json::array();
+      for (const auto& c : running->restart_needed) {
+        keys += (keys.empty() ? "" : ", ") + c.key;
+        names.push_back(c.key);
+      }
+      out.push_back({{"kind", "config_restart_needed"}, {"keys", names},
+                     {"message", "h2rd.yaml changes " + keys + ", which only a restart applies; the daemon runs "
+                                 "with the old values until then (`systemctl restart h2rd`)"}});
+    }
+  }
   const long long failed = queue.value("failed", 0LL);
   if (failed > 0)
     out.push_back({{"kind", "failed_events"}, {"count", failed},
@@ -120,6 +169,7 @@ Result<nlohmann::json> status_json(Store& store, const Config& config, long long
                         {"connections", conns},
                         {"rules", {{"version", meta_json("rules.version")}, {"error", meta_json("rules.error")}}},
                         {"last_cycle", time_json(last_cycle_ms)}};
+  out["config"] = config_json(store, live.state);
   out["attention"] = attention_items(store, config, queue, meta("rules.error"), live.state, now_ms);
   return out;
 }

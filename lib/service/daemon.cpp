@@ -39,12 +39,7 @@ ScimClientOptions Daemon::client_options() {
 
 EngineOptions Daemon::engine_options(bool once) {
   EngineOptions options;
-  options.time_zone = m_config.timezone;
-  options.max_future_days = m_config.max_future_days;
-  options.workers = m_config.workers;
-  options.max_attempts = m_config.max_attempts;
-  options.retry_base = m_config.retry_base;
-  options.retry_max = m_config.retry_max;
+  set_live_engine_options(options, m_config);
   options.once = once;
   options.on_outcome = [this](const EventRow& event, const EventOutcome& outcome) {
     m_heartbeat.beat();
@@ -249,22 +244,8 @@ void Daemon::reload_now() {
   m_reload_requested = false;
   m_notifier.send("RELOADING=1\n" + SdNotifier::monotonic_usec());
   spdlog::info("daemon.reload trigger=SIGHUP");
-  // The config: validated; the log level applies now, other changes need a restart.
-  auto config = load_config(m_config.path);
-  if (!config) {
-    spdlog::error("config.reload_failed file=\"{}\" errors={} first=\"{}\" action=\"old config kept\"",
-                  escape_for_log(m_config.path), config.error().size(),
-                  escape_for_log(config.error().empty() ? "" : config.error().front().to_string()));
-  } else {
-    spdlog::set_level(spdlog::level::from_str(config->log_level));
-    const bool restart_needed = config->database != m_config.database || config->inbox != m_config.inbox ||
-                                config->rules != m_config.rules || config->listen != m_config.listen ||
-                                config->workers != m_config.workers || config->timezone != m_config.timezone ||
-                                config->scheduler_interval != m_config.scheduler_interval ||
-                                config->notify_webhook != m_config.notify_webhook ||
-                                config->secret_key_file != m_config.secret_key_file;
-    if (restart_needed) spdlog::warn("config.restart_needed file=\"{}\" note=\"changes other than log.level apply after a restart\"", escape_for_log(m_config.path));
-  }
+  // The config: validated; its live keys apply now, the others are named as needing a restart.
+  reload_config();
   const bool ok = m_rules.reload("SIGHUP");
   m_connections.reset();   // re-read connections (updated secrets, rate limits); health is re-learned
   auto rules = m_rules.current();
@@ -292,6 +273,7 @@ int Daemon::run() {
   const long long now_ms = to_unix_ms(m_clock.now());
   (void)m_store.set_meta(k_meta_daemon_started, std::to_string(now_ms));
   (void)m_store.set_meta(k_meta_daemon_pid, std::to_string(::getpid()));
+  record_running_config();
   persist_heartbeat(true);
   std::thread inbox_thread([this] { m_inbox.watch(m_shutdown); });
   std::thread watchdog_thread;

@@ -11,6 +11,7 @@
 #include "secrets/secret_box.hpp"
 #include "service/alerts.hpp"
 #include "service/console_open.hpp"
+#include "service/config_state.hpp"
 #include "service/health.hpp"
 #include "service/metrics.hpp"
 #include "service/observed_transport.hpp"
@@ -30,6 +31,10 @@ inline constexpr std::chrono::seconds k_shutdown_deadline{40};
 // what is still waiting `pending` with its next attempt time.
 inline constexpr std::chrono::minutes k_default_max_wait{5};
 inline constexpr std::chrono::hours k_max_max_wait{24};
+
+// The engine settings h2rd.yaml gives (timezone, limits.max_future_days, scheduler.workers, retry.*),
+// written into `options`; its other fields are left alone. Used at start and by each reload.
+void set_live_engine_options(EngineOptions& options, const Config& config);
 
 class Daemon {
 public:
@@ -66,6 +71,15 @@ public:
 
 private:
   void reload_now();
+  // SIGHUP's part for h2rd.yaml (daemon_reload.cpp): validates the file; when good, applies every live
+  // key (apply_live_config) and logs `config.restart_needed key=…` for each other changed key; when
+  // not, changes nothing and logs `config.reload_failed`. Records the outcome for `h2rd status`.
+  void reload_config();
+  // Hands the live keys of m_config to their owners: logger, engine, breakers, inbox, alerts (the
+  // scheduler interval is read by run() itself).
+  void apply_live_config();
+  // Writes m_running_config to the store (meta `config.running`).
+  void record_running_config();
   void note_cycle(const CycleReport& report, std::chrono::steady_clock::duration took);
   void check_connections();
   void persist_heartbeat(bool force);
@@ -74,7 +88,7 @@ private:
   ScimClientOptions client_options();
   EngineOptions engine_options(bool once);
 
-  const Config& m_config;
+  Config m_config;   // restart-only keys never change after construction; live keys change in reload_config()
   Store& m_store;
   const Clock& m_clock;
   SdNotifier m_notifier;
@@ -96,6 +110,7 @@ private:
   std::map<std::string, bool> m_connection_healthy;   // last seen, for connection.unhealthy alerts
   std::chrono::steady_clock::time_point m_heartbeat_persisted{};
   std::string m_last_cycle_text = "none yet";
+  RunningConfig m_running_config;   // what `h2rd status` is told about the config in force
 };
 
 } // namespace h2r

@@ -66,6 +66,11 @@ void Metrics::count_store_write_failure(std::string_view what) {
   ++m_store_write_failures[std::string(what)];
 }
 
+void Metrics::count_config_reload(bool ok) {
+  std::lock_guard lock(m_mutex);
+  ++(ok ? m_config_reloads_ok : m_config_reloads_failed);
+}
+
 void Metrics::count_cycle(double seconds, long long end_unix_ms) {
   std::lock_guard lock(m_mutex);
   ++m_cycles;
@@ -130,6 +135,11 @@ std::string Metrics::render(const LiveGauges& live) const {
   family(out, "h2r_tokens_fetched_total", "counter", "OAuth access token requests, by result.");
   line("h2r_tokens_fetched_total", "result=\"ok\"", std::to_string(m_tokens_ok));
   line("h2r_tokens_fetched_total", "result=\"error\"", std::to_string(m_tokens_failed));
+
+  family(out, "h2r_config_reloads_total", "counter",
+         "Reloads of h2rd.yaml (SIGHUP) since start, by result: ok (live keys applied) or failed (refused, nothing changed).");
+  line("h2r_config_reloads_total", "result=\"ok\"", std::to_string(m_config_reloads_ok));
+  line("h2r_config_reloads_total", "result=\"failed\"", std::to_string(m_config_reloads_failed));
 
   family(out, "h2r_cycles_total", "counter", "Scheduler cycles run since start.");
   line("h2r_cycles_total", "", std::to_string(m_cycles));

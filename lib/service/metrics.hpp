@@ -40,6 +40,8 @@ public:
   void count_event(std::string_view type, std::string_view state);
   // One fenced store write (event outcome, hold) failed, by what ("record_outcome", "hold_event").
   void count_store_write_failure(std::string_view what);
+  // One reload of h2rd.yaml (SIGHUP): applied, or refused by validation.
+  void count_config_reload(bool ok);
   // One scheduler cycle ended at `end_unix_ms` after `seconds`.
   void count_cycle(double seconds, long long end_unix_ms);
 
@@ -64,6 +66,8 @@ private:
   std::uint64_t m_tokens_ok = 0;
   std::uint64_t m_tokens_failed = 0;
   std::map<std::string, std::uint64_t> m_store_write_failures;                           // by what
+  std::uint64_t m_config_reloads_ok = 0;
+  std::uint64_t m_config_reloads_failed = 0;
   std::uint64_t m_cycles = 0;
   double m_last_cycle_seconds = 0;
   long long m_last_cycle_unix_ms = 0;

@@ -163,3 +163,50 @@ TEST_CASE("circuit breaker: while open only the probe's answer counts, not calls
   b.cancel_probe();
   CHECK(b.admit(clock.now()).probe);
 }
+
+TEST_CASE("circuit breaker: new settings keep the newest outcomes that fit the new window") {
+  FakeClock clock;
+  CircuitBreaker b(small_config());
+  feed(b, clock, "xx...");   // 5 calls, 2 failed: below min_calls 6
+  CHECK(b.calls() == 5);
+  CHECK(b.failures() == 2);
+  BreakerConfig smaller = small_config();
+  smaller.window = 3;
+  smaller.min_calls = 3;
+  b.configure(smaller);
+  CHECK(b.calls() == 3);      // the newest three: "..."
+  CHECK(b.failures() == 0);
+  CHECK(b.config().window == 3);
+  feed(b, clock, "xx");       // window "." "x" "x": 2 of 3 failed >= 0.5
+  CHECK(b.state(clock.now()) == CircuitBreaker::State::open);
+}
+
+TEST_CASE("circuit breaker: a lower min_calls or ratio applies to the outcomes already seen") {
+  FakeClock clock;
+  CircuitBreaker b(small_config());
+  feed(b, clock, "x.x");      // 3 calls: below min_calls 6
+  CHECK(b.state(clock.now()) == CircuitBreaker::State::closed);
+  BreakerConfig eager = small_config();
+  eager.min_calls = 2;
+  b.configure(eager);
+  CHECK(b.calls() == 3);
+  feed(b, clock, "x");        // 3 of 4 failed, min_calls 2: open
+  CHECK(b.state(clock.now()) == CircuitBreaker::State::open);
+}
+
+TEST_CASE("circuit breaker: an open breaker keeps its cool-down's end and the next one follows the new settings") {
+  FakeClock clock;
+  CircuitBreaker b(small_config());
+  feed(b, clock, "xxxxxx");
+  REQUIRE(b.state(clock.now()) == CircuitBreaker::State::open);
+  const auto until = b.open_until();
+  BreakerConfig slow = small_config();
+  slow.cooldown = 1s;
+  slow.max_cooldown = 2s;
+  b.configure(slow);
+  CHECK(b.open_until() == until);
+  clock.advance(5s);
+  REQUIRE(b.admit(clock.now()).probe);
+  b.on_failure(clock.now());  // the probe failed: open again for the next cool-down, now capped at 2s
+  CHECK(b.last_cooldown() == 2s);
+}

@@ -507,3 +507,44 @@ TEST_CASE("engine: ingest rejects an effective date beyond max_future_days, nami
   e.effective_date = format_utc(rig.clock.now() + 24h * 29).substr(0, 10);
   CHECK(rig.engine->ingest("near.json", {e}));
 }
+
+TEST_CASE("engine: apply_options takes effect at the next batch, never inside the one running") {
+  EngineOptions options;
+  options.max_attempts = 5;
+  options.retry_base = 10s;
+  options.retry_max = 40s;
+  Rig rig(k_rules_one, options);
+  EngineOptions reloaded = options;
+  reloaded.max_attempts = 3;
+  reloaded.retry_base = 100ms;
+  reloaded.retry_max = 100ms;
+  reloaded.workers = 7;
+  bool applied = false;
+  rig.a.scim_fault = [&]() -> std::optional<HttpResponse> {
+    if (!applied) {   // a reload while the batch runs (from a worker thread here)
+      rig.engine->apply_options(reloaded);
+      applied = true;
+    }
+    return scim_error(503, "Service temporarily unavailable");
+  };
+  rig.hire(1);
+  rig.engine->run_cycle();
+  REQUIRE(applied);
+  auto first = rig.events().at(0);
+  CHECK(first.state == EventState::pending);
+  CHECK(first.reason.find("attempt 1 of 5") != std::string::npos);   // the batch kept its settings
+  // Reported at once; used from the next batch.
+  CHECK(rig.engine->options().max_attempts == 3);
+  CHECK(rig.engine->options().retry_base == 100ms);
+  CHECK(rig.engine->options().workers == 7);
+  CHECK(rig.engine->options().once == options.once);   // not a live setting: kept
+
+  rig.clock.set(from_unix_ms(first.due_at_ms));
+  const SystemTime before = rig.clock.now();
+  rig.engine->run_cycle();
+  auto second = rig.events().at(0);
+  CHECK(second.state == EventState::pending);
+  CHECK(second.reason.find("attempt 2 of 3") != std::string::npos);
+  CHECK(second.due_at_ms <= to_unix_ms(before) + 100);   // the new cap, where the old one was 20s
+  for (int i = 0; i < 50; ++i) CHECK(rig.engine->backoff(4) <= 100ms);
+}

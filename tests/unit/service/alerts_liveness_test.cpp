@@ -118,6 +118,29 @@ TEST_CASE("ops: post() never blocks: a full queue drops the oldest alert") {
   CHECK(nlohmann::json::parse(hook.requests[2].body)["id"] == 4);
 }
 
+TEST_CASE("ops: a reload turns alerts on, moves them to a new webhook, and turns them off") {
+  FakeWebhook hook;
+  AlertSender alerts("", hook, fast());
+  alerts.post("event.failed", {{"id", 1}});   // off: nothing queued
+  alerts.set_url("http://127.0.0.1:9/first");
+  REQUIRE(alerts.enabled());
+  alerts.post("event.failed", {{"id", 2}});
+  REQUIRE(hook.wait_requests(1));
+  alerts.set_url("http://127.0.0.1:9/second");
+  alerts.post("event.failed", {{"id", 3}});
+  REQUIRE(hook.wait_requests(2));
+  alerts.set_url("");
+  CHECK_FALSE(alerts.enabled());
+  alerts.post("event.failed", {{"id", 4}});
+  alerts.stop();
+  REQUIRE(hook.requests.size() == 2);
+  CHECK(hook.requests[0].url == "http://127.0.0.1:9/first");
+  CHECK(nlohmann::json::parse(hook.requests[0].body)["id"] == 2);
+  CHECK(hook.requests[1].url == "http://127.0.0.1:9/second");
+  CHECK(nlohmann::json::parse(hook.requests[1].body)["id"] == 3);
+  CHECK(alerts.sent() == 2);
+}
+
 TEST_CASE("ops: no webhook or a malformed one turns alerts off") {
   FakeWebhook hook;
   AlertSender none("", hook);

@@ -54,6 +54,9 @@ TEST_CASE("ops: metrics render counters, a cumulative histogram and live gauges"
   metrics.count_cycle(1.5, 1'700'000'000'000);
   metrics.count_store_write_failure("record_outcome");
   metrics.count_store_write_failure("record_outcome");
+  metrics.count_config_reload(true);
+  metrics.count_config_reload(true);
+  metrics.count_config_reload(false);
   LiveGauges live;
   live.queue = {{"pending", 3}, {"failed", 1}};
   live.rules_version = "abc123";
@@ -87,6 +90,8 @@ TEST_CASE("ops: metrics render counters, a cumulative histogram and live gauges"
   CHECK(values["h2r_inbox_rejected_files"] == 11);
   CHECK(values["h2r_rules_info{version=\"abc123\"}"] == 1);
   CHECK(values["h2r_cycles_total"] == 1);
+  CHECK(values["h2r_config_reloads_total{result=\"ok\"}"] == 2);
+  CHECK(values["h2r_config_reloads_total{result=\"failed\"}"] == 1);
   CHECK(values["h2r_store_write_failures_total{what=\"record_outcome\"}"] == 2);
   CHECK(values["h2r_last_cycle_timestamp_seconds"] == doctest::Approx(1'700'000'000.0));
   CHECK(values["h2r_last_cycle_duration_seconds"] == doctest::Approx(1.5));
