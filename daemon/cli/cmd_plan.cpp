@@ -9,6 +9,7 @@
 #include "engine/provisioner.hpp"
 #include "hr/readers.hpp"
 #include "rules/rules.hpp"
+#include "rules/scim_short_path.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -162,7 +163,7 @@ int cmd_plan(const std::string& config_path, const Words& words) {
                   << call["path"].get<std::string>() << "  ("
                   << call["summary"].get<std::string>() << " " << a["userName"].get<std::string>() << ")\n";
         for (const auto& ch : call["changes"])
-          std::cout << "      " << ch["path"].get<std::string>() << ": " << value_text(ch["before"]) << " → "
+          std::cout << "      " << short_scim_path(ch["path"].get<std::string>()) << ": " << value_text(ch["before"]) << " → "
                     << value_text(ch["after"]) << "\n";
       }
     }

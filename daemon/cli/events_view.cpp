@@ -3,6 +3,7 @@
 #include "core/time.hpp"
 #include "daemon/cli/context.hpp"
 #include "hr/text_checks.hpp"
+#include "rules/scim_short_path.hpp"
 
 #include <fmt/format.h>
 
@@ -35,18 +36,6 @@ std::string value_text(const nlohmann::json& v) {
   if (v.is_null()) return "-";
   if (v.is_string()) return v.get<std::string>().empty() ? "\"\"" : v.get<std::string>();
   return v.dump();
-}
-
-// SCIM extension URNs read as the short names the rules use.
-std::string short_path(const std::string& path) {
-  static const std::pair<std::string_view, std::string_view> k_prefixes[] = {
-      {"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.", "enterprise."},
-      {"urn:us:zoom:scim:schemas:extension:1.0:ZoomUser.", "zoom."},
-      {"urn:ietf:params:scim:schemas:extension:zoom:1.0:User.", "zoom."},
-  };
-  for (const auto& [urn, short_name] : k_prefixes)
-    if (path.rfind(urn, 0) == 0) return std::string(short_name) + path.substr(urn.size());
-  return path;
 }
 
 std::string state_change(const EventHistoryRow& h) {
@@ -158,7 +147,7 @@ void print_audit_record(std::ostream& out, const EventRow& e, const std::vector<
     for (const auto& a : result["actions"])
       for (const auto& c : a.value("calls", nlohmann::json::array()))
         for (const auto& ch : c.value("changes", nlohmann::json::array()))
-          rows.push_back({a.value("connection", ""), short_path(ch.value("path", "")), value_text(ch.value("before", nlohmann::json())),
+          rows.push_back({a.value("connection", ""), short_scim_path(ch.value("path", "")), value_text(ch.value("before", nlohmann::json())),
                           value_text(ch.value("after", nlohmann::json()))});
   if (rows.empty()) {
     out << "  (no attribute changes recorded)\n";

@@ -132,4 +132,16 @@ void set_scim_schemas(nlohmann::json& body) {
   body["schemas"] = std::move(schemas);
 }
 
+std::string short_scim_path(std::string_view path) {
+  static const std::pair<std::string_view, std::string_view> k_prefixes[] = {
+      {k_scim_enterprise_urn, "enterprise."},
+      {k_scim_zoom_user_urn, "zoom."},
+      {k_scim_zoom_urn, "zoom."},
+  };
+  for (const auto& [urn, short_name] : k_prefixes)
+    if (path.size() > urn.size() && path.substr(0, urn.size()) == urn && path[urn.size()] == '.')
+      return std::string(short_name) + std::string(path.substr(urn.size() + 1));
+  return std::string(path);
+}
+
 } // namespace h2r
