@@ -164,7 +164,9 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
         if (auto r = push_active(report, link.zoom_user_id, true); !r) return unexpected(std::move(r).error());
         report.action = "reactivated";
       }
-      auto kept = sync_groups(report, *groups, link.pushed_groups, link.pushed_body.is_null(), link.zoom_user_id);
+      // A stored link from before pushed bodies were kept (it has a digest, so h2r pushed to it then).
+      const bool legacy = link.pushed_body.is_null() && !link.pushed_digest.empty();
+      auto kept = sync_groups(report, *groups, link.pushed_groups, legacy, link.zoom_user_id);
       if (!kept) return unexpected(std::move(kept).error());
       report.link = pushed_link(intent, employee_id, link.zoom_user_id, desired.user_name, want_active, body,
                                 std::move(kept).value());

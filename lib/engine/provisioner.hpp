@@ -62,9 +62,10 @@ private:
   // not exist is a permanent error, and nothing has been changed yet.
   Result<std::vector<ScimGroup>> resolve_groups(const DesiredUser& desired);
   // Adds user `id` to each desired group it is not in, removes it from each group in `recorded` (the
-  // groups h2r added before) that is not desired, and returns the groups to record now. `legacy`: the
-  // link predates pushed_groups, when h2r added every group the rules gave — a desired group the user
-  // is already in is then taken as h2r's.
+  // groups h2r added before) that is not desired, and returns the groups to record now. `legacy`: a
+  // link h2r pushed to before it kept pushed bodies and groups (no pushed body, a digest), when it
+  // added every group the rules gave — a desired group the user is already in is then taken as h2r's.
+  // Any doubt (no digest: a link the reconciler made up, or one only ever deactivated) is not legacy.
   Result<std::vector<PushedGroup>> sync_groups(ActionReport& report, const std::vector<ScimGroup>& desired,
                                                const std::vector<PushedGroup>& recorded, bool legacy,
                                                const std::string& id);
