@@ -37,6 +37,14 @@ HrStatus status_after(EventType type, HrStatus before) {
   return before;
 }
 
+// The value that clears an attribute holding `value` at Zoom.
+nlohmann::json clearing_value(const nlohmann::json& value) {
+  if (value.is_boolean()) return false;
+  if (value.is_array()) return nlohmann::json::array();
+  if (value.is_number()) return nullptr;
+  return "";
+}
+
 } // namespace
 
 std::string_view to_string(IntentKind kind) {
@@ -52,12 +60,21 @@ std::string_view to_string(IntentKind kind) {
 std::map<std::string, nlohmann::json> cleared_attributes(const DesiredUser& before, const DesiredUser& now) {
   std::map<std::string, nlohmann::json> out;
   const auto new_flat = flatten_scim(now.body);
-  for (const auto& [path, value] : flatten_scim(before.body)) {
-    if (new_flat.count(path)) continue;
-    if (value.is_boolean()) out[path] = false;
-    else if (value.is_array()) out[path] = nlohmann::json::array();
-    else if (value.is_number()) out[path] = nullptr;
-    else out[path] = "";
+  for (const auto& [path, value] : flatten_scim(before.body))
+    if (!new_flat.count(path)) out[path] = clearing_value(value);
+  return out;
+}
+
+std::map<std::string, nlohmann::json> cleared_from_pushed(const nlohmann::json& pushed, const DesiredUser& now) {
+  std::map<std::string, nlohmann::json> out;
+  if (!pushed.is_object()) return out;
+  const auto new_flat = flatten_scim(now.body);
+  for (const auto& [path, value] : flatten_scim(pushed)) {
+    if (path == "active" || new_flat.count(path)) continue;
+    const nlohmann::json clear = clearing_value(value);
+    // Already cleared (an empty object leaf counts too): nothing left to turn off.
+    if (value == clear || value.is_null() || (value.is_object() && value.empty())) continue;
+    out[path] = clear;
   }
   return out;
 }
@@ -108,7 +125,9 @@ EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& be
     intent.desired = desired;
     intent.link = link_for(links, connection);
     intent.user_name = desired ? desired->user_name : fallback_user_name(intent.link);
-    if (desired && previous.count(connection) && previous[connection])
+    if (desired && intent.link && intent.link->pushed_body.is_object())
+      intent.cleared = cleared_from_pushed(intent.link->pushed_body, *desired);
+    else if (desired && previous.count(connection) && previous[connection])
       intent.cleared = cleared_attributes(*previous[connection], *desired);
     intent.why = std::move(why);
     plan.intents.push_back(std::move(intent));

@@ -26,9 +26,11 @@ struct Intent {
   std::optional<DesiredUser> desired;       // provision/update_existing: what the user should look like
   std::optional<LinkRow> link;              // the employee's link in this connection, if any
   std::string user_name;                    // who to look up when there is no link
-  // Attribute paths (flatten_scim form) the rules produced for the employee's previous record and no
-  // longer produce, each with the value that clears it at Zoom: "" for text, false for a flag the old
-  // role set (a license the new role does not grant), [] for a list. Empty without a previous record.
+  // Attribute paths (flatten_scim form) h2r pushed last (the link's pushed_body) that the rules no
+  // longer produce, each with the value that clears it at Zoom: "" for text, false for a flag (a
+  // license the new role does not grant), [] for a list. Without a pushed body (a link from before
+  // schema version 6, or no link): the paths the rules produced for the employee's previous record
+  // and no longer produce. Empty when neither is known.
   std::map<std::string, nlohmann::json> cleared;
   std::string why;                          // one phrase for people: "hire", "no role matches", ...
 };
@@ -46,6 +48,11 @@ EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& be
 
 // The clearing values of the paths `before` has and `now` lacks (see Intent::cleared).
 std::map<std::string, nlohmann::json> cleared_attributes(const DesiredUser& before, const DesiredUser& now);
+
+// The clearing values of the paths the last pushed body has and `now` lacks (see Intent::cleared).
+// A pushed value that already clears ("", false, [], null) needs nothing more; "active" is not an
+// attribute (it has its own PATCH).
+std::map<std::string, nlohmann::json> cleared_from_pushed(const nlohmann::json& pushed, const DesiredUser& now);
 
 // Flattens a SCIM body into "a.b.c" → leaf value (arrays are leaves); the "schemas" key is left out.
 std::map<std::string, nlohmann::json> flatten_scim(const nlohmann::json& body);

@@ -57,16 +57,26 @@ nlohmann::json update_body(const DesiredUser& desired, const std::map<std::strin
   return body;
 }
 
-std::vector<AttributeChange> diff_user(const nlohmann::json& current, const nlohmann::json& desired) {
-  auto before = current.is_object() ? flatten_scim(current) : std::map<std::string, nlohmann::json>{};
-  auto after = flatten_scim(desired);
+std::vector<AttributeChange> diff_flat(const std::map<std::string, nlohmann::json>& before,
+                                       const nlohmann::json& desired) {
   std::vector<AttributeChange> changes;
-  for (const auto& [path, value] : after) {
+  for (const auto& [path, value] : flatten_scim(desired)) {
     auto it = before.find(path);
     nlohmann::json old = it == before.end() ? nlohmann::json() : it->second;
     if (old != value) changes.push_back({path, old, value});
   }
   return changes;
+}
+
+std::vector<AttributeChange> diff_user(const nlohmann::json& current, const nlohmann::json& desired) {
+  return diff_flat(current.is_object() ? flatten_scim(current) : std::map<std::string, nlohmann::json>{}, desired);
+}
+
+std::map<std::string, nlohmann::json> known_before(const nlohmann::json& pushed, const nlohmann::json& zoom) {
+  auto known = pushed.is_object() ? flatten_scim(pushed) : std::map<std::string, nlohmann::json>{};
+  if (zoom.is_object())
+    for (auto& [path, value] : flatten_scim(zoom)) known[path] = std::move(value);
+  return known;
 }
 
 LinkRow Provisioner::make_link(const Intent& intent, const std::string& employee_id, const std::string& id,
@@ -79,12 +89,28 @@ LinkRow Provisioner::make_link(const Intent& intent, const std::string& employee
   link.active = active;
   link.pushed_digest = intent.desired && active ? desired_digest(*intent.desired, active) : "";
   link.updated_at_ms = m_now_ms;
+  if (intent.link && intent.link->zoom_user_id == id) {   // a deactivation changes no attribute or group
+    link.pushed_body = intent.link->pushed_body;
+    link.pushed_at_ms = intent.link->pushed_at_ms;
+    link.pushed_groups = intent.link->pushed_groups;
+  }
+  return link;
+}
+
+LinkRow Provisioner::pushed_link(const Intent& intent, const std::string& employee_id, const std::string& id,
+                                 const std::string& user_name, bool active, const nlohmann::json& body,
+                                 std::vector<PushedGroup> groups) const {
+  LinkRow link = make_link(intent, employee_id, id, user_name, active);
+  link.pushed_body = body;
+  link.pushed_body.erase("active");
+  link.pushed_at_ms = m_now_ms;
+  link.pushed_groups = std::move(groups);
   return link;
 }
 
 Result<void> Provisioner::push_update(ActionReport& report, const std::string& id, const nlohmann::json& body,
-                                      const nlohmann::json* current) {
-  report.calls.push_back({"PUT", id, "Users", "update", diff_user(current ? *current : nlohmann::json(), body)});
+                                      const std::map<std::string, nlohmann::json>& before) {
+  report.calls.push_back({"PUT", id, "Users", "update", diff_flat(before, body)});
   if (m_dry_run) return {};
   auto r = m_client.update_user(id, body);
   if (!r) return unexpected(std::move(r).error());
@@ -96,29 +122,6 @@ Result<void> Provisioner::push_active(ActionReport& report, const std::string& i
                           {{"active", nlohmann::json(!active), nlohmann::json(active)}}});
   if (m_dry_run) return {};
   return m_client.set_active(id, active);
-}
-
-Result<std::vector<std::pair<std::string, std::string>>> Provisioner::resolve_groups(const DesiredUser& desired) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& group : desired.groups) {
-    auto group_id = m_client.find_group_id(group);
-    if (!group_id) return unexpected(std::move(group_id).error());
-    if (!*group_id)
-      return fail(ErrorKind::permanent, "group '" + group + "' named by role '" + desired.role +
-                                            "' does not exist in Zoom connection " + m_client.name());
-    out.emplace_back(group, **group_id);
-  }
-  return out;
-}
-
-Result<void> Provisioner::join_groups(ActionReport& report, const std::vector<std::pair<std::string, std::string>>& groups,
-                                      const std::string& id) {
-  for (const auto& [name, group_id] : groups) {
-    report.calls.push_back({"PATCH", group_id, "Groups", "add to group " + name, {}});
-    if (m_dry_run) continue;
-    if (auto r = m_client.add_group_member(group_id, id); !r) return unexpected(std::move(r).error());
-  }
-  return {};
 }
 
 Result<ActionReport> Provisioner::carry_out(const Intent& intent, const std::string& employee_id) {
@@ -149,20 +152,24 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
     const LinkRow& link = *intent.link;
     report.user_id = link.zoom_user_id;
     const bool want_active = may_create || link.active;
-    nlohmann::json current;
-    if (m_dry_run) {
+    nlohmann::json current;   // Zoom's answer, read only in dry run (a plan makes no writes, only GETs)
+    if (m_dry_run && link.zoom_user_id != k_planned_user_id) {
       auto user = m_client.get_user(link.zoom_user_id);
       if (user) current = user->body;
     }
-    auto updated = push_update(report, link.zoom_user_id, body, m_dry_run ? &current : nullptr);
+    auto updated = push_update(report, link.zoom_user_id, body, known_before(link.pushed_body, current));
     if (updated) {
       report.action = "updated";
       if (!link.active && want_active) {
         if (auto r = push_active(report, link.zoom_user_id, true); !r) return unexpected(std::move(r).error());
         report.action = "reactivated";
       }
-      if (auto r = join_groups(report, *groups, link.zoom_user_id); !r) return unexpected(std::move(r).error());
-      report.link = make_link(intent, employee_id, link.zoom_user_id, desired.user_name, want_active);
+      // A stored link from before pushed bodies were kept (it has a digest, so h2r pushed to it then).
+      const bool legacy = link.pushed_body.is_null() && !link.pushed_digest.empty();
+      auto kept = sync_groups(report, *groups, link.pushed_groups, legacy, link.zoom_user_id);
+      if (!kept) return unexpected(std::move(kept).error());
+      report.link = pushed_link(intent, employee_id, link.zoom_user_id, desired.user_name, want_active, body,
+                                std::move(kept).value());
       return report;
     }
     if (updated.error().kind != ErrorKind::not_found) return unexpected(std::move(updated).error());
@@ -181,15 +188,21 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
     report.calls.push_back({"POST", desired.user_name, "Users", "create", diff_user(nlohmann::json(), create)});
     if (m_dry_run) {   // the group adds that follow a create, as the run makes them
       report.action = "created";
-      if (auto r = join_groups(report, *groups, desired.user_name); !r) return unexpected(std::move(r).error());
+      auto added = sync_groups(report, *groups, {}, false, k_planned_user_id);
+      if (!added) return unexpected(std::move(added).error());
+      report.link = pushed_link(intent, employee_id, k_planned_user_id, desired.user_name, true,
+                                update_body(desired, {}), std::move(added).value());
+      report.remove_link = false;
       return report;
     }
     auto created = m_client.create_user(create);
     if (created) {
       report.action = "created";
       report.user_id = created->id;
-      if (auto r = join_groups(report, *groups, created->id); !r) return unexpected(std::move(r).error());
-      report.link = make_link(intent, employee_id, created->id, desired.user_name, true);
+      auto added = sync_groups(report, *groups, {}, false, created->id);
+      if (!added) return unexpected(std::move(added).error());
+      report.link = pushed_link(intent, employee_id, created->id, desired.user_name, true, update_body(desired, {}),
+                                std::move(added).value());
       report.remove_link = false;
       return report;
     }
@@ -210,14 +223,18 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
   report.user_id = user.id;
   report.action = "linked";
   const bool want_active = may_create || user.active;
-  if (!diff_user(user.body, body).empty())
-    if (auto r = push_update(report, user.id, body, &user.body); !r) return unexpected(std::move(r).error());
+  // Against Zoom's answer only: a stale link's pushed body was another Zoom user's.
+  const auto before = known_before(nlohmann::json(), user.body);
+  if (!diff_flat(before, body).empty())
+    if (auto r = push_update(report, user.id, body, before); !r) return unexpected(std::move(r).error());
   if (!user.active && want_active) {
     if (auto r = push_active(report, user.id, true); !r) return unexpected(std::move(r).error());
     report.action = "reactivated";
   }
-  if (auto r = join_groups(report, *groups, user.id); !r) return unexpected(std::move(r).error());
-  report.link = make_link(intent, employee_id, user.id, desired.user_name, want_active);
+  // A user h2r finds rather than creates: the groups it is in already are someone else's.
+  auto kept = sync_groups(report, *groups, {}, false, user.id);
+  if (!kept) return unexpected(std::move(kept).error());
+  report.link = pushed_link(intent, employee_id, user.id, desired.user_name, want_active, body, std::move(kept).value());
   report.remove_link = false;
   return report;
 }

@@ -2,6 +2,13 @@
 // Zoom. It looks a user up by userName before every create (also on retries and after restarts), so a
 // create whose answer was lost never makes a second user. In dry-run mode (`h2rd plan`) it makes only
 // GET calls and reports the writes it would make, with the attribute diff.
+//
+// Diffs are old → new: against the link's last pushed body (LinkRow::pushed_body) with Zoom's answer
+// over it where h2r read one (a user found by userName; in dry run, GET /Users/{id}), and list only
+// the paths whose value changes. Groups: h2r adds the user to the groups the rules give, records the
+// ones it added (LinkRow::pushed_groups), and removes the user from a recorded group the rules no
+// longer give (PATCH /Groups/{id}, remove member). A group the user was already in (Zoom's group
+// lookup lists the user among its members) is someone else's: not added, not recorded, never removed.
 #pragma once
 
 #include "engine/planner.hpp"
@@ -23,6 +30,10 @@ struct PlannedCall {
   std::vector<AttributeChange> changes;
 };
 
+// The Zoom user id a dry run gives a user it would create (`h2rd plan`: later events of the same
+// plan update "(new)").
+inline constexpr const char* k_planned_user_id = "(new)";
+
 struct ActionReport {
   std::string connection;
   std::string action;      // created linked updated reactivated deactivated deleted unchanged absent skipped
@@ -43,16 +54,27 @@ public:
 private:
   Result<ActionReport> provision(const Intent& intent, const std::string& employee_id);
   Result<ActionReport> deprovision(const Intent& intent, const std::string& employee_id);
+  // PUT `body`, reporting the paths that change from `before` (flatten_scim form; empty = unknown).
   Result<void> push_update(ActionReport& report, const std::string& id, const nlohmann::json& body,
-                           const nlohmann::json* current);
+                           const std::map<std::string, nlohmann::json>& before);
   Result<void> push_active(ActionReport& report, const std::string& id, bool active);
-  // The Zoom ids of the desired groups (name, id), looked up before any write: a group the rules name
-  // that does not exist is a permanent error, and nothing has been changed yet.
-  Result<std::vector<std::pair<std::string, std::string>>> resolve_groups(const DesiredUser& desired);
-  Result<void> join_groups(ActionReport& report, const std::vector<std::pair<std::string, std::string>>& groups,
-                           const std::string& id);
+  // The desired groups as Zoom has them, looked up before any write: a group the rules name that does
+  // not exist is a permanent error, and nothing has been changed yet.
+  Result<std::vector<ScimGroup>> resolve_groups(const DesiredUser& desired);
+  // Adds user `id` to each desired group it is not in, removes it from each group in `recorded` (the
+  // groups h2r added before) that is not desired, and returns the groups to record now. `legacy`: a
+  // link h2r pushed to before it kept pushed bodies and groups (no pushed body, a digest), when it
+  // added every group the rules gave — a desired group the user is already in is then taken as h2r's.
+  // Any doubt (no digest: a link the reconciler made up, or one only ever deactivated) is not legacy.
+  Result<std::vector<PushedGroup>> sync_groups(ActionReport& report, const std::vector<ScimGroup>& desired,
+                                               const std::vector<PushedGroup>& recorded, bool legacy,
+                                               const std::string& id);
   LinkRow make_link(const Intent& intent, const std::string& employee_id, const std::string& id,
                     const std::string& user_name, bool active) const;
+  // make_link, recording `body` as pushed now and `groups` as the groups h2r added.
+  LinkRow pushed_link(const Intent& intent, const std::string& employee_id, const std::string& id,
+                      const std::string& user_name, bool active, const nlohmann::json& body,
+                      std::vector<PushedGroup> groups) const;
 
   ScimClient& m_client;
   bool m_dry_run;
@@ -65,5 +87,12 @@ nlohmann::json update_body(const DesiredUser& desired, const std::map<std::strin
 
 // What changes from `current` (a Zoom user, may be null) to `desired`.
 std::vector<AttributeChange> diff_user(const nlohmann::json& current, const nlohmann::json& desired);
+// What changes from `before` (flatten_scim form) to `desired`: the paths of `desired` whose value
+// differs, with the old value (null when `before` lacks the path).
+std::vector<AttributeChange> diff_flat(const std::map<std::string, nlohmann::json>& before,
+                                       const nlohmann::json& desired);
+// What h2r knows of a user before a push, flattened: `pushed` (the last pushed body, may be null) with
+// `zoom` (Zoom's answer, may be null) over it — Zoom's value wins where its answer has the path.
+std::map<std::string, nlohmann::json> known_before(const nlohmann::json& pushed, const nlohmann::json& zoom);
 
 } // namespace h2r

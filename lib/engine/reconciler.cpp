@@ -90,6 +90,8 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
       intent.desired = desired;
       intent.user_name = user_name;
       if (linked) {
+        // Anything h2r pushed that the rules no longer give is cleared on the push (planner.hpp).
+        if (desired && linked->pushed_body.is_object()) intent.cleared = cleared_from_pushed(linked->pushed_body, *desired);
         intent.link = *linked;
         intent.link->pushed_digest.clear();   // force a push: Zoom drifted from what was pushed
         if (user) {   // act on what Zoom has, not on what h2r last set

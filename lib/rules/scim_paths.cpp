@@ -148,4 +148,5 @@ void set_scim_schemas(nlohmann::json& body) {
   body["schemas"] = std::move(schemas);
 }
 
+
 } // namespace h2r

@@ -2,6 +2,8 @@
 // (docs/zoom-api.md "User body").
 #pragma once
 
+#include "rules/short_path.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstddef>

@@ -123,7 +123,16 @@ CREATE TABLE event_history (
 CREATE INDEX event_history_by_event ON event_history(event, seq);
 )sql";
 
-constexpr std::array<const char*, 5> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5};
+// Version 6: what h2r last pushed per link, for old → new diffs, clearing and group removal.
+// pushed_body is the JSON text of the whole SCIM body last sent (NULL: unknown, links from before this
+// version), pushed_groups a JSON array of {"name","id"} of the groups h2r itself added the user to.
+constexpr const char* k_step_6 = R"sql(
+ALTER TABLE links ADD COLUMN pushed_body TEXT;
+ALTER TABLE links ADD COLUMN pushed_at_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE links ADD COLUMN pushed_groups TEXT NOT NULL DEFAULT '[]';
+)sql";
+
+constexpr std::array<const char*, 6> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5, k_step_6};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));

@@ -84,7 +84,8 @@ Result<EmployeeRow> read_employee(const sqlite::Query& q) {
   return row;
 }
 
-LinkRow read_link(const sqlite::Query& q) {
+// Columns 7..9 (schema version 6): pushed_body (NULL = unknown), pushed_at_ms, pushed_groups.
+Result<LinkRow> read_link(const sqlite::Query& q) {
   LinkRow row;
   row.connection = q.text_at(0);
   row.employee_id = q.text_at(1);
@@ -93,10 +94,27 @@ LinkRow read_link(const sqlite::Query& q) {
   row.pushed_digest = q.text_at(4);
   row.active = q.int_at(5) != 0;
   row.updated_at_ms = q.int_at(6);
+  const auto damaged = [&](std::string_view column) {
+    return fail(ErrorKind::permanent, fmt::format("the link of employee {} in connection '{}' has a damaged {} column",
+                                                  row.employee_id, row.connection, column));
+  };
+  if (!q.is_null(7)) {
+    row.pushed_body = nlohmann::json::parse(q.text_at(7), nullptr, false);
+    if (!row.pushed_body.is_object()) return damaged("pushed_body");
+  }
+  row.pushed_at_ms = q.int_at(8);
+  auto groups = nlohmann::json::parse(q.text_at(9), nullptr, false);
+  if (!groups.is_array()) return damaged("pushed_groups");
+  for (const auto& g : groups) {
+    if (!g.is_object() || !g.contains("name") || !g["name"].is_string() || !g.contains("id") || !g["id"].is_string())
+      return damaged("pushed_groups");
+    row.pushed_groups.push_back({g["name"].get<std::string>(), g["id"].get<std::string>()});
+  }
   return row;
 }
 constexpr const char* k_link_columns =
-    "connection, employee_id, zoom_user_id, user_name, pushed_digest, active, updated_at_ms";
+    "connection, employee_id, zoom_user_id, user_name, pushed_digest, active, updated_at_ms, pushed_body, "
+    "pushed_at_ms, pushed_groups";
 
 } // namespace
 
@@ -229,10 +247,17 @@ Result<void> SqliteStore::write_employee(const EmployeeRow& row) {
 }
 
 Result<void> SqliteStore::write_link(const LinkRow& row) {
-  auto q = H2R_TRY(m_db->query(fmt::format("INSERT OR REPLACE INTO links ({}) VALUES (?,?,?,?,?,?,?)", k_link_columns)));
+  auto q = H2R_TRY(m_db->query(fmt::format("INSERT OR REPLACE INTO links ({}) VALUES (?,?,?,?,?,?,?,?,?,?)", k_link_columns)));
   q.bind_text(1, row.connection).bind_text(2, row.employee_id).bind_text(3, row.zoom_user_id);
   q.bind_text(4, row.user_name).bind_text(5, row.pushed_digest).bind_int(6, row.active ? 1 : 0);
   q.bind_int(7, row.updated_at_ms);
+  constexpr auto k_replace = nlohmann::json::error_handler_t::replace;
+  if (row.pushed_body.is_null()) q.bind_null(8);
+  else q.bind_text(8, row.pushed_body.dump(-1, ' ', false, k_replace));
+  q.bind_int(9, row.pushed_at_ms);
+  nlohmann::json groups = nlohmann::json::array();
+  for (const auto& g : row.pushed_groups) groups.push_back({{"name", g.name}, {"id", g.id}});
+  q.bind_text(10, groups.dump(-1, ' ', false, k_replace));
   auto done = q.run();
   if (!done && done.error().kind == ErrorKind::not_found)
     return fail(ErrorKind::not_found, fmt::format("no connection is named '{}'", row.connection));
@@ -269,7 +294,7 @@ Result<std::optional<LinkRow>> SqliteStore::get_link(const std::string& connecti
                       "SELECT {} FROM links WHERE connection = ?1 AND employee_id = ?2", k_link_columns)));
                   if (!H2R_TRY(q.bind_text(1, connection).bind_text(2, employee_id).step()))
                     return std::optional<LinkRow>();
-                  return std::optional<LinkRow>(read_link(q));
+                  return std::optional<LinkRow>(H2R_TRY(read_link(q)));
                 });
 }
 
@@ -284,7 +309,7 @@ Result<std::vector<LinkRow>> SqliteStore::list_links(const std::string& connecti
         fmt::format("SELECT {} FROM links WHERE connection = ?1 ORDER BY employee_id", k_link_columns)));
     q.bind_text(1, connection);
     std::vector<LinkRow> rows;
-    while (H2R_TRY(q.step())) rows.push_back(read_link(q));
+    while (H2R_TRY(q.step())) rows.push_back(H2R_TRY(read_link(q)));
     return rows;
   });
 }

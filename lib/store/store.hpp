@@ -7,6 +7,8 @@
 #include "core/error.hpp"
 #include "hr/event.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -131,6 +133,13 @@ struct EmployeeRow {
   long long updated_at_ms = 0;
 };
 
+// A Zoom group h2r itself added a user to (LinkRow::pushed_groups).
+struct PushedGroup {
+  std::string name;              // displayName, as the rules name it
+  std::string id;                // Zoom's group id
+  bool operator==(const PushedGroup&) const = default;
+};
+
 // One employee's Zoom user in one connection.
 struct LinkRow {
   std::string connection;
@@ -140,6 +149,16 @@ struct LinkRow {
   std::string pushed_digest;     // digest of the attributes last pushed; "" = unknown
   bool active = true;            // what h2r last set
   long long updated_at_ms = 0;
+  // The whole SCIM body h2r last sent for this user (a create's body without `active`; an update's
+  // body with its clearing values: "" / false / []), or the body Zoom already agreed with when h2r
+  // linked an existing user and had nothing to send. Diffs (old → new) and clearing are computed
+  // against it. null = unknown: a link stored before schema version 6 (diffs then fall back to Zoom's
+  // answer where h2r read one, clearing to the previous HR record under the current rules).
+  nlohmann::json pushed_body;
+  long long pushed_at_ms = 0;    // when pushed_body was sent or confirmed; 0 = unknown
+  // The groups h2r added this user to and has not removed since. A group the user was already in
+  // when the rules first gave it (someone else's doing) is not listed, and h2r never removes it.
+  std::vector<PushedGroup> pushed_groups;
 };
 
 // Everything one processed event changes, written in one transaction.

@@ -224,7 +224,7 @@ Result<void> ScimClient::delete_user(const std::string& id) {
   return {};
 }
 
-Result<std::optional<std::string>> ScimClient::find_group_id(const std::string& display_name) {
+Result<std::optional<ScimGroup>> ScimClient::find_group(const std::string& display_name) {
   const std::string what = "look up group " + display_name;
   auto response = call("GET", "/Groups?filter=" + percent_encode("displayName eq " + quoted_filter_value(display_name)),
                        "/Groups", nullptr, what);
@@ -232,10 +232,27 @@ Result<std::optional<std::string>> ScimClient::find_group_id(const std::string& 
   if (response->status != 200) return unexpected(classify_scim_failure(*response, what, m_clock.now()));
   auto list = nlohmann::json::parse(response->body, nullptr, false);
   if (!list.is_object()) return fail(ErrorKind::transient, what + ": Zoom's answer is not JSON");
-  for (auto& item : list.value("Resources", nlohmann::json::array()))
-    if (item.value("displayName", std::string()) == display_name && item.contains("id"))
-      return std::optional<std::string>(item["id"].get<std::string>());
-  return std::optional<std::string>();
+  const auto resources = list.value("Resources", nlohmann::json::array());
+  for (const auto& item : resources.is_array() ? resources : nlohmann::json::array()) {
+    if (!item.is_object() || !item.contains("displayName") || item["displayName"] != display_name ||
+        !item.contains("id") || !item["id"].is_string())
+      continue;
+    ScimGroup group{item["id"].get<std::string>(), display_name, std::nullopt};
+    if (item.contains("members") && item["members"].is_array()) {
+      group.members.emplace();
+      for (const auto& m : item["members"])
+        if (m.is_object() && m.contains("value") && m["value"].is_string()) group.members->insert(m["value"].get<std::string>());
+    }
+    return std::optional<ScimGroup>(std::move(group));
+  }
+  return std::optional<ScimGroup>();
+}
+
+Result<std::optional<std::string>> ScimClient::find_group_id(const std::string& display_name) {
+  auto group = find_group(display_name);
+  if (!group) return unexpected(std::move(group).error());
+  if (!*group) return std::optional<std::string>();
+  return std::optional<std::string>((*group)->id);
 }
 
 Result<void> ScimClient::add_group_member(const std::string& group_id, const std::string& user_id) {

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,13 @@ struct ScimUser {
   std::string user_name;
   bool active = true;
   nlohmann::json body;        // as Zoom returned it
+};
+
+struct ScimGroup {
+  std::string id;
+  std::string display_name;
+  // The member user ids, when Zoom's answer lists them (nullopt when it has no "members" array).
+  std::optional<std::set<std::string>> members;
 };
 
 struct ScimUserPage {
@@ -85,6 +93,8 @@ public:
   Result<void> set_active(const std::string& id, bool active);
   Result<void> delete_user(const std::string& id);
 
+  // The group whose displayName is exactly `display_name`, or nullopt.
+  Result<std::optional<ScimGroup>> find_group(const std::string& display_name);
   Result<std::optional<std::string>> find_group_id(const std::string& display_name);
   Result<void> add_group_member(const std::string& group_id, const std::string& user_id);
   Result<void> remove_group_member(const std::string& group_id, const std::string& user_id);

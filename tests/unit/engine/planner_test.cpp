@@ -254,3 +254,44 @@ TEST_CASE("update_body and diff_user") {
   CHECK(changes[0].before == "Old");
   CHECK(changes[0].after == "T");
 }
+
+TEST_CASE("planner: clearing comes from the last pushed body, not the previous record under today's rules") {
+  // The role lost a license by a rules edit: the previous record under the edited rules lacks it too,
+  // so only the pushed body knows it was turned on.
+  auto rules = load(rules_text());
+  LinkRow pushed = link();
+  pushed.pushed_body = {{"userName", "jill@example.com"},
+                        {"title", "Engineer"},
+                        {"nickName", "jc"},                 // pushed, no longer given: cleared
+                        {"phoneNumbers", json::array()},    // already cleared: nothing more
+                        {"active", true},                   // not an attribute
+                        {k_license, {{"zoomOneBizPlus", true}, {"zoomWhiteboard", true}, {"zoomUnited", false}}}};
+  auto plan = plan_event(event(EventType::update, {{"job_title", "Lead"}}), engineer(), {pushed}, *rules);
+  REQUIRE(plan.intents.size() == 1);
+  const Intent& i = plan.intents[0];
+  CHECK(i.cleared == std::map<std::string, json>{{"nickName", ""}, {k_license + ".zoomWhiteboard", false}});
+  auto body = update_body(*i.desired, i.cleared);
+  CHECK(body[k_license]["zoomWhiteboard"] == false);
+  CHECK(body[k_license]["zoomOneBizPlus"] == true);
+  CHECK(body["nickName"] == "");
+
+  // Without a pushed body (a link from before schema version 6): from the previous record, as before.
+  plan = plan_event(event(EventType::update, {{"job_title", "Lead"}}), engineer(), {link()}, *rules);
+  REQUIRE(plan.intents.size() == 1);
+  CHECK(plan.intents[0].cleared.empty());
+}
+
+TEST_CASE("diff_flat and known_before: old → new, only the paths that change, Zoom's answer over the pushed body") {
+  const json pushed = {{"title", "Lead"}, {"userType", "Basic"}, {k_license, {{"zoomOneBizPlus", true}}}};
+  const json zoom = {{"title", "Lead (edited at Zoom)"}, {"userName", "jill@example.com"}};
+  const json desired = {{"userName", "jill@example.com"}, {"title", "Director"}, {"userType", "Basic"},
+                        {k_license, {{"zoomOneBizPlus", false}}}, {"nickName", "jc"}};
+  auto changes = diff_flat(known_before(pushed, zoom), desired);
+  std::map<std::string, std::pair<json, json>> by_path;
+  for (const auto& c : changes) by_path[c.path] = {c.before, c.after};
+  CHECK(by_path.size() == 3);
+  CHECK(by_path.at("title") == std::pair<json, json>{"Lead (edited at Zoom)", "Director"});
+  CHECK(by_path.at(k_license + ".zoomOneBizPlus") == std::pair<json, json>{true, false});
+  CHECK(by_path.at("nickName") == std::pair<json, json>{nullptr, "jc"});   // never pushed: no old value
+  CHECK(diff_flat(known_before(nullptr, nullptr), desired).size() == 5);     // nothing known: every path
+}

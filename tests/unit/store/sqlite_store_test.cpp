@@ -236,3 +236,37 @@ TEST_CASE("sqlite store: SIGKILL during ingest leaves every file's events all th
   REQUIRE(db);
   CHECK(scalar(**db, "PRAGMA integrity_check") == "ok");
 }
+
+TEST_CASE("sqlite store: a version 5 link is migrated with no pushed body and no pushed groups") {
+  TempDir dir;
+  auto path = dir.file("h2r.db");
+  {
+    auto db = sqlite::Db::open(path);
+    REQUIRE(db);
+    REQUIRE(sqlite::migrate(**db, 5));
+    REQUIRE((*db)->exec("INSERT INTO connections (name, account_id, client_id, secret_blob, oauth_url, api_url, "
+                        "rate_limit, created_at_ms, updated_at_ms) VALUES ('old', 'a', 'c', x'01', "
+                        "'https://zoom.us/oauth/token', 'https://api.zoom.us/scim2', 10, 1, 1)"));
+    REQUIRE((*db)->exec("INSERT INTO links (connection, employee_id, zoom_user_id, user_name, pushed_digest, active, "
+                        "updated_at_ms) VALUES ('old', 'E1', 'u-1', 'e1@example.com', 'abc', 1, 7)"));
+  }
+  auto store = SqliteStoreFactory::open(dir);
+  auto link = store->get_link("old", "E1");
+  REQUIRE((link && link->has_value()));
+  CHECK((*link)->pushed_digest == "abc");
+  CHECK((*link)->updated_at_ms == 7);
+  CHECK((*link)->pushed_body.is_null());
+  CHECK((*link)->pushed_at_ms == 0);
+  CHECK((*link)->pushed_groups.empty());
+
+  // A damaged column is an error naming the link, not a guess.
+  {
+    auto db = sqlite::Db::open(path);
+    REQUIRE(db);
+    REQUIRE((*db)->exec("UPDATE links SET pushed_groups = '{\"not\":\"a list\"}'"));
+  }
+  auto damaged = store->list_links("old");
+  REQUIRE_FALSE(damaged);
+  CHECK(damaged.error().message.find("employee E1 in connection 'old' has a damaged pushed_groups column") !=
+        std::string::npos);
+}

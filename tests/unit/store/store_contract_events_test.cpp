@@ -236,6 +236,9 @@ TEST_CASE_TEMPLATE("store contract: record_outcome writes event, employee and li
 
   // The same outcome without the bad link lands whole.
   bad.links_upsert.pop_back();
+  bad.links_upsert[0].pushed_body = {{"userName", "e1@example.com"}, {"title", "Engineer"}};
+  bad.links_upsert[0].pushed_at_ms = 25;
+  bad.links_upsert[0].pushed_groups = {{"Engineering", "g-1"}};
   bad.links_remove.clear();
   bad.rules_version = "rules-abc";
   REQUIRE(store->record_outcome(bad, 30));
@@ -251,6 +254,9 @@ TEST_CASE_TEMPLATE("store contract: record_outcome writes event, employee and li
   link = store->get_link("zoom-main", "E1");
   REQUIRE((link && link->has_value()));
   CHECK((*link)->zoom_user_id == "zu-1");
+  CHECK((*link)->pushed_body == bad.links_upsert[0].pushed_body);
+  CHECK((*link)->pushed_at_ms == 25);
+  CHECK((*link)->pushed_groups == bad.links_upsert[0].pushed_groups);
 
   EventOutcome remove;
   remove.id = id_of(*store, "e2");

@@ -133,11 +133,27 @@ TEST_CASE_TEMPLATE("store contract: health, links and the cascade when a connect
   CHECK((*link)->pushed_digest.empty());
   CHECK((*link)->zoom_user_id == "zu-E1");
   CHECK((*link)->user_name == "E1@example.com");
+  CHECK((*link)->pushed_body.is_null());   // unknown unless set
+  CHECK((*link)->pushed_groups.empty());
+  // What h2r last pushed round-trips, through put_link and record_outcome's links_upsert alike.
+  updated.pushed_body = {{"userName", "E1@example.com"}, {"title", "Lead"}, {"nickName", ""},
+                         {"urn:ietf:params:scim:schemas:extension:zoom:1.0:User", {{"zoomOneBizPlus", false}}}};
+  updated.pushed_at_ms = 1234;
+  updated.pushed_groups = {{"Engineering", "g-1"}, {"Builders & Co", "g/2"}};
+  REQUIRE(store->put_link(updated));
+  link = store->get_link("zoom-main", "E1");
+  REQUIRE((link && link->has_value()));
+  CHECK((*link)->pushed_body == updated.pushed_body);
+  CHECK((*link)->pushed_at_ms == 1234);
+  CHECK((*link)->pushed_groups == updated.pushed_groups);
   auto links = store->list_links("zoom-main");
   REQUIRE(links);
   REQUIRE(links->size() == 2);
   CHECK((*links)[0].employee_id == "E1");
+  CHECK((*links)[0].pushed_body == updated.pushed_body);
+  CHECK((*links)[0].pushed_groups == updated.pushed_groups);
   CHECK((*links)[1].employee_id == "E2");
+  CHECK((*links)[1].pushed_body.is_null());
   auto orphan_link = store->put_link(make_link("nope", "E1"));
   REQUIRE_FALSE(orphan_link);
   CHECK(orphan_link.error().kind == ErrorKind::not_found);

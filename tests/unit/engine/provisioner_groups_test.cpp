@@ -1,0 +1,119 @@
+// Provisioner groups against a FakeTransport: which groups h2r records as its own, which it removes,
+// and that a group gone at Zoom is forgotten rather than failing the event.
+#include "engine/provisioner.hpp"
+#include "fakes/fake_transport.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace h2r;
+using namespace h2r::test;
+using nlohmann::json;
+
+namespace {
+
+struct Rig {
+  FakeTransport transport;
+  FakeClock clock;
+  TokenCache tokens{transport, clock};
+  RateLimiter limiter{0};
+  ScimClient client{ZoomConnection{"zoom-main",
+                                   {"acc", "cid", Secret("s3cret"), "https://zoom.example/oauth/token"},
+                                   "https://api.example/scim2"},
+                    transport, tokens, limiter, clock};
+  Rig() {
+    transport.on("/oauth/token", [](const HttpRequest&) -> Result<HttpResponse> { return token_response("tok"); });
+    transport.on("/scim2/Users/u-1", [](const HttpRequest&) -> Result<HttpResponse> {
+      return json_response(200, {{"id", "u-1"}, {"userName", "j@example.com"}, {"active", true}});
+    });
+  }
+  // The group lookup answers `name` with id `id`, listing `members`.
+  void group(const std::string& name, const std::string& id, const std::vector<std::string>& members) {
+    json listed = json::array();
+    for (const auto& m : members) listed.push_back({{"value", m}});
+    transport.push("displayName", json_response(200, {{"totalResults", 1},
+                                                       {"Resources", {{{"id", id}, {"displayName", name},
+                                                                       {"members", listed}}}}}));
+  }
+};
+
+Intent intent_for(LinkRow link, std::vector<std::string> groups) {
+  Intent intent;
+  intent.connection = "zoom-main";
+  intent.kind = IntentKind::provision;
+  intent.desired = DesiredUser{"engineering", "j@example.com", {{"userName", "j@example.com"}, {"title", "Lead"}},
+                               std::move(groups), ""};
+  intent.link = std::move(link);
+  intent.user_name = "j@example.com";
+  return intent;
+}
+
+LinkRow stored_link() { return {"zoom-main", "E1", "u-1", "j@example.com", "old-digest", true, 1}; }
+
+} // namespace
+
+TEST_CASE("provisioner groups: a group the user is already in is someone else's, unless the link predates records") {
+  SUBCASE("a link with a pushed body: not added, not recorded") {
+    Rig rig;
+    rig.group("Eng", "g-1", {"u-1"});
+    LinkRow link = stored_link();
+    link.pushed_body = {{"userName", "j@example.com"}, {"title", "Engineer"}};
+    auto report = Provisioner(rig.client, false, 5).carry_out(intent_for(link, {"Eng"}), "E1");
+    REQUIRE(report);
+    CHECK(rig.transport.count("/Groups/g-1", "PATCH") == 0);
+    REQUIRE(report->link);
+    CHECK(report->link->pushed_groups.empty());
+    CHECK(report->link->pushed_body["title"] == "Lead");
+    CHECK(report->link->pushed_at_ms == 5);
+    REQUIRE(report->calls.size() == 1);
+    REQUIRE(report->calls[0].changes.size() == 1);   // only what changed, old → new
+    CHECK(report->calls[0].changes[0].before == "Engineer");
+  }
+  SUBCASE("a link h2r pushed to before it kept bodies: the group is taken as h2r's") {
+    Rig rig;
+    rig.group("Eng", "g-1", {"u-1"});
+    auto report = Provisioner(rig.client, false, 5).carry_out(intent_for(stored_link(), {"Eng"}), "E1");
+    REQUIRE(report);
+    CHECK(rig.transport.count("/Groups/g-1", "PATCH") == 0);
+    REQUIRE(report->link);
+    CHECK(report->link->pushed_groups == std::vector<PushedGroup>{{"Eng", "g-1"}});
+  }
+  SUBCASE("a group not joined yet is added and recorded") {
+    Rig rig;
+    rig.group("Eng", "g-1", {"someone-else"});
+    rig.transport.push("/Groups/g-1", HttpResponse{204, {}, ""});
+    LinkRow link = stored_link();
+    link.pushed_body = json::object();
+    auto report = Provisioner(rig.client, false, 5).carry_out(intent_for(link, {"Eng"}), "E1");
+    REQUIRE(report);
+    CHECK(rig.transport.count("/Groups/g-1", "PATCH") == 1);
+    CHECK(report->link->pushed_groups == std::vector<PushedGroup>{{"Eng", "g-1"}});
+  }
+}
+
+TEST_CASE("provisioner groups: a recorded group the rules dropped is left, and one gone at Zoom is forgotten") {
+  Rig rig;
+  rig.transport.push("/Groups/g-old", HttpResponse{204, {}, ""});
+  rig.transport.push("/Groups/g-gone", json_response(404, {{"detail", "Group does not exist"}, {"status", 404}}));
+  LinkRow link = stored_link();
+  link.pushed_body = {{"userName", "j@example.com"}};
+  link.pushed_groups = {{"Old", "g-old"}, {"Gone", "g-gone"}};
+  auto report = Provisioner(rig.client, false, 5).carry_out(intent_for(link, {}), "E1");
+  REQUIRE(report);
+  CHECK(rig.transport.count("/Groups/g-old", "PATCH") == 1);
+  CHECK(rig.transport.count("/Groups/g-gone", "PATCH") == 1);
+  for (const auto& r : rig.transport.requests())
+    if (r.url.find("/Groups/g-old") != std::string::npos)
+      CHECK(json::parse(r.body)["Operations"][0]["op"] == "remove");
+  REQUIRE(report->link);
+  CHECK(report->link->pushed_groups.empty());
+
+  // In dry run the removal is a planned call on the Groups resource, and nothing is sent.
+  Rig dry;
+  auto planned = Provisioner(dry.client, true, 0).carry_out(intent_for(link, {}), "E1");
+  REQUIRE(planned);
+  CHECK(dry.transport.count("/Groups/", "PATCH") == 0);
+  bool saw = false;
+  for (const auto& c : planned->calls)
+    if (c.resource == "Groups" && c.target == "g-old" && c.summary == "remove from group Old") saw = true;
+  CHECK(saw);
+}
