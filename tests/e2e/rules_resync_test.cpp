@@ -7,7 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -173,9 +173,10 @@ TEST_CASE("e2e resync: rules.on_change manual queues nothing until h2rd resync")
   H2rEnv env;
   {
     std::ifstream in(env.config_path());
-    std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ostringstream config;
+    config << in.rdbuf();
     write_in_place(env.config_path(),
-                   replaced(config, "rules: rules.yaml\n", "rules: { path: rules.yaml, on_change: manual }\n"));
+                   replaced(config.str(), "rules: rules.yaml\n", "rules: { path: rules.yaml, on_change: manual }\n"));
   }
   apply(env, "hires.json", hires({employee("E1", "Ann", "Alpha"), employee("E2", "Bob", "Beta")}));
   env.dir().write("rules.yaml", replaced(k_spec_rules, "      licenses: { zoomOneBizPlus: true }\n", ""));

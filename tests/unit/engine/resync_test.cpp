@@ -156,7 +156,7 @@ TEST_CASE("resync diff: a department moved to another role is a role move with t
   CHECK(diff->totals.attributes == 1);
 }
 
-TEST_CASE("resync diff: no role any more is a deprovision; unlinked, terminated and already-inactive are left alone") {
+TEST_CASE("resync diff: no role any more is a deprovision, while unlinked, terminated and already-inactive are left alone") {
   Rig rig;
   rig.add("E1", "Sales");
   rig.add("E2", "Sales", HrStatus::active, /*linked=*/false);
