@@ -202,6 +202,23 @@ TEST_CASE("e2e resync: rules.on_change manual queues nothing until h2rd resync")
   CHECK(the_user(env, "bob.beta@example.com")[k_license_urn]["zoomOneBizPlus"] == false);
 }
 
+TEST_CASE("e2e resync: lifecycle.supervised listing resync holds it until approved") {
+  H2rEnvOptions options;
+  options.rules = spec_rules_with("lifecycle:\n  supervised: [resync]\n");
+  H2rEnv env(options);
+  apply(env, "hires.json", hires({employee("E1", "Ann", "Alpha", "Sales")}));
+  env.dir().write("rules.yaml", replaced(options.rules, "in: [Engineering, Product]", "in: [Engineering, Product, Sales]"));
+  REQUIRE(env.run_once().exit_code == 0);
+  auto held = resyncs(env, "held");
+  REQUIRE(held.size() == 1);
+  CHECK(held[0]["reason"].get<std::string>().find("supervised: resync") != std::string::npos);
+  CHECK(the_user(env, "ann.alpha@example.com")["userType"] == "Basic");
+  REQUIRE(env.h2rd({"events", "approve", "--all"}).exit_code == 0);
+  REQUIRE(env.run_once().exit_code == 0);
+  CHECK(resyncs(env, "done").size() == 1);
+  CHECK(the_user(env, "ann.alpha@example.com")["userType"] == "Licensed");
+}
+
 TEST_CASE("e2e resync: an HR file cannot carry the internal type") {
   H2rEnv env;
   env.drop("bad.json", event_json("x-1", "resync", employee("E1", "Ann", "Alpha")));
