@@ -30,16 +30,16 @@ void print_totals(const ResyncTotals& t) {
 }
 
 void print_diff(const ResyncDiff& diff) {
-  std::cout << "rules " << (diff.from_version.empty() ? "?" : diff.from_version) << " -> " << diff.to_version << ": "
+  std::cout << "rules " << (diff.from_version.empty() ? "?" : diff.from_version) << " → " << diff.to_version << ": "
             << diff.totals.employees << " linked employee(s) would change at Zoom\n";
   for (const auto& item : diff.items) {
     for (const auto& c : item.changes) {
       std::cout << item.employee_id << " (" << c.connection << " " << c.user_name << "): " << c.action;
       if (c.role_before != c.role_after && c.action != "deprovision")
-        std::cout << ", role " << (c.role_before.empty() ? "-" : c.role_before) << " -> " << c.role_after;
+        std::cout << ", role " << (c.role_before.empty() ? "-" : c.role_before) << " → " << c.role_after;
       std::cout << "\n";
       for (const auto& ch : c.changes)
-        std::cout << "  " << short_path(ch.path) << ": " << json_text(ch.before) << " -> " << json_text(ch.after) << "\n";
+        std::cout << "  " << short_path(ch.path) << ": " << json_text(ch.before) << " → " << json_text(ch.after) << "\n";
     }
   }
   print_totals(diff.totals);

@@ -80,6 +80,13 @@ TEST_CASE("e2e resync: a license taken from a role is turned off at Zoom after S
   const long long puts_before = sim_count(env, "PUT /Users/{id}");
 
   std::string edited = replaced(k_spec_rules, "      licenses: { zoomOneBizPlus: true }\n", "");
+  // The preview names each engineer with the license old → new, in the rules' short names.
+  auto preview = env.h2rd({"plan", "--rules", env.dir().write("proposed.yaml", edited).string()});
+  INFO(preview.out);
+  CHECK(preview.out.find("E1 (zoom-main ann.alpha@example.com): update\n  zoom.licenses.zoomOneBizPlus: true → false") !=
+        std::string::npos);
+  CHECK(preview.out.find("E3") == std::string::npos);
+  CHECK(preview.out.find("licenses_off=2") != std::string::npos);
   write_in_place(env.rules_path(), edited);
   daemon.send_signal(SIGHUP);
   REQUIRE_MESSAGE(eventually([&] { return resyncs(env, "done").size() == 2; }), daemon.err());
