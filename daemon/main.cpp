@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   if (command == "plan") return cmd_plan(config_path, rest);
   if (command == "events") return cmd_events(config_path, rest);
   if (command == "reconcile") return cmd_reconcile(config_path, rest);
+  if (command == "resync") return cmd_resync(config_path, rest);
   if (command == "status") return cmd_status(config_path, rest);
   if (command == "console") return cmd_console(config_path, rest);
   if (command == "version") return cmd_version(rest);

@@ -36,7 +36,7 @@ std::optional<EventFilter> list_filter(const Args& args, const std::string& time
   if (auto t = args.value("--type")) {
     filter.type = parse_event_type(*t);
     if (!filter.type) {
-      print_error("--type: '" + *t + "' is not one of hire update leave return terminate rehire");
+      print_error("--type: '" + *t + "' is not one of hire update leave return terminate rehire resync");
       return std::nullopt;
     }
   }

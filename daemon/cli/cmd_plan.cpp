@@ -138,6 +138,7 @@ int cmd_plan(const std::string& config_path, const Words& words) {
   int parse_code = k_exit_ok;
   auto args = parse_command("plan", words, parse_code);
   if (!args) return parse_code;
+  if (args->value("--rules")) return cmd_plan_rules(config_path, *args);
   if (args->positional.empty()) {
     print_error("usage: h2rd plan FILE... (see `h2rd plan --help`)");
     return k_exit_usage;

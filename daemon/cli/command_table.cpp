@@ -38,11 +38,16 @@ const std::vector<CommandSpec>& command_table() {
       {"connection show", "NAME", "one connection's settings and health (never the secret)", {k_json}},
       {"connection test", "NAME", "fetch a token and make one list call; says exactly what is wrong", {k_json}},
       {"connection remove", "NAME", "remove a connection and its links to Zoom users (Zoom is unchanged)", {}},
-      {"plan", "FILE...", "dry run: when each event would run, its role and targets, and the SCIM calls run would make",
+      {"plan", "FILE... | --rules NEW.yaml", "dry run: when each event would run, its role and targets, and the SCIM calls run would make",
+       {{"--rules", "NEW.yaml", "instead: what this rules file would change at Zoom, per linked employee (old -> new), "
+                                "with totals; these are the employees a reload then resyncs"},
+        k_json}},
+      {"resync", "", "queue a resync for every linked employee whose Zoom user the rules in force would change "
+                     "(what the daemon does on a rules change unless rules.on_change is manual)",
        {k_json}},
       {"events list", "", "the event queue, newest first",
        {{"--state", "STATE", "only events in STATE: pending waiting held done skipped failed rejected"},
-        {"--type", "TYPE", "only events of TYPE: hire update leave return terminate rehire"},
+        {"--type", "TYPE", "only events of TYPE: hire update leave return terminate rehire resync"},
         {"--employee", "ID", "only events of this employee id"},
         {"--since", "DATE", "only events effective at or after DATE (YYYY-MM-DD, or a date-time with Z or an offset)"},
         {"--until", "DATE", "only events effective before DATE (a date alone: up to the end of that day)"},

@@ -12,6 +12,10 @@ int cmd_run(const std::string& config_path, const Words& words);
 int cmd_check(const std::string& config_path, const Words& words);
 int cmd_connection(const std::string& config_path, const Words& words);
 int cmd_plan(const std::string& config_path, const Words& words);
+// `plan --rules NEW.yaml` (cmd_plan_rules.cpp); `args` parsed by cmd_plan.
+struct Args;
+int cmd_plan_rules(const std::string& config_path, const Args& args);
+int cmd_resync(const std::string& config_path, const Words& words);
 int cmd_events(const std::string& config_path, const Words& words);
 int cmd_reconcile(const std::string& config_path, const Words& words);
 int cmd_status(const std::string& config_path, const Words& words);

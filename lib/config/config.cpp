@@ -66,7 +66,7 @@ public:
     if (!top) return;
     path(*top, "database", m_config.database);
     path(*top, "inbox", m_config.inbox);
-    path(*top, "rules", m_config.rules);
+    rules(*top);
     path(*top, "secret_key_file", m_config.secret_key_file);
     if (const auto* node = top->get("timezone")) {
       if (auto zone = m_reader.non_empty_string(*node, "timezone")) {
@@ -103,6 +103,18 @@ private:
     const auto* node = top.get(key);
     if (!node) return;
     if (auto text = m_reader.non_empty_string(*node, key)) out = resolve(*text);
+  }
+
+  // `rules: FILE`, or `rules: { path: FILE, on_change: resync|manual }`.
+  void rules(const yaml::MapView& top) {
+    const auto* node = top.get("rules");
+    if (!node || !node->IsMap()) return path(top, "rules", m_config.rules);
+    auto map = m_reader.map(*node, "rules", {"path", "on_change"});
+    if (!map) return;
+    if (const auto* n = map->get("path"))
+      if (auto text = m_reader.non_empty_string(*n, "rules.path")) m_config.rules = resolve(*text);
+    if (const auto* n = map->get("on_change"))
+      if (auto v = m_reader.choice(*n, "rules.on_change", {"resync", "manual"})) m_config.rules_on_change = *v;
   }
 
   std::string resolve(const std::string& text) const {

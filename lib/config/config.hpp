@@ -35,6 +35,9 @@ struct Config {
   std::string database;             // default: h2r.db beside the config
   std::string inbox;                // default: inbox/ beside the config
   std::string rules;                // default: rules.yaml beside the config
+  // rules.on_change: "resync" queues a resync for every linked employee a rules edit changes;
+  // "manual" only logs how many and waits for `h2rd resync`.
+  std::string rules_on_change = "resync";
   std::string secret_key_file;      // default: secret.key beside the config
   std::string timezone = "UTC";     // IANA name, for date-only effective dates
   std::chrono::milliseconds scheduler_interval{30'000};  // "30s", "500ms", "2m" (at most 1d)

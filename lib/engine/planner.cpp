@@ -32,7 +32,8 @@ HrStatus status_after(EventType type, HrStatus before) {
   case EventType::return_to_work: return HrStatus::active;
   case EventType::leave: return HrStatus::on_leave;
   case EventType::terminate: return HrStatus::terminated;
-  case EventType::update: return before;
+  case EventType::update:
+  case EventType::resync: return before;
   }
   return before;
 }
@@ -91,6 +92,37 @@ std::map<std::string, nlohmann::json> flatten_scim(const nlohmann::json& body) {
   return out;
 }
 
+bool already_pushed(const Intent& intent) {
+  if (!intent.link) return false;
+  const LinkRow& link = *intent.link;
+  if (intent.kind == IntentKind::deactivate) return !link.active;
+  if (intent.kind == IntentKind::remove || !intent.desired) return false;
+  const bool want_active = intent.kind == IntentKind::provision || link.active;
+  return link.pushed_digest == desired_digest(*intent.desired, want_active) && link.active == want_active;
+}
+
+std::map<std::string, DesiredUser> resync_clearing_base(const EventRow& event) {
+  std::map<std::string, DesiredUser> out;
+  auto it = event.fields.find(std::string(k_resync_base_field));
+  if (it == event.fields.end() || !it->second) return out;
+  auto base = nlohmann::json::parse(*it->second, nullptr, false);
+  if (!base.is_object()) return out;
+  for (const auto& [connection, user] : base.items()) {
+    if (!user.is_object() || !user.contains("body")) continue;
+    DesiredUser d;
+    d.body = user["body"];
+    d.role = user.value("role", "");
+    out[connection] = std::move(d);
+  }
+  return out;
+}
+
+std::string resync_clearing_base_text(const std::map<std::string, DesiredUser>& base) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [connection, d] : base) out[connection] = {{"role", d.role}, {"body", d.body}};
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string desired_digest(const DesiredUser& desired, bool active) {
   nlohmann::json canon = {{"body", desired.body}, {"groups", desired.groups}, {"active", active}};
   return sha256_hex(canon.dump());
@@ -103,12 +135,15 @@ EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& be
   plan.employee.employee_id = event.employee_id;
   const EmployeeRecord old_record = plan.employee.record;
   const HrStatus old_status = plan.employee.status;
-  apply_patch(plan.employee.record, event.fields);
+  const bool resync = event.type == EventType::resync;
+  if (!resync) apply_patch(plan.employee.record, event.fields);   // a resync's fields are its clearing base
   plan.employee.status = status_after(event.type, old_status);
 
   const auto decisions = rules.decide(plan.employee.record);
   std::map<std::string, std::optional<DesiredUser>> previous;
-  if (!old_record.empty())
+  if (resync)
+    for (auto& [connection, desired] : resync_clearing_base(event)) previous[connection] = std::move(desired);
+  else if (!old_record.empty())
     for (auto& d : rules.decide(old_record)) previous[d.connection] = d.desired;
 
   const auto fallback_user_name = [&](const std::optional<LinkRow>& link) {
@@ -186,6 +221,18 @@ EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& be
       plan.note = "leave (" + std::string(to_string(kind)) + ") keeps the Zoom user (lifecycle.leave)";
     break;
   }
+  case EventType::resync:
+    // The stored record and status under the rules in force now; never a new user (links only).
+    if (plan.employee.status == HrStatus::active || plan.employee.status == HrStatus::unknown) {
+      provision_by_role(plan.employee.status == HrStatus::active ? IntentKind::provision : IntentKind::update_existing,
+                        "resync (rules " + rules.version() + ")");
+      std::erase_if(plan.intents, [](const Intent& i) { return !i.link; });
+      if (plan.intents.empty()) plan.note = "no Zoom user is linked; a resync never creates one";
+    } else {
+      plan.note = std::string("the employee is ") + std::string(to_string(plan.employee.status)) +
+                  ", so Zoom is left as it is";
+    }
+    break;
   case EventType::terminate:
     everywhere(lifecycle.terminate == TerminateAction::remove ? IntentKind::remove : IntentKind::deactivate,
                "terminate");

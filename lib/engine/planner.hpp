@@ -57,6 +57,17 @@ std::map<std::string, nlohmann::json> cleared_from_pushed(const nlohmann::json& 
 // Flattens a SCIM body into "a.b.c" → leaf value (arrays are leaves); the "schemas" key is left out.
 std::map<std::string, nlohmann::json> flatten_scim(const nlohmann::json& body);
 
+// True when the link says exactly this intent was last pushed (nothing to send): the provisioner's
+// shortcut and the resync differ's "no change".
+bool already_pushed(const Intent& intent);
+
+// A resync event carries, in this field, the desired users (per connection) of the rules it replaces:
+// what the last push gave, so the resync turns off what those rules gave and the new ones do not.
+// ONE PLACE: when links store the last pushed body, clear from that instead.
+inline constexpr std::string_view k_resync_base_field = "resync.base";
+std::map<std::string, DesiredUser> resync_clearing_base(const EventRow& event);
+std::string resync_clearing_base_text(const std::map<std::string, DesiredUser>& base);
+
 // SHA-256 (hex) of a desired user and its active state: equal digests mean nothing to push.
 std::string desired_digest(const DesiredUser& desired, bool active);
 

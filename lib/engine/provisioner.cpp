@@ -138,8 +138,7 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
   ActionReport report{intent.connection, "unchanged", "", desired.user_name};
   const nlohmann::json body = update_body(desired, intent.cleared);
   if (intent.link) {
-    const bool want_active = may_create || intent.link->active;
-    if (intent.link->pushed_digest == desired_digest(desired, want_active) && intent.link->active == want_active) {
+    if (already_pushed(intent)) {
       report.user_id = intent.link->zoom_user_id;
       report.link = intent.link;
       return report;   // what was last pushed is still what the rules want

@@ -10,6 +10,7 @@ std::string_view to_string(EventType type) {
   case EventType::return_to_work: return "return";
   case EventType::terminate: return "terminate";
   case EventType::rehire: return "rehire";
+  case EventType::resync: return "resync";
   }
   return "unknown";
 }
@@ -25,6 +26,11 @@ std::string_view to_string(LeaveType type) {
 }
 
 std::optional<EventType> parse_event_type(std::string_view text) {
+  if (text == to_string(EventType::resync)) return EventType::resync;
+  return parse_hr_event_type(text);
+}
+
+std::optional<EventType> parse_hr_event_type(std::string_view text) {
   for (auto t : {EventType::hire, EventType::update, EventType::leave, EventType::return_to_work,
                  EventType::terminate, EventType::rehire})
     if (to_string(t) == text) return t;

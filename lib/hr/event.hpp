@@ -8,12 +8,15 @@
 
 namespace h2r {
 
-enum class EventType { hire, update, leave, return_to_work, terminate, rehire };
+// resync is h2r's own: queued when the rules change (an employee's Zoom user no longer matches them),
+// never accepted from an HR file.
+enum class EventType { hire, update, leave, return_to_work, terminate, rehire, resync };
 enum class LeaveType { long_term, fmla, legal, security };
 
 std::string_view to_string(EventType type);   // "hire", ..., "return", ...
 std::string_view to_string(LeaveType type);   // "long_term", "fmla", "legal", "security"
-std::optional<EventType> parse_event_type(std::string_view text);
+std::optional<EventType> parse_event_type(std::string_view text);      // every kind, resync included
+std::optional<EventType> parse_hr_event_type(std::string_view text);   // the kinds an HR file may carry
 std::optional<LeaveType> parse_leave_type(std::string_view text);
 
 // An employee's record as h2r last knew it: field name → value. A cleared field is absent.

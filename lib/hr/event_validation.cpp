@@ -116,7 +116,7 @@ std::optional<HrEvent> validate_event_record(const json& j, int record, int line
     check.problem("type", "is required (one of " + type_list() + ")");
   } else if (!t->is_string()) {
     check.problem("type", std::string("must be a string, not ") + json_type_name(*t));
-  } else if (!(type = parse_event_type(t->get_ref<const std::string&>()))) {
+  } else if (!(type = parse_hr_event_type(t->get_ref<const std::string&>()))) {
     check.problem("type", "unknown event type " + quote_for_report(t->get_ref<const std::string&>()) +
                               " (one of " + type_list() + ")");
   } else {

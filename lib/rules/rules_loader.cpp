@@ -272,8 +272,8 @@ void Loader::lifecycle(const YAML::Node& node) {
         if (type)
           out.supervised.insert(*type);
         else
-          m_reader.error(item, "lifecycle.supervised entries must be hire, update, leave, return, terminate or "
-                               "rehire, got " + yaml::describe(item));
+          m_reader.error(item, "lifecycle.supervised entries must be hire, update, leave, return, terminate, "
+                               "rehire or resync, got " + yaml::describe(item));
       }
     }
   }

@@ -71,6 +71,7 @@ Daemon::Daemon(const Config& config, Store& store, const SecretBox& box, HttpTra
               },
               clock),
       m_status(StatusHandlers{[this] { return metrics_text(); }, [this] { return health(); }}), m_once(once) {
+  m_rules.on_change([this](const RulesChange& change) { on_rules_changed(change); });
   m_health_checks.push_back(DatabaseFileCheck(config.database));
   // Outcome and hold writes the database refused: /healthz is 503 until one succeeds again.
   m_health_checks.push_back(StoreWritesCheck([this] { return m_engine.store_writes_failing_since_ms(); }));

@@ -80,6 +80,9 @@ private:
   void apply_live_config();
   // Writes m_running_config to the store (meta `config.running`).
   void record_running_config();
+  // New rules in force (reload, or a start under other rules than the last run): queue a resync for
+  // each linked employee they change, or (rules.on_change: manual) log how many (daemon_resync.cpp).
+  void on_rules_changed(const RulesChange& change);
   void note_cycle(const CycleReport& report, std::chrono::steady_clock::duration took);
   void check_connections();
   void persist_heartbeat(bool force);

@@ -194,6 +194,11 @@ public:
   // not inserted and is reported in duplicates. It also remembers every field name seen.
   virtual Result<IngestResult> ingest(const std::string& source_file, const std::vector<NewEvent>& events,
                                       long long now_ms) = 0;
+  // Queues h2r's own `resync` events (type resync, pending or waiting) from `source` ("rules:VERSION")
+  // in one transaction. An event is not inserted, and its event_id is reported in duplicates, when its
+  // event_id is known or its employee already has a resync that is pending, waiting or held.
+  virtual Result<IngestResult> queue_resyncs(const std::string& source, const std::vector<NewEvent>& events,
+                                             long long now_ms) = 0;
   // The events that may run now: state pending or waiting, due_at_ms <= now_ms, not claimed under a
   // lease still running, and no earlier event of the same employee (by effective_at_ms, then id) still
   // pending, waiting or held (claimed or not). At most one per employee. Ordered by due_at_ms, then id.

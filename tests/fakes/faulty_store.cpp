@@ -72,6 +72,12 @@ Result<IngestResult> FaultyStore::ingest(const std::string& source_file, const s
   return m_inner.ingest(source_file, events, now_ms);
 }
 
+Result<IngestResult> FaultyStore::queue_resyncs(const std::string& source, const std::vector<NewEvent>& events,
+                                              long long now_ms) {
+  H2R_FAULT_POINT(queue_resyncs);
+  return m_inner.queue_resyncs(source, events, now_ms);
+}
+
 Result<std::vector<EventRow>> FaultyStore::due_events(long long now_ms, int limit) {
   H2R_FAULT_POINT(due_events);
   return m_inner.due_events(now_ms, limit);

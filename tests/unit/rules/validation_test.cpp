@@ -90,7 +90,7 @@ TEST_CASE("validation: each problem is reported at its line:col with a clear mes
       {k_head + k_roles + k_attrs + "lifecycle:\n  terminate: { action: remove }\n", 6, 24,
        "lifecycle.terminate.action must be deactivate or delete, got 'remove'"},
       {k_head + k_roles + k_attrs + "lifecycle:\n  supervised: [terminate, fire]\n", 6, 27,
-       "lifecycle.supervised entries must be hire, update, leave, return, terminate or rehire, got 'fire'"},
+       "lifecycle.supervised entries must be hire, update, leave, return, terminate, rehire or resync, got 'fire'"},
       {k_head + k_roles + k_attrs + "lifecycle:\n  guard: { max_deactivations_per_cycle: lots }\n", 6, 41,
        "lifecycle.guard.max_deactivations_per_cycle must be an integer from 0 to 1000000"},
       {k_head + k_roles + "attributes: { userName: \"{email}\"\n", 5, 1, "YAML syntax error"},
