@@ -26,7 +26,8 @@ void count(const ResyncChange& change, ResyncTotals& totals) {
   }
 }
 
-// What `intent` (planned for a resync, not yet pushed) changes at Zoom, against the old rules' user.
+// What `intent` (planned for a resync, not yet pushed) changes at Zoom: against the body h2r last
+// pushed to that user when the link knows it, else against the old rules' user.
 ResyncChange describe(const Intent& intent, const std::map<std::string, DesiredUser>& base) {
   ResyncChange change;
   change.connection = intent.connection;
@@ -41,7 +42,9 @@ ResyncChange describe(const Intent& intent, const std::map<std::string, DesiredU
   change.action = intent.kind == IntentKind::provision && intent.link && !intent.link->active ? "reactivate" : "update";
   change.role_after = intent.desired->role;
   change.user_name = intent.desired->user_name;
-  const nlohmann::json before = old != base.end() ? old->second.body : nlohmann::json();
+  const nlohmann::json before = intent.link && intent.link->pushed_body.is_object() ? intent.link->pushed_body
+                                : old != base.end()                                  ? old->second.body
+                                                                                     : nlohmann::json();
   change.changes = diff_user(before, update_body(*intent.desired, intent.cleared));
   if (change.action == "reactivate") change.changes.push_back({"active", false, true});
   return change;
