@@ -42,6 +42,7 @@ EngineOptions Daemon::engine_options(bool once) {
   options.time_zone = m_config.timezone;
   options.max_future_days = m_config.max_future_days;
   options.workers = m_config.workers;
+  options.max_connection_workers = m_config.max_connection_workers;
   options.max_attempts = m_config.max_attempts;
   options.retry_base = m_config.retry_base;
   options.retry_max = m_config.retry_max;
@@ -249,7 +250,8 @@ void Daemon::reload_now() {
     spdlog::set_level(spdlog::level::from_str(config->log_level));
     const bool restart_needed = config->database != m_config.database || config->inbox != m_config.inbox ||
                                 config->rules != m_config.rules || config->listen != m_config.listen ||
-                                config->workers != m_config.workers || config->timezone != m_config.timezone ||
+                                config->workers != m_config.workers ||
+                                config->max_connection_workers != m_config.max_connection_workers || config->timezone != m_config.timezone ||
                                 config->scheduler_interval != m_config.scheduler_interval ||
                                 config->notify_webhook != m_config.notify_webhook ||
                                 config->secret_key_file != m_config.secret_key_file;
