@@ -69,8 +69,30 @@ class Env:
         os.rename(tmp, os.path.join(self.inbox, name))
 
     def run_once(self, timeout):
+        """h2rd run --once: (exit code, wall s, peak RSS KiB, CPU s user+system, threads at most)."""
         with open(self.log_path, "a") as err:
-            return self.b.run_child([self.h2rd, "-c", self.config, "run", "--once"], timeout, stderr=err)
+            proc = subprocess.Popen([self.h2rd, "-c", self.config, "run", "--once"], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=err)
+        start = time.monotonic()
+        peak_threads = 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == proc.pid:
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                return (proc.returncode, time.monotonic() - start, usage.ru_maxrss, usage.ru_utime + usage.ru_stime,
+                        peak_threads)
+            try:
+                with open(f"/proc/{proc.pid}/status") as f:
+                    for line in f:
+                        if line.startswith("Threads:"):
+                            peak_threads = max(peak_threads, int(line.split()[1]))
+            except OSError:
+                pass
+            if time.monotonic() - start > timeout:
+                proc.kill()
+                proc.wait()
+                raise self.b.BenchError(f"h2rd run --once took longer than {timeout:.0f}s (see {self.log_path})")
+            time.sleep(0.05)
 
 
 def hires(b, account, n):

@@ -70,9 +70,10 @@ void LaneRunner::lane_loop(std::size_t lane) {
         return;
       }
       item = items[s.next++];
-      // Every thread of the lane is busy with an item: more help only while items are left for it.
+      // More help only for items no thread of the lane can take yet: the others may be just about to take
+      // one, so count them as free (at the tail of a lane this under-provisions, never over).
       const auto left = static_cast<long long>(items.size() - s.next);
-      spawn(lane, static_cast<int>(std::min<long long>(target, s.running + left)));
+      spawn(lane, static_cast<int>(std::min<long long>(target, std::max<long long>(s.running, 1 + left))));
     }
     m_work(item);
   }
