@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""scripts/bench: how close h2r runs to the limit (issue 8). Six figures, each a ratio measured side by
+"""scripts/bench: how close h2r runs to the limit (issues 8 and 16). Eight figures, each a ratio measured side by
 side in one run, against zoom-sim on 127.0.0.1 (ephemeral ports only). See BENCHMARKS.md.
 
   bench.py --h2rd PATH --zoom-sim PATH [--smoke] [--markdown FILE] [--workdir DIR] [--keep]
