@@ -13,8 +13,9 @@ namespace h2r {
 int connection_concurrency(double rate_per_s, std::optional<std::chrono::microseconds> latency, int floor, int max) {
   max = std::max(1, max);
   floor = std::clamp(floor, 1, max);
+  if (!latency) return floor;
   if (!(rate_per_s > 0) || !std::isfinite(rate_per_s)) return max;
-  const double seconds = std::chrono::duration<double>(latency.value_or(k_assumed_latency)).count();
+  const double seconds = std::chrono::duration<double>(*latency).count();
   const double wanted = std::ceil(rate_per_s * std::max(0.0, seconds) * k_concurrency_headroom);
   if (!(wanted < static_cast<double>(max))) return max;   // also catches NaN and huge values
   return std::max(floor, static_cast<int>(wanted));

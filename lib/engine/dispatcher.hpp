@@ -20,12 +20,12 @@ namespace h2r {
 // Calls in flight per unit of rate × latency: room for latency jitter and the work between calls
 // (planning, recording the outcome) that the transport's latency does not see.
 inline constexpr double k_concurrency_headroom = 1.5;
-// The latency assumed before a connection's first answer: the upper end of Zoom's usual 100–300 ms, so
-// a cold start is sized too wide (threads wait in the limiter) rather than too narrow.
-inline constexpr std::chrono::milliseconds k_assumed_latency{300};
+// A connection not answered yet gets `floor` threads: a first contact (or bad credentials) is not a
+// flood of token requests, and its lane widens as soon as the connection's first call is answered
+// (LaneRunner asks again after every item).
 
 // ceil(rate × latency × headroom), at least `floor` (and 1), at most `max` (and `floor` at most `max`).
-// A rate that is not positive (unlimited) gets `max`; no latency known yet counts as k_assumed_latency.
+// A rate that is not positive (unlimited) gets `max`; no latency known yet (nullopt) gets `floor`.
 int connection_concurrency(double rate_per_s, std::optional<std::chrono::microseconds> latency, int floor, int max);
 
 // An exponentially weighted moving average of call latency: the newest call weighs `alpha`. Thread-safe.

@@ -32,8 +32,10 @@ TEST_CASE("dispatcher: a connection's concurrency is ceil(rate x latency x 1.5),
   CHECK(connection_concurrency(1000, 300ms, 1, 64) == 64);
   CHECK(connection_concurrency(1000, 300ms, 100, 8) == 8);
   CHECK(connection_concurrency(10, 150ms, 1, 0) == 1);
-  // Unknown latency: assumed k_assumed_latency (300 ms), wide rather than narrow.
-  CHECK(connection_concurrency(80, std::nullopt, 1, 64) == 36);
+  // Not answered yet: the floor, whatever the rate (a first contact is not a flood).
+  CHECK(connection_concurrency(80, std::nullopt, 4, 64) == 4);
+  CHECK(connection_concurrency(0, std::nullopt, 1, 64) == 1);
+  CHECK(connection_concurrency(80, std::nullopt, 100, 64) == 64);
   // Unlimited or nonsense rates and latencies: the max, never an overflow.
   CHECK(connection_concurrency(0, 150ms, 1, 64) == 64);
   CHECK(connection_concurrency(-5, 150ms, 1, 64) == 64);
