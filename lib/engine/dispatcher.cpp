@@ -9,6 +9,11 @@
 #include <system_error>
 
 namespace h2r {
+namespace {
+
+constexpr std::chrono::milliseconds k_resize_period{50};
+
+} // namespace
 
 int connection_concurrency(double rate_per_s, std::optional<std::chrono::microseconds> latency, int floor, int max) {
   max = std::max(1, max);
@@ -90,7 +95,22 @@ void LaneRunner::run() {
     lock.lock();
     spawn(lane, static_cast<int>(std::min<long long>(target, size)));
   }
-  m_done.wait(lock, [this] { return m_alive == 0; });
+  // Threads re-size their lane when they take an item; this also looks every k_resize_period, so a lane
+  // whose first calls are still out widens as soon as its connection's first answer says how far it is.
+  while (!m_done.wait_for(lock, k_resize_period, [this] { return m_alive == 0; })) {
+    for (std::size_t lane = 0; lane < m_lanes.size(); ++lane) {
+      const auto left = static_cast<long long>(m_lanes[lane].items.size() - m_state[lane].next);
+      if (left == 0 || m_state[lane].running == 0) continue;   // done, or being given back
+      lock.unlock();
+      const int target = std::max(1, m_target(m_lanes[lane].key));
+      const bool stopping = m_stop && m_stop();
+      lock.lock();
+      if (stopping) break;
+      const State& s = m_state[lane];
+      const auto still_left = static_cast<long long>(m_lanes[lane].items.size() - s.next);
+      if (s.running > 0) spawn(lane, static_cast<int>(std::min<long long>(target, std::max<long long>(s.running, still_left))));
+    }
+  }
   std::vector<std::thread> threads = std::move(m_threads);
   lock.unlock();
   for (auto& t : threads) t.join();
