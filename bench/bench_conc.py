@@ -17,7 +17,7 @@ LATENCY_MS = 150
 SIZES = {
     #                 full   smoke
     "one_rate":      (80,    80),    # 7. R of the one connection
-    "one_hires":     (300,   30),    # 7. hires (2 SCIM calls each)
+    "one_hires":     (300,   80),    # 7. hires (2 SCIM calls each); fewer would measure the ramp only
     "many_accounts": (50,    4),     # 8. connections, one zoom-sim each
     "many_rate":     (10,    10),    # 8. R of each
     "many_hires":    (40,    6),     # 8. hires per account
