@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""scripts/bench: how close h2r runs to the limit (issue 8). Six figures, each a ratio measured side by
+"""scripts/bench: how close h2r runs to the limit (issues 8 and 16). Eight figures, each a ratio measured side by
 side in one run, against zoom-sim on 127.0.0.1 (ephemeral ports only). See BENCHMARKS.md.
 
   bench.py --h2rd PATH --zoom-sim PATH [--smoke] [--markdown FILE] [--workdir DIR] [--keep]
@@ -22,6 +22,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_events  # noqa: E402
+import bench_conc  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_SECRET = "sim-secret"          # zoom-sim's default client secret: a test fixture, not a credential
@@ -40,6 +41,9 @@ SIZES = {
     "state_updates": (500,     50),     # 5. update events processed over that state
     "files":        (200,      20),     # 6. files dropped one at a time
 }
+
+
+FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8"]
 
 
 def size(name, smoke):
@@ -519,6 +523,16 @@ def fig6_latency(ctx):
     return {"files": files, "p50_ms": pct(50), "p99_ms": pct(99), "max_ms": latencies[-1], "min_ms": latencies[0]}
 
 
+def fig7_one_connection(ctx):
+    """one connection at R=80/s, 150 ms latency, default settings (bench_conc.py)"""
+    return bench_conc.fig7_one_connection(ctx, sys.modules[__name__])
+
+
+def fig8_many_connections(ctx):
+    """50 connections at R=10/s each, 150 ms latency, default settings (bench_conc.py)"""
+    return bench_conc.fig8_many_connections(ctx, sys.modules[__name__])
+
+
 # ---- report -----------------------------------------------------------------------------------------
 
 def machine():
@@ -579,7 +593,8 @@ def rows(res):
         out.append((f"6. Drop-to-first-call latency ({f['files']} files)",
                     f"p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms (min {f['min_ms']:.1f}, max {f['max_ms']:.1f})",
                     "target p99 < 200 ms", mark_of(f["p99_ms"] < 200)))
-    for key in ("fig1", "fig2", "fig3", "fig4", "fig5", "fig6"):
+    out += bench_conc.rows(res, mark_of)
+    for key in FIGURES:
         if isinstance(res.get(key), str):
             out.append((key, "NOT MEASURED: " + res[key], "", "ERROR"))
     return out
@@ -625,10 +640,10 @@ def main(argv):
     p.add_argument("--json", help="write the raw results (JSON) here")
     p.add_argument("--workdir", help="scratch folder (default: a new temp folder, removed afterwards)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
-    p.add_argument("--only", default="1,2,3,4,5,6", help="figures to run, e.g. 1,5 (5 needs 1)")
+    p.add_argument("--only", default=",".join(k[3:] for k in FIGURES), help="figures to run, e.g. 1,5 (5 needs 1)")
     p.add_argument("--command", default="scripts/bench")
     p.add_argument("--size", action="append", default=[], metavar="NAME=N",
-                   help="override a size, e.g. hires=5000 (names: " + ", ".join(SIZES) + ")")
+                   help="override a size, e.g. hires=5000 (names: " + ", ".join([*SIZES, *bench_conc.SIZES]) + ")")
     args = p.parse_args(argv)
     for tool in ("wrk", "valgrind", "sqlite3", "callgrind_annotate"):
         if not shutil.which(tool):
@@ -636,9 +651,10 @@ def main(argv):
             return 2
     for item in args.size:
         name, _, value = item.partition("=")
-        if name not in SIZES or not value.isdigit() or int(value) <= 0:
-            p.error(f"--size {item}: expected NAME=N with NAME one of {', '.join(SIZES)}")
-        SIZES[name] = (int(value), int(value))
+        table = SIZES if name in SIZES else bench_conc.SIZES
+        if name not in table or not value.isdigit() or int(value) <= 0:
+            p.error(f"--size {item}: expected NAME=N with NAME one of {', '.join([*SIZES, *bench_conc.SIZES])}")
+        table[name] = (int(value), int(value))
     ctx = Ctx(args)
     only = {int(x) for x in args.only.split(",") if x.strip()}
     m = machine()
@@ -649,7 +665,7 @@ def main(argv):
         ctx.sim = Sim(ctx.zoom_sim)
         ctx.sims.append(ctx.sim)
         steps = [(1, fig1_throughput), (5, fig5_rss), (6, fig6_latency), (2, fig2_rate_limited),
-                 (3, fig3_ingest), (4, fig4_instructions)]
+                 (3, fig3_ingest), (4, fig4_instructions), (7, fig7_one_connection), (8, fig8_many_connections)]
         for num, fn in steps:
             if num not in only:
                 continue
@@ -684,7 +700,7 @@ def main(argv):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=2)
-    failed = [k for k in ("fig1", "fig2", "fig3", "fig4", "fig5", "fig6")
+    failed = [k for k in FIGURES
               if int(k[3]) in only and not isinstance(res.get(k), dict)]
     return 1 if failed else 0
 

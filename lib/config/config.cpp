@@ -126,7 +126,7 @@ private:
   void scheduler(const yaml::MapView& top) {
     const auto* node = top.get("scheduler");
     if (!node) return;
-    auto map = m_reader.map(*node, "scheduler", {"interval", "workers"});
+    auto map = m_reader.map(*node, "scheduler", {"interval", "workers", "max_connection_workers"});
     if (!map) return;
     if (const auto* n = map->get("interval")) {
       if (auto d = m_reader.duration(*n, "scheduler.interval")) {
@@ -138,6 +138,9 @@ private:
     }
     if (const auto* n = map->get("workers"))
       if (auto w = m_reader.integer(*n, "scheduler.workers", 1, 64)) m_config.workers = static_cast<int>(*w);
+    if (const auto* n = map->get("max_connection_workers"))
+      if (auto w = m_reader.integer(*n, "scheduler.max_connection_workers", 1, k_max_connection_workers))
+        m_config.max_connection_workers = static_cast<int>(*w);
   }
 
   void log(const yaml::MapView& top) {

@@ -29,6 +29,9 @@ struct ConsoleConfig {
   std::chrono::milliseconds session_ttl{8 * 3600'000}; // console.session_ttl: 1m..7d
 };
 
+// The most scheduler.max_connection_workers may say.
+inline constexpr int k_max_connection_workers = 1024;
+
 struct Config {
   std::string path;                 // the config file itself (absolute)
   // Paths below are absolute: relative ones in the file are taken relative to the file's folder.
@@ -41,7 +44,8 @@ struct Config {
   std::string secret_key_file;      // default: secret.key beside the config
   std::string timezone = "UTC";     // IANA name, for date-only effective dates
   std::chrono::milliseconds scheduler_interval{30'000};  // "30s", "500ms", "2m" (at most 1d)
-  int workers = 4;                  // 1..64
+  int workers = 4;                  // 1..64: the least concurrency of a connection; events that call none
+  int max_connection_workers = 64;  // 1..1024: the most concurrency of one connection (scheduler.max_connection_workers)
   std::string listen = "127.0.0.1:9464";                 // "" = no metrics/health endpoint
   bool listen_allow_remote = false; // listen_allow_remote: a non-loopback `listen` is refused without it
   std::string log_level = "info";   // trace debug info warn error critical off

@@ -54,8 +54,15 @@ Result<std::shared_ptr<ScimClient>> ConnectionRegistry::client(const std::string
   } else {
     l.limiter->set_rate(rate);
   }
+  // The connection's latency feeds its concurrency (engine/dispatcher.hpp); calls that got no answer
+  // (timeouts) say nothing about it.
+  ScimClientOptions options = m_client_options;
+  options.observer = [latency = l.latency, outer = m_client_options.observer](const ScimCallRecord& call) {
+    if (call.status != 0) latency->observe(call.latency);
+    if (outer) outer(call);
+  };
   l.client = std::make_shared<ScimClient>(std::move(*connection), m_transport, m_tokens, *l.limiter, m_clock,
-                                          m_client_options);
+                                          std::move(options));
   return l.client;
 }
 
@@ -74,6 +81,12 @@ void ConnectionRegistry::restore_pause(const std::string& name, Live& l) {
 std::shared_ptr<RateLimiter> ConnectionRegistry::limiter(const std::string& name) {
   std::lock_guard lock(m_mutex);
   return live(name).limiter;
+}
+
+ConnectionRegistry::Pace ConnectionRegistry::pace(const std::string& name) {
+  std::lock_guard lock(m_mutex);
+  Live& l = live(name);
+  return {l.limiter ? l.limiter->rate() : 0.0, l.latency->value()};
 }
 
 void ConnectionRegistry::reset() {

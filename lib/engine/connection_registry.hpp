@@ -4,6 +4,7 @@
 
 #include "core/clock.hpp"
 #include "engine/circuit_breaker.hpp"
+#include "engine/dispatcher.hpp"
 #include "secrets/secret_box.hpp"
 #include "store/store.hpp"
 #include "zoom/scim_client.hpp"
@@ -59,10 +60,20 @@ public:
   TokenCache& tokens() { return m_tokens; }
   std::shared_ptr<RateLimiter> limiter(const std::string& name);
 
+  // What the engine sizes a connection's concurrency from: its rate limit (requests/s, as its limiter
+  // paces; the stored rate when no client was built yet, 0 = unknown) and the moving average of its
+  // answered calls' latency (nullopt before the first answer). Kept across reset().
+  struct Pace {
+    double rate = 0;
+    std::optional<std::chrono::microseconds> latency;
+  };
+  Pace pace(const std::string& name);
+
 private:
   struct Live {
     std::shared_ptr<ScimClient> client;
     std::shared_ptr<RateLimiter> limiter;
+    std::shared_ptr<LatencyEwma> latency = std::make_shared<LatencyEwma>();   // fed by the client's observer
     std::optional<CircuitBreaker> breaker;   // made on first use, from m_breaker_config
     bool unhealthy = false;            // permanent token/scope failure
     std::string unhealthy_reason;

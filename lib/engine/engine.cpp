@@ -50,6 +50,7 @@ EngineOptions Engine::options() const {
     out.time_zone = m_pending_options->time_zone;
     out.max_future_days = m_pending_options->max_future_days;
     out.workers = m_pending_options->workers;
+    out.max_connection_workers = m_pending_options->max_connection_workers;
     out.max_attempts = m_pending_options->max_attempts;
     out.retry_base = m_pending_options->retry_base;
     out.retry_max = m_pending_options->retry_max;
@@ -61,13 +62,15 @@ void Engine::adopt_options() {
   std::lock_guard lock(m_options_mutex);
   if (!m_pending_options) return;
   const EngineOptions& next = *m_pending_options;
-  if (next.workers != m_options.workers || next.retry_base != m_options.retry_base ||
+  if (next.workers != m_options.workers || next.max_connection_workers != m_options.max_connection_workers ||
+      next.retry_base != m_options.retry_base ||
       next.retry_max != m_options.retry_max || next.max_attempts != m_options.max_attempts)
     spdlog::info("engine.options_applied workers={} retry_base_ms={} retry_max_ms={} max_attempts={}", next.workers,
                  next.retry_base.count(), next.retry_max.count(), next.max_attempts);
   m_options.time_zone = next.time_zone;
   m_options.max_future_days = next.max_future_days;
   m_options.workers = next.workers;
+  m_options.max_connection_workers = next.max_connection_workers;
   m_options.max_attempts = next.max_attempts;
   m_options.retry_base = next.retry_base;
   m_options.retry_max = next.retry_max;

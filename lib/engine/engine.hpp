@@ -1,7 +1,8 @@
 // Engine: turns stored events into Zoom changes. Ingest (the inbox's sink) resolves effective dates
 // and queues events; a cycle takes every due event (one head event per employee, so an employee's
 // events apply in effective-date then arrival order), applies supervision and the mass-deactivation
-// guard, runs the rest on `workers` threads, and records each outcome in one transaction.
+// guard, runs the rest in one lane per connection (its first target's; dispatcher.hpp), and records
+// each outcome in one transaction.
 //
 // Claims: a cycle claims its due events (Store::claim_due_events) before any Zoom call; every write
 // about an event (outcome, hold) is fenced by that claim, so an operator's reject in the meantime
@@ -30,7 +31,11 @@ namespace h2r {
 struct EngineOptions {
   std::string time_zone = "UTC";
   int max_future_days = 1095;                  // limits.max_future_days: a later effective date rejects the file
+  // Concurrency (engine/dispatcher.hpp): each connection runs its events on threads of its own, as many
+  // as its rate limit × observed latency needs, at least `workers` and at most max_connection_workers.
+  // Events that call no connection run on `workers` threads.
   int workers = 4;
+  int max_connection_workers = 64;
   int max_attempts = 12;                       // transient failures before an event is failed
   std::chrono::milliseconds retry_base{30'000};
   std::chrono::milliseconds retry_max{6 * 3600'000};
@@ -117,7 +122,8 @@ private:
   void hold_supervised(std::vector<Work>& work, Cycle& cycle);
   // Holds every deactivation of the batch when the cycle's total would pass the guard's maximum.
   void apply_guard(std::vector<Work>& work, Cycle& cycle);
-  // Runs `work` on the worker threads; claims of work not taken (stop, store failure) are given back.
+  // Runs `work` in one lane per connection, each sized from that connection's rate and latency; claims
+  // of work not taken (stop, store failure) are given back.
   void run_workers(std::vector<Work>& work, Cycle& cycle);
   // Records one event's outcome and counts it; a failed write marks the cycle failed.
   void finish(const Work& work, EventOutcome& outcome, Cycle& cycle);

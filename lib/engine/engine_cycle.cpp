@@ -5,11 +5,12 @@
 
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "engine/dispatcher.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <thread>
+#include <map>
 
 namespace h2r {
 
@@ -139,22 +140,42 @@ void Engine::apply_guard(std::vector<Work>& work, Cycle& cycle) {
 
 void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {
   if (work.empty()) return;
-  auto stopping = [this] { return m_options.stop_requested && m_options.stop_requested(); };
-  std::atomic<std::size_t> next{0};
-  const std::string rules_version = cycle.rules.version();
-  auto worker = [&] {
-    for (std::size_t i; !stopping() && !cycle.store_failed && (i = next.fetch_add(1)) < work.size();) {
-      EventOutcome outcome = process(work[i], rules_version);
-      finish(work[i], outcome, cycle);
-    }
+  auto stopping = [this, &cycle] {
+    return cycle.store_failed || (m_options.stop_requested && m_options.stop_requested());
   };
-  const std::size_t threads = std::min<std::size_t>(std::max(1, m_options.workers), work.size());
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  // Work no worker took (shutdown, or a failed write ended the cycle) is given back, due as it was.
-  for (std::size_t i = std::min(next.load(), work.size()); i < work.size(); ++i) release(work[i].event);
+  const std::string rules_version = cycle.rules.version();
+  // Read once per batch, so a live change of the options applies from the next batch on.
+  const int floor = m_options.workers;
+  const int max = m_options.max_connection_workers;
+  // An event runs in the lane of its first target: one claim, one outcome, so one thread carries it
+  // through all its targets (process() takes them in turn; each is still paced by its own limiter).
+  std::vector<LaneRunner::Lane> lanes;
+  std::map<std::string, std::size_t> lane_of;
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    const std::string key = work[i].plan.intents.empty() ? "" : work[i].plan.intents.front().connection;
+    auto [it, added] = lane_of.try_emplace(key, lanes.size());
+    if (added) lanes.push_back({key, {}});
+    lanes[it->second].items.push_back(i);
+  }
+  auto target = [this, floor, max](const std::string& connection) {
+    if (connection.empty()) return std::max(1, floor);   // no Zoom call: the store is the limit
+    auto pace = m_connections.pace(connection);
+    if (!(pace.rate > 0)) {
+      // No limiter yet: building the client reads the stored rate (an error shows again in process()).
+      (void)m_connections.client(connection);
+      pace = m_connections.pace(connection);
+    }
+    return connection_concurrency(pace.rate, pace.latency, floor, max);
+  };
+  LaneRunner runner(std::move(lanes), target, [&](std::size_t i) {
+    EventOutcome outcome = process(work[i], rules_version);
+    finish(work[i], outcome, cycle);
+  }, stopping);
+  runner.run();
+  for (const auto& [connection, threads] : runner.peak_threads())
+    spdlog::debug("dispatch.lane connection=\"{}\" peak_threads={}", escape_for_log(connection), threads);
+  // Work no lane took (shutdown, or a failed write ended the cycle) is given back, due as it was.
+  for (std::size_t i : runner.untaken()) release(work[i].event);
 }
 
 void Engine::finish(const Work& work, EventOutcome& outcome, Cycle& cycle) {

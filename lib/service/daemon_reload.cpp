@@ -35,6 +35,7 @@ void set_live_engine_options(EngineOptions& options, const Config& config) {
   options.time_zone = config.timezone;
   options.max_future_days = config.max_future_days;
   options.workers = config.workers;
+  options.max_connection_workers = config.max_connection_workers;
   options.max_attempts = config.max_attempts;
   options.retry_base = config.retry_base;
   options.retry_max = config.retry_max;

@@ -44,7 +44,7 @@ struct TransportOptions {
   std::chrono::milliseconds read_timeout{30'000};
   std::chrono::milliseconds write_timeout{30'000};
   std::string ca_cert_file;          // "" = the system's trust store
-  std::size_t max_idle_per_origin = 16;
+  std::size_t max_idle_per_origin = 64;   // as many as scheduler.max_connection_workers by default
 };
 
 // cpp-httplib behind a pool of keep-alive clients per origin, so concurrent workers each get a

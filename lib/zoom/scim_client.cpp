@@ -95,7 +95,7 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
     auto response = m_transport.send(request);
     if (m_options.observer)
       m_options.observer({m_connection.name, method, route, response ? response->status : 0,
-                          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)});
+                          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)});
     if (!response) {
       Error error = std::move(response).error();
       error.message = what + ": " + server_text(error.message);

@@ -61,7 +61,7 @@ struct ScimCallRecord {
   std::string method;
   std::string route;          // "/Users", "/Users/{id}", "/Groups/{id}", "/oauth/token"
   int status = 0;             // 0 = no answer
-  std::chrono::milliseconds latency{0};
+  std::chrono::microseconds latency{0};
 };
 
 struct ScimClientOptions {

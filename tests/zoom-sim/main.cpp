@@ -31,6 +31,8 @@ constexpr const char* k_usage = R"(usage: zoom-sim [options]
   --users-base PATH        SCIM base path, default /scim2
   --group NAME             seed a group (repeatable)
   --verbose                log requests to stderr
+  --threads N              request threads, 1..1024 (default max(16, cores)); each keep-alive
+                           connection holds one while open, so a client with more connections waits
 faults (also settable at runtime with POST /_sim/config):
   --rate-limit N           SCIM requests/second per account (burst N); 429 beyond
   --retry-after-format F   iso (default) | seconds | http-date | none
@@ -119,6 +121,12 @@ void parse_args(int argc, char** argv, Options& options, json& faults) {
       options.groups.push_back(value());
     } else if (flag == "--verbose") {
       options.verbose = true;
+    } else if (flag == "--threads") {
+      const json threads = number_value(flag, value());
+      if (!threads.is_number_integer() || threads.get<int>() < 1 || threads.get<int>() > 1024) {
+        usage_error("--threads: expected 1..1024");
+      }
+      options.threads = threads.get<int>();
     } else if (flag == "--seed") {
       const json seed = number_value(flag, value());
       if (!seed.is_number_unsigned()) {
@@ -166,7 +174,8 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   httplib::Server server;
-  const size_t threads = std::max<size_t>(k_min_threads, std::thread::hardware_concurrency());
+  const size_t threads = options.threads > 0 ? static_cast<size_t>(options.threads)
+                                            : std::max<size_t>(k_min_threads, std::thread::hardware_concurrency());
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_keep_alive_max_count(k_keep_alive_max_requests);
   server.set_tcp_nodelay(true);

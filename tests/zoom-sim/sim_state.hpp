@@ -25,6 +25,7 @@ struct Options {
   std::string users_base = "/scim2";
   std::vector<std::string> groups;
   bool verbose = false;
+  int threads = 0;  // request threads (--threads); 0 = max(16, cores). Each keep-alive connection holds one.
   uint64_t seed = 0;
   bool seed_given = false;
   FaultConfig faults;

@@ -55,6 +55,7 @@ TEST_CASE("config: an empty file gives every default, paths beside the config") 
   CHECK(config->timezone == "UTC");
   CHECK(config->scheduler_interval == 30s);
   CHECK(config->workers == 4);
+  CHECK(config->max_connection_workers == 64);
   CHECK(config->listen == "127.0.0.1:9464");
   CHECK(config->log_level == "info");
   CHECK(config->log_format == "text");
@@ -75,7 +76,7 @@ inbox: /srv/inbox
 rules: ../rules.yaml
 secret_key_file: ./keys/secret.key
 timezone: America/New_York
-scheduler: { interval: 500ms, workers: 64 }
+scheduler: { interval: 500ms, workers: 64, max_connection_workers: 1024 }
 listen: ""
 log: { level: debug, format: json }
 limits: { max_file_bytes: 1GiB, max_future_days: 30 }
@@ -93,6 +94,7 @@ notify: { webhook: "https://hooks.example.com/h2r" }
   CHECK(config->timezone == "America/New_York");
   CHECK(config->scheduler_interval == 500ms);
   CHECK(config->workers == 64);
+  CHECK(config->max_connection_workers == 1024);
   CHECK(config->listen.empty());
   CHECK(config->log_level == "debug");
   CHECK(config->log_format == "json");
@@ -120,7 +122,10 @@ TEST_CASE("config: each problem is reported at its line and column with what wou
       {"scheduler:\n  workers: many\n", 2, 12, "scheduler.workers must be an integer from 1 to 64, got 'many'"},
       {"scheduler: { interval: 30 }\n", 1, 24, "scheduler.interval must be a duration such as 500ms, 30s"},
       {"scheduler: { interval: 0s }\n", 1, 24, "scheduler.interval must be longer than 0"},
-      {"scheduler: { every: 1s }\n", 1, 14, "unknown key 'every' in scheduler (allowed: interval or workers)"},
+      {"scheduler: { every: 1s }\n", 1, 14, "unknown key 'every' in scheduler (allowed: interval, workers or max_connection_workers)"},
+      {"scheduler:\n  max_connection_workers: 0\n", 2, 27,
+       "scheduler.max_connection_workers must be an integer from 1 to 1024, got 0"},
+      {"scheduler:\n  max_connection_workers: 1025\n", 2, 27, "from 1 to 1024, got 1025"},
       {"scheduler: 30s\n", 1, 12, "scheduler must be a map, got '30s'"},
       {"log: { level: verbose }\n", 1, 15, "log.level must be trace, debug, info, warn, error, critical or off"},
       {"log: { format: xml }\n", 1, 16, "log.format must be text or json, got 'xml'"},
@@ -252,6 +257,7 @@ TEST_CASE("config: the example config loads clean") {
   auto config = load_config(std::string(H2R_SOURCE_DIR) + "/config/h2rd.example.yaml");
   REQUIRE_MESSAGE(config, all_messages(config ? Diagnostics{} : config.error()));
   CHECK(config->workers == 4);
+  CHECK(config->max_connection_workers == 64);
   CHECK(config->listen == "127.0.0.1:9464");
 }
 

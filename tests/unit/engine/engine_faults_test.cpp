@@ -105,6 +105,7 @@ struct Rig {
     REQUIRE(real->add_connection(row));
     registry = std::make_unique<ConnectionRegistry>(*real, box, transport, clock);
     options.workers = 1;
+    options.max_connection_workers = 1;   // one event at a time: the counts below are exact
     engine = std::make_unique<Engine>(*store, *registry, [this] { return rules; }, options, clock);
   }
   std::string db_path() const { return (dir.path() / "h2r.db").string(); }
@@ -141,6 +142,7 @@ TEST_CASE("engine faults: a failed outcome write ends the cycle and repeats no Z
   auto bounded_rig = [&] { return rig.store->calls("record_outcome") > 5; };
   EngineOptions options;
   options.workers = 1;
+  options.max_connection_workers = 1;
   options.stop_requested = bounded_rig;
   rig.engine = std::make_unique<Engine>(*rig.store, *rig.registry, [&] { return rig.rules; }, options, rig.clock);
 

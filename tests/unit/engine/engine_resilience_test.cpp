@@ -99,6 +99,7 @@ struct Rig {
     };
     registry = std::make_unique<ConnectionRegistry>(*store, box, transport, clock, client_options, breaker);
     options.workers = workers;
+    options.max_connection_workers = workers;   // exactly `workers` threads per connection: counts stay exact
     engine = std::make_unique<Engine>(*store, *registry, [this] { return rules; }, options, clock);
   }
 

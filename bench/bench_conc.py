@@ -1,0 +1,190 @@
+"""Figures 7 and 8 of scripts/bench (issue 16): each connection at its own rate limit at real latency,
+with h2r's default concurrency settings (no `scheduler` keys in h2rd.yaml).
+
+  7. one connection, R = 80/s, zoom-sim --latency-ms 150: achieved / R, and the share of 429 answers;
+  8. 50 connections, R = 10/s each, one zoom-sim per account (--rate-limit 10 --latency-ms 150):
+     aggregate / (50 x 10), and the lowest account's own rate / 10.
+
+bench.py imports this module and passes itself as `b` (Sim, run_child, rate_of, gen_events, ...).
+"""
+import json
+import os
+import subprocess
+import time
+
+LATENCY_MS = 150
+
+SIZES = {
+    #                 full   smoke
+    "one_rate":      (80,    80),    # 7. R of the one connection
+    "one_hires":     (300,   80),    # 7. hires (2 SCIM calls each); fewer would measure the ramp only
+    "many_accounts": (50,    4),     # 8. connections, one zoom-sim each
+    "many_rate":     (10,    10),    # 8. R of each
+    "many_hires":    (40,    6),     # 8. hires per account
+}
+
+
+def size(name, smoke):
+    return SIZES[name][1 if smoke else 0]
+
+
+class Env:
+    """An h2r folder with default scheduler settings and one connection per zoom-sim."""
+
+    def __init__(self, b, h2rd, root, sims, rate):
+        self.b = b
+        self.h2rd = h2rd
+        self.root = root
+        self.config = os.path.join(root, "h2rd.yaml")
+        self.log_path = os.path.join(root, "h2rd.log")
+        self.inbox = os.path.join(root, "inbox")
+        os.makedirs(self.inbox, exist_ok=True)
+        rules = ["version: 1", "targets:"]
+        for name in sims:
+            rules += [f"  - connection: {name}", f"    when: {{ field: department, equals: {name} }}"]
+        rules += ["roles:", "  - name: staff", "    zoom: { user_type: Basic }", "on_no_role: keep", "attributes:",
+                  '  userName: "{email|trim|lower}"', '  name.givenName: "{first_name}"',
+                  '  name.familyName: "{last_name}"', '  title: "{job_title}"', "lifecycle:", "  hire: { lead_days: 0 }"]
+        with open(os.path.join(root, "rules.yaml"), "w") as f:
+            f.write("\n".join(rules) + "\n")
+        with open(self.config, "w") as f:
+            f.write("database: h2r.db\ninbox: inbox\nrules: rules.yaml\nsecret_key_file: secret.key\n"
+                    "timezone: UTC\nlisten: \"\"\nlog: { level: info, format: text }\n"
+                    "retry: { max_attempts: 3, base: 1s, max: 2s }\n")
+        for name, sim in sims.items():
+            with open(self.log_path, "a") as err:
+                code, _, _ = b.run_child([h2rd, "-c", self.config, "connection", "add", name,
+                                          "--account-id", "acc-demo", "--client-id", "cid-demo",
+                                          "--client-secret-stdin", "--oauth-url", sim.url + "/oauth/token",
+                                          "--api-url", sim.url + "/scim2", "--rate-limit", str(rate)], 30,
+                                         stdin_text=b.SIM_SECRET + "\n", stderr=err)
+            if code != 0:
+                raise b.BenchError(f"h2rd connection add {name} failed (see {self.log_path})")
+
+    def drop(self, events, name):
+        tmp = os.path.join(self.inbox, "." + name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            for ev in events:
+                f.write(json.dumps(ev, separators=(",", ":")) + "\n")
+        os.rename(tmp, os.path.join(self.inbox, name))
+
+    def run_once(self, timeout):
+        """h2rd run --once: (exit code, wall s, peak RSS KiB, CPU s user+system, threads at most)."""
+        with open(self.log_path, "a") as err:
+            proc = subprocess.Popen([self.h2rd, "-c", self.config, "run", "--once"], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=err)
+        start = time.monotonic()
+        peak_threads = 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == proc.pid:
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                return (proc.returncode, time.monotonic() - start, usage.ru_maxrss, usage.ru_utime + usage.ru_stime,
+                        peak_threads)
+            try:
+                with open(f"/proc/{proc.pid}/status") as f:
+                    for line in f:
+                        if line.startswith("Threads:"):
+                            peak_threads = max(peak_threads, int(line.split()[1]))
+            except OSError:
+                pass
+            if time.monotonic() - start > timeout:
+                proc.kill()
+                proc.wait()
+                raise self.b.BenchError(f"h2rd run --once took longer than {timeout:.0f}s (see {self.log_path})")
+            time.sleep(0.05)
+
+
+def hires(b, account, n):
+    out = []
+    for i in range(1, n + 1):
+        ev = b.gen_events.event(account.upper(), i, "hire")
+        ev["employee"]["department"] = account
+        out.append(ev)
+    return out
+
+
+def start_sim(ctx, b, rate, threads):
+    # A thread per keep-alive connection, as many as h2r may open to one account (Zoom has no such cap).
+    sim = b.Sim(ctx.zoom_sim, ["--rate-limit", str(rate), "--latency-ms", str(LATENCY_MS),
+                               "--retry-after-format", "seconds", "--threads", str(threads)])
+    ctx.sims.append(sim)
+    return sim
+
+
+def fig7_one_connection(ctx, b):
+    """one connection at R=80/s, 150 ms latency, default settings"""
+    r = size("one_rate", ctx.smoke)
+    n = size("one_hires", ctx.smoke)
+    sim = start_sim(ctx, b, r, 96)
+    env = Env(b, ctx.h2rd, ctx.dir("fig7"), {"c01": sim}, r)
+    env.drop(hires(b, "c01", n), "hires.ndjson")
+    before = sim.stats()
+    mark = sim.mark()
+    code, wall, rss, cpu, threads = env.run_once(60 + 4 * n / r)
+    after = sim.stats()
+    calls = sim.since(mark)
+    answered = [c for c in calls if c[3] != 429]
+    n429 = int(after["status"].get("429", 0)) - int(before["status"].get("429", 0))
+    creates = sum(1 for c in calls if c[1] == "POST" and c[3] == 201)
+    if code != 0 or creates != n:
+        raise b.BenchError(f"h2r provisioned {creates} of {n} hires at R={r} (exit {code}; see {env.log_path})")
+    achieved = b.rate_of(answered)
+    return {"n": n, "R": r, "achieved_rps": achieved, "ratio": achieved / r, "calls": len(calls), "n429": n429,
+            "share429": n429 / len(calls) if calls else 0.0, "wall_s": wall, "rss_kib": rss, "cpu_s": cpu,
+            "threads": threads}
+
+
+def fig8_many_connections(ctx, b):
+    """50 connections at R=10/s each, 150 ms latency, default settings"""
+    accounts = size("many_accounts", ctx.smoke)
+    r = size("many_rate", ctx.smoke)
+    n = size("many_hires", ctx.smoke)
+    names = [f"c{i:02d}" for i in range(1, accounts + 1)]
+    sims = {name: start_sim(ctx, b, r, 24) for name in names}
+    env = Env(b, ctx.h2rd, ctx.dir("fig8"), sims, r)
+    events = [ev for name in names for ev in hires(b, name, n)]
+    env.drop(events, "hires.ndjson")
+    marks = {name: sim.mark() for name, sim in sims.items()}
+    n429 = -sum(int(sim.stats()["status"].get("429", 0)) for sim in sims.values())
+    code, wall, rss, cpu, threads = env.run_once(60 + 4 * n / r)
+    n429 += sum(int(sim.stats()["status"].get("429", 0)) for sim in sims.values())
+    per, everything, creates = {}, [], 0
+    for name, sim in sims.items():
+        calls = sim.since(marks[name])
+        answered = [c for c in calls if c[3] != 429]
+        creates += sum(1 for c in calls if c[1] == "POST" and c[3] == 201)
+        per[name] = b.rate_of(answered) / r
+        everything += answered
+    if code != 0 or creates != accounts * n:
+        raise b.BenchError(f"h2r provisioned {creates} of {accounts * n} hires over {accounts} accounts (exit {code}; "
+                           f"see {env.log_path})")
+    everything.sort(key=lambda c: c[0])
+    aggregate = b.rate_of(everything)
+    worst = min(per, key=per.get)
+    return {"accounts": accounts, "R": r, "n": n, "aggregate_rps": aggregate, "ratio": aggregate / (accounts * r),
+            "worst": worst, "worst_ratio": per[worst], "calls": len(everything), "n429": n429, "wall_s": wall,
+            "rss_kib": rss, "cpu_s": cpu, "threads": threads}
+
+
+def rows(res, mark_of):
+    out = []
+    f = res.get("fig7")
+    if isinstance(f, dict):
+        out.append((f"7. One connection R={f['R']}/s at {LATENCY_MS} ms, default settings",
+                    f"{f['achieved_rps']:.2f} req/s over {f['calls']} calls ({f['n']} hires); {f['n429']} x 429 "
+                    f"({100 * f['share429']:.2f}%); h2rd {f['threads']} threads at most, peak RSS "
+                    f"{f['rss_kib'] / 1024:.0f} MiB, CPU {1000 * f['cpu_s'] / max(1, f['calls']):.2f} ms/call",
+                    f"{f['ratio']:.3f} of R; target >= 0.95 and <= 0.5% 429",
+                    mark_of(f["ratio"] >= 0.95 and f["share429"] <= 0.005)))
+    f = res.get("fig8")
+    if isinstance(f, dict):
+        total = f["accounts"] * f["R"]
+        out.append((f"8. {f['accounts']} connections x R={f['R']}/s at {LATENCY_MS} ms, default settings",
+                    f"{f['aggregate_rps']:.1f} req/s in all over {f['calls']} calls ({f['n']} hires each); lowest "
+                    f"account {f['worst']} at {f['worst_ratio']:.3f} of its R; {f['n429']} x 429; h2rd "
+                    f"{f['threads']} threads at most, peak RSS {f['rss_kib'] / 1024:.0f} MiB, CPU "
+                    f"{1000 * f['cpu_s'] / max(1, f['calls']):.2f} ms/call",
+                    f"{f['ratio']:.3f} of {total}/s; target >= 0.95, each account >= 0.9",
+                    mark_of(f["ratio"] >= 0.95 and f["worst_ratio"] >= 0.9)))
+    return out
