@@ -36,38 +36,6 @@ Engine::Engine(Store& store, ConnectionRegistry& connections, RulesSource rules,
   if (m_options.owner.empty()) m_options.owner = make_owner();
 }
 
-Result<void> Engine::ingest(const std::string& file_name, const std::vector<HrEvent>& events) {
-  const SystemTime now = m_clock.now();
-  RulesPtr rules = m_rules();
-  const int lead_days = rules ? rules->lifecycle().hire_lead_days : 0;
-  std::vector<NewEvent> rows;
-  rows.reserve(events.size());
-  for (const auto& e : events) {
-    SystemTime effective = now;
-    if (!e.effective_date.empty()) {
-      auto parsed = parse_effective_date(e.effective_date, m_options.time_zone);
-      Result<void> window = parsed ? check_effective_window(*parsed, now, m_options.max_future_days) : Result<void>{};
-      if (!parsed || !window) {
-        const std::string why = !parsed ? parsed.error().message
-                                        : "'" + e.effective_date + "' " + window.error().message;  // validated shape: safe to echo
-        return fail(ErrorKind::invalid, FileProblem{e.record, e.line, "effective_date", why}.to_string());
-      }
-      effective = *parsed;
-    }
-    SystemTime due = effective;
-    if (e.type == EventType::hire && lead_days > 0) due = minus_days_in_zone(effective, lead_days, m_options.time_zone);
-    NewEvent row{e, to_unix_ms(effective), to_unix_ms(due), due > now ? EventState::waiting : EventState::pending};
-    rows.push_back(std::move(row));
-  }
-  auto result = m_store.ingest(file_name, rows, to_unix_ms(now));
-  if (!result) return unexpected(std::move(result).error());
-  for (const auto& id : result->duplicates)
-    spdlog::info("event.duplicate event_id=\"{}\" file=\"{}\" action=ignored", escape_for_log(id), escape_for_log(file_name));
-  spdlog::info("inbox.ingested file=\"{}\" events={} duplicates={}", escape_for_log(file_name), result->inserted,
-               result->duplicates.size());
-  return {};
-}
-
 std::chrono::milliseconds Engine::backoff(int attempt) {
   double cap = static_cast<double>(m_options.retry_base.count()) * std::pow(2.0, std::max(0, attempt - 1));
   cap = std::min(cap, static_cast<double>(m_options.retry_max.count()));
