@@ -40,10 +40,11 @@ SIZES = {
     "state":        (100_000,  2000),   # 5. employees and links held
     "state_updates": (500,     50),     # 5. update events processed over that state
     "files":        (200,      20),     # 6. files dropped one at a time
+    "bulk":         (1_000_000, 5000),  # 7. events in one file: ingest in bounded memory (issue 16 (d))
 }
 
 
-FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8"]
+FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9"]
 
 
 def size(name, smoke):
@@ -67,8 +68,22 @@ def wait_until(predicate, timeout, step=0.005, what="condition"):
     raise BenchError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def vm_hwm_kib(pid):
+    """The process's peak RSS so far (VmHWM of /proc/PID/status, KiB); 0 when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def run_child(argv, timeout, stdin_text=None, stdout=None, stderr=None, env=None):
-    """Runs argv; returns (exit code, wall seconds, peak RSS KiB) from wait4, bounded by timeout."""
+    """Runs argv; returns (exit code, wall seconds, peak RSS KiB), bounded by timeout. Peak RSS is VmHWM
+    polled every 2 ms (wait4's ru_maxrss also counts the forking Python's own ~24 MiB: subprocess
+    uses vfork, and exec records the old memory's high-water mark); ru_maxrss when never read."""
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
                             stdout=stdout or subprocess.DEVNULL, stderr=stderr or subprocess.DEVNULL, env=env,
@@ -77,12 +92,14 @@ def run_child(argv, timeout, stdin_text=None, stdout=None, stderr=None, env=None
         proc.stdin.write(stdin_text)
         proc.stdin.close()
     deadline = start + timeout
+    hwm = 0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid == proc.pid:
             wall = time.monotonic() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, wall, usage.ru_maxrss
+            return proc.returncode, wall, hwm or usage.ru_maxrss
+        hwm = max(hwm, vm_hwm_kib(proc.pid))
         if time.monotonic() > deadline:
             proc.kill()
             proc.wait()
@@ -203,7 +220,7 @@ lifecycle:
 
 
 class H2r:
-    def __init__(self, h2rd, root, sim_url, workers=8, rate_limit=10000, interval="30s"):
+    def __init__(self, h2rd, root, sim_url, workers=8, rate_limit=10000, interval="30s", extra_config=""):
         self.h2rd = h2rd
         self.root = root
         self.inbox = os.path.join(root, "inbox")
@@ -215,7 +232,8 @@ class H2r:
         with open(self.config, "w") as f:
             f.write(f"database: h2r.db\ninbox: inbox\nrules: rules.yaml\nsecret_key_file: secret.key\n"
                     f"timezone: UTC\nscheduler: {{ interval: {interval}, workers: {workers} }}\nlisten: \"\"\n"
-                    f"log: {{ level: info, format: text }}\nretry: {{ max_attempts: 3, base: 1s, max: 2s }}\n")
+                    f"log: {{ level: info, format: text }}\nretry: {{ max_attempts: 3, base: 1s, max: 2s }}\n"
+                    + extra_config)
         code, _, _ = run_child([h2rd, "-c", self.config, "connection", "add", "bench", "--account-id", "acc-demo",
                                 "--client-id", "cid-demo", "--client-secret-stdin",
                                 "--oauth-url", sim_url + "/oauth/token", "--api-url", sim_url + "/scim2",
@@ -389,6 +407,56 @@ def fig3_ingest(ctx):
     return {"n": n, "h2r_eps": h2r_eps, "h2r_wall_s": wall, "sqlite_eps": base_eps, "sqlite_wall_s": base_wall,
             "ratio": h2r_eps / base_eps, "rss_kib": rss,
             "file_mib": os.path.getsize(events) / 2**20}
+
+
+def run_stdin_file(argv, path, timeout):
+    """Runs argv with stdin from the file at `path`; returns (exit code, wall seconds, peak RSS KiB)."""
+    with open(path) as stdin:
+        start = time.monotonic()
+        proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = start + timeout
+        hwm = 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == proc.pid:
+                return os.waitstatus_to_exitcode(status), time.monotonic() - start, hwm or usage.ru_maxrss
+            hwm = max(hwm, vm_hwm_kib(proc.pid))
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                raise BenchError(f"{argv[0]} took longer than {timeout}s")
+            time.sleep(0.002)
+
+
+def fig9_bulk_ingest(ctx):
+    """(d) ingest in bounded memory: one very large ndjson file"""
+    n = size("bulk", ctx.smoke)
+    env = H2r(ctx.h2rd, ctx.dir("fig9"), ctx.sim.url, extra_config="limits: { max_file_bytes: 4GiB }\n")
+    hidden = os.path.join(env.inbox, ".bulk.ndjson.tmp")
+    gen_events.write_events(hidden, n, "B", FAR_FUTURE, "hire")
+    file_mib = os.path.getsize(hidden) / 2**20
+    os.rename(hidden, os.path.join(env.inbox, "bulk.ndjson"))
+    code, wall, rss = env.run_once(3600)
+    stored = int(env.sql("SELECT COUNT(*) FROM events WHERE state = 'waiting'") or 0)
+    if code != 0 or stored != n:
+        raise BenchError(f"bulk ingest stored {stored} of {n} events (exit {code}; see {env.log_path})")
+    db_mib = os.path.getsize(env.db()) / 2**20
+    schema = ctx.file("schema9.sql")
+    with open(schema, "w") as f:
+        f.write(env.sql(".schema"))
+    shutil.rmtree(env.root, ignore_errors=True)   # the 1M-event database and file: disk for the baseline
+    sql = ctx.file("fig9.sql")
+    gen_events.write_sql(sql, n, "B", FAR_FUTURE, schema)
+    base_db = os.path.join(ctx.dir("fig9-sqlite"), "plain.db")
+    base_code, base_wall, base_rss = run_stdin_file(["sqlite3", base_db], sql, 3600)
+    os.remove(sql)
+    shutil.rmtree(ctx.dir("fig9-sqlite"), ignore_errors=True)
+    if base_code != 0:
+        raise BenchError(f"sqlite3 bulk insert failed (exit {base_code})")
+    h2r_eps, base_eps = n / wall, n / base_wall
+    return {"n": n, "file_mib": file_mib, "db_mib": db_mib, "h2r_eps": h2r_eps, "h2r_wall_s": wall,
+            "rss_kib": rss, "sqlite_eps": base_eps, "sqlite_wall_s": base_wall, "sqlite_rss_kib": base_rss,
+            "ratio": h2r_eps / base_eps}
 
 
 def callgrind_total(path):
@@ -594,6 +662,15 @@ def rows(res):
                     f"p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms (min {f['min_ms']:.1f}, max {f['max_ms']:.1f})",
                     "target p99 < 200 ms", mark_of(f["p99_ms"] < 200)))
     out += bench_conc.rows(res, mark_of)
+    f = res.get("fig9")
+    if isinstance(f, dict):
+        ok = f["rss_kib"] < 64 * 1024 and f["ratio"] >= 0.5
+        out.append((f"9. (d) Ingest in bounded memory ({f['n']} events, {f['file_mib']:.0f} MiB ndjson)",
+                    f"h2r peak RSS {f['rss_kib'] / 1024:.1f} MiB, {f['h2r_eps']:.0f} ev/s ({f['h2r_wall_s']:.1f} s, "
+                    f"DB {f['db_mib']:.0f} MiB); sqlite3 CLI {f['sqlite_eps']:.0f} rows/s ({f['sqlite_wall_s']:.1f} s, "
+                    f"peak RSS {f['sqlite_rss_kib'] / 1024:.1f} MiB)",
+                    f"{f['rss_kib'] / 1024 / 64:.2f} of 64 MiB, {f['ratio']:.2f} of sqlite3; "
+                    "target < 64 MiB and >= 0.5", mark_of(ok)))
     for key in FIGURES:
         if isinstance(res.get(key), str):
             out.append((key, "NOT MEASURED: " + res[key], "", "ERROR"))
@@ -665,7 +742,8 @@ def main(argv):
         ctx.sim = Sim(ctx.zoom_sim)
         ctx.sims.append(ctx.sim)
         steps = [(1, fig1_throughput), (5, fig5_rss), (6, fig6_latency), (2, fig2_rate_limited),
-                 (3, fig3_ingest), (4, fig4_instructions), (7, fig7_one_connection), (8, fig8_many_connections)]
+                 (3, fig3_ingest), (4, fig4_instructions), (7, fig7_one_connection), (8, fig8_many_connections),
+                 (9, fig9_bulk_ingest)]
         for num, fn in steps:
             if num not in only:
                 continue

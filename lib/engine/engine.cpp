@@ -77,33 +77,6 @@ void Engine::adopt_options() {
   m_pending_options.reset();
 }
 
-Result<void> Engine::ingest(const std::string& file_name, const std::vector<HrEvent>& events) {
-  const SystemTime now = m_clock.now();
-  std::string time_zone;
-  int max_future_days = 0;
-  {
-    std::lock_guard lock(m_options_mutex);
-    time_zone = m_options.time_zone;
-    max_future_days = m_options.max_future_days;
-  }
-  RulesPtr rules = m_rules();
-  const ScheduleOptions schedule{time_zone, max_future_days, rules ? rules->lifecycle().hire_lead_days : 0};
-  std::vector<NewEvent> rows;
-  rows.reserve(events.size());
-  for (const auto& e : events) {
-    auto row = schedule_event(e, schedule, now);
-    if (!row) return unexpected(std::move(row).error());
-    rows.push_back(std::move(row).value());
-  }
-  auto result = m_store.ingest(file_name, rows, to_unix_ms(now));
-  if (!result) return unexpected(std::move(result).error());
-  for (const auto& id : result->duplicates)
-    spdlog::info("event.duplicate event_id=\"{}\" file=\"{}\" action=ignored", escape_for_log(id), escape_for_log(file_name));
-  spdlog::info("inbox.ingested file=\"{}\" events={} duplicates={}", escape_for_log(file_name), result->inserted,
-               result->duplicates.size());
-  return {};
-}
-
 std::chrono::milliseconds Engine::backoff(int attempt) {
   double cap = static_cast<double>(m_options.retry_base.count()) * std::pow(2.0, std::max(0, attempt - 1));
   cap = std::min(cap, static_cast<double>(m_options.retry_max.count()));

@@ -17,6 +17,7 @@
 #include "engine/planner.hpp"
 #include "engine/provisioner.hpp"
 #include "hr/event.hpp"
+#include "hr/inbox.hpp"
 #include "rules/rules.hpp"
 #include "store/store.hpp"
 
@@ -71,7 +72,13 @@ public:
   // The inbox's sink: queues one file's events in one transaction (duplicates logged and ignored).
   // An effective date that cannot be resolved, or lies outside check_effective_window (core/time.hpp),
   // is an `invalid` error naming the record and line (the file is rejected whole).
+  // Repeats of an event_id within `events` are an `invalid` error too.
   Result<void> ingest(const std::string& file_name, const std::vector<HrEvent>& events);
+  // The same, chunk by chunk, for the inbox (engine_ingest.cpp): one store transaction from here to
+  // the session's commit (other store calls wait meanwhile); effective dates are checked per chunk
+  // and the first bad one is the commit's `invalid` error. `on_stored` runs after a commit stored it.
+  Result<std::unique_ptr<IngestSession>> begin_ingest(const std::string& file_name,
+                                                      std::function<void()> on_stored = {});
 
   // Runs every event due now, until none is left. Thread-safe against the CLI (other process) only
   // through the store; call from one thread at a time.

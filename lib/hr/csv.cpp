@@ -101,15 +101,13 @@ CsvTable tokenize_csv(std::string_view s, std::size_t max_rows, char delimiter) 
   return table;
 }
 
-namespace {
-
-// Index of the header row: the first row with text (a spreadsheet may start with empty rows). When
-// every row is blank, the last one (whose header problems then say what is missing).
 std::size_t header_row_index(const CsvTable& table) {
   std::size_t first = 0;
   while (first + 1 < table.rows.size() && is_blank_row(table.rows[first].cells)) ++first;
   return first;
 }
+
+namespace {
 
 // A data row's cells beyond the header's named columns must be empty (Excel's trailing ","); false
 // when one holds a value, or the row has fewer cells than the header.
@@ -154,37 +152,46 @@ ParsedFile parse_csv_events(std::string_view content) {
       continue;
     }
     ++record;
-    if (!fits_header(row, header.size())) {
-      add_problem(out.problems, {record, row.line, "", "has " + std::to_string(row.cells.size()) +
-                                                           " fields, the header has " +
-                                                           std::to_string(header.size()) +
-                                                           (row.cells.size() > header.size()
-                                                                ? " (a value stands in a column without a name)"
-                                                                : "")});
-      continue;
-    }
-    nlohmann::json event = nlohmann::json::object();
-    nlohmann::json employee = nlohmann::json::object();
-    for (std::size_t c = 0; c < header.size(); ++c) {
-      if (row.cells[c].empty()) continue;
-      const std::string& name = header[c];
-      if (is_event_column(name))
-        event[name] = row.cells[c];
-      else
-        employee[name] = row.cells[c];
-    }
-    event["employee"] = std::move(employee);
-    if (auto ev = validate_event_record(event, record, row.line, out.problems)) out.events.push_back(std::move(*ev));
+    if (auto ev = csv_row_event(row, header, record, out.problems)) out.events.push_back(std::move(*ev));
     if (out.problems.size() > k_max_problems_listed) break;
   }
-  // How the file was read, for the log and `plan`: what a person might not expect.
-  if (delimiter != ',') out.notes.push_back("columns separated by " + delimiter_name(delimiter));
-  for (auto& note : header_info.notes) out.notes.push_back(std::move(note));
-  if (header_info.trailing_empty > 0)
-    out.notes.push_back(std::to_string(header_info.trailing_empty) +
-                        " empty column(s) at the end of the header ignored");
-  if (blank_rows > 0) out.notes.push_back(std::to_string(blank_rows) + " empty row(s) skipped");
+  out.notes = csv_notes(delimiter, header_info, blank_rows);
   return out;
+}
+
+std::optional<HrEvent> csv_row_event(const CsvRow& row, const std::vector<std::string>& header, int record,
+                                     std::vector<FileProblem>& problems) {
+  if (!fits_header(row, header.size())) {
+    add_problem(problems, {record, row.line, "", "has " + std::to_string(row.cells.size()) +
+                                                     " fields, the header has " + std::to_string(header.size()) +
+                                                     (row.cells.size() > header.size()
+                                                          ? " (a value stands in a column without a name)"
+                                                          : "")});
+    return std::nullopt;
+  }
+  nlohmann::json event = nlohmann::json::object();
+  nlohmann::json employee = nlohmann::json::object();
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    if (row.cells[c].empty()) continue;
+    const std::string& name = header[c];
+    if (is_event_column(name))
+      event[name] = row.cells[c];
+    else
+      employee[name] = row.cells[c];
+  }
+  event["employee"] = std::move(employee);
+  return validate_event_record(event, record, row.line, problems);
+}
+
+std::vector<std::string> csv_notes(char delimiter, CsvHeader& header, std::size_t blank_rows) {
+  // How the file was read, for the log and `plan`: what a person might not expect.
+  std::vector<std::string> notes;
+  if (delimiter != ',') notes.push_back("columns separated by " + delimiter_name(delimiter));
+  for (auto& note : header.notes) notes.push_back(std::move(note));
+  if (header.trailing_empty > 0)
+    notes.push_back(std::to_string(header.trailing_empty) + " empty column(s) at the end of the header ignored");
+  if (blank_rows > 0) notes.push_back(std::to_string(blank_rows) + " empty row(s) skipped");
+  return notes;
 }
 
 std::optional<FileProblem> locate_invalid_utf8_in_csv(std::string_view content) {

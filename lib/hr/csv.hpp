@@ -35,6 +35,20 @@ CsvTable tokenize_csv(std::string_view content, std::size_t max_rows, char delim
 // (",,,," or blanks) are skipped. ParsedFile::notes says which of these happened.
 ParsedFile parse_csv_events(std::string_view content);
 
+struct CsvHeader;
+
+// Index of the header row: the first row with text (a spreadsheet may start with empty rows). When
+// every row is blank, the last one (whose header problems then say what is missing).
+std::size_t header_row_index(const CsvTable& table);
+
+// One data row that is not blank (record = its 1-based number among those): its event, or its
+// problems appended. The row's cells beyond the header's columns must be empty.
+std::optional<HrEvent> csv_row_event(const CsvRow& row, const std::vector<std::string>& header, int record,
+                                     std::vector<FileProblem>& problems);
+
+// What parse_csv_events says about how it read a file (ParsedFile::notes); moves header.notes.
+std::vector<std::string> csv_notes(char delimiter, CsvHeader& header, std::size_t blank_rows);
+
 // For a CSV file that is not valid UTF-8: the first cell holding a bad byte, as a problem naming its
 // record, line and column, with the value and the bad byte shown ('Jos\xE9'). nullopt when the file
 // cannot be split into cells up to that point.

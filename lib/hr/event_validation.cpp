@@ -1,6 +1,7 @@
 #include "hr/event_validation.hpp"
 
 #include "core/time.hpp"
+#include "hr/event_stream.hpp"
 #include "hr/text_checks.hpp"
 
 #include <algorithm>
@@ -209,10 +210,7 @@ void check_duplicate_event_ids(const std::vector<HrEvent>& events, std::vector<F
   std::unordered_map<std::string_view, int> first_record;
   for (const auto& e : events) {
     auto [it, inserted] = first_record.emplace(e.event_id, e.record);
-    if (!inserted)
-      add_problem(problems, {e.record, e.line, "event_id",
-                             "duplicate event_id " + quote_for_report(e.event_id, k_max_event_id_bytes) +
-                                 " (first in record " + std::to_string(it->second) + ")"});
+    if (!inserted) add_problem(problems, duplicate_event_id_problem(e, it->second));
   }
 }
 

@@ -28,7 +28,6 @@ namespace {
 constexpr std::chrono::milliseconds k_poll_slice{200};     // how long watch() may miss a shutdown request
 constexpr std::chrono::hours k_purge_interval{1};
 constexpr int k_max_collision_suffixes = 1000;
-constexpr std::size_t k_read_chunk = 1 << 16;
 constexpr std::size_t k_report_name_bytes = 1024;   // above NAME_MAX: a report never cuts a name
 constexpr std::size_t k_report_line_bytes = 2000;
 
@@ -80,7 +79,7 @@ Result<void> ensure_dir(const std::string& path, bool allow_symlink) {
 
 } // namespace
 
-Inbox::Inbox(InboxOptions options, IngestSink sink, const Clock& clock)
+Inbox::Inbox(InboxOptions options, IngestSessionSink sink, const Clock& clock)
     : m_options(std::move(options)), m_max_file_bytes(m_options.max_file_bytes),
       m_retention_days(m_options.retention_days), m_sink(std::move(sink)), m_clock(clock) {}
 
@@ -154,20 +153,10 @@ Inbox::Outcome Inbox::process(const std::string& name) {
   auto too_big = [&](std::uint64_t size) {
     return "is " + std::to_string(size) + " bytes, above the limit of " + std::to_string(limit) + " bytes";
   };
-  auto defer = [&](const std::string& why) {
-    spdlog::warn("inbox.deferred file=\"{}\" error=\"{}\"", escape_for_log(name), escape_for_log(why));
-    return Outcome::deferred;
-  };
+  auto defer = [&](const std::string& why) { return Inbox::defer(name, why); };
   auto reject_one = [&](const std::string& why) {
     reject(name, {why});
     return Outcome::rejected;
-  };
-  // Still being written: leave it, and read it again (whole) once it has settled.
-  auto changed = [&](const Look& look, const char* when) {
-    spdlog::info("inbox.changed file=\"{}\" when=\"{}\" note=\"read again once unchanged for {} ms\"",
-                 escape_for_log(name), when, m_options.settle.count());
-    note_changed(name, look);
-    return Outcome::settling;
   };
 
   struct stat st {};
@@ -189,94 +178,24 @@ Inbox::Outcome Inbox::process(const std::string& name) {
   }
   // Open until the file is moved: its fstat after the move tells whether it was written meanwhile.
   const FdCloser closer{fd};
-  std::string content;
-  std::string problem;
   struct stat fst {};
-  struct stat read_st {}; // fstat once read: what was read
-  if (::fstat(fd, &fst) != 0) {
-    problem = "cannot be examined: " + errno_text(errno);
-  } else if (!S_ISREG(fst.st_mode)) {
-    problem = std::string("is ") + file_kind(fst.st_mode) + ", not a regular file";
-  } else if (static_cast<std::uint64_t>(fst.st_size) > limit) {
-    problem = too_big(static_cast<std::uint64_t>(fst.st_size));
-  } else {
-    content.reserve(static_cast<std::size_t>(fst.st_size));
-    char buf[k_read_chunk];
-    for (;;) {
-      const ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return defer("cannot be read: " + errno_text(errno));
-      if (n == 0) break;
-      content.append(buf, static_cast<std::size_t>(n));
-      if (content.size() > limit) { // grew after fstat
-        problem = too_big(content.size()) + " (it grew while being read)";
-        break;
-      }
-    }
-    if (problem.empty() && ::fstat(fd, &read_st) != 0) problem = "cannot be examined: " + errno_text(errno);
-  }
-  if (!problem.empty()) return reject_one(problem);
-  const Look read = look_of(read_st);
-  if (read != look_of(fst) || content.size() != read.size) return changed(read, "while being read");
-  // The file as it is now in the inbox, compared with what was read: nullopt when another file
-  // took its name meanwhile (or it is gone).
-  auto same_file_changed = [&]() -> std::optional<bool> {
-    struct stat now {};
-    if (::lstat(path.c_str(), &now) != 0) return std::nullopt;
-    const Look look = look_of(now);
-    if (look.ino != read.ino || look.dev != read.dev) return std::nullopt;
-    return look != read;
-  };
+  if (::fstat(fd, &fst) != 0) return reject_one("cannot be examined: " + errno_text(errno));
+  if (!S_ISREG(fst.st_mode)) return reject_one(std::string("is ") + file_kind(fst.st_mode) + ", not a regular file");
+  if (static_cast<std::uint64_t>(fst.st_size) > limit) return reject_one(too_big(static_cast<std::uint64_t>(fst.st_size)));
+  return read_and_store(name, fd, fst, *format);
+}
 
-  ParsedFile parsed = parse_event_file(*format, content);
-  content.clear();
-  content.shrink_to_fit();
-  if (!parsed.problems.empty()) {
-    if (same_file_changed().value_or(false)) return changed(read, "before being rejected");
-    std::vector<std::string> lines;
-    lines.reserve(parsed.problems.size());
-    for (const auto& p : parsed.problems) lines.push_back(p.to_string());
-    reject(name, lines);
-    return Outcome::rejected;
-  }
-  for (const auto& note : parsed.notes)
-    spdlog::info("inbox.note file=\"{}\" note=\"{}\"", escape_for_log(name), escape_for_log(note));
+Inbox::Outcome Inbox::defer(const std::string& name, const std::string& why) {
+  spdlog::warn("inbox.deferred file=\"{}\" error=\"{}\"", escape_for_log(name), escape_for_log(why));
+  return Outcome::deferred;
+}
 
-  Result<void> stored;
-  try {
-    stored = m_sink(name, parsed.events);
-  } catch (const std::exception& e) {
-    return defer(std::string("storing the events threw: ") + e.what());
-  }
-  if (!stored) {
-    if (stored.error().kind == ErrorKind::invalid) return reject_one(stored.error().message);
-    return defer(stored.error().message);
-  }
-  // Move only the file that was read, as it was read: if another file was renamed over it meanwhile,
-  // leave that one; if it grew or was rewritten meanwhile, leave it to be read again.
-  const auto state = same_file_changed();
-  if (!state && path_exists(path)) {
-    spdlog::info("inbox.accepted file=\"{}\" events={} note=\"replaced meanwhile; new file stays\"",
-                 escape_for_log(name), parsed.events.size());
-    return Outcome::accepted;
-  }
-  if (state.value_or(false)) return changed(read, "while being stored");
-  const std::string moved = move_to(name, "processed", false);
-  if (!moved.empty()) {
-    // Written between the check above and the rename: put it back (the new lines are in it).
-    struct stat after {};
-    if (::fstat(fd, &after) == 0 && look_of(after) != read) {
-      const std::string at = m_options.dir + "/processed/" + moved;
-      if (::renameat2(AT_FDCWD, at.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0)
-        return changed(look_of(after), "while being moved");
-      spdlog::error("inbox.error file=\"{}\" error=\"changed while being moved to processed/ and cannot be moved "
-                    "back: {}; its new lines are in processed/{}\"",
-                    escape_for_log(name), errno_text(errno), escape_for_log(moved));
-    }
-  }
-  spdlog::info("inbox.accepted file=\"{}\" events={}{}", escape_for_log(name), parsed.events.size(),
-               moved.empty() || moved == name ? "" : " moved_to=\"processed/" + escape_for_log(moved) + "\"");
-  return Outcome::accepted;
+// Still being written: leave it, and read it again once it has settled.
+Inbox::Outcome Inbox::changed(const std::string& name, const Look& look, const char* when) {
+  spdlog::info("inbox.changed file=\"{}\" when=\"{}\" note=\"read again once unchanged for {} ms\"",
+               escape_for_log(name), when, m_options.settle.count());
+  note_changed(name, look);
+  return Outcome::settling;
 }
 
 void Inbox::reject(const std::string& name, const std::vector<std::string>& problems) {

@@ -1,16 +1,19 @@
-// Inbox: the watched folder HR systems drop event files into. Each file is read, validated and handed
-// to a sink whole, then moved to processed/ (or rejected/ with NAME.error.txt). SPEC.md "Event files".
+// Inbox: the watched folder HR systems drop event files into. Each file is read and validated as a
+// stream, its events handed to a sink in chunks inside one ingest session that keeps all of them or
+// none, then moved to processed/ (or rejected/ with NAME.error.txt). SPEC.md "Event files".
 #pragma once
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "hr/event.hpp"
+#include "hr/readers.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,11 +33,28 @@ struct InboxOptions {
   static constexpr std::chrono::milliseconds k_default_settle{2'000};
 };
 
-// Stores one file's events in one transaction. Return an Error of kind `invalid` to reject the file
-// (message goes to the report), any other error to leave the file in the inbox and try it again later.
-// Crash safety: the inbox calls the sink first and moves the file after; if the process dies in
-// between, the file is read again on restart and the sink is called again with the same events, so the
-// sink must de-duplicate by event_id (SPEC.md: the same event_id again is ignored).
+// One file's events, stored while the file is read: add() for each chunk (at most
+// k_stream_chunk_events records, event_stream.hpp), then commit(). Destroyed without a successful
+// commit() it keeps nothing of the file (a file is taken whole or not at all). Errors: kind `invalid`
+// rejects the file (message goes to the report), any other leaves the file in the inbox to be tried
+// again later. Crash safety: the inbox commits first and moves the file after; if the process dies
+// in between, the file is read again on restart and its events come again, so the session must
+// de-duplicate by event_id (SPEC.md: the same event_id again is ignored).
+class IngestSession {
+public:
+  virtual ~IngestSession() = default;
+  // The next records of the file, in file order (they may be moved away). For each record whose
+  // event_id an earlier record of this same file has, appends duplicate_event_id_problem (the file
+  // will be rejected: the inbox then destroys the session without commit()).
+  virtual Result<void> add(std::vector<HrEvent>& events, std::vector<FileProblem>& problems) = 0;
+  virtual Result<void> commit() = 0;
+};
+
+// Opens the session for one file (called once per read of a file).
+using IngestSessionSink = std::function<Result<std::unique_ptr<IngestSession>>(const std::string& file_name)>;
+
+// A whole file's events at once, after the whole file was read (errors as IngestSession's). Holds
+// every event of a file in memory: for tests and small callers; the daemon uses IngestSessionSink.
 using IngestSink = std::function<Result<void>(const std::string& file_name, const std::vector<HrEvent>& events)>;
 
 struct ScanReport {
@@ -54,6 +74,10 @@ struct ScanReport {
 // rejected/NAME.error.txt. A name already taken in processed/ or rejected/ gets a suffix
 // ".YYYYMMDDTHHMMSSZ-N"; nothing is ever overwritten.
 //
+// Memory: a file is read a block at a time (event_stream.hpp), whatever its size. Only a file with a
+// problem about the whole of it (not UTF-8, JSON or CSV syntax, a bad CSV header) or in UTF-16 is
+// read whole (at most max_file_bytes) to report it exactly, or to decode it.
+//
 // A file that changes while it is read or stored (its size or mtime differs from what was read) is
 // neither moved to processed/ nor rejected: it stays and is read again once it settles (its events
 // are stored again; the sink ignores the ones it already has). An export with no changes (`[]`, an
@@ -65,6 +89,7 @@ struct ScanReport {
 // problems in log lines and reports go through escape_for_log().
 class Inbox {
 public:
+  Inbox(InboxOptions options, IngestSessionSink sink, const Clock& clock);
   Inbox(InboxOptions options, IngestSink sink, const Clock& clock);
 
   // Creates dir, dir/processed and dir/rejected (mode 0750) when missing. An error (invalid) when one
@@ -111,6 +136,11 @@ private:
     SystemTime since; // when `look` was first seen
   };
   Outcome process(const std::string& name);
+  // inbox_read.cpp: reads the open file `fd` (as fstat saw it: `opened`) into an ingest session,
+  // commits it and moves the file.
+  Outcome read_and_store(const std::string& name, int fd, const struct ::stat& opened, FileFormat format);
+  Outcome defer(const std::string& name, const std::string& why);
+  Outcome changed(const std::string& name, const Look& look, const char* when);
   // True when `name` may be taken by a rescan: not a regular file (process() decides at once), or
   // unchanged for options.settle. Otherwise remembers how it looks now.
   bool settled(const std::string& name);
@@ -128,7 +158,7 @@ private:
   InboxOptions m_options;   // max_file_bytes and retention_days: see the atomics below
   std::atomic<std::uint64_t> m_max_file_bytes;
   std::atomic<int> m_retention_days;
-  IngestSink m_sink;
+  IngestSessionSink m_sink;
   const Clock& m_clock;
   std::map<std::string, Settling> m_settling; // by file name
 };

@@ -90,6 +90,26 @@ ParsedFile parse_json_events(std::string_view content) {
   return out;
 }
 
+std::optional<HrEvent> read_ndjson_record(std::string_view text, int record, int line,
+                                          std::vector<FileProblem>& problems) {
+  if (too_deep(text, record, line, problems)) return std::nullopt;
+  auto doc = parse_json_text(text, record, line, problems);
+  if (!doc) return std::nullopt;
+  return validate_event_record(*doc, record, line, problems);
+}
+
+std::optional<HrEvent> read_json_element(std::string_view text, int record, std::vector<FileProblem>& problems,
+                                         bool& read_whole) {
+  std::vector<FileProblem> found;
+  auto doc = parse_json_text(text, record, 0, found);
+  if (!doc || !doc->is_object()) { // the whole-file reader numbers and words these
+    read_whole = true;
+    return std::nullopt;
+  }
+  for (auto& p : found) add_problem(problems, std::move(p));
+  return validate_event_record(*doc, record, 0, problems);
+}
+
 ParsedFile parse_ndjson_events(std::string_view content) {
   ParsedFile out;
   int line = 0;
@@ -106,12 +126,7 @@ ParsedFile parse_ndjson_events(std::string_view content) {
       add_problem(out.problems, {0, 0, "", "more than " + std::to_string(k_max_records_per_file) + " events"});
       break;
     }
-    if (too_deep(text, record, line, out.problems)) continue;
-    auto doc = parse_json_text(text, record, line, out.problems);
-    if (doc) {
-      if (auto event = validate_event_record(*doc, record, line, out.problems))
-        out.events.push_back(std::move(*event));
-    }
+    if (auto event = read_ndjson_record(text, record, line, out.problems)) out.events.push_back(std::move(*event));
     if (out.problems.size() > k_max_problems_listed) break;
   }
   return out;

@@ -64,11 +64,7 @@ Daemon::Daemon(const Config& config, Store& store, const SecretBox& box, HttpTra
       m_connections(store, box, m_transport, clock, client_options(), config.breaker),
       m_engine(store, m_connections, [this] { return m_rules.current(); }, engine_options(once), clock),
       m_inbox(InboxOptions{config.inbox, config.max_file_bytes, config.retention_days},
-              [this](const std::string& file, const std::vector<HrEvent>& events) {
-                auto r = m_engine.ingest(file, events);
-                if (r) m_wake.poke();
-                return r;
-              },
+              [this](const std::string& file) { return m_engine.begin_ingest(file, [this] { m_wake.poke(); }); },
               clock),
       m_status(StatusHandlers{[this] { return metrics_text(); }, [this] { return health(); }}), m_once(once) {
   m_rules.on_change([this](const RulesChange& change) { on_rules_changed(change); });

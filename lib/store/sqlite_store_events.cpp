@@ -18,12 +18,6 @@ constexpr const char* k_event_columns =
 // claim lost and writes nothing).
 #define H2R_SQL_NO_CLAIM "claim_owner = NULL, claim_token = NULL, lease_until_ms = 0"
 
-std::string fields_json(const FieldPatch& fields) {
-  nlohmann::json json = nlohmann::json::object();
-  for (const auto& [name, value] : fields) json[name] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 Result<EventRow> read_event(const sqlite::Query& q) {
   EventRow row;
   row.id = q.int_at(0);
@@ -74,55 +68,6 @@ Result<std::vector<EventRow>> read_events(sqlite::Query& q) {
 }
 
 } // namespace
-
-Result<IngestResult> SqliteStore::ingest(const std::string& source_file, const std::vector<NewEvent>& events,
-                                         long long now_ms) {
-  return locked(fmt::format("store the events of {}", source_file), [&]() -> Result<IngestResult> {
-    for (const auto& e : events)
-      if (e.state != EventState::pending && e.state != EventState::waiting)
-        return fail(ErrorKind::invalid, fmt::format("event {} arrives as {}; only pending or waiting may",
-                                                    e.event.event_id, to_string(e.state)));
-    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
-    IngestResult result;
-    std::set<std::string> field_names;
-    auto hq = H2R_TRY(m_db->query("INSERT INTO event_history (event, at_ms, from_state, to_state, actor, reason) "
-                                  "SELECT id, ?2, NULL, state, ?3, ?4 FROM events WHERE event_id = ?1"));
-    {
-      auto q = H2R_TRY(m_db->query(
-          "INSERT INTO events (event_id, type, leave_type, employee_id, fields, effective_raw, effective_at_ms, "
-          "due_at_ms, source_file, state, reason, attempts, approved, rules_version, result, received_at_ms, "
-          "updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, '', 0, 0, '', '', ?11, ?11) "
-          "ON CONFLICT (event_id) DO NOTHING"));
-      for (const auto& e : events) {
-        const HrEvent& ev = e.event;
-        q.bind_text(1, ev.event_id).bind_text(2, std::string(to_string(ev.type)));
-        if (ev.leave_type) q.bind_text(3, std::string(to_string(*ev.leave_type)));
-        else q.bind_null(3);
-        q.bind_text(4, ev.employee_id).bind_text(5, fields_json(ev.fields)).bind_text(6, ev.effective_date);
-        q.bind_int(7, e.effective_at_ms).bind_int(8, e.due_at_ms).bind_text(9, source_file);
-        q.bind_text(10, to_string(e.state)).bind_int(11, now_ms);
-        H2R_TRY(q.run());
-        q.reset();
-        if (m_db->changes() == 0) {
-          result.duplicates.push_back(ev.event_id);
-        } else {
-          ++result.inserted;
-          H2R_TRY(hq.bind_text(1, ev.event_id).bind_int(2, now_ms).bind_text(3, m_actor)
-                      .bind_text(4, "arrived in " + source_file).run());
-          hq.reset();
-        }
-        for (const auto& [name, value] : ev.fields) field_names.insert(name);
-      }
-    }
-    auto fq = H2R_TRY(m_db->query("INSERT OR IGNORE INTO fields_seen (name) VALUES (?1)"));
-    for (const auto& name : field_names) {
-      H2R_TRY(fq.bind_text(1, name).run());
-      fq.reset();
-    }
-    H2R_TRY(tx.commit());
-    return result;
-  });
-}
 
 Result<std::vector<EventRow>> SqliteStore::select_due(long long now_ms, int limit) {
   // INDEXED BY: without ANALYZE statistics the planner prefers events_by_state and then sorts every

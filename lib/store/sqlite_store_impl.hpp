@@ -26,6 +26,7 @@ public:
                               long long now_ms) override;
   Result<IngestResult> queue_resyncs(const std::string& source, const std::vector<NewEvent>& events,
                                      long long now_ms) override;
+  Result<std::unique_ptr<IngestBatch>> begin_ingest(const std::string& source_file, long long now_ms) override;
   Result<std::vector<EventRow>> due_events(long long now_ms, int limit) override;
   Result<std::vector<EventRow>> claim_due_events(const ClaimRequest& request) override;
   Result<void> release_claim(long long id, const std::string& claim_token) override;
@@ -88,6 +89,8 @@ private:
                                   long long now_ms);
   Result<void> write_history(long long id, std::string_view from, std::string_view to, const std::string& reason,
                              long long now_ms);
+
+  friend class SqliteIngestBatch; // sqlite_store_ingest.cpp: holds m_mutex for its lifetime
 
   std::mutex m_mutex;
   std::unique_ptr<sqlite::Db> m_db;

@@ -95,9 +95,30 @@ struct NewEvent {
   EventState state = EventState::pending; // pending or waiting
 };
 
+inline constexpr std::size_t k_max_duplicates_listed = 100;
+
 struct IngestResult {
   int inserted = 0;
-  std::vector<std::string> duplicates;    // event_ids already known (now or earlier): ignored
+  long long duplicate_count = 0;          // events whose event_id was already stored: ignored
+  std::vector<std::string> duplicates;    // the first k_max_duplicates_listed of their event_ids
+};
+
+// An event of an ingest whose event_id an earlier event of the same ingest has: not stored.
+struct RepeatedEvent {
+  std::size_t index = 0;  // in the events given to IngestBatch::add
+  int first_record = 0;   // HrEvent::record of that earlier event
+};
+
+// One file's events, stored chunk by chunk in one transaction (Store::begin_ingest). Destroyed
+// without a successful commit(), it keeps nothing: the transaction is rolled back.
+class IngestBatch {
+public:
+  virtual ~IngestBatch() = default;
+  // Stores `events` (each pending or waiting, else invalid). An event_id stored before this ingest
+  // is a duplicate: ignored and counted. One an earlier event of this ingest has is returned, not
+  // stored (the file holding both is bad). Memory stays bounded whatever the number of events.
+  virtual Result<std::vector<RepeatedEvent>> add(const std::vector<NewEvent>& events) = 0;
+  virtual Result<IngestResult> commit() = 0;
 };
 
 struct EventFilter {
@@ -192,6 +213,7 @@ public:
 
   // events — ingest inserts a whole file's events in one transaction; an event_id already stored is
   // not inserted and is reported in duplicates. It also remembers every field name seen.
+  // Repeats of an event_id within `events` are duplicates too.
   virtual Result<IngestResult> ingest(const std::string& source_file, const std::vector<NewEvent>& events,
                                       long long now_ms) = 0;
   // Queues h2r's own `resync` events (type resync, pending or waiting) from `source` ("rules:VERSION")
@@ -199,6 +221,9 @@ public:
   // event_id is known or its employee already has a resync that is pending, waiting or held.
   virtual Result<IngestResult> queue_resyncs(const std::string& source, const std::vector<NewEvent>& events,
                                              long long now_ms) = 0;
+  // The same, chunk by chunk: begin_ingest, IngestBatch::add per chunk, commit. The batch holds the
+  // store's write transaction until it ends: other calls on this store wait for it.
+  virtual Result<std::unique_ptr<IngestBatch>> begin_ingest(const std::string& source_file, long long now_ms) = 0;
   // The events that may run now: state pending or waiting, due_at_ms <= now_ms, not claimed under a
   // lease still running, and no earlier event of the same employee (by effective_at_ms, then id) still
   // pending, waiting or held (claimed or not). At most one per employee. Ordered by due_at_ms, then id.

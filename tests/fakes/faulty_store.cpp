@@ -78,6 +78,11 @@ Result<IngestResult> FaultyStore::queue_resyncs(const std::string& source, const
   return m_inner.queue_resyncs(source, events, now_ms);
 }
 
+Result<std::unique_ptr<IngestBatch>> FaultyStore::begin_ingest(const std::string& source_file, long long now_ms) {
+  H2R_FAULT_POINT(begin_ingest);
+  return m_inner.begin_ingest(source_file, now_ms);
+}
+
 Result<std::vector<EventRow>> FaultyStore::due_events(long long now_ms, int limit) {
   H2R_FAULT_POINT(due_events);
   return m_inner.due_events(now_ms, limit);

@@ -35,6 +35,7 @@ public:
                               long long now_ms) override;
   Result<IngestResult> queue_resyncs(const std::string& source, const std::vector<NewEvent>& events,
                                      long long now_ms) override;
+  Result<std::unique_ptr<IngestBatch>> begin_ingest(const std::string& source_file, long long now_ms) override;
   Result<std::vector<EventRow>> due_events(long long now_ms, int limit) override;
   Result<std::vector<EventRow>> claim_due_events(const ClaimRequest& request) override;
   Result<void> release_claim(long long id, const std::string& claim_token) override;
