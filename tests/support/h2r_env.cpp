@@ -43,7 +43,9 @@ H2rEnv::H2rEnv(H2rEnvOptions options) {
   m_dir.write("rules.yaml", options.rules);
   m_config = m_dir.write("h2rd.yaml", "database: state/h2r.db\n"
                                       "inbox: inbox\n"
-                                      "rules: rules.yaml\n"
+                                      + (options.rules_on_change.empty()
+                                             ? std::string("rules: rules.yaml\n")
+                                             : "rules: { path: rules.yaml, on_change: " + options.rules_on_change + " }\n") +
                                       "secret_key_file: state/secret.key\n"
                                       "timezone: " + options.timezone + "\n"
                                       "scheduler: { interval: 1s, workers: 4 }\n"

@@ -23,6 +23,7 @@ struct H2rEnvOptions {
   std::vector<std::string> sim_args;        // fault flags for zoom-sim
   std::string rules = k_spec_rules;         // rules.yaml text
   std::string timezone = "UTC";
+  std::string rules_on_change;              // rules.on_change ("" = the default, resync)
   std::string extra_config;                 // appended to h2rd.yaml (e.g. "retry: { base: 100ms }\n")
   bool add_connection = true;
   std::string rate_limit = "1000";          // the connection's --rate-limit

@@ -79,8 +79,9 @@ TEST_CASE("config diff: paths and the listen address need a restart") {
   Config loaded = load(dir, "database: b.db\ninbox: in2\nrules: r2.yaml\nsecret_key_file: k2\n"
                             "listen: \"0.0.0.0:9001\"\nlisten_allow_remote: true\n");
   auto changes = diff_config(running, loaded);
-  CHECK(changes.size() == 6);
-  for (const char* key : {"database", "inbox", "rules", "secret_key_file", "listen", "listen_allow_remote"}) {
+  CHECK(changes.size() == 7);   // console.tokens follows the database (<database>.console-tokens)
+  for (const char* key : {"database", "inbox", "rules", "secret_key_file", "listen", "listen_allow_remote",
+                          "console.tokens"}) {
     CAPTURE(key);
     const ConfigChange* c = find(changes, key);
     REQUIRE(c != nullptr);
