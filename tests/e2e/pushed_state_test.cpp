@@ -238,3 +238,27 @@ TEST_CASE("e2e pushed: a license a rules edit took from the role is turned off o
   CHECK(changes.at("title") == std::pair<json, json>{"Engineer", "Lead"});
   CHECK(changes.size() == 2);
 }
+
+TEST_CASE("e2e pushed: a rules edit moving a department to another role changes user type and groups with no HR event") {
+  H2rEnv env(grouped_options());
+  apply(env, "hire.json", event_json("evt-1", "hire", employee("E1001", "Jill", "Chill", "Sales")));
+  const std::string jill = the_user(env, "jill.chill@example.com")["id"];
+  CHECK(the_user(env, "jill.chill@example.com")["userType"] == "Basic");
+  CHECK(member_of(env, "Staff", jill));
+  add_member_at_zoom(env, "Foreign", jill);   // an admin's own group at Zoom: never h2r's to remove
+
+  // Sales joins the engineering role; the next start resyncs Jill (rules.on_change: resync, the default).
+  std::string edited = rules_with("{ zoomOneBizPlus: true }");
+  edited.replace(edited.find("in: [Engineering, Product]"), 26, "in: [Engineering, Product, Sales]");
+  env.dir().write("rules.yaml", edited);
+  auto run = env.run_once();
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  REQUIRE(env.events().size() == 2);   // the hire and one resync: no HR event
+  auto u = the_user(env, "jill.chill@example.com");
+  CHECK(u["userType"] == "Licensed");
+  CHECK(member_of(env, "Engineering", jill));
+  CHECK(member_of(env, "Builders", jill));
+  CHECK_FALSE(member_of(env, "Staff", jill));   // h2r added her there at the hire: removed when the role left
+  CHECK(member_of(env, "Foreign", jill));
+}
