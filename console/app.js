@@ -234,8 +234,10 @@ async function review() {
     boxes.push(box);
     const d = details[i];
     const fields = d ? Object.entries(d.fields).map(([k, v]) => k + ': ' + show(v)).join('; ') : '';
-    return h('tr', { 'data-id': e.id }, h('td', {}, box), h('td', {}, h('a', { href: '#/events/' + e.id }, e.id)), h('td', {}, e.type),
-      h('td', {}, e.employee_id), h('td', {}, time(e.effective)), h('td', {}, e.reason), h('td', { class: 'muted' }, fields));
+    const tr = h('tr', { 'data-id': e.id }, h('td', {}, box), h('td', {}, h('a', { href: '#/events/' + e.id }, e.id)), h('td', {}, e.type),
+      h('td', {}, e.employee_id), h('td', {}, time(e.effective)), h('td', {}, e.reason), h('td', { class: 'muted' }, fields),
+      h('td', {}, h('button', { class: 'plan-button', onclick: (ev) => togglePlan(tr, e.id, ev.target) }, 'Planned changes')));
+    return tr;
   });
   const reviewer = state.role === 'reviewer';
   const act = async (verb, body) => {
@@ -251,9 +253,41 @@ async function review() {
       h('button', { id: 'approve-selected', onclick: () => { const ids = selected(); if (ids.length) act('approve', { ids }); } }, 'Approve selected'),
       h('button', { id: 'reject-selected', class: 'danger', onclick: () => { const ids = selected(); if (ids.length) act('reject', { ids, reason: 'rejected in the console' }); } }, 'Reject selected'))
       : h('p', { class: 'muted' }, 'A viewer token can look, not approve.'),
-    held.length ? table(['', 'id', 'type', 'employee', 'effective', 'why held', 'what HR sent'], rows)
+    held.length ? table(['', 'id', 'type', 'employee', 'effective', 'why held', 'what HR sent', 'if approved now'], rows)
       : h('p', { class: 'muted' }, 'Nothing is held.'));
   stamp();
+}
+
+// The SCIM calls and attribute changes a held event would make now (GET /events/{id}/plan: the engine's
+// dry run, only lookups reach Zoom), in a row under the event's; a second click hides it.
+async function togglePlan(tr, id, button) {
+  const next = tr.nextElementSibling;
+  if (next && next.classList.contains('plan-row')) { next.remove(); return; }
+  button.disabled = true;
+  const r = await api('GET', '/events/' + id + '/plan');
+  button.disabled = false;
+  const cell = h('td', { colspan: tr.children.length });
+  const row = h('tr', { class: 'plan-row', 'data-plan': id }, cell);
+  if (!r.ok) cell.append(h('p', { class: 'error' }, r.data.error));
+  else {
+    const p = r.data;
+    const items = [];
+    for (const a of p.actions || []) {
+      if (a.error) { items.push(h('p', { class: 'error' }, a.connection + ': cannot plan: ' + a.error)); continue; }
+      if (!(a.calls || []).length) items.push(h('p', { class: 'muted' }, a.connection + ': no call — ' + a.userName + ' is ' + a.action));
+      for (const c of a.calls || []) {
+        items.push(h('p', { class: 'plan-call' }, a.connection + ': ' + c.method + ' ' + c.path + ' (' + c.summary + ' ' + a.userName + ')'));
+        if ((c.changes || []).length)
+          items.push(table(['attribute', 'old', 'new'], c.changes.map((ch) => h('tr', { class: 'diff-row' },
+            h('td', { title: ch.path }, ch.short_path || ch.path), h('td', { class: 'diff-old' }, show(ch.before)),
+            h('td', { class: 'diff-new' }, show(ch.after))))));
+      }
+    }
+    if (!items.length) items.push(h('p', { class: 'muted' }, 'nothing to do: ' + (p.note || '')));
+    if (p.blocked_by) items.unshift(h('p', { class: 'muted' }, 'runs after ' + p.blocked_by + ' of the same employee, also held'));
+    cell.append(...items);
+  }
+  tr.after(row);
 }
 
 // ---- Files, Employee, Connections ---------------------------------------------------------------
@@ -289,14 +323,31 @@ async function employee(id) {
 }
 
 async function connections() {
+  const tests = {};   // name → the last test's answer, kept across redraws
+  const reviewer = state.role === 'reviewer';
+  const testCell = (c) => {
+    const t = tests[c.name];
+    const answer = !t ? '' : t.running ? h('span', { class: 'muted' }, 'testing…')
+      : h('span', { class: t.ok ? 'test-ok' : 'error', 'data-test': c.name },
+        t.ok ? 'OK — token fetched, ' + t.user_count + ' users' : (t.error ? (t.error.code ? t.error.code + ': ' : '') + t.error.message : t.message));
+    if (!reviewer) return h('td', {}, answer || h('span', { class: 'muted' }, 'reviewers can test'));
+    return h('td', {}, h('button', { class: 'test-button', 'data-name': c.name, disabled: t && t.running, onclick: async () => {
+      tests[c.name] = { running: true };
+      await draw();
+      const r = await api('POST', '/connections/' + encodeURIComponent(c.name) + '/test', {});
+      tests[c.name] = r.status === 200 ? r.data : { ok: false, message: r.data.error };
+      await draw();
+    } }, 'Test'), ' ', answer);
+  };
   const draw = async () => {
     const r = await api('GET', '/connections');
     if (!r.ok) { $('main').replaceChildren(h('p', { class: 'error' }, r.data.error)); return; }
-    $('main').replaceChildren(h('h1', {}, 'Connections'), table(['name', 'account', 'API', 'rate limit', 'health', 'last success', 'last error', 'paused until'],
-      r.data.connections.map((c) => h('tr', {}, h('td', {}, c.name), h('td', {}, c.account_id), h('td', {}, c.api_url), h('td', {}, c.rate_limit + '/s'),
+    $('main').replaceChildren(h('h1', {}, 'Connections'), table(['name', 'account', 'API', 'rate limit', 'health', 'last success', 'last error', 'paused until', 'test'],
+      r.data.connections.map((c) => h('tr', { 'data-name': c.name }, h('td', {}, c.name), h('td', {}, c.account_id), h('td', {}, c.api_url), h('td', {}, c.rate_limit + '/s'),
         h('td', {}, c.healthy === null ? 'not used yet' : c.healthy ? 'healthy' : 'UNHEALTHY'), h('td', {}, time(c.last_success)),
-        h('td', {}, c.last_error ? [c.last_error, ' ', time(c.last_error_at)] : '-'), h('td', {}, c.paused_until ? [time(c.paused_until), ' ', c.pause_reason || ''] : '-')))),
-      h('p', { class: 'muted' }, 'Test a connection from the server: h2rd connection test NAME'));
+        h('td', {}, c.last_error ? [c.last_error, ' ', time(c.last_error_at)] : '-'), h('td', {}, c.paused_until ? [time(c.paused_until), ' ', c.pause_reason || ''] : '-'),
+        testCell(c)))),
+      h('p', { class: 'muted' }, 'Test: fetch a token and list one user, as h2rd connection test NAME does.'));
     stamp();
   };
   await draw();

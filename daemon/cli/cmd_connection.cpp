@@ -166,41 +166,14 @@ int test(Context& ctx, const Args& args) {
     return k_exit_usage;
   }
   const std::string& name = args.positional[1];
-  auto row = ctx.store->get_connection(name);
-  if (!row || !*row) {
-    print_error(row ? "no connection named '" + name + "'" : row.error().message);
-    return k_exit_failed;
-  }
-  auto connection = zoom_connection(**row, *ctx.box);
-  if (!connection) {
-    print_error(connection.error().message);
-    return k_exit_failed;
-  }
   HttplibTransport transport;
-  auto& clock = SystemClock::instance();
-  auto report = probe_connection(*connection, transport, clock);
-  auto existing = ctx.store->get_connection_health(name);
-  ConnectionHealth health = existing && *existing ? **existing : ConnectionHealth{name};
-  long long now = to_unix_ms(clock.now());
-  health.healthy = report.has_value();
-  if (report) {
-    health.last_success_at_ms = now;
-    health.paused_until_ms = 0;
-    health.pause_reason.clear();
-  } else {
-    health.last_error = report.error().message;
-    health.last_error_at_ms = now;
+  auto report = test_stored_connection(*ctx.store, *ctx.box, name, transport, SystemClock::instance());
+  if (!report && unknown_connection(report)) {
+    print_error(report.error().message);
+    return k_exit_failed;
   }
-  (void)ctx.store->put_connection_health(health);
-  const bool json = args.has("--json");
-  if (json) {
-    nlohmann::json out = {{"connection", name}, {"ok", report.has_value()}};
-    if (report) out["user_count"] = report->user_count;
-    else {
-      const Error& e = report.error();   // Zoom's code when it gave one, else h2r's reason ("unreachable", "tls")
-      out["error"] = {{"code", e.code.empty() ? std::string(to_string(e.reason)) : e.code}, {"message", e.message}};
-    }
-    print_json(out);
+  if (args.has("--json")) {
+    print_json(probe_json(name, report));
   } else if (report) {
     std::cout << "connection " << name << ": OK — token fetched, the account has " << report->user_count << " users\n";
   } else {

@@ -10,6 +10,7 @@
 #include "hr/readers.hpp"
 #include "rules/rules.hpp"
 #include "rules/short_path.hpp"
+#include "service/console_json.hpp"
 
 #include <fstream>
 #include <iostream>
@@ -64,32 +65,6 @@ bool read_files(const std::vector<std::string>& paths, const Context& ctx, const
     }
   }
   return true;
-}
-
-nlohmann::json planned_json(const PlannedEvent& p, long long now_ms) {
-  nlohmann::json targets = nlohmann::json::array();
-  for (const auto& intent : p.plan.intents)
-    targets.push_back({{"connection", intent.connection},
-                       {"role", intent.desired && !intent.desired->role.empty() ? nlohmann::json(intent.desired->role) : nlohmann::json()},
-                       {"intent", to_string(intent.kind)}});
-  nlohmann::json item = {
-      {"id", p.queued ? nlohmann::json(p.event.id) : nlohmann::json()},
-      {"event_id", p.event.event_id},
-      {"type", to_string(p.event.type)},
-      {"employee_id", p.event.employee_id},
-      {"source", p.queued ? "queued" : p.event.source_file},
-      {"state", to_string(p.event.state)},
-      {"effective", time_json(p.event.effective_at_ms)},
-      {"due", p.runs_at_ms ? time_json(*p.runs_at_ms) : nlohmann::json()},
-      {"due_now", p.due_now(now_ms)},
-      {"due_why", p.due_why.empty() ? nlohmann::json() : nlohmann::json(p.due_why)},
-      {"blocked_by", p.blocked_by.empty() ? nlohmann::json() : nlohmann::json(p.blocked_by)},
-      {"hold", p.hold.empty() ? nlohmann::json() : nlohmann::json(p.hold)},
-      {"targets", targets},
-      {"note", p.plan.note},
-      {"deactivates", p.plan.deactivates()},
-      {"actions", p.actions}};
-  return item;
 }
 
 void print_planned(const PlannedEvent& p, const nlohmann::json& item, long long now_ms) {

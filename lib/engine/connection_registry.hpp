@@ -58,6 +58,7 @@ public:
   HealthVerdict verdict(const std::string& name);
 
   TokenCache& tokens() { return m_tokens; }
+  const SecretBox& box() const { return m_box; }
   std::shared_ptr<RateLimiter> limiter(const std::string& name);
 
   // What the engine sizes a connection's concurrency from: its rate limit (requests/s, as its limiter

@@ -71,6 +71,20 @@ Result<void> DryRun::plan_one(PlannedEvent& planned) {
 }
 
 Result<std::vector<PlannedEvent>> DryRun::run(std::vector<EventRow> file_events) {
+  return run_for(std::move(file_events), {});
+}
+
+Result<std::optional<PlannedEvent>> DryRun::plan_stored(long long id) {
+  auto event = H2R_TRY(m_store.get_event(id));
+  if (!event) return std::optional<PlannedEvent>();
+  auto planned = H2R_TRY(run_for({}, {event->employee_id}));
+  for (auto& p : planned)
+    if (p.queued && p.event.id == id) return std::optional<PlannedEvent>(std::move(p));
+  return std::optional<PlannedEvent>();
+}
+
+Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_events,
+                                                  const std::vector<std::string>& employees) {
   m_connection_rows = H2R_TRY(m_store.list_connections());
   // Each employee's events: the open ones stored, then the file's, in the order the engine runs them.
   std::map<std::string, std::vector<PlannedEvent>> by_employee;
@@ -80,6 +94,7 @@ Result<std::vector<PlannedEvent>> DryRun::run(std::vector<EventRow> file_events)
     p.event.id = k_file_id_base + static_cast<long long>(i);
     by_employee[p.event.employee_id].push_back(std::move(p));
   }
+  for (const auto& employee : employees) by_employee[employee];
   for (auto& [employee, list] : by_employee) {
     for (EventState state : {EventState::pending, EventState::waiting, EventState::held}) {
       EventFilter filter;

@@ -44,11 +44,16 @@ public:
   // Plans `file_events` (from event_row, in file order) after the open events stored for the same
   // employees, in the order and cycles the engine would run them. Store read errors are returned.
   Result<std::vector<PlannedEvent>> run(std::vector<EventRow> file_events);
+  // The plan of the open stored event `id` (pending, waiting or held), planned as run() plans it among
+  // its employee's open events (`h2rd plan` with no file); nullopt when no open event has that id.
+  Result<std::optional<PlannedEvent>> plan_stored(long long id);
 
   // Open events stored per employee looked at, at most (per state).
   static constexpr int k_queue_limit = 10'000;
 
 private:
+  // run(), with the open events of `employees` planned even when no file event names them.
+  Result<std::vector<PlannedEvent>> run_for(std::vector<EventRow> file_events, const std::vector<std::string>& employees);
   Result<void> plan_one(PlannedEvent& planned);
 
   Store& m_store;

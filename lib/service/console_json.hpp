@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "engine/dry_run.hpp"
 #include "store/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,11 @@ nlohmann::json time_json(long long unix_ms);
 // the received/updated times.
 nlohmann::json event_json(const EventRow& e, bool full, long long now_ms);
 nlohmann::json history_json(const std::vector<EventHistoryRow>& history);
+
+// One planned event as `h2rd plan --json` lists it: due, hold, targets, note and per connection the
+// calls (method, path, summary) with their attribute changes {path, before, after}; `short_paths` adds
+// each change's short_path (short_scim_path: the name rules.yaml uses).
+nlohmann::json planned_json(const PlannedEvent& p, long long now_ms, bool short_paths = false);
 
 // Why an open event has not run yet, e.g. "waits until 2026-12-05T00:00:00Z (effective date)";
 // "" for a final event or one that is due.

@@ -168,7 +168,7 @@ std::optional<ConsolePrincipal> Console::require(const httplib::Request& req, ht
     }
   }
   if (write && who->role != ConsoleRole::reviewer) {
-    console_error(res, 403, "the token '" + who->name + "' is a viewer: only a reviewer may approve, reject or retry");
+    console_error(res, 403, "the token '" + who->name + "' is a viewer: only a reviewer may approve, reject, retry or test a connection");
     return std::nullopt;
   }
   return who;
@@ -183,6 +183,7 @@ void Console::install(httplib::Server& server) {
   install_session_routes(server);
   install_read_routes(server);
   install_action_routes(server);
+  install_engine_routes(server);
   install_asset_routes(server);
 }
 

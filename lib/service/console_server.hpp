@@ -9,11 +9,14 @@
 
 #include "config/config.hpp"
 #include "core/clock.hpp"
+#include "engine/connection_registry.hpp"
+#include "rules/rules.hpp"
 #include "service/console_tokens.hpp"
 #include "store/store.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -46,6 +49,15 @@ struct ConsolePrincipal {
   std::string csrf;          // the session's CSRF token ("" for Bearer)
 };
 
+// What the console asks of the engine (console_engine.cpp): an event's plan (DryRun, as `h2rd plan`:
+// only GETs reach Zoom) and a connection test (as `h2rd connection test`). Without it (no
+// set_engine) those endpoints answer 503.
+struct ConsoleEngine {
+  ConnectionRegistry* connections = nullptr;   // the daemon's: its clients, limiters, token cache, box
+  HttpTransport* transport = nullptr;          // for the connection test's own token fetch
+  std::function<RulesPtr()> rules;             // the rules in force (null while none are)
+};
+
 class Console {
 public:
   // `store` is the console's own store handle (its actor is set per action, so the daemon's own changes
@@ -55,6 +67,9 @@ public:
   ~Console();
   Console(const Console&) = delete;
   Console& operator=(const Console&) = delete;
+
+  // Before install(): the engine the plan and connection-test endpoints use.
+  void set_engine(ConsoleEngine engine) { m_engine = std::move(engine); }
 
   // Installs the checks (a pre-routing handler for /ui/, /api/ and /) and the routes on `server`.
   void install(httplib::Server& server);
@@ -86,6 +101,9 @@ private:
   void install_read_routes(httplib::Server& server);
   void install_action_routes(httplib::Server& server);
   void install_asset_routes(httplib::Server& server);
+  void install_engine_routes(httplib::Server& server);
+  void plan(const httplib::Request& req, httplib::Response& res);
+  void test_connection(const httplib::Request& req, httplib::Response& res);
 
   void action(const httplib::Request& req, httplib::Response& res, const std::string& verb);
   long long now_ms() const;
@@ -100,6 +118,8 @@ private:
   std::map<std::string, Session> m_sessions;        // by session id
   Bucket m_api_bucket, m_login_bucket;
   std::mutex m_action_mutex;                        // one action at a time (the store's actor is shared)
+  ConsoleEngine m_engine;
+  std::mutex m_engine_mutex;                        // one plan or connection test at a time (Zoom's budget)
 };
 
 // The JSON error body every refusal carries: {"error": message}.

@@ -127,6 +127,11 @@ attributes:
     await page.waitForSelector('#approve-all');
     const label = await page.$eval('#approve-all', (b) => b.textContent);
     if (label !== 'Approve all 2') fail('the Review button says ' + label);
+    // The planned SCIM diff of a held termination: its deactivation, asked of the engine when clicked.
+    await page.click('tr[data-id] .plan-button');
+    await page.waitForSelector('tr.plan-row tr.diff-row', { timeout: 60000 });
+    const planned = await page.$$eval('tr.plan-row tr.diff-row', (rows) => rows.map((r) => r.textContent));
+    if (!planned.some((t) => t.startsWith('active'))) fail('the planned diff of a termination shows no active change: ' + planned.join(' | '));
     await shot('review');
     await page.click('#approve-all');
     await page.waitForFunction(() => document.querySelector('#message')?.textContent.includes('approve: 2'), { timeout: 60000 });
@@ -140,6 +145,10 @@ attributes:
     for (const [name, hash] of [['files', '#/files'], ['employee', '#/employee/' + employees[0]], ['connections', '#/connections']]) {
       await page.goto(new URL(hash, url).href);
       await ready(name);
+      if (name === 'connections') {   // the Test button: a token and one list call against zoom-sim
+        await page.click('.test-button[data-name="zoom-main"]');
+        await page.waitForFunction(() => document.querySelector('[data-test="zoom-main"]')?.textContent.startsWith('OK'), { timeout: 60000 });
+      }
       await shot(name);
     }
     console.log('console browser test: OK, screenshots in ' + shots);
