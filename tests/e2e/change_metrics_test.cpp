@@ -102,3 +102,42 @@ TEST_CASE("e2e metrics: an applied update shows in h2r_attribute_changes_total a
   }
   CHECK(daemon.stop(k_wait) == 0);
 }
+
+TEST_CASE("e2e metrics: a role move counts the groups h2r joined and left, and the role's attributes") {
+  H2rEnvOptions options;
+  options.sim_args = {"--group", "Engineering", "--group", "Staff"};
+  options.rules = R"(version: 1
+targets:
+  - connection: zoom-main
+roles:
+  - name: engineering
+    when: { field: department, equals: Engineering }
+    zoom: { user_type: Licensed, licenses: { zoomOneBizPlus: true }, groups: [Engineering] }
+  - name: staff
+    when: { field: employment_type, in: [full_time, part_time] }
+    zoom: { user_type: Basic, groups: [Staff] }
+on_no_role: deprovision
+attributes:
+  userName: "{email}"
+  title: "{job_title}"
+  enterprise.department: "{department}"
+)";
+  H2rEnv env(options);
+  listen_anywhere(env);
+  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  httplib::Client client("127.0.0.1", metrics_port(env));
+  env.drop("hire.json", event_json("evt-1", "hire", employee("E1001", "Jill", "Chill", "Sales")));
+  REQUIRE_MESSAGE(eventually([&] { return all_done(env, 1); }), daemon.err());
+  env.drop("move.json", event_json("evt-2", "update", {{"employee_id", "E1001"}, {"department", "Engineering"}}));
+  REQUIRE_MESSAGE(eventually([&] { return all_done(env, 2); }), daemon.err());
+  auto metrics = client.Get("/metrics");
+  REQUIRE(metrics);
+  const std::string& text = metrics->body;
+  CHECK(sample(text, "h2r_group_changes_total{connection=\"zoom-main\",op=\"add\"}") == 2);      // Staff, then Engineering
+  CHECK(sample(text, "h2r_group_changes_total{connection=\"zoom-main\",op=\"remove\"}") == 1);   // Staff
+  CHECK(sample(text, changes("userType", "changed")) == 1);
+  CHECK(sample(text, changes("enterprise.department", "changed")) == 1);
+  CHECK(sample(text, changes("zoom.licenses.zoomOneBizPlus", "set")) == 1);
+  CHECK(sample(text, changes("title", "changed")) == -1);
+  CHECK(daemon.stop(k_wait) == 0);
+}
