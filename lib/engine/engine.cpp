@@ -215,6 +215,7 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
       continue;
     }
     m_connections.record_success(intent.connection);
+    if (m_options.on_applied) m_options.on_applied(*report);
     if (report->link) outcome.links_upsert.push_back(*report->link);
     if (report->remove_link && !report->link) outcome.links_remove.emplace_back(intent.connection, event.employee_id);
     actions.push_back(report->to_json());

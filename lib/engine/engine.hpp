@@ -50,6 +50,9 @@ struct EngineOptions {
   // Hooks for the daemon (metrics, alerts, heartbeat, shutdown); each may be empty. on_outcome and
   // stop_requested are called from worker threads.
   std::function<void(const EventRow&, const EventOutcome&)> on_outcome;   // after the outcome is recorded
+  // One target's writes made at Zoom (PUT/POST/PATCH/DELETE, with their attribute changes), as soon as
+  // they all succeeded, whatever the event's outcome; called from worker threads. Never for a dry run.
+  std::function<void(const ActionReport&)> on_applied;
   std::function<void(int held, int max)> on_guard_held;                   // the guard held `held` deactivations
   std::function<bool()> stop_requested;        // true: take no further events (they stay due)
   std::function<void(std::string_view what)> on_store_write_failed;    // a fenced write failed (not a lost claim)

@@ -20,6 +20,14 @@ constexpr std::array<std::string_view, 27> k_known_licenses{
     "zoomScheduler", "zoomClips", "zoomDocs", "zoomTranslatedCaptions", "zoomCompliance", "largeMeeting",
     "cloudRecording"};
 
+} // namespace
+
+bool is_known_license(std::string_view name) {
+  return std::find(k_known_licenses.begin(), k_known_licenses.end(), name) != k_known_licenses.end();
+}
+
+namespace {
+
 // True for -?(0|[1-9][0-9]*)(\.[0-9]+)? of at most 15 digits (exact as a JSON number).
 bool is_number(const std::string& s) {
   std::size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;

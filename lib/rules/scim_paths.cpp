@@ -78,6 +78,19 @@ std::string short_scim_path(std::string_view path) {
   return std::string(path);
 }
 
+std::string attribute_metric_label(std::string_view path) {
+  std::string name = short_scim_path(path);
+  if (name == "emails") return "emails.work";   // the one email h2r sends
+  if (name == "enterprise.manager.value") return "enterprise.manager";
+  // What a role sets (userType, roles), `active` of a create, and the phone numbers as one array.
+  for (std::string_view whole : {"active", "userType", "roles", "phoneNumbers"})
+    if (name == whole) return name;
+  if (is_known_scim_path(name)) return name;
+  constexpr std::string_view licenses = "zoom.licenses.";
+  if (name.rfind(licenses, 0) == 0 && is_known_license(std::string_view(name).substr(licenses.size()))) return name;
+  return "other";
+}
+
 std::size_t max_scim_value_chars(std::string_view path) {
   for (const auto& info : k_paths)
     if (info.path == path) return info.max_chars;

@@ -48,6 +48,7 @@ EngineOptions Daemon::engine_options(bool once) {
       m_alerts.post("event.failed", {{"id", event.id}, {"event_id", event.event_id}, {"type", to_string(event.type)},
                                      {"employee_id", event.employee_id}, {"reason", outcome.reason}});
   };
+  options.on_applied = [this](const ActionReport& report) { m_metrics.count_applied(report); };
   options.on_guard_held = [this](int held, int max) {
     m_alerts.post("guard.held", {{"count", held}, {"max", max},
                                  {"action", "deactivations held for approval: h2rd events list --state held"}});

@@ -1,6 +1,8 @@
 #include "service/metrics.hpp"
 
 #include "core/build_info.hpp"
+#include "engine/provisioner.hpp"
+#include "rules/short_path.hpp"
 
 #include <fmt/format.h>
 
@@ -27,6 +29,13 @@ std::string escape_label_value(std::string_view value) {
   return out;
 }
 
+std::string_view attribute_change_kind(const nlohmann::json& before, const nlohmann::json& after) {
+  if (before.is_null()) return "set";
+  const bool empty = after.is_null() || (after.is_string() && after.get_ref<const std::string&>().empty()) ||
+                     (after.is_boolean() && !after.get<bool>()) || (after.is_array() && after.empty());
+  return empty ? "cleared" : "changed";
+}
+
 const std::vector<double>& Metrics::latency_buckets() {
   static const std::vector<double> buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
   return buckets;
@@ -49,6 +58,31 @@ void Metrics::observe_scim(const ScimCallRecord& call) {
   ++h.count;
   h.sum += seconds;
   if (call.status == 429) ++m_rate_limit_waits[call.connection];
+}
+
+void Metrics::count_applied(const ActionReport& report) {
+  for (const auto& call : report.calls) {
+    if (call.resource == "Users" && (call.method == "PUT" || call.method == "POST")) {
+      for (const auto& change : call.changes) count_attribute_change(report.connection, change.path, change.before, change.after);
+    } else if (call.resource == "Groups") {
+      // The provisioner's group calls are "add to group NAME" and "remove from group NAME".
+      if (call.summary.rfind("add to group ", 0) == 0) count_group_change(report.connection, true);
+      else if (call.summary.rfind("remove from group ", 0) == 0) count_group_change(report.connection, false);
+    }
+  }
+}
+
+void Metrics::count_attribute_change(std::string_view connection, std::string_view path, const nlohmann::json& before,
+                                     const nlohmann::json& after) {
+  std::string attribute = attribute_metric_label(path);
+  const std::string_view kind = attribute_change_kind(before, after);
+  std::lock_guard lock(m_mutex);
+  ++m_attribute_changes[{std::string(connection), std::move(attribute), std::string(kind)}];
+}
+
+void Metrics::count_group_change(std::string_view connection, bool add) {
+  std::lock_guard lock(m_mutex);
+  ++m_group_changes[{std::string(connection), add ? "add" : "remove"}];
 }
 
 void Metrics::count_token(bool ok) {
@@ -127,6 +161,21 @@ std::string Metrics::render(const LiveGauges& live) const {
     line("h2r_scim_request_duration_seconds_sum", fmt::format("connection=\"{}\"", conn), number(h.sum));
     line("h2r_scim_request_duration_seconds_count", fmt::format("connection=\"{}\"", conn), std::to_string(h.count));
   }
+
+  family(out, "h2r_attribute_changes_total", "counter",
+         "User attribute changes h2r pushed to Zoom (PUT/POST /Users) since start, by connection, attribute (the "
+         "rules' short name; other = outside the known paths and licenses) and kind (set, changed, cleared).");
+  for (const auto& [key, n] : m_attribute_changes)
+    line("h2r_attribute_changes_total",
+         fmt::format("connection=\"{}\",attribute=\"{}\",kind=\"{}\"", esc(std::get<0>(key)), esc(std::get<1>(key)),
+                     esc(std::get<2>(key))),
+         std::to_string(n));
+
+  family(out, "h2r_group_changes_total", "counter",
+         "Zoom group memberships h2r added or removed since start, by connection and op (add, remove).");
+  for (const auto& [key, n] : m_group_changes)
+    line("h2r_group_changes_total", fmt::format("connection=\"{}\",op=\"{}\"", esc(key.first), esc(key.second)),
+         std::to_string(n));
 
   family(out, "h2r_rate_limit_waits_total", "counter", "HTTP 429 answers from Zoom that made h2r wait, by connection.");
   for (const auto& [connection, n] : m_rate_limit_waits)

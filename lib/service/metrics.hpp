@@ -16,6 +16,8 @@
 
 namespace h2r {
 
+struct ActionReport;
+
 inline constexpr const char* k_metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
 
 // Values read at scrape time.
@@ -34,6 +36,15 @@ public:
   // One finished SCIM exchange: request count by connection/method/status, latency histogram by
   // connection, and a rate-limit wait for a 429.
   void observe_scim(const ScimCallRecord& call);
+  // The writes one target of an event made at Zoom (never a dry run's): each attribute change of its
+  // PUT/POST /Users calls, and each group membership it added or removed.
+  void count_applied(const ActionReport& report);
+  // One attribute change pushed: attribute = attribute_metric_label(path) (bounded); kind = set (before
+  // null), cleared (after null, "", false or []) or changed.
+  void count_attribute_change(std::string_view connection, std::string_view path, const nlohmann::json& before,
+                              const nlohmann::json& after);
+  // One group membership h2r added (add) or removed (!add).
+  void count_group_change(std::string_view connection, bool add);
   // One OAuth token request: ok (200) or not.
   void count_token(bool ok);
   // One event outcome recorded by the engine (state: done, skipped, failed, pending=retry, held...).
@@ -63,6 +74,8 @@ private:
   std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> m_requests; // conn, method, status
   std::map<std::string, Histogram> m_latency;                                            // by connection
   std::map<std::string, std::uint64_t> m_rate_limit_waits;                               // by connection
+  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> m_attribute_changes; // conn, attribute, kind
+  std::map<std::pair<std::string, std::string>, std::uint64_t> m_group_changes;          // conn, add|remove
   std::uint64_t m_tokens_ok = 0;
   std::uint64_t m_tokens_failed = 0;
   std::map<std::string, std::uint64_t> m_store_write_failures;                           // by what
@@ -72,6 +85,9 @@ private:
   double m_last_cycle_seconds = 0;
   long long m_last_cycle_unix_ms = 0;
 };
+
+// The kind of an attribute change for h2r_attribute_changes_total: "set", "cleared" or "changed".
+std::string_view attribute_change_kind(const nlohmann::json& before, const nlohmann::json& after);
 
 // A label value escaped for the text format (backslash, double quote, newline).
 std::string escape_label_value(std::string_view value);

@@ -149,7 +149,8 @@ TEST_CASE("ops: /metrics is valid Prometheus text and /healthz answers 200 while
   CHECK(metrics->get_header_value("Content-Type").find("text/plain; version=0.0.4") == 0);
   for (const char* family : {"h2r_build_info", "h2r_rules_info", "h2r_events_total", "h2r_queue_events",
                              "h2r_scim_requests_total", "h2r_scim_request_duration_seconds", "h2r_tokens_fetched_total",
-                             "h2r_rate_limit_waits_total", "h2r_last_cycle_timestamp_seconds", "h2r_cycles_total"}) {
+                             "h2r_rate_limit_waits_total", "h2r_last_cycle_timestamp_seconds", "h2r_cycles_total",
+                             "h2r_attribute_changes_total", "h2r_group_changes_total"}) {
     CAPTURE(family);
     CHECK(metrics->body.find(std::string("# TYPE ") + family + " ") != std::string::npos);
   }
