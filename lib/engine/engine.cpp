@@ -38,6 +38,21 @@ Engine::Engine(Store& store, ConnectionRegistry& connections, RulesSource rules,
   if (m_options.owner.empty()) m_options.owner = make_owner();
 }
 
+namespace {
+
+// The options a live config reload may change (Engine::apply_options), copied from `from` to `to`.
+void copy_live_options(EngineOptions& to, const EngineOptions& from) {
+  to.time_zone = from.time_zone;
+  to.max_future_days = from.max_future_days;
+  to.workers = from.workers;
+  to.max_connection_workers = from.max_connection_workers;
+  to.max_attempts = from.max_attempts;
+  to.retry_base = from.retry_base;
+  to.retry_max = from.retry_max;
+}
+
+} // namespace
+
 void Engine::apply_options(const EngineOptions& options) {
   std::lock_guard lock(m_options_mutex);
   m_pending_options = options;
@@ -46,15 +61,8 @@ void Engine::apply_options(const EngineOptions& options) {
 EngineOptions Engine::options() const {
   std::lock_guard lock(m_options_mutex);
   EngineOptions out = m_options;
-  if (m_pending_options) {   // applied, adopted at the next batch boundary: report what will run
-    out.time_zone = m_pending_options->time_zone;
-    out.max_future_days = m_pending_options->max_future_days;
-    out.workers = m_pending_options->workers;
-    out.max_connection_workers = m_pending_options->max_connection_workers;
-    out.max_attempts = m_pending_options->max_attempts;
-    out.retry_base = m_pending_options->retry_base;
-    out.retry_max = m_pending_options->retry_max;
-  }
+  // Applied, adopted at the next batch boundary: report what will run.
+  if (m_pending_options) copy_live_options(out, *m_pending_options);
   return out;
 }
 
@@ -67,13 +75,7 @@ void Engine::adopt_options() {
       next.retry_max != m_options.retry_max || next.max_attempts != m_options.max_attempts)
     spdlog::info("engine.options_applied workers={} retry_base_ms={} retry_max_ms={} max_attempts={}", next.workers,
                  next.retry_base.count(), next.retry_max.count(), next.max_attempts);
-  m_options.time_zone = next.time_zone;
-  m_options.max_future_days = next.max_future_days;
-  m_options.workers = next.workers;
-  m_options.max_connection_workers = next.max_connection_workers;
-  m_options.max_attempts = next.max_attempts;
-  m_options.retry_base = next.retry_base;
-  m_options.retry_max = next.retry_max;
+  copy_live_options(m_options, next);
   m_pending_options.reset();
 }
 

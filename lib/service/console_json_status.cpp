@@ -56,24 +56,6 @@ nlohmann::json attention_items(Store& store, const Config& config, const nlohman
                                  "with the old values until then (`systemctl restart h2rd`)"}});
     }
   }
-  if (auto running = daemon_state == "stopped" ? std::nullopt : load_running_config(store)) {
-    if (!running->reload_error.empty())
-      out.push_back({{"kind", "config_reload_failed"},
-                     {"message", "the last reload of " + config.path + " FAILED, nothing changed and the running "
-                                 "settings stay: " + running->reload_error +
-                                 " (fix the file, `h2rd check` shows every problem, then `systemctl reload h2rd`)"}});
-    if (!running->restart_needed.empty()) {
-      std::string keys;
-      nlohmann::json names = nlohmann::json::array();
-      for (const auto& c : running->restart_needed) {
-        keys += (keys.empty() ? "" : ", ") + c.key;
-        names.push_back(c.key);
-      }
-      out.push_back({{"kind", "config_restart_needed"}, {"keys", names},
-                     {"message", "h2rd.yaml changes " + keys + ", which only a restart applies; the daemon runs "
-                                 "with the old values until then (`systemctl restart h2rd`)"}});
-    }
-  }
   const long long failed = queue.value("failed", 0LL);
   if (failed > 0)
     out.push_back({{"kind", "failed_events"}, {"count", failed},

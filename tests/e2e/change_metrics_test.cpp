@@ -1,6 +1,7 @@
 // Issue 13: /metrics counts what h2r pushed — h2r_attribute_changes_total by attribute (the rules'
 // short name) and kind, h2r_group_changes_total by op — from a real daemon against zoom-sim.
 #include "lifecycle_util.hpp"
+#include "support/eventually.hpp"
 
 #include <httplib.h>
 
@@ -16,16 +17,6 @@ using nlohmann::json;
 namespace {
 
 constexpr auto k_wait = 60s;   // generous bound for the daemon to act; not a speed claim
-
-template <class Pred>
-bool eventually(Pred pred) {
-  auto deadline = std::chrono::steady_clock::now() + k_wait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
-}
 
 // h2rd.yaml of `env` serving /metrics on an ephemeral port (H2rEnv turns it off).
 void listen_anywhere(H2rEnv& env) {

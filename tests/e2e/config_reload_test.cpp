@@ -2,6 +2,7 @@
 // in `h2rd status` and in behaviour), names the restart-only ones in status and keeps them, and refuses
 // an invalid file whole. Real daemon process, real inbox, real SQLite, zoom-sim over HTTP.
 #include "support/h2r_env.hpp"
+#include "support/eventually.hpp"
 
 #include <doctest/doctest.h>
 
@@ -27,16 +28,6 @@ std::string config_text(const std::string& scheduler, const std::string& rest, c
 void reload(ChildProcess& daemon, const H2rEnv& env, const std::string& text) {
   std::ofstream(env.config_path(), std::ios::trunc) << text;
   daemon.send_signal(SIGHUP);
-}
-
-template <class Pred>
-bool eventually(Pred pred) {
-  auto deadline = std::chrono::steady_clock::now() + k_wait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
 }
 
 nlohmann::json event_named(const H2rEnv& env, const std::string& event_id) {

@@ -4,6 +4,7 @@
 // which keeps the rules in force. Real h2rd processes, real inbox, real HTTP. A hang fails by ctest's
 // timeout; no test here measures time.
 #include "support/h2r_env.hpp"
+#include "support/eventually.hpp"
 
 #include <doctest/doctest.h>
 
@@ -15,8 +16,6 @@ using namespace h2r::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-constexpr auto k_wait = 30s;  // generous bound for the daemon to act; not a speed claim
 
 const char* const k_nickname_rules = R"(version: 1
 targets:
@@ -56,16 +55,6 @@ std::string event_state(const H2rEnv& env, const std::string& event_id) {
   const auto events = env.events();
   const auto* e = find_event(events, event_id);
   return e ? (*e)["state"].get<std::string>() : "";
-}
-
-template <class Pred>
-bool eventually(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + k_wait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // Issue 4: the daemon picks up a good edit of rules.yaml without a restart, refuses a bad one and keeps
 // working with the rules in force. Real daemon process, real inbox, real SQLite, real HTTP.
 #include "support/h2r_env.hpp"
+#include "support/eventually.hpp"
 
 #include <doctest/doctest.h>
 
@@ -13,8 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto k_wait = 30s;   // generous bound for the daemon to act; not a speed claim
-
 std::string rules_with_user_type(const std::string& user_type) {
   return "version: 1\n"
          "targets:\n  - connection: zoom-main\n"
@@ -26,16 +25,6 @@ std::string rules_with_user_type(const std::string& user_type) {
 void write_in_place(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
-}
-
-template <class Pred>
-bool eventually(Pred pred) {
-  auto deadline = std::chrono::steady_clock::now() + k_wait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
 }
 
 bool event_done(const H2rEnv& env, const std::string& event_id) {

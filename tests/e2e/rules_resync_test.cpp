@@ -2,6 +2,7 @@
 // Zoom user it changes — with no HR event — planned, supervised, guarded and applied like any other
 // event; `plan --rules` previews the same employees; `rules.on_change: manual` waits for `h2rd resync`.
 #include "lifecycle_util.hpp"
+#include "support/eventually.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -16,18 +17,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-constexpr auto k_wait = 60s;   // generous bound for the daemon to act; not a speed claim
-
-template <class Pred>
-bool eventually(Pred pred) {
-  auto deadline = std::chrono::steady_clock::now() + k_wait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
-}
 
 std::string replaced(std::string text, const std::string& from, const std::string& to) {
   auto at = text.find(from);
