@@ -104,7 +104,8 @@ struct EngineFixture {
   // SCIM writes zoom-sim counted ("POST /Users", "PUT /Users/{id}", ...).
   long long writes() const {
     long long n = 0;
-    for (const auto& [route, count] : sim.stats()["requests"].items())
+    const nlohmann::json stats = sim.stats();   // items() of a temporary would outlive it
+    for (const auto& [route, count] : stats["requests"].items())
       if (route.rfind("GET", 0) != 0 && route.find("oauth") == std::string::npos) n += count.get<long long>();
     return n;
   }
