@@ -534,8 +534,11 @@ def fig5_rss(ctx):
     env.sql("BEGIN; " + cte +
             "INSERT INTO employees SELECT e.employee_id || '-c' || k.n, e.record, e.status, e.updated_at_ms "
             f"FROM employees AS e, k LIMIT {extra}; " + cte +
-            "INSERT INTO links SELECT l.connection, l.employee_id || '-c' || k.n, l.zoom_user_id || '-c' || k.n, "
-            "'c' || k.n || '.' || l.user_name, l.pushed_digest, l.active, l.updated_at_ms "
+            "INSERT INTO links (connection, employee_id, zoom_user_id, user_name, pushed_digest, active, updated_at_ms, "
+            "pushed_body, pushed_at_ms, pushed_groups) "
+            "SELECT l.connection, l.employee_id || '-c' || k.n, l.zoom_user_id || '-c' || k.n, "
+            "'c' || k.n || '.' || l.user_name, l.pushed_digest, l.active, l.updated_at_ms, "
+            "l.pushed_body, l.pushed_at_ms, l.pushed_groups "
             f"FROM links AS l, k LIMIT {extra}; " + cte +
             "INSERT INTO events (event_id, type, leave_type, employee_id, fields, effective_raw, effective_at_ms, "
             "due_at_ms, source_file, state, reason, attempts, approved, rules_version, result, received_at_ms, "
