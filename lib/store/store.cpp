@@ -51,4 +51,21 @@ std::optional<HrStatus> parse_hr_status(std::string_view text) {
   return std::nullopt;
 }
 
+// Defaults for stores that do not implement several daemons yet (replaced per store).
+Result<int> Store::heartbeat(const DaemonRow&, long long, long long) {
+  return fail(ErrorKind::permanent, "this store does not support daemon heartbeats");
+}
+Result<std::vector<DaemonRow>> Store::list_daemons(long long, long long) {
+  return fail(ErrorKind::permanent, "this store does not list daemons");
+}
+Result<void> Store::remove_daemon(const std::string&) {
+  return fail(ErrorKind::permanent, "this store does not list daemons");
+}
+Result<bool> Store::try_lead(const std::string&, long long, long long) {
+  return fail(ErrorKind::permanent, "this store does not elect a leader");
+}
+Result<bool> Store::reserve_deactivations(long long, int, int) {
+  return fail(ErrorKind::permanent, "this store does not count deactivations");
+}
+
 } // namespace h2r

@@ -76,6 +76,11 @@ struct EventRow {
   std::string claim_token;
   long long claimed_at_ms = 0;
   long long lease_until_ms = 0;
+  // Set by claim_due_events only: the owner whose lease had run out when this claim took the event
+  // over ("" = the event was not claimed). `rescues` counts such take-overs since the event's last
+  // outcome; the engine fails an event rescued too often (a poison pill that kills its daemons).
+  std::string rescued_from;
+  int rescues = 0;
 };
 
 // Who claims and for how long: `owner` names the process ("host:pid:random"), `lease_ms` is how long
@@ -139,6 +144,19 @@ struct EventHistoryRow {
   EventState to = EventState::pending;
   std::string actor;                      // who: "h2rd" (the daemon), "cli:alice", ...
   std::string reason;
+};
+
+// ---- daemons: several `h2rd run` on one database (PostgreSQL) ----------------------------------------
+
+struct DaemonRow {
+  std::string owner;             // the claim owner, "host:pid:random"; unique
+  std::string host;
+  long long pid = 0;
+  std::string version;           // h2rd's version
+  long long started_at_ms = 0;
+  long long heartbeat_at_ms = 0;
+  int claims = 0;                // list_daemons: events it holds claimed now
+  bool leader = false;           // list_daemons: it holds the leader lease now
 };
 
 // ---- employees and links ------------------------------------------------------------------------
@@ -279,6 +297,23 @@ public:
   virtual Result<void> put_link(const LinkRow& row) = 0;
   virtual Result<std::vector<LinkRow>> list_links(const std::string& connection) = 0;
   virtual Result<std::set<std::string>> seen_fields() = 0;
+
+  // daemons. heartbeat: `row.owner` is alive at now_ms (its row inserted or updated; started_at_ms,
+  // host, pid and version taken from `row` when inserted), and every event it holds claimed gets
+  // lease_until_ms = now_ms + lease_ms. Returns how many claims were extended.
+  virtual Result<int> heartbeat(const DaemonRow& row, long long now_ms, long long lease_ms);
+  // Daemons whose heartbeat_at_ms > now_ms - stale_ms, by owner, with `claims` and `leader` filled.
+  virtual Result<std::vector<DaemonRow>> list_daemons(long long now_ms, long long stale_ms);
+  // Forgets a daemon (clean stop): its row, and the leader lease when it holds it.
+  virtual Result<void> remove_daemon(const std::string& owner);
+  // The leader lease (one row): true when `owner` holds it after the call — it held it and renewed it
+  // (until now_ms + lease_ms), or nobody held an unexpired one and it took it. False: another owner
+  // holds an unexpired lease. A caller that gets false or an error stops acting as leader.
+  virtual Result<bool> try_lead(const std::string& owner, long long now_ms, long long lease_ms);
+  // The mass-deactivation guard, counted across daemons: adds `count` to the deactivations of the
+  // window starting at window_start_ms, only when the window's total stays <= max. Returns whether
+  // it added. Windows older than an hour before window_start_ms may be forgotten.
+  virtual Result<bool> reserve_deactivations(long long window_start_ms, int count, int max);
 
   // small key/value facts: rules version in force, last cycle time, ...
   virtual Result<std::optional<std::string>> get_meta(const std::string& key) = 0;
