@@ -298,6 +298,9 @@ public:
   virtual Result<std::vector<LinkRow>> list_links(const std::string& connection) = 0;
   virtual Result<std::set<std::string>> seen_fields() = 0;
 
+  // True when several `h2rd run` may use this database at once (PostgreSQL): no single-instance lock
+  // is taken, and a daemon never releases other owners' claims at its start (they expire instead).
+  virtual bool shared() const { return false; }
   // daemons. heartbeat: `row.owner` is alive at now_ms (its row inserted or updated; started_at_ms,
   // host, pid and version taken from `row` when inserted), and every event it holds claimed gets
   // lease_until_ms = now_ms + lease_ms. Returns how many claims were extended.
