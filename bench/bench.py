@@ -23,6 +23,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_events  # noqa: E402
 import bench_conc  # noqa: E402
+import bench_pg  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_SECRET = "sim-secret"          # zoom-sim's default client secret: a test fixture, not a credential
@@ -44,7 +45,7 @@ SIZES = {
 }
 
 
-FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9"]
+FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10"]
 
 
 def size(name, smoke):
@@ -604,6 +605,11 @@ def fig8_many_connections(ctx):
     return bench_conc.fig8_many_connections(ctx, sys.modules[__name__])
 
 
+def fig10_daemons(ctx):
+    """1, 2 and 3 daemons on PostgreSQL against one on SQLite (bench_pg.py)"""
+    return bench_pg.fig10_daemons(ctx, sys.modules[__name__])
+
+
 # ---- report -----------------------------------------------------------------------------------------
 
 def machine():
@@ -665,6 +671,7 @@ def rows(res):
                     f"p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms (min {f['min_ms']:.1f}, max {f['max_ms']:.1f})",
                     "target p99 < 200 ms", mark_of(f["p99_ms"] < 200)))
     out += bench_conc.rows(res, mark_of)
+    out += bench_pg.rows(res, mark_of)
     f = res.get("fig9")
     if isinstance(f, dict):
         ok = f["rss_kib"] < 64 * 1024 and f["ratio"] >= 0.5
@@ -723,7 +730,7 @@ def main(argv):
     p.add_argument("--only", default=",".join(k[3:] for k in FIGURES), help="figures to run, e.g. 1,5 (5 needs 1)")
     p.add_argument("--command", default="scripts/bench")
     p.add_argument("--size", action="append", default=[], metavar="NAME=N",
-                   help="override a size, e.g. hires=5000 (names: " + ", ".join([*SIZES, *bench_conc.SIZES]) + ")")
+                   help="override a size, e.g. hires=5000 (names: " + ", ".join([*SIZES, *bench_conc.SIZES, *bench_pg.SIZES]) + ")")
     args = p.parse_args(argv)
     for tool in ("wrk", "valgrind", "sqlite3", "callgrind_annotate"):
         if not shutil.which(tool):
@@ -731,7 +738,7 @@ def main(argv):
             return 2
     for item in args.size:
         name, _, value = item.partition("=")
-        table = SIZES if name in SIZES else bench_conc.SIZES
+        table = SIZES if name in SIZES else bench_conc.SIZES if name in bench_conc.SIZES else bench_pg.SIZES
         if name not in table or not value.isdigit() or int(value) <= 0:
             p.error(f"--size {item}: expected NAME=N with NAME one of {', '.join([*SIZES, *bench_conc.SIZES])}")
         table[name] = (int(value), int(value))
@@ -746,7 +753,7 @@ def main(argv):
         ctx.sims.append(ctx.sim)
         steps = [(1, fig1_throughput), (5, fig5_rss), (6, fig6_latency), (2, fig2_rate_limited),
                  (3, fig3_ingest), (4, fig4_instructions), (7, fig7_one_connection), (8, fig8_many_connections),
-                 (9, fig9_bulk_ingest)]
+                 (9, fig9_bulk_ingest), (10, fig10_daemons)]
         for num, fn in steps:
             if num not in only:
                 continue
@@ -782,7 +789,7 @@ def main(argv):
         with open(args.json, "w") as f:
             json.dump(res, f, indent=2)
     failed = [k for k in FIGURES
-              if int(k[3]) in only and not isinstance(res.get(k), dict)]
+              if int(k[3:]) in only and not isinstance(res.get(k), dict)]
     return 1 if failed else 0
 
 

@@ -31,7 +31,7 @@ def size(name, smoke):
 class Env:
     """An h2r folder with default scheduler settings and one connection per zoom-sim."""
 
-    def __init__(self, b, h2rd, root, sims, rate):
+    def __init__(self, b, h2rd, root, sims, rate, database="h2r.db"):
         self.b = b
         self.h2rd = h2rd
         self.root = root
@@ -48,7 +48,7 @@ class Env:
         with open(os.path.join(root, "rules.yaml"), "w") as f:
             f.write("\n".join(rules) + "\n")
         with open(self.config, "w") as f:
-            f.write("database: h2r.db\ninbox: inbox\nrules: rules.yaml\nsecret_key_file: secret.key\n"
+            f.write(f"database: {database}\ninbox: inbox\nrules: rules.yaml\nsecret_key_file: secret.key\n"
                     "timezone: UTC\nlisten: \"\"\nlog: { level: info, format: text }\n"
                     "retry: { max_attempts: 3, base: 1s, max: 2s }\n")
         for name, sim in sims.items():

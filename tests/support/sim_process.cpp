@@ -106,6 +106,10 @@ nlohmann::json SimProcess::users() const { return expect(client_for(m_port)->Get
 
 nlohmann::json SimProcess::stats() const { return expect(client_for(m_port)->Get("/_sim/stats"), "GET /_sim/stats", 200); }
 
+nlohmann::json SimProcess::requests() const {
+  return expect(client_for(m_port)->Get("/_sim/requests"), "GET /_sim/requests", 200);
+}
+
 nlohmann::json SimProcess::seed_user(const nlohmann::json& user) const {
   return expect(client_for(m_port)->Post("/_sim/users", user.dump(), "application/json"), "POST /_sim/users", 201);
 }

@@ -44,6 +44,8 @@ public:
   // The /_sim test API. Each throws std::runtime_error naming the call on an unexpected status.
   nlohmann::json users() const;                  // GET /_sim/users: every user, full
   nlohmann::json stats() const;                  // GET /_sim/stats
+  // GET /_sim/requests: {"requests": [{seq, method, path, status, userName (POST /Users)}], "dropped"}
+  nlohmann::json requests() const;
   nlohmann::json seed_user(const nlohmann::json& user) const;  // POST /_sim/users → the user with its id
   nlohmann::json patch_user(const std::string& id, const nlohmann::json& changes) const; // merge patch
   void delete_user(const std::string& id) const;

@@ -63,6 +63,14 @@ httplib::Server::Handler guarded(SimState& sim, std::string route, RateCategory 
       inner(req, res);
     }
     sim.stats.count_status(res.status);
+    std::string user_name;
+    if (req.method == "POST" && route == "POST /Users") {
+      const auto body = nlohmann::json::parse(req.body, nullptr, false);
+      if (body.is_object() && body.contains("userName") && body["userName"].is_string()) {
+        user_name = body["userName"].get<std::string>();
+      }
+    }
+    sim.requests.add(req.method, req.path, res.status, user_name);
   };
 }
 

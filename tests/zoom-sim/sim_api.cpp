@@ -79,9 +79,14 @@ void register_sim_routes(httplib::Server& server, SimState& sim) {
 
   server.Get("/_sim/stats", [&sim](Req, Res res) { send_json(res, 200, sim.stats.to_json(), k_json_content_type); });
 
+  server.Get("/_sim/requests", [&sim](Req, Res res) {
+    send_json(res, 200, sim.requests.to_json(), k_json_content_type);
+  });
+
   server.Post("/_sim/reset", [&sim](Req, Res res) {
     sim.store.clear_users();
     sim.stats.reset();
+    sim.requests.reset();
     sim.faults.reset();
     res.status = 204;
   });

@@ -92,4 +92,29 @@ void Stats::reset() {
   m_creates_applied = 0;
 }
 
+void RequestLog::add(const std::string& method, const std::string& path, int status, const std::string& user_name) {
+  std::lock_guard lock(m_mutex);
+  m_entries.push_back({m_next_seq++, method, path, status, user_name});
+  if (m_entries.size() > k_max_entries) {
+    m_entries.pop_front();
+    ++m_dropped;
+  }
+}
+
+nlohmann::json RequestLog::to_json() const {
+  std::lock_guard lock(m_mutex);
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& e : m_entries) {
+    entries.push_back({{"seq", e.seq}, {"method", e.method}, {"path", e.path}, {"status", e.status},
+                       {"userName", e.user_name}});
+  }
+  return {{"requests", std::move(entries)}, {"dropped", m_dropped}};
+}
+
+void RequestLog::reset() {
+  std::lock_guard lock(m_mutex);
+  m_entries.clear();
+  m_dropped = 0;
+}
+
 } // namespace zoom_sim

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -66,6 +67,30 @@ private:
   int64_t m_creates_applied = 0;
 };
 
+// Every SCIM request in arrival order, for GET /_sim/requests: tests check per-user call order and
+// create attempts. Bounded: past k_max_entries the oldest are dropped (and counted). Thread-safe.
+class RequestLog {
+public:
+  static constexpr size_t k_max_entries = 200'000;
+  // `user_name`: the userName a POST /Users body carried ("" otherwise).
+  void add(const std::string& method, const std::string& path, int status, const std::string& user_name);
+  nlohmann::json to_json() const;
+  void reset();
+
+private:
+  struct Entry {
+    int64_t seq = 0;
+    std::string method;
+    std::string path;
+    int status = 0;
+    std::string user_name;
+  };
+  mutable std::mutex m_mutex;
+  std::deque<Entry> m_entries;
+  int64_t m_next_seq = 0;
+  int64_t m_dropped = 0;
+};
+
 struct SimState {
   explicit SimState(Options opts)
       : options(std::move(opts)), store(options.seed), faults(options.faults, options.seed + 1) {}
@@ -78,6 +103,7 @@ struct SimState {
   TokenStore tokens;
   Faults faults;
   Stats stats;
+  RequestLog requests;
 };
 
 } // namespace zoom_sim

@@ -1,0 +1,129 @@
+"""Figure 10 of scripts/bench (issue 14): 1, 2 and 3 `h2rd run` daemons on one PostgreSQL database
+against one daemon on SQLite, the same work each time: three Zoom accounts (one zoom-sim each) at
+R requests/s with 150 ms latency, `hires` hires per account. Reported: each run's SCIM calls per
+second as a ratio to the SQLite run, and the share of 429 answers (more daemons must not mean more
+than each account allows: h2r paces every connection at R / live daemons).
+
+Needs a PostgreSQL server named by PGHOST/PGPORT/PGUSER/PGPASSWORD: scripts/bench runs bench.py
+inside `pg_virtualenv` when it is installed. bench.py imports this module and passes itself as `b`.
+"""
+import os
+import random
+import signal
+import subprocess
+import time
+
+import bench_conc
+
+SIZES = {
+    #              full   smoke
+    "pg_rate":    (40,    40),   # R of each of the three accounts
+    "pg_hires":   (200,   20),   # hires per account
+}
+ACCOUNTS = ["pga", "pgb", "pgc"]
+
+
+def size(name, smoke):
+    return SIZES[name][1 if smoke else 0]
+
+
+def createdb(b):
+    name = f"h2r_bench_{os.getpid()}_{random.randrange(1_000_000)}"
+    code, _, err = b.run_child(["createdb", name], 60)
+    if code != 0:
+        raise b.BenchError(f"createdb failed: {err}")
+    host, port, user = os.environ.get("PGHOST", "localhost"), os.environ.get("PGPORT", "5432"), os.environ["PGUSER"]
+    return name, f"postgresql://{user}@{host}:{port}/{name}"
+
+
+def run_daemons(b, env, daemons, expected_creates, sims, timeout):
+    """Starts `daemons` h2rd run processes on env's database (the first with env's inbox, the others
+    with empty inboxes of their own); stops them all once every hire was created. Returns wall seconds."""
+    configs = [env.config]
+    text = open(env.config).read()
+    for k in range(1, daemons):
+        os.makedirs(os.path.join(env.root, f"inbox{k}"), exist_ok=True)
+        path = os.path.join(env.root, f"h2rd{k}.yaml")
+        with open(path, "w") as f:
+            f.write(text.replace("inbox: inbox\n", f"inbox: inbox{k}\n"))
+        configs.append(path)
+    procs = []
+    start = time.monotonic()
+    try:
+        with open(env.log_path, "a") as err:
+            for cfg in configs:
+                procs.append(subprocess.Popen([env.h2rd, "-c", cfg, "run"], stdin=subprocess.DEVNULL,
+                                              stdout=subprocess.DEVNULL, stderr=err))
+        while sum(int(s.stats().get("creates_applied", 0)) for s in sims.values()) < expected_creates:
+            if time.monotonic() - start > timeout:
+                raise b.BenchError(f"{daemons} daemon(s) did not create {expected_creates} users in {timeout:.0f}s "
+                                   f"(see {env.log_path})")
+            if any(p.poll() is not None for p in procs):
+                raise b.BenchError(f"an h2rd run exited early (see {env.log_path})")
+            time.sleep(0.1)
+        return time.monotonic() - start
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def one_run(ctx, b, label, database, daemons, r, n):
+    sims = {name: bench_conc.start_sim(ctx, b, r, 48) for name in ACCOUNTS}
+    env = bench_conc.Env(b, ctx.h2rd, ctx.dir(f"fig10-{label}"), sims, r, database=database)
+    env.drop([ev for name in ACCOUNTS for ev in bench_conc.hires(b, name, n)], "hires.ndjson")
+    marks = {name: sim.mark() for name, sim in sims.items()}
+    wall = run_daemons(b, env, daemons, len(ACCOUNTS) * n, sims, 120 + 6 * n / r)
+    answered, n429, total = [], 0, 0
+    for name, sim in sims.items():
+        calls = sim.since(marks[name])
+        total += len(calls)
+        n429 += sum(1 for c in calls if c[3] == 429)
+        answered += [c for c in calls if c[3] != 429]
+        sim.stop()
+        ctx.sims.remove(sim)
+    answered.sort(key=lambda c: c[0])
+    return {"daemons": daemons, "rps": b.rate_of(answered), "calls": total, "n429": n429,
+            "share429": n429 / total if total else 0.0, "wall_s": wall}
+
+
+def fig10_daemons(ctx, b):
+    """1, 2 and 3 daemons on PostgreSQL against one on SQLite (bench_pg.py)"""
+    if not os.environ.get("PGUSER"):
+        raise b.BenchError("no PostgreSQL server (PGUSER unset): scripts/bench runs this inside pg_virtualenv")
+    r, n = size("pg_rate", ctx.smoke), size("pg_hires", ctx.smoke)
+    out = {"R": r, "n": n, "accounts": len(ACCOUNTS), "runs": {}}
+    out["runs"]["sqlite"] = one_run(ctx, b, "sqlite", "h2r.db", 1, r, n)
+    for daemons in (1, 2, 3):
+        name, url = createdb(b)
+        try:
+            out["runs"][f"pg{daemons}"] = one_run(ctx, b, f"pg{daemons}", url, daemons, r, n)
+        finally:
+            b.run_child(["dropdb", "--if-exists", "--force", name], 60)
+    base = out["runs"]["sqlite"]["rps"] or 1.0
+    for run in out["runs"].values():
+        run["ratio"] = run["rps"] / base
+    return out
+
+
+def rows(res, mark_of):
+    f = res.get("fig10")
+    if not isinstance(f, dict):
+        return []
+    runs = f["runs"]
+    detail = "; ".join(f"{k}: {v['rps']:.1f} req/s, {v['n429']} x 429 ({100 * v['share429']:.2f}%)"
+                       for k, v in runs.items())
+    worst = min(runs[k]["ratio"] for k in ("pg1", "pg2", "pg3"))
+    share = max(runs[k]["share429"] for k in ("pg1", "pg2", "pg3"))
+    return [(f"10. 1/2/3 daemons on PostgreSQL vs 1 on SQLite, {f['accounts']} accounts x R={f['R']}/s at "
+             f"{bench_conc.LATENCY_MS} ms, {f['n']} hires each",
+             detail,
+             "ratio to SQLite " + ", ".join(f"{k} {runs[k]['ratio']:.3f}" for k in ("pg1", "pg2", "pg3")) +
+             "; target >= 0.9 each, 429 share <= 0.5%",
+             mark_of(worst >= 0.9 and share <= 0.005))]
