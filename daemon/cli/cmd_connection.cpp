@@ -66,7 +66,13 @@ bool apply_settings(const Args& args, ConnectionRow& row) {
   if (auto v = args.value("--client-id")) row.client_id = *v;
   if (auto v = args.value("--oauth-url")) row.oauth_url = *v;
   if (auto v = args.value("--api-url")) row.api_url = *v;
-  if (args.has("--allow-insecure-http")) row.allow_insecure_http = true;  // update without it keeps the stored choice
+  // update without either keeps the stored choice
+  if (args.has("--allow-insecure-http") && args.has("--deny-insecure-http")) {
+    print_error("--allow-insecure-http and --deny-insecure-http contradict each other: give one");
+    return false;
+  }
+  if (args.has("--allow-insecure-http")) row.allow_insecure_http = true;
+  if (args.has("--deny-insecure-http")) row.allow_insecure_http = false;
   for (const auto& [flag, url] : {std::pair{"--oauth-url", row.oauth_url}, std::pair{"--api-url", row.api_url}}) {
     if (!split_url(url)) {
       print_error(std::string(flag) + ": '" + url + "' is not an http(s) URL");

@@ -19,6 +19,8 @@ constexpr OptionSpec k_api_url{"--api-url", "URL", "SCIM2 base URL (default http
 constexpr OptionSpec k_rate_limit{"--rate-limit", "N", "requests per second this connection may make (0.1 to 10000)"};
 constexpr OptionSpec k_allow_insecure{"--allow-insecure-http", "",
                                       "allow http:// URLs to a host that is not loopback (the secret travels in clear)"};
+constexpr OptionSpec k_deny_insecure{"--deny-insecure-http", "",
+                                     "undo --allow-insecure-http: refuse http:// URLs to a host that is not loopback"};
 
 } // namespace
 
@@ -33,7 +35,8 @@ const std::vector<CommandSpec>& command_table() {
       {"connection add", "NAME", "add a Zoom Server-to-Server OAuth connection",
        {k_account_id, k_client_id, k_secret_file, k_secret_stdin, k_oauth_url, k_api_url, k_rate_limit, k_allow_insecure}},
       {"connection update", "NAME", "change a connection; only the options given change; its health is reset",
-       {k_account_id, k_client_id, k_secret_file, k_secret_stdin, k_oauth_url, k_api_url, k_rate_limit, k_allow_insecure}},
+       {k_account_id, k_client_id, k_secret_file, k_secret_stdin, k_oauth_url, k_api_url, k_rate_limit, k_allow_insecure,
+        k_deny_insecure}},
       {"connection list", "", "every connection with its account, URL and health", {k_json}},
       {"connection show", "NAME", "one connection's settings and health (never the secret)", {k_json}},
       {"connection test", "NAME", "fetch a token and make one list call; says exactly what is wrong", {k_json}},

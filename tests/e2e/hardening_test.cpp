@@ -128,6 +128,17 @@ TEST_CASE("e2e hardening: http:// to another host needs --allow-insecure-http, l
   // The stored choice stays with the connection through an update that does not repeat the flag.
   auto updated = env.h2rd({"connection", "update", "remote", "--api-url", "http://zoom.example.test/scim2"});
   CHECK_MESSAGE(updated.exit_code == 0, updated.err);
+  // --deny-insecure-http takes the choice back: refused while a URL still needs it, kept after.
+  auto still_remote = env.h2rd({"connection", "update", "remote", "--deny-insecure-http"});
+  CHECK(still_remote.exit_code == 2);
+  CHECK(contains(still_remote.err, "is http:// to"));
+  CHECK(env.h2rd_json({"connection", "show", "remote"})["allow_insecure_http"] == true);
+  CHECK(env.h2rd({"connection", "update", "remote", "--deny-insecure-http", "--allow-insecure-http"}).exit_code == 2);
+  auto denied = env.h2rd({"connection", "update", "remote", "--deny-insecure-http", "--oauth-url", sim.oauth_url(),
+                          "--api-url", sim.api_url()});
+  CHECK_MESSAGE(denied.exit_code == 0, denied.err);
+  CHECK_FALSE(env.h2rd_json({"connection", "show", "remote"}).contains("allow_insecure_http"));
+  CHECK(env.h2rd({"connection", "update", "remote", "--api-url", "http://zoom.example.test/scim2"}).exit_code == 2);
 
   // A connection without the flag cannot be moved to a remote http:// URL.
   auto moved = env.h2rd({"connection", "update", "zoom-main", "--api-url", "http://zoom.example.test/scim2"});
