@@ -125,6 +125,7 @@ TEST_CASE("e2e status: ATTENTION lists failed events and rejected files, with ho
   auto j = env.h2rd_json({"status"});
   std::map<std::string, json> by_kind;
   for (const auto& item : j["attention"]) by_kind[item["kind"].get<std::string>()] = item;
+  CHECK(j["attention"].size() == by_kind.size());   // one item per kind: nothing listed twice
   REQUIRE(by_kind.count("failed_events") == 1);
   CHECK(by_kind["failed_events"]["count"] == 1);
   REQUIRE(by_kind.count("rejected_files") == 1);
