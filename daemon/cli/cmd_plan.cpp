@@ -14,6 +14,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 namespace h2r::cli {
@@ -107,6 +108,21 @@ void print_planned(const PlannedEvent& p, const nlohmann::json& item, long long 
   }
 }
 
+// Why `h2rd run` would not call this connection now ("" when it would): a pause (rate limit, circuit
+// breaker) still running, or the connection marked unhealthy. Stored health, as `status` shows it.
+std::string deferral(Store& store, const std::string& connection, long long now_ms) {
+  auto health = store.get_connection_health(connection);
+  if (!health || !*health) return "";
+  const auto& h = **health;
+  if (h.paused_until_ms > now_ms)
+    return "connection " + connection + " is paused until " + time_text(h.paused_until_ms) +
+           (h.pause_reason.empty() ? "" : " (" + h.pause_reason + ")") + ": `h2rd run` waits until then";
+  if (!h.healthy)
+    return "connection " + connection + " is unhealthy (" + h.last_error +
+           "): `h2rd run` defers its events until a check succeeds";
+  return "";
+}
+
 } // namespace
 
 int cmd_plan(const std::string& config_path, const Words& words) {
@@ -138,8 +154,15 @@ int cmd_plan(const std::string& config_path, const Words& words) {
   }
   nlohmann::json out = nlohmann::json::array();
   bool failed = false;
+  std::map<std::string, std::string> deferred;   // connection → why run would wait ("" = it would not)
   for (const auto& p : *planned) {
-    out.push_back(planned_json(p, now_ms));
+    auto item = planned_json(p, now_ms);
+    for (auto& a : item["actions"]) {
+      const auto connection = a.value("connection", std::string());
+      if (!deferred.count(connection)) deferred[connection] = deferral(*ctx->store, connection, now_ms);
+      if (!deferred[connection].empty()) a["deferred"] = deferred[connection];
+    }
+    out.push_back(std::move(item));
     failed = failed || p.failed;
   }
   if (args->has("--json")) {
@@ -156,6 +179,8 @@ int cmd_plan(const std::string& config_path, const Words& words) {
   }
   std::cout << "plan: " << planned->size() << " event(s): " << due_now << " due now, " << later << " not due yet, " << held
             << " held\n";
+  for (const auto& [connection, why] : deferred)
+    if (!why.empty()) std::cout << "note: " << why << "\n";
   return failed ? k_exit_failed : k_exit_ok;
 }
 

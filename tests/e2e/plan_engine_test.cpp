@@ -266,3 +266,26 @@ TEST_CASE("e2e plan: the guard counts a cycle's batches as run does: only the de
   CHECK(state_of(env, "b-4") == "held");
   CHECK(event_named(env, "b-4")["reason"] == expected);
 }
+
+TEST_CASE("e2e plan: a paused connection is named: run would wait for it, and --json marks its actions deferred") {
+  H2rEnv env(groups_options(""));
+  env.sim().configure({{"daily_limit", 1}});   // one call, then Zoom's daily limit: paused to next UTC day
+  env.drop("hire.json", event_json("p-1", "hire", employee("E7", "Pau", "Sed", "Sales")));
+  env.h2rd({"run", "--once", "--max-wait", "1s"});
+  auto health = env.h2rd_json({"connection", "show", "zoom-main"});
+  INFO(health.dump());
+  const std::string file = env.dir().write("plan/paused.json", event_json("p-2", "hire", employee("E8", "Wai", "Ting", "Sales"))).string();
+  auto text = env.h2rd({"plan", file});
+  INFO(text.out << text.err);
+  CHECK(has(text.out, "note: connection zoom-main is paused until "));
+  CHECK(has(text.out, "`h2rd run` waits until then"));
+  auto j = env.h2rd_json({"plan", file});
+  bool deferred = false;
+  for (const auto& item : j)
+    for (const auto& a : item["actions"]) deferred = deferred || a.contains("deferred");
+  CHECK(deferred);
+
+  H2rEnv healthy(groups_options(""));
+  auto calm = healthy.h2rd({"plan", healthy.dir().write("plan/calm.json", event_json("p-3", "hire", employee("E9", "Ca", "Lm", "Sales"))).string()});
+  CHECK_FALSE(has(calm.out, "note: connection"));
+}
