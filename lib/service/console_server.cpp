@@ -133,10 +133,21 @@ bool Console::screen(const httplib::Request& req, httplib::Response& res) {
   return true;
 }
 
+int Console::set_tokens(std::vector<ConsoleToken> tokens) {
+  std::lock_guard lock(m_mutex);
+  m_tokens = std::move(tokens);
+  return static_cast<int>(std::erase_if(m_sessions, [this](const auto& entry) {
+    const Session& s = entry.second;
+    return std::none_of(m_tokens.begin(), m_tokens.end(),
+                        [&](const ConsoleToken& t) { return t.name == s.name && t.role == s.role; });
+  }));
+}
+
 std::optional<ConsolePrincipal> Console::principal(const httplib::Request& req) {
   const std::string auth = req.get_header_value("Authorization");
   if (auth.rfind("Bearer ", 0) == 0 && auth.size() <= k_max_header_value) {
     const std::string value = auth.substr(7);
+    std::lock_guard lock(m_mutex);
     for (const auto& t : m_tokens)
       if (same_secret(t.value, value)) return ConsolePrincipal{t.name, t.role, false, ""};
     return std::nullopt;
@@ -195,10 +206,10 @@ void Console::install_session_routes(httplib::Server& server) {
       return;
     }
     const std::string value = body["token"].get<std::string>();
+    std::lock_guard lock(m_mutex);
     const ConsoleToken* found = nullptr;
     for (const auto& t : m_tokens)
       if (same_secret(t.value, value)) found = &t;
-    std::lock_guard lock(m_mutex);
     if (!found) {
       if (!take(m_login_bucket, m_limits.login_failure_rate, m_limits.login_failure_burst)) {
         res.set_header("Retry-After", "1");

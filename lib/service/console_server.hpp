@@ -71,6 +71,10 @@ public:
   // Before install(): the engine the plan and connection-test endpoints use.
   void set_engine(ConsoleEngine engine) { m_engine = std::move(engine); }
 
+  // Replaces the tokens (the token file re-read on SIGHUP): a new token works at once; the sessions of
+  // a token no longer listed with the same name and role end. Returns how many sessions ended.
+  int set_tokens(std::vector<ConsoleToken> tokens);
+
   // Installs the checks (a pre-routing handler for /ui/, /api/ and /) and the routes on `server`.
   void install(httplib::Server& server);
 
@@ -110,11 +114,11 @@ private:
 
   Store& m_store;
   Config m_config;
-  std::vector<ConsoleToken> m_tokens;
+  std::vector<ConsoleToken> m_tokens;               // guarded by m_mutex
   const Clock& m_clock;
   std::vector<std::string> m_hosts;
   ConsoleLimits m_limits;
-  std::mutex m_mutex;                               // sessions, buckets
+  std::mutex m_mutex;                               // tokens, sessions, buckets
   std::map<std::string, Session> m_sessions;        // by session id
   Bucket m_api_bucket, m_login_bucket;
   std::mutex m_action_mutex;                        // one action at a time (the store's actor is shared)

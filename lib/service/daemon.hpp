@@ -78,6 +78,9 @@ private:
   // Hands the live keys of m_config to their owners: logger, engine, breakers, inbox, alerts (the
   // scheduler interval is read by run() itself).
   void apply_live_config();
+  // Re-reads the console's token file (SIGHUP): added tokens work, removed ones end their sessions.
+  // A file that cannot be read changes nothing (logged).
+  void reload_console_tokens();
   // Writes m_running_config to the store (meta `config.running`).
   void record_running_config();
   // New rules in force (reload, or a start under other rules than the last run): queue a resync for

@@ -56,7 +56,22 @@ void Daemon::record_running_config() {
   store_running_config(m_store, m_running_config);
 }
 
+void Daemon::reload_console_tokens() {
+  if (!m_console.console) return;
+  auto tokens = load_console_tokens(m_config.console.tokens, false);
+  if (!tokens) {
+    spdlog::error("console.tokens_reload_failed file=\"{}\" error=\"{}\" action=\"the tokens in use stay\"",
+                  escape_for_log(m_config.console.tokens), escape_for_log(tokens.error().message));
+    return;
+  }
+  const auto count = tokens->size();
+  const int ended = m_console.console->set_tokens(std::move(*tokens));
+  spdlog::info("console.tokens_reloaded file=\"{}\" tokens={} sessions_ended={}", escape_for_log(m_config.console.tokens),
+               count, ended);
+}
+
 void Daemon::reload_config() {
+  reload_console_tokens();
   const long long now_ms = to_unix_ms(m_clock.now());
   auto loaded = load_config(m_config.path);
   m_running_config.reloaded_ms = now_ms;

@@ -5,6 +5,7 @@
 #include "service/status_server.hpp"
 #include "unit/service/notify_listener.hpp"
 
+#include <fstream>
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -219,4 +220,39 @@ TEST_CASE("ops: a listen address that cannot be bound stops h2rd run at start wi
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("h2rd: cannot start: listen: cannot bind 127.0.0.1:" + std::to_string(port)) != std::string::npos);
   CHECK(d.notify->count("READY=1") == 0);
+}
+
+TEST_CASE("ops: SIGHUP re-reads the console token file: an added token works, a removed one is refused") {
+  OpsDaemon d;
+  d.start();
+  REQUIRE_MESSAGE(d.notify->wait_for("READY=1", k_wait) >= 0, d.child->err());
+  const auto tokens_path = d.dir.path() / "h2r.db.console-tokens";
+  REQUIRE(std::filesystem::exists(tokens_path));
+  std::ifstream in(tokens_path);
+  std::string line, role, name, admin;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] != '#') std::istringstream(line) >> role >> name >> admin;
+  REQUIRE(name == "admin");
+  const std::string added(64, 'e');
+  httplib::Client client("127.0.0.1", d.metrics_port());
+  auto get = [&](const std::string& token) {
+    auto r = client.Get("/api/v1/status", {{"Authorization", "Bearer " + token}});
+    REQUIRE(r);
+    return r->status;
+  };
+  CHECK(get(admin) == 200);
+  CHECK(get(added) == 401);
+
+  {
+    std::ofstream out(tokens_path, std::ios::trunc);
+    out << "viewer hr-team " << added << "\n";
+  }
+  const std::size_t mark = d.notify->messages().size();
+  d.child->send_signal(SIGHUP);
+  REQUIRE(d.notify->wait_for("STATUS=reloaded", k_wait, mark) >= 0);
+  CHECK(get(added) == 200);
+  CHECK(get(admin) == 401);
+  CHECK(d.child->err().find("console.tokens_reloaded") != std::string::npos);
+  CHECK(d.child->err().find(added) == std::string::npos);   // never a token in the log
+  CHECK(d.child->stop(k_wait) == 0);
 }

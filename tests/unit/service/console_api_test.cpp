@@ -257,3 +257,35 @@ TEST_CASE("console: every request value is validated with an error naming it") {
   CHECK(body["events"].size() == 1);
   CHECK(body["more"] == true);
 }
+
+TEST_CASE("console: new tokens work at once and a removed token's sessions end (the token file re-read on SIGHUP)") {
+  ConsoleFixture f;
+  auto [alice_cookie, alice_csrf] = f.login(k_reviewer);
+  auto [vic_cookie, vic_csrf] = f.login(k_viewer);
+  const std::string k_new = std::string(64, 'c');
+  auto c = f.client();
+  auto before = c.Get("/api/v1/status", ConsoleFixture::bearer(k_new));
+  REQUIRE(before);
+  CHECK(before->status == 401);
+
+  // vic removed, alice kept, carol added; vic's session ends, alice's goes on.
+  CHECK(f.console->set_tokens({{"alice", ConsoleRole::reviewer, k_reviewer}, {"carol", ConsoleRole::viewer, k_new}}) == 1);
+  auto carol = c.Get("/api/v1/status", ConsoleFixture::bearer(k_new));
+  REQUIRE(carol);
+  CHECK(carol->status == 200);
+  auto vic = c.Get("/api/v1/status", {{"Cookie", vic_cookie}});
+  REQUIRE(vic);
+  CHECK(vic->status == 401);
+  auto vic_bearer = c.Get("/api/v1/status", ConsoleFixture::bearer(k_viewer));
+  REQUIRE(vic_bearer);
+  CHECK(vic_bearer->status == 401);
+  auto alice = c.Get("/api/v1/status", {{"Cookie", alice_cookie}});
+  REQUIRE(alice);
+  CHECK(alice->status == 200);
+
+  // A role change ends the sessions made under the old role too.
+  CHECK(f.console->set_tokens({{"alice", ConsoleRole::viewer, k_reviewer}}) == 1);
+  auto demoted = c.Get("/api/v1/status", {{"Cookie", alice_cookie}});
+  REQUIRE(demoted);
+  CHECK(demoted->status == 401);
+}
