@@ -25,7 +25,7 @@ std::string with_query(const std::string& url, const std::string& param) {
 
 } // namespace
 
-TEST_CASE("pg store: URLs, schema names and password files are checked before connecting") {
+TEST_CASE("postgres store: URLs, schema names and password files are checked before connecting") {
   CHECK(is_postgres_url("postgresql://db.example.com/h2r"));
   CHECK(is_postgres_url("postgres://db.example.com/h2r"));
   CHECK_FALSE(is_postgres_url("h2r.db"));
@@ -55,7 +55,7 @@ TEST_CASE("pg store: URLs, schema names and password files are checked before co
   CHECK(empty.error().message.find("line 1") != std::string::npos);
 }
 
-TEST_CASE("pg store: an unreachable server is a transient error naming host, port and database, never the password") {
+TEST_CASE("postgres store: an unreachable server is a transient error naming host, port and database, never the password") {
   TempDir dir;
   std::ofstream(dir.file("password")) << "file-secret-4711\n";
   for (const std::string& url : {std::string("postgresql://h2r:url-secret-0815@127.0.0.1:1/h2rdb"),
@@ -73,7 +73,7 @@ TEST_CASE("pg store: an unreachable server is a transient error naming host, por
   }
 }
 
-TEST_CASE("pg store: a refused password is permanent and not echoed") {
+TEST_CASE("postgres store: a refused password is permanent and not echoed") {
   H2R_PG_REQUIRE_SERVER();
   TempDir dir;
   std::ofstream(dir.file("password")) << "wrong-secret-1234\n";
@@ -85,7 +85,7 @@ TEST_CASE("pg store: a refused password is permanent and not echoed") {
   CHECK(opened.error().message.find("postgresql host") != std::string::npos);
 }
 
-TEST_CASE("pg store: the schema is created, migrated once by concurrent openers, and shared") {
+TEST_CASE("postgres store: the schema is created, migrated once by concurrent openers, and shared") {
   H2R_PG_REQUIRE_SERVER();
   TempDir dir;
   const std::string schema = PgStoreFactory::schema_of(dir);
@@ -114,7 +114,7 @@ TEST_CASE("pg store: the schema is created, migrated once by concurrent openers,
   CHECK(versions->integer(0, 1) == pg_schema_version());
 }
 
-TEST_CASE("pg store: a database with a newer schema is refused, naming the server") {
+TEST_CASE("postgres store: a database with a newer schema is refused, naming the server") {
   H2R_PG_REQUIRE_SERVER();
   TempDir dir;
   { auto store = PgStoreFactory::open(dir); }
@@ -130,7 +130,7 @@ TEST_CASE("pg store: a database with a newer schema is refused, naming the serve
   CHECK(opened.error().message.find("postgresql host") != std::string::npos);
 }
 
-TEST_CASE("pg store: a lost connection is a transient error and the next call reconnects") {
+TEST_CASE("postgres store: a lost connection is a transient error and the next call reconnects") {
   H2R_PG_REQUIRE_SERVER();
   TempDir dir;
   const std::string app = fmt::format("h2r_lost_{}", ::getpid());
