@@ -150,6 +150,7 @@ Result<std::unique_ptr<Store>> open_pg_store(const PgOptions& options) {
   std::string label = label_of_url(options.url);
   auto store = std::make_unique<PgStore>(options, options.url, std::move(password), label);
   auto first = H2R_TRY(store->connect());
+  store->set_label("postgresql " + first->describe()); // as libpq resolved it (PG* variables included)
   auto setup = [&]() -> Result<void> {
     if (!options.schema.empty()) {
       auto tx = H2R_TRY(pg::Tx::begin(*first));
@@ -178,10 +179,6 @@ Result<std::unique_ptr<pg::Conn>> PgStore::connect() {
       set.error().message = fmt::format("{}: cannot set the schema: {}", m_label, set.error().message);
       return unexpected(std::move(set).error());
     }
-  }
-  {
-    std::lock_guard lock(m_mutex);
-    m_label = "postgresql " + conn->describe();
   }
   return conn;
 }

@@ -21,6 +21,11 @@ namespace {
 // claimer) is tried again before it returns what it has (nothing): never an error.
 constexpr int k_claim_attempts = 3;
 
+// A LIMIT parameter: a negative limit means none, as SQLite's LIMIT -1 does.
+pg::Params& limit_param(pg::Params& params, int limit) {
+  return limit < 0 ? params.null() : params.integer(limit);
+}
+
 } // namespace
 
 Result<EventRow> pg_read_event(const pg::Rows& r, int i) {
@@ -79,7 +84,7 @@ Result<std::vector<EventRow>> PgStore::select_due(pg::Conn& c, long long now_ms,
                                       "AND e.due_at_ms <= $1 AND (e.claim_token = '' OR e.lease_until_ms <= $1) "
                                       "AND " H2R_PG_NO_EARLIER_OPEN " ORDER BY e.due_at_ms, e.id LIMIT $2",
                                       k_pg_event_columns),
-                          pg::Params().integer(now_ms).integer(std::max(limit, 0))));
+                          limit_param(pg::Params().integer(now_ms), limit)));
   return pg_read_events(r);
 }
 
@@ -122,7 +127,7 @@ Result<std::vector<EventRow>> PgStore::claim_once(pg::Conn& c, const ClaimReques
             }
             return cols;
           }()),
-      pg::Params().integer(request.now_ms).integer(request.limit).text(request.owner).integer(request.lease_ms)));
+      limit_param(pg::Params().integer(request.now_ms), request.limit).text(request.owner).integer(request.lease_ms)));
   auto rows = H2R_TRY(pg_read_events(r));
   H2R_TRY(tx.commit());
   std::sort(rows.begin(), rows.end(), [](const EventRow& a, const EventRow& b) {
@@ -135,7 +140,7 @@ Result<std::vector<EventRow>> PgStore::claim_due_events(const ClaimRequest& requ
   return with_conn("claim the due events", [&](pg::Conn& c) -> Result<std::vector<EventRow>> {
     if (request.owner.empty()) return fail(ErrorKind::invalid, "a claim needs an owner");
     if (request.lease_ms <= 0) return fail(ErrorKind::invalid, "a claim needs a lease longer than 0 ms");
-    if (request.limit <= 0) return std::vector<EventRow>();
+    if (request.limit == 0) return std::vector<EventRow>();
     for (int attempt = 1;; ++attempt) {
       auto claimed = claim_once(c, request);
       if (claimed || claimed.error().kind != ErrorKind::conflict) return claimed;
@@ -211,7 +216,7 @@ Result<std::vector<EventRow>> PgStore::list_events(const EventFilter& filter) {
       where += fmt::format(" AND (source_file = {0} OR (length(source_file) > length({0}) AND "
                            "right(source_file, length({0}) + 1) = '/' || {0}))", p);
     }
-    const std::string limit = (params.integer(std::max(filter.limit, 0)), next());
+    const std::string limit = (limit_param(params, filter.limit), next());
     auto r = H2R_TRY(c.exec(fmt::format("SELECT {} FROM events WHERE {} ORDER BY id DESC LIMIT {}", k_pg_event_columns,
                                         where, limit),
                             params));

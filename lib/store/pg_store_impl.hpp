@@ -54,6 +54,8 @@ public:
   // A new connection with the search_path set.
   Result<std::unique_ptr<pg::Conn>> connect();
   const std::string& label() const { return m_label; }
+  // Only before the store is shared between threads (open_pg_store).
+  void set_label(std::string label) { m_label = std::move(label); }
   std::string actor() const;
 
   Result<void> add_connection(const ConnectionRow& row) override;
@@ -144,7 +146,7 @@ private:
   PgOptions m_options;
   std::string m_conninfo;
   std::string m_password;
-  std::string m_label;   // "postgresql host H port P database D" (never a password)
+  std::string m_label;   // "postgresql host H port P database D" (never a password); fixed once open
 
   mutable std::mutex m_mutex;
   std::condition_variable m_freed;
