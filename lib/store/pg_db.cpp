@@ -111,11 +111,12 @@ ErrorKind kind_of_sqlstate(std::string_view sqlstate) {
 
 Result<std::unique_ptr<Conn>> Conn::connect(const std::string& conninfo, const std::string& password,
                                             const std::string& label) {
-  // connect_timeout first: the URL's own value (expanded from dbname) overrides it; password last.
-  const char* keywords[] = {"connect_timeout", "dbname", "password", nullptr};
-  const char* values[] = {k_connect_timeout_s, conninfo.c_str(), password.empty() ? nullptr : password.c_str(),
+  // connect_timeout and fallback_application_name first: the URL's own values (expanded from dbname)
+  // override them; the password last, overriding libpq's own lookup.
+  const char* keywords[] = {"connect_timeout", "fallback_application_name", "dbname", "password", nullptr};
+  const char* values[] = {k_connect_timeout_s, "h2rd", conninfo.c_str(), password.empty() ? nullptr : password.c_str(),
                           nullptr};
-  if (password.empty()) keywords[2] = nullptr;
+  if (password.empty()) keywords[3] = nullptr;
   PGconn* conn = PQconnectdbParams(keywords, values, 1);
   if (conn == nullptr) return fail(ErrorKind::transient, fmt::format("{}: cannot connect: out of memory", label));
   if (PQstatus(conn) != CONNECTION_OK) {

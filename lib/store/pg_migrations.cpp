@@ -130,7 +130,7 @@ CREATE TABLE deactivation_windows (
 constexpr std::array<const char*, 1> k_steps = {k_step_1};
 
 constexpr const char* k_versions_table =
-    "CREATE TABLE IF NOT EXISTS h2r_schema_versions (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL "
+    "CREATE TABLE h2r_schema_versions (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL "
     "DEFAULT now())";
 
 } // namespace
@@ -142,7 +142,9 @@ Result<void> migrate(Conn& conn, int target) {
   for (;;) {
     auto tx = H2R_TRY(Tx::begin(conn));
     H2R_TRY(conn.exec("SELECT pg_advisory_xact_lock($1)", Params().integer(k_migrate_lock)));
-    H2R_TRY(conn.exec(k_versions_table));
+    // Created only when missing: a role without CREATE on the schema may run an up-to-date database.
+    auto exists = H2R_TRY(conn.exec("SELECT to_regclass('h2r_schema_versions') IS NOT NULL"));
+    if (!exists.boolean(0, 0)) H2R_TRY(conn.exec(k_versions_table));
     auto rows = H2R_TRY(conn.exec("SELECT coalesce(max(version), 0) FROM h2r_schema_versions"));
     const int current = static_cast<int>(rows.integer(0, 0));
     if (current > schema_version())
