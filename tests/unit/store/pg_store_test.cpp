@@ -153,3 +153,29 @@ TEST_CASE("postgres store: a lost connection is a transient error and the next c
   REQUIRE(back);
   CHECK(*back == std::optional<std::string>("before"));
 }
+
+TEST_CASE("postgres store: a pipelined batch returns every result in order, or its first error, and the connection stays usable") {
+  H2R_PG_REQUIRE_SERVER();
+  auto conn = pg::Conn::connect(*test_pg_url(), "", "test server");
+  REQUIRE(conn);
+  pg::Conn& c = **conn;
+  std::vector<pg::Params> batch;
+  for (int i = 1; i <= 600; ++i) batch.push_back(std::move(pg::Params().integer(i))); // more than one sync point
+  auto all = c.exec_many("SELECT 1000 / $1::int", batch);
+  REQUIRE(all);
+  REQUIRE(all->size() == 600);
+  CHECK((*all)[0].integer(0, 0) == 1000);
+  CHECK((*all)[599].integer(0, 0) == 1);
+
+  batch[300] = std::move(pg::Params().integer(0)); // division by zero in the middle
+  auto failed = c.exec_many("SELECT 1000 / $1::int", batch);
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().message.find("division by zero") != std::string::npos);
+  CHECK(failed.error().kind == ErrorKind::permanent);
+  auto after = c.exec("SELECT 42");
+  REQUIRE(after);
+  CHECK(after->integer(0, 0) == 42);
+  auto empty = c.exec_many("SELECT 1", {});
+  REQUIRE(empty);
+  CHECK(empty->empty());
+}
