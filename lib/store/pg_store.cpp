@@ -86,7 +86,9 @@ Result<std::unique_ptr<Store>> open_pg_store(const PgOptions& options) {
     if (!options.schema.empty()) {
       auto tx = H2R_TRY(pg::Tx::begin(*first));
       H2R_TRY(first->exec("SELECT pg_advisory_xact_lock($1)", pg::Params().integer(k_schema_lock)));
-      H2R_TRY(first->exec("CREATE SCHEMA IF NOT EXISTS " + first->quote_identifier(options.schema)));
+      // Created only when missing: a role without CREATE on the database may use an existing schema.
+      auto found = H2R_TRY(first->exec("SELECT 1 FROM pg_namespace WHERE nspname = $1", pg::Params().text(options.schema)));
+      if (found.empty()) H2R_TRY(first->exec("CREATE SCHEMA " + first->quote_identifier(options.schema)));
       H2R_TRY(tx.commit());
     }
     return pg::migrate(*first);

@@ -179,3 +179,31 @@ TEST_CASE("postgres store: a pipelined batch returns every result in order, or i
   REQUIRE(empty);
   CHECK(empty->empty());
 }
+
+TEST_CASE("postgres store: a password file logs a role in, and a role without CREATE opens an up-to-date database") {
+  H2R_PG_REQUIRE_SERVER();
+  TempDir dir;
+  const std::string schema = PgStoreFactory::schema_of(dir);
+  { auto owner = PgStoreFactory::open(dir); } // created and migrated by the test's superuser
+  auto admin = pg::Conn::connect(*test_pg_url(), "", "test server");
+  REQUIRE(admin);
+  pg::Conn& a = **admin;
+  const std::string role = fmt::format("h2r_runtime_{}", ::getpid());
+  const std::string r = a.quote_identifier(role), s = a.quote_identifier(schema);
+  // A fixed test password (CREATE ROLE takes no parameters); the store itself never builds SQL with values.
+  REQUIRE(a.exec("CREATE ROLE " + r + " LOGIN PASSWORD 'runtime-pw-31337'"));
+  REQUIRE(a.exec("GRANT USAGE ON SCHEMA " + s + " TO " + r));
+  REQUIRE(a.exec("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + s + " TO " + r));
+  {
+    std::ofstream(dir.file("pw")) << "runtime-pw-31337\n";
+    auto opened = open_pg_store(PgOptions{with_query(*test_pg_url(), "user=" + role), dir.file("pw"), schema});
+    CHECK_MESSAGE(opened, (opened ? "" : opened.error().message));
+    if (opened) {
+      REQUIRE((*opened)->set_meta("k", "v"));
+      REQUIRE((*opened)->ingest("f", {make_event("a", "E1", 1, 1)}, 1));
+      CHECK((*opened)->claim_due_events(ClaimRequest{"d", 10, 10, 1000}).value().size() == 1);
+    }
+  }
+  (void)a.exec("DROP OWNED BY " + r);
+  (void)a.exec("DROP ROLE " + r);
+}
