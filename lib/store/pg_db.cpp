@@ -137,7 +137,9 @@ Result<std::unique_ptr<Conn>> Conn::connect(const std::string& conninfo, const s
 
 Conn::~Conn() { PQfinish(m_conn); }
 
-bool Conn::broken() const { return PQstatus(m_conn) != CONNECTION_OK; }
+// Still in pipeline mode (an exec_many that could not leave it) counts as broken: it cannot run
+// ordinary statements, so it must not go back to the pool.
+bool Conn::broken() const { return PQstatus(m_conn) != CONNECTION_OK || PQpipelineStatus(m_conn) != PQ_PIPELINE_OFF; }
 
 std::string Conn::describe() const {
   const char* host = PQhost(m_conn);
@@ -147,7 +149,7 @@ std::string Conn::describe() const {
 }
 
 Error Conn::error_of(pg_result* result) const {
-  if (broken())
+  if (PQstatus(m_conn) != CONNECTION_OK)
     return Error{ErrorKind::transient,
                  fmt::format("the connection to the server was lost: {}", trim_message(PQerrorMessage(m_conn)))};
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
@@ -210,7 +212,7 @@ Result<std::vector<Rows>> Conn::exec_many(const std::string& sql, const std::vec
     for (;;) {
       PGresult* result = PQgetResult(m_conn);
       if (result == nullptr) {
-        if (broken()) return unexpected(error_of(nullptr));
+        if (PQstatus(m_conn) != CONNECTION_OK) return unexpected(error_of(nullptr));
         continue; // the end of one statement's results
       }
       const auto status = PQresultStatus(result);
