@@ -115,10 +115,13 @@ Result<std::unique_ptr<Conn>> Conn::connect(const std::string& conninfo, const s
                                             const std::string& label) {
   // connect_timeout and fallback_application_name first: the URL's own values (expanded from dbname)
   // override them; the password last, overriding libpq's own lookup.
-  const char* keywords[] = {"connect_timeout", "fallback_application_name", "dbname", "password", nullptr};
-  const char* values[] = {k_connect_timeout_s, "h2rd", conninfo.c_str(), password.empty() ? nullptr : password.c_str(),
-                          nullptr};
-  if (password.empty()) keywords[3] = nullptr;
+  // TCP keepalives and a user timeout: a server or network that silently vanished fails the call within
+  // about a minute (transient; the next call reconnects) instead of hanging a worker for hours.
+  const char* keywords[] = {"connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                            "tcp_user_timeout", "fallback_application_name", "dbname", "password", nullptr};
+  const char* values[] = {k_connect_timeout_s, "30", "10", "3", "60000", "h2rd", conninfo.c_str(),
+                          password.empty() ? nullptr : password.c_str(), nullptr};
+  if (password.empty()) keywords[7] = nullptr;
   PGconn* conn = PQconnectdbParams(keywords, values, 1);
   if (conn == nullptr) return fail(ErrorKind::transient, fmt::format("{}: cannot connect: out of memory", label));
   if (PQstatus(conn) != CONNECTION_OK) {
