@@ -75,7 +75,9 @@ Result<bool> PgStore::reserve_deactivations(long long window_start_ms, int count
   return with_conn("count deactivations", [&](pg::Conn& c) -> Result<bool> {
     if (count < 0 || max < 0) return fail(ErrorKind::invalid, "deactivation counts cannot be negative");
     auto tx = H2R_TRY(pg::Tx::begin(c));
-    H2R_TRY(c.exec("DELETE FROM deactivation_windows WHERE window_start_ms < $1::bigint - $2::bigint",
+    // Old windows go; rows another caller is deleting are skipped, not waited for (no lock-order waits).
+    H2R_TRY(c.exec("DELETE FROM deactivation_windows WHERE window_start_ms IN (SELECT window_start_ms "
+                   "FROM deactivation_windows WHERE window_start_ms < $1::bigint - $2::bigint FOR UPDATE SKIP LOCKED)",
                    pg::Params().integer(window_start_ms).integer(k_window_keep_ms)));
     auto r = H2R_TRY(c.exec("INSERT INTO deactivation_windows (window_start_ms, count) "
                             "SELECT $1, $2 WHERE $2::integer <= $3::integer "

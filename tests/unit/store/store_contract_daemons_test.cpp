@@ -266,3 +266,16 @@ TEST_CASE_TEMPLATE("store contract: reserve_deactivations never lets a window pa
   CHECK(errors == 0);
   CHECK(granted == k_max);
 }
+
+TEST_CASE_TEMPLATE("store contract: forgetting old deactivation windows keeps the last hour counted", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  H2R_SKIP_UNLESS(F::daemons, "the shared deactivation window yet (the multi branch brings it)");
+  TempDir dir;
+  auto store = F::open(dir);
+  constexpr long long k_hour = 60LL * 60 * 1000;
+  REQUIRE(store->reserve_deactivations(0, 5, 5).value());
+  REQUIRE(store->reserve_deactivations(k_hour, 5, 5).value());
+  REQUIRE(store->reserve_deactivations(2 * k_hour, 1, 5).value()); // the window at 0 may be forgotten now
+  CHECK_FALSE(store->reserve_deactivations(k_hour, 1, 5).value()); // one hour before it: still counted
+}
