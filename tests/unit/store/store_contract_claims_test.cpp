@@ -36,6 +36,7 @@ using Ids = std::vector<std::string>;
 
 TEST_CASE_TEMPLATE("store contract: a claim carries owner, token and lease, and release gives it back", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   REQUIRE(store->ingest("f", {make_event("a", "E1", 1, 1)}, 1));
@@ -66,6 +67,7 @@ TEST_CASE_TEMPLATE("store contract: a claim carries owner, token and lease, and 
 }
 
 TEST_CASE_TEMPLATE("store contract: a stale outcome is refused and writes nothing", F, H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   REQUIRE(store->ingest("f", {make_event("a", "E1", 1, 1)}, 1));
@@ -108,6 +110,7 @@ TEST_CASE_TEMPLATE("store contract: a stale outcome is refused and writes nothin
 
 TEST_CASE_TEMPLATE("store contract: an operator's reject during a claim wins over the outcome in flight", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   REQUIRE(store->ingest("f", {make_event("a", "E1", 1, 1), make_event("b", "E2", 1, 1)}, 1));
@@ -146,6 +149,7 @@ TEST_CASE_TEMPLATE("store contract: an operator's reject during a claim wins ove
 
 TEST_CASE_TEMPLATE("store contract: claims of two claimers are disjoint, also when they race", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   std::vector<NewEvent> events;
@@ -192,6 +196,7 @@ TEST_CASE_TEMPLATE("store contract: claims of two claimers are disjoint, also wh
 
 TEST_CASE_TEMPLATE("store contract: an employee's later event is not claimed while an earlier one is claimed", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   REQUIRE(store->ingest("f", {make_event("first", "E1", 10, 10), make_event("later", "E1", 20, 20),

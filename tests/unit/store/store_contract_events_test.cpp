@@ -41,6 +41,7 @@ using Ids = std::vector<std::string>;
 
 TEST_CASE_TEMPLATE("store contract: due_events gives each employee's head, in effective then arrival order", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   // E1: b (effective 10) arrives after a (effective 20) but goes first; c ties with a and arrived later.
@@ -63,6 +64,7 @@ TEST_CASE_TEMPLATE("store contract: due_events gives each employee's head, in ef
 
 TEST_CASE_TEMPLATE("store contract: a held head blocks its employee only, reject unblocks", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   REQUIRE(store->ingest("f", {make_event("t1", "E1", 10, 10), make_event("u1", "E1", 20, 20),
@@ -90,6 +92,7 @@ TEST_CASE_TEMPLATE("store contract: a held head blocks its employee only, reject
 
 TEST_CASE_TEMPLATE("store contract: approve, reject and retry transitions and their not_found errors", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   REQUIRE(store->ingest("f", {make_event("h1", "E1", 1, 1), make_event("h2", "E2", 1, 1),
@@ -160,6 +163,7 @@ TEST_CASE_TEMPLATE("store contract: approve, reject and retry transitions and th
 }
 
 TEST_CASE_TEMPLATE("store contract: promote_waiting and next_due_at", F, H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   auto empty = store->next_due_at();
@@ -188,6 +192,7 @@ TEST_CASE_TEMPLATE("store contract: promote_waiting and next_due_at", F, H2R_STO
 
 TEST_CASE_TEMPLATE("store contract: record_outcome writes event, employee and links together or not at all", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   ConnectionRow conn;
@@ -276,6 +281,7 @@ TEST_CASE_TEMPLATE("store contract: record_outcome writes event, employee and li
 
 TEST_CASE_TEMPLATE("store contract: list_events filters newest first, count_events_by_state", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   REQUIRE(store->ingest("f", {make_event("a", "E1", 1, 1), make_event("b", "E2", 1, 1), make_event("c", "E1", 2, 2),

@@ -33,6 +33,7 @@ LinkRow make_link(const std::string& connection, const std::string& employee_id)
 } // namespace
 
 TEST_CASE_TEMPLATE("store contract: connections add, get, list, update, remove", F, H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   REQUIRE(store->add_connection(make_connection("zoom-main")));
@@ -96,6 +97,7 @@ TEST_CASE_TEMPLATE("store contract: connections add, get, list, update, remove",
 
 TEST_CASE_TEMPLATE("store contract: health, links and the cascade when a connection is removed", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   REQUIRE(store->add_connection(make_connection("zoom-main")));
@@ -172,6 +174,7 @@ TEST_CASE_TEMPLATE("store contract: health, links and the cascade when a connect
 
 TEST_CASE_TEMPLATE("store contract: ingest stores events whole, reports duplicates, remembers fields", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   NewEvent hire = make_event("evt-1", "E1", 100, 50, EventState::waiting, EventType::hire);
@@ -233,6 +236,7 @@ TEST_CASE_TEMPLATE("store contract: ingest stores events whole, reports duplicat
 
 TEST_CASE_TEMPLATE("store contract: every event type round-trips, and a final state cannot be ingested", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   std::vector<NewEvent> events;
@@ -264,6 +268,7 @@ TEST_CASE_TEMPLATE("store contract: every event type round-trips, and a final st
 }
 
 TEST_CASE_TEMPLATE("store contract: employees, meta", F, H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   EmployeeRow jill{"E1", {{"email", "jill@example.com"}, {"quote", "say \"hi\"\n\ttab"}}, HrStatus::active, 5};
@@ -301,6 +306,7 @@ TEST_CASE_TEMPLATE("store contract: employees, meta", F, H2R_STORE_IMPLEMENTATIO
 }
 
 TEST_CASE_TEMPLATE("store contract: concurrent callers on one store lose nothing", F, H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   constexpr int k_threads = 4;

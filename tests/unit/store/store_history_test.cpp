@@ -38,6 +38,7 @@ using Steps = std::vector<std::string>;
 
 TEST_CASE_TEMPLATE("store contract: each state change writes one history row with its actor and reason", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   REQUIRE(store->ingest("in/a.json", {make_event("a", "E1", 10, 10), make_event("b", "E2", 10, 10),
@@ -81,6 +82,7 @@ TEST_CASE_TEMPLATE("store contract: each state change writes one history row wit
 
 TEST_CASE_TEMPLATE("store contract: list_events filters by type, effective range and source file name", F,
                    H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);
   REQUIRE(store->ingest("inbox/hires.json", {make_event("h1", "E1", 100, 100, EventState::pending, EventType::hire),

@@ -1,13 +1,22 @@
 // Helpers for the Store tests: temp folders, store factories, and event builders.
 #pragma once
 
+#include "store/pg_db.hpp"
+#include "store/pg_store.hpp"
 #include "store/sqlite_store.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace h2r::store_test {
 
@@ -22,19 +31,34 @@ public:
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   ~TempDir() {
+    for (auto it = m_cleanups.rbegin(); it != m_cleanups.rend(); ++it) (*it)();
     std::error_code ec;
     std::filesystem::remove_all(m_path, ec);
   }
   std::string file(const std::string& name) const { return (m_path / name).string(); }
   std::string path() const { return m_path.string(); }
+  // Runs `cleanup` at scope exit, before the folder is removed (last added first).
+  void on_exit(std::function<void()> cleanup) const { m_cleanups.push_back(std::move(cleanup)); }
 
 private:
   std::filesystem::path m_path;
+  mutable std::vector<std::function<void()>> m_cleanups;
 };
 
 // A factory per Store implementation; the contract suite runs once per factory listed in
-// H2R_STORE_IMPLEMENTATIONS. `open` may be called again on the same folder (reopen).
+// H2R_STORE_IMPLEMENTATIONS. `open` may be called again on the same folder (reopen: the same
+// database). `available()` is false when the backend cannot run here (no PostgreSQL server named):
+// each case then reports itself skipped (H2R_STORE_SKIP_UNLESS). `daemons` and `rescues`: the store
+// implements the daemon methods (heartbeat, list_daemons, try_lead, reserve_deactivations) and
+// EventRow::rescued_from/rescues — SQLite's side comes with the `multi` branch. `one_claim_per_employee`:
+// an employee's event is never claimed while another of its events is (also one that arrived with an
+// earlier effective date after the later one was claimed); SQLite only orders by the head.
 struct SqliteStoreFactory {
+  static constexpr bool daemons = false;
+  static constexpr bool rescues = false;
+  static constexpr bool one_claim_per_employee = false;
+  static bool available() { return true; }
+  static std::string skip_reason() { return ""; }
   static std::unique_ptr<Store> open(const TempDir& dir) {
     auto store = open_sqlite_store(dir.file("h2r.db"));
     if (!store) FAIL(store.error().message);
@@ -42,7 +66,64 @@ struct SqliteStoreFactory {
   }
 };
 
-#define H2R_STORE_IMPLEMENTATIONS ::h2r::store_test::SqliteStoreFactory
+// The PostgreSQL server the tests use: H2R_TEST_PG_URL, or the PG* variables pg_virtualenv exports
+// (libpq reads them when the URL leaves a part out). nullopt: none, the PostgreSQL cases skip.
+inline std::optional<std::string> test_pg_url() {
+  if (const char* url = std::getenv("H2R_TEST_PG_URL"); url != nullptr && *url != '\0') return std::string(url);
+  if (const char* host = std::getenv("PGHOST"); host != nullptr && *host != '\0') return std::string("postgresql://");
+  return std::nullopt;
+}
+
+// Each test folder gets its own schema on the server (dropped at the folder's scope exit).
+struct PgStoreFactory {
+  static constexpr bool daemons = true;
+  static constexpr bool rescues = true;
+  static constexpr bool one_claim_per_employee = true;
+  static bool available() { return test_pg_url().has_value(); }
+  static std::string skip_reason() {
+    return "SKIPPED (store): PostgreSQL not configured (set H2R_TEST_PG_URL, or run under pg_virtualenv)";
+  }
+  static std::string schema_of(const TempDir& dir) {
+    static std::mutex mutex;
+    static std::map<std::string, std::string> schemas;
+    static std::atomic<int> counter{0};
+    std::lock_guard lock(mutex);
+    auto [it, added] = schemas.try_emplace(dir.path());
+    if (added) {
+      it->second = fmt::format("h2r_test_{}_{}", ::getpid(), counter++);
+      dir.on_exit([schema = it->second, path = dir.path()] {
+        drop_schema(schema);
+        std::lock_guard relock(mutex);
+        schemas.erase(path);
+      });
+    }
+    return it->second;
+  }
+  static void drop_schema(const std::string& schema) {
+    auto conn = pg::Conn::connect(*test_pg_url(), "", "test server");
+    if (!conn) return;
+    (void)(*conn)->exec("DROP SCHEMA IF EXISTS " + (*conn)->quote_identifier(schema) + " CASCADE");
+  }
+  static std::unique_ptr<Store> open(const TempDir& dir) {
+    auto url = test_pg_url();
+    REQUIRE_MESSAGE(url.has_value(), skip_reason());
+    auto store = open_pg_store(PgOptions{*url, "", schema_of(dir)});
+    if (!store) FAIL(store.error().message);
+    return std::move(store).value();
+  }
+};
+
+#define H2R_STORE_IMPLEMENTATIONS ::h2r::store_test::SqliteStoreFactory, ::h2r::store_test::PgStoreFactory
+
+// First line of every contract case: a backend that cannot run here reports the case skipped (a
+// MESSAGE, and ctest's SKIP_REGULAR_EXPRESSION on "SKIPPED (store): "), never a silent pass.
+#define H2R_STORE_SKIP_UNLESS_AVAILABLE(F)                                                                      \
+  do {                                                                                                      \
+    if (!F::available()) {                                                                                  \
+      MESSAGE(F::skip_reason());                                                                            \
+      return;                                                                                               \
+    }                                                                                                       \
+  } while (false)
 
 inline NewEvent make_event(const std::string& event_id, const std::string& employee_id, long long effective_at_ms,
                            long long due_at_ms, EventState state = EventState::pending,
@@ -76,3 +157,6 @@ inline std::string claim(Store& store, const std::string& event_id, long long no
 }
 
 } // namespace h2r::store_test
+
+TYPE_TO_STRING_AS("sqlite", h2r::store_test::SqliteStoreFactory);
+TYPE_TO_STRING_AS("postgres", h2r::store_test::PgStoreFactory);
