@@ -7,6 +7,7 @@
 
 #include "config/config.hpp"
 #include "engine/engine.hpp"
+#include "engine/membership.hpp"
 #include "hr/inbox.hpp"
 #include "secrets/secret_box.hpp"
 #include "service/alerts.hpp"
@@ -60,6 +61,7 @@ public:
   Engine& engine() { return m_engine; }
   RulesHolder& rules() { return m_rules; }
   Metrics& metrics() { return m_metrics; }
+  Membership& membership() { return m_membership; }
   // The verdict /healthz serves: scheduler heartbeat fresh, the database answering, its file still the
   // one on disk and writable, and every added check passing.
   HealthReport health();
@@ -85,6 +87,13 @@ private:
   void on_rules_changed(const RulesChange& change);
   void note_cycle(const CycleReport& report, std::chrono::steady_clock::duration took);
   void check_connections();
+  // Several daemons (daemon_cluster.cpp): this daemon's row, and the heartbeat thread's loop — a beat
+  // every claim_lease/4 (claims extended, leader lease renewed, pacing re-shared) until shutdown.
+  MembershipOptions membership_options() const;
+  void heartbeat_loop();
+  // The first beat, at start: an error when the store refuses it.
+  Result<void> join_cluster();
+  void beat_once();
   void persist_heartbeat(bool force);
   void watchdog_loop();
   std::map<std::string, long long> queue_counts();
@@ -104,6 +113,7 @@ private:
   Shutdown m_wake;           // wakes the scheduler early (new file, reload, shutdown)
   ConnectionRegistry m_connections;
   Engine m_engine;
+  Membership m_membership;   // this daemon among those sharing the database (after m_engine: its owner)
   Inbox m_inbox;
   StatusServer m_status;
   ConsoleHandle m_console;   // the admin console on `listen` (console.enabled)

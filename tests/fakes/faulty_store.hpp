@@ -66,6 +66,13 @@ public:
   Result<std::optional<std::string>> get_meta(const std::string& key) override;
   Result<void> set_meta(const std::string& key, const std::string& value) override;
 
+  bool shared() const override { return m_inner.shared(); }
+  Result<int> heartbeat(const DaemonRow& row, long long now_ms, long long lease_ms) override;
+  Result<std::vector<DaemonRow>> list_daemons(long long now_ms, long long stale_ms) override;
+  Result<void> remove_daemon(const std::string& owner) override;
+  Result<bool> try_lead(const std::string& owner, long long now_ms, long long lease_ms) override;
+  Result<bool> reserve_deactivations(long long window_start_ms, int count, int max) override;
+
   void set_actor(const std::string& actor) override { m_inner.set_actor(actor); }
   Result<std::vector<EventHistoryRow>> event_history(long long id) override;
 
