@@ -81,4 +81,10 @@ void Membership::leave() {
   m_last_success_ms = 0;
 }
 
+int Membership::others_live() {
+  auto live = m_store.list_daemons(to_unix_ms(m_clock.now()), 2 * interval().count());
+  if (!live) return 0;
+  return static_cast<int>(std::count_if(live->begin(), live->end(), [&](const DaemonRow& d) { return d.owner != owner(); }));
+}
+
 } // namespace h2r

@@ -43,6 +43,8 @@ public:
   std::vector<DaemonRow> live() const;
   // Forgets this daemon in the store (clean stop); best effort.
   void leave();
+  // Live daemons other than this one, as the store says now (0 when it cannot tell).
+  int others_live();
 
   const std::string& owner() const { return m_options.self.owner; }
   std::chrono::milliseconds lease() const { return m_options.lease; }

@@ -333,8 +333,10 @@ int Daemon::run() {
   if (watchdog_thread.joinable()) watchdog_thread.join();
   m_status.stop();
   m_alerts.stop();
-  (void)m_store.set_meta(k_meta_daemon_pid, "");
-  (void)m_store.set_meta(k_meta_metrics_listen, "");
+  if (m_membership.others_live() == 0) {   // the daemon facts of `h2rd status` stay while another daemon runs
+    (void)m_store.set_meta(k_meta_daemon_pid, "");
+    (void)m_store.set_meta(k_meta_metrics_listen, "");
+  }
   spdlog::info("daemon.stopped");
   return 0;
 }
