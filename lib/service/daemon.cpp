@@ -89,12 +89,7 @@ Result<void> Daemon::start() {
   // SQLite: the caller (`h2rd run`) holds the database's single-instance lock, so every claim in the
   // store was left by a process that is gone, and its events are due again now rather than when the
   // lease ends. A shared store (PostgreSQL): other daemons' claims are live; a dead one's expire.
-  if (!m_store.shared()) {
-    if (auto released = m_store.release_claims(""); !released)
-      return fail(ErrorKind::permanent, "cannot release the claims of earlier runs: " + released.error().message);
-    else if (*released > 0)
-      spdlog::warn("claims.released count={} note=\"left by a process that ended without finishing them\"", *released);
-  }
+  H2R_TRY(release_claims_at_start(m_store));
   H2R_TRY(join_cluster());
   if (!m_rules.reload("start"))
     return fail(ErrorKind::invalid, "the rules file " + m_config.rules + " is not valid (see the log; `h2rd check` lists every problem)");

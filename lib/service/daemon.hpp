@@ -37,6 +37,12 @@ inline constexpr std::chrono::hours k_max_max_wait{24};
 // written into `options`; its other fields are left alone. Used at start and by each reload.
 void set_live_engine_options(EngineOptions& options, const Config& config);
 
+// At a daemon's start: on a store only one daemon uses (SQLite, under the single-instance lock) every
+// claim was left by a process that is gone, so all are given back (due now, not when their lease
+// ends); on a shared() store other daemons' claims are live and none is touched (a dead daemon's
+// expire). Returns how many were given back.
+Result<int> release_claims_at_start(Store& store);
+
 class Daemon {
 public:
   Daemon(const Config& config, Store& store, const SecretBox& box, HttpTransport& transport, const Clock& clock,

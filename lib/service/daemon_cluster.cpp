@@ -11,6 +11,15 @@
 
 namespace h2r {
 
+Result<int> release_claims_at_start(Store& store) {
+  if (store.shared()) return 0;
+  auto released = store.release_claims("");
+  if (!released) return fail(ErrorKind::permanent, "cannot release the claims of earlier runs: " + released.error().message);
+  if (*released > 0)
+    spdlog::warn("claims.released count={} note=\"left by a process that ended without finishing them\"", *released);
+  return *released;
+}
+
 MembershipOptions Daemon::membership_options() const {
   MembershipOptions options;
   options.self.owner = m_engine.owner();
