@@ -2,6 +2,7 @@
 
 #include "core/text.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -85,6 +86,17 @@ int Membership::others_live() {
   auto live = m_store.list_daemons(to_unix_ms(m_clock.now()), 2 * interval().count());
   if (!live) return 0;
   return static_cast<int>(std::count_if(live->begin(), live->end(), [&](const DaemonRow& d) { return d.owner != owner(); }));
+}
+
+std::optional<std::string> Membership::stale_reason() const {
+  if (!m_options.strict) return std::nullopt;
+  std::lock_guard lock(m_mutex);
+  const long long now_ms = to_unix_ms(m_clock.now());
+  if (fresh_locked(now_ms)) return std::nullopt;
+  if (m_last_success_ms == 0) return "no heartbeat recorded in the database yet: no Zoom call starts";
+  return fmt::format("the last heartbeat recorded in the database is {:.0f} s old (over half of scheduler.claim_lease): "
+                     "no Zoom call starts (daemon.heartbeat_failed in the log)",
+                     static_cast<double>(now_ms - m_last_success_ms) / 1000.0);
 }
 
 } // namespace h2r

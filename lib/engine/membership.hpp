@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ public:
   std::vector<DaemonRow> live() const;
   // Forgets this daemon in the store (clean stop); best effort.
   void leave();
+  // Why this daemon starts no Zoom call now (strict, heartbeat older than half the lease), for
+  // /healthz; nullopt when it may.
+  std::optional<std::string> stale_reason() const;
   // Live daemons other than this one, as the store says now (0 when it cannot tell).
   int others_live();
 

@@ -78,6 +78,8 @@ Daemon::Daemon(const Config& config, Store& store, const SecretBox& box, HttpTra
   m_health_checks.push_back(DatabaseFileCheck(config.database));
   // Outcome and hold writes the database refused: /healthz is 503 until one succeeds again.
   m_health_checks.push_back(StoreWritesCheck([this] { return m_engine.store_writes_failing_since_ms(); }));
+  // Several daemons: one whose heartbeat the database has not recorded lately starts no Zoom call.
+  m_health_checks.push_back([this] { return m_membership.stale_reason(); });
 }
 
 Daemon::~Daemon() {

@@ -388,3 +388,18 @@ TEST_CASE("multi daemon: an event taken over from a dead daemon a fourth time fa
   CHECK(c.event("ok").state == EventState::done);   // its third take-over runs
   CHECK(c.zoom.users.count("E9@example.com") == 0);  // the poison pill made no call
 }
+
+TEST_CASE("multi daemon: membership says why it starts no call while its heartbeat is stale") {
+  Cluster c;
+  Node& a = c.add("A");
+  CHECK(a.membership->stale_reason().has_value());   // no beat yet
+  REQUIRE(a.membership->beat());
+  CHECK_FALSE(a.membership->stale_reason().has_value());
+  a.store->fail("heartbeat", FaultyStore::k_always);
+  CHECK_FALSE(a.membership->beat());
+  CHECK_FALSE(a.membership->leader());
+  c.clock.advance(k_lease / 2 + 1s);
+  auto reason = a.membership->stale_reason();
+  REQUIRE(reason.has_value());
+  CHECK(reason->find("31 s old") != std::string::npos);
+}
