@@ -14,6 +14,7 @@
 #include <doctest/doctest.h>
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -53,6 +54,7 @@ struct SharedZoom {
   int stall = 0;
   int stalled = 0;
   bool released = false;
+  std::function<void()> on_create;   // called at each creation, before it is made
 
   void install(FakeTransport& t) {
     t.on("a.example/oauth/token", [](const HttpRequest&) -> Result<HttpResponse> { return token_response("tok", 3600); });
@@ -73,6 +75,7 @@ struct SharedZoom {
         changed.wait(lock, [this] { return released; });
         return scim_error(503, "Service temporarily unavailable");
       }
+      if (on_create) on_create();
       auto body = nlohmann::json::parse(r.body);
       const std::string name = body["userName"];
       const std::string id = "u" + std::to_string(++creates);
@@ -402,4 +405,25 @@ TEST_CASE("multi daemon: membership says why it starts no call while its heartbe
   auto reason = a.membership->stale_reason();
   REQUIRE(reason.has_value());
   CHECK(reason->find("31 s old") != std::string::npos);
+}
+
+TEST_CASE("multi daemon: an event whose first call would start after the heartbeat went stale is given back unstarted") {
+  Cluster c;
+  Node& a = c.add("A");
+  REQUIRE(a.membership->beat());
+  c.hire(1, 2);
+  // While the first hire's create runs, the database stops recording A's heartbeats and time passes.
+  c.zoom.on_create = [&] {
+    a.store->fail("heartbeat", FaultyStore::k_always);
+    c.clock.advance(k_lease / 2 + 1s);
+  };
+  auto report = a.engine->run_cycle();
+  CHECK(report.done == 1);
+  CHECK(report.deferred == 1);
+  CHECK(c.zoom.creates == 1);
+  CHECK(c.transport.count("a.example/scim2/Users", "GET") == 1);   // hire-2 made no call at all
+  auto second = c.event("hire-2");
+  CHECK(second.state == EventState::pending);
+  CHECK(second.claim_token.empty());   // given back: another daemon may take it now
+  CHECK(second.attempts == 0);
 }
