@@ -8,6 +8,8 @@ namespace h2r {
 namespace {
 
 constexpr long long k_guard_window_memory_ms = 3600'000;   // windows older than this are forgotten
+// A daemon that died without a clean stop leaves its row; rows this old are removed by the next heartbeat.
+constexpr long long k_dead_daemon_memory_ms = 7LL * 24 * 3600'000;
 
 } // namespace
 
@@ -22,6 +24,10 @@ Result<int> SqliteStore::heartbeat(const DaemonRow& row, long long now_ms, long 
           "ON CONFLICT(owner) DO UPDATE SET heartbeat_at_ms = excluded.heartbeat_at_ms"));
       q.bind_text(1, row.owner).bind_text(2, row.host).bind_int(3, row.pid).bind_text(4, row.version);
       H2R_TRY(q.bind_int(5, row.started_at_ms).bind_int(6, now_ms).run());
+    }
+    {
+      auto q = H2R_TRY(m_db->query("DELETE FROM daemons WHERE heartbeat_at_ms < ?1"));
+      H2R_TRY(q.bind_int(1, now_ms - k_dead_daemon_memory_ms).run());
     }
     auto q = H2R_TRY(m_db->query("UPDATE events SET lease_until_ms = ?2 WHERE claim_token IS NOT NULL AND claim_owner = ?1"));
     H2R_TRY(q.bind_text(1, row.owner).bind_int(2, now_ms + lease_ms).run());

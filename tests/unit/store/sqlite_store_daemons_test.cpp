@@ -66,6 +66,14 @@ TEST_CASE("sqlite store daemons: a heartbeat registers the daemon and extends on
   REQUIRE(a->remove_daemon("A"));
   CHECK(b->list_daemons(800, 1000).value().size() == 1);
 
+  // A row a week older than another daemon's heartbeat (a daemon killed long ago) is removed by it.
+  const long long week = 7LL * 24 * 3600'000;
+  REQUIRE(a->heartbeat(daemon_row("A"), 600 + week + 1, 2000));
+  auto all = a->list_daemons(600 + week + 1, 2 * week);
+  REQUIRE(all);
+  REQUIRE(all->size() == 1);
+  CHECK((*all)[0].owner == "A");
+
   CHECK_FALSE(a->heartbeat(daemon_row(""), 1, 1000));
   CHECK_FALSE(a->heartbeat(daemon_row("A"), 1, 0));
 }
