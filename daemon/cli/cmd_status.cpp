@@ -5,6 +5,8 @@
 #include "core/clock.hpp"
 #include "service/console_json.hpp"
 
+#include <fmt/format.h>
+
 #include <iostream>
 
 namespace h2r::cli {
@@ -23,6 +25,18 @@ void print_config(const nlohmann::json& config) {
   if (!config["restart_needed"].empty()) {
     std::cout << "\n  restart needed for:";
     for (const auto& c : config["restart_needed"]) std::cout << " " << c["key"].get<std::string>();
+  }
+}
+
+// Every live daemon on the database: one line each.
+void print_daemons(const nlohmann::json& daemons) {
+  if (!daemons.is_array()) return;
+  std::cout << "\ndaemons (" << daemons.size() << " live):";
+  for (const auto& d : daemons) {
+    std::cout << "\n  " << json_text(d["owner"]) << ": host " << json_text(d["host"]) << ", pid "
+              << json_text(d["pid"]) << ", version " << json_text(d["version"]) << ", heartbeat "
+              << fmt::format("{:.0f}", d["heartbeat_age_s"].get<double>()) << " s ago, claims "
+              << json_text(d["claims"]) << (d["leader"].get<bool>() ? ", LEADER" : "");
   }
 }
 
@@ -67,6 +81,7 @@ int cmd_status(const std::string& config_path, const Words& words) {
     std::cout << " (the last reload FAILED: " << json_text(out["rules"]["error"]) << ")";
   std::cout << "\nlast cycle: " << json_text(out["last_cycle"]);
   print_config(out["config"]);
+  print_daemons(out["daemons"]);
   std::cout << "\nconnections:\n";
   if (conns.empty()) std::cout << "  (none)\n";
   for (const auto& c : conns) {

@@ -126,7 +126,7 @@ private:
   void scheduler(const yaml::MapView& top) {
     const auto* node = top.get("scheduler");
     if (!node) return;
-    auto map = m_reader.map(*node, "scheduler", {"interval", "workers", "max_connection_workers"});
+    auto map = m_reader.map(*node, "scheduler", {"interval", "workers", "max_connection_workers", "claim_lease"});
     if (!map) return;
     if (const auto* n = map->get("interval")) {
       if (auto d = m_reader.duration(*n, "scheduler.interval")) {
@@ -134,6 +134,14 @@ private:
           m_config.scheduler_interval = *d;
         else
           m_reader.error(*n, "scheduler.interval must be longer than 0 and at most 1d (e.g. 30s)");
+      }
+    }
+    if (const auto* n = map->get("claim_lease")) {
+      if (auto d = m_reader.duration(*n, "scheduler.claim_lease")) {
+        if (*d >= k_min_claim_lease && *d <= k_max_claim_lease)
+          m_config.claim_lease = *d;
+        else
+          m_reader.error(*n, "scheduler.claim_lease must be at least 10s and at most 24h (e.g. 2m)");
       }
     }
     if (const auto* n = map->get("workers"))

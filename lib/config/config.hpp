@@ -31,6 +31,9 @@ struct ConsoleConfig {
 
 // The most scheduler.max_connection_workers may say.
 inline constexpr int k_max_connection_workers = 1024;
+// The range of scheduler.claim_lease.
+inline constexpr std::chrono::milliseconds k_min_claim_lease{10'000};
+inline constexpr std::chrono::milliseconds k_max_claim_lease{24 * 3600'000};
 
 struct Config {
   std::string path;                 // the config file itself (absolute)
@@ -44,6 +47,10 @@ struct Config {
   std::string secret_key_file;      // default: secret.key beside the config
   std::string timezone = "UTC";     // IANA name, for date-only effective dates
   std::chrono::milliseconds scheduler_interval{30'000};  // "30s", "500ms", "2m" (at most 1d)
+  // scheduler.claim_lease: how long a daemon's claim on an event keeps others away without a heartbeat
+  // (10s..24h; restart). Heartbeats every claim_lease/4 extend it; a dead daemon's claims are taken
+  // over once it ran out.
+  std::chrono::milliseconds claim_lease{120'000};
   int workers = 4;                  // 1..64: the least concurrency of a connection; events that call none
   int max_connection_workers = 64;  // 1..1024: the most concurrency of one connection (scheduler.max_connection_workers)
   std::string listen = "127.0.0.1:9464";                 // "" = no metrics/health endpoint

@@ -47,7 +47,8 @@ Result<std::shared_ptr<ScimClient>> ConnectionRegistry::client(const std::string
   if (!*row) return fail(ErrorKind::not_found, "no connection named '" + name + "' (see `h2rd connection list`)");
   auto connection = zoom_connection(**row, m_box);
   if (!connection) return unexpected(std::move(connection).error());
-  double rate = (*row)->rate_limit > 0 ? (*row)->rate_limit : k_default_rate_limit;
+  l.base_rate = (*row)->rate_limit > 0 ? (*row)->rate_limit : k_default_rate_limit;
+  const double rate = l.base_rate / m_share;
   if (!l.limiter) {
     l.limiter = std::make_shared<RateLimiter>(rate);
     restore_pause(name, l);
@@ -87,6 +88,21 @@ ConnectionRegistry::Pace ConnectionRegistry::pace(const std::string& name) {
   std::lock_guard lock(m_mutex);
   Live& l = live(name);
   return {l.limiter ? l.limiter->rate() : 0.0, l.latency->value()};
+}
+
+void ConnectionRegistry::set_share(int daemons) {
+  std::lock_guard lock(m_mutex);
+  daemons = std::max(1, daemons);
+  if (daemons == m_share) return;
+  spdlog::info("pacing.shared daemons={} before={}", daemons, m_share);
+  m_share = daemons;
+  for (auto& [name, l] : m_live)
+    if (l.limiter && l.base_rate > 0) l.limiter->set_rate(l.base_rate / m_share);
+}
+
+int ConnectionRegistry::share() const {
+  std::lock_guard lock(m_mutex);
+  return m_share;
 }
 
 void ConnectionRegistry::reset() {

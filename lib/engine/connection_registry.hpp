@@ -69,11 +69,16 @@ public:
     std::optional<std::chrono::microseconds> latency;
   };
   Pace pace(const std::string& name);
+  // Several daemons share each Zoom account's rate limit: each paces at the stored rate / `daemons`
+  // (at least 1), from now on for every limiter (engine/membership.hpp counts the live daemons).
+  void set_share(int daemons);
+  int share() const;
 
 private:
   struct Live {
     std::shared_ptr<ScimClient> client;
     std::shared_ptr<RateLimiter> limiter;
+    double base_rate = 0;              // the stored rate limit, before set_share() divides it
     std::shared_ptr<LatencyEwma> latency = std::make_shared<LatencyEwma>();   // fed by the client's observer
     std::optional<CircuitBreaker> breaker;   // made on first use, from m_breaker_config
     bool unhealthy = false;            // permanent token/scope failure
@@ -96,6 +101,7 @@ private:
   TokenCache m_tokens;
   mutable std::mutex m_mutex;
   std::map<std::string, Live> m_live;   // GUARDED_BY(m_mutex)
+  int m_share = 1;                      // GUARDED_BY(m_mutex)
 };
 
 // Builds the ZoomConnection (credentials decrypted) for a stored row.

@@ -43,9 +43,13 @@ struct EngineOptions {
   std::chrono::milliseconds unhealthy_recheck{10'000};  // deferral while a connection is unusable (no Zoom call: cheap)
   bool once = false;                           // `run --once`: a connection that needs a person fails events
   int batch = 10'000;                          // most events taken in one step of a cycle
-  // How long a claim keeps other claimers away from an event. Long enough for a whole batch to run
-  // (rate limits, retries of single calls); a crashed daemon's claims are released when it restarts.
+  // How long a claim keeps other claimers away from an event (scheduler.claim_lease). The daemon's
+  // heartbeat (engine/membership.hpp) extends its claims every claim_lease/4; a dead daemon's claims
+  // are taken over once it ran out (a rescue), or released when it restarts on SQLite.
   std::chrono::milliseconds claim_lease{30 * 60'000};
+  // The mass-deactivation guard's window (the scheduler interval): deactivations are counted per
+  // window floor(now / guard_window) in the store, across every daemon (Store::reserve_deactivations).
+  std::chrono::milliseconds guard_window{30'000};
   std::string owner;                           // the claim owner; "" = "host:pid:random", made by the Engine
   // Hooks for the daemon (metrics, alerts, heartbeat, shutdown); each may be empty. on_outcome and
   // stop_requested are called from worker threads.
@@ -56,6 +60,12 @@ struct EngineOptions {
   std::function<void(int held, int max)> on_guard_held;                   // the guard held `held` deactivations
   std::function<bool()> stop_requested;        // true: take no further events (they stay due)
   std::function<void(std::string_view what)> on_store_write_failed;    // a fenced write failed (not a lost claim)
+  // Several daemons: false = take no event and start no SCIM call now (the heartbeat is too old to
+  // know the claims still hold); checked before claiming and before each event's first call, from
+  // worker threads. Empty = always true.
+  std::function<bool()> may_start_calls;
+  std::function<void(int claimed, int rescued)> on_claims;   // after each claim: how many, and taken over
+  std::function<void()> on_lost_claim;         // an outcome or hold refused: the claim was lost
 };
 
 struct CycleReport {
@@ -106,6 +116,8 @@ public:
   const std::string& owner() const { return m_options.owner; }
   static constexpr std::chrono::milliseconds k_min_backoff{100};
   static constexpr int k_retry_scan_limit = 100'000;   // pending events looked at for next_retry
+  // An event taken over from a dead daemon more often than this fails (it may be what kills them).
+  static constexpr int k_max_rescues = 3;
 
 private:
   struct Work {
@@ -126,6 +138,13 @@ private:
   // The steps of run_cycle, in order.
   // Promotes waiting events and claims the due ones; nullopt when the store failed.
   std::optional<std::vector<EventRow>> claim_batch(Cycle& cycle);
+  // Logs and counts the events this claim took over from a dead daemon (engine_claims.cpp), and fails
+  // those taken over more than k_max_rescues times (removed from `claimed`).
+  void take_over(std::vector<EventRow>& claimed, Cycle& cycle);
+  // The store's count of the guard window (engine_claims.cpp): true when `count` deactivations fit
+  // under `max` across every daemon; false (held) when not, or when the store cannot tell.
+  bool reserve_guard(int count, int max);
+  bool may_start_calls() const { return !m_options.may_start_calls || m_options.may_start_calls(); }
   // Reads each claimed event's employee and links and plans it; an event whose reads fail is given back.
   std::vector<Work> plan_batch(std::vector<EventRow>& claimed, Cycle& cycle);
   // Holds the supervised events (not approved yet) and removes them from `work`.

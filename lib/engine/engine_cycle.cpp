@@ -44,6 +44,10 @@ CycleReport Engine::run_cycle() {
 std::optional<std::vector<EventRow>> Engine::claim_batch(Cycle& cycle) {
   const long long now_ms = to_unix_ms(m_clock.now());
   cycle.checked_ms = now_ms;
+  if (!may_start_calls()) {   // a heartbeat too old: claim nothing (the claims may not hold)
+    spdlog::warn("claims.paused owner={} reason=\"heartbeat older than half the claim lease\"", m_options.owner);
+    return std::vector<EventRow>();
+  }
   if (auto r = m_store.promote_waiting(now_ms); !r)
     spdlog::error("store.failed what=promote_waiting error=\"{}\"", escape_for_log(r.error().message));
   ClaimRequest request{m_options.owner, now_ms, m_options.batch, m_options.claim_lease.count()};
@@ -53,6 +57,7 @@ std::optional<std::vector<EventRow>> Engine::claim_batch(Cycle& cycle) {
     cycle.store_failed = true;
     return std::nullopt;
   }
+  take_over(*claimed, cycle);
   return std::move(claimed).value();
 }
 
@@ -113,7 +118,11 @@ void Engine::apply_guard(std::vector<Work>& work, Cycle& cycle) {
   const int guard_max = cycle.rules.lifecycle().max_deactivations_per_cycle;
   auto deactivating = [](const Work& w) { return !w.event.approved && w.plan.deactivates(); };
   const int count = static_cast<int>(std::count_if(work.begin(), work.end(), deactivating));
-  const std::string reason = guard_hold(cycle.deactivations, count, guard_max);
+  std::string reason = guard_hold(cycle.deactivations, count, guard_max);
+  if (reason.empty() && !reserve_guard(count, guard_max))
+    reason = "guard: " + std::to_string(count) + " more deactivations in this cycle window, across every daemon, "
+             "would exceed lifecycle.guard.max_deactivations_per_cycle (" + std::to_string(guard_max) +
+             ") or could not be counted; approve with `h2rd events approve --all`";
   if (reason.empty()) {
     cycle.deactivations += count;
     return;
@@ -168,6 +177,12 @@ void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {
     return connection_concurrency(pace.rate, pace.latency, floor, max);
   };
   LaneRunner runner(std::move(lanes), target, [&](std::size_t i) {
+    if (!may_start_calls()) {   // the heartbeat is too old: this claim may no longer hold
+      release(work[i].event);
+      std::lock_guard lock(cycle.mutex);
+      ++cycle.report.deferred;
+      return;
+    }
     EventOutcome outcome = process(work[i], rules_version);
     finish(work[i], outcome, cycle);
   }, stopping);
@@ -215,6 +230,7 @@ void Engine::note_write_failure(const EventRow& event, std::string_view what, co
   if (error.kind == ErrorKind::conflict) {
     spdlog::warn("event.lost_claim id={} event_id=\"{}\" what={} detail=\"{}\"", event.id,
                  escape_for_log(event.event_id), what, escape_for_log(error.message));
+    if (m_options.on_lost_claim) m_options.on_lost_claim();
     std::lock_guard lock(cycle.mutex);
     ++cycle.report.lost_claims;
     return;

@@ -40,8 +40,9 @@ std::string wait_text(const EventRow& e, long long now_ms);
 nlohmann::json attention_items(Store& store, const Config& config, const nlohmann::json& queue,
                                const std::string& rules_error, const std::string& daemon_state, long long now_ms);
 
-// `h2rd status --json`: daemon, queue, connections, rules, last_cycle, attention. Error when the store
-// cannot be read.
+// `h2rd status --json`: daemon, queue, connections, rules, last_cycle, daemons (every live daemon on the
+// database: owner, host, pid, version, started, heartbeat, heartbeat_age_s, claims, leader; null when
+// the store cannot list them), config, attention. Error when the store cannot be read.
 Result<nlohmann::json> status_json(Store& store, const Config& config, long long now_ms);
 
 } // namespace h2r

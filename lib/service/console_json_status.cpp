@@ -4,6 +4,7 @@
 #include "service/config_state.hpp"
 #include "service/liveness.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace h2r {
@@ -23,6 +24,25 @@ nlohmann::json config_json(Store& store, const std::string& daemon_state) {
           {"reloaded", time_json(running->reloaded_ms)},
           {"restart_needed", restart},
           {"reload_error", running->reload_error.empty() ? nlohmann::json() : nlohmann::json(running->reload_error)}};
+}
+
+// The live daemons on this database (heartbeat within two heartbeat intervals, claim_lease / 2), by
+// owner; null when the store cannot list them.
+nlohmann::json daemons_json(Store& store, const Config& config, long long now_ms) {
+  auto rows = store.list_daemons(now_ms, config.claim_lease.count() / 2);
+  if (!rows) return nullptr;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : *rows)
+    out.push_back({{"owner", d.owner},
+                   {"host", d.host},
+                   {"pid", d.pid},
+                   {"version", d.version},
+                   {"started", time_json(d.started_at_ms)},
+                   {"heartbeat", time_json(d.heartbeat_at_ms)},
+                   {"heartbeat_age_s", static_cast<double>(std::max(0LL, now_ms - d.heartbeat_at_ms)) / 1000.0},
+                   {"claims", d.claims},
+                   {"leader", d.leader}});
+  return out;
 }
 
 } // namespace
@@ -151,6 +171,7 @@ Result<nlohmann::json> status_json(Store& store, const Config& config, long long
                         {"connections", conns},
                         {"rules", {{"version", meta_json("rules.version")}, {"error", meta_json("rules.error")}}},
                         {"last_cycle", time_json(last_cycle_ms)}};
+  out["daemons"] = daemons_json(store, config, now_ms);
   out["config"] = config_json(store, live.state);
   out["attention"] = attention_items(store, config, queue, meta("rules.error"), live.state, now_ms);
   return out;

@@ -55,6 +55,11 @@ EngineOptions Daemon::engine_options(bool once) {
   };
   options.stop_requested = [this] { return m_shutdown.requested(); };
   options.on_store_write_failed = [this](std::string_view what) { m_metrics.count_store_write_failure(what); };
+  options.claim_lease = m_config.claim_lease;
+  options.guard_window = m_config.scheduler_interval;
+  options.may_start_calls = [this] { return m_membership.may_start_calls(); };
+  options.on_claims = [this](int claimed, int rescued) { m_metrics.count_claims(claimed, rescued); };
+  options.on_lost_claim = [this] { m_metrics.count_lease_loss(); };
   return options;
 }
 
@@ -64,6 +69,7 @@ Daemon::Daemon(const Config& config, Store& store, const SecretBox& box, HttpTra
       m_transport(transport, m_metrics), m_alerts(config.notify_webhook, transport), m_rules(config.rules, &store),
       m_connections(store, box, m_transport, clock, client_options(), config.breaker),
       m_engine(store, m_connections, [this] { return m_rules.current(); }, engine_options(once), clock),
+      m_membership(store, clock, membership_options()),
       m_inbox(InboxOptions{config.inbox, config.max_file_bytes, config.retention_days},
               [this](const std::string& file) { return m_engine.begin_ingest(file, [this] { m_wake.poke(); }); },
               clock),
@@ -72,6 +78,8 @@ Daemon::Daemon(const Config& config, Store& store, const SecretBox& box, HttpTra
   m_health_checks.push_back(DatabaseFileCheck(config.database));
   // Outcome and hold writes the database refused: /healthz is 503 until one succeeds again.
   m_health_checks.push_back(StoreWritesCheck([this] { return m_engine.store_writes_failing_since_ms(); }));
+  // Several daemons: one whose heartbeat the database has not recorded lately starts no Zoom call.
+  m_health_checks.push_back([this] { return m_membership.stale_reason(); });
 }
 
 Daemon::~Daemon() {
@@ -80,12 +88,11 @@ Daemon::~Daemon() {
 }
 
 Result<void> Daemon::start() {
-  // The caller (`h2rd run`) holds the database's single-instance lock: every claim in the store was
-  // left by a process that is gone, and its events are due again now rather than when the lease ends.
-  if (auto released = m_store.release_claims(""); !released)
-    return fail(ErrorKind::permanent, "cannot release the claims of earlier runs: " + released.error().message);
-  else if (*released > 0)
-    spdlog::warn("claims.released count={} note=\"left by a process that ended without finishing them\"", *released);
+  // SQLite: the caller (`h2rd run`) holds the database's single-instance lock, so every claim in the
+  // store was left by a process that is gone, and its events are due again now rather than when the
+  // lease ends. A shared store (PostgreSQL): other daemons' claims are live; a dead one's expire.
+  H2R_TRY(release_claims_at_start(m_store));
+  H2R_TRY(join_cluster());
   if (!m_rules.reload("start"))
     return fail(ErrorKind::invalid, "the rules file " + m_config.rules + " is not valid (see the log; `h2rd check` lists every problem)");
   if (auto r = m_inbox.prepare(); !r) {
@@ -149,6 +156,8 @@ std::string Daemon::metrics_text() {
   live.rules_version = rules ? rules->version() : "";
   live.heartbeat_age_seconds = std::chrono::duration<double>(m_heartbeat.age()).count();
   live.healthy = health().ok;
+  live.daemons = m_membership.daemons();
+  live.leader = m_membership.leader();
   return m_metrics.render(live);
 }
 
@@ -160,6 +169,7 @@ void Daemon::persist_heartbeat(bool force) {
 }
 
 void Daemon::check_connections() {
+  if (!m_membership.leader()) return;   // one daemon alerts for all
   auto connections = m_store.list_connections();
   if (!connections) return;
   for (const auto& c : *connections) {
@@ -194,6 +204,7 @@ void Daemon::note_cycle(const CycleReport& report, std::chrono::steady_clock::du
 }
 
 int Daemon::run_once(std::chrono::milliseconds max_wait) {
+  std::thread heartbeat_thread([this] { heartbeat_loop(); });
   auto scan = m_inbox.scan();
   spdlog::info("inbox.scanned accepted={} rejected={} deferred={}", scan.accepted, scan.rejected, scan.deferred);
   CycleReport total;
@@ -235,6 +246,9 @@ int Daemon::run_once(std::chrono::milliseconds max_wait) {
                total.held, pending);
   std::fprintf(stdout, "%s\n", summary.c_str());
   std::fflush(stdout);
+  m_shutdown.request();   // ends the heartbeat thread
+  heartbeat_thread.join();
+  m_membership.leave();
   m_alerts.stop();
   return total.failed > 0 || total.store_failed ? 1 : 0;
 }
@@ -275,6 +289,7 @@ int Daemon::run() {
   record_running_config();
   persist_heartbeat(true);
   std::thread inbox_thread([this] { m_inbox.watch(m_shutdown); });
+  std::thread heartbeat_thread([this] { heartbeat_loop(); });
   std::thread watchdog_thread;
   if (m_notifier.watchdog_interval()) watchdog_thread = std::thread([this] { watchdog_loop(); });
   spdlog::info("daemon.started pid={} inbox=\"{}\" rules=\"{}\" version={} listen={}", ::getpid(),
@@ -310,11 +325,15 @@ int Daemon::run() {
   m_notifier.send("STOPPING=1\nSTATUS=stopping");
   m_shutdown.request();
   inbox_thread.join();
+  heartbeat_thread.join();
+  m_membership.leave();
   if (watchdog_thread.joinable()) watchdog_thread.join();
   m_status.stop();
   m_alerts.stop();
-  (void)m_store.set_meta(k_meta_daemon_pid, "");
-  (void)m_store.set_meta(k_meta_metrics_listen, "");
+  if (m_membership.others_live() == 0) {   // the daemon facts of `h2rd status` stay while another daemon runs
+    (void)m_store.set_meta(k_meta_daemon_pid, "");
+    (void)m_store.set_meta(k_meta_metrics_listen, "");
+  }
   spdlog::info("daemon.stopped");
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "config/config.hpp"
 #include "engine/engine.hpp"
+#include "engine/membership.hpp"
 #include "hr/inbox.hpp"
 #include "secrets/secret_box.hpp"
 #include "service/alerts.hpp"
@@ -36,6 +37,12 @@ inline constexpr std::chrono::hours k_max_max_wait{24};
 // written into `options`; its other fields are left alone. Used at start and by each reload.
 void set_live_engine_options(EngineOptions& options, const Config& config);
 
+// At a daemon's start: on a store only one daemon uses (SQLite, under the single-instance lock) every
+// claim was left by a process that is gone, so all are given back (due now, not when their lease
+// ends); on a shared() store other daemons' claims are live and none is touched (a dead daemon's
+// expire). Returns how many were given back.
+Result<int> release_claims_at_start(Store& store);
+
 class Daemon {
 public:
   Daemon(const Config& config, Store& store, const SecretBox& box, HttpTransport& transport, const Clock& clock,
@@ -60,6 +67,7 @@ public:
   Engine& engine() { return m_engine; }
   RulesHolder& rules() { return m_rules; }
   Metrics& metrics() { return m_metrics; }
+  Membership& membership() { return m_membership; }
   // The verdict /healthz serves: scheduler heartbeat fresh, the database answering, its file still the
   // one on disk and writable, and every added check passing.
   HealthReport health();
@@ -88,6 +96,13 @@ private:
   void on_rules_changed(const RulesChange& change);
   void note_cycle(const CycleReport& report, std::chrono::steady_clock::duration took);
   void check_connections();
+  // Several daemons (daemon_cluster.cpp): this daemon's row, and the heartbeat thread's loop — a beat
+  // every claim_lease/4 (claims extended, leader lease renewed, pacing re-shared) until shutdown.
+  MembershipOptions membership_options() const;
+  void heartbeat_loop();
+  // The first beat, at start: an error when the store refuses it.
+  Result<void> join_cluster();
+  void beat_once();
   void persist_heartbeat(bool force);
   void watchdog_loop();
   std::map<std::string, long long> queue_counts();
@@ -107,6 +122,7 @@ private:
   Shutdown m_wake;           // wakes the scheduler early (new file, reload, shutdown)
   ConnectionRegistry m_connections;
   Engine m_engine;
+  Membership m_membership;   // this daemon among those sharing the database (after m_engine: its owner)
   Inbox m_inbox;
   StatusServer m_status;
   ConsoleHandle m_console;   // the admin console on `listen` (console.enabled)

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace h2r {
 namespace {
 
@@ -98,6 +100,17 @@ void Metrics::count_event(std::string_view type, std::string_view state) {
 void Metrics::count_store_write_failure(std::string_view what) {
   std::lock_guard lock(m_mutex);
   ++m_store_write_failures[std::string(what)];
+}
+
+void Metrics::count_claims(int claimed, int rescued) {
+  std::lock_guard lock(m_mutex);
+  m_claims += static_cast<std::uint64_t>(std::max(0, claimed));
+  m_claim_rescues += static_cast<std::uint64_t>(std::max(0, rescued));
+}
+
+void Metrics::count_lease_loss() {
+  std::lock_guard lock(m_mutex);
+  ++m_lease_losses;
 }
 
 void Metrics::count_config_reload(bool ok) {
@@ -200,6 +213,19 @@ std::string Metrics::render(const LiveGauges& live) const {
          "Event outcome or hold writes the database refused (each ends its cycle), by what.");
   for (const auto& [what, n] : m_store_write_failures)
     line("h2r_store_write_failures_total", fmt::format("what=\"{}\"", esc(what)), std::to_string(n));
+
+  family(out, "h2r_claims_total", "counter", "Events this daemon claimed (before any Zoom call) since start.");
+  line("h2r_claims_total", "", std::to_string(m_claims));
+  family(out, "h2r_claim_rescues_total", "counter",
+         "Claimed events taken over from a daemon whose lease ran out (it died or stopped heartbeating).");
+  line("h2r_claim_rescues_total", "", std::to_string(m_claim_rescues));
+  family(out, "h2r_lease_losses_total", "counter",
+         "Outcomes or holds refused because this daemon's claim was lost (another daemon or an operator came first).");
+  line("h2r_lease_losses_total", "", std::to_string(m_lease_losses));
+  family(out, "h2r_daemons", "gauge", "Live daemons on this database (heartbeat within two intervals), this one included.");
+  line("h2r_daemons", "", std::to_string(live.daemons));
+  family(out, "h2r_leader", "gauge", "1 when this daemon holds the leader lease (runs the singletons), else 0.");
+  line("h2r_leader", "", live.leader ? "1" : "0");
 
   family(out, "h2r_scheduler_heartbeat_age_seconds", "gauge", "Time since the scheduler last showed progress.");
   line("h2r_scheduler_heartbeat_age_seconds", "", number(live.heartbeat_age_seconds));

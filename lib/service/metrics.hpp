@@ -27,6 +27,8 @@ struct LiveGauges {
   std::string rules_version;                // "" = no rules in force
   double heartbeat_age_seconds = 0;
   bool healthy = true;
+  int daemons = 1;                          // live daemons on the database (this one included)
+  bool leader = true;                       // this daemon holds the leader lease
 };
 
 class Metrics {
@@ -51,6 +53,10 @@ public:
   void count_event(std::string_view type, std::string_view state);
   // One fenced store write (event outcome, hold) failed, by what ("record_outcome", "hold_event").
   void count_store_write_failure(std::string_view what);
+  // One claim of the engine: `claimed` events, `rescued` of them taken over from a dead daemon.
+  void count_claims(int claimed, int rescued);
+  // An outcome or hold refused because the claim was lost (another daemon or an operator came first).
+  void count_lease_loss();
   // One reload of h2rd.yaml (SIGHUP): applied, or refused by validation.
   void count_config_reload(bool ok);
   // One scheduler cycle ended at `end_unix_ms` after `seconds`.
@@ -79,6 +85,9 @@ private:
   std::uint64_t m_tokens_ok = 0;
   std::uint64_t m_tokens_failed = 0;
   std::map<std::string, std::uint64_t> m_store_write_failures;                           // by what
+  std::uint64_t m_claims = 0;
+  std::uint64_t m_claim_rescues = 0;
+  std::uint64_t m_lease_losses = 0;
   std::uint64_t m_config_reloads_ok = 0;
   std::uint64_t m_config_reloads_failed = 0;
   std::uint64_t m_cycles = 0;

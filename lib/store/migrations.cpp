@@ -132,7 +132,33 @@ ALTER TABLE links ADD COLUMN pushed_at_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE links ADD COLUMN pushed_groups TEXT NOT NULL DEFAULT '[]';
 )sql";
 
-constexpr std::array<const char*, 6> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5, k_step_6};
+// Version 7: several daemons. `daemons` holds each live `h2rd run` (its claim owner) and its last
+// heartbeat; `leader` is the one leader lease row (id 1) for the singletons (resync queueing, alerts);
+// `guard_windows` counts the deactivations run in each guard window across daemons. events.rescues
+// counts the take-overs of an event from a claimer whose lease ran out, since its last outcome.
+constexpr const char* k_step_7 = R"sql(
+CREATE TABLE daemons (
+  owner           TEXT PRIMARY KEY,
+  host            TEXT NOT NULL,
+  pid             INTEGER NOT NULL,
+  version         TEXT NOT NULL,
+  started_at_ms   INTEGER NOT NULL,
+  heartbeat_at_ms INTEGER NOT NULL
+);
+CREATE TABLE leader (
+  id             INTEGER PRIMARY KEY CHECK (id = 1),
+  owner          TEXT NOT NULL,
+  lease_until_ms INTEGER NOT NULL
+);
+CREATE TABLE guard_windows (
+  window_start_ms INTEGER PRIMARY KEY,
+  deactivations   INTEGER NOT NULL
+);
+ALTER TABLE events ADD COLUMN rescues INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<const char*, 7> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4,
+                                                k_step_5, k_step_6, k_step_7};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));

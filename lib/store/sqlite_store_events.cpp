@@ -12,7 +12,7 @@ namespace {
 constexpr const char* k_event_columns =
     "id, event_id, type, leave_type, employee_id, fields, effective_raw, effective_at_ms, due_at_ms, "
     "source_file, state, reason, attempts, approved, rules_version, result, received_at_ms, updated_at_ms, "
-    "claim_owner, claim_token, claimed_at_ms, lease_until_ms";
+    "claim_owner, claim_token, claimed_at_ms, lease_until_ms, rescues";
 
 // An operator's transition clears the claim: it wins over an outcome in flight (which then finds its
 // claim lost and writes nothing).
@@ -58,6 +58,7 @@ Result<EventRow> read_event(const sqlite::Query& q) {
   row.claim_token = q.is_null(19) ? "" : q.text_at(19);
   row.claimed_at_ms = q.int_at(20);
   row.lease_until_ms = q.int_at(21);
+  row.rescues = static_cast<int>(q.int_at(22));
   return row;
 }
 
@@ -98,13 +99,18 @@ Result<std::vector<EventRow>> SqliteStore::claim_due_events(const ClaimRequest& 
     // One IMMEDIATE transaction: no other process can claim or change these rows between read and claim.
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     auto rows = H2R_TRY(select_due(request.now_ms, request.limit));
+    // A row still claimed here had its lease run out: this claim takes it over (a rescue, counted).
     auto q = H2R_TRY(m_db->query("UPDATE events SET claim_owner = ?2, claim_token = lower(hex(randomblob(16))), "
-                                 "claimed_at_ms = ?3, lease_until_ms = ?4 WHERE id = ?1 RETURNING claim_token"));
+                                 "claimed_at_ms = ?3, lease_until_ms = ?4, "
+                                 "rescues = rescues + (claim_token IS NOT NULL) WHERE id = ?1 "
+                                 "RETURNING claim_token, rescues"));
     for (auto& row : rows) {
       q.bind_int(1, row.id).bind_text(2, request.owner).bind_int(3, request.now_ms);
       q.bind_int(4, request.now_ms + request.lease_ms);
       if (!H2R_TRY(q.step())) return fail(ErrorKind::permanent, fmt::format("event {} vanished while claimed", row.id));
+      row.rescued_from = row.claim_token.empty() ? "" : row.claim_owner;
       row.claim_token = q.text_at(0);
+      row.rescues = static_cast<int>(q.int_at(1));
       row.claim_owner = request.owner;
       row.claimed_at_ms = request.now_ms;
       row.lease_until_ms = request.now_ms + request.lease_ms;
@@ -214,7 +220,7 @@ Result<void> SqliteStore::record_outcome(const EventOutcome& outcome, long long 
       auto q = H2R_TRY(m_db->query(
           "UPDATE events SET state = ?2, reason = ?3, rules_version = ?4, result = ?5, attempts = ?6, "
           "due_at_ms = CASE WHEN ?2 IN ('pending', 'waiting') THEN ?7 ELSE due_at_ms END, updated_at_ms = ?8, "
-          "claim_owner = NULL, claim_token = NULL, lease_until_ms = 0 "
+          "claim_owner = NULL, claim_token = NULL, lease_until_ms = 0, rescues = 0 "
           "WHERE id = ?1 AND claim_token = ?9 AND state IN ('pending', 'waiting')"));
       q.bind_int(1, outcome.id).bind_text(2, to_string(outcome.state)).bind_text(3, outcome.reason);
       q.bind_text(4, outcome.rules_version).bind_text(5, outcome.result).bind_int(6, outcome.attempts);

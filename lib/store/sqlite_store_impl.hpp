@@ -56,6 +56,14 @@ public:
   Result<std::vector<LinkRow>> list_links(const std::string& connection) override;
   Result<std::set<std::string>> seen_fields() override;
 
+  // Several daemons on one file (sqlite_store_daemons.cpp); shared() stays false: `h2rd run` holds
+  // the single-instance lock, but the methods work so two stores on one file act like two daemons.
+  Result<int> heartbeat(const DaemonRow& row, long long now_ms, long long lease_ms) override;
+  Result<std::vector<DaemonRow>> list_daemons(long long now_ms, long long stale_ms) override;
+  Result<void> remove_daemon(const std::string& owner) override;
+  Result<bool> try_lead(const std::string& owner, long long now_ms, long long lease_ms) override;
+  Result<bool> reserve_deactivations(long long window_start_ms, int count, int max) override;
+
   Result<std::optional<std::string>> get_meta(const std::string& key) override;
   Result<void> set_meta(const std::string& key, const std::string& value) override;
 

@@ -218,4 +218,29 @@ Result<std::vector<EventHistoryRow>> FaultyStore::event_history(long long id) {
   return m_inner.event_history(id);
 }
 
+Result<int> FaultyStore::heartbeat(const DaemonRow& row, long long now_ms, long long lease_ms) {
+  H2R_FAULT_POINT(heartbeat);
+  return m_inner.heartbeat(row, now_ms, lease_ms);
+}
+
+Result<std::vector<DaemonRow>> FaultyStore::list_daemons(long long now_ms, long long stale_ms) {
+  H2R_FAULT_POINT(list_daemons);
+  return m_inner.list_daemons(now_ms, stale_ms);
+}
+
+Result<void> FaultyStore::remove_daemon(const std::string& owner) {
+  H2R_FAULT_POINT(remove_daemon);
+  return m_inner.remove_daemon(owner);
+}
+
+Result<bool> FaultyStore::try_lead(const std::string& owner, long long now_ms, long long lease_ms) {
+  H2R_FAULT_POINT(try_lead);
+  return m_inner.try_lead(owner, now_ms, lease_ms);
+}
+
+Result<bool> FaultyStore::reserve_deactivations(long long window_start_ms, int count, int max) {
+  H2R_FAULT_POINT(reserve_deactivations);
+  return m_inner.reserve_deactivations(window_start_ms, count, max);
+}
+
 } // namespace h2r::test

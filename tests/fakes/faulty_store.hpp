@@ -66,6 +66,15 @@ public:
   Result<std::optional<std::string>> get_meta(const std::string& key) override;
   Result<void> set_meta(const std::string& key, const std::string& value) override;
 
+  // set_shared(true): the store says several daemons use it (as PostgreSQL does).
+  bool shared() const override { return m_shared || m_inner.shared(); }
+  void set_shared(bool shared) { m_shared = shared; }
+  Result<int> heartbeat(const DaemonRow& row, long long now_ms, long long lease_ms) override;
+  Result<std::vector<DaemonRow>> list_daemons(long long now_ms, long long stale_ms) override;
+  Result<void> remove_daemon(const std::string& owner) override;
+  Result<bool> try_lead(const std::string& owner, long long now_ms, long long lease_ms) override;
+  Result<bool> reserve_deactivations(long long window_start_ms, int count, int max) override;
+
   void set_actor(const std::string& actor) override { m_inner.set_actor(actor); }
   Result<std::vector<EventHistoryRow>> event_history(long long id) override;
 
@@ -78,6 +87,7 @@ private:
   std::optional<Error> fault(const char* method);
 
   Store& m_inner;
+  bool m_shared = false;
   mutable std::mutex m_mutex;
   std::map<std::string, Fault> m_faults;
   std::map<std::string, int> m_calls;

@@ -147,3 +147,16 @@ TEST_CASE("config: a lenient read keeps the valid keys of a file with errors and
   Diagnostics missing;
   CHECK_FALSE(load_config_lenient((dir.path() / "none.yaml").string(), missing).has_value());
 }
+
+TEST_CASE("config diff: scheduler.claim_lease needs a restart") {
+  test::TempDir dir;
+  Config running = load(dir, "scheduler: { claim_lease: 2m }\n");
+  Config loaded = load(dir, "scheduler: { claim_lease: 5m }\n");
+  auto changes = diff_config(running, loaded);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].key == "scheduler.claim_lease");
+  CHECK(changes[0].before == "2m");
+  CHECK(changes[0].after == "5m");
+  CHECK_FALSE(changes[0].live);
+  CHECK_FALSE(is_live_key("scheduler.claim_lease"));
+}

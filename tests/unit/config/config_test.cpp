@@ -54,6 +54,7 @@ TEST_CASE("config: an empty file gives every default, paths beside the config") 
   CHECK(config->secret_key_file == (folder / "secret.key").string());
   CHECK(config->timezone == "UTC");
   CHECK(config->scheduler_interval == 30s);
+  CHECK(config->claim_lease == 2min);
   CHECK(config->workers == 4);
   CHECK(config->max_connection_workers == 64);
   CHECK(config->listen == "127.0.0.1:9464");
@@ -76,7 +77,7 @@ inbox: /srv/inbox
 rules: ../rules.yaml
 secret_key_file: ./keys/secret.key
 timezone: America/New_York
-scheduler: { interval: 500ms, workers: 64, max_connection_workers: 1024 }
+scheduler: { interval: 500ms, workers: 64, max_connection_workers: 1024, claim_lease: 45s }
 listen: ""
 log: { level: debug, format: json }
 limits: { max_file_bytes: 1GiB, max_future_days: 30 }
@@ -93,6 +94,7 @@ notify: { webhook: "https://hooks.example.com/h2r" }
   CHECK(config->secret_key_file == (folder / "keys/secret.key").string());
   CHECK(config->timezone == "America/New_York");
   CHECK(config->scheduler_interval == 500ms);
+  CHECK(config->claim_lease == 45s);
   CHECK(config->workers == 64);
   CHECK(config->max_connection_workers == 1024);
   CHECK(config->listen.empty());
@@ -122,7 +124,11 @@ TEST_CASE("config: each problem is reported at its line and column with what wou
       {"scheduler:\n  workers: many\n", 2, 12, "scheduler.workers must be an integer from 1 to 64, got 'many'"},
       {"scheduler: { interval: 30 }\n", 1, 24, "scheduler.interval must be a duration such as 500ms, 30s"},
       {"scheduler: { interval: 0s }\n", 1, 24, "scheduler.interval must be longer than 0"},
-      {"scheduler: { every: 1s }\n", 1, 14, "unknown key 'every' in scheduler (allowed: interval, workers or max_connection_workers)"},
+      {"scheduler: { every: 1s }\n", 1, 14,
+       "unknown key 'every' in scheduler (allowed: interval, workers, max_connection_workers or claim_lease)"},
+      {"scheduler: { claim_lease: 9s }\n", 1, 27, "scheduler.claim_lease must be at least 10s and at most 24h"},
+      {"scheduler: { claim_lease: 25h }\n", 1, 27, "scheduler.claim_lease must be at least 10s and at most 24h"},
+      {"scheduler: { claim_lease: soon }\n", 1, 27, "scheduler.claim_lease must be a duration"},
       {"scheduler:\n  max_connection_workers: 0\n", 2, 27,
        "scheduler.max_connection_workers must be an integer from 1 to 1024, got 0"},
       {"scheduler:\n  max_connection_workers: 1025\n", 2, 27, "from 1 to 1024, got 1025"},

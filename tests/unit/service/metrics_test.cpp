@@ -208,3 +208,25 @@ TEST_CASE("ops: the status server serves /metrics and turns /healthz 503 when th
   server.stop();
   server.stop();   // idempotent
 }
+
+TEST_CASE("metrics: claims, rescues, lease losses, live daemons and the leader") {
+  Metrics metrics;
+  LiveGauges live;
+  auto before = parse_exposition(metrics.render(live));
+  CHECK(before.at("h2r_claims_total") == 0);
+  CHECK(before.at("h2r_claim_rescues_total") == 0);
+  CHECK(before.at("h2r_lease_losses_total") == 0);
+  CHECK(before.at("h2r_daemons") == 1);
+  CHECK(before.at("h2r_leader") == 1);
+  metrics.count_claims(5, 2);
+  metrics.count_claims(3, 0);
+  metrics.count_lease_loss();
+  live.daemons = 3;
+  live.leader = false;
+  auto after = parse_exposition(metrics.render(live));
+  CHECK(after.at("h2r_claims_total") == 8);
+  CHECK(after.at("h2r_claim_rescues_total") == 2);
+  CHECK(after.at("h2r_lease_losses_total") == 1);
+  CHECK(after.at("h2r_daemons") == 3);
+  CHECK(after.at("h2r_leader") == 0);
+}

@@ -1,0 +1,69 @@
+// Membership: this daemon among the others on one database. Every beat() — the daemon calls it every
+// lease/4 from a thread of its own — records the heartbeat (which extends this daemon's claims),
+// renews or takes the leader lease, and counts the live daemons (those that beat within two heartbeat
+// intervals; at least 1). Thread-safe.
+//
+// A daemon whose last successful heartbeat is older than half the lease cannot know its claims still
+// hold (another daemon may take them over once the lease runs out), so may_start_calls() says no:
+// the engine starts no new SCIM call and gives the claims back. With `strict` off (SQLite: the
+// single-instance lock keeps everyone else out) it beats again and says yes.
+#pragma once
+
+#include "core/clock.hpp"
+#include "store/store.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace h2r {
+
+struct MembershipOptions {
+  DaemonRow self;                              // owner, host, pid, version, started_at_ms
+  std::chrono::milliseconds lease{120'000};    // scheduler.claim_lease: claims and the leader lease
+  bool strict = true;                          // several daemons may share the store (Store::shared())
+};
+
+class Membership {
+public:
+  Membership(Store& store, const Clock& clock, MembershipOptions options);
+
+  // One heartbeat, leader lease and daemon count. False when the heartbeat failed (logged); the
+  // leader role is then dropped, the count kept.
+  bool beat();
+  // Whether a new SCIM call may start now (see above). Called from worker threads.
+  bool may_start_calls();
+  // This daemon held the leader lease at its last successful beat, and that beat is within half the
+  // lease. Always true when not strict (the single daemon leads).
+  bool leader() const;
+  // Live daemons at the last successful beat (this one included): at least 1.
+  int daemons() const;
+  // The live daemons as the last successful beat listed them.
+  std::vector<DaemonRow> live() const;
+  // Forgets this daemon in the store (clean stop); best effort.
+  void leave();
+  // Why this daemon starts no Zoom call now (strict, heartbeat older than half the lease), for
+  // /healthz; nullopt when it may.
+  std::optional<std::string> stale_reason() const;
+  // Live daemons other than this one, as the store says now (0 when it cannot tell).
+  int others_live();
+
+  const std::string& owner() const { return m_options.self.owner; }
+  std::chrono::milliseconds lease() const { return m_options.lease; }
+  std::chrono::milliseconds interval() const { return m_options.lease / 4; }
+
+private:
+  bool fresh_locked(long long now_ms) const;   // last success within half the lease
+
+  Store& m_store;
+  const Clock& m_clock;
+  const MembershipOptions m_options;
+  mutable std::mutex m_mutex;
+  long long m_last_success_ms = 0;             // GUARDED_BY(m_mutex); 0 = never
+  bool m_leader = false;                       // GUARDED_BY(m_mutex)
+  std::vector<DaemonRow> m_live;               // GUARDED_BY(m_mutex)
+};
+
+} // namespace h2r
