@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include "engine/result_json.hpp"
 #include "engine/schedule.hpp"
 
 #include "core/saturating.hpp"
@@ -186,7 +187,7 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
   outcome.claim_token = event.claim_token;
   outcome.rules_version = rules_version;
   outcome.attempts = event.attempts;
-  nlohmann::json actions = nlohmann::json::array();
+  std::vector<ActionReport> actions;
 
   // Each target connection is independent: one that is down or paused does not hold up the others
   // (their links are recorded now, so a later attempt finds their work done).
@@ -218,22 +219,23 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
     }
     m_connections.record_success(intent.connection);
     if (m_options.on_applied) m_options.on_applied(*report);
-    if (report->link) outcome.links_upsert.push_back(*report->link);
+    if (report->link) outcome.links_upsert.push_back(std::move(*report->link));   // the result needs no link
     if (report->remove_link && !report->link) outcome.links_remove.emplace_back(intent.connection, event.employee_id);
-    actions.push_back(report->to_json());
     spdlog::info("event.action id={} employee=\"{}\" connection={} action={} user_id=\"{}\"", event.id,
                  escape_for_log(event.employee_id), escape_for_log(report->connection), report->action,
                  escape_for_log(report->user_id));
+    actions.push_back(std::move(report).value());
   }
-  nlohmann::json targets = nlohmann::json::array();   // the role each target matched, for `events show`
+  std::vector<ResultTarget> targets;   // the role each target matched, for `events show`
+  targets.reserve(work.plan.intents.size());
   for (const auto& intent : work.plan.intents)
-    targets.push_back({{"connection", intent.connection}, {"role", intent.desired ? intent.desired->role : ""}});
-  outcome.result = nlohmann::json{{"why", work.plan.intents.empty() ? work.plan.note : work.plan.intents.front().why},
-                                  {"targets", targets}, {"actions", actions}}.dump();
+    targets.push_back({intent.connection, intent.desired ? intent.desired->role : ""});
+  outcome.result = event_result_json(work.plan.intents.empty() ? work.plan.note : work.plan.intents.front().why,
+                                     targets, actions);
   if (!error) {
     // Nothing to do, or nothing found to act on (deprovisioning someone Zoom never had): skipped, with why.
     const bool nothing_found = std::all_of(actions.begin(), actions.end(),
-                                           [](const nlohmann::json& a) { return a["action"] == "absent"; });
+                                           [](const ActionReport& a) { return a.action == "absent"; });
     outcome.state = nothing_found ? EventState::skipped : EventState::done;
     outcome.reason = work.plan.intents.empty() ? work.plan.note
                      : nothing_found ? work.plan.intents.front().why + "; no Zoom user to act on"

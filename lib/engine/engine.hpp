@@ -2,7 +2,7 @@
 // and queues events; a cycle takes every due event (one head event per employee, so an employee's
 // events apply in effective-date then arrival order), applies supervision and the mass-deactivation
 // guard, runs the rest in one lane per connection (its first target's; dispatcher.hpp), and records
-// each outcome in one transaction.
+// the outcomes, those handed in together in one transaction (group commit: outcome_batcher.hpp).
 //
 // Claims: a cycle claims its due events (Store::claim_due_events) before any Zoom call; every write
 // about an event (outcome, hold) is fenced by that claim, so an operator's reject in the meantime
@@ -14,6 +14,7 @@
 
 #include "core/clock.hpp"
 #include "engine/connection_registry.hpp"
+#include "engine/outcome_batcher.hpp"
 #include "engine/planner.hpp"
 #include "engine/provisioner.hpp"
 #include "hr/event.hpp"
@@ -133,6 +134,7 @@ private:
     long long checked_ms = 0;                  // when the last claim looked for due events
     std::atomic<bool> store_failed{false};     // end the cycle: no event is taken again
     std::mutex mutex;                          // guards report while workers run
+    OutcomeBatcher* outcomes = nullptr;        // while workers run: their outcomes are written together
   };
 
   // The steps of run_cycle, in order.

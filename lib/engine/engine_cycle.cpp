@@ -6,6 +6,7 @@
 #include "core/text.hpp"
 #include "core/time.hpp"
 #include "engine/dispatcher.hpp"
+#include "engine/outcome_batcher.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -13,6 +14,14 @@
 #include <map>
 
 namespace h2r {
+namespace {
+
+// Group commit of outcomes (engine/outcome_batcher.hpp): at most this many in one transaction, and a
+// worker waits at most this long for others to hand theirs in (never while it is the only one working).
+constexpr std::size_t k_outcome_batch = 64;
+constexpr std::chrono::microseconds k_outcome_gather{2000};
+
+} // namespace
 
 CycleReport Engine::run_cycle() {
   RulesPtr rules = m_rules();
@@ -176,6 +185,12 @@ void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {
     }
     return connection_concurrency(pace.rate, pace.latency, floor, max);
   };
+  OutcomeBatcher outcomes(
+      [this](const std::vector<const EventOutcome*>& batch) {
+        return m_store.record_outcomes(batch, to_unix_ms(m_clock.now()));
+      },
+      k_outcome_batch, k_outcome_gather);
+  cycle.outcomes = &outcomes;
   LaneRunner runner(std::move(lanes), target, [&](std::size_t i) {
     if (!may_start_calls()) {   // the heartbeat is too old: this claim may no longer hold
       release(work[i].event);
@@ -183,10 +198,12 @@ void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {
       ++cycle.report.deferred;
       return;
     }
+    outcomes.started();
     EventOutcome outcome = process(work[i], rules_version);
     finish(work[i], outcome, cycle);
   }, stopping);
   runner.run();
+  cycle.outcomes = nullptr;
   for (const auto& [connection, threads] : runner.peak_threads())
     spdlog::debug("dispatch.lane connection=\"{}\" peak_threads={}", escape_for_log(connection), threads);
   // Work no lane took (shutdown, or a failed write ended the cycle) is given back, due as it was.
@@ -194,7 +211,9 @@ void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {
 }
 
 void Engine::finish(const Work& work, EventOutcome& outcome, Cycle& cycle) {
-  if (auto r = m_store.record_outcome(outcome, to_unix_ms(m_clock.now())); !r) {
+  auto recorded = cycle.outcomes ? cycle.outcomes->record(outcome)
+                                 : m_store.record_outcome(outcome, to_unix_ms(m_clock.now()));
+  if (auto& r = recorded; !r) {
     note_write_failure(work.event, "record_outcome", r.error(), cycle);
     return;
   }

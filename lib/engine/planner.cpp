@@ -124,8 +124,14 @@ std::string resync_clearing_base_text(const std::map<std::string, DesiredUser>& 
 }
 
 std::string desired_digest(const DesiredUser& desired, bool active) {
-  nlohmann::json canon = {{"body", desired.body}, {"groups", desired.groups}, {"active", active}};
-  return sha256_hex(canon.dump());
+  // The dump of {"body": …, "groups": …, "active": …} (keys in std::map order), without copying the
+  // body into a new document first.
+  std::string canon = active ? "{\"active\":true,\"body\":" : "{\"active\":false,\"body\":";
+  canon += desired.body.dump();
+  canon += ",\"groups\":";
+  canon += nlohmann::json(desired.groups).dump();
+  canon += '}';
+  return sha256_hex(canon);
 }
 
 EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& before,

@@ -212,31 +212,70 @@ Result<std::map<EventState, long long>> SqliteStore::count_events_by_state() {
   });
 }
 
+Result<void> SqliteStore::write_outcome(const EventOutcome& outcome, long long now_ms) {
+  const std::string from = H2R_TRY(state_of(outcome.id));
+  {
+    auto q = H2R_TRY(m_db->query(
+        "UPDATE events SET state = ?2, reason = ?3, rules_version = ?4, result = ?5, attempts = ?6, "
+        "due_at_ms = CASE WHEN ?2 IN ('pending', 'waiting') THEN ?7 ELSE due_at_ms END, updated_at_ms = ?8, "
+        "claim_owner = NULL, claim_token = NULL, lease_until_ms = 0, rescues = 0 "
+        "WHERE id = ?1 AND claim_token = ?9 AND state IN ('pending', 'waiting')"));
+    q.bind_int(1, outcome.id).bind_text(2, to_string(outcome.state)).bind_text(3, outcome.reason);
+    q.bind_text(4, outcome.rules_version).bind_text(5, outcome.result).bind_int(6, outcome.attempts);
+    q.bind_int(7, outcome.next_attempt_at_ms).bind_int(8, now_ms).bind_text(9, outcome.claim_token);
+    H2R_TRY(q.run());
+    if (m_db->changes() == 0) return claim_lost(outcome.id);
+  }
+  H2R_TRY(write_history(outcome.id, from, to_string(outcome.state), outcome.reason, now_ms));
+  if (outcome.employee) H2R_TRY(write_employee(*outcome.employee));
+  for (const auto& link : outcome.links_upsert) H2R_TRY(write_link(link));
+  for (const auto& [connection, employee_id] : outcome.links_remove) {
+    auto q = H2R_TRY(m_db->query("DELETE FROM links WHERE connection = ?1 AND employee_id = ?2"));
+    H2R_TRY(q.bind_text(1, connection).bind_text(2, employee_id).run());
+  }
+  return {};
+}
+
 Result<void> SqliteStore::record_outcome(const EventOutcome& outcome, long long now_ms) {
   return locked(fmt::format("record the outcome of event {}", outcome.id), [&]() -> Result<void> {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
-    const std::string from = H2R_TRY(state_of(outcome.id));
-    {
-      auto q = H2R_TRY(m_db->query(
-          "UPDATE events SET state = ?2, reason = ?3, rules_version = ?4, result = ?5, attempts = ?6, "
-          "due_at_ms = CASE WHEN ?2 IN ('pending', 'waiting') THEN ?7 ELSE due_at_ms END, updated_at_ms = ?8, "
-          "claim_owner = NULL, claim_token = NULL, lease_until_ms = 0, rescues = 0 "
-          "WHERE id = ?1 AND claim_token = ?9 AND state IN ('pending', 'waiting')"));
-      q.bind_int(1, outcome.id).bind_text(2, to_string(outcome.state)).bind_text(3, outcome.reason);
-      q.bind_text(4, outcome.rules_version).bind_text(5, outcome.result).bind_int(6, outcome.attempts);
-      q.bind_int(7, outcome.next_attempt_at_ms).bind_int(8, now_ms).bind_text(9, outcome.claim_token);
-      H2R_TRY(q.run());
-      if (m_db->changes() == 0) return claim_lost(outcome.id);
-    }
-    H2R_TRY(write_history(outcome.id, from, to_string(outcome.state), outcome.reason, now_ms));
-    if (outcome.employee) H2R_TRY(write_employee(*outcome.employee));
-    for (const auto& link : outcome.links_upsert) H2R_TRY(write_link(link));
-    for (const auto& [connection, employee_id] : outcome.links_remove) {
-      auto q = H2R_TRY(m_db->query("DELETE FROM links WHERE connection = ?1 AND employee_id = ?2"));
-      H2R_TRY(q.bind_text(1, connection).bind_text(2, employee_id).run());
+    H2R_TRY(write_outcome(outcome, now_ms));
+    return tx.commit();
+  });
+}
+
+std::vector<Result<void>> SqliteStore::record_outcomes(const std::vector<const EventOutcome*>& outcomes,
+                                                       long long now_ms) {
+  // One transaction for the batch (one commit instead of one per event); each outcome in a savepoint of
+  // its own, so one refused (lost claim, or a link's conflict) leaves nothing of itself and the others go on.
+  std::vector<Result<void>> results;
+  results.reserve(outcomes.size());
+  auto statement = [this](const char* sql) -> Result<void> {
+    auto q = H2R_TRY(m_db->query(sql));
+    return q.run();
+  };
+  auto all = locked(fmt::format("record the outcomes of {} events", outcomes.size()), [&]() -> Result<void> {
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    for (const EventOutcome* outcome : outcomes) {
+      H2R_TRY(statement("SAVEPOINT outcome"));
+      auto written = write_outcome(*outcome, now_ms);
+      if (!written) {
+        H2R_TRY(statement("ROLLBACK TO outcome"));
+        if (written.error().kind != ErrorKind::conflict && written.error().kind != ErrorKind::not_found)
+          return unexpected(std::move(written).error());
+        written.error().message = fmt::format("database {}: cannot record the outcome of event {}: {}", m_db->path(),
+                                              outcome->id, written.error().message);
+      }
+      H2R_TRY(statement("RELEASE outcome"));
+      results.push_back(std::move(written));
     }
     return tx.commit();
   });
+  if (!all) {   // nothing of the batch was written
+    results.clear();
+    for (std::size_t i = 0; i < outcomes.size(); ++i) results.push_back(unexpected(all.error()));
+  }
+  return results;
 }
 
 Result<int> SqliteStore::transition(const std::string& sql, long long now_ms, std::optional<long long> id) {

@@ -37,6 +37,8 @@ public:
   Result<std::vector<EventRow>> list_events(const EventFilter& filter) override;
   Result<std::map<EventState, long long>> count_events_by_state() override;
   Result<void> record_outcome(const EventOutcome& outcome, long long now_ms) override;
+  std::vector<Result<void>> record_outcomes(const std::vector<const EventOutcome*>& outcomes,
+                                            long long now_ms) override;
   Result<void> hold_event(long long id, const std::string& claim_token, const std::string& reason,
                           long long now_ms) override;
   Result<int> approve_event(long long id, long long now_ms) override;
@@ -80,6 +82,8 @@ private:
 
   // Helpers called with the mutex held, inside a transaction where one is needed.
   Result<void> write_employee(const EmployeeRow& row);
+  // record_outcome's writes (fenced UPDATE, history, employee, links), inside the caller's transaction.
+  Result<void> write_outcome(const EventOutcome& outcome, long long now_ms);
   Result<void> write_link(const LinkRow& row);
   // Runs an UPDATE of events with ?1 = now_ms and ?2 = id (when given); returns the rows changed.
   Result<int> transition(const std::string& sql, long long now_ms, std::optional<long long> id = std::nullopt);

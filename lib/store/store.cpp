@@ -51,6 +51,19 @@ std::optional<HrStatus> parse_hr_status(std::string_view text) {
   return std::nullopt;
 }
 
+std::vector<Result<void>> Store::record_outcomes(const std::vector<const EventOutcome*>& outcomes, long long now_ms) {
+  std::vector<Result<void>> results;
+  results.reserve(outcomes.size());
+  for (const EventOutcome* outcome : outcomes) {
+    auto r = record_outcome(*outcome, now_ms);
+    const bool go_on = r || r.error().kind == ErrorKind::conflict || r.error().kind == ErrorKind::not_found;
+    results.push_back(std::move(r));
+    if (!go_on) break;
+  }
+  while (results.size() < outcomes.size()) results.push_back(unexpected(results.back().error()));
+  return results;
+}
+
 // Defaults for stores that do not implement several daemons yet (replaced per store).
 Result<int> Store::heartbeat(const DaemonRow&, long long, long long) {
   return fail(ErrorKind::permanent, "this store does not support daemon heartbeats");

@@ -267,6 +267,14 @@ public:
   // outcome.claim_token (pending or waiting): otherwise conflict ("lost claim": an operator rejected
   // it, or another claimer took it over) and nothing is written. not_found when no event has the id.
   virtual Result<void> record_outcome(const EventOutcome& outcome, long long now_ms) = 0;
+  // Several outcomes at once: for each, in order, what record_outcome(outcome, now_ms) returns for it.
+  // An outcome refused with conflict (lost claim) or not_found writes nothing of its own and the others
+  // go on; any other failure stops there: that outcome and every later one carry the error and none
+  // of them is written. A store may write the batch in one transaction (SQLite does: then a failure
+  // other than conflict/not_found writes none of the batch, and each result carries it). The default
+  // calls record_outcome for each in turn.
+  virtual std::vector<Result<void>> record_outcomes(const std::vector<const EventOutcome*>& outcomes,
+                                                    long long now_ms);
   // claimed pending/waiting → state held with reason, claim cleared (not final; blocks the employee's
   // later events). conflict ("lost claim") when not claimed with `claim_token`; not_found: no such id.
   virtual Result<void> hold_event(long long id, const std::string& claim_token, const std::string& reason,

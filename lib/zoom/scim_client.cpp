@@ -189,8 +189,7 @@ Result<ScimUser> ScimClient::create_user(const nlohmann::json& body) {
   }
   if (response->status != 201 && response->status != 200)
     return unexpected(classify_scim_failure(*response, what, m_clock.now()));
-  auto created = nlohmann::json::parse(response->body, nullptr, false);
-  ScimUser user = scim_user_from_json(created);
+  ScimUser user = scim_user_from_json(nlohmann::json::parse(response->body, nullptr, false));
   if (user.id.empty()) return fail(ErrorKind::transient, what + ": Zoom's answer has no user id");
   return user;
 }

@@ -1,5 +1,6 @@
 // Planner: pure decisions per event type, against hand-built rules.
 #include "engine/planner.hpp"
+#include "core/text.hpp"
 #include "engine/provisioner.hpp"
 
 #include <doctest/doctest.h>
@@ -294,4 +295,18 @@ TEST_CASE("diff_flat and known_before: old → new, only the paths that change, 
   CHECK(by_path.at(k_license + ".zoomOneBizPlus") == std::pair<json, json>{true, false});
   CHECK(by_path.at("nickName") == std::pair<json, json>{nullptr, "jc"});   // never pushed: no old value
   CHECK(diff_flat(known_before(nullptr, nullptr), desired).size() == 5);     // nothing known: every path
+}
+
+TEST_CASE("planner: desired_digest is the one stored links carry (sha256 of the canonical document's dump)") {
+  // Links stored by earlier versions carry this digest: a different text would re-push every user.
+  DesiredUser d;
+  d.body = json{{"userName", "ann@example.com"}, {"name", {{"givenName", "Ann \"A\"\n"}}}, {"userType", "Basic"},
+                {"schemas", json::array({"urn:ietf:params:scim:schemas:core:2.0:User"})}};
+  for (const auto& groups : {std::vector<std::string>{}, std::vector<std::string>{"Sales", "Ops é"}}) {
+    d.groups = groups;
+    for (bool active : {true, false}) {
+      json canon = {{"body", d.body}, {"groups", d.groups}, {"active", active}};
+      CHECK(desired_digest(d, active) == sha256_hex(canon.dump()));
+    }
+  }
 }

@@ -214,3 +214,47 @@ TEST_CASE_TEMPLATE("store contract: an employee's later event is not claimed whi
   REQUIRE(store->record_outcome(done, 1200));
   CHECK(ids_of(claim_all(*store, "daemon-2", 1200)) == Ids{"later"});
 }
+
+TEST_CASE_TEMPLATE("store contract: record_outcomes writes a batch and leaves out only the refused outcomes", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->ingest("f", {make_event("a", "E1", 1, 1), make_event("b", "E2", 1, 1), make_event("c", "E3", 1, 1)}, 1));
+  auto claimed = claim_all(*store, "daemon", 100);
+  REQUIRE(claimed.size() == 3);
+  REQUIRE(store->reject_event(claimed[1].id, "rejected by an admin", 150));   // b's claim is lost
+  std::vector<EventOutcome> outcomes(3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    outcomes[i].id = claimed[i].id;
+    outcomes[i].claim_token = claimed[i].claim_token;
+    outcomes[i].state = EventState::done;
+    outcomes[i].attempts = 1;
+    outcomes[i].result = "{\"n\":" + std::to_string(i) + "}";
+    outcomes[i].employee = EmployeeRow{claimed[i].employee_id, {{"email", claimed[i].event_id + "@example.com"}},
+                                       HrStatus::active, 5};
+  }
+  auto results = store->record_outcomes({&outcomes[0], &outcomes[1], &outcomes[2]}, 200);
+  REQUIRE(results.size() == 3);
+  CHECK(results[0]);
+  REQUIRE_FALSE(results[1]);
+  CHECK(results[1].error().kind == ErrorKind::conflict);
+  CHECK(results[1].error().message.find("lost claim") != std::string::npos);
+  CHECK(results[2]);
+  CHECK(event_of(*store, "a").state == EventState::done);
+  CHECK(event_of(*store, "a").result == "{\"n\":0}");
+  CHECK(event_of(*store, "b").state == EventState::rejected);   // the operator's decision stands
+  CHECK(event_of(*store, "c").state == EventState::done);
+  CHECK(store->get_employee(claimed[0].employee_id).value().has_value());
+  CHECK_FALSE(store->get_employee(claimed[1].employee_id).value().has_value());   // nothing of b written
+  CHECK(store->get_employee(claimed[2].employee_id).value().has_value());
+  auto history = store->event_history(claimed[2].id);
+  REQUIRE(history);
+  REQUIRE_FALSE(history->empty());
+  CHECK(history->back().to == EventState::done);
+  // The same batch again: every claim ended with the first.
+  auto again = store->record_outcomes({&outcomes[0], &outcomes[2]}, 300);
+  REQUIRE(again.size() == 2);
+  CHECK_FALSE(again[0]);
+  CHECK_FALSE(again[1]);
+  CHECK(store->record_outcomes({}, 400).empty());
+}

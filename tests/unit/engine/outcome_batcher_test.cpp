@@ -1,0 +1,86 @@
+// Group commit of outcomes (engine/outcome_batcher.hpp): a worker alone writes at once; workers that
+// hand in together are written in one store call, each getting its own result back.
+#include "engine/outcome_batcher.hpp"
+
+#include <doctest/doctest.h>
+
+#include <mutex>
+#include <thread>
+
+using namespace h2r;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Writes {
+  std::mutex mutex;
+  std::vector<std::vector<long long>> batches;   // the outcome ids of each write
+  OutcomeBatcher::Write writer(long long refuse_id = -1) {
+    return [this, refuse_id](const std::vector<const EventOutcome*>& outcomes) {
+      std::vector<Result<void>> results;
+      std::vector<long long> ids;
+      for (const EventOutcome* o : outcomes) {
+        ids.push_back(o->id);
+        if (o->id == refuse_id) results.push_back(fail(ErrorKind::conflict, "lost claim"));
+        else results.push_back({});
+      }
+      std::lock_guard lock(mutex);
+      batches.push_back(ids);
+      return results;
+    };
+  }
+};
+
+EventOutcome outcome(long long id) {
+  EventOutcome o;
+  o.id = id;
+  return o;
+}
+
+} // namespace
+
+TEST_CASE("outcome batcher: a worker alone writes its outcome at once, one per write") {
+  Writes writes;
+  OutcomeBatcher batcher(writes.writer(), 64, 3600s);   // a wait would hang the test: there is none
+  for (long long id = 1; id <= 3; ++id) {
+    batcher.started();
+    CHECK(batcher.record(outcome(id)));
+  }
+  REQUIRE(writes.batches.size() == 3);
+  CHECK(writes.batches[0] == std::vector<long long>{1});
+  CHECK(writes.batches[2] == std::vector<long long>{3});
+}
+
+TEST_CASE("outcome batcher: workers that hand in together share one write and each get their own result") {
+  Writes writes;
+  OutcomeBatcher batcher(writes.writer(3), 64, 3600s);
+  constexpr int k_workers = 5;
+  for (int i = 0; i < k_workers; ++i) batcher.started();   // all five are working before any hands in
+  std::vector<int> ok(k_workers, -1);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < k_workers; ++i)
+    threads.emplace_back([&, i] {
+      auto r = batcher.record(outcome(i + 1));
+      ok[static_cast<std::size_t>(i)] = r ? 1 : (r.error().kind == ErrorKind::conflict ? 0 : -2);
+    });
+  for (auto& t : threads) t.join();
+  REQUIRE(writes.batches.size() == 1);   // the first waits for the others (no one else is working then)
+  CHECK(writes.batches[0].size() == k_workers);
+  CHECK(ok == std::vector<int>{1, 1, 0, 1, 1});
+}
+
+TEST_CASE("outcome batcher: at most max_batch in one write, and a worker that gives up is not waited for") {
+  Writes writes;
+  OutcomeBatcher batcher(writes.writer(), 2, 3600s);
+  for (int i = 0; i < 4; ++i) batcher.started();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) threads.emplace_back([&, i] { CHECK(batcher.record(outcome(i + 1))); });
+  batcher.abandoned();   // the fourth never hands one in
+  for (auto& t : threads) t.join();
+  std::size_t written = 0;
+  for (const auto& b : writes.batches) {
+    CHECK(b.size() <= 2);
+    written += b.size();
+  }
+  CHECK(written == 3);
+}
