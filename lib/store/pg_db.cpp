@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 namespace h2r::pg {
 
@@ -135,7 +137,9 @@ Result<std::unique_ptr<Conn>> Conn::connect(const std::string& conninfo, const s
 
 Conn::~Conn() { PQfinish(m_conn); }
 
-bool Conn::broken() const { return PQstatus(m_conn) != CONNECTION_OK; }
+// Still in pipeline mode (an exec_many that could not leave it) counts as broken: it cannot run
+// ordinary statements, so it must not go back to the pool.
+bool Conn::broken() const { return PQstatus(m_conn) != CONNECTION_OK || PQpipelineStatus(m_conn) != PQ_PIPELINE_OFF; }
 
 std::string Conn::describe() const {
   const char* host = PQhost(m_conn);
@@ -145,7 +149,7 @@ std::string Conn::describe() const {
 }
 
 Error Conn::error_of(pg_result* result) const {
-  if (broken())
+  if (PQstatus(m_conn) != CONNECTION_OK)
     return Error{ErrorKind::transient,
                  fmt::format("the connection to the server was lost: {}", trim_message(PQerrorMessage(m_conn)))};
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
@@ -174,6 +178,60 @@ Result<Rows> Conn::exec(const std::string& sql, const Params& params) {
     return unexpected(std::move(error));
   }
   return Rows(result);
+}
+
+Result<std::vector<Rows>> Conn::exec_many(const std::string& sql, const std::vector<Params>& batch) {
+  // Statements per sync point: their results (a few bytes each) fit the socket buffers, so sending
+  // in blocking mode without reading cannot stall on a server waiting for its results to be read.
+  constexpr std::size_t k_per_sync = 256;
+  std::vector<Rows> out;
+  out.reserve(batch.size());
+  for (std::size_t start = 0; start < batch.size(); start += k_per_sync) {
+    const std::size_t end = std::min(batch.size(), start + k_per_sync);
+    if (PQenterPipelineMode(m_conn) != 1) return unexpected(error_of(nullptr));
+    bool sent = true;
+    for (std::size_t i = start; i < end && sent; ++i) {
+      const Params& params = batch[i];
+      std::vector<const char*> values;
+      std::vector<int> lengths;
+      for (std::size_t p = 0; p < params.m_values.size(); ++p) {
+        values.push_back(params.m_null[p] ? nullptr : params.m_values[p].data());
+        lengths.push_back(static_cast<int>(params.m_values[p].size()));
+      }
+      sent = PQsendQueryParams(m_conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                               lengths.data(), params.m_formats.data(), 0) == 1;
+    }
+    std::optional<Error> failure;
+    if (!sent) failure = error_of(nullptr);
+    if (PQpipelineSync(m_conn) != 1) {
+      Error error = error_of(nullptr);
+      (void)PQexitPipelineMode(m_conn);
+      return unexpected(std::move(error));
+    }
+    // Every result up to the sync point: one (then NULL) per statement sent, then PGRES_PIPELINE_SYNC.
+    for (;;) {
+      PGresult* result = PQgetResult(m_conn);
+      if (result == nullptr) {
+        if (PQstatus(m_conn) != CONNECTION_OK) return unexpected(error_of(nullptr));
+        continue; // the end of one statement's results
+      }
+      const auto status = PQresultStatus(result);
+      if (status == PGRES_PIPELINE_SYNC) {
+        PQclear(result);
+        break;
+      }
+      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+        if (!failure) out.emplace_back(result);
+        else PQclear(result);
+        continue;
+      }
+      if (status != PGRES_PIPELINE_ABORTED && !failure) failure = error_of(result);
+      PQclear(result);
+    }
+    if (PQexitPipelineMode(m_conn) != 1 && !failure) failure = error_of(nullptr);
+    if (failure) return unexpected(std::move(*failure));
+  }
+  return out;
 }
 
 Result<void> Conn::exec_script(const std::string& sql) {

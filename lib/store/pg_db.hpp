@@ -70,6 +70,9 @@ public:
 
   // One statement with parameters.
   Result<Rows> exec(const std::string& sql, const Params& params = {});
+  // The same statement once per entry of `batch`, sent in libpq's pipeline mode (one round trip per
+  // few hundred statements); the results in order. The first failure ends it (later ones are not run).
+  Result<std::vector<Rows>> exec_many(const std::string& sql, const std::vector<Params>& batch);
   // Several statements without parameters or values (DDL of the migrations).
   Result<void> exec_script(const std::string& sql);
   // An identifier quoted for SQL text (schema names: identifiers cannot be parameters).

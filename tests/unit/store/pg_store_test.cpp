@@ -153,3 +153,57 @@ TEST_CASE("postgres store: a lost connection is a transient error and the next c
   REQUIRE(back);
   CHECK(*back == std::optional<std::string>("before"));
 }
+
+TEST_CASE("postgres store: a pipelined batch returns every result in order, or its first error, and the connection stays usable") {
+  H2R_PG_REQUIRE_SERVER();
+  auto conn = pg::Conn::connect(*test_pg_url(), "", "test server");
+  REQUIRE(conn);
+  pg::Conn& c = **conn;
+  std::vector<pg::Params> batch;
+  for (int i = 1; i <= 600; ++i) batch.push_back(std::move(pg::Params().integer(i))); // more than one sync point
+  auto all = c.exec_many("SELECT 1000 / $1::int", batch);
+  REQUIRE(all);
+  REQUIRE(all->size() == 600);
+  CHECK((*all)[0].integer(0, 0) == 1000);
+  CHECK((*all)[599].integer(0, 0) == 1);
+
+  batch[300] = std::move(pg::Params().integer(0)); // division by zero in the middle
+  auto failed = c.exec_many("SELECT 1000 / $1::int", batch);
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().message.find("division by zero") != std::string::npos);
+  CHECK(failed.error().kind == ErrorKind::permanent);
+  auto after = c.exec("SELECT 42");
+  REQUIRE(after);
+  CHECK(after->integer(0, 0) == 42);
+  auto empty = c.exec_many("SELECT 1", {});
+  REQUIRE(empty);
+  CHECK(empty->empty());
+}
+
+TEST_CASE("postgres store: a password file logs a role in, and a role without CREATE opens an up-to-date database") {
+  H2R_PG_REQUIRE_SERVER();
+  TempDir dir;
+  const std::string schema = PgStoreFactory::schema_of(dir);
+  { auto owner = PgStoreFactory::open(dir); } // created and migrated by the test's superuser
+  auto admin = pg::Conn::connect(*test_pg_url(), "", "test server");
+  REQUIRE(admin);
+  pg::Conn& a = **admin;
+  const std::string role = fmt::format("h2r_runtime_{}", ::getpid());
+  const std::string r = a.quote_identifier(role), s = a.quote_identifier(schema);
+  // A fixed test password (CREATE ROLE takes no parameters); the store itself never builds SQL with values.
+  REQUIRE(a.exec("CREATE ROLE " + r + " LOGIN PASSWORD 'runtime-pw-31337'"));
+  REQUIRE(a.exec("GRANT USAGE ON SCHEMA " + s + " TO " + r));
+  REQUIRE(a.exec("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + s + " TO " + r));
+  {
+    std::ofstream(dir.file("pw")) << "runtime-pw-31337\n";
+    auto opened = open_pg_store(PgOptions{with_query(*test_pg_url(), "user=" + role), dir.file("pw"), schema});
+    CHECK_MESSAGE(opened, (opened ? "" : opened.error().message));
+    if (opened) {
+      REQUIRE((*opened)->set_meta("k", "v"));
+      REQUIRE((*opened)->ingest("f", {make_event("a", "E1", 1, 1)}, 1));
+      CHECK((*opened)->claim_due_events(ClaimRequest{"d", 10, 10, 1000}).value().size() == 1);
+    }
+  }
+  (void)a.exec("DROP OWNED BY " + r);
+  (void)a.exec("DROP ROLE " + r);
+}

@@ -114,7 +114,7 @@ TEST_CASE_TEMPLATE("store contract: two stores on one database hammer claims and
 TEST_CASE_TEMPLATE("store contract: an earlier event arriving while a later one is claimed waits for that claim", F,
                    H2R_STORE_IMPLEMENTATIONS) {
   H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
-  H2R_SKIP_UNLESS(F::daemons, "one claim per employee");
+  H2R_SKIP_UNLESS(F::one_claim_per_employee, "one claim per employee");
   TempDir dir;
   auto store = F::open(dir);
   REQUIRE(store->ingest("f1", {make_event("later", "E1", 20, 1)}, 1));
