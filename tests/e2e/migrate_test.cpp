@@ -7,7 +7,9 @@
 #include "store/sqlite_store.hpp"
 #include "support/store_compare.hpp"
 
+#include <cstdio>
 #include <cstdlib>
+#include <sys/stat.h>
 #include <random>
 
 using namespace h2r;
@@ -119,6 +121,31 @@ TEST_CASE("pg migrate: a SQLite deployment (connection, events in several states
   CHECK((*counts)[EventState::done] == 5);
   CHECK((*counts)[EventState::waiting] == 1);
   CHECK((*counts)[EventState::rejected] == 1);
+
+  // The migrated deployment works from a config naming the URL and a password file (no password from
+  // the environment): check reaches it, and the sealed secret opens with the same key file.
+  const char* password = std::getenv("PGPASSWORD");
+  if (password != nullptr && *password != '\0') {
+    const auto password_file = env.dir().write("pg-password", std::string(password) + "\n");
+    REQUIRE(::chmod(password_file.c_str(), 0600) == 0);
+    const auto config = env.dir()
+                            .write("pg.yaml", "database: { url: \"" + db.url() + "\", password_file: pg-password }\n"
+                                              "inbox: inbox\nrules: rules.yaml\nsecret_key_file: state/secret.key\n"
+                                              "listen: \"\"\n")
+                            .string();
+    const Env no_password{{"PGPASSWORD", ""}, {"PGPASSFILE", "/nonexistent"}};
+    auto check = run_process({H2R_H2RD_PATH, "-c", config, "check"}, {}, no_password);
+    INFO(check.out << check.err);
+    CHECK(check.exit_code == 0);
+    CHECK(check.out.find("database: PostgreSQL " + db.url() + " (reachable, 1 connection(s))") != std::string::npos);
+    auto test = run_process({H2R_H2RD_PATH, "-c", config, "connection", "test", "zoom-main"}, {}, no_password);
+    INFO(test.out << test.err);
+    CHECK(test.exit_code == 0);
+    std::remove(password_file.c_str());
+    auto unreachable = run_process({H2R_H2RD_PATH, "-c", config, "check"}, {}, no_password);
+    CHECK(unreachable.exit_code == 78);   // the password file is gone: a config error, named
+    CHECK(unreachable.err.find("database.password_file") != std::string::npos);
+  }
 
   // A second run finds the target full, says how to empty it, and writes nothing.
   auto again = env.h2rd({"migrate", "--to", db.url()});
