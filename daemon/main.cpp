@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   if (command == "resync") return cmd_resync(config_path, rest);
   if (command == "status") return cmd_status(config_path, rest);
   if (command == "console") return cmd_console(config_path, rest);
+  if (command == "migrate") return cmd_migrate(config_path, rest);
   if (command == "version") return cmd_version(rest);
   print_error("unknown command '" + command + "' (see h2rd --help)");
   return k_exit_usage;

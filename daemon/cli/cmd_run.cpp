@@ -47,11 +47,16 @@ int cmd_run(const std::string& config_path, const Words& words) {
   int code = k_exit_ok;
   auto ctx = open_context(config_path, code);
   if (!ctx) return code;
-  // One `h2rd run` (daemon or --once) per database, held until this function returns.
-  auto instance = InstanceLock::acquire(ctx->config.database);
-  if (!instance) {
-    print_error(instance.error().message);
-    return k_exit_failed;
+  // One `h2rd run` (daemon or --once) per SQLite database, held until this function returns; a shared
+  // store (PostgreSQL) takes several daemons.
+  std::optional<InstanceLock> instance;
+  if (!ctx->store->shared()) {
+    auto lock = InstanceLock::acquire(ctx->config.database);
+    if (!lock) {
+      print_error(lock.error().message);
+      return k_exit_failed;
+    }
+    instance.emplace(std::move(*lock));
   }
   HttplibTransport transport;
   const bool once = args->has("--once");

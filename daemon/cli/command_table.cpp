@@ -71,6 +71,10 @@ const std::vector<CommandSpec>& command_table() {
       {"status", "", "daemon, queue, connections, rules version, last cycle", {k_json}},
       {"console", "", "print the URL that opens the admin console with a token (a secret: do not share it)",
        {{"--name", "NAME", "the token with this name in the token file (default: the first reviewer)"}, k_json}},
+      {"migrate", "", "copy this SQLite deployment into an empty PostgreSQL database (stop the daemon first)",
+       {{"--to", "URL", "the PostgreSQL database: postgresql://USER@HOST:PORT/DB?sslmode=... (no password in it)"},
+        {"--password-file", "FILE", "the database password, in a file only its owner can read (default: ~/.pgpass or $PGPASSFILE)"},
+        k_json}},
       {"version", "", "version and build information", {k_json}},
   };
   return table;

@@ -20,6 +20,7 @@ int cmd_events(const std::string& config_path, const Words& words);
 int cmd_reconcile(const std::string& config_path, const Words& words);
 int cmd_status(const std::string& config_path, const Words& words);
 int cmd_console(const std::string& config_path, const Words& words);
+int cmd_migrate(const std::string& config_path, const Words& words);
 int cmd_version(const Words& words);
 
 } // namespace h2r::cli

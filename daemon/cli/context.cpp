@@ -3,7 +3,8 @@
 #include "config/config_lenient.hpp"
 #include "core/logging.hpp"
 #include "core/time.hpp"
-#include "store/sqlite_store.hpp"
+#include "core/db_url.hpp"
+#include "store/open_store.hpp"
 
 #include <filesystem>
 #include <iostream>
@@ -26,7 +27,7 @@ std::string lost_key_help(const Config& config, const std::vector<std::string>& 
   std::string names;
   for (const auto& n : sealed) names += (names.empty() ? "" : ", ") + n;
   const std::string h2rd = "h2rd -c " + config.path;
-  return "the key file " + config.secret_key_file + " is missing, but the database " + config.database +
+  return "the key file " + config.secret_key_file + " is missing, but the database " + redact_database(config.database) +
          " holds client secrets sealed with it (connections: " + names +
          "); a new key could not open them, so none is made. To recover:\n"
          "  1. restore the key file from your backup to " + config.secret_key_file +
@@ -51,7 +52,7 @@ std::optional<Context> open_context(const std::string& config_path, int& exit_co
   context.config = std::move(*config);
   init_logging(context.config.log_level, context.config.log_format);
   // The database first: whether a missing key may be created depends on what it holds.
-  auto store = open_sqlite_store(context.config.database);
+  auto store = open_store(context.config.database, context.config.database_password_file);
   if (!store) {
     print_error(store.error().message);
     exit_code = k_exit_failed;
@@ -81,7 +82,7 @@ std::optional<Context> open_context(const std::string& config_path, int& exit_co
 std::optional<Context> open_status_context(const std::string& config_path, int& exit_code) {
   Diagnostics problems;
   auto config = load_config_lenient(config_path, problems);
-  if (!config || (has_errors(problems) && !std::filesystem::exists(config->database))) {
+  if (!config || (has_errors(problems) && !is_database_url(config->database) && !std::filesystem::exists(config->database))) {
     for (const auto& d : problems) std::cerr << d.to_string() << "\n";
     exit_code = k_exit_config;
     return std::nullopt;
@@ -89,11 +90,11 @@ std::optional<Context> open_status_context(const std::string& config_path, int& 
   if (!has_errors(problems)) return open_context(config_path, exit_code);
   for (const auto& d : problems) std::cerr << d.to_string() << "\n";
   std::cerr << "h2rd: warning: " << config->path << " has errors (above); a running daemon keeps the settings "
-            << "it runs with; this status reads " << config->database << "\n";
+            << "it runs with; this status reads " << redact_database(config->database) << "\n";
   Context context;
   context.config = std::move(*config);
   init_logging(context.config.log_level, context.config.log_format);
-  auto store = open_sqlite_store(context.config.database);
+  auto store = open_store(context.config.database, context.config.database_password_file);
   if (!store) {
     print_error(store.error().message);
     exit_code = k_exit_failed;

@@ -2,6 +2,7 @@
 #include "config/config_lenient.hpp"
 
 #include "config/yaml_reader.hpp"
+#include "core/db_url.hpp"
 #include "core/net.hpp"
 #include "core/time.hpp"
 
@@ -64,7 +65,7 @@ public:
                              "listen", "listen_allow_remote", "log", "limits", "retention", "retry", "notify",
                              "breaker", "console"});
     if (!top) return;
-    path(*top, "database", m_config.database);
+    database(*top);
     path(*top, "inbox", m_config.inbox);
     rules(*top);
     path(*top, "secret_key_file", m_config.secret_key_file);
@@ -103,6 +104,60 @@ private:
     const auto* node = top.get(key);
     if (!node) return;
     if (auto text = m_reader.non_empty_string(*node, key)) out = resolve(*text);
+  }
+
+  // `database: FILE`, `database: postgresql://…`, or `database: { url: postgresql://…, password_file: FILE }`.
+  void database(const yaml::MapView& top) {
+    const auto* node = top.get("database");
+    if (!node) return;
+    if (!node->IsMap()) {
+      auto text = m_reader.non_empty_string(*node, "database");
+      if (!text) return;
+      if (text->find("://") == std::string::npos) {
+        m_config.database = resolve(*text);
+        return;
+      }
+      if (auto url = database_url(*node, "database", *text)) m_config.database = *url;
+      return;
+    }
+    auto map = m_reader.map(*node, "database", {"url", "password_file"});
+    if (!map) return;
+    const auto* url_node = map->get("url");
+    if (!url_node) {
+      m_reader.error(*node, "database: a mapping needs `url: postgresql://…` (a SQLite file is given as `database: FILE`)");
+      return;
+    }
+    if (auto text = m_reader.non_empty_string(*url_node, "database.url"))
+      if (auto url = database_url(*url_node, "database.url", *text)) m_config.database = *url;
+    if (const auto* n = map->get("password_file"))
+      if (auto text = m_reader.non_empty_string(*n, "database.password_file")) {
+        const std::string file = resolve(*text);
+        if (auto problem = password_file_problem(file))
+          m_reader.error(*n, "database.password_file " + file + " " + *problem);
+        else
+          m_config.database_password_file = file;
+      }
+  }
+
+  // A PostgreSQL URL without a password, or nullopt with the problem reported at `node`.
+  std::optional<std::string> database_url(const YAML::Node& node, std::string_view key, const std::string& text) {
+    constexpr std::size_t k_max_url = 4096;
+    if (!is_database_url(text)) {
+      m_reader.error(node, std::string(key) + " must be a file path or a PostgreSQL URL (postgresql://… or "
+                                              "postgres://…), got '" + redact_database(text) + "'");
+      return std::nullopt;
+    }
+    if (text.size() > k_max_url) {
+      m_reader.error(node, std::string(key) + " is longer than " + std::to_string(k_max_url) + " characters");
+      return std::nullopt;
+    }
+    if (auto part = url_password_part(text); !part.empty()) {
+      m_reader.error(node, std::string(key) + " holds a password (" + part + "); passwords never go in the "
+                           "config: put it in a file named by database.password_file (chmod 600), or in "
+                           "~/.pgpass / $PGPASSFILE");
+      return std::nullopt;
+    }
+    return text;
   }
 
   // `rules: FILE`, or `rules: { path: FILE, on_change: resync|manual }`.
@@ -332,7 +387,10 @@ std::optional<Config> read_config(const std::string& path, Diagnostics& diagnost
     parsed = false;
     reader.error_at(0, 0, std::string("cannot read the config file: ") + e.what());
   }
-  if (config.console.tokens.empty()) config.console.tokens = config.database + ".console-tokens";
+  // Beside a SQLite file; with PostgreSQL, beside the config (each daemon has its own).
+  if (config.console.tokens.empty())
+    config.console.tokens = is_database_url(config.database) ? (folder / "h2r.console-tokens").string()
+                                                              : config.database + ".console-tokens";
   yaml::sort_by_place(diagnostics);
   if (!parsed) return std::nullopt;
   return config;

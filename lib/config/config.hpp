@@ -38,7 +38,11 @@ inline constexpr std::chrono::milliseconds k_max_claim_lease{24 * 3600'000};
 struct Config {
   std::string path;                 // the config file itself (absolute)
   // Paths below are absolute: relative ones in the file are taken relative to the file's folder.
-  std::string database;             // default: h2r.db beside the config
+  // database: a SQLite file (default: h2r.db beside the config), or a PostgreSQL URL
+  // (postgresql://user@host:5432/h2r?sslmode=verify-full; never with a password in it), given as
+  // `database: URL` or `database: { url: URL, password_file: FILE }`.
+  std::string database;
+  std::string database_password_file; // database.password_file (absolute; mode 0600 or stricter); "" = libpq's PGPASSFILE / ~/.pgpass
   std::string inbox;                // default: inbox/ beside the config
   std::string rules;                // default: rules.yaml beside the config
   // rules.on_change: "resync" queues a resync for every linked employee a rules edit changes;

@@ -1,5 +1,7 @@
 #include "config/config_diff.hpp"
 
+#include "core/db_url.hpp"
+
 #include <fmt/format.h>
 
 #include <functional>
@@ -35,7 +37,9 @@ std::string text_of(const Value& v) { return v.is_string() ? v.get<std::string>(
 
 const std::vector<KeySpec>& key_table() {
   static const std::vector<KeySpec> table{
-      {"database", false, [](const Config& c) { return Value(c.database); }, {}},
+      {"database", false, [](const Config& c) { return Value(c.database); }, {},
+       [](const Config& c) { return redact_database(c.database); }},
+      {"database.password_file", false, [](const Config& c) { return Value(c.database_password_file); }, {}},
       {"inbox", false, [](const Config& c) { return Value(c.inbox); }, {}},
       {"rules", false, [](const Config& c) { return Value(c.rules); }, {}},
       {"secret_key_file", false, [](const Config& c) { return Value(c.secret_key_file); }, {}},

@@ -109,9 +109,12 @@ public:
 
   Result<std::optional<std::string>> get_meta(const std::string& key) override;
   Result<void> set_meta(const std::string& key, const std::string& value) override;
+  Result<std::map<std::string, std::string>> list_meta() override;          // pg_store_import.cpp
+  Result<std::unique_ptr<ImportBatch>> begin_import() override;
 
 private:
   friend class Lease;
+  friend class PgImportBatch;   // pg_store_import.cpp: write_employee, write_link on its connection
   void give_back(std::unique_ptr<pg::Conn> conn);
 
   // Runs `body(conn)` on a pooled connection; an error gets "postgresql SERVER: cannot WHAT: " in front.

@@ -183,6 +183,7 @@ Result<std::vector<EventRow>> SqliteStore::list_events(const EventFilter& filter
     if (filter.type) where += " AND type = ?4";
     if (filter.effective_from_ms) where += " AND effective_at_ms >= ?5";
     if (filter.effective_before_ms) where += " AND effective_at_ms < ?6";
+    if (filter.before_id) where += " AND id < ?8";
     if (filter.source_file)
       where += " AND (source_file = ?7 OR (length(source_file) > length(?7) AND "
                "substr(source_file, length(source_file) - length(?7)) = '/' || ?7))";
@@ -194,6 +195,7 @@ Result<std::vector<EventRow>> SqliteStore::list_events(const EventFilter& filter
     if (filter.effective_from_ms) q.bind_int(5, *filter.effective_from_ms);
     if (filter.effective_before_ms) q.bind_int(6, *filter.effective_before_ms);
     if (filter.source_file) q.bind_text(7, *filter.source_file);
+    if (filter.before_id) q.bind_int(8, *filter.before_id);
     q.bind_int(3, filter.limit);
     return read_events(q);
   });

@@ -68,6 +68,8 @@ public:
 
   Result<std::optional<std::string>> get_meta(const std::string& key) override;
   Result<void> set_meta(const std::string& key, const std::string& value) override;
+  Result<std::map<std::string, std::string>> list_meta() override;          // sqlite_store_import.cpp
+  Result<std::unique_ptr<ImportBatch>> begin_import() override;
 
 private:
   // Runs `body` under the mutex; an error gets "database FILE: cannot WHAT: " in front.
@@ -102,6 +104,7 @@ private:
   Result<void> write_history(long long id, std::string_view from, std::string_view to, const std::string& reason,
                              long long now_ms);
 
+  friend class SqliteImportBatch; // sqlite_store_import.cpp: the same
   friend class SqliteIngestBatch; // sqlite_store_ingest.cpp: holds m_mutex for its lifetime
 
   std::mutex m_mutex;

@@ -81,4 +81,11 @@ Result<bool> Store::reserve_deactivations(long long, int, int) {
   return fail(ErrorKind::permanent, "this store does not count deactivations");
 }
 
+Result<std::map<std::string, std::string>> Store::list_meta() {
+  return fail(ErrorKind::permanent, "this store does not list its meta data");
+}
+Result<std::unique_ptr<ImportBatch>> Store::begin_import() {
+  return fail(ErrorKind::permanent, "this store cannot import a deployment");
+}
+
 } // namespace h2r

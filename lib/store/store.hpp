@@ -133,6 +133,7 @@ struct EventFilter {
   std::optional<long long> effective_from_ms;   // effective_at_ms >= this
   std::optional<long long> effective_before_ms; // effective_at_ms < this
   std::optional<std::string> source_file;       // the stored name, or its last path component
+  std::optional<long long> before_id;           // id < this: the next page of a walk over every event
   int limit = 1000;                       // newest first
 };
 
@@ -213,6 +214,25 @@ struct EventOutcome {
   std::optional<EmployeeRow> employee;       // written when set
   std::vector<LinkRow> links_upsert;
   std::vector<std::pair<std::string, std::string>> links_remove; // (connection, employee_id)
+};
+
+// A whole deployment written into an empty store in one transaction (h2rd migrate): every row as
+// given, ids and times kept. Destroyed without a successful commit(), it keeps nothing.
+class ImportBatch {
+public:
+  virtual ~ImportBatch() = default;
+  virtual Result<void> add_connection(const ConnectionRow& row) = 0;   // sealed secret and times as given
+  virtual Result<void> add_connection_health(const ConnectionHealth& health) = 0;
+  // Every column as given, the id included; the claim columns are not copied (the event is unclaimed).
+  virtual Result<void> add_events(const std::vector<EventRow>& rows) = 0;
+  // History rows of events added before, in the order given (after the event's earlier rows).
+  virtual Result<void> add_history(const std::vector<EventHistoryRow>& rows) = 0;
+  virtual Result<void> add_employees(const std::vector<EmployeeRow>& rows) = 0;
+  virtual Result<void> add_links(const std::vector<LinkRow>& rows) = 0;   // pushed_* included
+  virtual Result<void> add_seen_fields(const std::set<std::string>& names) = 0;
+  virtual Result<void> set_meta(const std::string& key, const std::string& value) = 0;
+  // Makes it all visible at once; later ingests get ids above every imported one.
+  virtual Result<void> commit() = 0;
 };
 
 class Store {
@@ -329,6 +349,12 @@ public:
   // small key/value facts: rules version in force, last cycle time, ...
   virtual Result<std::optional<std::string>> get_meta(const std::string& key) = 0;
   virtual Result<void> set_meta(const std::string& key, const std::string& value) = 0;
+
+  // Moving a deployment (h2rd migrate, lib/store/store_copy.hpp). list_meta: every key/value pair.
+  // begin_import: conflict when the store holds an event or a connection already (it only fills an
+  // empty store); the batch holds the store's write transaction until it ends.
+  virtual Result<std::map<std::string, std::string>> list_meta();
+  virtual Result<std::unique_ptr<ImportBatch>> begin_import();
 };
 
 } // namespace h2r

@@ -95,7 +95,7 @@ TEST_CASE("e2e check: an unknown connection in targets is an error at file:line:
   auto clean = env.h2rd({"check", "--strict"});
   INFO(clean.err);
   CHECK(clean.exit_code == 0);
-  CHECK(clean.out == "config and rules are valid\n");
+  CHECK(clean.out == "config and rules are valid\ndatabase: SQLite " + env.database() + " (reachable, 1 connection(s))\n");
 }
 
 TEST_CASE("e2e status: ATTENTION lists failed events and rejected files, with how to act, in text and --json") {

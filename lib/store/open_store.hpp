@@ -1,0 +1,20 @@
+// open_store: the store the config's `database` names — a PostgreSQL URL (postgresql://…,
+// postgres://…) opens the PostgreSQL store (store/pg_store.hpp), anything else the SQLite file.
+#pragma once
+
+#include "store/store.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace h2r {
+
+// `password_file` (Config::database_password_file) goes with a URL only ("" = libpq's PGPASSFILE or
+// ~/.pgpass). A URL holding a password is refused (invalid). Errors never contain a password.
+Result<std::unique_ptr<Store>> open_store(const std::string& database, const std::string& password_file = "");
+
+// "PostgreSQL" or "SQLite": which store `database` selects.
+std::string_view store_backend(const std::string& database);
+
+} // namespace h2r
