@@ -37,6 +37,41 @@ std::string quoted_filter_value(const std::string& value) {
   return out + "\"";
 }
 
+// Reads only the top-level "id", "userName" and "active" of a user (SAX: no document is built).
+class UserFieldsReader final : public nlohmann::json_sax<nlohmann::json> {
+public:
+  explicit UserFieldsReader(ScimUser& user) : m_user(user) {}
+  bool null() override { return true; }
+  bool boolean(bool value) override {
+    if (at_top() && m_key == "active") m_user.active = value;
+    return true;
+  }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t& value) override {
+    if (at_top() && m_key == "id") m_user.id = std::move(value);
+    else if (at_top() && m_key == "userName") m_user.user_name = std::move(value);
+    return true;
+  }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return ++m_depth, true; }
+  bool key(string_t& value) override {
+    if (m_depth == 1) m_key = std::move(value);
+    return true;
+  }
+  bool end_object() override { return --m_depth, true; }
+  bool start_array(std::size_t) override { return ++m_depth, true; }
+  bool end_array() override { return --m_depth, true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+private:
+  bool at_top() const { return m_depth == 1; }
+  ScimUser& m_user;
+  int m_depth = 0;
+  std::string m_key;
+};
+
 } // namespace
 
 ScimUser scim_user_from_json(nlohmann::json body) {
@@ -189,8 +224,10 @@ Result<ScimUser> ScimClient::create_user(const nlohmann::json& body) {
   }
   if (response->status != 201 && response->status != 200)
     return unexpected(classify_scim_failure(*response, what, m_clock.now()));
-  ScimUser user = scim_user_from_json(nlohmann::json::parse(response->body, nullptr, false));
-  if (user.id.empty()) return fail(ErrorKind::transient, what + ": Zoom's answer has no user id");
+  ScimUser user;
+  UserFieldsReader reader(user);
+  if (!nlohmann::json::sax_parse(response->body, &reader) || user.id.empty())
+    return fail(ErrorKind::transient, what + ": Zoom's answer has no user id");
   return user;
 }
 

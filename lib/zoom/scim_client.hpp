@@ -85,7 +85,9 @@ public:
   Result<std::optional<ScimUser>> find_by_user_name(const std::string& user_name);
   Result<ScimUser> get_user(const std::string& id);
   Result<ScimUserPage> list_users(long long start_index, int count);
-  // POST /Users. An answer saying the user exists comes back as kind conflict.
+  // POST /Users. An answer saying the user exists comes back as kind conflict. The user returned has
+  // the answer's id, userName and active; its `body` stays null (read only those three, without
+  // building the whole answer as a document: the provisioner needs the id).
   Result<ScimUser> create_user(const nlohmann::json& body);
   // PUT /Users/{id}, which Zoom treats as a partial update: send schemas + the fields that change.
   Result<ScimUser> update_user(const std::string& id, const nlohmann::json& body);

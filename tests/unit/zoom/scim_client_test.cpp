@@ -278,3 +278,30 @@ TEST_CASE("scim client: a 429 with Retry-After 10^18 seconds pauses for a day, n
     CHECK(pause->first == start + k_max_retry_after);
   }
 }
+
+TEST_CASE("scim client: create_user takes the answer's top-level id, userName and active only") {
+  Rig rig;
+  auto client = rig.client();
+  rig.transport.push(k_users, json_response(201, {{"schemas", {"urn:ietf:params:scim:schemas:core:2.0:User"}},
+                                                  {"emails", {{{"id", "not-this"}, {"value", "a@b.com"}}}},
+                                                  {"urn:x", {{"id", "nor-this"}, {"active", true}}},
+                                                  {"id", "u-9"}, {"userName", "a@b.com"}, {"active", false}}));
+  auto created = client.create_user({{"userName", "a@b.com"}});
+  REQUIRE(created);
+  CHECK(created->id == "u-9");
+  CHECK(created->user_name == "a@b.com");
+  CHECK_FALSE(created->active);
+
+  for (const std::string& body : {std::string("{\"userName\":\"a@b.com\",\"nested\":{\"id\":\"x\"}}"),
+                                  std::string("{\"id\":7}"), std::string("{\"id\":\"u-1\""), std::string("[\"id\",\"u\"]")}) {
+    CAPTURE(body);
+    HttpResponse bad;
+    bad.status = 201;
+    bad.body = body;
+    rig.transport.push(k_users, bad);
+    auto no_id = client.create_user({{"userName", "a@b.com"}});
+    REQUIRE_FALSE(no_id);
+    CHECK(no_id.error().kind == ErrorKind::transient);
+    CHECK(no_id.error().message.find("has no user id") != std::string::npos);
+  }
+}
