@@ -70,7 +70,7 @@ Result<std::vector<EventRow>> read_events(sqlite::Query& q) {
 
 } // namespace
 
-Result<std::vector<EventRow>> SqliteStore::select_due(long long now_ms, int limit) {
+Result<std::vector<EventRow>> SqliteStore::select_due(long long now_ms, int limit, bool for_claim) {
   // INDEXED BY: without ANALYZE statistics the planner prefers events_by_state and then sorts every
   // open event; events_due yields rows already in (due_at_ms, id) order, so LIMIT stops the scan
   // early. The partial-index WHERE clauses are repeated verbatim, as SQLite requires to use them.
@@ -82,14 +82,21 @@ Result<std::vector<EventRow>> SqliteStore::select_due(long long now_ms, int limi
       "AND NOT EXISTS (SELECT 1 FROM events AS p INDEXED BY events_open_by_employee "
       "  WHERE p.state IN ('pending', 'waiting', 'held') AND p.employee_id = e.employee_id "
       "  AND (p.effective_at_ms, p.id) < (e.effective_at_ms, e.id)) "
+      // Nor while another event of the employee is claimed under a running lease: one that arrived with
+      // an earlier effective date after a later one was claimed waits for that claim to end.
+      "{}"
       "ORDER BY e.due_at_ms, e.id LIMIT ?2",
-      k_event_columns)));
+      k_event_columns,
+      for_claim ? "AND NOT EXISTS (SELECT 1 FROM events AS c INDEXED BY events_open_by_employee "
+                  "  WHERE c.state IN ('pending', 'waiting', 'held') AND c.employee_id = e.employee_id "
+                  "  AND c.id <> e.id AND c.claim_token IS NOT NULL AND c.lease_until_ms > ?1) "
+                : "")));
   q.bind_int(1, now_ms).bind_int(2, limit);
   return read_events(q);
 }
 
 Result<std::vector<EventRow>> SqliteStore::due_events(long long now_ms, int limit) {
-  return locked("list the due events", [&] { return select_due(now_ms, limit); });
+  return locked("list the due events", [&] { return select_due(now_ms, limit, false); });
 }
 
 Result<std::vector<EventRow>> SqliteStore::claim_due_events(const ClaimRequest& request) {
@@ -98,7 +105,7 @@ Result<std::vector<EventRow>> SqliteStore::claim_due_events(const ClaimRequest& 
     if (request.lease_ms <= 0) return fail(ErrorKind::invalid, "a claim needs a lease longer than 0 ms");
     // One IMMEDIATE transaction: no other process can claim or change these rows between read and claim.
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
-    auto rows = H2R_TRY(select_due(request.now_ms, request.limit));
+    auto rows = H2R_TRY(select_due(request.now_ms, request.limit, true));
     // A row still claimed here had its lease run out: this claim takes it over (a rescue, counted).
     auto q = H2R_TRY(m_db->query("UPDATE events SET claim_owner = ?2, claim_token = lower(hex(randomblob(16))), "
                                  "claimed_at_ms = ?3, lease_until_ms = ?4, "
@@ -115,6 +122,14 @@ Result<std::vector<EventRow>> SqliteStore::claim_due_events(const ClaimRequest& 
       row.claimed_at_ms = request.now_ms;
       row.lease_until_ms = request.now_ms + request.lease_ms;
       q.reset();
+    }
+    // The employee's other claims whose lease ran out (an event claimed before an earlier-dated one
+    // arrived) end here: their owner's late outcome is refused, never applied out of order.
+    auto drop = H2R_TRY(m_db->query("UPDATE events SET " H2R_SQL_NO_CLAIM " WHERE employee_id = ?1 AND id <> ?2 "
+                                    "AND claim_token IS NOT NULL AND lease_until_ms <= ?3"));
+    for (const auto& row : rows) {
+      H2R_TRY(drop.bind_text(1, row.employee_id).bind_int(2, row.id).bind_int(3, request.now_ms).run());
+      drop.reset();
     }
     H2R_TRY(tx.commit());
     return rows;

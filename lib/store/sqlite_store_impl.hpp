@@ -90,7 +90,9 @@ private:
   // Runs an UPDATE of events with ?1 = now_ms and ?2 = id (when given); returns the rows changed.
   Result<int> transition(const std::string& sql, long long now_ms, std::optional<long long> id = std::nullopt);
   // The due query of due_events, run with the mutex held.
-  Result<std::vector<EventRow>> select_due(long long now_ms, int limit);
+  // for_claim: also skip employees with another event claimed under a running lease (due_events lists
+  // the head all the same, as the PostgreSQL store does).
+  Result<std::vector<EventRow>> select_due(long long now_ms, int limit, bool for_claim);
   // After a fenced UPDATE changed no row: not_found when no event has `id`, else conflict "lost claim".
   Result<void> claim_lost(long long id);
   // History (sqlite_store_history.cpp): the state of event `id` now ("" when absent), and one row of

@@ -50,13 +50,13 @@ private:
 // database). `available()` is false when the backend cannot run here (no PostgreSQL server named):
 // each case then reports itself skipped (H2R_STORE_SKIP_UNLESS). `daemons` and `rescues`: the store
 // implements the daemon methods (heartbeat, list_daemons, try_lead, reserve_deactivations) and
-// EventRow::rescued_from/rescues — SQLite's side comes with the `multi` branch. `one_claim_per_employee`:
+// EventRow::rescued_from/rescues. `one_claim_per_employee`:
 // an employee's event is never claimed while another of its events is (also one that arrived with an
-// earlier effective date after the later one was claimed); SQLite only orders by the head.
+// earlier effective date after the later one was claimed); both stores keep it.
 struct SqliteStoreFactory {
-  static constexpr bool daemons = false;
-  static constexpr bool rescues = false;
-  static constexpr bool one_claim_per_employee = false;
+  static constexpr bool daemons = true;
+  static constexpr bool rescues = true;
+  static constexpr bool one_claim_per_employee = true;
   static bool available() { return true; }
   static std::string skip_reason() { return ""; }
   static std::unique_ptr<Store> open(const TempDir& dir) {
