@@ -205,8 +205,19 @@ TEST_CASE("pg cluster: three daemons on one PostgreSQL, one killed and one resta
   cluster.drop(1, "titles.json", updates + "]");
   REQUIRE(eventually([&] { return cluster.total(cluster.counts_by_state()) == k_hires + k_updates; }, 120s));
 
-  // Kill daemon 2 while it holds claims; then restart daemon 3.
+  // Kill daemon 2 while it holds claims (status lists each live daemon's claims); then restart daemon 3.
   REQUIRE(eventually([&] { return cluster.counts_by_state()["done"] >= 250; }, 180s));
+  const std::string owner2 = fmt::format(":{}:", cluster.daemon(1).pid());
+  REQUIRE(eventually([&] {
+    auto r = cluster.h2rd(0, {"status", "--json"});
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    if (!j.is_object() || !j.contains("daemons") || !j["daemons"].is_array()) return false;
+    for (auto& d : j["daemons"]) {
+      const std::string owner = d.contains("owner") ? d["owner"].dump() : "";
+      if (owner.find(owner2) != std::string::npos && d.contains("claims") && d["claims"].dump() != "0") return true;
+    }
+    return false;
+  }, 60s));
   cluster.daemon(1).send_signal(SIGKILL);
   cluster.daemon(1).wait(10s);
   cluster.retire(1);
@@ -225,6 +236,8 @@ TEST_CASE("pg cluster: three daemons on one PostgreSQL, one killed and one resta
   INFO("logs: " << cluster.logs().substr(0, 20000));
   REQUIRE(all_final);
   CHECK(counts.at("done") == k_hires + k_updates);
+  // The killed daemon's claims were taken over once their lease ran out.
+  CHECK(cluster.logs().find("claims.rescued") != std::string::npos);
 
   // Every hire exactly once, in its own account; no create attempted twice; no 429; order kept.
   std::set<std::string> seen;
