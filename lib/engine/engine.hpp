@@ -140,6 +140,9 @@ private:
   // The steps of run_cycle, in order.
   // Promotes waiting events and claims the due ones; nullopt when the store failed.
   std::optional<std::vector<EventRow>> claim_batch(Cycle& cycle);
+  // How many events one claim takes: options.batch, or on a shared store (several daemons) a few
+  // seconds of this daemon's work at its share of the connections' rate limits.
+  int claim_limit();
   // Logs and counts the events this claim took over from a dead daemon (engine_claims.cpp), and fails
   // those taken over more than k_max_rescues times (removed from `claimed`).
   void take_over(std::vector<EventRow>& claimed, Cycle& cycle);

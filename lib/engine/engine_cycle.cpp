@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace h2r {
@@ -19,6 +20,10 @@ namespace {
 // Group commit of outcomes (engine/outcome_batcher.hpp): at most this many in one transaction, and a
 // worker waits at most this long for others to hand theirs in (never while it is the only one working).
 constexpr std::size_t k_outcome_batch = 64;
+// On a shared store (several daemons), a claim takes at most this many seconds of this daemon's work
+// at its paced rates, and never fewer than k_shared_claim_min events.
+constexpr double k_shared_claim_seconds = 5.0;
+constexpr int k_shared_claim_min = 16;
 constexpr std::chrono::microseconds k_outcome_gather{2000};
 
 } // namespace
@@ -50,6 +55,20 @@ CycleReport Engine::run_cycle() {
   return cycle.report;
 }
 
+int Engine::claim_limit() {
+  if (!m_store.shared()) return m_options.batch;   // the only daemon: take all that is due
+  // Several daemons: take what this one can start within k_shared_claim_seconds at its share of every
+  // account's rate limit (one call per event at most), so the others get the rest instead of waiting
+  // for a daemon that paces at rate / N through a backlog it took alone.
+  auto connections = m_store.list_connections();
+  if (!connections) return k_shared_claim_min;
+  double per_second = 0;
+  for (const auto& c : *connections) per_second += (c.rate_limit > 0 ? c.rate_limit : k_default_rate_limit);
+  per_second /= std::max(1, m_connections.share());
+  const double limit = std::ceil(per_second * k_shared_claim_seconds);
+  return static_cast<int>(std::clamp(limit, static_cast<double>(k_shared_claim_min), static_cast<double>(m_options.batch)));
+}
+
 std::optional<std::vector<EventRow>> Engine::claim_batch(Cycle& cycle) {
   const long long now_ms = to_unix_ms(m_clock.now());
   cycle.checked_ms = now_ms;
@@ -59,7 +78,7 @@ std::optional<std::vector<EventRow>> Engine::claim_batch(Cycle& cycle) {
   }
   if (auto r = m_store.promote_waiting(now_ms); !r)
     spdlog::error("store.failed what=promote_waiting error=\"{}\"", escape_for_log(r.error().message));
-  ClaimRequest request{m_options.owner, now_ms, m_options.batch, m_options.claim_lease.count()};
+  ClaimRequest request{m_options.owner, now_ms, claim_limit(), m_options.claim_lease.count()};
   auto claimed = m_store.claim_due_events(request);
   if (!claimed) {
     spdlog::error("store.failed what=claim_due_events error=\"{}\"", escape_for_log(claimed.error().message));

@@ -90,6 +90,10 @@ Result<std::vector<EventRow>> FaultyStore::due_events(long long now_ms, int limi
 
 Result<std::vector<EventRow>> FaultyStore::claim_due_events(const ClaimRequest& request) {
   H2R_FAULT_POINT(claim_due_events);
+  {
+    std::lock_guard lock(m_limits_mutex);
+    m_claim_limits.push_back(request.limit);
+  }
   return m_inner.claim_due_events(request);
 }
 

@@ -69,6 +69,11 @@ public:
   // set_shared(true): the store says several daemons use it (as PostgreSQL does).
   bool shared() const override { return m_shared || m_inner.shared(); }
   void set_shared(bool shared) { m_shared = shared; }
+  // The `limit` of every claim_due_events call so far, in order.
+  std::vector<int> claim_limits() const {
+    std::lock_guard lock(m_limits_mutex);
+    return m_claim_limits;
+  }
   Result<int> heartbeat(const DaemonRow& row, long long now_ms, long long lease_ms) override;
   Result<std::vector<DaemonRow>> list_daemons(long long now_ms, long long stale_ms) override;
   Result<void> remove_daemon(const std::string& owner) override;
@@ -79,6 +84,8 @@ public:
   Result<std::vector<EventHistoryRow>> event_history(long long id) override;
 
 private:
+  mutable std::mutex m_limits_mutex;
+  std::vector<int> m_claim_limits;
   struct Fault {
     int times = 0;
     ErrorKind kind = ErrorKind::transient;

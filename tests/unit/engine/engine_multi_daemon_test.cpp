@@ -427,3 +427,36 @@ TEST_CASE("multi daemon: an event whose first call would start after the heartbe
   CHECK(second.claim_token.empty());   // given back: another daemon may take it now
   CHECK(second.attempts == 0);
 }
+
+TEST_CASE("multi daemon: on a shared store a claim takes a few seconds of this daemon's paced work, not the whole backlog") {
+  Cluster c;
+  {
+    auto store = open_sqlite_store(c.db_path()).value();
+    auto row = store->get_connection("zoom-a").value().value();
+    row.rate_limit = 10;
+    REQUIRE(store->update_connection(row));
+  }
+  Node& a = c.add("A");
+  Node& b = c.add("B");
+  REQUIRE(a.membership->beat());
+  REQUIRE(b.membership->beat());
+  REQUIRE(a.membership->beat());
+  a.registry->set_share(a.membership->daemons());
+  REQUIRE(a.registry->share() == 2);
+
+  // Unshared (SQLite's single daemon): the whole batch size.
+  (void)a.engine->run_cycle();
+  REQUIRE_FALSE(a.store->claim_limits().empty());
+  CHECK(a.store->claim_limits().front() == 10'000);
+  // Shared: 10/s shared by two daemons, 5 s of work → 25 events a claim.
+  a.store->set_shared(true);
+  (void)a.engine->run_cycle();
+  CHECK(a.store->claim_limits().back() == 25);
+  // Alone again: 50, and never below 16 however slow the accounts are.
+  a.registry->set_share(1);
+  (void)a.engine->run_cycle();
+  CHECK(a.store->claim_limits().back() == 50);
+  a.registry->set_share(10);
+  (void)a.engine->run_cycle();
+  CHECK(a.store->claim_limits().back() == 16);
+}
