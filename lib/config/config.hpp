@@ -52,7 +52,7 @@ struct Config {
   std::string timezone = "UTC";     // IANA name, for date-only effective dates
   std::chrono::milliseconds scheduler_interval{30'000};  // "30s", "500ms", "2m" (at most 1d)
   // scheduler.claim_lease: how long a daemon's claim on an event keeps others away without a heartbeat
-  // (10s..24h; restart). Heartbeats every claim_lease/4 extend it; a dead daemon's claims are taken
+  // (10s..24h; restart). Heartbeats every 5 s (claim_lease/4 when shorter) extend it; a dead daemon's claims are taken
   // over once it ran out.
   std::chrono::milliseconds claim_lease{120'000};
   int workers = 4;                  // 1..64: the least concurrency of a connection; events that call none

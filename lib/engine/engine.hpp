@@ -45,7 +45,7 @@ struct EngineOptions {
   bool once = false;                           // `run --once`: a connection that needs a person fails events
   int batch = 10'000;                          // most events taken in one step of a cycle
   // How long a claim keeps other claimers away from an event (scheduler.claim_lease). The daemon's
-  // heartbeat (engine/membership.hpp) extends its claims every claim_lease/4; a dead daemon's claims
+  // heartbeat (engine/membership.hpp) extends its claims every 5 s (claim_lease/4 when shorter); a dead daemon's claims
   // are taken over once it ran out (a rescue), or released when it restarts on SQLite.
   std::chrono::milliseconds claim_lease{30 * 60'000};
   // The mass-deactivation guard's window (the scheduler interval): deactivations are counted per

@@ -1,5 +1,5 @@
 // Membership: this daemon among the others on one database. Every beat() — the daemon calls it every
-// lease/4 from a thread of its own — records the heartbeat (which extends this daemon's claims),
+// 5 s (lease/4 when shorter) from a thread of its own — records the heartbeat (which extends this daemon's claims),
 // renews or takes the leader lease, and counts the live daemons (those that beat within two heartbeat
 // intervals; at least 1). Thread-safe.
 //
@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "store/store.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -19,6 +20,8 @@
 #include <vector>
 
 namespace h2r {
+
+inline constexpr std::chrono::milliseconds k_max_heartbeat_interval{5'000};
 
 struct MembershipOptions {
   DaemonRow self;                              // owner, host, pid, version, started_at_ms
@@ -52,7 +55,9 @@ public:
 
   const std::string& owner() const { return m_options.self.owner; }
   std::chrono::milliseconds lease() const { return m_options.lease; }
-  std::chrono::milliseconds interval() const { return m_options.lease / 4; }
+  // Every 5 s (a quarter of the lease when that is shorter): a daemon that joins or leaves changes
+  // every other's pacing share within seconds, not within a quarter of a 2-minute lease.
+  std::chrono::milliseconds interval() const { return std::min<std::chrono::milliseconds>(m_options.lease / 4, k_max_heartbeat_interval); }
 
 private:
   bool fresh_locked(long long now_ms) const;   // last success within half the lease

@@ -16,6 +16,7 @@ namespace h2r {
 namespace {
 
 constexpr std::chrono::milliseconds k_rules_poll{1000};   // how often the rules file is checked for edits
+constexpr std::chrono::milliseconds k_shared_poll{1000};   // how often a daemon on a shared database looks for due events
 
 std::string outcome_state_name(EventState state) {
   return state == EventState::pending ? "retrying" : std::string(to_string(state));
@@ -307,7 +308,10 @@ int Daemon::run() {
     persist_heartbeat(true);
     // Sleep until the next interval tick, a poke (new file, reload), or shutdown — checking the rules
     // file for edits and beating the heartbeat once a second meanwhile.
-    auto next_tick = last_cycle + m_config.scheduler_interval;
+    // On a shared database other daemons store work and give claims back without poking this one:
+    // look at least every k_shared_poll (one indexed query when nothing is due).
+    auto next_tick = last_cycle + (m_store.shared() ? std::min<std::chrono::milliseconds>(m_config.scheduler_interval, k_shared_poll)
+                                                    : m_config.scheduler_interval);
     if (report.next_retry) {
       auto until_retry = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*report.next_retry - m_clock.now());
       next_tick = std::min(next_tick, std::chrono::steady_clock::now() + std::max(until_retry, std::chrono::steady_clock::duration(0)));

@@ -97,7 +97,7 @@ private:
   void note_cycle(const CycleReport& report, std::chrono::steady_clock::duration took);
   void check_connections();
   // Several daemons (daemon_cluster.cpp): this daemon's row, and the heartbeat thread's loop — a beat
-  // every claim_lease/4 (claims extended, leader lease renewed, pacing re-shared) until shutdown.
+  // every 5 s, or claim_lease/4 when shorter (claims extended, leader lease renewed, pacing re-shared) until shutdown.
   MembershipOptions membership_options() const;
   void heartbeat_loop();
   // The first beat, at start: an error when the store refuses it.
