@@ -1,5 +1,7 @@
 #include "hr/event.hpp"
 
+#include "core/json_text.hpp"
+
 namespace h2r {
 
 std::string_view to_string(EventType type) {
@@ -50,6 +52,21 @@ void apply_patch(EmployeeRecord& record, const FieldPatch& patch) {
     else
       record.erase(name);
   }
+}
+
+std::string field_patch_json(const FieldPatch& patch) {
+  std::string out;
+  out.reserve(16 + 32 * patch.size());
+  out += '{';
+  for (const auto& [name, value] : patch) {
+    if (out.size() > 1) out += ',';
+    append_json_string(out, name);
+    out += ':';
+    if (value) append_json_string(out, *value);
+    else out += "null";
+  }
+  out += '}';
+  return out;
 }
 
 } // namespace h2r

@@ -29,6 +29,10 @@ using FieldPatch = std::map<std::string, std::optional<std::string>>;
 // Applies `patch` on top of `record`.
 void apply_patch(EmployeeRecord& record, const FieldPatch& patch);
 
+// The patch as the stores keep it: a JSON object, keys in order, null for a cleared field (the same
+// bytes as nlohmann's dump of the equivalent document, written directly: ingest writes one per event).
+std::string field_patch_json(const FieldPatch& patch);
+
 struct HrEvent {
   std::string event_id;                // unique per HR source
   EventType type = EventType::hire;

@@ -20,7 +20,6 @@ inline constexpr const char* k_pg_event_columns =
     "claim_owner, claim_token, claimed_at_ms, lease_until_ms, rescued_from, rescues";
 Result<EventRow> pg_read_event(const pg::Rows& rows, int row);
 Result<std::vector<EventRow>> pg_read_events(const pg::Rows& rows);
-std::string pg_fields_json(const FieldPatch& fields);
 
 namespace pg {
 // pg_migrations.cpp: brings the schema of `conn` (search_path already set) to `target` (-1 = latest).

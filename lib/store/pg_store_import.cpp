@@ -52,7 +52,7 @@ public:
         p.integer(e.id).text(e.event_id).text(to_string(e.type));
         if (e.leave_type) p.text(to_string(*e.leave_type));
         else p.null();
-        p.text(e.employee_id).text(pg_fields_json(e.fields)).text(e.effective_raw).integer(e.effective_at_ms)
+        p.text(e.employee_id).text(field_patch_json(e.fields)).text(e.effective_raw).integer(e.effective_at_ms)
             .integer(e.due_at_ms).text(e.source_file).text(to_string(e.state)).text(e.reason).integer(e.attempts)
             .boolean(e.approved).text(e.rules_version).text(e.result).integer(e.received_at_ms)
             .integer(e.updated_at_ms);

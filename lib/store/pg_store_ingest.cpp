@@ -4,8 +4,6 @@
 // one committed before it, and arrival order (ids) would not match commit order.
 #include "store/pg_store_impl.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 
 namespace h2r {
@@ -25,12 +23,6 @@ constexpr const char* k_insert_event =
     "SELECT id, $11, NULL, state, $12, $13 FROM ins RETURNING event";
 
 } // namespace
-
-std::string pg_fields_json(const FieldPatch& fields) {
-  nlohmann::json json = nlohmann::json::object();
-  for (const auto& [name, value] : fields) json[name] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 // Holds a pooled connection, its transaction and the ingest lock from begin_ingest until commit or
 // destruction. Which events this ingest inserted is kept as runs of (first id, first record, count),
@@ -87,7 +79,7 @@ private:
       params.text(ev.event_id).text(to_string(ev.type));
       if (ev.leave_type) params.text(to_string(*ev.leave_type));
       else params.null();
-      params.text(ev.employee_id).text(pg_fields_json(ev.fields)).text(ev.effective_date).integer(e.effective_at_ms)
+      params.text(ev.employee_id).text(field_patch_json(ev.fields)).text(ev.effective_date).integer(e.effective_at_ms)
           .integer(e.due_at_ms).text(m_source_file).text(to_string(e.state)).integer(m_now_ms).text(m_actor)
           .text(m_arrived);
       for (const auto& [name, value] : ev.fields) field_names.insert(name);
@@ -221,7 +213,7 @@ Result<IngestResult> PgStore::queue_resyncs(const std::string& source, const std
             "  ON CONFLICT (event_id) DO NOTHING RETURNING id, state) "
             "INSERT INTO event_history (event, at_ms, from_state, to_state, actor, reason) "
             "SELECT id, $8, NULL, state, $9, $10 FROM ins RETURNING event",
-            pg::Params().text(e.event.event_id).text(e.event.employee_id).text(pg_fields_json(e.event.fields))
+            pg::Params().text(e.event.event_id).text(e.event.employee_id).text(field_patch_json(e.event.fields))
                 .integer(e.effective_at_ms).integer(e.due_at_ms).text(source).text(to_string(e.state))
                 .integer(now_ms).text(who).text(reason)));
         if (r.empty()) {

@@ -1,7 +1,6 @@
 // SqliteStore: ingest — one file's events in one transaction, chunk by chunk.
 #include "store/sqlite_store_impl.hpp"
 
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -9,12 +8,6 @@
 namespace h2r {
 
 namespace {
-
-std::string fields_json(const FieldPatch& fields) {
-  nlohmann::json json = nlohmann::json::object();
-  for (const auto& [name, value] : fields) json[name] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 constexpr const char* k_insert_event =
     "INSERT INTO events (event_id, type, leave_type, employee_id, fields, effective_raw, effective_at_ms, "
@@ -86,7 +79,7 @@ private:
       q.bind_text(1, ev.event_id).bind_text(2, to_string(ev.type));
       if (ev.leave_type) q.bind_text(3, to_string(*ev.leave_type));
       else q.bind_null(3);
-      q.bind_text(4, ev.employee_id).bind_text(5, fields_json(ev.fields)).bind_text(6, ev.effective_date);
+      q.bind_text(4, ev.employee_id).bind_text(5, field_patch_json(ev.fields)).bind_text(6, ev.effective_date);
       q.bind_int(7, e.effective_at_ms).bind_int(8, e.due_at_ms).bind_text(9, m_source_file);
       q.bind_text(10, to_string(e.state)).bind_int(11, m_now_ms);
       H2R_TRY(q.run());

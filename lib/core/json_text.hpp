@@ -1,0 +1,19 @@
+// JSON text written directly, byte for byte as nlohmann's dump() writes it, for hot paths where building
+// a document only to dump it costs more than the work around it (ingest, outcomes).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace h2r {
+
+// Appends `text` as a JSON string, as nlohmann's dump() with ensure_ascii = false and
+// error_handler_t::replace writes it: `"` and `\` escaped, \b \f \n \r \t by name, the other control
+// characters as \u00xx, everything else byte for byte; text that is not valid UTF-8 is written by
+// nlohmann itself (each bad sequence replaced by U+FFFD), so the bytes are the same in every case.
+void append_json_string(std::string& out, std::string_view text);
+
+// Whether `text` is valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
+} // namespace h2r
