@@ -16,8 +16,10 @@ using nlohmann::json;
 // Parses one JSON text whose depth was already checked. Duplicate keys inside one object are
 // reported (nlohmann would silently keep the last). `fixed_record` > 0 numbers the only record
 // (NDJSON); otherwise records are the top-level object (1) or the top-level array's elements.
-std::optional<json> parse_json_text(std::string_view text, int fixed_record, int line,
-                                    std::vector<FileProblem>& problems) {
+// Parses `text`, naming each duplicate key (at its object's record) in `problems`: the slow way, with a
+// set of keys per object. Used when the quick pass below saw a duplicate or an error.
+std::optional<json> parse_json_naming_duplicates(std::string_view text, int fixed_record, int line,
+                                                 std::vector<FileProblem>& problems) {
   std::vector<std::set<std::string>> keys;
   int record = fixed_record;
   bool top_array = false;
@@ -52,6 +54,40 @@ std::optional<json> parse_json_text(std::string_view text, int fixed_record, int
     add_problem(problems, {fixed_record, line, "", "not valid JSON: " + message});
     return std::nullopt;
   }
+}
+
+// The quick pass (every record goes through it): keys are only counted per object; an object that ends
+// with fewer members than keys read had a duplicate. Only then, or on a syntax error, is the text parsed
+// again the slow way, which reports exactly what it always did.
+std::optional<json> parse_json_text(std::string_view text, int fixed_record, int line,
+                                    std::vector<FileProblem>& problems) {
+  std::vector<std::size_t> counts;
+  bool duplicate = false;
+  auto callback = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+    case json::parse_event_t::object_start:
+      counts.push_back(0);
+      break;
+    case json::parse_event_t::key:
+      if (!counts.empty()) ++counts.back();
+      break;
+    case json::parse_event_t::object_end:
+      if (!counts.empty()) {
+        duplicate = duplicate || parsed.size() != counts.back();
+        counts.pop_back();
+      }
+      break;
+    default:
+      break;
+    }
+    return true;
+  };
+  try {
+    auto doc = json::parse(text.begin(), text.end(), callback);
+    if (!duplicate) return doc;
+  } catch (const json::exception&) {
+  }
+  return parse_json_naming_duplicates(text, fixed_record, line, problems);
 }
 
 bool too_deep(std::string_view text, int record, int line, std::vector<FileProblem>& problems) {

@@ -129,6 +129,31 @@ TEST_CASE("JSON record validation reports every problem with its field") {
   CHECK(f.problems.size() == 3); // event_id, n, email
 }
 
+TEST_CASE("duplicate keys are named with their record, also beside a syntax error and deep inside") {
+  // Records are parsed once, counting keys; a duplicate (or an error) sends the text through the
+  // naming parse, which must report exactly what it would have alone.
+  auto f = parse_event_file(FileFormat::json,
+                            R"([{"event_id":"a","type":"update","employee":{"employee_id":"E1"}},
+                                {"event_id":"b","type":"update","employee":{"employee_id":"E2","title":"X","title":"Y"}}])");
+  REQUIRE(f.problems.size() == 1);
+  CHECK(f.problems[0].record == 2);
+  CHECK(f.problems[0].field == "title");
+  CHECK(f.problems[0].message == "duplicate key");
+
+  // A duplicate top-level key, then a syntax error further on: both are reported, in that order.
+  auto g = parse_event_file(FileFormat::ndjson,
+                            "{\"event_id\":\"a\",\"event_id\":\"b\",\"type\":\"update\",\"employee\":{\"employee_id\":\"E\"},}\n");
+  REQUIRE_MESSAGE(g.problems.size() == 2, all_problems(g));
+  CHECK(g.problems[0].field == "event_id");
+  CHECK(g.problems[0].message == "duplicate key");
+  CHECK(g.problems[1].message.find("not valid JSON") == 0);
+
+  // No duplicate: same key names in sibling objects are not one.
+  auto h = parse_event_file(FileFormat::ndjson,
+                            "{\"event_id\":\"a\",\"type\":\"update\",\"employee\":{\"employee_id\":\"E\",\"type\":\"x\"}}\n");
+  CHECK_MESSAGE(h.problems.empty(), all_problems(h));
+}
+
 TEST_CASE("limits") {
   const std::string long_id(k_max_event_id_bytes + 1, 'x');
   auto f = parse_event_file(FileFormat::json, R"({"event_id":")" + long_id + R"(","type":"terminate","employee":{"employee_id":"E"}})");
