@@ -484,42 +484,36 @@ def callgrind_inclusive(path, symbol):
     return 0
 
 
+def callgrind_run(ctx, tag, n, prefix, effective, workers=8, timeout=900):
+    """`h2rd run --once` under callgrind over n hires (effective None = due now); its total Ir and its output file."""
+    env = H2r(ctx.h2rd, ctx.dir(f"fig4-{tag}-{n}"), ctx.sim.url, workers=workers)
+    events = ctx.file(f"fig4-{tag}-{n}.ndjson")
+    gen_events.write_events(events, n, f"{prefix}{n}x", effective, "hire")
+    env.drop(events, "cg.ndjson")
+    out = ctx.file(f"callgrind.{tag}.{n}")
+    code, _, _ = env.run_once(timeout, wrap=["valgrind", "--tool=callgrind", "--dump-instr=no",
+                                             f"--callgrind-out-file={out}"])
+    if code != 0:
+        raise BenchError(f"callgrind {tag} run failed (exit {code})")
+    return callgrind_total(out), out
+
+
 def fig4_instructions(ctx):
     small, large = size("cg_small", ctx.smoke), size("cg_large", ctx.smoke)
-    vg = ["valgrind", "--tool=callgrind", "--dump-instr=no"]
-    totals = {}
-    for n in (small, large):
-        env = H2r(ctx.h2rd, ctx.dir(f"fig4-ingest-{n}"), ctx.sim.url)
-        events = ctx.file(f"fig4-{n}.ndjson")
-        gen_events.write_events(events, n, f"C{n}x", FAR_FUTURE, "hire")
-        env.drop(events, "cg.ndjson")
-        out = ctx.file(f"callgrind.ingest.{n}")
-        code, _, _ = env.run_once(900, wrap=[*vg, f"--callgrind-out-file={out}"])
-        if code != 0:
-            raise BenchError(f"callgrind ingest run failed (exit {code})")
-        totals[n] = callgrind_total(out)
-    ingest_marginal = (totals[large] - totals[small]) / (large - small)
+    # Ingest alone (events effective far ahead: stored as waiting, nothing sent), at two sizes.
+    ingest = {n: callgrind_run(ctx, "ingest", n, "C", FAR_FUTURE)[0] for n in (small, large)}
+    ingest_marginal = (ingest[large] - ingest[small]) / (large - small)
     # The whole path for due hires: ingest, plan, two SCIM calls each, record the outcome. Run at both
     # sizes: the difference per hire is the marginal cost (start-up, rules load and migrations cancel out);
     # the large run's total per hire is kept too (the figure's earlier method, start-up included).
-    full = {}
-    for n in (small, large):
-        env = H2r(ctx.h2rd, ctx.dir(f"fig4-full-{n}"), ctx.sim.url, workers=2)
-        events = ctx.file(f"fig4-full-{n}.ndjson")
-        gen_events.write_events(events, n, f"F{n}x", None, "hire")
-        env.drop(events, "cg.ndjson")
-        out = ctx.file(f"callgrind.full.{n}")
-        code, _, _ = env.run_once(1800, wrap=[*vg, f"--callgrind-out-file={out}"])
-        if code != 0:
-            raise BenchError(f"callgrind full run failed (exit {code})")
-        full[n] = callgrind_total(out)
-    full_total = full[large]
+    full = {n: callgrind_run(ctx, "full", n, "F", None, workers=2, timeout=1800) for n in (small, large)}
+    full_total, out = full[large]
     plan_incl = callgrind_inclusive(out, "h2r::plan_event(")
     ctx.callgrind_full = out
-    return {"small": small, "large": large, "ingest_total_small": totals[small], "ingest_total_large": totals[large],
+    return {"small": small, "large": large, "ingest_total_small": ingest[small], "ingest_total_large": ingest[large],
             "ingest_per_event": ingest_marginal, "plan_per_event": plan_incl / large,
             "ingest_plan_per_event": ingest_marginal + plan_incl / large,
-            "full_marginal": (full[large] - full[small]) / (large - small),
+            "full_marginal": (full_total - full[small][0]) / (large - small),
             "full_per_event": full_total / large, "full_total": full_total}
 
 
