@@ -98,7 +98,21 @@ bool ScimClient::wait_until(SystemTime t) {
 }
 
 Result<HttpResponse> ScimClient::call(const std::string& method, const std::string& path, const std::string& route,
-                                      const nlohmann::json* body, const std::string& what) {
+                                      const nlohmann::json& body, const std::string& what) {
+  std::string text = body.dump();
+  return call(method, path, route, &text, what);
+}
+
+Result<HttpResponse> ScimClient::call(const std::string& method, const std::string& path, const std::string& route,
+                                      std::string* body, const std::string& what) {
+  HttpRequest request;
+  request.method = method;
+  request.url = join_url(m_connection.api_url, path);
+  request.headers = {{"Authorization", ""}, {"Accept", k_scim_media_type}};
+  if (body) {
+    request.body = std::move(*body);
+    request.content_type = k_scim_media_type;
+  }
   bool token_retried = false;
   int rate_limit_retries = 0;
   for (;;) {
@@ -118,14 +132,7 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
     auto token = m_tokens.get(m_connection.name, m_connection.credentials);
     if (!token) return unexpected(std::move(token).error());
 
-    HttpRequest request;
-    request.method = method;
-    request.url = join_url(m_connection.api_url, path);
-    request.headers = {{"Authorization", "Bearer " + token->reveal()}, {"Accept", k_scim_media_type}};
-    if (body) {
-      request.body = body->dump();
-      request.content_type = k_scim_media_type;
-    }
+    request.headers[0].second = "Bearer " + token->reveal();
     auto started = std::chrono::steady_clock::now();
     auto response = m_transport.send(request);
     if (m_options.observer)
@@ -214,8 +221,12 @@ Result<ScimUserPage> ScimClient::list_users(long long start_index, int count) {
 }
 
 Result<ScimUser> ScimClient::create_user(const nlohmann::json& body) {
-  const std::string what = "create user " + body.value("userName", std::string());
-  auto response = call("POST", "/Users", "/Users", &body, what);
+  return create_user(body.value("userName", std::string()), body.dump());
+}
+
+Result<ScimUser> ScimClient::create_user(const std::string& user_name, std::string body_text) {
+  const std::string what = "create user " + user_name;
+  auto response = call("POST", "/Users", "/Users", &body_text, what);
   if (!response) return unexpected(std::move(response).error());
   if (says_user_exists(*response)) {
     Error error = classify_scim_failure(*response, what, m_clock.now());
@@ -233,7 +244,7 @@ Result<ScimUser> ScimClient::create_user(const nlohmann::json& body) {
 
 Result<ScimUser> ScimClient::update_user(const std::string& id, const nlohmann::json& body) {
   const std::string what = "update user " + id;
-  auto response = call("PUT", "/Users/" + percent_encode(id), "/Users/{id}", &body, what);
+  auto response = call("PUT", "/Users/" + percent_encode(id), "/Users/{id}", body, what);
   if (!response) return unexpected(std::move(response).error());
   if (response->status != 200 && response->status != 204)
     return unexpected(classify_scim_failure(*response, what, m_clock.now()));
@@ -244,7 +255,7 @@ Result<void> ScimClient::set_active(const std::string& id, bool active) {
   const std::string what = std::string(active ? "reactivate" : "deactivate") + " user " + id;
   nlohmann::json body = {{"schemas", {k_scim_patch_urn}},
                          {"Operations", {{{"op", "replace"}, {"value", {{"active", active}}}}}}};
-  auto response = call("PATCH", "/Users/" + percent_encode(id), "/Users/{id}", &body, what);
+  auto response = call("PATCH", "/Users/" + percent_encode(id), "/Users/{id}", body, what);
   if (!response) return unexpected(std::move(response).error());
   if (response->status != 200 && response->status != 204)
     return unexpected(classify_scim_failure(*response, what, m_clock.now()));
@@ -295,7 +306,7 @@ Result<void> ScimClient::add_group_member(const std::string& group_id, const std
   const std::string what = "add user " + user_id + " to group " + group_id;
   nlohmann::json body = {{"schemas", {k_scim_patch_urn}},
                          {"Operations", {{{"op", "add"}, {"path", "members"}, {"value", {{{"value", user_id}}}}}}}};
-  auto response = call("PATCH", "/Groups/" + percent_encode(group_id), "/Groups/{id}", &body, what);
+  auto response = call("PATCH", "/Groups/" + percent_encode(group_id), "/Groups/{id}", body, what);
   if (!response) return unexpected(std::move(response).error());
   if (response->status != 200 && response->status != 204)
     return unexpected(classify_scim_failure(*response, what, m_clock.now()));
@@ -306,7 +317,7 @@ Result<void> ScimClient::remove_group_member(const std::string& group_id, const 
   const std::string what = "remove user " + user_id + " from group " + group_id;
   nlohmann::json body = {{"schemas", {k_scim_patch_urn}},
                          {"Operations", {{{"op", "remove"}, {"path", "members[value eq " + quoted_filter_value(user_id) + "]"}}}}};
-  auto response = call("PATCH", "/Groups/" + percent_encode(group_id), "/Groups/{id}", &body, what);
+  auto response = call("PATCH", "/Groups/" + percent_encode(group_id), "/Groups/{id}", body, what);
   if (!response) return unexpected(std::move(response).error());
   if (response->status != 200 && response->status != 204)
     return unexpected(classify_scim_failure(*response, what, m_clock.now()));
