@@ -72,6 +72,58 @@ private:
   std::string m_key;
 };
 
+// Says, without building a document, whether a list answer is a JSON object whose "Resources" are
+// absent or an empty array (a userName lookup of a hire: nobody yet). Anything else — a user listed,
+// an odd Resources, not an object — leaves `plain_empty` false and the caller reads the document.
+class EmptyListReader final : public nlohmann::json_sax<nlohmann::json> {
+public:
+  bool plain_empty() const { return m_object && !m_odd; }
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool string(string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool start_object(std::size_t) override {
+    if (m_depth == 0) m_object = true;
+    value();
+    return ++m_depth, true;
+  }
+  bool key(string_t& name) override {
+    if (m_depth == 1) m_resources_key = name == "Resources";
+    return true;
+  }
+  bool end_object() override { return --m_depth, true; }
+  bool start_array(std::size_t) override {
+    if (m_depth == 1 && m_resources_key) {
+      m_in_resources = true;
+      return ++m_depth, true;
+    }
+    value();
+    return ++m_depth, true;
+  }
+  bool end_array() override {
+    if (--m_depth == 1) m_in_resources = false;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+private:
+  // A value starts: at the top it is not an object; as Resources, not an array; in Resources, an item.
+  bool value() {
+    if (m_depth == 0 && !m_object) m_odd = true;
+    if (m_depth == 1 && m_resources_key) m_odd = true;
+    if (m_depth == 2 && m_in_resources) m_odd = true;
+    return true;
+  }
+  int m_depth = 0;
+  bool m_object = false;
+  bool m_resources_key = false;
+  bool m_in_resources = false;
+  bool m_odd = false;
+};
+
 } // namespace
 
 ScimUser scim_user_from_json(nlohmann::json body) {
@@ -184,6 +236,8 @@ Result<std::optional<ScimUser>> ScimClient::find_by_user_name(const std::string&
   if (!response) return unexpected(std::move(response).error());
   if (says_user_missing(*response)) return std::optional<ScimUser>();
   if (response->status != 200) return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  EmptyListReader empty;
+  if (nlohmann::json::sax_parse(response->body, &empty) && empty.plain_empty()) return std::optional<ScimUser>();
   auto list = nlohmann::json::parse(response->body, nullptr, false);
   if (!list.is_object()) return fail(ErrorKind::transient, what + ": Zoom's answer is not JSON");
   auto resources = list.value("Resources", nlohmann::json::array());
