@@ -3,6 +3,7 @@
 #include "core/text.hpp"
 #include "core/time.hpp"
 #include "zoom/url.hpp"
+#include "zoom/user_fields.hpp"
 #include "zoom/zoom_errors.hpp"
 
 #include <spdlog/spdlog.h>
@@ -36,41 +37,6 @@ std::string quoted_filter_value(const std::string& value) {
   }
   return out + "\"";
 }
-
-// Reads only the top-level "id", "userName" and "active" of a user (SAX: no document is built).
-class UserFieldsReader final : public nlohmann::json_sax<nlohmann::json> {
-public:
-  explicit UserFieldsReader(ScimUser& user) : m_user(user) {}
-  bool null() override { return true; }
-  bool boolean(bool value) override {
-    if (at_top() && m_key == "active") m_user.active = value;
-    return true;
-  }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t& value) override {
-    if (at_top() && m_key == "id") m_user.id = std::move(value);
-    else if (at_top() && m_key == "userName") m_user.user_name = std::move(value);
-    return true;
-  }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return ++m_depth, true; }
-  bool key(string_t& value) override {
-    if (m_depth == 1) m_key = std::move(value);
-    return true;
-  }
-  bool end_object() override { return --m_depth, true; }
-  bool start_array(std::size_t) override { return ++m_depth, true; }
-  bool end_array() override { return --m_depth, true; }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-
-private:
-  bool at_top() const { return m_depth == 1; }
-  ScimUser& m_user;
-  int m_depth = 0;
-  std::string m_key;
-};
 
 // Says, without building a document, whether a list answer is a JSON object whose "Resources" are
 // absent or an empty array (a userName lookup of a hire: nobody yet). Anything else — a user listed,
@@ -289,10 +255,13 @@ Result<ScimUser> ScimClient::create_user(const std::string& user_name, std::stri
   }
   if (response->status != 201 && response->status != 200)
     return unexpected(classify_scim_failure(*response, what, m_clock.now()));
-  ScimUser user;
-  UserFieldsReader reader(user);
-  if (!nlohmann::json::sax_parse(response->body, &reader) || user.id.empty())
+  UserFields fields;
+  if (!read_user_fields(response->body, fields) || fields.id.empty())
     return fail(ErrorKind::transient, what + ": Zoom's answer has no user id");
+  ScimUser user;
+  user.id = std::move(fields.id);
+  user.user_name = std::move(fields.user_name);
+  user.active = fields.active;
   return user;
 }
 
