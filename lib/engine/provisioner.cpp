@@ -260,7 +260,8 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
       auto added = sync_groups(report, *groups, {}, false, k_planned_user_id);
       if (!added) return unexpected(std::move(added).error());
       report.link = pushed_link(intent, employee_id, k_planned_user_id, desired.user_name, true,
-                                update_body(desired, {}), std::move(added).value());
+                                intent.cleared.empty() ? std::move(body) : update_body(desired, {}),
+                                std::move(added).value());
       report.remove_link = false;
       return report;
     }
@@ -272,7 +273,9 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
       report.user_id = created->id;
       auto added = sync_groups(report, *groups, {}, false, created->id);
       if (!added) return unexpected(std::move(added).error());
-      report.link = pushed_link(intent, employee_id, created->id, desired.user_name, true, update_body(desired, {}),
+      // `body` is update_body(desired, {}) when nothing is cleared: no second copy of the body.
+      report.link = pushed_link(intent, employee_id, created->id, desired.user_name, true,
+                                intent.cleared.empty() ? std::move(body) : update_body(desired, {}),
                                 std::move(added).value(), desired_text);
       report.remove_link = false;
       return report;
