@@ -105,7 +105,7 @@ public:
   Result<void> remove_group_member(const std::string& group_id, const std::string& user_id);
 
 private:
-  // `body`: the JSON text to send (nullptr: no body).
+  // `body`: the JSON text to send, moved from (nullptr: no body). The request is built once, not per retry.
   Result<HttpResponse> call(const std::string& method, const std::string& path, const std::string& route,
                             std::string* body, const std::string& what);
   Result<HttpResponse> call(const std::string& method, const std::string& path, const std::string& route,
