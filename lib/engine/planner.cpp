@@ -124,12 +124,19 @@ std::string resync_clearing_base_text(const std::map<std::string, DesiredUser>& 
 }
 
 std::string desired_digest(const DesiredUser& desired, bool active) {
+  return desired_digest(desired, active, desired.body.dump());
+}
+
+std::string desired_digest(const DesiredUser& desired, bool active, std::string_view body_text) {
   // The dump of {"body": …, "groups": …, "active": …} (keys in std::map order), without copying the
   // body into a new document first.
-  std::string canon = active ? "{\"active\":true,\"body\":" : "{\"active\":false,\"body\":";
-  canon += desired.body.dump();
+  std::string canon;
+  canon.reserve(body_text.size() + 64 + 32 * desired.groups.size());
+  canon += active ? "{\"active\":true,\"body\":" : "{\"active\":false,\"body\":";
+  canon += body_text;
   canon += ",\"groups\":";
-  canon += nlohmann::json(desired.groups).dump();
+  if (desired.groups.empty()) canon += "[]";   // no document to build for the usual case
+  else canon += nlohmann::json(desired.groups).dump();
   canon += '}';
   return sha256_hex(canon);
 }

@@ -70,5 +70,7 @@ std::string resync_clearing_base_text(const std::map<std::string, DesiredUser>& 
 
 // SHA-256 (hex) of a desired user and its active state: equal digests mean nothing to push.
 std::string desired_digest(const DesiredUser& desired, bool active);
+// The same from `body_text`, which is desired.body.dump() (the provisioner dumps the body once).
+std::string desired_digest(const DesiredUser& desired, bool active, std::string_view body_text);
 
 } // namespace h2r

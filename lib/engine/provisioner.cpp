@@ -28,7 +28,77 @@ void set_path(nlohmann::json& body, const std::string& path, nlohmann::json valu
   (*node)[rest] = std::move(value);
 }
 
+// The changes a create reports: every attribute of `create` (diff_user against nothing). `body` is the
+// desired body; `create` is it with "active": true (built here only when the shortcut does not apply).
+std::vector<AttributeChange> create_changes(const nlohmann::json& body) {
+  if (!body.is_object() || body.empty() || body.contains("active")) {
+    nlohmann::json create = body;
+    create["active"] = true;
+    return diff_user(nlohmann::json(), create);
+  }
+  auto flat = flatten_scim(body);
+  flat.emplace("active", true);
+  std::vector<AttributeChange> changes;
+  changes.reserve(flat.size());
+  for (auto& [path, value] : flat)
+    if (!value.is_null()) changes.push_back({path, nlohmann::json(), std::move(value)});
+  return changes;
+}
+
 } // namespace
+
+std::string with_active_true(const nlohmann::json& body, std::string_view body_text) {
+  static constexpr std::string_view k_member = "\"active\":true";
+  const bool plain = body.is_object() && !body.empty() && !body.contains("active") && body_text.size() >= 2 &&
+                     body_text.front() == '{' && body_text.back() == '}';
+  std::size_t at = std::string_view::npos;   // where the member goes: after '{', after a comma, or before '}'
+  if (plain) {
+    std::size_t before = 0;   // top-level keys that sort before "active" (the text has them in std::map order)
+    for (auto it = body.begin(); it != body.end() && it.key() < "active"; ++it) ++before;
+    if (before == 0) {
+      at = 1;
+    } else if (before == body.size()) {
+      at = body_text.size() - 1;
+    } else {
+      std::size_t commas = 0;
+      int depth = 0;
+      bool in_string = false;
+      for (std::size_t i = 1; i + 1 < body_text.size(); ++i) {
+        const char c = body_text[i];
+        if (in_string) {
+          if (c == '\\') ++i;
+          else if (c == '"') in_string = false;
+        } else if (c == '"') {
+          in_string = true;
+        } else if (c == '{' || c == '[') {
+          ++depth;
+        } else if (c == '}' || c == ']') {
+          --depth;
+        } else if (c == ',' && depth == 0 && ++commas == before) {
+          at = i + 1;
+          break;
+        }
+      }
+    }
+  }
+  if (at == std::string_view::npos) {   // not the plain case: build the document
+    nlohmann::json create = body;
+    create["active"] = true;
+    return create.dump();
+  }
+  std::string out;
+  out.reserve(body_text.size() + k_member.size() + 1);
+  out.append(body_text.substr(0, at));
+  if (at == body_text.size() - 1) {
+    out += ',';
+    out += k_member;
+  } else {
+    out += k_member;
+    out += ',';
+  }
+  out.append(body_text.substr(at));
+  return out;
+}
 
 nlohmann::json ActionReport::to_json() const {
   nlohmann::json calls_json = nlohmann::json::array();
@@ -80,14 +150,16 @@ std::map<std::string, nlohmann::json> known_before(const nlohmann::json& pushed,
 }
 
 LinkRow Provisioner::make_link(const Intent& intent, const std::string& employee_id, const std::string& id,
-                               const std::string& user_name, bool active) const {
+                               const std::string& user_name, bool active, std::string_view desired_text) const {
   LinkRow link;
   link.connection = intent.connection;
   link.employee_id = employee_id;
   link.zoom_user_id = id;
   link.user_name = user_name;
   link.active = active;
-  link.pushed_digest = intent.desired && active ? desired_digest(*intent.desired, active) : "";
+  if (intent.desired && active)
+    link.pushed_digest = desired_text.empty() ? desired_digest(*intent.desired, active)
+                                              : desired_digest(*intent.desired, active, desired_text);
   link.updated_at_ms = m_now_ms;
   if (intent.link && intent.link->zoom_user_id == id) {   // a deactivation changes no attribute or group
     link.pushed_body = intent.link->pushed_body;
@@ -98,10 +170,10 @@ LinkRow Provisioner::make_link(const Intent& intent, const std::string& employee
 }
 
 LinkRow Provisioner::pushed_link(const Intent& intent, const std::string& employee_id, const std::string& id,
-                                 const std::string& user_name, bool active, const nlohmann::json& body,
-                                 std::vector<PushedGroup> groups) const {
-  LinkRow link = make_link(intent, employee_id, id, user_name, active);
-  link.pushed_body = body;
+                                 const std::string& user_name, bool active, nlohmann::json body,
+                                 std::vector<PushedGroup> groups, std::string_view desired_text) const {
+  LinkRow link = make_link(intent, employee_id, id, user_name, active, desired_text);
+  link.pushed_body = std::move(body);
   link.pushed_body.erase("active");
   link.pushed_at_ms = m_now_ms;
   link.pushed_groups = std::move(groups);
@@ -136,7 +208,7 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
   if (!desired.problem.empty()) return fail(ErrorKind::permanent, desired.problem);
   const bool may_create = intent.kind == IntentKind::provision;
   ActionReport report{intent.connection, "unchanged", "", desired.user_name};
-  const nlohmann::json body = update_body(desired, intent.cleared);
+  nlohmann::json body = update_body(desired, intent.cleared);
   if (intent.link) {
     if (already_pushed(intent)) {
       report.user_id = intent.link->zoom_user_id;
@@ -167,8 +239,8 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
       const bool legacy = link.pushed_body.is_null() && !link.pushed_digest.empty();
       auto kept = sync_groups(report, *groups, link.pushed_groups, legacy, link.zoom_user_id);
       if (!kept) return unexpected(std::move(kept).error());
-      report.link = pushed_link(intent, employee_id, link.zoom_user_id, desired.user_name, want_active, body,
-                                std::move(kept).value());
+      report.link = pushed_link(intent, employee_id, link.zoom_user_id, desired.user_name, want_active,
+                                std::move(body), std::move(kept).value());
       return report;
     }
     if (updated.error().kind != ErrorKind::not_found) return unexpected(std::move(updated).error());
@@ -182,26 +254,29 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
   auto found = m_client.find_by_user_name(desired.user_name);
   if (!found) return unexpected(std::move(found).error());
   if (!*found && may_create) {
-    nlohmann::json create = desired.body;
-    create["active"] = true;
-    report.calls.push_back({"POST", desired.user_name, "Users", "create", diff_user(nlohmann::json(), create)});
+    report.calls.push_back({"POST", desired.user_name, "Users", "create", create_changes(desired.body)});
     if (m_dry_run) {   // the group adds that follow a create, as the run makes them
       report.action = "created";
       auto added = sync_groups(report, *groups, {}, false, k_planned_user_id);
       if (!added) return unexpected(std::move(added).error());
       report.link = pushed_link(intent, employee_id, k_planned_user_id, desired.user_name, true,
-                                update_body(desired, {}), std::move(added).value());
+                                intent.cleared.empty() ? std::move(body) : update_body(desired, {}),
+                                std::move(added).value());
       report.remove_link = false;
       return report;
     }
-    auto created = m_client.create_user(create);
+    // One dump of the desired body: the POST text is made from it, and so is the link's digest.
+    const std::string desired_text = desired.body.dump();
+    auto created = m_client.create_user(desired.user_name, with_active_true(desired.body, desired_text));
     if (created) {
       report.action = "created";
       report.user_id = created->id;
       auto added = sync_groups(report, *groups, {}, false, created->id);
       if (!added) return unexpected(std::move(added).error());
-      report.link = pushed_link(intent, employee_id, created->id, desired.user_name, true, update_body(desired, {}),
-                                std::move(added).value());
+      // `body` is update_body(desired, {}) when nothing is cleared: no second copy of the body.
+      report.link = pushed_link(intent, employee_id, created->id, desired.user_name, true,
+                                intent.cleared.empty() ? std::move(body) : update_body(desired, {}),
+                                std::move(added).value(), desired_text);
       report.remove_link = false;
       return report;
     }
@@ -233,7 +308,8 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
   // A user h2r finds rather than creates: the groups it is in already are someone else's.
   auto kept = sync_groups(report, *groups, {}, false, user.id);
   if (!kept) return unexpected(std::move(kept).error());
-  report.link = pushed_link(intent, employee_id, user.id, desired.user_name, want_active, body, std::move(kept).value());
+  report.link = pushed_link(intent, employee_id, user.id, desired.user_name, want_active, std::move(body),
+                            std::move(kept).value());
   report.remove_link = false;
   return report;
 }

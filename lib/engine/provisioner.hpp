@@ -69,12 +69,13 @@ private:
   Result<std::vector<PushedGroup>> sync_groups(ActionReport& report, const std::vector<ScimGroup>& desired,
                                                const std::vector<PushedGroup>& recorded, bool legacy,
                                                const std::string& id);
+  // `desired_text`: intent.desired->body.dump() when the caller has it ("": dump it here).
   LinkRow make_link(const Intent& intent, const std::string& employee_id, const std::string& id,
-                    const std::string& user_name, bool active) const;
+                    const std::string& user_name, bool active, std::string_view desired_text = {}) const;
   // make_link, recording `body` as pushed now and `groups` as the groups h2r added.
   LinkRow pushed_link(const Intent& intent, const std::string& employee_id, const std::string& id,
-                      const std::string& user_name, bool active, const nlohmann::json& body,
-                      std::vector<PushedGroup> groups) const;
+                      const std::string& user_name, bool active, nlohmann::json body,
+                      std::vector<PushedGroup> groups, std::string_view desired_text = {}) const;
 
   ScimClient& m_client;
   bool m_dry_run;
@@ -84,6 +85,10 @@ private:
 // The PUT body for `desired`: its body plus, for each path the rules no longer produce, the value that
 // clears it (Intent::cleared); "schemas" then names every extension the body uses.
 nlohmann::json update_body(const DesiredUser& desired, const std::map<std::string, nlohmann::json>& cleared);
+
+// The text of `body` (an object whose dump() is `body_text`) with "active": true added, as
+// nlohmann would dump that document: the create's POST body, without a second dump.
+std::string with_active_true(const nlohmann::json& body, std::string_view body_text);
 
 // What changes from `current` (a Zoom user, may be null) to `desired`.
 std::vector<AttributeChange> diff_user(const nlohmann::json& current, const nlohmann::json& desired);

@@ -8,12 +8,18 @@ namespace h2r {
 namespace {
 
 // A JSON string as nlohmann's serializer writes it with ensure_ascii = false: `"` `\` and the control
-// characters escaped (\b \f \n \r \t by name, the others as \u00xx), everything else byte for byte.
-void append_string(std::string& out, std::string_view text) {
+// characters escaped (\b \f \n \r \t by name, the others as \u00xx), everything else byte for byte
+// (also bytes that are not UTF-8, which nlohmann's strict dump would refuse). The runs between escapes
+// go in with one append each: appending byte by byte cost ~40 k instructions per provisioned hire.
+void append_escaped(std::string& out, std::string_view text) {
   static constexpr char k_hex[] = "0123456789abcdef";
-  out += '"';
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
+  const char* const data = text.data();
+  std::size_t run = 0;   // start of the bytes not written yet
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(data[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(data + run, i - run);
+    run = i + 1;
     switch (c) {
     case '"': out += "\\\""; break;
     case '\\': out += "\\\\"; break;
@@ -22,16 +28,18 @@ void append_string(std::string& out, std::string_view text) {
     case '\n': out += "\\n"; break;
     case '\r': out += "\\r"; break;
     case '\t': out += "\\t"; break;
-    default:
-      if (c < 0x20) {
-        out += "\\u00";
-        out += k_hex[c >> 4];
-        out += k_hex[c & 0xf];
-      } else {
-        out += ch;
-      }
+    default: {
+      const char escaped[] = {'\\', 'u', '0', '0', k_hex[c >> 4], k_hex[c & 0xf]};
+      out.append(escaped, sizeof escaped);
+    }
     }
   }
+  out.append(data + run, text.size() - run);
+}
+
+void append_string(std::string& out, std::string_view text) {
+  out += '"';
+  append_escaped(out, text);
   out += '"';
 }
 
@@ -67,7 +75,13 @@ void append_call(std::string& out, const PlannedCall& c) {
   append_string(out, c.method);
   out += ',';
   append_key(out, "path");
-  append_string(out, c.method == "POST" ? "/" + c.resource : "/" + c.resource + "/" + c.target);
+  out += "\"/";
+  append_escaped(out, c.resource);
+  if (c.method != "POST") {
+    out += '/';
+    append_escaped(out, c.target);
+  }
+  out += '"';
   out += ',';
   append_key(out, "summary");
   append_string(out, c.summary);

@@ -35,6 +35,17 @@ Error transport_error(httplib::Error error, const UrlParts& url) {
   }
 }
 
+// Only bytes cpp-httplib's encode_url leaves as they are (it rewrites space + ' , ; CR LF and
+// bytes >= 0x80): letters, digits and - . _ ~ / ? = & %.
+bool encoded_already(std::string_view path) {
+  for (const char ch : path) {
+    const bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                       ch == '.' || ch == '_' || ch == '~' || ch == '/' || ch == '?' || ch == '=' || ch == '&' || ch == '%';
+    if (!plain) return false;
+  }
+  return true;
+}
+
 } // namespace
 
 std::string HttpResponse::header(const std::string& name) const {
@@ -82,19 +93,24 @@ Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
 
   httplib::Request req;
   req.method = request.method;
-  req.path = url->path;
+  req.path = std::move(url->path);
   for (const auto& [name, value] : request.headers) req.headers.emplace(name, value);
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
     req.body = request.body;
     if (!request.content_type.empty()) req.headers.emplace("Content-Type", request.content_type);
   }
-  auto result = client->send(req);
-  if (!result) return unexpected(transport_error(result.error(), *url));
+  // A path that is already percent-encoded (ScimClient encodes ids and filters) is one cpp-httplib's
+  // encode_url would copy unchanged: skip that pass. Anything else keeps it, as before.
+  client->set_url_encode(!encoded_already(req.path));
+  // send(Request&, Response&, Error&) is what send(const Request&) calls after copying the request.
+  httplib::Response answer;
+  httplib::Error error = httplib::Error::Success;
+  if (!client->send(req, answer, error)) return unexpected(transport_error(error, *url));
 
   HttpResponse response;
-  response.status = result->status;
-  response.body = std::move(result->body);
-  for (const auto& [name, value] : result->headers) response.headers[ascii_lower(name)] = value;
+  response.status = answer.status;
+  response.body = std::move(answer.body);
+  for (auto& [name, value] : answer.headers) response.headers[ascii_lower(name)] = std::move(value);
 
   {
     std::lock_guard lock(m_mutex);

@@ -3,6 +3,7 @@
 #include "core/text.hpp"
 #include "core/time.hpp"
 #include "zoom/url.hpp"
+#include "zoom/user_fields.hpp"
 #include "zoom/zoom_errors.hpp"
 
 #include <spdlog/spdlog.h>
@@ -37,39 +38,56 @@ std::string quoted_filter_value(const std::string& value) {
   return out + "\"";
 }
 
-// Reads only the top-level "id", "userName" and "active" of a user (SAX: no document is built).
-class UserFieldsReader final : public nlohmann::json_sax<nlohmann::json> {
+// Says, without building a document, whether a list answer is a JSON object whose "Resources" are
+// absent or an empty array (a userName lookup of a hire: nobody yet). Anything else — a user listed,
+// an odd Resources, not an object — leaves `plain_empty` false and the caller reads the document.
+class EmptyListReader final : public nlohmann::json_sax<nlohmann::json> {
 public:
-  explicit UserFieldsReader(ScimUser& user) : m_user(user) {}
-  bool null() override { return true; }
-  bool boolean(bool value) override {
-    if (at_top() && m_key == "active") m_user.active = value;
-    return true;
+  bool plain_empty() const { return m_object && !m_odd; }
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool string(string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool start_object(std::size_t) override {
+    if (m_depth == 0) m_object = true;
+    value();
+    return ++m_depth, true;
   }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t& value) override {
-    if (at_top() && m_key == "id") m_user.id = std::move(value);
-    else if (at_top() && m_key == "userName") m_user.user_name = std::move(value);
-    return true;
-  }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return ++m_depth, true; }
-  bool key(string_t& value) override {
-    if (m_depth == 1) m_key = std::move(value);
+  bool key(string_t& name) override {
+    if (m_depth == 1) m_resources_key = name == "Resources";
     return true;
   }
   bool end_object() override { return --m_depth, true; }
-  bool start_array(std::size_t) override { return ++m_depth, true; }
-  bool end_array() override { return --m_depth, true; }
+  bool start_array(std::size_t) override {
+    if (m_depth == 1 && m_resources_key) {
+      m_in_resources = true;
+      return ++m_depth, true;
+    }
+    value();
+    return ++m_depth, true;
+  }
+  bool end_array() override {
+    if (--m_depth == 1) m_in_resources = false;
+    return true;
+  }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
 
 private:
-  bool at_top() const { return m_depth == 1; }
-  ScimUser& m_user;
+  // A value starts: at the top it is not an object; as Resources, not an array; in Resources, an item.
+  bool value() {
+    if (m_depth == 0 && !m_object) m_odd = true;
+    if (m_depth == 1 && m_resources_key) m_odd = true;
+    if (m_depth == 2 && m_in_resources) m_odd = true;
+    return true;
+  }
   int m_depth = 0;
-  std::string m_key;
+  bool m_object = false;
+  bool m_resources_key = false;
+  bool m_in_resources = false;
+  bool m_odd = false;
 };
 
 } // namespace
@@ -98,7 +116,21 @@ bool ScimClient::wait_until(SystemTime t) {
 }
 
 Result<HttpResponse> ScimClient::call(const std::string& method, const std::string& path, const std::string& route,
-                                      const nlohmann::json* body, const std::string& what) {
+                                      const nlohmann::json& body, const std::string& what) {
+  std::string text = body.dump();
+  return call(method, path, route, &text, what);
+}
+
+Result<HttpResponse> ScimClient::call(const std::string& method, const std::string& path, const std::string& route,
+                                      std::string* body, const std::string& what) {
+  HttpRequest request;
+  request.method = method;
+  request.url = join_url(m_connection.api_url, path);
+  request.headers = {{"Authorization", ""}, {"Accept", k_scim_media_type}};
+  if (body) {
+    request.body = std::move(*body);
+    request.content_type = k_scim_media_type;
+  }
   bool token_retried = false;
   int rate_limit_retries = 0;
   for (;;) {
@@ -118,14 +150,7 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
     auto token = m_tokens.get(m_connection.name, m_connection.credentials);
     if (!token) return unexpected(std::move(token).error());
 
-    HttpRequest request;
-    request.method = method;
-    request.url = join_url(m_connection.api_url, path);
-    request.headers = {{"Authorization", "Bearer " + token->reveal()}, {"Accept", k_scim_media_type}};
-    if (body) {
-      request.body = body->dump();
-      request.content_type = k_scim_media_type;
-    }
+    request.headers[0].second = "Bearer " + token->reveal();
     auto started = std::chrono::steady_clock::now();
     auto response = m_transport.send(request);
     if (m_options.observer)
@@ -177,6 +202,8 @@ Result<std::optional<ScimUser>> ScimClient::find_by_user_name(const std::string&
   if (!response) return unexpected(std::move(response).error());
   if (says_user_missing(*response)) return std::optional<ScimUser>();
   if (response->status != 200) return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  EmptyListReader empty;
+  if (nlohmann::json::sax_parse(response->body, &empty) && empty.plain_empty()) return std::optional<ScimUser>();
   auto list = nlohmann::json::parse(response->body, nullptr, false);
   if (!list.is_object()) return fail(ErrorKind::transient, what + ": Zoom's answer is not JSON");
   auto resources = list.value("Resources", nlohmann::json::array());
@@ -214,8 +241,12 @@ Result<ScimUserPage> ScimClient::list_users(long long start_index, int count) {
 }
 
 Result<ScimUser> ScimClient::create_user(const nlohmann::json& body) {
-  const std::string what = "create user " + body.value("userName", std::string());
-  auto response = call("POST", "/Users", "/Users", &body, what);
+  return create_user(body.value("userName", std::string()), body.dump());
+}
+
+Result<ScimUser> ScimClient::create_user(const std::string& user_name, std::string body_text) {
+  const std::string what = "create user " + user_name;
+  auto response = call("POST", "/Users", "/Users", &body_text, what);
   if (!response) return unexpected(std::move(response).error());
   if (says_user_exists(*response)) {
     Error error = classify_scim_failure(*response, what, m_clock.now());
@@ -224,16 +255,19 @@ Result<ScimUser> ScimClient::create_user(const nlohmann::json& body) {
   }
   if (response->status != 201 && response->status != 200)
     return unexpected(classify_scim_failure(*response, what, m_clock.now()));
-  ScimUser user;
-  UserFieldsReader reader(user);
-  if (!nlohmann::json::sax_parse(response->body, &reader) || user.id.empty())
+  UserFields fields;
+  if (!read_user_fields(response->body, fields) || fields.id.empty())
     return fail(ErrorKind::transient, what + ": Zoom's answer has no user id");
+  ScimUser user;
+  user.id = std::move(fields.id);
+  user.user_name = std::move(fields.user_name);
+  user.active = fields.active;
   return user;
 }
 
 Result<ScimUser> ScimClient::update_user(const std::string& id, const nlohmann::json& body) {
   const std::string what = "update user " + id;
-  auto response = call("PUT", "/Users/" + percent_encode(id), "/Users/{id}", &body, what);
+  auto response = call("PUT", "/Users/" + percent_encode(id), "/Users/{id}", body, what);
   if (!response) return unexpected(std::move(response).error());
   if (response->status != 200 && response->status != 204)
     return unexpected(classify_scim_failure(*response, what, m_clock.now()));
@@ -244,7 +278,7 @@ Result<void> ScimClient::set_active(const std::string& id, bool active) {
   const std::string what = std::string(active ? "reactivate" : "deactivate") + " user " + id;
   nlohmann::json body = {{"schemas", {k_scim_patch_urn}},
                          {"Operations", {{{"op", "replace"}, {"value", {{"active", active}}}}}}};
-  auto response = call("PATCH", "/Users/" + percent_encode(id), "/Users/{id}", &body, what);
+  auto response = call("PATCH", "/Users/" + percent_encode(id), "/Users/{id}", body, what);
   if (!response) return unexpected(std::move(response).error());
   if (response->status != 200 && response->status != 204)
     return unexpected(classify_scim_failure(*response, what, m_clock.now()));
@@ -295,7 +329,7 @@ Result<void> ScimClient::add_group_member(const std::string& group_id, const std
   const std::string what = "add user " + user_id + " to group " + group_id;
   nlohmann::json body = {{"schemas", {k_scim_patch_urn}},
                          {"Operations", {{{"op", "add"}, {"path", "members"}, {"value", {{{"value", user_id}}}}}}}};
-  auto response = call("PATCH", "/Groups/" + percent_encode(group_id), "/Groups/{id}", &body, what);
+  auto response = call("PATCH", "/Groups/" + percent_encode(group_id), "/Groups/{id}", body, what);
   if (!response) return unexpected(std::move(response).error());
   if (response->status != 200 && response->status != 204)
     return unexpected(classify_scim_failure(*response, what, m_clock.now()));
@@ -306,7 +340,7 @@ Result<void> ScimClient::remove_group_member(const std::string& group_id, const 
   const std::string what = "remove user " + user_id + " from group " + group_id;
   nlohmann::json body = {{"schemas", {k_scim_patch_urn}},
                          {"Operations", {{{"op", "remove"}, {"path", "members[value eq " + quoted_filter_value(user_id) + "]"}}}}};
-  auto response = call("PATCH", "/Groups/" + percent_encode(group_id), "/Groups/{id}", &body, what);
+  auto response = call("PATCH", "/Groups/" + percent_encode(group_id), "/Groups/{id}", body, what);
   if (!response) return unexpected(std::move(response).error());
   if (response->status != 200 && response->status != 204)
     return unexpected(classify_scim_failure(*response, what, m_clock.now()));

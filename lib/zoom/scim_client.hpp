@@ -89,6 +89,9 @@ public:
   // the answer's id, userName and active; its `body` stays null (read only those three, without
   // building the whole answer as a document: the provisioner needs the id).
   Result<ScimUser> create_user(const nlohmann::json& body);
+  // The same with the body as JSON text already (`user_name` names the user in error messages): the
+  // provisioner dumps a desired user once and shares the text.
+  Result<ScimUser> create_user(const std::string& user_name, std::string body_text);
   // PUT /Users/{id}, which Zoom treats as a partial update: send schemas + the fields that change.
   Result<ScimUser> update_user(const std::string& id, const nlohmann::json& body);
   // PATCH /Users/{id} with Operations (capital O) replacing `active`.
@@ -102,8 +105,11 @@ public:
   Result<void> remove_group_member(const std::string& group_id, const std::string& user_id);
 
 private:
+  // `body`: the JSON text to send, moved from (nullptr: no body). The request is built once, not per retry.
   Result<HttpResponse> call(const std::string& method, const std::string& path, const std::string& route,
-                            const nlohmann::json* body, const std::string& what);
+                            std::string* body, const std::string& what);
+  Result<HttpResponse> call(const std::string& method, const std::string& path, const std::string& route,
+                            const nlohmann::json& body, const std::string& what);
   bool wait_until(SystemTime t);
 
   ZoomConnection m_connection;

@@ -4,7 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 using namespace h2r;
 
@@ -73,4 +76,19 @@ TEST_CASE("closest_match suggests a near name, ignores ASCII case, and stays qui
   CHECK(closest_match("zoom-mian", {"zoom-backup", "zoom-main"}) == std::optional<std::string>("zoom-main"));
   CHECK_FALSE(closest_match("zoom-mian", {}));
   CHECK_FALSE(closest_match("eu", {"us"}));                 // 2 letters: one edit at most... and "eu"→"us" is 2
+}
+
+TEST_CASE("sha256_hex: the FIPS 180-2 test vectors, also from several threads") {
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  std::vector<std::thread> threads;
+  std::atomic<int> right{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      if (sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        ++right;
+    });
+  for (auto& thread : threads) thread.join();
+  CHECK(right == 4);
 }

@@ -56,6 +56,23 @@ TEST_CASE("result json: the text written directly is the nlohmann document's dum
     std::vector<ResultTarget> targets = {{"zoom-main", ""}};
     CHECK(event_result_json("terminate", targets, {absent}) == via_document("terminate", targets, {absent}));
   }
+  SUBCASE("escapes at the start, the end, side by side and between long runs") {
+    for (const std::string& text :
+         {std::string("\"lead"), std::string("trail\\"), std::string("\n\r\"\\\x02"), std::string(300, 'a') + "\t" + std::string(300, 'b'),
+          std::string("\x1f"), std::string(""), std::string("\x7f plain"), std::string("4-byte \xf0\x9f\x98\x80 and \xe2\x9c\x93"),
+          std::string("nul \0 inside", 12)}) {
+      ActionReport r{"zoom-main", "created", text, text};
+      r.calls.push_back({"POST", text, "Users", text, {{text, text, nlohmann::json(text)}}});
+      r.calls.push_back({"PUT", text, "Users", "update", {}});
+      CHECK(event_result_json(text, {{text, text}}, {r}) == via_document(text, {{text, text}}, {r}));
+    }
+  }
+  SUBCASE("bytes that are not UTF-8 pass through as they are (nlohmann's strict dump would throw)") {
+    ActionReport r{"zoom-main", "created", "u-\xff", "a\xc3(b\x80\"c"};
+    CHECK(event_result_json("w\xfe", {}, {r}) ==
+          "{\"actions\":[{\"action\":\"created\",\"calls\":[],\"connection\":\"zoom-main\",\"userName\":\"a\xc3(b\x80\\\"c\","
+          "\"user_id\":\"u-\xff\"}],\"targets\":[],\"why\":\"w\xfe\"}");
+  }
   SUBCASE("what events show reads back") {
     auto parsed = nlohmann::json::parse(event_result_json("hire", {{"zoom-main", "staff"}}, {created()}));
     CHECK(parsed["actions"][0]["calls"][0]["changes"][1]["after"] == "Ann \"The\" Lee\\");

@@ -305,3 +305,46 @@ TEST_CASE("scim client: create_user takes the answer's top-level id, userName an
     CHECK(no_id.error().message.find("has no user id") != std::string::npos);
   }
 }
+
+TEST_CASE("scim client: find_by_user_name reads an empty list without a document, and anything else as before") {
+  Rig rig;
+  auto client = rig.client();
+  const auto answer = [&](const std::string& body) {
+    HttpResponse response;
+    response.status = 200;
+    response.body = body;
+    rig.transport.push("/scim2/Users?filter=", response);
+    return client.find_by_user_name("a@b.com");
+  };
+  for (const std::string& body :
+       {std::string(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]})"),
+        std::string(R"({"totalResults":0})"), std::string(R"({"Resources":[],"x":[[1],{"Resources":[{"id":"u"}]}]})"),
+        std::string(R"({"Resources":[{"id":"u-2","userName":"other@b.com"}]})")}) {
+    CAPTURE(body);
+    auto found = answer(body);
+    REQUIRE(found);
+    CHECK_FALSE(*found);
+  }
+  // A listed user, also after an empty "Resources" of the same answer (the last one counts, as in a document).
+  for (const std::string& body : {std::string(R"({"Resources":[{"id":"u-1","userName":"A@b.com","active":false}]})"),
+                                  std::string(R"({"Resources":[],"Resources":[{"id":"u-1","userName":"a@b.com"}]})")}) {
+    CAPTURE(body);
+    auto found = answer(body);
+    REQUIRE(found);
+    REQUIRE(*found);
+    CHECK((*found)->id == "u-1");
+    CHECK((*found)->body["id"] == "u-1");
+  }
+  for (const auto& [body, says] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"Resources":{}})", "no Resources list"},
+           {R"({"Resources":7})", "no Resources list"},
+           {R"([])", "not JSON"},
+           {R"({"Resources":[])", "not JSON"},
+           {"", "not JSON"}}) {
+    CAPTURE(body);
+    auto found = answer(body);
+    REQUIRE_FALSE(found);
+    CHECK(found.error().kind == ErrorKind::transient);
+    CHECK(found.error().message.find(says) != std::string::npos);
+  }
+}
