@@ -44,19 +44,14 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-void append_json_string(std::string& out, std::string_view text) {
-  if (!is_valid_utf8(text)) {
-    out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return;
-  }
+void append_json_escaped(std::string& out, std::string_view text) {
   static constexpr char k_hex[] = "0123456789abcdef";
-  out.reserve(out.size() + text.size() + 2);
-  out += '"';
-  std::size_t run = 0;   // start of the bytes not yet written that need no escape
+  const char* const data = text.data();
+  std::size_t run = 0;   // start of the bytes not written yet: runs go in with one append each
   for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
+    const auto c = static_cast<unsigned char>(data[i]);
     if (!needs_escape(c)) continue;
-    out.append(text.data() + run, i - run);
+    out.append(data + run, i - run);
     run = i + 1;
     switch (c) {
     case '"': out += "\\\""; break;
@@ -66,13 +61,23 @@ void append_json_string(std::string& out, std::string_view text) {
     case '\n': out += "\\n"; break;
     case '\r': out += "\\r"; break;
     case '\t': out += "\\t"; break;
-    default:
-      out += "\\u00";
-      out += k_hex[c >> 4];
-      out += k_hex[c & 0xf];
+    default: {
+      const char escaped[] = {'\\', 'u', '0', '0', k_hex[c >> 4], k_hex[c & 0xf]};
+      out.append(escaped, sizeof escaped);
+    }
     }
   }
-  out.append(text.data() + run, text.size() - run);
+  out.append(data + run, text.size() - run);
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  if (!is_valid_utf8(text)) {
+    out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  out.reserve(out.size() + text.size() + 2);
+  out += '"';
+  append_json_escaped(out, text);
   out += '"';
 }
 

@@ -13,6 +13,11 @@ namespace h2r {
 // nlohmann itself (each bad sequence replaced by U+FFFD), so the bytes are the same in every case.
 void append_json_string(std::string& out, std::string_view text);
 
+// The inside of a JSON string (no quotes): `"` `\` and the control characters escaped as above, every
+// other byte as it is, also bytes that are not UTF-8 (for text already known to be valid, or where the
+// bytes must be kept as they are).
+void append_json_escaped(std::string& out, std::string_view text);
+
 // Whether `text` is valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 

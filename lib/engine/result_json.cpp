@@ -4,42 +4,17 @@
 // freeing it cost ~0.3 M instructions per provisioned hire (BENCHMARKS.md, profile row 5).
 #include "engine/result_json.hpp"
 
+#include "core/json_text.hpp"
+
 namespace h2r {
 namespace {
 
-// A JSON string as nlohmann's serializer writes it with ensure_ascii = false: `"` `\` and the control
-// characters escaped (\b \f \n \r \t by name, the others as \u00xx), everything else byte for byte
-// (also bytes that are not UTF-8, which nlohmann's strict dump would refuse). The runs between escapes
-// go in with one append each: appending byte by byte cost ~40 k instructions per provisioned hire.
-void append_escaped(std::string& out, std::string_view text) {
-  static constexpr char k_hex[] = "0123456789abcdef";
-  const char* const data = text.data();
-  std::size_t run = 0;   // start of the bytes not written yet
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(data[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(data + run, i - run);
-    run = i + 1;
-    switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    default: {
-      const char escaped[] = {'\\', 'u', '0', '0', k_hex[c >> 4], k_hex[c & 0xf]};
-      out.append(escaped, sizeof escaped);
-    }
-    }
-  }
-  out.append(data + run, text.size() - run);
-}
-
+// A JSON string as nlohmann's serializer writes it with ensure_ascii = false (core/json_text.hpp), also
+// bytes that are not UTF-8 as they are (nlohmann's strict dump would refuse them). Appending byte by
+// byte cost ~40 k instructions per provisioned hire; the escaper appends the runs between escapes.
 void append_string(std::string& out, std::string_view text) {
   out += '"';
-  append_escaped(out, text);
+  append_json_escaped(out, text);
   out += '"';
 }
 
@@ -76,10 +51,10 @@ void append_call(std::string& out, const PlannedCall& c) {
   out += ',';
   append_key(out, "path");
   out += "\"/";
-  append_escaped(out, c.resource);
+  append_json_escaped(out, c.resource);
   if (c.method != "POST") {
     out += '/';
-    append_escaped(out, c.target);
+    append_json_escaped(out, c.target);
   }
   out += '"';
   out += ',';

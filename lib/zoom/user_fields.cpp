@@ -1,29 +1,13 @@
 #include "zoom/user_fields.hpp"
 
+#include "core/utf8.hpp"
+
 #include <cmath>
 #include <cstdlib>
 #include <vector>
 
 namespace h2r {
 namespace {
-
-void append_utf8(std::string& out, unsigned cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 class Scanner {
 public:
@@ -99,7 +83,7 @@ bool Scanner::string(std::string* decoded) {
         } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
           return false;
         }
-        if (decoded) append_utf8(*decoded, cp);
+        if (decoded) append_utf8(*decoded, static_cast<char32_t>(cp));
         run = m_p;
         continue;
       }

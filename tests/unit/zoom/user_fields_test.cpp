@@ -2,6 +2,7 @@
 // id, userName and active): the same texts accepted, the same values taken — on hand-picked texts and
 // on many byte-level mutations of real answers.
 #include "zoom/user_fields.hpp"
+#include "support/user_fields_reference.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -14,45 +15,10 @@ using namespace h2r;
 
 namespace {
 
-// The reader create_user used before (its SAX reader, as it was).
-class Reference final : public nlohmann::json_sax<nlohmann::json> {
-public:
-  explicit Reference(UserFields& user) : m_user(user) {}
-  bool null() override { return true; }
-  bool boolean(bool value) override {
-    if (m_depth == 1 && m_key == "active") m_user.active = value;
-    return true;
-  }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t& value) override {
-    if (m_depth == 1 && m_key == "id") m_user.id = std::move(value);
-    else if (m_depth == 1 && m_key == "userName") m_user.user_name = std::move(value);
-    return true;
-  }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return ++m_depth, true; }
-  bool key(string_t& value) override {
-    if (m_depth == 1) m_key = std::move(value);
-    return true;
-  }
-  bool end_object() override { return --m_depth, true; }
-  bool start_array(std::size_t) override { return ++m_depth, true; }
-  bool end_array() override { return --m_depth, true; }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-
-private:
-  UserFields& m_user;
-  int m_depth = 0;
-  std::string m_key;
-};
-
 void same_as_reference(const std::string& text) {
   CAPTURE(text);
   UserFields expected, got;
-  Reference reference(expected);
-  const bool expected_ok = nlohmann::json::sax_parse(text, &reference);
+  const bool expected_ok = test::read_user_fields_reference(text, expected);
   const bool ok = read_user_fields(text, got);
   REQUIRE(ok == expected_ok);
   if (!ok) return;
