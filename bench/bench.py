@@ -744,7 +744,7 @@ def main(argv):
         name, _, value = item.partition("=")
         table = SIZES if name in SIZES else bench_conc.SIZES if name in bench_conc.SIZES else bench_pg.SIZES
         if name not in table or not value.isdigit() or int(value) <= 0:
-            p.error(f"--size {item}: expected NAME=N with NAME one of {', '.join([*SIZES, *bench_conc.SIZES])}")
+            p.error(f"--size {item}: expected NAME=N with NAME one of {', '.join([*SIZES, *bench_conc.SIZES, *bench_pg.SIZES])}")
         table[name] = (int(value), int(value))
     ctx = Ctx(args)
     only = {int(x) for x in args.only.split(",") if x.strip()}
