@@ -118,6 +118,17 @@ void ConnectionRegistry::set_share(int daemons) {
     if (l.limiter) l.limiter->set_share(m_share);
 }
 
+std::map<std::string, std::pair<long long, long long>> ConnectionRegistry::pace_counters() const {
+  std::lock_guard lock(m_mutex);
+  std::map<std::string, std::pair<long long, long long>> counters;
+  for (const auto& [name, l] : m_live) {
+    if (!l.limiter) continue;
+    const long long grants = l.limiter->grants(), fallbacks = l.limiter->fallbacks();
+    if (grants > 0 || fallbacks > 0) counters[name] = {grants, fallbacks};
+  }
+  return counters;
+}
+
 int ConnectionRegistry::share() const {
   std::lock_guard lock(m_mutex);
   return m_share;

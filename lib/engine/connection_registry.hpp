@@ -76,6 +76,8 @@ public:
   // not answer. Without a shared store every limiter paces at rate / `daemons`.
   void set_share(int daemons);
   int share() const;
+  // Per connection whose limiter drew on the database: {grants taken, fallbacks to rate / daemons}.
+  std::map<std::string, std::pair<long long, long long>> pace_counters() const;
 
 private:
   struct Live {

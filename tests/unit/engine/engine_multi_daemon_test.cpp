@@ -332,6 +332,7 @@ TEST_CASE("multi daemon: on a shared store two daemons draw one schedule, togeth
   CHECK(la->fallbacks() == 1);
   CHECK(la->reserve(t2 + k_pace_fallback) == t2 + k_pace_fallback);
   CHECK(la->reserve(t2 + k_pace_fallback) == t2 + k_pace_fallback + 1ms);
+  CHECK(a.registry->pace_counters().at("zoom-a") == std::pair<long long, long long>{5, 1});   // h2r_pace_*_total
 }
 
 TEST_CASE("multi daemon: a 429 pause seen by one daemon holds the other daemon's calls to that account") {
