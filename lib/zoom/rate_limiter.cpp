@@ -32,7 +32,7 @@ SystemTime RateLimiter::reserve_local(SystemTime now) {
 int RateLimiter::grant_size() const {
   const auto per_grant = std::chrono::duration_cast<std::chrono::nanoseconds>(k_pace_grant_span).count() /
                          std::max<long long>(1, m_interval.count());
-  return static_cast<int>(std::clamp<long long>(per_grant, 1, 10000));
+  return static_cast<int>(std::clamp<long long>(per_grant, 1, 10000));   // the store's k_max_pace_grant
 }
 
 SystemTime RateLimiter::reserve(SystemTime now) {
