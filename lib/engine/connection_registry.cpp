@@ -48,12 +48,15 @@ Result<std::shared_ptr<ScimClient>> ConnectionRegistry::client(const std::string
   auto connection = zoom_connection(**row, m_box);
   if (!connection) return unexpected(std::move(connection).error());
   l.base_rate = (*row)->rate_limit > 0 ? (*row)->rate_limit : k_default_rate_limit;
-  const double rate = l.base_rate / m_share;
   if (!l.limiter) {
-    l.limiter = std::make_shared<RateLimiter>(rate);
+    l.limiter = std::make_shared<RateLimiter>(l.base_rate);
+    l.limiter->set_share(m_share);
+    // Several daemons on this database: the account's rate is one schedule in the database, drawn in
+    // grants (Store::take_pace_grant); alone (SQLite), the limiter paces by itself, no round trip.
+    if (m_store.shared()) l.limiter->set_source(pace_source(name));
     restore_pause(name, l);
   } else {
-    l.limiter->set_rate(rate);
+    l.limiter->set_rate(l.base_rate);
   }
   // The connection's latency feeds its concurrency (engine/dispatcher.hpp); calls that got no answer
   // (timeouts) say nothing about it.
@@ -79,6 +82,21 @@ void ConnectionRegistry::restore_pause(const std::string& name, Live& l) {
   }
 }
 
+SlotSource ConnectionRegistry::pace_source(const std::string& name) {
+  return [&store = m_store, name](SystemTime from, std::chrono::nanoseconds interval, int count) -> std::optional<SlotGrant> {
+    const long long from_us = std::chrono::duration_cast<std::chrono::microseconds>(from.time_since_epoch()).count();
+    const long long interval_us = (interval.count() + 999) / 1000;   // rounded up: never faster than the rate
+    auto grant = store.take_pace_grant(name, from_us, std::max(1LL, interval_us), count);
+    if (!grant) {
+      spdlog::warn("pacing.fallback connection={} error=\"{}\" note=\"paced at its share of the rate limit for {} ms\"",
+                   escape_for_log(name), escape_for_log(grant.error().message), k_pace_fallback.count());
+      return std::nullopt;
+    }
+    return SlotGrant{SystemTime{} + std::chrono::microseconds(grant->first_us), grant->count,
+                     std::chrono::microseconds(grant->interval_us)};
+  };
+}
+
 std::shared_ptr<RateLimiter> ConnectionRegistry::limiter(const std::string& name) {
   std::lock_guard lock(m_mutex);
   return live(name).limiter;
@@ -97,7 +115,18 @@ void ConnectionRegistry::set_share(int daemons) {
   spdlog::info("pacing.shared daemons={} before={}", daemons, m_share);
   m_share = daemons;
   for (auto& [name, l] : m_live)
-    if (l.limiter && l.base_rate > 0) l.limiter->set_rate(l.base_rate / m_share);
+    if (l.limiter) l.limiter->set_share(m_share);
+}
+
+std::map<std::string, std::pair<long long, long long>> ConnectionRegistry::pace_counters() const {
+  std::lock_guard lock(m_mutex);
+  std::map<std::string, std::pair<long long, long long>> counters;
+  for (const auto& [name, l] : m_live) {
+    if (!l.limiter) continue;
+    const long long grants = l.limiter->grants(), fallbacks = l.limiter->fallbacks();
+    if (grants > 0 || fallbacks > 0) counters[name] = {grants, fallbacks};
+  }
+  return counters;
 }
 
 int ConnectionRegistry::share() const {

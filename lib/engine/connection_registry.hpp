@@ -69,16 +69,21 @@ public:
     std::optional<std::chrono::microseconds> latency;
   };
   Pace pace(const std::string& name);
-  // Several daemons share each Zoom account's rate limit: each paces at the stored rate / `daemons`
-  // (at least 1), from now on for every limiter (engine/membership.hpp counts the live daemons).
+  // Several daemons share each Zoom account's rate limit. On a shared store (PostgreSQL) each limiter
+  // draws its slots from the account's schedule in the database (RateLimiter::set_source), so a daemon
+  // may use the whole rate while the others have no work for that account; `daemons` (at least 1, the
+  // live daemons: engine/membership.hpp) is what it paces at, rate / daemons, while the database does
+  // not answer. Without a shared store every limiter paces at rate / `daemons`.
   void set_share(int daemons);
   int share() const;
+  // Per connection whose limiter drew on the database: {grants taken, fallbacks to rate / daemons}.
+  std::map<std::string, std::pair<long long, long long>> pace_counters() const;
 
 private:
   struct Live {
     std::shared_ptr<ScimClient> client;
     std::shared_ptr<RateLimiter> limiter;
-    double base_rate = 0;              // the stored rate limit, before set_share() divides it
+    double base_rate = 0;              // the stored rate limit
     std::shared_ptr<LatencyEwma> latency = std::make_shared<LatencyEwma>();   // fed by the client's observer
     std::optional<CircuitBreaker> breaker;   // made on first use, from m_breaker_config
     bool unhealthy = false;            // permanent token/scope failure
@@ -88,6 +93,7 @@ private:
     SystemTime last_persisted{};       // last health write after a success
   };
   Live& live(const std::string& name);  // m_mutex held; its breaker made
+  SlotSource pace_source(const std::string& name);   // grants of the shared schedule, from the store
   void breaker_result(const std::string& name, Live& l, bool failed, const Error* error);
   void persist(const std::string& name, const Live& l, const Error* error);
   void restore_pause(const std::string& name, Live& l);   // the persisted Daily-limit pause, after a restart

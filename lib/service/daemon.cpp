@@ -159,6 +159,7 @@ std::string Daemon::metrics_text() {
   live.healthy = health().ok;
   live.daemons = m_membership.daemons();
   live.leader = m_membership.leader();
+  live.pace = m_connections.pace_counters();
   return m_metrics.render(live);
 }
 

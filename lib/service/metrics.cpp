@@ -227,6 +227,18 @@ std::string Metrics::render(const LiveGauges& live) const {
   family(out, "h2r_leader", "gauge", "1 when this daemon holds the leader lease (runs the singletons), else 0.");
   line("h2r_leader", "", live.leader ? "1" : "0");
 
+  if (!live.pace.empty()) {
+    family(out, "h2r_pace_grants_total", "counter",
+           "Grants of a connection's rate-limit schedule taken from the database (several daemons), by connection.");
+    for (const auto& [connection, n] : live.pace)
+      line("h2r_pace_grants_total", fmt::format("connection=\"{}\"", esc(connection)), std::to_string(n.first));
+    family(out, "h2r_pace_fallbacks_total", "counter",
+           "Times the database did not answer a pacing grant, so this daemon paced the connection alone at its "
+           "rate limit / live daemons for a second, by connection.");
+    for (const auto& [connection, n] : live.pace)
+      line("h2r_pace_fallbacks_total", fmt::format("connection=\"{}\"", esc(connection)), std::to_string(n.second));
+  }
+
   family(out, "h2r_scheduler_heartbeat_age_seconds", "gauge", "Time since the scheduler last showed progress.");
   line("h2r_scheduler_heartbeat_age_seconds", "", number(live.heartbeat_age_seconds));
   family(out, "h2r_healthy", "gauge", "1 when /healthz answers 200, else 0.");

@@ -29,6 +29,9 @@ struct LiveGauges {
   bool healthy = true;
   int daemons = 1;                          // live daemons on the database (this one included)
   bool leader = true;                       // this daemon holds the leader lease
+  // Pacing drawn from the database (several daemons), by connection: grants taken, and fallbacks to
+  // rate / daemons when the database did not answer. Connections with neither are left out.
+  std::map<std::string, std::pair<long long, long long>> pace;
 };
 
 class Metrics {

@@ -157,8 +157,17 @@ CREATE TABLE guard_windows (
 ALTER TABLE events ADD COLUMN rescues INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<const char*, 7> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4,
-                                                k_step_5, k_step_6, k_step_7};
+// Version 8: pacing shared by the daemons (Store::take_pace_grant; on SQLite only two stores on one
+// file, as the tests run several daemons): each connection's next free slot, in µs since the epoch.
+constexpr const char* k_step_8 = R"sql(
+CREATE TABLE pace (
+  connection TEXT PRIMARY KEY,
+  tat_us     INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<const char*, 8> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4,
+                                                k_step_5, k_step_6, k_step_7, k_step_8};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));

@@ -127,7 +127,16 @@ CREATE TABLE deactivation_windows (
 );
 )sql";
 
-constexpr std::array<const char*, 1> k_steps = {k_step_1};
+// Version 2: pacing shared by the daemons (Store::take_pace_grant): each connection's next free slot
+// of its rate-limit schedule, in µs since the Unix epoch.
+constexpr const char* k_step_2 = R"sql(
+CREATE TABLE pace (
+  connection TEXT PRIMARY KEY,
+  tat_us     BIGINT NOT NULL
+);
+)sql";
+
+constexpr std::array<const char*, 2> k_steps = {k_step_1, k_step_2};
 
 constexpr const char* k_versions_table =
     "CREATE TABLE h2r_schema_versions (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL "

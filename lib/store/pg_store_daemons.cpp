@@ -89,4 +89,19 @@ Result<bool> PgStore::reserve_deactivations(long long window_start_ms, int count
   });
 }
 
+// One statement: the row is locked by the upsert and the schedule moved on from its newest value, so
+// concurrent daemons get disjoint slots.
+Result<PaceGrant> PgStore::take_pace_grant(const std::string& connection, long long from_us, long long interval_us,
+                                           int count) {
+  return with_conn(fmt::format("take a pace grant for connection {}", connection), [&](pg::Conn& c) -> Result<PaceGrant> {
+    H2R_TRY(check_pace_request(connection, from_us, interval_us, count));
+    auto r = H2R_TRY(c.exec("INSERT INTO pace (connection, tat_us) VALUES ($1, $2::bigint + $3::bigint * $4::bigint) "
+                            "ON CONFLICT (connection) DO UPDATE SET "
+                            "  tat_us = greatest(pace.tat_us, $2::bigint) + $3::bigint * $4::bigint RETURNING tat_us",
+                            pg::Params().text(connection).integer(from_us).integer(interval_us).integer(count)));
+    if (r.empty()) return fail(ErrorKind::transient, "the pace row was not returned");
+    return PaceGrant{r.integer(0, 0) - interval_us * count, count, interval_us};
+  });
+}
+
 } // namespace h2r

@@ -111,4 +111,20 @@ Result<bool> SqliteStore::reserve_deactivations(long long window_start_ms, int c
   });
 }
 
+Result<PaceGrant> SqliteStore::take_pace_grant(const std::string& connection, long long from_us, long long interval_us,
+                                               int count) {
+  return locked("take a pace grant", [&]() -> Result<PaceGrant> {
+    H2R_TRY(check_pace_request(connection, from_us, interval_us, count));
+    // One statement under the write lock: another store on the file sees the schedule before or after it.
+    auto q = H2R_TRY(m_db->query("INSERT INTO pace(connection, tat_us) VALUES (?1, ?2 + ?3 * ?4) "
+                                 "ON CONFLICT(connection) DO UPDATE SET tat_us = max(pace.tat_us, ?2) + ?3 * ?4 "
+                                 "RETURNING tat_us"));
+    q.bind_text(1, connection).bind_int(2, from_us).bind_int(3, interval_us).bind_int(4, count);
+    if (!H2R_TRY(q.step())) return fail(ErrorKind::transient, "the pace row was not returned");
+    const long long tat_us = q.int_at(0);
+    H2R_TRY(q.step());   // runs the statement to its end
+    return PaceGrant{tat_us - interval_us * count, count, interval_us};
+  });
+}
+
 } // namespace h2r

@@ -65,6 +65,8 @@ public:
   Result<void> remove_daemon(const std::string& owner) override;
   Result<bool> try_lead(const std::string& owner, long long now_ms, long long lease_ms) override;
   Result<bool> reserve_deactivations(long long window_start_ms, int count, int max) override;
+  Result<PaceGrant> take_pace_grant(const std::string& connection, long long from_us, long long interval_us,
+                                    int count) override;
 
   Result<std::optional<std::string>> get_meta(const std::string& key) override;
   Result<void> set_meta(const std::string& key, const std::string& value) override;

@@ -1,5 +1,7 @@
 #include "store/store.hpp"
 
+#include <fmt/format.h>
+
 namespace h2r {
 
 std::string_view to_string(EventState state) {
@@ -77,6 +79,9 @@ Result<void> Store::remove_daemon(const std::string&) {
 Result<bool> Store::try_lead(const std::string&, long long, long long) {
   return fail(ErrorKind::permanent, "this store does not elect a leader");
 }
+Result<PaceGrant> Store::take_pace_grant(const std::string&, long long, long long, int) {
+  return fail(ErrorKind::permanent, "this store does not share pacing among daemons");
+}
 Result<bool> Store::reserve_deactivations(long long, int, int) {
   return fail(ErrorKind::permanent, "this store does not count deactivations");
 }
@@ -86,6 +91,18 @@ Result<std::map<std::string, std::string>> Store::list_meta() {
 }
 Result<std::unique_ptr<ImportBatch>> Store::begin_import() {
   return fail(ErrorKind::permanent, "this store cannot import a deployment");
+}
+
+Result<void> check_pace_request(const std::string& connection, long long from_us, long long interval_us, int count) {
+  if (connection.empty() || connection.size() > k_max_pace_name)
+    return fail(ErrorKind::invalid, fmt::format("pace grant: the connection name must be 1 to {} bytes", k_max_pace_name));
+  if (from_us <= 0 || from_us > k_max_pace_time_us)
+    return fail(ErrorKind::invalid, fmt::format("pace grant: from_us {} is not a time between 1970 and 9999", from_us));
+  if (interval_us < 1 || interval_us > k_max_pace_interval_us)
+    return fail(ErrorKind::invalid, fmt::format("pace grant: interval_us {} is outside 1..{}", interval_us, k_max_pace_interval_us));
+  if (count < 0 || count > k_max_pace_grant)
+    return fail(ErrorKind::invalid, fmt::format("pace grant: count {} is outside 0..{}", count, k_max_pace_grant));
+  return {};
 }
 
 } // namespace h2r

@@ -160,6 +160,24 @@ struct DaemonRow {
   bool leader = false;           // list_daemons: it holds the leader lease now
 };
 
+// A share of one Zoom connection's rate limit among the daemons on one database: `count` calls, at
+// first_us, first_us + interval_us, ... (µs since the Unix epoch), slots of the connection's shared
+// schedule that no other daemon was given (Store::take_pace_grant).
+struct PaceGrant {
+  long long first_us = 0;
+  int count = 0;
+  long long interval_us = 0;
+};
+
+// The bounds take_pace_grant accepts (anything else is `invalid`): an interval of 1 µs to an hour, up
+// to 10000 slots a grant, a connection name of up to 200 bytes, a time before the year 10000.
+inline constexpr long long k_max_pace_interval_us = 3600LL * 1'000'000;
+inline constexpr int k_max_pace_grant = 10000;
+inline constexpr std::size_t k_max_pace_name = 200;
+inline constexpr long long k_max_pace_time_us = 253402300799LL * 1'000'000;   // 9999-12-31T23:59:59Z
+// `invalid`, naming the bad argument, when a take_pace_grant request is outside those bounds.
+Result<void> check_pace_request(const std::string& connection, long long from_us, long long interval_us, int count);
+
 // ---- employees and links ------------------------------------------------------------------------
 
 enum class HrStatus { unknown, active, on_leave, terminated };
@@ -345,6 +363,15 @@ public:
   // window starting at window_start_ms, only when the window's total stays <= max. Returns whether
   // it added. Windows older than an hour before window_start_ms may be forgotten.
   virtual Result<bool> reserve_deactivations(long long window_start_ms, int count, int max);
+  // Pacing shared by the daemons (GCRA): each connection has one row holding its schedule's next free
+  // slot (tat_us, "theoretical arrival time"). In one atomic step the schedule moves on from
+  // max(tat_us, from_us) by count × interval_us, and the slots it passed over are returned. So the slots
+  // of all grants, whoever took them, are at least interval_us apart, and a grant no one uses only
+  // delays the schedule by its own length. count 0 takes nothing and holds the schedule back until
+  // from_us (a 429's Retry-After shared with the other daemons). A connection without a row starts at
+  // from_us. Default: not supported (permanent).
+  virtual Result<PaceGrant> take_pace_grant(const std::string& connection, long long from_us, long long interval_us,
+                                            int count);
 
   // small key/value facts: rules version in force, last cycle time, ...
   virtual Result<std::optional<std::string>> get_meta(const std::string& key) = 0;

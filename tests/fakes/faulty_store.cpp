@@ -247,4 +247,10 @@ Result<bool> FaultyStore::reserve_deactivations(long long window_start_ms, int c
   return m_inner.reserve_deactivations(window_start_ms, count, max);
 }
 
+Result<PaceGrant> FaultyStore::take_pace_grant(const std::string& connection, long long from_us, long long interval_us,
+                                               int count) {
+  H2R_FAULT_POINT(take_pace_grant);
+  return m_inner.take_pace_grant(connection, from_us, interval_us, count);
+}
+
 } // namespace h2r::test

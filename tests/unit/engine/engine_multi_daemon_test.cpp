@@ -13,6 +13,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -272,7 +273,7 @@ TEST_CASE("multi daemon: a daemon whose heartbeat is older than half the lease c
   CHECK(a.membership->may_start_calls());
 }
 
-TEST_CASE("multi daemon: each daemon paces a connection at its rate limit divided by the live daemons") {
+TEST_CASE("multi daemon: without a shared store each daemon paces a connection at its rate limit divided by the live daemons") {
   Cluster c;
   Node& a = c.add("A");
   Node& b = c.add("B");
@@ -294,6 +295,58 @@ TEST_CASE("multi daemon: each daemon paces a connection at its rate limit divide
   a.registry->set_share(a.membership->daemons());
   CHECK(a.membership->daemons() == 1);
   CHECK(a.registry->pace("zoom-a").rate == doctest::Approx(1000));
+}
+
+TEST_CASE("multi daemon: on a shared store two daemons draw one schedule, together at most the rate, alone all of it") {
+  Cluster c;   // zoom-a: 1000 calls/s, so 1 ms apart and grants of 100 slots
+  Node& a = c.add("A");
+  Node& b = c.add("B");
+  for (Node* n : {&a, &b}) {
+    n->store->set_shared(true);
+    REQUIRE(n->registry->client("zoom-a"));
+    n->registry->set_share(2);
+  }
+  CHECK(a.registry->pace("zoom-a").rate == doctest::Approx(1000));   // not 1000 / 2
+  auto la = a.registry->limiter("zoom-a");
+  auto lb = b.registry->limiter("zoom-a");
+  // Both busy: every slot either takes is 1 ms from the next, whoever took it, and none is wasted.
+  const SystemTime t0 = c.clock.now();
+  std::vector<SystemTime> slots;
+  for (int i = 0; i < 300; ++i) {
+    slots.push_back(la->reserve(t0));
+    slots.push_back(lb->reserve(t0));
+  }
+  std::sort(slots.begin(), slots.end());
+  for (std::size_t i = 1; i < slots.size(); ++i) REQUIRE(slots[i] - slots[i - 1] >= 1ms);
+  CHECK(slots.back() - slots.front() == 599ms);
+  CHECK(la->grants() == 3);
+  CHECK(a.store->calls("take_pace_grant") == 3);
+  // A alone (B has no work for the account): the whole rate.
+  const SystemTime t1 = t0 + 10s;
+  for (int i = 0; i < 100; ++i) REQUIRE(la->reserve(t1) == t1 + std::chrono::milliseconds(i));
+  // The database fails: A paces at its share (2 daemons: 500/s) until it answers again.
+  a.store->fail("take_pace_grant", 1);
+  const SystemTime t2 = t0 + 20s;
+  CHECK(la->reserve(t2) == t2);
+  CHECK(la->reserve(t2) == t2 + 2ms);
+  CHECK(la->fallbacks() == 1);
+  CHECK(la->reserve(t2 + k_pace_fallback) == t2 + k_pace_fallback);
+  CHECK(la->reserve(t2 + k_pace_fallback) == t2 + k_pace_fallback + 1ms);
+  CHECK(a.registry->pace_counters().at("zoom-a") == std::pair<long long, long long>{5, 1});   // h2r_pace_*_total
+}
+
+TEST_CASE("multi daemon: a 429 pause seen by one daemon holds the other daemon's calls to that account") {
+  Cluster c;
+  Node& a = c.add("A");
+  Node& b = c.add("B");
+  for (Node* n : {&a, &b}) {
+    n->store->set_shared(true);
+    REQUIRE(n->registry->client("zoom-a"));
+  }
+  const SystemTime t0 = c.clock.now();
+  REQUIRE(a.registry->limiter("zoom-a")->reserve(t0) == t0);
+  a.registry->limiter("zoom-a")->pause_until(t0 + 2s, "rate limited");
+  CHECK(b.registry->limiter("zoom-a")->reserve(t0) >= t0 + 2s);
 }
 
 TEST_CASE("multi daemon: the deactivation guard counts both daemons' deactivations in one window") {

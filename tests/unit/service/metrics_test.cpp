@@ -230,3 +230,17 @@ TEST_CASE("metrics: claims, rescues, lease losses, live daemons and the leader")
   CHECK(after.at("h2r_daemons") == 3);
   CHECK(after.at("h2r_leader") == 0);
 }
+
+TEST_CASE("metrics: pacing grants and fallbacks by connection, only where the daemon drew on the database") {
+  Metrics metrics;
+  LiveGauges live;
+  auto alone = parse_exposition(metrics.render(live));
+  CHECK(alone.count("h2r_pace_grants_total{connection=\"zoom-a\"}") == 0);
+  live.pace["zoom-a"] = {12, 1};
+  live.pace["zoom-\"b\""] = {3, 0};
+  auto shared = parse_exposition(metrics.render(live));
+  CHECK(shared.at("h2r_pace_grants_total{connection=\"zoom-a\"}") == 12);
+  CHECK(shared.at("h2r_pace_fallbacks_total{connection=\"zoom-a\"}") == 1);
+  CHECK(shared.at("h2r_pace_grants_total{connection=\"zoom-\\\"b\\\"\"}") == 3);
+  CHECK(shared.at("h2r_pace_fallbacks_total{connection=\"zoom-\\\"b\\\"\"}") == 0);
+}

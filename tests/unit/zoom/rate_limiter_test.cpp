@@ -3,6 +3,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <optional>
+#include <vector>
+
 using namespace h2r;
 using namespace std::chrono_literals;
 
@@ -43,4 +47,108 @@ TEST_CASE("rate limiter: a rate below the floor (1e-10 from an old database) spa
   CHECK(limiter.reserve(t0) == t0 + 10s);   // 1 / k_min_rate_limit
   limiter.set_rate(1e-300);
   CHECK(limiter.reserve(t0) == t0 + 20s);
+}
+
+namespace {
+
+// The database's schedule (Store::take_pace_grant) in memory: one next free slot, moved on per grant.
+struct FakeSchedule {
+  SystemTime tat{};
+  int calls = 0;
+  bool down = false;
+  std::optional<SlotGrant> take(SystemTime from, std::chrono::nanoseconds interval, int count) {
+    ++calls;
+    if (down) return std::nullopt;
+    const SystemTime first = std::max(tat, from);
+    tat = first + interval * count;
+    return SlotGrant{first, count, interval};
+  }
+  SlotSource source() {
+    return [this](SystemTime from, std::chrono::nanoseconds interval, int count) { return take(from, interval, count); };
+  }
+};
+
+} // namespace
+
+TEST_CASE("rate limiter: two limiters on one shared schedule never go faster than the rate together") {
+  const SystemTime t0 = SystemTime{} + 1000h;
+  FakeSchedule schedule;
+  RateLimiter a(40), b(40);   // 25 ms apart, grants of 4 slots (100 ms)
+  for (auto* l : {&a, &b}) {
+    l->set_share(2);
+    l->set_source(schedule.source());
+  }
+  CHECK(a.rate() == doctest::Approx(40));   // either may use the whole rate
+  std::vector<SystemTime> slots;
+  for (int i = 0; i < 50; ++i) {
+    const SystemTime now = t0 + std::chrono::milliseconds(10 * i);
+    slots.push_back(a.reserve(now));
+    slots.push_back(b.reserve(now));
+  }
+  std::sort(slots.begin(), slots.end());
+  for (std::size_t i = 1; i < slots.size(); ++i) REQUIRE(slots[i] - slots[i - 1] >= 25ms);
+  CHECK(a.grants() == 13);   // 4 slots a grant: one database round trip per 4 calls
+  CHECK(schedule.calls == 26);
+}
+
+TEST_CASE("rate limiter: one limiter alone on a shared schedule paces at the whole rate, not its share") {
+  const SystemTime t0 = SystemTime{} + 1000h;
+  FakeSchedule schedule;
+  RateLimiter limiter(40);
+  limiter.set_share(3);
+  limiter.set_source(schedule.source());
+  for (int i = 0; i < 8; ++i) CHECK(limiter.reserve(t0) == t0 + 25ms * i);
+  // Slots of a grant left unused are dropped once more than one interval old: no burst to catch up.
+  CHECK(limiter.reserve(t0 + 1s) == t0 + 1s);
+  CHECK(limiter.reserve(t0 + 1s) == t0 + 1s + 25ms);
+  CHECK(limiter.reserve(t0 + 2s) == t0 + 2s);   // the rest of that grant is gone
+  CHECK(limiter.reserve(t0 + 2s) == t0 + 2s + 25ms);
+}
+
+TEST_CASE("rate limiter: when the shared schedule fails it paces at its share for a second, then asks again") {
+  const SystemTime t0 = SystemTime{} + 1000h;
+  FakeSchedule schedule;
+  schedule.down = true;
+  RateLimiter limiter(40);
+  limiter.set_share(2);   // 20/s alone: 50 ms apart
+  limiter.set_source(schedule.source());
+  CHECK(limiter.reserve(t0) == t0);
+  CHECK(limiter.reserve(t0) == t0 + 50ms);
+  CHECK(limiter.reserve(t0) == t0 + 100ms);
+  CHECK(limiter.rate() == doctest::Approx(20));
+  CHECK(schedule.calls == 1);   // not asked again during the fallback
+  CHECK(limiter.fallbacks() == 1);
+  schedule.down = false;
+  CHECK(limiter.reserve(t0 + k_pace_fallback) == t0 + k_pace_fallback);
+  CHECK(schedule.calls == 2);
+  CHECK(limiter.rate() == doctest::Approx(40));
+  CHECK(limiter.reserve(t0 + k_pace_fallback) == t0 + k_pace_fallback + 25ms);
+}
+
+TEST_CASE("rate limiter: a pause on a shared schedule holds the others back too, and drops slots inside it") {
+  const SystemTime t0 = SystemTime{} + 1000h;
+  FakeSchedule schedule;
+  RateLimiter a(40), b(40);
+  a.set_source(schedule.source());
+  b.set_source(schedule.source());
+  CHECK(a.reserve(t0) == t0);   // a grant of t0 .. t0 + 75 ms
+  a.pause_until(t0 + 3s, "rate limited");
+  CHECK(a.reserve(t0) == t0 + 3s);          // the rest of its grant fell inside the pause
+  CHECK(b.reserve(t0 + 1s) == t0 + 3s + 100ms);   // b never saw the 429, yet waits for it
+  // A pause longer than k_max_shared_pause is shared only that long.
+  RateLimiter c(40);
+  c.set_source(schedule.source());
+  CHECK(c.reserve(t0 + 10s) == t0 + 10s);
+  c.pause_until(t0 + 10h, "daily limit");
+  CHECK(schedule.tat == t0 + 10s + k_max_shared_pause);
+}
+
+TEST_CASE("rate limiter: without a source the share divides the rate, as one daemon among several") {
+  const SystemTime t0 = SystemTime{} + 1000h;
+  RateLimiter limiter(40);
+  limiter.set_share(2);
+  CHECK(limiter.rate() == doctest::Approx(20));
+  CHECK(limiter.reserve(t0) == t0);
+  CHECK(limiter.reserve(t0) == t0 + 50ms);
+  CHECK(limiter.grants() == 0);
 }
