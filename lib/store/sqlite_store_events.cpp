@@ -75,14 +75,15 @@ Result<std::vector<EventRow>> read_events(sqlite::Query& q) {
 Result<std::vector<EventRow>> SqliteStore::select_due(long long now_ms, int limit, bool for_claim) {
   // INDEXED BY: without ANALYZE statistics the planner prefers events_by_state and then sorts every
   // open event; events_due yields rows already in (due_at_ms, id) order, so LIMIT stops the scan
-  // early. The partial-index WHERE clauses are repeated verbatim, as SQLite requires to use them.
+  // early. The partial-index WHERE clauses are repeated verbatim, as SQLite requires to use them
+  // (events_open_by_employee's as ORed comparisons: schema version 8).
   // A claimed earlier event is still pending, so it blocks its employee's later events.
   auto q = H2R_TRY(m_db->query(fmt::format(
       "SELECT {} FROM events AS e INDEXED BY events_due "
       "WHERE e.state IN ('pending', 'waiting') AND e.due_at_ms <= ?1 "
       "AND (e.claim_token IS NULL OR e.lease_until_ms <= ?1) "
       "AND NOT EXISTS (SELECT 1 FROM events AS p INDEXED BY events_open_by_employee "
-      "  WHERE p.state IN ('pending', 'waiting', 'held') AND p.employee_id = e.employee_id "
+      "  WHERE (p.state = 'pending' OR p.state = 'waiting' OR p.state = 'held') AND p.employee_id = e.employee_id "
       "  AND (p.effective_at_ms, p.id) < (e.effective_at_ms, e.id)) "
       // Nor while another event of the employee is claimed under a running lease: one that arrived with
       // an earlier effective date after a later one was claimed waits for that claim to end.
@@ -90,7 +91,7 @@ Result<std::vector<EventRow>> SqliteStore::select_due(long long now_ms, int limi
       "ORDER BY e.due_at_ms, e.id LIMIT ?2",
       k_event_columns,
       for_claim ? "AND NOT EXISTS (SELECT 1 FROM events AS c INDEXED BY events_open_by_employee "
-                  "  WHERE c.state IN ('pending', 'waiting', 'held') AND c.employee_id = e.employee_id "
+                  "  WHERE (c.state = 'pending' OR c.state = 'waiting' OR c.state = 'held') AND c.employee_id = e.employee_id "
                   "  AND c.id <> e.id AND c.claim_token IS NOT NULL AND c.lease_until_ms > ?1) "
                 : "")));
   q.bind_int(1, now_ms).bind_int(2, limit);
