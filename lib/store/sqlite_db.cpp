@@ -149,6 +149,12 @@ Result<Transaction> Transaction::begin(Db& db) {
   return Transaction(db);
 }
 
+Result<Transaction> Transaction::begin_read(Db& db) {
+  auto begin = H2R_TRY(db.query("BEGIN"));
+  H2R_TRY(begin.run());
+  return Transaction(db);
+}
+
 Transaction::~Transaction() {
   if (m_db && !sqlite3_get_autocommit(m_db->handle())) sqlite3_exec(m_db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
 }

@@ -88,6 +88,8 @@ private:
 class Transaction {
 public:
   static Result<Transaction> begin(Db& db);
+  // BEGIN (deferred): a read transaction, its snapshot taken by the first read.
+  static Result<Transaction> begin_read(Db& db);
   Transaction(Transaction&& other) noexcept : m_db(other.m_db) { other.m_db = nullptr; }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;

@@ -314,6 +314,33 @@ Result<std::vector<LinkRow>> SqliteStore::list_links(const std::string& connecti
   });
 }
 
+Result<std::vector<PlanInputs>> SqliteStore::plan_inputs(const std::vector<std::string>& employee_ids,
+                                                         const std::vector<std::string>& connections) {
+  return locked(fmt::format("read the employees and links of {} events", employee_ids.size()),
+                [&]() -> Result<std::vector<PlanInputs>> {
+                  // One read transaction (one snapshot, one set of locks) for the whole batch.
+                  auto tx = H2R_TRY(sqlite::Transaction::begin_read(*m_db));
+                  auto employee = H2R_TRY(m_db->query(
+                      "SELECT employee_id, record, status, updated_at_ms FROM employees WHERE employee_id = ?1"));
+                  auto link = H2R_TRY(m_db->query(fmt::format(
+                      "SELECT {} FROM links WHERE connection = ?1 AND employee_id = ?2", k_link_columns)));
+                  std::vector<PlanInputs> inputs;
+                  inputs.reserve(employee_ids.size());
+                  for (const auto& employee_id : employee_ids) {
+                    PlanInputs& in = inputs.emplace_back();
+                    if (H2R_TRY(employee.bind_text(1, employee_id).step())) in.employee = H2R_TRY(read_employee(employee));
+                    employee.reset();
+                    for (const auto& connection : connections) {
+                      if (H2R_TRY(link.bind_text(1, connection).bind_text(2, employee_id).step()))
+                        in.links.push_back(H2R_TRY(read_link(link)));
+                      link.reset();
+                    }
+                  }
+                  H2R_TRY(tx.commit());
+                  return inputs;
+                });
+}
+
 Result<std::set<std::string>> SqliteStore::seen_fields() {
   return locked("list the fields seen", [&]() -> Result<std::set<std::string>> {
     auto q = H2R_TRY(m_db->query("SELECT name FROM fields_seen"));

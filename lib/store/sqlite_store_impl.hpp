@@ -57,6 +57,8 @@ public:
   Result<void> put_link(const LinkRow& row) override;
   Result<std::vector<LinkRow>> list_links(const std::string& connection) override;
   Result<std::set<std::string>> seen_fields() override;
+  Result<std::vector<PlanInputs>> plan_inputs(const std::vector<std::string>& employee_ids,
+                                              const std::vector<std::string>& connections) override;
 
   // Several daemons on one file (sqlite_store_daemons.cpp); shared() stays false: `h2rd run` holds
   // the single-instance lock, but the methods work so two stores on one file act like two daemons.
