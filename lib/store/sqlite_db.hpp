@@ -50,6 +50,8 @@ public:
   long long int_at(int column) const;
   double real_at(int column) const;
   std::string text_at(int column) const;
+  // The text without a copy: valid until the next step(), reset() or the Query's end.
+  std::string_view text_view(int column) const;
   std::string blob_at(int column) const;
 
 private:

@@ -2,6 +2,7 @@
 // Events live in sqlite_store_events.cpp.
 #include "store/sqlite_store.hpp"
 
+#include "store/flat_json.hpp"
 #include "store/migrations.hpp"
 #include "store/sqlite_store_impl.hpp"
 
@@ -63,9 +64,26 @@ constexpr const char* k_connection_columns =
     "name, account_id, client_id, secret_blob, oauth_url, api_url, rate_limit, created_at_ms, updated_at_ms, "
     "allow_insecure_http";
 
+Result<EmployeeRow> read_employee_slow(const sqlite::Query& q, EmployeeRow row);
+
 Result<EmployeeRow> read_employee(const sqlite::Query& q) {
   EmployeeRow row;
   row.employee_id = q.text_at(0);
+  // The document is built only to name what is damaged.
+  if (!parse_flat_object(q.text_view(1), row.record)) {
+    row.record.clear();
+    return read_employee_slow(q, std::move(row));
+  }
+  auto status = parse_hr_status(q.text_view(2));
+  if (!status)
+    return fail(ErrorKind::permanent, fmt::format("employee {} has an unknown status '{}'", row.employee_id,
+                                                  q.text_at(2)));
+  row.status = *status;
+  row.updated_at_ms = q.int_at(3);
+  return row;
+}
+
+Result<EmployeeRow> read_employee_slow(const sqlite::Query& q, EmployeeRow row) {
   auto json = nlohmann::json::parse(q.text_at(1), nullptr, false);
   if (!json.is_object())
     return fail(ErrorKind::permanent, fmt::format("employee {} has a damaged record column", row.employee_id));

@@ -1,6 +1,8 @@
 // SqliteStore: the event queue.
 #include "store/sqlite_store_impl.hpp"
 
+#include "store/flat_json.hpp"
+
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
@@ -35,13 +37,7 @@ Result<EventRow> read_event(const sqlite::Query& q) {
     if (!row.leave_type) return damaged("leave_type");
   }
   row.employee_id = q.text_at(4);
-  auto fields = nlohmann::json::parse(q.text_at(5), nullptr, false);
-  if (!fields.is_object()) return damaged("fields");
-  for (const auto& [name, value] : fields.items()) {
-    if (value.is_null()) row.fields[name] = std::nullopt;
-    else if (value.is_string()) row.fields[name] = value.get<std::string>();
-    else return damaged("fields");
-  }
+  if (!parse_flat_object(q.text_view(5), row.fields)) return damaged("fields");
   row.effective_raw = q.text_at(6);
   row.effective_at_ms = q.int_at(7);
   row.due_at_ms = q.int_at(8);

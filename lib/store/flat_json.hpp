@@ -1,0 +1,18 @@
+// Reading the flat JSON objects the store keeps in text columns (events.fields, employees.record)
+// straight into their maps, without building a JSON document first (SAX). The same parser as
+// nlohmann::json::parse, so what it accepts and how it decodes escapes do not change.
+#pragma once
+
+#include "hr/event.hpp"
+
+#include <string_view>
+
+namespace h2r {
+
+// `text` must be one JSON object whose values are strings or null; false (and `out` partly filled)
+// otherwise. A repeated key keeps its last value.
+bool parse_flat_object(std::string_view text, FieldPatch& out);
+// The same with string values only (null is refused too).
+bool parse_flat_object(std::string_view text, EmployeeRecord& out);
+
+} // namespace h2r
