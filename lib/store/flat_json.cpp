@@ -46,8 +46,76 @@ private:
   std::string m_key;
 };
 
+// The common case without the JSON lexer: printable ASCII only, no escapes. Returns nullopt when the text
+// has anything else (a backslash, a byte outside 0x20..0x7e in a string, a value that is no string or
+// null): the caller then reads it with the full parser, which decides.
+template <class Map>
+std::optional<bool> parse_plain(std::string_view text, Map& out) {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  auto skip_ws = [&] {
+    while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) ++i;
+  };
+  // A string at i (after its opening quote), up to its closing quote; nullopt when it needs the parser.
+  auto plain_string = [&]() -> std::optional<std::string_view> {
+    const std::size_t start = i;
+    for (; i < n; ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      if (c == '"') return text.substr(start, i++ - start);
+      if (c == '\\' || c < 0x20 || c > 0x7e) return std::nullopt;
+    }
+    return std::nullopt;
+  };
+  skip_ws();
+  if (i == n || text[i] != '{') return std::nullopt;
+  ++i;
+  skip_ws();
+  if (i < n && text[i] == '}') {
+    ++i;
+  } else {
+    for (;;) {
+      if (i == n || text[i] != '"') return std::nullopt;
+      ++i;
+      auto key = plain_string();
+      if (!key) return std::nullopt;
+      skip_ws();
+      if (i == n || text[i] != ':') return std::nullopt;
+      ++i;
+      skip_ws();
+      if (i < n && text[i] == '"') {
+        ++i;
+        auto value = plain_string();
+        if (!value) return std::nullopt;
+        out[std::string(*key)] = std::string(*value);
+      } else if constexpr (FlatObjectReader<Map>::k_nulls) {
+        if (text.substr(i, 4) != "null") return std::nullopt;
+        i += 4;
+        out[std::string(*key)] = std::nullopt;
+      } else {
+        return std::nullopt;
+      }
+      skip_ws();
+      if (i < n && text[i] == ',') {
+        ++i;
+        skip_ws();
+        continue;
+      }
+      if (i < n && text[i] == '}') {
+        ++i;
+        break;
+      }
+      return std::nullopt;
+    }
+  }
+  skip_ws();
+  if (i != n) return std::nullopt;
+  return true;
+}
+
 template <class Map>
 bool parse_into(std::string_view text, Map& out) {
+  if (auto plain = parse_plain(text, out)) return *plain;
+  out.clear();
   FlatObjectReader<Map> reader(out);
   return nlohmann::json::sax_parse(text, &reader) && reader.complete();
 }

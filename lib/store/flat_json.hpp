@@ -10,7 +10,9 @@
 namespace h2r {
 
 // `text` must be one JSON object whose values are strings or null; false (and `out` partly filled)
-// otherwise. A repeated key keeps its last value.
+// otherwise. A repeated key keeps its last value (but, unlike a check of the parsed document, a value
+// that is no string is refused even when a repeat of its key replaces it). `out` must be empty. Plain ASCII text without escapes
+// is read by a short loop of its own, anything else by nlohmann's SAX parser.
 bool parse_flat_object(std::string_view text, FieldPatch& out);
 // The same with string values only (null is refused too).
 bool parse_flat_object(std::string_view text, EmployeeRecord& out);

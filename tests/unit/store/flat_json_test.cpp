@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <random>
+
 using namespace h2r;
 
 TEST_CASE("flat json: string and null values decode as the JSON parser decodes them") {
@@ -39,4 +41,65 @@ TEST_CASE("flat json: anything but one flat object of strings (or nulls for fiel
   }
   EmployeeRecord record;
   CHECK_FALSE(parse_flat_object(R"({"a":null})", record));   // a record holds strings only
+}
+
+TEST_CASE("flat json: on random near-JSON text the result equals nlohmann::json::parse's") {
+  // Pieces that make valid objects often and every kind of near miss (escapes, non-ASCII, numbers,
+  // nesting, truncation, whitespace) the short loop must either read exactly or hand to the parser.
+  const std::vector<std::string> pieces = {"{", "}", "\"", "\"a\"", "\"k\"", ":", ",", " ", "\n", "\t", "null", "nul",
+                                           "\"x y\"", "\\\"", "\\n", "\\u00e9", "\xc3\xa9", "\xff", "1", "[", "]",
+                                           "true", "\"\"", "\x7f", "\x01", "{\"a\":\"b\"}", "\"v\":null"};
+  const std::vector<std::string> content_pieces = {"a", "B", " ", "key", "\\n", "\\u00e9", "\\ud83d\\ude00", "\xc3\xa9",
+                                                   "\\\"", "\\\\", "\xff", "\x7f", "\x01", "\t", "~"};
+  std::mt19937 rng(16);
+  int objects = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    if (round % 2) {   // noise
+      const int count = static_cast<int>(rng() % 12);
+      if (rng() % 2) text = "{\"";
+      for (int p = 0; p < count; ++p) text += pieces[rng() % pieces.size()];
+      if (rng() % 2) text += "\"}";
+    } else {           // an object of string-ish members, sometimes with one piece inserted or one byte cut
+      auto ws = [&] { return std::string(rng() % 3 == 0 ? " \n" : ""); };
+      auto content = [&] {
+        std::string c;
+        for (int k = static_cast<int>(rng() % 4); k > 0; --k) c += content_pieces[rng() % content_pieces.size()];
+        return c;
+      };
+      text = ws() + "{" + ws();
+      for (int m = static_cast<int>(rng() % 4); m > 0; --m) {
+        text += "\"" + content() + std::to_string(m) + "\"" + ws() + ":" + ws();   // keys differ (see the header)
+        const auto kind = rng() % 8;
+        text += kind == 0 ? std::string("null") : kind == 1 ? std::string("1") : "\"" + content() + "\"";
+        text += ws() + (m > 1 ? "," : "") + ws();
+      }
+      text += "}" + ws();
+      if (rng() % 3 == 0 && !text.empty()) {
+        const std::size_t at = rng() % text.size();
+        if (rng() % 2) text.erase(at, 1);
+        else text.insert(at, pieces[rng() % pieces.size()]);
+      }
+    }
+    CAPTURE(text);
+    auto dom = nlohmann::json::parse(text, nullptr, false);
+    std::optional<FieldPatch> expected;
+    if (dom.is_object()) {
+      expected.emplace();
+      for (const auto& [name, value] : dom.items()) {
+        if (value.is_null()) (*expected)[name] = std::nullopt;
+        else if (value.is_string()) (*expected)[name] = value.get<std::string>();
+        else expected.reset();
+        if (!expected) break;
+      }
+    }
+    FieldPatch got;
+    const bool ok = parse_flat_object(text, got);
+    CHECK(ok == expected.has_value());
+    if (ok && expected) {
+      CHECK(got == *expected);
+      ++objects;
+    }
+  }
+  CHECK(objects > 500);   // the generator does reach the accepting path
 }
