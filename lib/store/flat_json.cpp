@@ -120,7 +120,56 @@ bool parse_into(std::string_view text, Map& out) {
   return nlohmann::json::sax_parse(text, &reader) && reader.complete();
 }
 
+bool plain(std::string_view text) {
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+const std::string* value_of(const std::string& value) { return &value; }
+const std::string* value_of(const std::optional<std::string>& value) { return value ? &*value : nullptr; }
+
+template <class Map>
+std::string dump_into(const Map& map) {
+  std::size_t size = 2;
+  for (const auto& [name, value] : map) {
+    const std::string* text = value_of(value);
+    if (!plain(name) || (text && !plain(*text))) {
+      nlohmann::json json = nlohmann::json::object();
+      for (const auto& [n, v] : map) {
+        const std::string* t = value_of(v);
+        json[n] = t ? nlohmann::json(*t) : nlohmann::json(nullptr);
+      }
+      return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    size += name.size() + (text ? text->size() + 2 : 4) + 4;
+  }
+  std::string out;
+  out.reserve(size);
+  out += '{';
+  for (const auto& [name, value] : map) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    out += name;
+    out += "\":";
+    if (const std::string* text = value_of(value)) {
+      out += '"';
+      out += *text;
+      out += '"';
+    } else {
+      out += "null";
+    }
+  }
+  out += '}';
+  return out;
+}
+
 } // namespace
+
+std::string dump_flat_object(const FieldPatch& fields) { return dump_into(fields); }
+std::string dump_flat_object(const EmployeeRecord& record) { return dump_into(record); }
 
 bool parse_flat_object(std::string_view text, FieldPatch& out) { return parse_into(text, out); }
 bool parse_flat_object(std::string_view text, EmployeeRecord& out) { return parse_into(text, out); }

@@ -17,4 +17,10 @@ bool parse_flat_object(std::string_view text, FieldPatch& out);
 // The same with string values only (null is refused too).
 bool parse_flat_object(std::string_view text, EmployeeRecord& out);
 
+// The JSON text nlohmann::json's dump(-1, ' ', false, error_handler_t::replace) gives for the map as an
+// object (null for an empty optional), byte for byte: keys and values that are printable ASCII without
+// '"' or '\\' are copied as they are, anything else goes through nlohmann's serializer.
+std::string dump_flat_object(const FieldPatch& fields);
+std::string dump_flat_object(const EmployeeRecord& record);
+
 } // namespace h2r

@@ -253,12 +253,10 @@ Result<std::optional<ConnectionHealth>> SqliteStore::get_connection_health(const
 // ---- employees and links ------------------------------------------------------------------------
 
 Result<void> SqliteStore::write_employee(const EmployeeRow& row) {
-  nlohmann::json record = nlohmann::json::object();
-  for (const auto& [name, value] : row.record) record[name] = value;
   auto q = H2R_TRY(m_db->query("INSERT OR REPLACE INTO employees (employee_id, record, status, updated_at_ms) "
                                "VALUES (?,?,?,?)"));
   q.bind_text(1, row.employee_id)
-      .bind_text(2, record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+      .bind_text(2, dump_flat_object(row.record))
       .bind_text(3, to_string(row.status))
       .bind_int(4, row.updated_at_ms);
   return q.run();
@@ -273,9 +271,13 @@ Result<void> SqliteStore::write_link(const LinkRow& row) {
   if (row.pushed_body.is_null()) q.bind_null(8);
   else q.bind_text(8, row.pushed_body.dump(-1, ' ', false, k_replace));
   q.bind_int(9, row.pushed_at_ms);
-  nlohmann::json groups = nlohmann::json::array();
-  for (const auto& g : row.pushed_groups) groups.push_back({{"name", g.name}, {"id", g.id}});
-  q.bind_text(10, groups.dump(-1, ' ', false, k_replace));
+  if (row.pushed_groups.empty()) {
+    q.bind_text(10, "[]");
+  } else {
+    nlohmann::json groups = nlohmann::json::array();
+    for (const auto& g : row.pushed_groups) groups.push_back({{"name", g.name}, {"id", g.id}});
+    q.bind_text(10, groups.dump(-1, ' ', false, k_replace));
+  }
   auto done = q.run();
   if (!done && done.error().kind == ErrorKind::not_found)
     return fail(ErrorKind::not_found, fmt::format("no connection is named '{}'", row.connection));

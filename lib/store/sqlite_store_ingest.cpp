@@ -1,6 +1,8 @@
 // SqliteStore: ingest — one file's events in one transaction, chunk by chunk.
 #include "store/sqlite_store_impl.hpp"
 
+#include "store/flat_json.hpp"
+
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
@@ -10,11 +12,7 @@ namespace h2r {
 
 namespace {
 
-std::string fields_json(const FieldPatch& fields) {
-  nlohmann::json json = nlohmann::json::object();
-  for (const auto& [name, value] : fields) json[name] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+std::string fields_json(const FieldPatch& fields) { return dump_flat_object(fields); }
 
 constexpr const char* k_insert_event =
     "INSERT INTO events (event_id, type, leave_type, employee_id, fields, effective_raw, effective_at_ms, "

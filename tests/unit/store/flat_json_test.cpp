@@ -103,3 +103,34 @@ TEST_CASE("flat json: on random near-JSON text the result equals nlohmann::json:
   }
   CHECK(objects > 500);   // the generator does reach the accepting path
 }
+
+TEST_CASE("flat json: dump_flat_object writes what nlohmann::json's dump writes, byte for byte") {
+  const std::vector<std::string> pieces = {"", "a", "Jill", " ", "\"", "\\", "/", "\n", "\t", "\x01", "\x7f", "\xc3\xa9",
+                                           "\xff", "\xe2\x82", "~", "{}", "null", "x@example.com"};
+  std::mt19937 rng(16);
+  auto text = [&] {
+    std::string t;
+    for (int k = static_cast<int>(rng() % 4); k > 0; --k) t += pieces[rng() % pieces.size()];
+    return t;
+  };
+  for (int round = 0; round < 5000; ++round) {
+    FieldPatch fields;
+    EmployeeRecord record;
+    nlohmann::json fields_json = nlohmann::json::object(), record_json = nlohmann::json::object();
+    for (int m = static_cast<int>(rng() % 5); m > 0; --m) {
+      const std::string name = text();
+      const std::string value = text();
+      const bool null = rng() % 4 == 0;
+      fields[name] = null ? std::nullopt : std::optional<std::string>(value);
+      fields_json[name] = null ? nlohmann::json(nullptr) : nlohmann::json(value);
+      record[name] = value;
+      record_json[name] = value;
+    }
+    constexpr auto k_replace = nlohmann::json::error_handler_t::replace;
+    CAPTURE(fields_json.dump(-1, ' ', true, k_replace));
+    CHECK(dump_flat_object(fields) == fields_json.dump(-1, ' ', false, k_replace));
+    CHECK(dump_flat_object(record) == record_json.dump(-1, ' ', false, k_replace));
+  }
+  CHECK(dump_flat_object(FieldPatch{}) == "{}");
+  CHECK(dump_flat_object(FieldPatch{{"a", "x"}, {"b", std::nullopt}}) == R"({"a":"x","b":null})");
+}
