@@ -2,6 +2,7 @@
 // a document only to dump it costs more than the work around it (ingest, outcomes).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,5 +21,28 @@ void append_json_escaped(std::string& out, std::string_view text);
 
 // Whether `text` is valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view text);
+
+namespace json_text_detail {
+inline const std::string* value_of(const std::string& value) { return &value; }
+inline const std::string* value_of(const std::optional<std::string>& value) { return value ? &*value : nullptr; }
+} // namespace json_text_detail
+
+// A map of text (or optional text: null when empty) as one JSON object, keys in the map's order — the
+// bytes nlohmann's dump (replace) gives for the same object built from a std::map.
+template <class Map>
+std::string json_flat_object(const Map& map) {
+  std::string out;
+  out.reserve(16 + 32 * map.size());
+  out += '{';
+  for (const auto& [name, value] : map) {
+    if (out.size() > 1) out += ',';
+    append_json_string(out, name);
+    out += ':';
+    if (const std::string* text = json_text_detail::value_of(value)) append_json_string(out, *text);
+    else out += "null";
+  }
+  out += '}';
+  return out;
+}
 
 } // namespace h2r

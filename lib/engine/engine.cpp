@@ -90,14 +90,6 @@ std::chrono::milliseconds Engine::backoff(int attempt) {
   return std::chrono::milliseconds(std::max<long long>(floor_ms, static_cast<long long>(dist(m_rng))));
 }
 
-Result<std::vector<LinkRow>> Engine::links_of(const std::string& employee_id,
-                                              const std::vector<ConnectionRow>& connections) {
-  std::vector<LinkRow> links;
-  for (const auto& c : connections)
-    if (auto link = H2R_TRY(m_store.get_link(c.name, employee_id))) links.push_back(*link);
-  return links;
-}
-
 void Engine::fail_or_retry(EventOutcome& outcome, const EventRow& event, const Error& error) {
   const SystemTime now = m_clock.now();
   if (error.kind == ErrorKind::transient) {

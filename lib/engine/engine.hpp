@@ -173,8 +173,6 @@ private:
   void adopt_options();
 
   EventOutcome process(const Work& work, const std::string& rules_version);
-  // The employee's links in each of `connections`; an error when any read fails.
-  Result<std::vector<LinkRow>> links_of(const std::string& employee_id, const std::vector<ConnectionRow>& connections);
   // Transient: pending again after backoff(attempts) (or Zoom's retry_at if later), failed after
   // max_attempts with the last error; anything else: failed at once with Zoom's detail.
   void fail_or_retry(EventOutcome& outcome, const EventRow& event, const Error& error);

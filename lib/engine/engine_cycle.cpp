@@ -101,21 +101,27 @@ std::vector<Engine::Work> Engine::plan_batch(std::vector<EventRow>& claimed, Cyc
     cycle.store_failed = true;
     return work;
   }
-  for (auto& event : claimed) {
-    // A read that fails is not "no data": planning on it would treat a known employee as new and
-    // write that partial record back. The event is given back as it was (no attempt used).
-    auto before = m_store.get_employee(event.employee_id);
-    auto links = before ? links_of(event.employee_id, *connections) : Result<std::vector<LinkRow>>(unexpected(before.error()));
-    if (!before || !links) {
-      spdlog::error("store.read_failed what=employee id={} employee=\"{}\" error=\"{}\" action=\"deferred\"", event.id,
-                    escape_for_log(event.employee_id), escape_for_log(links.error().message));
-      release(event);
-      ++cycle.report.deferred;
-      cycle.store_failed = true;
-      continue;
-    }
-    EventPlan plan = plan_event(event, *before, *links, cycle.rules);
-    work.push_back(Work{std::move(event), std::move(plan)});
+  // The employees and links of the whole batch, read at once (SQLite: one read transaction). A read that
+  // fails is not "no data": planning on it would treat a known employee as new and write that partial
+  // record back. The events are given back as they were (no attempt used).
+  std::vector<std::string> employee_ids, connection_names;
+  employee_ids.reserve(claimed.size());
+  for (const auto& event : claimed) employee_ids.push_back(event.employee_id);
+  for (const auto& c : *connections) connection_names.push_back(c.name);
+  auto inputs = m_store.plan_inputs(employee_ids, connection_names);
+  if (!inputs || inputs->size() != claimed.size()) {
+    const std::string error = inputs ? "the store returned a short batch" : inputs.error().message;
+    spdlog::error("store.read_failed what=employees count={} error=\"{}\" action=\"deferred\"", claimed.size(),
+                  escape_for_log(error));
+    for (const auto& event : claimed) release(event);
+    cycle.report.deferred += static_cast<int>(claimed.size());
+    cycle.store_failed = true;
+    return work;
+  }
+  work.reserve(claimed.size());
+  for (std::size_t i = 0; i < claimed.size(); ++i) {
+    EventPlan plan = plan_event(claimed[i], (*inputs)[i].employee, (*inputs)[i].links, cycle.rules);
+    work.push_back(Work{std::move(claimed[i]), std::move(plan)});
   }
   return work;
 }

@@ -54,19 +54,6 @@ void apply_patch(EmployeeRecord& record, const FieldPatch& patch) {
   }
 }
 
-std::string field_patch_json(const FieldPatch& patch) {
-  std::string out;
-  out.reserve(16 + 32 * patch.size());
-  out += '{';
-  for (const auto& [name, value] : patch) {
-    if (out.size() > 1) out += ',';
-    append_json_string(out, name);
-    out += ':';
-    if (value) append_json_string(out, *value);
-    else out += "null";
-  }
-  out += '}';
-  return out;
-}
+std::string field_patch_json(const FieldPatch& patch) { return json_flat_object(patch); }
 
 } // namespace h2r

@@ -90,6 +90,13 @@ std::string Query::text_at(int column) const {
   return std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
 }
 
+std::string_view Query::text_view(int column) const {
+  const unsigned char* text = sqlite3_column_text(m_stmt, column);
+  int size = sqlite3_column_bytes(m_stmt, column);
+  if (!text) return {};
+  return std::string_view(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
+}
+
 std::string Query::blob_at(int column) const {
   const void* data = sqlite3_column_blob(m_stmt, column);
   int size = sqlite3_column_bytes(m_stmt, column);
@@ -145,6 +152,12 @@ long long Db::changes() const { return sqlite3_changes64(m_db); }
 
 Result<Transaction> Transaction::begin(Db& db) {
   auto begin = H2R_TRY(db.query("BEGIN IMMEDIATE"));
+  H2R_TRY(begin.run());
+  return Transaction(db);
+}
+
+Result<Transaction> Transaction::begin_read(Db& db) {
+  auto begin = H2R_TRY(db.query("BEGIN"));
   H2R_TRY(begin.run());
   return Transaction(db);
 }

@@ -50,6 +50,8 @@ public:
   long long int_at(int column) const;
   double real_at(int column) const;
   std::string text_at(int column) const;
+  // The text without a copy: valid until the next step(), reset() or the Query's end.
+  std::string_view text_view(int column) const;
   std::string blob_at(int column) const;
 
 private:
@@ -88,6 +90,8 @@ private:
 class Transaction {
 public:
   static Result<Transaction> begin(Db& db);
+  // BEGIN (deferred): a read transaction, its snapshot taken by the first read.
+  static Result<Transaction> begin_read(Db& db);
   Transaction(Transaction&& other) noexcept : m_db(other.m_db) { other.m_db = nullptr; }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;

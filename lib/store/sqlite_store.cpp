@@ -2,6 +2,7 @@
 // Events live in sqlite_store_events.cpp.
 #include "store/sqlite_store.hpp"
 
+#include "store/flat_json.hpp"
 #include "store/migrations.hpp"
 #include "store/sqlite_store_impl.hpp"
 
@@ -63,9 +64,26 @@ constexpr const char* k_connection_columns =
     "name, account_id, client_id, secret_blob, oauth_url, api_url, rate_limit, created_at_ms, updated_at_ms, "
     "allow_insecure_http";
 
+Result<EmployeeRow> read_employee_slow(const sqlite::Query& q, EmployeeRow row);
+
 Result<EmployeeRow> read_employee(const sqlite::Query& q) {
   EmployeeRow row;
   row.employee_id = q.text_at(0);
+  // The document is built only to name what is damaged.
+  if (!parse_flat_object(q.text_view(1), row.record)) {
+    row.record.clear();
+    return read_employee_slow(q, std::move(row));
+  }
+  auto status = parse_hr_status(q.text_view(2));
+  if (!status)
+    return fail(ErrorKind::permanent, fmt::format("employee {} has an unknown status '{}'", row.employee_id,
+                                                  q.text_at(2)));
+  row.status = *status;
+  row.updated_at_ms = q.int_at(3);
+  return row;
+}
+
+Result<EmployeeRow> read_employee_slow(const sqlite::Query& q, EmployeeRow row) {
   auto json = nlohmann::json::parse(q.text_at(1), nullptr, false);
   if (!json.is_object())
     return fail(ErrorKind::permanent, fmt::format("employee {} has a damaged record column", row.employee_id));
@@ -235,12 +253,10 @@ Result<std::optional<ConnectionHealth>> SqliteStore::get_connection_health(const
 // ---- employees and links ------------------------------------------------------------------------
 
 Result<void> SqliteStore::write_employee(const EmployeeRow& row) {
-  nlohmann::json record = nlohmann::json::object();
-  for (const auto& [name, value] : row.record) record[name] = value;
   auto q = H2R_TRY(m_db->query("INSERT OR REPLACE INTO employees (employee_id, record, status, updated_at_ms) "
                                "VALUES (?,?,?,?)"));
   q.bind_text(1, row.employee_id)
-      .bind_text(2, record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+      .bind_text(2, dump_flat_object(row.record))
       .bind_text(3, to_string(row.status))
       .bind_int(4, row.updated_at_ms);
   return q.run();
@@ -255,9 +271,13 @@ Result<void> SqliteStore::write_link(const LinkRow& row) {
   if (row.pushed_body.is_null()) q.bind_null(8);
   else q.bind_text(8, row.pushed_body.dump(-1, ' ', false, k_replace));
   q.bind_int(9, row.pushed_at_ms);
-  nlohmann::json groups = nlohmann::json::array();
-  for (const auto& g : row.pushed_groups) groups.push_back({{"name", g.name}, {"id", g.id}});
-  q.bind_text(10, groups.dump(-1, ' ', false, k_replace));
+  if (row.pushed_groups.empty()) {
+    q.bind_text(10, "[]");
+  } else {
+    nlohmann::json groups = nlohmann::json::array();
+    for (const auto& g : row.pushed_groups) groups.push_back({{"name", g.name}, {"id", g.id}});
+    q.bind_text(10, groups.dump(-1, ' ', false, k_replace));
+  }
   auto done = q.run();
   if (!done && done.error().kind == ErrorKind::not_found)
     return fail(ErrorKind::not_found, fmt::format("no connection is named '{}'", row.connection));
@@ -312,6 +332,33 @@ Result<std::vector<LinkRow>> SqliteStore::list_links(const std::string& connecti
     while (H2R_TRY(q.step())) rows.push_back(H2R_TRY(read_link(q)));
     return rows;
   });
+}
+
+Result<std::vector<PlanInputs>> SqliteStore::plan_inputs(const std::vector<std::string>& employee_ids,
+                                                         const std::vector<std::string>& connections) {
+  return locked(fmt::format("read the employees and links of {} events", employee_ids.size()),
+                [&]() -> Result<std::vector<PlanInputs>> {
+                  // One read transaction (one snapshot, one set of locks) for the whole batch.
+                  auto tx = H2R_TRY(sqlite::Transaction::begin_read(*m_db));
+                  auto employee = H2R_TRY(m_db->query(
+                      "SELECT employee_id, record, status, updated_at_ms FROM employees WHERE employee_id = ?1"));
+                  auto link = H2R_TRY(m_db->query(fmt::format(
+                      "SELECT {} FROM links WHERE connection = ?1 AND employee_id = ?2", k_link_columns)));
+                  std::vector<PlanInputs> inputs;
+                  inputs.reserve(employee_ids.size());
+                  for (const auto& employee_id : employee_ids) {
+                    PlanInputs& in = inputs.emplace_back();
+                    if (H2R_TRY(employee.bind_text(1, employee_id).step())) in.employee = H2R_TRY(read_employee(employee));
+                    employee.reset();
+                    for (const auto& connection : connections) {
+                      if (H2R_TRY(link.bind_text(1, connection).bind_text(2, employee_id).step()))
+                        in.links.push_back(H2R_TRY(read_link(link)));
+                      link.reset();
+                    }
+                  }
+                  H2R_TRY(tx.commit());
+                  return inputs;
+                });
 }
 
 Result<std::set<std::string>> SqliteStore::seen_fields() {

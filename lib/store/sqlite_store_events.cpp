@@ -1,6 +1,8 @@
 // SqliteStore: the event queue.
 #include "store/sqlite_store_impl.hpp"
 
+#include "store/flat_json.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -33,13 +35,7 @@ Result<EventRow> read_event(const sqlite::Query& q) {
     if (!row.leave_type) return damaged("leave_type");
   }
   row.employee_id = q.text_at(4);
-  auto fields = nlohmann::json::parse(q.text_at(5), nullptr, false);
-  if (!fields.is_object()) return damaged("fields");
-  for (const auto& [name, value] : fields.items()) {
-    if (value.is_null()) row.fields[name] = std::nullopt;
-    else if (value.is_string()) row.fields[name] = value.get<std::string>();
-    else return damaged("fields");
-  }
+  if (!parse_flat_object(q.text_view(5), row.fields)) return damaged("fields");
   row.effective_raw = q.text_at(6);
   row.effective_at_ms = q.int_at(7);
   row.due_at_ms = q.int_at(8);
@@ -73,14 +69,15 @@ Result<std::vector<EventRow>> read_events(sqlite::Query& q) {
 Result<std::vector<EventRow>> SqliteStore::select_due(long long now_ms, int limit, bool for_claim) {
   // INDEXED BY: without ANALYZE statistics the planner prefers events_by_state and then sorts every
   // open event; events_due yields rows already in (due_at_ms, id) order, so LIMIT stops the scan
-  // early. The partial-index WHERE clauses are repeated verbatim, as SQLite requires to use them.
+  // early. The partial-index WHERE clauses are repeated verbatim, as SQLite requires to use them
+  // (events_open_by_employee's as ORed comparisons: schema version 8).
   // A claimed earlier event is still pending, so it blocks its employee's later events.
   auto q = H2R_TRY(m_db->query(fmt::format(
       "SELECT {} FROM events AS e INDEXED BY events_due "
       "WHERE e.state IN ('pending', 'waiting') AND e.due_at_ms <= ?1 "
       "AND (e.claim_token IS NULL OR e.lease_until_ms <= ?1) "
       "AND NOT EXISTS (SELECT 1 FROM events AS p INDEXED BY events_open_by_employee "
-      "  WHERE p.state IN ('pending', 'waiting', 'held') AND p.employee_id = e.employee_id "
+      "  WHERE (p.state = 'pending' OR p.state = 'waiting' OR p.state = 'held') AND p.employee_id = e.employee_id "
       "  AND (p.effective_at_ms, p.id) < (e.effective_at_ms, e.id)) "
       // Nor while another event of the employee is claimed under a running lease: one that arrived with
       // an earlier effective date after a later one was claimed waits for that claim to end.
@@ -88,7 +85,7 @@ Result<std::vector<EventRow>> SqliteStore::select_due(long long now_ms, int limi
       "ORDER BY e.due_at_ms, e.id LIMIT ?2",
       k_event_columns,
       for_claim ? "AND NOT EXISTS (SELECT 1 FROM events AS c INDEXED BY events_open_by_employee "
-                  "  WHERE c.state IN ('pending', 'waiting', 'held') AND c.employee_id = e.employee_id "
+                  "  WHERE (c.state = 'pending' OR c.state = 'waiting' OR c.state = 'held') AND c.employee_id = e.employee_id "
                   "  AND c.id <> e.id AND c.claim_token IS NOT NULL AND c.lease_until_ms > ?1) "
                 : "")));
   q.bind_int(1, now_ms).bind_int(2, limit);
@@ -97,43 +94,6 @@ Result<std::vector<EventRow>> SqliteStore::select_due(long long now_ms, int limi
 
 Result<std::vector<EventRow>> SqliteStore::due_events(long long now_ms, int limit) {
   return locked("list the due events", [&] { return select_due(now_ms, limit, false); });
-}
-
-Result<std::vector<EventRow>> SqliteStore::claim_due_events(const ClaimRequest& request) {
-  return locked("claim the due events", [&]() -> Result<std::vector<EventRow>> {
-    if (request.owner.empty()) return fail(ErrorKind::invalid, "a claim needs an owner");
-    if (request.lease_ms <= 0) return fail(ErrorKind::invalid, "a claim needs a lease longer than 0 ms");
-    // One IMMEDIATE transaction: no other process can claim or change these rows between read and claim.
-    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
-    auto rows = H2R_TRY(select_due(request.now_ms, request.limit, true));
-    // A row still claimed here had its lease run out: this claim takes it over (a rescue, counted).
-    auto q = H2R_TRY(m_db->query("UPDATE events SET claim_owner = ?2, claim_token = lower(hex(randomblob(16))), "
-                                 "claimed_at_ms = ?3, lease_until_ms = ?4, "
-                                 "rescues = rescues + (claim_token IS NOT NULL) WHERE id = ?1 "
-                                 "RETURNING claim_token, rescues"));
-    for (auto& row : rows) {
-      q.bind_int(1, row.id).bind_text(2, request.owner).bind_int(3, request.now_ms);
-      q.bind_int(4, request.now_ms + request.lease_ms);
-      if (!H2R_TRY(q.step())) return fail(ErrorKind::permanent, fmt::format("event {} vanished while claimed", row.id));
-      row.rescued_from = row.claim_token.empty() ? "" : row.claim_owner;
-      row.claim_token = q.text_at(0);
-      row.rescues = static_cast<int>(q.int_at(1));
-      row.claim_owner = request.owner;
-      row.claimed_at_ms = request.now_ms;
-      row.lease_until_ms = request.now_ms + request.lease_ms;
-      q.reset();
-    }
-    // The employee's other claims whose lease ran out (an event claimed before an earlier-dated one
-    // arrived) end here: their owner's late outcome is refused, never applied out of order.
-    auto drop = H2R_TRY(m_db->query("UPDATE events SET " H2R_SQL_NO_CLAIM " WHERE employee_id = ?1 AND id <> ?2 "
-                                    "AND claim_token IS NOT NULL AND lease_until_ms <= ?3"));
-    for (const auto& row : rows) {
-      H2R_TRY(drop.bind_text(1, row.employee_id).bind_int(2, row.id).bind_int(3, request.now_ms).run());
-      drop.reset();
-    }
-    H2R_TRY(tx.commit());
-    return rows;
-  });
 }
 
 Result<void> SqliteStore::claim_lost(long long id) {

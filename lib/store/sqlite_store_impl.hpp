@@ -57,6 +57,8 @@ public:
   Result<void> put_link(const LinkRow& row) override;
   Result<std::vector<LinkRow>> list_links(const std::string& connection) override;
   Result<std::set<std::string>> seen_fields() override;
+  Result<std::vector<PlanInputs>> plan_inputs(const std::vector<std::string>& employee_ids,
+                                              const std::vector<std::string>& connections) override;
 
   // Several daemons on one file (sqlite_store_daemons.cpp); shared() stays false: `h2rd run` holds
   // the single-instance lock, but the methods work so two stores on one file act like two daemons.
@@ -95,6 +97,11 @@ private:
   // for_claim: also skip employees with another event claimed under a running lease (due_events lists
   // the head all the same, as the PostgreSQL store does).
   Result<std::vector<EventRow>> select_due(long long now_ms, int limit, bool for_claim);
+  // Ends the expired claims (id, employee) of employees with an event in `claimed` other than that event.
+  Result<void> drop_expired_claims(const std::vector<std::pair<long long, std::string>>& expired,
+                                   const std::vector<EventRow>& claimed, long long now_ms);
+  // A fresh claim token: 16 random bytes (SQLite's generator) in lower-case hex.
+  static std::string random_token();
   // After a fenced UPDATE changed no row: not_found when no event has `id`, else conflict "lost claim".
   Result<void> claim_lost(long long id);
   // History (sqlite_store_history.cpp): the state of event `id` now ("" when absent), and one row of

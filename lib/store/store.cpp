@@ -66,6 +66,19 @@ std::vector<Result<void>> Store::record_outcomes(const std::vector<const EventOu
   return results;
 }
 
+Result<std::vector<PlanInputs>> Store::plan_inputs(const std::vector<std::string>& employee_ids,
+                                                   const std::vector<std::string>& connections) {
+  std::vector<PlanInputs> inputs;
+  inputs.reserve(employee_ids.size());
+  for (const auto& employee_id : employee_ids) {
+    PlanInputs& in = inputs.emplace_back();
+    in.employee = H2R_TRY(get_employee(employee_id));
+    for (const auto& connection : connections)
+      if (auto link = H2R_TRY(get_link(connection, employee_id))) in.links.push_back(std::move(*link));
+  }
+  return inputs;
+}
+
 // Defaults for stores that do not implement several daemons yet (replaced per store).
 Result<int> Store::heartbeat(const DaemonRow&, long long, long long) {
   return fail(ErrorKind::permanent, "this store does not support daemon heartbeats");

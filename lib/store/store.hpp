@@ -220,6 +220,13 @@ struct LinkRow {
 };
 
 // Everything one processed event changes, written in one transaction.
+// What planning an event reads of its employee: the last known record and the links in the connections
+// asked for (in their order; a connection without a link is left out).
+struct PlanInputs {
+  std::optional<EmployeeRow> employee;
+  std::vector<LinkRow> links;
+};
+
 struct EventOutcome {
   long long id = 0;                          // EventRow::id
   std::string claim_token;                   // the claim this outcome was worked out under
@@ -342,6 +349,11 @@ public:
   virtual Result<std::optional<LinkRow>> get_link(const std::string& connection, const std::string& employee_id) = 0;
   virtual Result<void> put_link(const LinkRow& row) = 0;
   virtual Result<std::vector<LinkRow>> list_links(const std::string& connection) = 0;
+  // get_employee and get_link (for each of `connections`) of every employee in `employee_ids`: one
+  // PlanInputs each, in order. A store may read them all in one snapshot (SQLite: one read transaction
+  // instead of one per row); the default calls get_employee and get_link in turn.
+  virtual Result<std::vector<PlanInputs>> plan_inputs(const std::vector<std::string>& employee_ids,
+                                                      const std::vector<std::string>& connections);
   virtual Result<std::set<std::string>> seen_fields() = 0;
 
   // True when several `h2rd run` may use this database at once (PostgreSQL): no single-instance lock

@@ -143,6 +143,41 @@ TEST_CASE("sqlite store daemons: an expired claim is rescued with its previous o
   CHECK(event_of(*a, "x").rescues == 0);
 }
 
+TEST_CASE("sqlite store daemons: an expired non-head claim is dropped only when its employee's head is claimed") {
+  TempDir dir;
+  auto a = SqliteStoreFactory::open(dir);
+  auto b = SqliteStoreFactory::open(dir);
+  REQUIRE(a->ingest("f1", {make_event("later", "E1", 20, 5)}, 1));
+  auto first = a->claim_due_events(ClaimRequest{"A", 100, 10, 1000}).value();
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].claim_token.size() == 32);
+  CHECK(first[0].claim_token.find_first_not_of("0123456789abcdef") == std::string::npos);
+  REQUIRE(a->ingest("f2", {make_event("earlier", "E1", 10, 10), make_event("other", "E2", 1, 1)}, 2));
+
+  // A's lease on "later" has run out, but this claim takes only E2's event: E1's expired claim stays.
+  auto only_other = b->claim_due_events(ClaimRequest{"B", 1100, 1, 1000}).value();
+  REQUIRE(only_other.size() == 1);
+  CHECK(only_other[0].event_id == "other");
+  CHECK(event_of(*a, "later").claim_token == first[0].claim_token);
+  CHECK(event_of(*a, "later").claim_owner == "A");
+
+  // Now E1's head is claimed: the expired claim on its later event ends, and A's late outcome is refused.
+  auto head = b->claim_due_events(ClaimRequest{"B", 1200, 10, 1000}).value();
+  REQUIRE(head.size() == 1);
+  CHECK(head[0].event_id == "earlier");
+  CHECK(head[0].claim_token != first[0].claim_token);
+  CHECK(event_of(*a, "later").claim_token.empty());
+  CHECK(event_of(*a, "later").claim_owner.empty());
+  CHECK(event_of(*a, "other").claim_owner == "B");   // a running claim of another employee is untouched
+  EventOutcome late;
+  late.id = first[0].id;
+  late.claim_token = first[0].claim_token;
+  late.state = EventState::done;
+  auto refused = a->record_outcome(late, 1300);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind == ErrorKind::conflict);
+}
+
 TEST_CASE("sqlite store daemons: the guard's window counts every daemon's deactivations up to the maximum") {
   TempDir dir;
   auto a = SqliteStoreFactory::open(dir);

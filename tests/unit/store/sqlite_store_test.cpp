@@ -270,3 +270,34 @@ TEST_CASE("sqlite store: a version 5 link is migrated with no pushed body and no
   CHECK(damaged.error().message.find("employee E1 in connection 'old' has a damaged pushed_groups column") !=
         std::string::npos);
 }
+
+TEST_CASE("sqlite store: a damaged employee record or event fields column is an error naming the row and field") {
+  TempDir dir;
+  const std::string path = dir.file("h2r.db");
+  auto store = SqliteStoreFactory::open(dir);
+  REQUIRE(store->put_employee(EmployeeRow{"E1", {{"email", "e1@example.com"}}, HrStatus::active, 5}));
+  REQUIRE(store->ingest("f", {make_event("ev-1", "E1", 1, 1)}, 1));
+  {
+    auto db = sqlite::Db::open(path);
+    REQUIRE(db);
+    REQUIRE((*db)->exec("UPDATE employees SET record = '{\"email\":\"e1@example.com\",\"level\":3}'"));
+    REQUIRE((*db)->exec("UPDATE events SET fields = '{\"title\":[\"x\"]}'"));
+  }
+  auto employee = store->get_employee("E1");
+  REQUIRE_FALSE(employee);
+  CHECK(employee.error().message.find("employee E1 has a damaged record column (field level)") != std::string::npos);
+  auto inputs = store->plan_inputs({"E1"}, {});
+  REQUIRE_FALSE(inputs);
+  CHECK(inputs.error().message.find("employee E1 has a damaged record column (field level)") != std::string::npos);
+  {
+    auto db = sqlite::Db::open(path);
+    REQUIRE(db);
+    REQUIRE((*db)->exec("UPDATE employees SET record = 'not json'"));
+  }
+  employee = store->get_employee("E1");
+  REQUIRE_FALSE(employee);
+  CHECK(employee.error().message.find("employee E1 has a damaged record column") != std::string::npos);
+  auto event = store->find_event("ev-1");
+  REQUIRE_FALSE(event);
+  CHECK(event.error().message.find("has a damaged fields column") != std::string::npos);
+}

@@ -258,3 +258,49 @@ TEST_CASE_TEMPLATE("store contract: record_outcomes writes a batch and leaves ou
   CHECK_FALSE(again[1]);
   CHECK(store->record_outcomes({}, 400).empty());
 }
+
+TEST_CASE_TEMPLATE("store contract: an outcome refused after its first write leaves nothing of itself in a batch", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->ingest("f", {make_event("a", "E1", 1, 1), make_event("b", "E2", 1, 1), make_event("c", "E3", 1, 1)}, 1));
+  auto claimed = claim_all(*store, "daemon", 100);
+  REQUIRE(claimed.size() == 3);
+  std::vector<EventOutcome> outcomes(3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    outcomes[i].id = claimed[i].id;
+    outcomes[i].claim_token = claimed[i].claim_token;
+    outcomes[i].state = EventState::done;
+    outcomes[i].attempts = 1;
+    outcomes[i].result = "{\"n\":" + std::to_string(i) + "}";
+    outcomes[i].employee = EmployeeRow{claimed[i].employee_id, {{"email", claimed[i].event_id + "@example.com"}},
+                                       HrStatus::active, 5};
+  }
+  // b's link names a connection that does not exist: refused by the store after b's event row, history
+  // and employee were written in the batch's transaction.
+  LinkRow link;
+  link.connection = "no-such-connection";
+  link.employee_id = claimed[1].employee_id;
+  link.zoom_user_id = "z-b";
+  link.user_name = "b@example.com";
+  outcomes[1].links_upsert.push_back(link);
+  auto results = store->record_outcomes({&outcomes[0], &outcomes[1], &outcomes[2]}, 200);
+  REQUIRE(results.size() == 3);
+  CHECK(results[0]);
+  REQUIRE_FALSE(results[1]);
+  CHECK(results[1].error().kind == ErrorKind::not_found);
+  CHECK(results[2]);
+  CHECK(event_of(*store, "a").state == EventState::done);
+  CHECK(event_of(*store, "c").state == EventState::done);
+  const EventRow b = event_of(*store, "b");
+  CHECK(b.state == EventState::pending);              // nothing of b's outcome is kept
+  CHECK(b.claim_token == claimed[1].claim_token);     // its claim still holds
+  CHECK(b.result.empty());
+  CHECK_FALSE(store->get_employee(claimed[1].employee_id).value().has_value());
+  CHECK(store->get_employee(claimed[0].employee_id).value().has_value());
+  CHECK(store->get_employee(claimed[2].employee_id).value().has_value());
+  auto history = store->event_history(claimed[1].id);
+  REQUIRE(history);
+  for (const auto& h : *history) CHECK(h.to != EventState::done);
+}

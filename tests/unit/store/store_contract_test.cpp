@@ -305,6 +305,41 @@ TEST_CASE_TEMPLATE("store contract: employees, meta", F, H2R_STORE_IMPLEMENTATIO
   CHECK(**meta == "def");
 }
 
+TEST_CASE_TEMPLATE("store contract: plan_inputs reads each employee and its links in the order asked", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->add_connection(make_connection("zoom-main")));
+  REQUIRE(store->add_connection(make_connection("zoom-eu")));
+  REQUIRE(store->put_employee(EmployeeRow{"E1", {{"email", "e1@example.com"}}, HrStatus::active, 5}));
+  REQUIRE(store->put_employee(EmployeeRow{"E2", {{"email", "e2@example.com"}}, HrStatus::on_leave, 6}));
+  REQUIRE(store->put_link(make_link("zoom-main", "E1")));
+  REQUIRE(store->put_link(make_link("zoom-eu", "E1")));
+  REQUIRE(store->put_link(make_link("zoom-eu", "E3")));   // a link without an employee row
+  auto inputs = store->plan_inputs({"E2", "E1", "E3", "E4"}, {"zoom-eu", "zoom-main", "zoom-gone"});
+  REQUIRE(inputs);
+  REQUIRE(inputs->size() == 4);
+  REQUIRE((*inputs)[0].employee.has_value());
+  CHECK((*inputs)[0].employee->employee_id == "E2");
+  CHECK((*inputs)[0].employee->status == HrStatus::on_leave);
+  CHECK((*inputs)[0].links.empty());
+  REQUIRE((*inputs)[1].employee.has_value());
+  CHECK((*inputs)[1].employee->record.at("email") == "e1@example.com");
+  REQUIRE((*inputs)[1].links.size() == 2);   // in the order of the connections asked for
+  CHECK((*inputs)[1].links[0].connection == "zoom-eu");
+  CHECK((*inputs)[1].links[1].connection == "zoom-main");
+  CHECK((*inputs)[1].links[1].zoom_user_id == "zu-E1");
+  CHECK_FALSE((*inputs)[2].employee.has_value());
+  REQUIRE((*inputs)[2].links.size() == 1);
+  CHECK((*inputs)[2].links[0].employee_id == "E3");
+  CHECK_FALSE((*inputs)[3].employee.has_value());
+  CHECK((*inputs)[3].links.empty());
+  auto none = store->plan_inputs({}, {"zoom-main"});
+  REQUIRE(none);
+  CHECK(none->empty());
+}
+
 TEST_CASE_TEMPLATE("store contract: concurrent callers on one store lose nothing", F, H2R_STORE_IMPLEMENTATIONS) {
   H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
