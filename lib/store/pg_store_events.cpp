@@ -216,6 +216,7 @@ Result<std::vector<EventRow>> PgStore::list_events(const EventFilter& filter) {
       where += fmt::format(" AND (source_file = {0} OR (length(source_file) > length({0}) AND "
                            "right(source_file, length({0}) + 1) = '/' || {0}))", p);
     }
+    if (filter.before_id) where += " AND id < " + (params.integer(*filter.before_id), next());
     const std::string limit = (limit_param(params, filter.limit), next());
     auto r = H2R_TRY(c.exec(fmt::format("SELECT {} FROM events WHERE {} ORDER BY id DESC LIMIT {}", k_pg_event_columns,
                                         where, limit),

@@ -301,6 +301,13 @@ TEST_CASE_TEMPLATE("store contract: list_events filters newest first, count_even
   CHECK(list({.employee_id = std::string("E1")}) == Ids{"c", "a"});
   CHECK(list({.state = EventState::done, .employee_id = std::string("E1")}) == Ids{"a"});
   CHECK(list({.state = EventState::failed}).empty());
+  // Paging a walk over every event (h2rd migrate reads its source this way): ids below a given one.
+  auto all = store->list_events({});
+  REQUIRE(all);
+  REQUIRE(all->size() == 4);
+  CHECK(list({.before_id = (*all)[1].id, .limit = 2}) == Ids{"b", "a"});
+  CHECK(list({.employee_id = std::string("E1"), .before_id = (*all)[1].id}) == Ids{"a"});
+  CHECK(list({.before_id = (*all)[3].id}).empty());
 
   auto counts = store->count_events_by_state();
   REQUIRE(counts);
