@@ -3,6 +3,7 @@
 // are handed out before commit, so without it a later-committed ingest could hold lower event ids than
 // one committed before it, and arrival order (ids) would not match commit order.
 #include "store/pg_store_impl.hpp"
+#include "store/ingest_runs.hpp"
 
 #include <algorithm>
 
@@ -48,12 +49,6 @@ public:
   }
 
 private:
-  struct Run {
-    long long first_id = 0;
-    int first_record = 0;
-    int count = 0;
-  };
-
   template <class Body>
   auto annotated(Body&& body) -> decltype(body()) {
     auto result = body();
@@ -89,7 +84,7 @@ private:
     for (std::size_t i = 0; i < events.size(); ++i) {
       const HrEvent& ev = events[i].event;
       if (!results[i].empty()) {
-        note_inserted(results[i].integer(0, 0), ev.record);
+        m_runs.note(results[i].integer(0, 0), ev.record);
         ++m_result.inserted;
         continue;
       }
@@ -106,17 +101,6 @@ private:
     return repeated;
   }
 
-  void note_inserted(long long id, int record) {
-    if (!m_runs.empty()) {
-      Run& last = m_runs.back();
-      if (last.first_id + last.count == id && last.first_record + last.count == record) {
-        ++last.count;
-        return;
-      }
-    }
-    m_runs.push_back({id, record, 1});
-  }
-
   // `ev` was not inserted: its event_id is stored. The record of the earlier event of this ingest
   // with it, or nullopt when it was stored before this ingest (and is not repeated in it).
   Result<std::optional<int>> repeat_of(pg::Conn& c, const HrEvent& ev) {
@@ -124,10 +108,7 @@ private:
     if (r.empty()) return fail(ErrorKind::permanent, "event " + ev.event_id + " vanished during ingest");
     const long long id = r.integer(0, 0);
     if (id > m_base_id) { // inserted by this ingest (ingests are serialised)
-      auto run = std::upper_bound(m_runs.begin(), m_runs.end(), id,
-                                  [](long long value, const Run& x) { return value < x.first_id; });
-      if (run != m_runs.begin() && id < std::prev(run)->first_id + std::prev(run)->count)
-        return std::optional<int>(std::prev(run)->first_record + static_cast<int>(id - std::prev(run)->first_id));
+      if (auto record = m_runs.record_of(id)) return record;
       return fail(ErrorKind::permanent, "event " + ev.event_id + " has no record in this ingest");
     }
     // Stored before: the first time in this ingest is a duplicate, a second time a repeat. A temp table
@@ -155,7 +136,7 @@ private:
   std::string m_actor;
   std::string m_arrived;   // history reason
   IngestResult m_result;
-  std::vector<Run> m_runs;
+  IngestRuns m_runs;
   bool m_known_table = false;
   bool m_committed = false;
 };

@@ -1,5 +1,6 @@
 // SqliteStore: ingest — one file's events in one transaction, chunk by chunk.
 #include "store/sqlite_store_impl.hpp"
+#include "store/ingest_runs.hpp"
 
 #include <sqlite3.h>
 
@@ -49,12 +50,6 @@ public:
   }
 
 private:
-  struct Run {
-    long long first_id = 0;
-    int first_record = 0;
-    int count = 0;
-  };
-
   template <class Body>
   auto annotated(Body&& body) -> decltype(body()) {
     auto result = body();
@@ -87,7 +82,7 @@ private:
       for (const auto& [name, value] : ev.fields) field_names.insert(name);
       if (db.changes() > 0) {
         const long long id = sqlite3_last_insert_rowid(db.handle());
-        note_inserted(id, ev.record);
+        m_runs.note(id, ev.record);
         H2R_TRY(hq.bind_int(1, id).bind_int(2, m_now_ms).bind_text(3, to_string(e.state))
                     .bind_text(4, m_store.m_actor).bind_text(5, m_arrived).run());
         hq.reset();
@@ -109,17 +104,6 @@ private:
     return repeated;
   }
 
-  void note_inserted(long long id, int record) {
-    if (!m_runs.empty()) {
-      Run& last = m_runs.back();
-      if (last.first_id + last.count == id && last.first_record + last.count == record) {
-        ++last.count;
-        return;
-      }
-    }
-    m_runs.push_back({id, record, 1});
-  }
-
   // `ev` was not inserted: its event_id is stored. The record of the earlier event of this ingest
   // with it, or nullopt when it was stored before this ingest (and is not repeated in it).
   Result<std::optional<int>> repeat_of(const HrEvent& ev) {
@@ -129,10 +113,7 @@ private:
     if (!H2R_TRY(q.step())) return fail(ErrorKind::permanent, "event " + ev.event_id + " vanished during ingest");
     const long long id = q.int_at(0);
     if (id > m_base_id) { // inserted by this ingest
-      auto run = std::upper_bound(m_runs.begin(), m_runs.end(), id,
-                                  [](long long value, const Run& r) { return value < r.first_id; });
-      if (run != m_runs.begin() && id < std::prev(run)->first_id + std::prev(run)->count)
-        return std::optional<int>(std::prev(run)->first_record + static_cast<int>(id - std::prev(run)->first_id));
+      if (auto record = m_runs.record_of(id)) return record;
       return fail(ErrorKind::permanent, "event " + ev.event_id + " has no record in this ingest");
     }
     // Stored before: the first time in this ingest is a duplicate, a second time a repeat.
@@ -160,7 +141,7 @@ private:
   long long m_base_id;    // the highest event id before this ingest
   std::string m_arrived;  // history reason
   IngestResult m_result;
-  std::vector<Run> m_runs;
+  IngestRuns m_runs;
   bool m_known_table = false;
   bool m_committed = false;
 };
