@@ -13,29 +13,28 @@ void OutcomeBatcher::started() {
 }
 
 void OutcomeBatcher::abandoned() {
-  {
-    std::lock_guard lock(m_mutex);
-    --m_working;
-  }
-  m_changed.notify_all();   // a leader may be waiting for this worker
+  std::lock_guard lock(m_mutex);
+  if (--m_working == 0) m_leader_wake.notify_one();   // a leader may be waiting for this worker
 }
 
 Result<void> OutcomeBatcher::record(const EventOutcome& outcome) {
-  Entry entry{&outcome, std::nullopt};
+  Entry entry{&outcome, std::nullopt, {}};
   std::unique_lock lock(m_mutex);
   --m_working;
   m_queue.push_back(&entry);
-  m_changed.notify_all();
+  // The gathering leader only needs to know when it may stop waiting: the batch is full or nobody else
+  // is still working (waking it at every hand-in cost a context switch per outcome).
+  if (m_leading && (m_queue.size() >= m_max_batch || m_working == 0)) m_leader_wake.notify_one();
   while (!entry.result) {
     if (m_leading) {
-      m_changed.wait(lock);
+      entry.wake.wait(lock);
       continue;
     }
     // Lead: gather while other workers may still hand in an outcome, then write what is in.
     m_leading = true;
     const auto deadline = std::chrono::steady_clock::now() + m_gather;
     while (m_queue.size() < m_max_batch && m_working > 0 &&
-           m_changed.wait_until(lock, deadline) != std::cv_status::timeout) {
+           m_leader_wake.wait_until(lock, deadline) != std::cv_status::timeout) {
     }
     std::vector<Entry*> batch;
     batch.swap(m_queue);
@@ -53,7 +52,10 @@ Result<void> OutcomeBatcher::record(const EventOutcome& outcome) {
       batch[i]->result = i < results.size() ? std::move(results[i])
                                             : Result<void>(fail(ErrorKind::permanent, "the store gave no result"));
     m_leading = false;
-    m_changed.notify_all();
+    // Each entry outlives these calls: its owner returns only after taking m_mutex, held here.
+    for (Entry* e : batch)
+      if (e != &entry) e->wake.notify_one();
+    if (!m_queue.empty()) m_queue.front()->wake.notify_one();   // the rest: its first waiter leads
   }
   return std::move(*entry.result);
 }

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -83,4 +85,54 @@ TEST_CASE("outcome batcher: at most max_batch in one write, and a worker that gi
     written += b.size();
   }
   CHECK(written == 3);
+}
+
+TEST_CASE("outcome batcher: many workers handing in and giving up at once, every outcome written once, none waits forever") {
+  // The gather wait is an hour: a leader not woken when the last worker hands in or gives up, or a waiter
+  // not woken when its result is in or it is to lead next, hangs this test (ctest's timeout fails it).
+  Writes writes;
+  OutcomeBatcher batcher(writes.writer(), 3, 3600s);
+  constexpr int k_workers = 8;
+  constexpr int k_rounds = 300;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < k_workers; ++w)
+    threads.emplace_back([&, w] {
+      for (int r = 0; r < k_rounds; ++r) {
+        batcher.started();
+        if ((r + w) % 7 == 0) {
+          batcher.abandoned();
+          continue;
+        }
+        if (!batcher.record(outcome(static_cast<long long>(w) * k_rounds + r + 1))) ++failures;
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(failures.load() == 0);
+  std::vector<long long> written;
+  for (const auto& b : writes.batches) {
+    CHECK(b.size() <= 3);
+    written.insert(written.end(), b.begin(), b.end());
+  }
+  std::sort(written.begin(), written.end());
+  std::vector<long long> expected;
+  for (int w = 0; w < k_workers; ++w)
+    for (int r = 0; r < k_rounds; ++r)
+      if ((r + w) % 7 != 0) expected.push_back(static_cast<long long>(w) * k_rounds + r + 1);
+  CHECK(written == expected);
+}
+
+TEST_CASE("outcome batcher: the last worker giving up ends a leader's wait") {
+  // The leader waits (for an hour) while another worker is still working; that worker then gives up.
+  // Without the wake-up the leader would wait out the hour (ctest's timeout fails the test).
+  Writes writes;
+  OutcomeBatcher batcher(writes.writer(), 64, 3600s);
+  batcher.started();
+  batcher.started();
+  std::thread leader([&] { CHECK(batcher.record(outcome(1))); });
+  std::this_thread::sleep_for(50ms);   // lets the leader start waiting (if not yet, the test passes anyway)
+  batcher.abandoned();
+  leader.join();
+  REQUIRE(writes.batches.size() == 1);
+  CHECK(writes.batches[0] == std::vector<long long>{1});
 }
