@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
+
 namespace h2r::sqlite {
 
 Error make_error(int code, std::string message) {
@@ -106,7 +108,25 @@ std::string Query::blob_at(int column) const {
 
 // ---- Db -----------------------------------------------------------------------------------------
 
+namespace {
+
+// A savepoint or statement journal stays in memory up to this size (SQLite's default: 64 KiB), then
+// spills to a temporary file. One outcome's savepoint in record_outcomes holds the before-images of the
+// ~15 pages it touches (events and its indexes, history, employees, links), just over 64 KiB: each batch
+// created, wrote and deleted a file in the temporary folder (half of all pwrite calls per hire). 1 MiB
+// keeps them in memory; a statement that changes more (a bulk approve) still spills past it.
+constexpr int k_statement_journal_spill = 1 << 20;
+
+void configure_sqlite_once() {
+  static std::once_flag once;
+  // Only possible before SQLite initialises itself; otherwise (SQLITE_MISUSE) the default stays.
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, k_statement_journal_spill); });
+}
+
+} // namespace
+
 Result<std::unique_ptr<Db>> Db::open(const std::string& path) {
+  configure_sqlite_once();
   sqlite3* handle = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &handle,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
