@@ -19,9 +19,6 @@ void append_json_string(std::string& out, std::string_view text);
 // bytes must be kept as they are).
 void append_json_escaped(std::string& out, std::string_view text);
 
-// Whether `text` is valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
-bool is_valid_utf8(std::string_view text);
-
 namespace json_text_detail {
 inline const std::string* value_of(const std::string& value) { return &value; }
 inline const std::string* value_of(const std::optional<std::string>& value) { return value ? &*value : nullptr; }

@@ -1,6 +1,7 @@
 // Byte-level checks shared by the event readers (internal to lib/hr).
 #pragma once
 
+#include "core/utf8.hpp"
 #include "hr/readers.hpp"
 
 #include <cstddef>
@@ -11,13 +12,9 @@
 
 namespace h2r::hr_detail {
 
-// Offset of the first byte that is not part of valid UTF-8 (overlong forms, surrogates and code points
-// above U+10FFFF are invalid), or nullopt when all of `text` is valid.
-std::optional<std::size_t> find_invalid_utf8(std::string_view text);
-
-// Length (1 to 4) of the valid UTF-8 sequence starting at byte `at` of `text`; 0 when the bytes there
-// are not valid UTF-8 (or `at` is past the end).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t at);
+// The UTF-8 checks live in core (the JSON writer uses them too).
+using h2r::find_invalid_utf8;
+using h2r::utf8_sequence_length;
 
 // 1-based line number of byte `offset` in `text`.
 int line_at(std::string_view text, std::size_t offset);

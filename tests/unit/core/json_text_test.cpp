@@ -1,6 +1,7 @@
 // append_json_string writes what nlohmann's dump (ensure_ascii false, replace) writes, byte for byte:
 // the stores keep events' fields in that text, and old rows must compare equal to new ones.
 #include "core/json_text.hpp"
+#include "core/utf8.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
