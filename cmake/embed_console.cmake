@@ -2,7 +2,7 @@
 # file(READ ... HEX)). Run by the build: cmake -DSOURCE_DIR=... -DOUTPUT=... -P embed_console.cmake
 file(GLOB assets RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/*.html ${SOURCE_DIR}/*.css ${SOURCE_DIR}/*.js ${SOURCE_DIR}/*.svg)
 list(SORT assets)
-set(out "// Generated from console/ by cmake/embed_console.cmake: do not edit.\n#include \"service/console_assets.hpp\"\n\nnamespace h2r {\nnamespace {\n")
+set(out "// Generated from lib/console/web/ by cmake/embed_console.cmake: do not edit.\n#include \"console/console_assets.hpp\"\n\nnamespace h2r {\nnamespace {\n")
 set(table "")
 set(i 0)
 foreach(name ${assets})

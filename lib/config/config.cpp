@@ -1,7 +1,7 @@
 #include "config/config.hpp"
 #include "config/config_lenient.hpp"
 
-#include "config/yaml_reader.hpp"
+#include "yaml/yaml_reader.hpp"
 #include "core/db_url.hpp"
 #include "core/net.hpp"
 #include "core/time.hpp"

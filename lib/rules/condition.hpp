@@ -2,7 +2,7 @@
 // all / any / not to any depth (docs/SPEC.md "Rules file").
 #pragma once
 
-#include "config/yaml_reader.hpp"
+#include "yaml/yaml_reader.hpp"
 #include "hr/event.hpp"
 #include "rules/rules.hpp"
 

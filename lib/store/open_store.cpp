@@ -1,8 +1,8 @@
 #include "store/open_store.hpp"
 
 #include "core/db_url.hpp"
-#include "store/pg_store.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/pg/pg_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace h2r {
 

@@ -1,6 +1,6 @@
 // Issue 17 item 1: `--help` on every command and subcommand, printed from the table the parser uses.
 // The test walks that table itself, so a command added to it cannot be missed here.
-#include "daemon/cli/command_table.hpp"
+#include "h2rd/cli/command_table.hpp"
 #include "support/process.hpp"
 
 #include <doctest/doctest.h>

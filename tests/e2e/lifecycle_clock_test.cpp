@@ -3,7 +3,7 @@
 #include "core/time.hpp"
 #include "engine/engine.hpp"
 #include "secrets/secret_box.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "support/sim_process.hpp"
 #include "support/temp_dir.hpp"
 #include "zoom/http_transport.hpp"

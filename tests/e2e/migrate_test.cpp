@@ -2,9 +2,9 @@
 // (PGHOST etc., as pg_virtualenv exports them; scripts/test runs them inside one) and say so when
 // there is none; the others need no server.
 #include "e2e/resilience_helpers.hpp"
-#include "store/instance_lock.hpp"
+#include "store/sqlite/instance_lock.hpp"
 #include "store/open_store.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "support/store_compare.hpp"
 
 #include <cstdio>

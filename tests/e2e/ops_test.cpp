@@ -2,8 +2,8 @@
 // reloads, /metrics, /healthz and `h2rd status`.
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
-#include "service/status_server.hpp"
-#include "unit/service/notify_listener.hpp"
+#include "ops/status_server.hpp"
+#include "unit/ops/notify_listener.hpp"
 
 #include <fstream>
 #include <doctest/doctest.h>

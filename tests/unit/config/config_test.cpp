@@ -1,5 +1,5 @@
 #include "config/config.hpp"
-#include "config/yaml_reader.hpp"
+#include "yaml/yaml_reader.hpp"
 
 #include <doctest/doctest.h>
 

@@ -4,7 +4,7 @@
 #include "engine/engine.hpp"
 #include "fakes/fake_transport.hpp"
 #include "secrets/secret_box.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>

@@ -7,7 +7,7 @@
 #include "fakes/fake_transport.hpp"
 #include "fakes/faulty_store.hpp"
 #include "secrets/secret_box.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 #include "zoom/url.hpp"
 

@@ -1,7 +1,7 @@
 // Resync: which linked employees a rules edit changes (diff_rules), what it would change, how their
 // resync events plan, and how they are queued (one open resync per employee).
 #include "engine/resync.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>

@@ -1,6 +1,6 @@
 // What only the SQLite Store promises: the file (mode, reopen, two processes' connections), migrations,
 // refusal of a newer schema, and crash consistency after SIGKILL.
-#include "store/migrations.hpp"
+#include "store/sqlite/sqlite_migrations.hpp"
 #include "store_test_util.hpp"
 
 #include <fmt/format.h>

@@ -1,9 +1,9 @@
 // Helpers for the Store tests: temp folders, store factories, and event builders.
 #pragma once
 
-#include "store/pg_db.hpp"
-#include "store/pg_store.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/pg/pg_db.hpp"
+#include "store/pg/pg_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>

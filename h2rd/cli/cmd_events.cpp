@@ -1,0 +1,206 @@
+// h2rd events list|show|retry|approve|reject
+#include "h2rd/cli/commands.hpp"
+#include "core/clock.hpp"
+#include "core/time.hpp"
+#include "h2rd/cli/context.hpp"
+#include "h2rd/cli/events_view.hpp"
+
+#include <fmt/format.h>
+
+#include <iomanip>
+#include <iostream>
+
+namespace h2r::cli {
+namespace {
+
+constexpr std::size_t k_max_filter_bytes = 256;
+constexpr long long k_max_limit = 100000;
+
+// The list filters from the options; nullopt after printing what is wrong.
+std::optional<EventFilter> list_filter(const Args& args, const std::string& time_zone) {
+  EventFilter filter;
+  for (const char* name : {"--employee", "--file", "--type", "--state", "--since", "--until", "--limit"}) {
+    auto v = args.value(name);
+    if (v && (v->empty() || v->size() > k_max_filter_bytes)) {
+      print_error(fmt::format("{}: give 1 to {} bytes", name, k_max_filter_bytes));
+      return std::nullopt;
+    }
+  }
+  if (auto s = args.value("--state")) {
+    filter.state = parse_event_state(*s);
+    if (!filter.state) {
+      print_error("--state: '" + *s + "' is not one of pending waiting held done skipped failed rejected");
+      return std::nullopt;
+    }
+  }
+  if (auto t = args.value("--type")) {
+    filter.type = parse_event_type(*t);
+    if (!filter.type) {
+      print_error("--type: '" + *t + "' is not one of hire update leave return terminate rehire resync");
+      return std::nullopt;
+    }
+  }
+  if (auto e = args.value("--employee")) filter.employee_id = *e;
+  if (auto f = args.value("--file")) filter.source_file = *f;
+  for (const char* name : {"--since", "--until"}) {
+    auto v = args.value(name);
+    if (!v) continue;
+    auto at = parse_effective_date(*v, time_zone);
+    if (!at) {
+      print_error(fmt::format("{}: {} (YYYY-MM-DD in the config's time zone {}, or a date-time with Z or an offset)",
+                              name, at.error().message, time_zone));
+      return std::nullopt;
+    }
+    const bool date_only = v->find('T') == std::string::npos;
+    if (std::string_view(name) == "--since") filter.effective_from_ms = to_unix_ms(*at);
+    else filter.effective_before_ms = to_unix_ms(date_only ? minus_days_in_zone(*at, -1, time_zone) : *at);
+  }
+  if (auto l = args.value("--limit")) {
+    char* end = nullptr;
+    long long n = std::strtoll(l->c_str(), &end, 10);
+    if (end == l->c_str() || *end != '\0' || n < 1 || n > k_max_limit) {
+      print_error(fmt::format("--limit: '{}' is not a number from 1 to {}", *l, k_max_limit));
+      return std::nullopt;
+    }
+    filter.limit = static_cast<int>(n);
+  }
+  return filter;
+}
+
+int list(Store& store, const EventFilter& filter, bool json, long long now) {
+  auto rows = store.list_events(filter);
+  if (!rows) {
+    print_error(rows.error().message);
+    return k_exit_failed;
+  }
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : *rows) out.push_back(event_json(e, false, now));
+    print_json(out);
+    return k_exit_ok;
+  }
+  std::size_t event_width = 5;
+  for (const auto& e : *rows) event_width = std::max(event_width, std::min<std::size_t>(e.event_id.size(), 40));
+  std::cout << std::left << std::setw(7) << "ID" << std::setw(static_cast<int>(event_width + 2)) << "EVENT"
+            << std::setw(10) << "TYPE" << std::setw(12) << "EMPLOYEE" << std::setw(9) << "STATE" << std::setw(22)
+            << "EFFECTIVE" << std::setw(22) << "DUE" << "REASON\n";
+  for (const auto& e : *rows) {
+    const std::string wait = wait_text(e, now);
+    std::cout << std::left << std::setw(7) << e.id << std::setw(static_cast<int>(event_width + 2)) << e.event_id
+              << std::setw(10) << to_string(e.type) << std::setw(12) << e.employee_id << std::setw(9) << to_string(e.state)
+              << std::setw(22) << time_text(e.effective_at_ms) << std::setw(22)
+              << (is_final(e.state) ? "-" : time_text(e.due_at_ms)) << (wait.empty() ? e.reason : wait) << "\n";
+  }
+  return k_exit_ok;
+}
+
+int show(Store& store, const EventRow& e, bool json, long long now) {
+  auto history = store.event_history(e.id);
+  if (!history) {
+    print_error(history.error().message);
+    return k_exit_failed;
+  }
+  if (json) {
+    auto j = event_json(e, true, now);
+    j["history"] = history_json(*history);
+    print_json(j);
+  } else {
+    print_audit_record(std::cout, e, *history, now);
+  }
+  return k_exit_ok;
+}
+
+// Why `sub` cannot act on the event in its state, or "" when it can.
+std::string refusal(const std::string& sub, const EventRow& e) {
+  const auto state = to_string(e.state);
+  if (sub == "retry" && e.state != EventState::failed)
+    return fmt::format("event {} is {}; only failed events can be retried", e.id, state);
+  if (sub == "approve" && e.state != EventState::held)
+    return fmt::format("event {} is {}; only held events can be approved", e.id, state);
+  if (sub == "reject" && is_final(e.state))
+    return fmt::format("event {} is {}; only pending, waiting or held events can be rejected", e.id, state);
+  return "";
+}
+
+} // namespace
+
+int cmd_events(const std::string& config_path, const Words& words) {
+  int parse_code = k_exit_ok;
+  auto args = parse_command("events", words, parse_code);
+  if (!args) return parse_code;
+  const std::string sub = args->positional[0];
+  const bool json = args->has("--json");
+  const bool bulk = args->has("--failed") || args->has("--all");
+  if (sub == "list" ? args->positional.size() != 1 : args->positional.size() != (bulk ? 1u : 2u)) {
+    print_error(fmt::format("usage: h2rd events {}{} (see `h2rd events {} --help`)", sub,
+                            sub == "list"      ? " [options]"
+                            : sub == "retry"   ? " ID | --failed"
+                            : sub == "approve" ? " ID | --all"
+                                               : " ID",
+                            sub));
+    return k_exit_usage;
+  }
+  std::string reason = "rejected by an admin";
+  if (auto r = args->value("--reason")) {
+    std::string error;
+    auto cleaned = clean_reason(*r, error);
+    if (!cleaned) {
+      print_error(error);
+      return k_exit_usage;
+    }
+    reason = *cleaned;
+  }
+
+  int code = k_exit_ok;
+  auto ctx = open_context(config_path, code);
+  if (!ctx) return code;
+  Store& store = *ctx->store;
+  store.set_actor(cli_actor());
+  const long long now = to_unix_ms(SystemClock::instance().now());
+
+  if (sub == "list") {
+    auto filter = list_filter(*args, ctx->config.timezone);
+    return filter ? list(store, *filter, json, now) : k_exit_usage;
+  }
+  std::optional<EventRow> event;
+  if (!bulk) {
+    auto found = resolve_event(store, args->positional[1]);
+    if (!found) {
+      print_error(found.error().message);
+      return found.error().kind == ErrorKind::invalid ? k_exit_usage : k_exit_failed;
+    }
+    event = std::move(*found);
+  }
+  if (sub == "show") return show(store, *event, json, now);
+  if (event) {
+    if (auto why = refusal(sub, *event); !why.empty()) {
+      print_error(why);
+      return k_exit_failed;
+    }
+  }
+  Result<int> changed = 0;
+  std::string what;
+  if (sub == "retry") {
+    changed = bulk ? store.retry_all_failed(now) : store.retry_event(event->id, now);
+    what = "queued again";
+  } else if (sub == "approve") {
+    changed = bulk ? store.approve_all_held(now) : store.approve_event(event->id, now);
+    what = "approved";
+  } else {
+    auto r = store.reject_event(event->id, reason, now);
+    if (!r) changed = unexpected(r.error());
+    else changed = 1;
+    what = "rejected";
+  }
+  if (!changed) {
+    print_error(changed.error().message);
+    return k_exit_failed;
+  }
+  if (json)
+    print_json({{"changed", *changed}});
+  else
+    std::cout << *changed << " event" << (*changed == 1 ? "" : "s") << " " << what << "\n";
+  return k_exit_ok;
+}
+
+} // namespace h2r::cli

@@ -1,0 +1,76 @@
+// h2rd reconcile [--connection NAME] [--apply]
+#include "core/logging.hpp"
+#include "h2rd/cli/commands.hpp"
+#include "h2rd/cli/context.hpp"
+#include "engine/reconciler.hpp"
+
+#include <algorithm>
+#include <iostream>
+
+namespace h2r::cli {
+
+int cmd_reconcile(const std::string& config_path, const Words& words) {
+  int parse_code = k_exit_ok;
+  auto args = parse_command("reconcile", words, parse_code);
+  if (!args) return parse_code;
+  if (!args->positional.empty()) {
+    print_error("usage: h2rd reconcile [--connection NAME] [--apply] (see `h2rd reconcile --help`)");
+    return k_exit_usage;
+  }
+  int code = k_exit_ok;
+  auto ctx = open_context(config_path, code);
+  if (!ctx) return code;
+  auto rules = load_rules_or_report(*ctx, code);
+  if (!rules) return code;
+  HttplibTransport transport;
+  ConnectionRegistry registry(*ctx->store, *ctx->box, transport, SystemClock::instance());
+  const bool apply = args->has("--apply");
+  auto report = reconcile(*ctx->store, registry, *rules, args->value("--connection"), apply, SystemClock::instance());
+  if (!report) {
+    print_error("reconcile: " + report.error().message);
+    return k_exit_failed;
+  }
+  bool fix_failed = false;
+  nlohmann::json drift = nlohmann::json::array();
+  for (const auto& d : report->drift) {
+    nlohmann::json changes = nlohmann::json::array();
+    for (const auto& c : d.changes) changes.push_back({{"path", c.path}, {"zoom", c.before}, {"rules", c.after}});
+    drift.push_back({{"connection", d.connection}, {"kind", d.kind}, {"employee_id", d.employee_id},
+                     {"userName", d.user_name}, {"user_id", d.user_id}, {"detail", d.detail}, {"changes", changes},
+                     {"fixed", d.fixed}, {"fix_error", d.fix_error}});
+    fix_failed = fix_failed || !d.fix_error.empty();
+  }
+  // Exit status for scripts: 1 a fix failed; 3 employees drift (left unfixed); 0 otherwise. Zoom users no
+  // employee accounts for (admins, service accounts) are listed but are no drift of h2r's to fix.
+  const bool unfixed = std::any_of(report->drift.begin(), report->drift.end(),
+                                   [](const DriftItem& d) { return d.kind != "unaccounted" && !d.fixed; });
+  const int exit_code = fix_failed ? k_exit_failed : unfixed ? k_exit_drift : k_exit_ok;
+  if (args->has("--json")) {
+    print_json({{"zoom_users", report->zoom_users}, {"employees_checked", report->employees_checked},
+                {"in_sync", report->in_sync}, {"employees_drifted", report->employee_drift()},
+                {"left_alone", report->left_alone}, {"unaccounted", report->unaccounted}, {"drift", drift},
+                {"applied", apply}, {"exit_code", exit_code}});
+  } else {
+    // The totals add up: checked = in sync + drift + left alone.
+    std::cout << "employees checked: " << report->employees_checked << " = " << report->in_sync << " in sync + "
+              << report->employee_drift() << " with drift + " << report->left_alone
+              << " left alone (on leave, or no role with on_no_role: keep)\n"
+              << "zoom users: " << report->zoom_users << ", of which " << report->unaccounted
+              << " no employee accounts for (listed, never touched)\n";
+    for (const auto& d : drift) {
+      std::cout << "  [" << d["connection"].get<std::string>() << "] " << d["kind"].get<std::string>() << " "
+                << d["userName"].get<std::string>();
+      if (!d["employee_id"].get<std::string>().empty()) std::cout << " (employee " << d["employee_id"].get<std::string>() << ")";
+      std::cout << ": " << d["detail"].get<std::string>();
+      if (d["fixed"].get<bool>()) std::cout << " — fixed";
+      if (!d["fix_error"].get<std::string>().empty()) std::cout << " — fix FAILED: " << d["fix_error"].get<std::string>();
+      std::cout << "\n";
+      for (const auto& c : d["changes"])
+        std::cout << "      " << c["path"].get<std::string>() << ": zoom " << c["zoom"].dump() << ", rules " << c["rules"].dump() << "\n";
+    }
+    if (!apply && !report->drift.empty()) std::cout << "run with --apply to fix missing, attribute and active-state drift\n";
+  }
+  return exit_code;
+}
+
+} // namespace h2r::cli

@@ -1,0 +1,124 @@
+// h2rd run [--once [--max-wait DURATION]], h2rd check, h2rd version
+#include "yaml/yaml_reader.hpp"
+#include "core/build_info.hpp"
+#include "h2rd/cli/commands.hpp"
+#include "h2rd/cli/context.hpp"
+#include "rules/rules.hpp"
+#include "daemon/daemon.hpp"
+#include "store/sqlite/instance_lock.hpp"
+#include "zoom/http_transport.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <csignal>
+#include <cstdlib>
+#include <mutex>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+namespace h2r::cli {
+
+int cmd_run(const std::string& config_path, const Words& words) {
+  int parse_code = k_exit_ok;
+  auto args = parse_command("run", words, parse_code);
+  if (!args) return parse_code;
+  if (!args->positional.empty()) {
+    print_error("usage: h2rd run [--once] (see `h2rd run --help`)");
+    return k_exit_usage;
+  }
+  std::chrono::milliseconds max_wait = k_default_max_wait;
+  if (auto text = args->value("--max-wait")) {
+    auto parsed = yaml::parse_duration(*text);
+    if (!args->has("--once") || !parsed || *parsed > k_max_max_wait) {
+      print_error(!args->has("--once") ? "--max-wait goes with --once"
+                                       : "--max-wait must be a duration from 0s to 24h (e.g. 90s, 5m), got '" + *text + "'");
+      return k_exit_usage;
+    }
+    max_wait = *parsed;
+  }
+  // Signals go to a dedicated thread (sigwait), never to a handler: block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  int code = k_exit_ok;
+  auto ctx = open_context(config_path, code);
+  if (!ctx) return code;
+  // One `h2rd run` (daemon or --once) per SQLite database, held until this function returns; a shared
+  // store (PostgreSQL) takes several daemons.
+  std::optional<InstanceLock> instance;
+  if (!ctx->store->shared()) {
+    auto lock = InstanceLock::acquire(ctx->config.database);
+    if (!lock) {
+      print_error(lock.error().message);
+      return k_exit_failed;
+    }
+    instance.emplace(std::move(*lock));
+  }
+  HttplibTransport transport;
+  const bool once = args->has("--once");
+  Daemon daemon(ctx->config, *ctx->store, *ctx->box, transport, SystemClock::instance(), once);
+  if (auto started = daemon.start(); !started) {
+    print_error("cannot start: " + started.error().message);
+    return started.error().kind == ErrorKind::invalid ? k_exit_config : k_exit_failed;
+  }
+  // The signal thread turns signals into commands. After a shutdown request it waits up to
+  // k_shutdown_deadline for the loop to finish, then ends the process (exit 0: unfinished events stay
+  // due and run after the next start).
+  std::mutex done_mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::thread signal_thread([&] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      {
+        std::lock_guard lock(done_mutex);
+        if (done) return;
+      }
+      if (sig == SIGHUP) {
+        daemon.request_reload();
+        continue;
+      }
+      spdlog::info("daemon.signal signal={} action=shutdown deadline_s={}", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                   k_shutdown_deadline.count());
+      daemon.request_shutdown();
+      std::unique_lock lock(done_mutex);
+      if (!done_cv.wait_for(lock, k_shutdown_deadline, [&] { return done; })) {
+        spdlog::error("daemon.shutdown_forced deadline_s={} note=\"events in hand stay due\"", k_shutdown_deadline.count());
+        std::_Exit(k_exit_ok);
+      }
+      return;
+    }
+  });
+  int result = once ? daemon.run_once(max_wait) : daemon.run();
+  {
+    std::lock_guard lock(done_mutex);
+    done = true;
+  }
+  done_cv.notify_all();
+  // Wake the signal thread if it still waits in sigwait, so it can end.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  return result;
+}
+
+int cmd_version(const Words& words) {
+  int parse_code = k_exit_ok;
+  auto args = parse_command("version", words, parse_code);
+  if (!args) return parse_code;
+  if (!args->positional.empty()) {
+    print_error("usage: h2rd version [--json]");
+    return k_exit_usage;
+  }
+  if (args->has("--json"))
+    print_json({{"version", H2R_VERSION}, {"build_type", H2R_BUILD_TYPE}, {"compiler", H2R_COMPILER}});
+  else
+    std::cout << "h2rd " << H2R_VERSION << " (" << H2R_BUILD_TYPE << ", " << H2R_COMPILER << ")\n";
+  return k_exit_ok;
+}
+
+} // namespace h2r::cli

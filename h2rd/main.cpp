@@ -1,0 +1,52 @@
+// h2rd: argv → command. Wiring only; the work happens in lib/.
+#include "h2rd/cli/args.hpp"
+#include "h2rd/cli/command_table.hpp"
+#include "h2rd/cli/commands.hpp"
+#include "h2rd/cli/context.hpp"
+#include "config/config.hpp"
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  using namespace h2r::cli;
+  std::vector<std::string> words(argv + 1, argv + argc);
+  std::string config_flag;
+  std::size_t i = 0;
+  for (; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w == "-c" || w == "--config") {
+      if (i + 1 >= words.size()) {
+        print_error("option " + w + " needs a value");
+        return k_exit_usage;
+      }
+      config_flag = words[++i];
+    } else if (w.rfind("--config=", 0) == 0) {
+      config_flag = w.substr(9);
+    } else if (w == "-h" || w == "--help" || w == "help") {
+      print_top_help(std::cout);
+      return k_exit_ok;
+    } else {
+      break;
+    }
+  }
+  if (i >= words.size()) {
+    print_top_help(std::cerr);
+    return k_exit_usage;
+  }
+  const std::string command = words[i];
+  const Words rest(words.begin() + static_cast<long>(i) + 1, words.end());
+  const std::string config_path = h2r::default_config_path(config_flag);
+  if (command == "run") return cmd_run(config_path, rest);
+  if (command == "check") return cmd_check(config_path, rest);
+  if (command == "connection") return cmd_connection(config_path, rest);
+  if (command == "plan") return cmd_plan(config_path, rest);
+  if (command == "events") return cmd_events(config_path, rest);
+  if (command == "reconcile") return cmd_reconcile(config_path, rest);
+  if (command == "resync") return cmd_resync(config_path, rest);
+  if (command == "status") return cmd_status(config_path, rest);
+  if (command == "console") return cmd_console(config_path, rest);
+  if (command == "migrate") return cmd_migrate(config_path, rest);
+  if (command == "version") return cmd_version(rest);
+  print_error("unknown command '" + command + "' (see h2rd --help)");
+  return k_exit_usage;
+}

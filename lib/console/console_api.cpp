@@ -1,0 +1,245 @@
+// The console's read-only API: status, events (paginated, filtered), one event with its history,
+// inbox files with their rejection reports, one employee, connections.
+#include "console/console_server.hpp"
+
+#include "core/time.hpp"
+#include "views/views.hpp"
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace h2r {
+namespace {
+
+constexpr std::size_t k_max_param_bytes = 256;
+constexpr int k_max_page = 500;
+constexpr int k_max_offset = 100000;
+constexpr int k_max_files = 200;
+constexpr std::size_t k_max_report_bytes = 16 * 1024;
+
+struct BadRequest {
+  std::string message;
+};
+
+// The query's parameters, each at most once, each one of `allowed`, each 1..k_max_param_bytes.
+std::map<std::string, std::string> params_of(const httplib::Request& req, std::initializer_list<std::string_view> allowed) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : req.params) {
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
+      throw BadRequest{fmt::format("unknown parameter '{}' (known: {})", k.substr(0, 40), fmt::join(allowed, ", "))};
+    if (out.count(k)) throw BadRequest{"parameter '" + k + "' given twice"};
+    if (v.empty() || v.size() > k_max_param_bytes)
+      throw BadRequest{fmt::format("parameter '{}': give 1 to {} bytes", k, k_max_param_bytes)};
+    out[k] = v;
+  }
+  return out;
+}
+
+long long number_param(const std::map<std::string, std::string>& p, const std::string& key, long long def, long long min,
+                       long long max) {
+  auto it = p.find(key);
+  if (it == p.end()) return def;
+  char* end = nullptr;
+  long long n = std::strtoll(it->second.c_str(), &end, 10);
+  if (end == it->second.c_str() || *end != '\0' || n < min || n > max)
+    throw BadRequest{fmt::format("parameter '{}': '{}' is not a number from {} to {}", key, it->second, min, max)};
+  return n;
+}
+
+EventFilter event_filter(const std::map<std::string, std::string>& p, const std::string& time_zone) {
+  EventFilter filter;
+  if (auto it = p.find("state"); it != p.end()) {
+    filter.state = parse_event_state(it->second);
+    if (!filter.state) throw BadRequest{"state: '" + it->second + "' is not one of pending waiting held done skipped failed rejected"};
+  }
+  if (auto it = p.find("type"); it != p.end()) {
+    filter.type = parse_event_type(it->second);
+    if (!filter.type) throw BadRequest{"type: '" + it->second + "' is not one of hire update leave return terminate rehire"};
+  }
+  if (auto it = p.find("employee"); it != p.end()) filter.employee_id = it->second;
+  if (auto it = p.find("file"); it != p.end()) filter.source_file = it->second;
+  for (const char* name : {"since", "until"}) {
+    auto it = p.find(name);
+    if (it == p.end()) continue;
+    auto at = parse_effective_date(it->second, time_zone);
+    if (!at)
+      throw BadRequest{fmt::format("{}: {} (YYYY-MM-DD in the time zone {}, or a date-time with Z or an offset)", name,
+                                   at.error().message, time_zone)};
+    const bool date_only = it->second.find('T') == std::string::npos;
+    if (std::string_view(name) == "since") filter.effective_from_ms = to_unix_ms(*at);
+    else filter.effective_before_ms = to_unix_ms(date_only ? minus_days_in_zone(*at, -1, time_zone) : *at);
+  }
+  return filter;
+}
+
+long long path_id(const httplib::Request& req) {
+  const std::string text = req.matches[1];
+  if (text.empty() || text.size() > 18) throw BadRequest{"the event id is a positive number"};
+  return std::stoll(text);
+}
+
+template <typename T> T value_or_throw(Result<T> r) {
+  if (!r) throw std::runtime_error(r.error().message);
+  return std::move(*r);
+}
+
+nlohmann::json connection_json(Store& store, const ConnectionRow& c) {
+  nlohmann::json j = {{"name", c.name}, {"account_id", c.account_id}, {"client_id", c.client_id},
+                      {"api_url", c.api_url}, {"oauth_url", c.oauth_url}, {"rate_limit", c.rate_limit},
+                      {"created", time_json(c.created_at_ms)}, {"updated", time_json(c.updated_at_ms)},
+                      {"healthy", nullptr}, {"last_success", nullptr}, {"last_error", nullptr},
+                      {"last_error_at", nullptr}, {"paused_until", nullptr}, {"pause_reason", nullptr}};
+  auto h = store.get_connection_health(c.name);
+  if (h && *h) {
+    j["healthy"] = (*h)->healthy;
+    j["last_success"] = time_json((*h)->last_success_at_ms);
+    j["last_error"] = (*h)->last_error.empty() ? nlohmann::json() : nlohmann::json((*h)->last_error);
+    j["last_error_at"] = time_json((*h)->last_error_at_ms);
+    j["paused_until"] = time_json((*h)->paused_until_ms);
+    j["pause_reason"] = (*h)->pause_reason.empty() ? nlohmann::json() : nlohmann::json((*h)->pause_reason);
+  }
+  return j;
+}
+
+// Files in `dir` (regular, not hidden, not a report), newest first, at most k_max_files.
+std::vector<std::filesystem::directory_entry> files_in(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::directory_entry> out;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.' || name.ends_with(".error.txt") || !it->is_regular_file(ec)) continue;
+    out.push_back(*it);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    std::error_code e1, e2;
+    return a.last_write_time(e1) > b.last_write_time(e2);
+  });
+  if (out.size() > static_cast<std::size_t>(k_max_files)) out.resize(k_max_files);
+  return out;
+}
+
+std::string read_prefix(const std::filesystem::path& file, std::size_t max) {
+  std::ifstream in(file, std::ios::binary);
+  std::string text(max, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(max));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return text;
+}
+
+} // namespace
+
+void Console::install_read_routes(httplib::Server& server) {
+  // Each handler: authenticate, validate every parameter (400 naming it), read, answer.
+  auto route = [this](auto body) {
+    return [this, body](const httplib::Request& req, httplib::Response& res) {
+      auto who = require(req, res, false);
+      if (!who) return;
+      try {
+        body(req, res, *who);
+      } catch (const BadRequest& e) {
+        console_error(res, 400, e.message);
+      } catch (const std::exception& e) {
+        console_error(res, 500, std::string("cannot read the store: ") + e.what());
+      }
+    };
+  };
+  server.Get("/api/v1/status", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal& who) {
+    params_of(req, {});
+    auto out = value_or_throw(status_json(m_store, m_config, now_ms()));
+    out["timezone"] = m_config.timezone;
+    out["console"] = {{"name", who.name}, {"role", to_string(who.role)}};
+    console_json(res, out);
+  }));
+  server.Get("/api/v1/events", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal&) {
+    auto p = params_of(req, {"state", "type", "employee", "file", "since", "until", "limit", "offset"});
+    EventFilter filter = event_filter(p, m_config.timezone);
+    const long long limit = number_param(p, "limit", 100, 1, k_max_page);
+    const long long offset = number_param(p, "offset", 0, 0, k_max_offset);
+    filter.limit = static_cast<int>(offset + limit + 1);
+    auto rows = value_or_throw(m_store.list_events(filter));
+    const long long now = now_ms();
+    nlohmann::json events = nlohmann::json::array();
+    for (std::size_t i = static_cast<std::size_t>(offset); i < rows.size() && i < static_cast<std::size_t>(offset + limit); ++i)
+      events.push_back(event_json(rows[i], false, now));
+    console_json(res, {{"events", events}, {"offset", offset}, {"limit", limit},
+                       {"more", rows.size() > static_cast<std::size_t>(offset + limit)}});
+  }));
+  server.Get(R"(/api/v1/events/(\d+))", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal&) {
+    params_of(req, {});
+    const long long id = path_id(req);
+    auto row = value_or_throw(m_store.get_event(id));
+    if (!row) return console_error(res, 404, fmt::format("no event has the id {}", id));
+    auto j = event_json(*row, true, now_ms());
+    j["history"] = history_json(value_or_throw(m_store.event_history(id)));
+    console_json(res, j);
+  }));
+  server.Get("/api/v1/connections", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal&) {
+    params_of(req, {});
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& c : value_or_throw(m_store.list_connections())) out.push_back(connection_json(m_store, c));
+    console_json(res, {{"connections", out}});
+  }));
+  server.Get(R"(/api/v1/employees/([^/]+))", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal&) {
+    params_of(req, {});
+    const std::string id = httplib::detail::decode_url(req.matches[1], false);
+    if (id.empty() || id.size() > k_max_param_bytes) throw BadRequest{"the employee id is 1 to 256 bytes"};
+    auto employee = value_or_throw(m_store.get_employee(id));
+    nlohmann::json record = nullptr;
+    if (employee)
+      record = {{"employee_id", employee->employee_id}, {"status", to_string(employee->status)},
+                {"record", employee->record}, {"updated", time_json(employee->updated_at_ms)}};
+    nlohmann::json links = nlohmann::json::array();
+    for (const auto& c : value_or_throw(m_store.list_connections())) {
+      auto link = value_or_throw(m_store.get_link(c.name, id));
+      if (!link) continue;
+      links.push_back({{"connection", link->connection}, {"zoom_user_id", link->zoom_user_id},
+                       {"user_name", link->user_name}, {"active", link->active}, {"updated", time_json(link->updated_at_ms)}});
+    }
+    EventFilter filter;
+    filter.employee_id = id;
+    filter.limit = 1000;
+    nlohmann::json events = nlohmann::json::array();
+    const long long now = now_ms();
+    for (const auto& e : value_or_throw(m_store.list_events(filter))) events.push_back(event_json(e, false, now));
+    if (!employee && events.empty()) return console_error(res, 404, "h2r knows no employee with the id '" + id + "'");
+    console_json(res, {{"employee", record}, {"links", links}, {"events", events}});
+  }));
+  server.Get("/api/v1/files", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal&) {
+    params_of(req, {});
+    // Counts by final state per source file, from the newest events.
+    EventFilter filter;
+    filter.limit = k_max_offset;
+    std::map<std::string, std::map<std::string, long long>> counts;
+    for (const auto& e : value_or_throw(m_store.list_events(filter))) {
+      const std::string name = std::filesystem::path(e.source_file).filename().string();
+      counts[name][std::string(to_string(e.state))]++;
+    }
+    nlohmann::json out = nlohmann::json::array();
+    const std::filesystem::path inbox(m_config.inbox);
+    for (const char* folder : {"processed", "rejected"}) {
+      for (const auto& f : files_in(inbox / folder)) {
+        std::error_code ec;
+        const std::string name = f.path().filename().string();
+        const auto mtime = std::chrono::file_clock::to_sys(f.last_write_time(ec));
+        nlohmann::json j = {{"name", name}, {"folder", folder}, {"accepted", std::string_view(folder) == "processed"},
+                            {"bytes", f.file_size(ec)},
+                            {"modified", time_json(to_unix_ms(std::chrono::time_point_cast<std::chrono::milliseconds>(mtime)))},
+                            {"events", counts.count(name) ? nlohmann::json(counts[name]) : nlohmann::json::object()},
+                            {"report", nullptr}};
+        if (std::string_view(folder) == "rejected") {
+          auto report = f.path();
+          report += ".error.txt";
+          if (std::filesystem::is_regular_file(report, ec)) j["report"] = read_prefix(report, k_max_report_bytes);
+        }
+        out.push_back(j);
+      }
+    }
+    console_json(res, {{"files", out}});
+  }));
+}
+
+} // namespace h2r

@@ -1,0 +1,133 @@
+// The admin console on the daemon's `listen` address: pages under /ui/ (assets embedded in the binary)
+// and a JSON API under /api/v1 (docs/console-api.md). Security (docs/console.md "Protecting a local
+// admin UI"): a Host allow-list (DNS rebinding), Origin and Sec-Fetch-Site checks on state changes,
+// tokens from the token file exchanged for an HttpOnly SameSite=Strict session cookie, a CSRF header on
+// every state-changing cookie request, `Authorization: Bearer` for scripts, viewer and reviewer roles,
+// CSP and no-store on every answer, bounded request sizes and rates. /metrics and /healthz are not its
+// business: they stay unauthenticated.
+#pragma once
+
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "engine/connection_registry.hpp"
+#include "rules/rules.hpp"
+#include "console/console_tokens.hpp"
+#include "store/store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}
+
+namespace h2r {
+
+struct ConsoleLimits {
+  std::size_t max_body_bytes = 64 * 1024;   // larger request bodies: 413
+  double api_rate = 50;                     // API requests per second, all clients together ...
+  double api_burst = 200;                   // ... with this burst; beyond: 429
+  double login_failure_rate = 1;            // failed logins per second ...
+  double login_failure_burst = 10;          // ... with this burst; beyond: 429
+  std::size_t max_sessions = 100;           // the oldest is dropped beyond this
+};
+
+// Who a request comes from (after authentication).
+struct ConsolePrincipal {
+  std::string name;
+  ConsoleRole role = ConsoleRole::viewer;
+  bool cookie = false;       // by session cookie (then state changes need the CSRF header)
+  std::string csrf;          // the session's CSRF token ("" for Bearer)
+};
+
+// What the console asks of the engine (console_engine.cpp): an event's plan (DryRun, as `h2rd plan`:
+// only GETs reach Zoom) and a connection test (as `h2rd connection test`). Without it (no
+// set_engine) those endpoints answer 503.
+struct ConsoleEngine {
+  ConnectionRegistry* connections = nullptr;   // the daemon's: its clients, limiters, token cache, box
+  HttpTransport* transport = nullptr;          // for the connection test's own token fetch
+  std::function<RulesPtr()> rules;             // the rules in force (null while none are)
+};
+
+class Console {
+public:
+  // `store` is the console's own store handle (its actor is set per action, so the daemon's own changes
+  // keep theirs); `extra_hosts` are Host names allowed besides localhost, 127.0.0.1 and [::1].
+  Console(Store& store, Config config, std::vector<ConsoleToken> tokens, const Clock& clock,
+          std::vector<std::string> extra_hosts = {}, ConsoleLimits limits = {});
+  ~Console();
+  Console(const Console&) = delete;
+  Console& operator=(const Console&) = delete;
+
+  // Before install(): the engine the plan and connection-test endpoints use.
+  void set_engine(ConsoleEngine engine) { m_engine = std::move(engine); }
+
+  // Replaces the tokens (the token file re-read on SIGHUP): a new token works at once; the sessions of
+  // a token no longer listed with the same name and role end. Returns how many sessions ended.
+  int set_tokens(std::vector<ConsoleToken> tokens);
+
+  // Installs the checks (a pre-routing handler for /ui/, /api/ and /) and the routes on `server`.
+  void install(httplib::Server& server);
+
+  // The URL path that logs in with `token`: "/ui/#token=<value>".
+  static std::string login_path(const ConsoleToken& token);
+
+private:
+  struct Session {
+    std::string name;
+    ConsoleRole role = ConsoleRole::viewer;
+    std::string csrf;
+    long long expires_ms = 0;
+  };
+  struct Bucket {
+    double tokens = 0;
+    long long last_ms = 0;
+  };
+
+  bool take(Bucket& bucket, double rate, double burst);
+  bool host_allowed(const std::string& host_header) const;
+  // The checks every /ui/ and /api/ request passes; false after writing the refusal.
+  bool screen(const httplib::Request& req, httplib::Response& res);
+  std::optional<ConsolePrincipal> principal(const httplib::Request& req);
+  // principal() or a 401/403 written; `write` = the request changes state (reviewer role + CSRF).
+  std::optional<ConsolePrincipal> require(const httplib::Request& req, httplib::Response& res, bool write);
+
+  void install_session_routes(httplib::Server& server);
+  void install_read_routes(httplib::Server& server);
+  void install_action_routes(httplib::Server& server);
+  void install_asset_routes(httplib::Server& server);
+  void install_engine_routes(httplib::Server& server);
+  void plan(const httplib::Request& req, httplib::Response& res);
+  void test_connection(const httplib::Request& req, httplib::Response& res);
+
+  void action(const httplib::Request& req, httplib::Response& res, const std::string& verb);
+  long long now_ms() const;
+
+  Store& m_store;
+  Config m_config;
+  std::vector<ConsoleToken> m_tokens;               // guarded by m_mutex
+  const Clock& m_clock;
+  std::vector<std::string> m_hosts;
+  ConsoleLimits m_limits;
+  std::mutex m_mutex;                               // tokens, sessions, buckets
+  std::map<std::string, Session> m_sessions;        // by session id
+  Bucket m_api_bucket, m_login_bucket;
+  std::mutex m_action_mutex;                        // one action at a time (the store's actor is shared)
+  ConsoleEngine m_engine;
+  std::mutex m_engine_mutex;                        // one plan or connection test at a time (Zoom's budget)
+};
+
+// The JSON error body every refusal carries: {"error": message}.
+void console_error(httplib::Response& res, int status, const std::string& message);
+void console_json(httplib::Response& res, const nlohmann::json& body, int status = 200);
+
+} // namespace h2r

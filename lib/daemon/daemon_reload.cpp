@@ -1,0 +1,111 @@
+// Daemon: reloading h2rd.yaml (SIGHUP). Every key a running daemon can adopt is applied at once (the
+// engine takes its settings at its next batch boundary); the others (paths, listen) are logged and
+// shown by `h2rd status` as waiting for a restart. A file that fails validation changes nothing.
+#include "daemon/daemon.hpp"
+
+#include "core/logging.hpp"
+#include "core/text.hpp"
+#include "core/time.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace h2r {
+namespace {
+
+constexpr std::size_t k_max_error_text = 2000;   // the reload error kept for `h2rd status`
+
+std::string diagnostics_text(const Diagnostics& diagnostics) {
+  std::string out;
+  for (const auto& d : diagnostics) {
+    if (d.warning) continue;
+    if (!out.empty()) out += "; ";
+    out += d.to_string();
+  }
+  if (out.size() > k_max_error_text) {
+    std::size_t cut = k_max_error_text;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;   // not inside a UTF-8 character
+    out = out.substr(0, cut) + "…";
+  }
+  return out;
+}
+
+} // namespace
+
+void set_live_engine_options(EngineOptions& options, const Config& config) {
+  options.time_zone = config.timezone;
+  options.max_future_days = config.max_future_days;
+  options.workers = config.workers;
+  options.max_connection_workers = config.max_connection_workers;
+  options.max_attempts = config.max_attempts;
+  options.retry_base = config.retry_base;
+  options.retry_max = config.retry_max;
+}
+
+void Daemon::apply_live_config() {
+  set_log_settings(m_config.log_level, m_config.log_format);
+  EngineOptions options = m_engine.options();
+  set_live_engine_options(options, m_config);
+  m_engine.apply_options(options);
+  m_connections.set_breaker_config(m_config.breaker);
+  m_inbox.set_limits(m_config.max_file_bytes, m_config.retention_days);
+  m_alerts.set_url(m_config.notify_webhook);
+}
+
+void Daemon::record_running_config() {
+  m_running_config.effective = live_values(m_config);
+  store_running_config(m_store, m_running_config);
+}
+
+void Daemon::reload_console_tokens() {
+  if (!m_console.console) return;
+  auto tokens = load_console_tokens(m_config.console.tokens, false);
+  if (!tokens) {
+    spdlog::error("console.tokens_reload_failed file=\"{}\" error=\"{}\" action=\"the tokens in use stay\"",
+                  escape_for_log(m_config.console.tokens), escape_for_log(tokens.error().message));
+    return;
+  }
+  const auto count = tokens->size();
+  const int ended = m_console.console->set_tokens(std::move(*tokens));
+  spdlog::info("console.tokens_reloaded file=\"{}\" tokens={} sessions_ended={}", escape_for_log(m_config.console.tokens),
+               count, ended);
+}
+
+void Daemon::reload_config() {
+  reload_console_tokens();
+  const long long now_ms = to_unix_ms(m_clock.now());
+  auto loaded = load_config(m_config.path);
+  m_running_config.reloaded_ms = now_ms;
+  if (!loaded) {
+    // Nothing changes: not the live keys, not the list of keys waiting for a restart.
+    m_running_config.reload_error = diagnostics_text(loaded.error());
+    spdlog::error("config.reload_failed file=\"{}\" errors={} first=\"{}\" action=\"nothing changed, the running "
+                  "settings stay\"",
+                  escape_for_log(m_config.path), loaded.error().size(),
+                  escape_for_log(loaded.error().empty() ? "" : loaded.error().front().to_string()));
+    m_metrics.count_config_reload(false);
+    record_running_config();
+    return;
+  }
+  std::vector<ConfigChange> restart_needed;
+  std::string applied;
+  for (const auto& change : diff_config(m_config, *loaded)) {
+    if (change.live) {
+      applied += (applied.empty() ? "" : " ") + change.key + "=" + change.before + "->" + change.after;
+      continue;
+    }
+    spdlog::warn("config.restart_needed key={} running=\"{}\" file=\"{}\" action=\"kept at its running value until "
+                 "h2rd restarts\"",
+                 change.key, escape_for_log(change.before), escape_for_log(change.after));
+    restart_needed.push_back(change);
+  }
+  adopt_live_keys(m_config, *loaded);
+  apply_live_config();
+  spdlog::info("config.reloaded file=\"{}\" applied=\"{}\" restart_needed={}", escape_for_log(m_config.path),
+               escape_for_log(applied), restart_needed.size());
+  m_running_config.restart_needed = std::move(restart_needed);
+  m_running_config.reload_error.clear();
+  m_metrics.count_config_reload(true);
+  record_running_config();
+}
+
+} // namespace h2r

@@ -1,0 +1,130 @@
+// SqliteStore: the daemons table, the leader lease and the guard's windows (several daemons on one
+// database). SQLite serves one `h2rd run` at a time (the instance lock), but two stores on one file
+// behave like two daemons, which is how the engine's multi-daemon behaviour is tested.
+#include "store/sqlite/sqlite_store_impl.hpp"
+
+namespace h2r {
+
+namespace {
+
+constexpr long long k_guard_window_memory_ms = 3600'000;   // windows older than this are forgotten
+// A daemon that died without a clean stop leaves its row; rows this old are removed by the next heartbeat.
+constexpr long long k_dead_daemon_memory_ms = 7LL * 24 * 3600'000;
+
+} // namespace
+
+Result<int> SqliteStore::heartbeat(const DaemonRow& row, long long now_ms, long long lease_ms) {
+  return locked("record the daemon's heartbeat", [&]() -> Result<int> {
+    if (row.owner.empty()) return fail(ErrorKind::invalid, "a heartbeat needs an owner");
+    if (lease_ms <= 0) return fail(ErrorKind::invalid, "a heartbeat needs a lease longer than 0 ms");
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    {
+      auto q = H2R_TRY(m_db->query(
+          "INSERT INTO daemons(owner, host, pid, version, started_at_ms, heartbeat_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+          "ON CONFLICT(owner) DO UPDATE SET heartbeat_at_ms = excluded.heartbeat_at_ms"));
+      q.bind_text(1, row.owner).bind_text(2, row.host).bind_int(3, row.pid).bind_text(4, row.version);
+      H2R_TRY(q.bind_int(5, row.started_at_ms).bind_int(6, now_ms).run());
+    }
+    {
+      auto q = H2R_TRY(m_db->query("DELETE FROM daemons WHERE heartbeat_at_ms < ?1"));
+      H2R_TRY(q.bind_int(1, now_ms - k_dead_daemon_memory_ms).run());
+    }
+    auto q = H2R_TRY(m_db->query("UPDATE events SET lease_until_ms = ?2 WHERE claim_token IS NOT NULL AND claim_owner = ?1"));
+    H2R_TRY(q.bind_text(1, row.owner).bind_int(2, now_ms + lease_ms).run());
+    const int extended = static_cast<int>(m_db->changes());
+    H2R_TRY(tx.commit());
+    return extended;
+  });
+}
+
+Result<std::vector<DaemonRow>> SqliteStore::list_daemons(long long now_ms, long long stale_ms) {
+  return locked("list the daemons", [&]() -> Result<std::vector<DaemonRow>> {
+    // The claim count repeats the partial index's WHERE (events_claimed) so SQLite uses it.
+    auto q = H2R_TRY(m_db->query(
+        "SELECT d.owner, d.host, d.pid, d.version, d.started_at_ms, d.heartbeat_at_ms, "
+        "(SELECT COUNT(*) FROM events WHERE claim_token IS NOT NULL AND claim_owner = d.owner), "
+        "EXISTS (SELECT 1 FROM leader AS l WHERE l.id = 1 AND l.owner = d.owner AND l.lease_until_ms > ?1) "
+        "FROM daemons AS d WHERE d.heartbeat_at_ms > ?1 - ?2 ORDER BY d.owner"));
+    q.bind_int(1, now_ms).bind_int(2, stale_ms);
+    std::vector<DaemonRow> rows;
+    while (H2R_TRY(q.step())) {
+      DaemonRow row;
+      row.owner = q.text_at(0);
+      row.host = q.text_at(1);
+      row.pid = q.int_at(2);
+      row.version = q.text_at(3);
+      row.started_at_ms = q.int_at(4);
+      row.heartbeat_at_ms = q.int_at(5);
+      row.claims = static_cast<int>(q.int_at(6));
+      row.leader = q.int_at(7) != 0;
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  });
+}
+
+Result<void> SqliteStore::remove_daemon(const std::string& owner) {
+  return locked("forget the daemon", [&]() -> Result<void> {
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    for (const char* sql : {"DELETE FROM daemons WHERE owner = ?1", "DELETE FROM leader WHERE owner = ?1"}) {
+      auto q = H2R_TRY(m_db->query(sql));
+      H2R_TRY(q.bind_text(1, owner).run());
+    }
+    return tx.commit();
+  });
+}
+
+Result<bool> SqliteStore::try_lead(const std::string& owner, long long now_ms, long long lease_ms) {
+  return locked("take the leader lease", [&]() -> Result<bool> {
+    if (owner.empty()) return fail(ErrorKind::invalid, "the leader lease needs an owner");
+    if (lease_ms <= 0) return fail(ErrorKind::invalid, "the leader lease needs a lease longer than 0 ms");
+    // One statement: taken when free, renewed by its holder, taken over once it expired.
+    auto q = H2R_TRY(m_db->query(
+        "INSERT INTO leader(id, owner, lease_until_ms) VALUES (1, ?1, ?3) "
+        "ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, lease_until_ms = excluded.lease_until_ms "
+        "WHERE leader.owner = excluded.owner OR leader.lease_until_ms <= ?2"));
+    H2R_TRY(q.bind_text(1, owner).bind_int(2, now_ms).bind_int(3, now_ms + lease_ms).run());
+    return m_db->changes() > 0;
+  });
+}
+
+Result<bool> SqliteStore::reserve_deactivations(long long window_start_ms, int count, int max) {
+  return locked("count the guard's deactivations", [&]() -> Result<bool> {
+    if (count < 0 || max < 0) return fail(ErrorKind::invalid, "deactivation counts cannot be negative");
+    if (count == 0) return true;
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    {
+      auto q = H2R_TRY(m_db->query("DELETE FROM guard_windows WHERE window_start_ms < ?1"));
+      H2R_TRY(q.bind_int(1, window_start_ms - k_guard_window_memory_ms).run());
+    }
+    long long current = 0;
+    {
+      auto q = H2R_TRY(m_db->query("SELECT deactivations FROM guard_windows WHERE window_start_ms = ?1"));
+      if (H2R_TRY(q.bind_int(1, window_start_ms).step())) current = q.int_at(0);
+    }
+    if (current + count > max) return false;
+    auto q = H2R_TRY(m_db->query("INSERT INTO guard_windows(window_start_ms, deactivations) VALUES (?1, ?2) "
+                                 "ON CONFLICT(window_start_ms) DO UPDATE SET deactivations = deactivations + ?2"));
+    H2R_TRY(q.bind_int(1, window_start_ms).bind_int(2, count).run());
+    H2R_TRY(tx.commit());
+    return true;
+  });
+}
+
+Result<PaceGrant> SqliteStore::take_pace_grant(const std::string& connection, long long from_us, long long interval_us,
+                                               int count) {
+  return locked("take a pace grant", [&]() -> Result<PaceGrant> {
+    H2R_TRY(check_pace_request(connection, from_us, interval_us, count));
+    // One statement under the write lock: another store on the file sees the schedule before or after it.
+    auto q = H2R_TRY(m_db->query("INSERT INTO pace(connection, tat_us) VALUES (?1, ?2 + ?3 * ?4) "
+                                 "ON CONFLICT(connection) DO UPDATE SET tat_us = max(pace.tat_us, ?2) + ?3 * ?4 "
+                                 "RETURNING tat_us"));
+    q.bind_text(1, connection).bind_int(2, from_us).bind_int(3, interval_us).bind_int(4, count);
+    if (!H2R_TRY(q.step())) return fail(ErrorKind::transient, "the pace row was not returned");
+    const long long tat_us = q.int_at(0);
+    H2R_TRY(q.step());   // runs the statement to its end
+    return PaceGrant{tat_us - interval_us * count, count, interval_us};
+  });
+}
+
+} // namespace h2r

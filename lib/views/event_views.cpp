@@ -1,0 +1,68 @@
+#include "views/views.hpp"
+
+#include "core/time.hpp"
+
+#include <fmt/format.h>
+
+namespace h2r {
+
+std::string time_text(long long unix_ms) { return unix_ms == 0 ? "-" : format_utc(from_unix_ms(unix_ms)); }
+
+nlohmann::json time_json(long long unix_ms) {
+  return unix_ms == 0 ? nlohmann::json() : nlohmann::json(format_utc(from_unix_ms(unix_ms)));
+}
+
+nlohmann::json event_json(const EventRow& e, bool full, long long now_ms) {
+  nlohmann::json j = {{"id", e.id},
+                      {"event_id", e.event_id},
+                      {"type", to_string(e.type)},
+                      {"employee_id", e.employee_id},
+                      {"state", to_string(e.state)},
+                      {"reason", e.reason},
+                      {"effective", time_json(e.effective_at_ms)},
+                      {"due", is_final(e.state) ? nlohmann::json() : time_json(e.due_at_ms)},
+                      {"waits", wait_text(e, now_ms).empty() ? nlohmann::json() : nlohmann::json(wait_text(e, now_ms))},
+                      {"source_file", e.source_file},
+                      {"attempts", e.attempts}};
+  if (e.leave_type) j["leave_type"] = to_string(*e.leave_type);
+  if (full) {
+    nlohmann::json fields = nlohmann::json::object();
+    for (const auto& [k, v] : e.fields) fields[k] = v ? nlohmann::json(*v) : nlohmann::json();
+    j["fields"] = fields;
+    j["effective_raw"] = e.effective_raw;
+    j["approved"] = e.approved;
+    j["rules_version"] = e.rules_version.empty() ? nlohmann::json() : nlohmann::json(e.rules_version);
+    j["result"] = e.result.empty() ? nlohmann::json() : nlohmann::json::parse(e.result, nullptr, false);
+    j["received"] = time_json(e.received_at_ms);
+    j["updated"] = time_json(e.updated_at_ms);
+  }
+  return j;
+}
+
+nlohmann::json history_json(const std::vector<EventHistoryRow>& history) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& h : history)
+    out.push_back({{"at", time_json(h.at_ms)},
+                   {"from", h.from ? nlohmann::json(to_string(*h.from)) : nlohmann::json()},
+                   {"to", to_string(h.to)},
+                   {"actor", h.actor},
+                   {"reason", h.reason}});
+  return out;
+}
+
+std::string wait_text(const EventRow& e, long long now_ms) {
+  if (e.state != EventState::waiting && e.state != EventState::pending) return "";
+  if (e.due_at_ms <= now_ms) return e.state == EventState::waiting ? "due now (the next cycle takes it)" : "";
+  const std::string due = time_text(e.due_at_ms);
+  if (e.state == EventState::waiting) {
+    if (e.due_at_ms < e.effective_at_ms)
+      return fmt::format("waits until {} (lifecycle.hire.lead_days before the effective date {})", due,
+                         time_text(e.effective_at_ms));
+    return fmt::format("waits until {} (effective date)", due);
+  }
+  if (e.attempts > 0)
+    return fmt::format("retry after attempt {} at {}{}", e.attempts, due, e.reason.empty() ? "" : ": " + e.reason);
+  return fmt::format("waits until {}{}", due, e.reason.empty() ? "" : ": " + e.reason);
+}
+
+} // namespace h2r

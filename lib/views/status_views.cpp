@@ -1,0 +1,180 @@
+#include "views/views.hpp"
+
+#include "hr/rejected_files.hpp"
+#include "ops/config_state.hpp"
+#include "ops/liveness.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace h2r {
+namespace {
+
+std::string count_of(long long n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+// What the running daemon runs with (meta `config.running`); null while no daemon runs.
+nlohmann::json config_json(Store& store, const std::string& daemon_state) {
+  auto running = daemon_state == "stopped" ? std::nullopt : load_running_config(store);
+  if (!running) return nullptr;
+  nlohmann::json restart = nlohmann::json::array();
+  for (const auto& c : running->restart_needed) restart.push_back({{"key", c.key}, {"running", c.before}, {"file", c.after}});
+  return {{"effective", running->effective},
+          {"reloaded", time_json(running->reloaded_ms)},
+          {"restart_needed", restart},
+          {"reload_error", running->reload_error.empty() ? nlohmann::json() : nlohmann::json(running->reload_error)}};
+}
+
+// The live daemons on this database (heartbeat within two heartbeat intervals, claim_lease / 2), by
+// owner; null when the store cannot list them.
+nlohmann::json daemons_json(Store& store, const Config& config, long long now_ms) {
+  auto rows = store.list_daemons(now_ms, config.claim_lease.count() / 2);
+  if (!rows) return nullptr;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : *rows)
+    out.push_back({{"owner", d.owner},
+                   {"host", d.host},
+                   {"pid", d.pid},
+                   {"version", d.version},
+                   {"started", time_json(d.started_at_ms)},
+                   {"heartbeat", time_json(d.heartbeat_at_ms)},
+                   {"heartbeat_age_s", static_cast<double>(std::max(0LL, now_ms - d.heartbeat_at_ms)) / 1000.0},
+                   {"claims", d.claims},
+                   {"leader", d.leader}});
+  return out;
+}
+
+} // namespace
+
+nlohmann::json attention_items(Store& store, const Config& config, const nlohmann::json& queue,
+                               const std::string& rules_error, const std::string& daemon_state, long long now_ms) {
+  nlohmann::json out = nlohmann::json::array();
+  if (daemon_state == "stuck")
+    out.push_back({{"kind", "daemon_stuck"},
+                   {"message", "the daemon's heartbeat is stale: it is running but not making progress "
+                               "(its log says why; `systemctl restart h2rd`)"}});
+  if (!rules_error.empty())
+    out.push_back({{"kind", "rules_reload_failed"},
+                   {"message", "the last rules reload FAILED, the previous rules stay in force: " + rules_error +
+                                   " (fix " + config.rules + "; `h2rd check` shows every problem)"}});
+  if (auto running = daemon_state == "stopped" ? std::nullopt : load_running_config(store)) {
+    if (!running->reload_error.empty())
+      out.push_back({{"kind", "config_reload_failed"},
+                     {"message", "the last reload of " + config.path + " FAILED, nothing changed and the running "
+                                 "settings stay: " + running->reload_error +
+                                 " (fix the file, `h2rd check` shows every problem, then `systemctl reload h2rd`)"}});
+    if (!running->restart_needed.empty()) {
+      std::string keys;
+      nlohmann::json names = nlohmann::json::array();
+      for (const auto& c : running->restart_needed) {
+        keys += (keys.empty() ? "" : ", ") + c.key;
+        names.push_back(c.key);
+      }
+      out.push_back({{"kind", "config_restart_needed"}, {"keys", names},
+                     {"message", "h2rd.yaml changes " + keys + ", which only a restart applies; the daemon runs "
+                                 "with the old values until then (`systemctl restart h2rd`)"}});
+    }
+  }
+  const long long failed = queue.value("failed", 0LL);
+  if (failed > 0)
+    out.push_back({{"kind", "failed_events"}, {"count", failed},
+                   {"message", count_of(failed, "event") + " failed: `h2rd events list --state failed` shows "
+                               "why; after fixing the cause, `h2rd events retry --failed` queues them again"}});
+  const long long held = queue.value("held", 0LL);
+  if (held > 0)
+    out.push_back({{"kind", "held_events"}, {"count", held},
+                   {"message", count_of(held, "event") + " held for approval (`h2rd events list --state "
+                               "held`; `h2rd events approve ID|--all` or `h2rd events reject ID`)"}});
+  auto rejected = rejected_files(config.inbox);
+  if (!rejected) {
+    out.push_back({{"kind", "rejected_files"}, {"count", nullptr}, {"message", rejected.error().message}});
+  } else if (rejected->count > 0) {
+    const std::string report = config.inbox + "/rejected/" + rejected->newest + ".error.txt";
+    out.push_back({{"kind", "rejected_files"}, {"count", rejected->count}, {"newest", rejected->newest},
+                   {"report", report},
+                   {"message", count_of(rejected->count, "event file") + " rejected in " + config.inbox +
+                                   "/rejected/, newest " + rejected->newest + ": `cat " + report +
+                                   "` lists its problems; fix the file and drop it into the inbox again, then "
+                                   "delete it from rejected/"}});
+  }
+  if (auto connections = store.list_connections()) {
+    for (const auto& c : *connections) {
+      auto h = store.get_connection_health(c.name);
+      if (!h || !*h) continue;
+      const ConnectionHealth& health = **h;
+      if (!health.healthy)
+        out.push_back({{"kind", "connection_unhealthy"}, {"connection", c.name},
+                       {"message", "connection " + c.name + " is UNHEALTHY: " +
+                                       (health.last_error.empty() ? std::string("no error recorded") : health.last_error) +
+                                       " (`h2rd connection test " + c.name + "`; new credentials: `h2rd connection "
+                                       "update " + c.name + "`)"}});
+      if (health.paused_until_ms > now_ms)
+        out.push_back({{"kind", "connection_paused"}, {"connection", c.name},
+                       {"message", "connection " + c.name + " is paused until " + time_text(health.paused_until_ms) +
+                                       (health.pause_reason.empty() ? std::string() : ": " + health.pause_reason) +
+                                       " (calls resume by themselves then)"}});
+    }
+  }
+  return out;
+}
+
+Result<nlohmann::json> status_json(Store& store, const Config& config, long long now_ms) {
+  auto counts = store.count_events_by_state();
+  if (!counts) return unexpected(std::move(counts).error());
+  auto connections = store.list_connections();
+  if (!connections) return unexpected(std::move(connections).error());
+  auto meta = [&](const std::string& key) {
+    auto v = store.get_meta(key);
+    return v && *v ? **v : std::string();
+  };
+  auto meta_json = [&](const std::string& key) {   // absent or empty: null
+    const std::string v = meta(key);
+    return v.empty() ? nlohmann::json() : nlohmann::json(v);
+  };
+  nlohmann::json queue = nlohmann::json::object();
+  for (auto s : {EventState::pending, EventState::waiting, EventState::held, EventState::done, EventState::skipped,
+                 EventState::failed, EventState::rejected}) {
+    auto it = counts->find(s);
+    queue[std::string(to_string(s))] = it == counts->end() ? 0 : it->second;
+  }
+  nlohmann::json conns = nlohmann::json::array();
+  for (const auto& c : *connections) {
+    auto h = store.get_connection_health(c.name);
+    nlohmann::json j = {{"name", c.name}, {"healthy", nullptr}};
+    if (h && *h) {
+      j["healthy"] = (*h)->healthy;
+      j["last_success"] = time_json((*h)->last_success_at_ms);
+      j["last_error"] = (*h)->last_error.empty() ? nlohmann::json() : nlohmann::json((*h)->last_error);
+      j["paused_until"] = time_json((*h)->paused_until_ms);
+      j["pause_reason"] = (*h)->pause_reason.empty() ? nlohmann::json() : nlohmann::json((*h)->pause_reason);
+    }
+    conns.push_back(j);
+  }
+  const std::string last_cycle = meta("cycle.last");
+  long long last_cycle_ms = 0;
+  if (!last_cycle.empty()) {
+    char* end = nullptr;
+    last_cycle_ms = std::strtoll(last_cycle.c_str(), &end, 10);
+    if (*end != '\0') last_cycle_ms = 0;
+  }
+  DaemonLiveness live = daemon_liveness(store, from_unix_ms(now_ms));
+  nlohmann::json daemon = {{"state", live.state},
+                           {"up", live.state != "stopped"},
+                           {"pid", live.pid == 0 ? nlohmann::json() : nlohmann::json(live.pid)},
+                           {"heartbeat", time_json(live.heartbeat_ms)},
+                           {"started", time_json(live.started_ms)},
+                           {"metrics", live.state == "stopped" || live.metrics_listen.empty() ? nlohmann::json()
+                                                                                              : nlohmann::json(live.metrics_listen)}};
+  nlohmann::json out = {{"daemon", daemon},
+                        {"queue", queue},
+                        {"connections", conns},
+                        {"rules", {{"version", meta_json("rules.version")}, {"error", meta_json("rules.error")}}},
+                        {"last_cycle", time_json(last_cycle_ms)}};
+  out["daemons"] = daemons_json(store, config, now_ms);
+  out["config"] = config_json(store, live.state);
+  out["attention"] = attention_items(store, config, queue, meta("rules.error"), live.state, now_ms);
+  return out;
+}
+
+} // namespace h2r
