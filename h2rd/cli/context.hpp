@@ -44,7 +44,7 @@ RulesPtr load_rules_or_report(const Context& context, int& exit_code);
 void print_error(const std::string& message);
 void print_json(const nlohmann::json& value);
 
-// "2026-11-28T10:15:00Z" (or "-" for 0) and its --json form (null for 0): lib/service/console_json.hpp.
+// "2026-11-28T10:15:00Z" (or "-" for 0) and its --json form (null for 0): lib/views/views.hpp.
 using h2r::time_text;
 using h2r::time_json;
 // A JSON value for people: strings as they are, null as "-", anything else as JSON.

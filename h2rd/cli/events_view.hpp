@@ -17,7 +17,7 @@ namespace h2r::cli {
 
 inline constexpr std::size_t k_max_reason_bytes = 500;
 
-// The JSON builders live in lib/service/console_json.hpp (the console's API uses them too).
+// The JSON builders live in lib/views/views.hpp (the console's API uses them too).
 using h2r::event_json;
 using h2r::history_json;
 using h2r::wait_text;

@@ -1,4 +1,4 @@
-// Config: h2rd.yaml as one struct with documented defaults (docs/SPEC.md "Config file").
+// Config: h2rd.yaml as one struct with documented defaults (docs/man/h2rd.yaml.5).
 #pragma once
 
 #include "core/diagnostic.hpp"
@@ -22,7 +22,7 @@ struct BreakerConfig {
   std::chrono::milliseconds max_cooldown{300'000}; // cooldown..24h
 };
 
-// The admin console served on `listen` (config key `console`, lib/service/console_*.hpp).
+// The admin console served on `listen` (config key `console`, lib/console/console_*.hpp).
 struct ConsoleConfig {
   bool enabled = true;                              // console.enabled: serve /ui/ and /api/ on `listen`
   std::string tokens;                               // console.tokens: the token file; default <database>.console-tokens

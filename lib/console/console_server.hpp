@@ -1,6 +1,6 @@
 // The admin console on the daemon's `listen` address: pages under /ui/ (assets embedded in the binary)
-// and a JSON API under /api/v1 (docs/console-api.md). Security (docs/console.md "Protecting a local
-// admin UI"): a Host allow-list (DNS rebinding), Origin and Sec-Fetch-Site checks on state changes,
+// and a JSON API under /api/v1 (docs/console-api.md). Security (docs/console-api.md "Checks on every `/ui/` and `/api/`
+// request"): a Host allow-list (DNS rebinding), Origin and Sec-Fetch-Site checks on state changes,
 // tokens from the token file exchanged for an HttpOnly SameSite=Strict session cookie, a CSRF header on
 // every state-changing cookie request, `Authorization: Bearer` for scripts, viewer and reviewer roles,
 // CSP and no-store on every answer, bounded request sizes and rates. /metrics and /healthz are not its

@@ -1,4 +1,4 @@
-// Clock: the one way h2r code reads the time, so tests can move it (docs/STYLE.md "Seams").
+// Clock: the one way h2r code reads the time, so tests can move it (docs/style.md "Seams").
 #pragma once
 
 #include <atomic>

@@ -10,7 +10,7 @@
 
 namespace h2r {
 
-// The distinction that decides what happens next (docs/STYLE.md "Errors as values").
+// The distinction that decides what happens next (docs/style.md "Errors as values").
 enum class ErrorKind {
   transient,    // retry later with backoff: 5xx, timeout, connection reset, 429
   permanent,    // retrying will not help until a person changes something: 400, 403, invalid_client, 4711

@@ -1,5 +1,5 @@
 // Secret: a value that must never reach a log, an error text, --json output or argv
-// (docs/STYLE.md "Never leak a secret"). Formatting it, by fmt or iostream, prints "***".
+// (docs/style.md "Never leak a secret"). Formatting it, by fmt or iostream, prints "***".
 #pragma once
 
 #include <fmt/format.h>

@@ -30,7 +30,7 @@ CsvTable tokenize_csv(std::string_view content, std::size_t max_rows, char delim
 
 // `content` is valid UTF-8 without a byte-order mark and not blank (parse_event_file checks that).
 // What spreadsheets write is read as meant: the separator is sniffed from the header (',', ';' or
-// tab); header names are matched to SPEC.md's fields ignoring case, spaces, '-' and '_'; empty
+// tab); header names are matched to the fields of h2r-events(5) ignoring case, spaces, '-' and '_'; empty
 // columns at the end of the header (Excel's "a,b,c,") and their empty cells are ignored; empty rows
 // (",,,," or blanks) are skipped. ParsedFile::notes says which of these happened.
 ParsedFile parse_csv_events(std::string_view content);

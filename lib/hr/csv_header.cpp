@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::string_view k_required[] = {"employee_id", "event_id", "type"};
 constexpr std::string_view k_event_columns[] = {"event_id", "type", "effective_date", "leave_type"};
-// The employee fields of SPEC.md's example record: names a spreadsheet header may spell differently.
+// The employee fields of h2r-events(5)'s example record: names a spreadsheet header may spell differently.
 constexpr std::string_view k_known_fields[] = {
     "event_id",   "type",      "effective_date", "leave_type",    "employee_id",     "first_name",
     "last_name",  "email",     "department",     "job_title",     "location",        "manager_email",

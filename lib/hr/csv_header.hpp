@@ -27,7 +27,7 @@ char sniff_csv_delimiter(std::string_view content);
 // '_': "Employee ID", "employee-id" and " EMPLOYEE_ID " all give "employee_id".
 std::string normalize_column_name(std::string_view name);
 
-// The field of SPEC.md a column name means ("Employee ID", "EmployeeID", "employee-id" →
+// The field of h2r-events(5) a column name means ("Employee ID", "EmployeeID", "employee-id" →
 // "employee_id"), or nullopt for a column of the file's own.
 std::optional<std::string> known_field_for_column(std::string_view name);
 

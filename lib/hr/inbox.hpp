@@ -1,6 +1,6 @@
 // Inbox: the watched folder HR systems drop event files into. Each file is read and validated as a
 // stream, its events handed to a sink in chunks inside one ingest session that keeps all of them or
-// none, then moved to processed/ (or rejected/ with NAME.error.txt). SPEC.md "Event files".
+// none, then moved to processed/ (or rejected/ with NAME.error.txt). docs/man/h2r-events.5.
 #pragma once
 
 #include "core/clock.hpp"
@@ -39,7 +39,7 @@ struct InboxOptions {
 // rejects the file (message goes to the report), any other leaves the file in the inbox to be tried
 // again later. Crash safety: the inbox commits first and moves the file after; if the process dies
 // in between, the file is read again on restart and its events come again, so the session must
-// de-duplicate by event_id (SPEC.md: the same event_id again is ignored).
+// de-duplicate by event_id (h2r-events(5): the same event_id again is ignored).
 class IngestSession {
 public:
   virtual ~IngestSession() = default;

@@ -1,5 +1,5 @@
 // Event file readers: the bytes of one HR event file (JSON, NDJSON/JSONL or CSV) become HrEvents, or a
-// list of every problem found in it. A file is taken whole or not at all (SPEC.md "Event files").
+// list of every problem found in it. A file is taken whole or not at all (docs/man/h2r-events.5).
 #pragma once
 
 #include "hr/event.hpp"

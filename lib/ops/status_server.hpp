@@ -28,7 +28,7 @@ Result<ListenAddress> parse_listen(const std::string& listen);
 struct StatusHandlers {
   std::function<std::string()> metrics;   // the Prometheus exposition
   std::function<HealthReport()> health;   // 200 "ok" or 503 with the reason
-  // More routes on the same server (the admin console, lib/service/console_server.hpp); may be empty.
+  // More routes on the same server (the admin console, lib/console/console_server.hpp); may be empty.
   std::function<void(httplib::Server&)> install;
 };
 

@@ -1,5 +1,5 @@
 // Condition: the `when:` of targets and roles — leaves comparing one employee field, combined with
-// all / any / not to any depth (docs/SPEC.md "Rules file").
+// all / any / not to any depth (docs/man/h2r-rules.5).
 #pragma once
 
 #include "yaml/yaml_reader.hpp"

@@ -1,5 +1,5 @@
 // Rules: the admin's rules.yaml — who goes to which Zoom account, with which role, licenses and
-// attributes, and how each lifecycle stage acts (docs/SPEC.md "Rules file").
+// attributes, and how each lifecycle stage acts (docs/man/h2r-rules.5).
 #pragma once
 
 #include "core/diagnostic.hpp"
@@ -86,7 +86,7 @@ using RulesPtr = std::shared_ptr<const Rules>;
 Expected<RulesPtr, Diagnostics> load_rules_file(const std::string& path);
 Expected<RulesPtr, Diagnostics> load_rules_text(const std::string& text, const std::string& display_name);
 
-// The employee fields SPEC.md's event format names (employee_id, first_name, ... phone), sorted.
+// The employee fields the event format of docs/man/h2r-events.5 names (employee_id, first_name, ... phone), sorted.
 const std::vector<std::string>& spec_event_fields();
 
 // What `h2rd check` adds to the loader's own checks, against the installation: a target naming a

@@ -1,5 +1,5 @@
 // SCIM attribute paths of rules.yaml `attributes:` and where each lands in the Zoom SCIM user body
-// (docs/zoom-api.md "User body").
+// (docs/zoom.md "User body").
 #pragma once
 
 #include "rules/short_path.hpp"

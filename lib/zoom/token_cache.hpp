@@ -1,5 +1,5 @@
 // TokenCache: one Server-to-Server OAuth token per Zoom connection in the whole process
-// (docs/zoom-api.md: a new token may invalidate the previous one). Thread-safe; a fetch for one
+// (docs/zoom.md: a new token may invalidate the previous one). Thread-safe; a fetch for one
 // connection never runs twice at once, and callers for other connections are not held up by it.
 #pragma once
 

@@ -15,7 +15,7 @@
 
 namespace h2r::test {
 
-// The rules of SPEC.md's example, connection "zoom-main": engineering (Licensed, zoomOneBizPlus),
+// The rules of the original specification's example, connection "zoom-main": engineering (Licensed, zoomOneBizPlus),
 // staff (Basic), on_no_role deprovision, and the example attribute mapping.
 extern const char* const k_spec_rules;
 

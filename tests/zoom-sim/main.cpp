@@ -1,5 +1,5 @@
 // zoom-sim: a stand-in for Zoom's OAuth and SCIM2 API on 127.0.0.1, for tests, the demo and the
-// benchmarks. See --help, and docs/zoom-api.md for the behaviour it copies.
+// benchmarks. See --help, and docs/zoom.md for the behaviour it copies.
 #include "routes.hpp"
 #include "sim_state.hpp"
 

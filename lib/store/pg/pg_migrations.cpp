@@ -1,5 +1,5 @@
 // The PostgreSQL schema and its migrations. The tables and columns are those of the SQLite schema
-// (lib/store/migrations.cpp, version 6) with PostgreSQL types, plus what several daemons need. Each
+// (lib/store/sqlite/sqlite_migrations.cpp, version 6) with PostgreSQL types, plus what several daemons need. Each
 // migration runs in its own transaction with its row in h2r_schema_versions, serialised across
 // processes by an advisory lock; a database whose schema is newer than this build is refused.
 #include "store/pg/pg_store_impl.hpp"
