@@ -110,18 +110,6 @@ int show(Store& store, const EventRow& e, bool json, long long now) {
   return k_exit_ok;
 }
 
-// Why `sub` cannot act on the event in its state, or "" when it can.
-std::string refusal(const std::string& sub, const EventRow& e) {
-  const auto state = to_string(e.state);
-  if (sub == "retry" && e.state != EventState::failed)
-    return fmt::format("event {} is {}; only failed events can be retried", e.id, state);
-  if (sub == "approve" && e.state != EventState::held)
-    return fmt::format("event {} is {}; only held events can be approved", e.id, state);
-  if (sub == "reject" && is_final(e.state))
-    return fmt::format("event {} is {}; only pending, waiting or held events can be rejected", e.id, state);
-  return "";
-}
-
 } // namespace
 
 int cmd_events(const std::string& config_path, const Words& words) {
@@ -173,7 +161,7 @@ int cmd_events(const std::string& config_path, const Words& words) {
   }
   if (sub == "show") return show(store, *event, json, now);
   if (event) {
-    if (auto why = refusal(sub, *event); !why.empty()) {
+    if (auto why = event_action_refusal(sub, *event); !why.empty()) {
       print_error(why);
       return k_exit_failed;
     }

@@ -71,18 +71,6 @@ std::variant<ActionRequest, std::string> parse_action(const std::string& text, c
   return r;
 }
 
-// Why `verb` cannot act on the event in its state, or "" when it can (the CLI's refusals).
-std::string refusal(const std::string& verb, const EventRow& e) {
-  const auto state = to_string(e.state);
-  if (verb == "retry" && e.state != EventState::failed)
-    return fmt::format("event {} is {}; only failed events can be retried", e.id, state);
-  if (verb == "approve" && e.state != EventState::held)
-    return fmt::format("event {} is {}; only held events can be approved", e.id, state);
-  if (verb == "reject" && is_final(e.state))
-    return fmt::format("event {} is {}; only pending, waiting or held events can be rejected", e.id, state);
-  return "";
-}
-
 } // namespace
 
 void Console::install_action_routes(httplib::Server& server) {
@@ -120,7 +108,7 @@ void Console::action(const httplib::Request& req, httplib::Response& res, const 
       auto row = m_store.get_event(id);
       if (!row) return console_error(res, 500, "cannot read the store: " + row.error().message);
       if (!*row) return console_error(res, 404, fmt::format("no event has the id {}: nothing was changed", id));
-      if (auto why = refusal(verb, **row); !why.empty()) refusals.push_back(why);
+      if (auto why = event_action_refusal(verb, **row); !why.empty()) refusals.push_back(why);
     }
     if (!refusals.empty())
       return console_json(res, {{"error", refusals.front() + (refusals.size() > 1 ? fmt::format(" (and {} more)", refusals.size() - 1) : "") +

@@ -190,7 +190,7 @@ void Daemon::check_connections() {
 
 void Daemon::note_cycle(const CycleReport& report, std::chrono::steady_clock::duration took) {
   const long long now_ms = to_unix_ms(m_clock.now());
-  (void)m_store.set_meta("cycle.last", std::to_string(now_ms));
+  (void)m_store.set_meta(k_meta_cycle_last, std::to_string(now_ms));
   m_metrics.count_cycle(std::chrono::duration<double>(took).count(), now_ms);
   if (report.processed || report.held)
     spdlog::info("cycle.done processed={} done={} skipped={} failed={} held={} retrying={}", report.processed,

@@ -1,5 +1,6 @@
 #include "daemon/rules_holder.hpp"
 
+#include "store/meta_keys.hpp"
 #include "yaml/yaml_bounds.hpp"
 #include "core/text.hpp"
 #include <spdlog/spdlog.h>
@@ -31,7 +32,7 @@ bool RulesHolder::reload(const std::string& why) {
     m_error = messages;
     spdlog::error("rules.reload_failed file=\"{}\" trigger={} kept={} errors=\"{}\"", escape_for_log(m_path), why,
                   m_rules ? m_rules->version() : "none", escape_for_log(messages, 2000));
-    if (m_store) (void)m_store->set_meta("rules.error", messages);
+    if (m_store) (void)m_store->set_meta(k_meta_rules_error, messages);
     return false;
   }
   for (const auto& w : (*loaded)->warnings()) spdlog::warn("rules.warning {}", escape_for_log(w.to_string(), 2000, ""));
@@ -44,9 +45,9 @@ bool RulesHolder::reload(const std::string& why) {
   change.now = m_rules;
   if (first || changed) spdlog::info("rules.loaded file=\"{}\" version={} trigger={}", escape_for_log(m_path), m_rules->version(), why);
   if (m_store) {
-    (void)m_store->set_meta("rules.version", m_rules->version());
-    (void)m_store->set_meta("rules.error", "");
-    if (first || changed) (void)m_store->set_meta("rules.text", m_text);   // the base of the next start's resync
+    (void)m_store->set_meta(k_meta_rules_version, m_rules->version());
+    (void)m_store->set_meta(k_meta_rules_error, "");
+    if (first || changed) (void)m_store->set_meta(k_meta_rules_text, m_text);   // the base of the next start's resync
   }
   lock.unlock();
   if (changed && !change.before_version.empty() && m_on_change) m_on_change(change);
@@ -56,10 +57,10 @@ bool RulesHolder::reload(const std::string& why) {
 RulesChange RulesHolder::stored_rules() const {
   RulesChange change;
   if (!m_store) return change;
-  auto version = m_store->get_meta("rules.version");
+  auto version = m_store->get_meta(k_meta_rules_version);
   if (!version || !*version || (*version)->empty()) return change;
   change.before_version = **version;
-  auto text = m_store->get_meta("rules.text");
+  auto text = m_store->get_meta(k_meta_rules_text);
   if (!text || !*text || (*text)->empty()) return change;
   auto rules = load_rules_text(**text, "the rules of version " + change.before_version);
   if (!rules || (*rules)->version() != change.before_version) return change;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "config/config_diff.hpp"
+#include "store/meta_keys.hpp"
 #include "store/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -14,8 +15,6 @@
 #include <vector>
 
 namespace h2r {
-
-inline constexpr const char* k_meta_config_running = "config.running";
 
 struct RunningConfig {
   nlohmann::json effective = nlohmann::json::object();  // live_values() of the config in force

@@ -3,17 +3,13 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "store/meta_keys.hpp"
 #include "store/store.hpp"
 
 #include <string>
 
 namespace h2r {
 
-// Meta keys written by `h2rd run`.
-inline constexpr const char* k_meta_daemon_pid = "daemon.pid";              // "" once stopped cleanly
-inline constexpr const char* k_meta_daemon_heartbeat = "daemon.heartbeat";  // unix ms
-inline constexpr const char* k_meta_daemon_started = "daemon.started";      // unix ms
-inline constexpr const char* k_meta_metrics_listen = "metrics.listen";      // "host:port" bound, "" = off
 
 // How often `h2rd run` writes daemon.heartbeat; status calls a heartbeat older than
 // k_heartbeat_stale_after "stuck".

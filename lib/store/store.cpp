@@ -53,6 +53,41 @@ std::optional<HrStatus> parse_hr_status(std::string_view text) {
   return std::nullopt;
 }
 
+Result<IngestResult> Store::ingest(const std::string& source_file, const std::vector<NewEvent>& events,
+                                   long long now_ms) {
+  auto batch = H2R_TRY(begin_ingest(source_file, now_ms));
+  const auto repeated = H2R_TRY(batch->add(events));
+  auto result = H2R_TRY(batch->commit());
+  for (const auto& r : repeated) { // a second one in `events`: a duplicate too
+    ++result.duplicate_count;
+    if (result.duplicates.size() < k_max_duplicates_listed) result.duplicates.push_back(events[r.index].event.event_id);
+  }
+  return result;
+}
+
+std::string event_action_refusal(std::string_view action, const EventRow& e) {
+  const auto state = to_string(e.state);
+  if (action == "retry" && e.state != EventState::failed)
+    return fmt::format("event {} is {}; only failed events can be retried", e.id, state);
+  if (action == "approve" && e.state != EventState::held)
+    return fmt::format("event {} is {}; only held events can be approved", e.id, state);
+  if (action == "reject" && is_final(e.state))
+    return fmt::format("event {} is {}; only pending, waiting or held events can be rejected", e.id, state);
+  return "";
+}
+
+Result<void> check_resync_events(const std::vector<NewEvent>& events) {
+  for (const auto& e : events) {
+    if (e.event.type != EventType::resync)
+      return fail(ErrorKind::invalid, fmt::format("event {} is a {}, not a resync", e.event.event_id,
+                                                  to_string(e.event.type)));
+    if (e.state != EventState::pending && e.state != EventState::waiting)
+      return fail(ErrorKind::invalid, fmt::format("event {} arrives as {}; only pending or waiting may",
+                                                  e.event.event_id, to_string(e.state)));
+  }
+  return {};
+}
+
 std::vector<Result<void>> Store::record_outcomes(const std::vector<const EventOutcome*>& outcomes, long long now_ms) {
   std::vector<Result<void>> results;
   results.reserve(outcomes.size());

@@ -260,6 +260,15 @@ public:
   virtual Result<void> commit() = 0;
 };
 
+// Why an operator's `action` ("approve", "reject" or "retry", from the CLI or the console) cannot act on
+// event `e` in its state, or "" when it can: retry takes failed events, approve held ones, reject any
+// that has not ended. The one rule both front ends apply before calling the store.
+std::string event_action_refusal(std::string_view action, const EventRow& e);
+
+// What Store::queue_resyncs accepts, for every backend: only `resync` events arriving pending or waiting
+// (invalid, naming the first event that is not).
+Result<void> check_resync_events(const std::vector<NewEvent>& events);
+
 class Store {
 public:
   virtual ~Store() = default;
@@ -276,12 +285,14 @@ public:
 
   // events — ingest inserts a whole file's events in one transaction; an event_id already stored is
   // not inserted and is reported in duplicates. It also remembers every field name seen.
-  // Repeats of an event_id within `events` are duplicates too.
+  // Repeats of an event_id within `events` are duplicates too. The same for every backend: one
+  // begin_ingest, one IngestBatch::add, commit (a backend may override it with a faster path).
   virtual Result<IngestResult> ingest(const std::string& source_file, const std::vector<NewEvent>& events,
-                                      long long now_ms) = 0;
+                                      long long now_ms);
   // Queues h2r's own `resync` events (type resync, pending or waiting) from `source` ("rules:VERSION")
   // in one transaction. An event is not inserted, and its event_id is reported in duplicates, when its
   // event_id is known or its employee already has a resync that is pending, waiting or held.
+  // Every backend refuses the same input first: check_resync_events.
   virtual Result<IngestResult> queue_resyncs(const std::string& source, const std::vector<NewEvent>& events,
                                              long long now_ms) = 0;
   // The same, chunk by chunk: begin_ingest, IngestBatch::add per chunk, commit. The batch holds the

@@ -1,12 +1,14 @@
 #include "store/store_copy.hpp"
 
+#include "store/meta_keys.hpp"
+
 #include <fmt/format.h>
 
 
 namespace h2r {
 
 bool is_process_meta(const std::string& key) {
-  return key == "daemon.pid" || key == "daemon.heartbeat" || key == "metrics.listen";
+  return key == k_meta_daemon_pid || key == k_meta_daemon_heartbeat || key == k_meta_metrics_listen;
 }
 
 Result<CopyCounts> copy_store(Store& from, Store& to, int page) {

@@ -151,7 +151,7 @@ Result<nlohmann::json> status_json(Store& store, const Config& config, long long
     }
     conns.push_back(j);
   }
-  const std::string last_cycle = meta("cycle.last");
+  const std::string last_cycle = meta(k_meta_cycle_last);
   long long last_cycle_ms = 0;
   if (!last_cycle.empty()) {
     char* end = nullptr;
@@ -169,11 +169,11 @@ Result<nlohmann::json> status_json(Store& store, const Config& config, long long
   nlohmann::json out = {{"daemon", daemon},
                         {"queue", queue},
                         {"connections", conns},
-                        {"rules", {{"version", meta_json("rules.version")}, {"error", meta_json("rules.error")}}},
+                        {"rules", {{"version", meta_json(k_meta_rules_version)}, {"error", meta_json(k_meta_rules_error)}}},
                         {"last_cycle", time_json(last_cycle_ms)}};
   out["daemons"] = daemons_json(store, config, now_ms);
   out["config"] = config_json(store, live.state);
-  out["attention"] = attention_items(store, config, queue, meta("rules.error"), live.state, now_ms);
+  out["attention"] = attention_items(store, config, queue, meta(k_meta_rules_error), live.state, now_ms);
   return out;
 }
 

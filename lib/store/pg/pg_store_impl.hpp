@@ -65,8 +65,6 @@ public:
   Result<void> put_connection_health(const ConnectionHealth& health) override;
   Result<std::optional<ConnectionHealth>> get_connection_health(const std::string& name) override;
 
-  Result<IngestResult> ingest(const std::string& source_file, const std::vector<NewEvent>& events,
-                              long long now_ms) override;
   Result<IngestResult> queue_resyncs(const std::string& source, const std::vector<NewEvent>& events,
                                      long long now_ms) override;
   Result<std::unique_ptr<IngestBatch>> begin_ingest(const std::string& source_file, long long now_ms) override;

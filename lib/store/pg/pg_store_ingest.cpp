@@ -156,29 +156,10 @@ Result<std::unique_ptr<IngestBatch>> PgStore::begin_ingest(const std::string& so
   return begun;
 }
 
-Result<IngestResult> PgStore::ingest(const std::string& source_file, const std::vector<NewEvent>& events,
-                                     long long now_ms) {
-  auto batch = H2R_TRY(begin_ingest(source_file, now_ms));
-  const auto repeated = H2R_TRY(batch->add(events));
-  auto result = H2R_TRY(batch->commit());
-  for (const auto& r : repeated) { // a second one in `events`: a duplicate too
-    ++result.duplicate_count;
-    if (result.duplicates.size() < k_max_duplicates_listed) result.duplicates.push_back(events[r.index].event.event_id);
-  }
-  return result;
-}
-
 Result<IngestResult> PgStore::queue_resyncs(const std::string& source, const std::vector<NewEvent>& events,
                                             long long now_ms) {
   return with_conn("queue resync events", [&](pg::Conn& c) -> Result<IngestResult> {
-      for (const auto& e : events) {
-        if (e.event.type != EventType::resync)
-          return fail(ErrorKind::invalid, fmt::format("event {} is a {}, not a resync", e.event.event_id,
-                                                      to_string(e.event.type)));
-        if (e.state != EventState::pending && e.state != EventState::waiting)
-          return fail(ErrorKind::invalid, fmt::format("event {} arrives as {}; only pending or waiting may",
-                                                      e.event.event_id, to_string(e.state)));
-      }
+      H2R_TRY(check_resync_events(events));
       auto tx = H2R_TRY(pg::Tx::begin(c));
       H2R_TRY(c.exec("SELECT pg_advisory_xact_lock($1)", pg::Params().integer(k_ingest_lock)));
       const std::string who = actor();

@@ -1,6 +1,8 @@
 // PgStore: connections, their health, employees, links, the fields seen and meta.
 #include "store/pg/pg_store_impl.hpp"
 
+#include "store/link_columns.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace h2r {
@@ -54,27 +56,12 @@ Result<LinkRow> read_link(const pg::Rows& r, int i) {
   row.pushed_digest = r.text(i, 4);
   row.active = r.boolean(i, 5);
   row.updated_at_ms = r.integer(i, 6);
-  const auto damaged = [&](std::string_view column) {
-    return fail(ErrorKind::permanent, fmt::format("the link of employee {} in connection '{}' has a damaged {} column",
-                                                  row.employee_id, row.connection, column));
-  };
-  if (!r.is_null(i, 7)) {
-    row.pushed_body = nlohmann::json::parse(r.text(i, 7), nullptr, false);
-    if (!row.pushed_body.is_object()) return damaged("pushed_body");
-  }
   row.pushed_at_ms = r.integer(i, 8);
-  auto groups = nlohmann::json::parse(r.text(i, 9), nullptr, false);
-  if (!groups.is_array()) return damaged("pushed_groups");
-  for (const auto& g : groups) {
-    if (!g.is_object() || !g.contains("name") || !g["name"].is_string() || !g.contains("id") || !g["id"].is_string())
-      return damaged("pushed_groups");
-    row.pushed_groups.push_back({g["name"].get<std::string>(), g["id"].get<std::string>()});
-  }
+  std::optional<std::string> pushed_body;   // NULL: unknown
+  if (!r.is_null(i, 7)) pushed_body = r.text(i, 7);
+  H2R_TRY(decode_link_json(row, pushed_body, r.text(i, 9)));
   return row;
 }
-constexpr const char* k_link_columns =
-    "connection, employee_id, zoom_user_id, user_name, pushed_digest, active, updated_at_ms, pushed_body, "
-    "pushed_at_ms, pushed_groups";
 
 } // namespace
 

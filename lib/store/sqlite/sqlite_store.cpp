@@ -6,6 +6,8 @@
 #include "store/sqlite/sqlite_migrations.hpp"
 #include "store/sqlite/sqlite_store_impl.hpp"
 
+#include "store/link_columns.hpp"
+
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
@@ -106,27 +108,12 @@ Result<LinkRow> read_link(const sqlite::Query& q) {
   row.pushed_digest = q.text_at(4);
   row.active = q.int_at(5) != 0;
   row.updated_at_ms = q.int_at(6);
-  const auto damaged = [&](std::string_view column) {
-    return fail(ErrorKind::permanent, fmt::format("the link of employee {} in connection '{}' has a damaged {} column",
-                                                  row.employee_id, row.connection, column));
-  };
-  if (!q.is_null(7)) {
-    row.pushed_body = nlohmann::json::parse(q.text_at(7), nullptr, false);
-    if (!row.pushed_body.is_object()) return damaged("pushed_body");
-  }
   row.pushed_at_ms = q.int_at(8);
-  auto groups = nlohmann::json::parse(q.text_at(9), nullptr, false);
-  if (!groups.is_array()) return damaged("pushed_groups");
-  for (const auto& g : groups) {
-    if (!g.is_object() || !g.contains("name") || !g["name"].is_string() || !g.contains("id") || !g["id"].is_string())
-      return damaged("pushed_groups");
-    row.pushed_groups.push_back({g["name"].get<std::string>(), g["id"].get<std::string>()});
-  }
+  std::optional<std::string> pushed_body;   // NULL: unknown
+  if (!q.is_null(7)) pushed_body = q.text_at(7);
+  H2R_TRY(decode_link_json(row, pushed_body, q.text_at(9)));
   return row;
 }
-constexpr const char* k_link_columns =
-    "connection, employee_id, zoom_user_id, user_name, pushed_digest, active, updated_at_ms, pushed_body, "
-    "pushed_at_ms, pushed_groups";
 
 } // namespace
 

@@ -162,16 +162,4 @@ Result<std::unique_ptr<IngestBatch>> SqliteStore::begin_ingest(const std::string
   return begun;
 }
 
-Result<IngestResult> SqliteStore::ingest(const std::string& source_file, const std::vector<NewEvent>& events,
-                                         long long now_ms) {
-  auto batch = H2R_TRY(begin_ingest(source_file, now_ms));
-  const auto repeated = H2R_TRY(batch->add(events));
-  auto result = H2R_TRY(batch->commit());
-  for (const auto& r : repeated) { // a second one in `events`: a duplicate too
-    ++result.duplicate_count;
-    if (result.duplicates.size() < k_max_duplicates_listed) result.duplicates.push_back(events[r.index].event.event_id);
-  }
-  return result;
-}
-
 } // namespace h2r

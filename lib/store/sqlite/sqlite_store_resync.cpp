@@ -8,14 +8,7 @@ namespace h2r {
 Result<IngestResult> SqliteStore::queue_resyncs(const std::string& source, const std::vector<NewEvent>& events,
                                                 long long now_ms) {
   return locked("queue resync events", [&]() -> Result<IngestResult> {
-    for (const auto& e : events) {
-      if (e.event.type != EventType::resync)
-        return fail(ErrorKind::invalid, fmt::format("event {} is a {}, not a resync", e.event.event_id,
-                                                    to_string(e.event.type)));
-      if (e.state != EventState::pending && e.state != EventState::waiting)
-        return fail(ErrorKind::invalid, fmt::format("event {} arrives as {}; only pending or waiting may",
-                                                    e.event.event_id, to_string(e.state)));
-    }
+    H2R_TRY(check_resync_events(events));
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     IngestResult result;
     auto hq = H2R_TRY(m_db->query("INSERT INTO event_history (event, at_ms, from_state, to_state, actor, reason) "
