@@ -43,13 +43,7 @@ namespace {
 
 // The options a live config reload may change (Engine::apply_options), copied from `from` to `to`.
 void copy_live_options(EngineOptions& to, const EngineOptions& from) {
-  to.time_zone = from.time_zone;
-  to.max_future_days = from.max_future_days;
-  to.workers = from.workers;
-  to.max_connection_workers = from.max_connection_workers;
-  to.max_attempts = from.max_attempts;
-  to.retry_base = from.retry_base;
-  to.retry_max = from.retry_max;
+  static_cast<EngineLiveOptions&>(to) = static_cast<const EngineLiveOptions&>(from);
 }
 
 } // namespace
@@ -71,11 +65,11 @@ void Engine::adopt_options() {
   std::lock_guard lock(m_options_mutex);
   if (!m_pending_options) return;
   const EngineOptions& next = *m_pending_options;
-  if (next.workers != m_options.workers || next.max_connection_workers != m_options.max_connection_workers ||
-      next.retry_base != m_options.retry_base ||
-      next.retry_max != m_options.retry_max || next.max_attempts != m_options.max_attempts)
-    spdlog::info("engine.options_applied workers={} retry_base_ms={} retry_max_ms={} max_attempts={}", next.workers,
-                 next.retry_base.count(), next.retry_max.count(), next.max_attempts);
+  if (static_cast<const EngineLiveOptions&>(next) != static_cast<const EngineLiveOptions&>(m_options))
+    spdlog::info("engine.options_applied workers={} retry_base_ms={} retry_max_ms={} max_attempts={} "
+                 "max_connection_workers={} timezone=\"{}\" max_future_days={}",
+                 next.workers, next.retry_base.count(), next.retry_max.count(), next.max_attempts,
+                 next.max_connection_workers, escape_for_log(next.time_zone), next.max_future_days);
   copy_live_options(m_options, next);
   m_pending_options.reset();
 }

@@ -30,7 +30,10 @@
 
 namespace h2r {
 
-struct EngineOptions {
+// The options a live reload of h2rd.yaml may change (Engine::apply_options): the one list of them. The
+// config keys behind them are the live keys of config/config_diff.cpp; set_live_engine_options
+// (daemon/daemon.hpp) maps one to the other.
+struct EngineLiveOptions {
   std::string time_zone = "UTC";
   int max_future_days = 1095;                  // limits.max_future_days: a later effective date rejects the file
   // Concurrency (engine/dispatcher.hpp): each connection runs its events on threads of its own, as many
@@ -41,6 +44,11 @@ struct EngineOptions {
   int max_attempts = 12;                       // transient failures before an event is failed
   std::chrono::milliseconds retry_base{30'000};
   std::chrono::milliseconds retry_max{6 * 3600'000};
+
+  bool operator==(const EngineLiveOptions&) const = default;
+};
+
+struct EngineOptions : EngineLiveOptions {
   std::chrono::milliseconds unhealthy_recheck{10'000};  // deferral while a connection is unusable (no Zoom call: cheap)
   bool once = false;                           // `run --once`: a connection that needs a person fails events
   int batch = 10'000;                          // most events taken in one step of a cycle
