@@ -5,18 +5,15 @@
 #include "h2rd/cli/context.hpp"
 #include "rules/rules.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/signal_thread.hpp"
 #include "store/sqlite/instance_lock.hpp"
 #include "zoom/http_transport.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
-#include <mutex>
 #include <iostream>
-#include <pthread.h>
-#include <thread>
 
 namespace h2r::cli {
 
@@ -39,10 +36,7 @@ int cmd_run(const std::string& config_path, const Words& words) {
     max_wait = *parsed;
   }
   // Signals go to a dedicated thread (sigwait), never to a handler: block them before any thread starts.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = block_daemon_signals();
 
   int code = k_exit_ok;
   auto ctx = open_context(config_path, code);
@@ -65,44 +59,26 @@ int cmd_run(const std::string& config_path, const Words& words) {
     print_error("cannot start: " + started.error().message);
     return started.error().kind == ErrorKind::invalid ? k_exit_config : k_exit_failed;
   }
-  // The signal thread turns signals into commands. After a shutdown request it waits up to
-  // k_shutdown_deadline for the loop to finish, then ends the process (exit 0: unfinished events stay
-  // due and run after the next start).
-  std::mutex done_mutex;
-  std::condition_variable done_cv;
-  bool done = false;
-  std::thread signal_thread([&] {
-    for (;;) {
-      int sig = 0;
-      if (sigwait(&signals, &sig) != 0) continue;
-      {
-        std::lock_guard lock(done_mutex);
-        if (done) return;
-      }
-      if (sig == SIGHUP) {
-        daemon.request_reload();
-        continue;
-      }
-      spdlog::info("daemon.signal signal={} action=shutdown deadline_s={}", sig == SIGINT ? "SIGINT" : "SIGTERM",
-                   k_shutdown_deadline.count());
-      daemon.request_shutdown();
-      std::unique_lock lock(done_mutex);
-      if (!done_cv.wait_for(lock, k_shutdown_deadline, [&] { return done; })) {
-        spdlog::error("daemon.shutdown_forced deadline_s={} note=\"events in hand stay due\"", k_shutdown_deadline.count());
-        std::_Exit(k_exit_ok);
-      }
-      return;
-    }
-  });
-  int result = once ? daemon.run_once(max_wait) : daemon.run();
-  {
-    std::lock_guard lock(done_mutex);
-    done = true;
-  }
-  done_cv.notify_all();
-  // Wake the signal thread if it still waits in sigwait, so it can end.
-  pthread_kill(signal_thread.native_handle(), SIGTERM);
-  signal_thread.join();
+  // After a shutdown request the loop has k_shutdown_deadline to finish, then the process ends (exit 0:
+  // unfinished events stay due and run after the next start).
+  SignalThread signal_thread(
+      signals,
+      {.reload = [&] { daemon.request_reload(); },
+       .shutdown =
+           [&](int sig) {
+             spdlog::info("daemon.signal signal={} action=shutdown deadline_s={}", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                          k_shutdown_deadline.count());
+             daemon.request_shutdown();
+           },
+       .deadline_passed =
+           [] {
+             spdlog::error("daemon.shutdown_forced deadline_s={} note=\"events in hand stay due\"",
+                           k_shutdown_deadline.count());
+             std::_Exit(k_exit_ok);
+           }},
+      k_shutdown_deadline);
+  const int result = once ? daemon.run_once(max_wait) : daemon.run();
+  signal_thread.finished();
   return result;
 }
 
