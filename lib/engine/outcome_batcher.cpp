@@ -17,6 +17,11 @@ void OutcomeBatcher::abandoned() {
   if (--m_working == 0) m_leader_wake.notify_one();   // a leader may be waiting for this worker
 }
 
+bool OutcomeBatcher::leading() {
+  std::lock_guard lock(m_mutex);
+  return m_leading;
+}
+
 Result<void> OutcomeBatcher::record(const EventOutcome& outcome) {
   Entry entry{&outcome, std::nullopt, {}};
   std::unique_lock lock(m_mutex);

@@ -34,6 +34,8 @@ public:
   // Hands in the outcome of the event this worker started and returns once it was written (by this
   // thread or another), with what the store said about it.
   Result<void> record(const EventOutcome& outcome);
+  // True while a leader gathers (waits for workers still working) or writes: tests wait on it.
+  bool leading();
 
 private:
   struct Entry {

@@ -66,9 +66,13 @@ std::shared_ptr<TokenCache::Entry> TokenCache::entry(const std::string& key) {
   return e;
 }
 
+int TokenCache::waiting(const std::string& key) { return entry(key)->waiting.load(); }
+
 Result<Secret> TokenCache::get(const std::string& key, const OAuthCredentials& credentials) {
   auto e = entry(key);
+  ++e->waiting;
   std::lock_guard fetch_lock(e->fetch_mutex);
+  --e->waiting;
   if (!e->token.empty() && m_clock.now() < e->refresh_at) return e->token;
   return fetch(*e, credentials);
 }

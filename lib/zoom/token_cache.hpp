@@ -37,6 +37,8 @@ public:
 
   // Tokens fetched for `key` so far (for tests and metrics).
   long long fetch_count(const std::string& key) const;
+  // Callers of get(key) waiting for the one fetch in flight (for tests of the single flight).
+  int waiting(const std::string& key);
   long long total_fetches() const;
 
   // How long before expiry a token is replaced: a tenth of its lifetime, at most five minutes, so a
@@ -49,6 +51,7 @@ private:
     Secret token;
     SystemTime refresh_at{};   // replace the token from this moment
     std::atomic<long long> fetches{0};
+    std::atomic<int> waiting{0};   // callers between entering get() and taking fetch_mutex
   };
   std::shared_ptr<Entry> entry(const std::string& key);
   Result<Secret> fetch(Entry& entry, const OAuthCredentials& credentials);

@@ -63,7 +63,7 @@ std::string changes(const std::string& attribute, const std::string& kind) {
 
 } // namespace
 
-TEST_CASE("e2e metrics: an applied update shows in h2r_attribute_changes_total as title changed") {
+TEST_CASE("e2e metrics: an applied update shows in h2r_attribute_changes_total as title changed" * doctest::test_suite("threads")) {
   H2rEnv env;
   listen_anywhere(env);
   ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
@@ -89,12 +89,12 @@ TEST_CASE("e2e metrics: an applied update shows in h2r_attribute_changes_total a
     auto check = run_process({"promtool", "check", "metrics"}, text);
     CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
   } else {
-    MESSAGE("SKIPPED promtool check: promtool not installed (Debian package `prometheus`)");
+    MESSAGE("SKIPPED (promtool): promtool not installed (Debian package `prometheus`)");
   }
   CHECK(daemon.stop(k_wait) == 0);
 }
 
-TEST_CASE("e2e metrics: a role move counts the groups h2r joined and left, and the role's attributes") {
+TEST_CASE("e2e metrics: a role move counts the groups h2r joined and left, and the role's attributes" * doctest::test_suite("threads")) {
   H2rEnvOptions options;
   options.sim_args = {"--group", "Engineering", "--group", "Staff"};
   options.rules = R"(version: 1

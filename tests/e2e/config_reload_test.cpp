@@ -54,7 +54,7 @@ bool has_attention(const nlohmann::json& status, const std::string& kind) {
 
 } // namespace
 
-TEST_CASE("e2e config reload: SIGHUP applies scheduler.workers and retry without a restart") {
+TEST_CASE("e2e config reload: SIGHUP applies scheduler.workers and retry without a restart" * doctest::test_suite("threads")) {
   H2rEnvOptions options;
   options.sim_args = {"--fail-rate", "1"};   // every SCIM call answers 5xx: each attempt fails transiently
   // A long first backoff, and a breaker that never opens, so each attempt's failure is a retry.
@@ -106,7 +106,7 @@ TEST_CASE("e2e config reload: SIGHUP applies scheduler.workers and retry without
   CHECK(daemon.stop() == 0);
 }
 
-TEST_CASE("e2e config reload: a changed inbox is named as needing a restart and changes nothing") {
+TEST_CASE("e2e config reload: a changed inbox is named as needing a restart and changes nothing" * doctest::test_suite("threads")) {
   H2rEnv env;
   env.dir().write("inbox2/.keep", "");
   ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
@@ -142,7 +142,7 @@ TEST_CASE("e2e config reload: a changed inbox is named as needing a restart and 
   CHECK(daemon.stop() == 0);
 }
 
-TEST_CASE("e2e config reload: an invalid edit is refused whole, the old values stay, ATTENTION says why") {
+TEST_CASE("e2e config reload: an invalid edit is refused whole, the old values stay, ATTENTION says why" * doctest::test_suite("threads")) {
   H2rEnv env;
   ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
   running_status(env);

@@ -11,7 +11,7 @@
 using namespace h2r::test;
 using namespace std::chrono_literals;
 
-TEST_CASE("e2e daemons: status lists the running daemon as the leader, and a clean stop removes it") {
+TEST_CASE("e2e daemons: status lists the running daemon as the leader, and a clean stop removes it" * doctest::test_suite("threads")) {
   H2rEnv env;
   ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
   nlohmann::json status;

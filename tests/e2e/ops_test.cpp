@@ -61,7 +61,7 @@ struct OpsDaemon {
 
 } // namespace
 
-TEST_CASE("ops: h2rd run speaks systemd's notify protocol: READY, WATCHDOG, RELOADING/READY, STOPPING") {
+TEST_CASE("ops: h2rd run speaks systemd's notify protocol: READY, WATCHDOG, RELOADING/READY, STOPPING" * doctest::test_suite("threads")) {
   OpsDaemon d;
   d.start();
   const int ready = d.notify->wait_for("READY=1", k_wait);
@@ -95,7 +95,7 @@ TEST_CASE("ops: h2rd run speaks systemd's notify protocol: READY, WATCHDOG, RELO
   CHECK(status["daemon"]["up"] == false);
 }
 
-TEST_CASE("ops: SIGHUP with a broken rules file keeps serving with the old rules, and status says why") {
+TEST_CASE("ops: SIGHUP with a broken rules file keeps serving with the old rules, and status says why" * doctest::test_suite("threads")) {
   OpsDaemon d;
   d.start();
   REQUIRE_MESSAGE(d.notify->wait_for("READY=1", k_wait) >= 0, d.child->err());
@@ -137,7 +137,7 @@ TEST_CASE("ops: SIGHUP with a broken rules file keeps serving with the old rules
   CHECK(d.child->stop(k_wait) == 0);
 }
 
-TEST_CASE("ops: /metrics is valid Prometheus text and /healthz answers 200 while serving") {
+TEST_CASE("ops: /metrics is valid Prometheus text and /healthz answers 200 while serving" * doctest::test_suite("threads")) {
   OpsDaemon d;
   d.start();
   REQUIRE_MESSAGE(d.notify->wait_for("STATUS=queue", k_wait) >= 0, d.child->err());
@@ -161,7 +161,7 @@ TEST_CASE("ops: /metrics is valid Prometheus text and /healthz answers 200 while
     auto check = test::run_process({"promtool", "check", "metrics"}, metrics->body);
     CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
   } else {
-    MESSAGE("SKIPPED: promtool not installed (Debian package `prometheus`); only the local format checks ran");
+    MESSAGE("SKIPPED (promtool): promtool not installed (Debian package `prometheus`); only the local format checks ran");
   }
   auto health = client.Get("/healthz");
   REQUIRE(health);
@@ -176,7 +176,7 @@ TEST_CASE("ops: /metrics is valid Prometheus text and /healthz answers 200 while
   CHECK(d.notify->count("STOPPING=1") == 1);
 }
 
-TEST_CASE("ops: /healthz turns 503 naming the cause when the database file is deleted or replaced") {
+TEST_CASE("ops: /healthz turns 503 naming the cause when the database file is deleted or replaced" * doctest::test_suite("threads")) {
   OpsDaemon d;
   d.start();
   REQUIRE_MESSAGE(d.notify->wait_for("STATUS=queue", k_wait) >= 0, d.child->err());
@@ -209,7 +209,7 @@ TEST_CASE("ops: /healthz turns 503 naming the cause when the database file is de
   CHECK(d.child->wait(k_wait).has_value());
 }
 
-TEST_CASE("ops: a listen address that cannot be bound stops h2rd run at start with exit 1") {
+TEST_CASE("ops: a listen address that cannot be bound stops h2rd run at start with exit 1" * doctest::test_suite("threads")) {
   // Another h2rd holds the port (same socket options as h2rd's own endpoint).
   StatusServer occupier({[] { return std::string(); }, [] { return HealthReport{}; }});
   auto bound = occupier.start("127.0.0.1:0");
@@ -222,7 +222,7 @@ TEST_CASE("ops: a listen address that cannot be bound stops h2rd run at start wi
   CHECK(d.notify->count("READY=1") == 0);
 }
 
-TEST_CASE("ops: SIGHUP re-reads the console token file: an added token works, a removed one is refused") {
+TEST_CASE("ops: SIGHUP re-reads the console token file: an added token works, a removed one is refused" * doctest::test_suite("threads")) {
   OpsDaemon d;
   d.start();
   REQUIRE_MESSAGE(d.notify->wait_for("READY=1", k_wait) >= 0, d.child->err());

@@ -180,7 +180,7 @@ std::string hire_file(int from, int to) {
 TEST_CASE("pg cluster: three daemons on one PostgreSQL, one killed and one restarted, provision 1,000 hires "
           "exactly once, in order, within every account's rate limit") {
   if (getenv_or("PGHOST").empty()) {
-    MESSAGE("skipped: no PostgreSQL server (PGHOST unset); scripts/test runs this inside pg_virtualenv");
+    MESSAGE("SKIPPED (store): no PostgreSQL server (PGHOST unset); scripts/test runs this inside pg_virtualenv");
     return;
   }
   ScratchDatabase db;

@@ -68,7 +68,7 @@ TEST_CASE("e2e resilience: paced at the account's limit, h2r gets (almost) no 42
   check_each_hire_once(env, 40);
 }
 
-TEST_CASE("e2e resilience: 3-second tokens, each new one killing the old, are fetched once per lifetime") {
+TEST_CASE("e2e resilience: 3-second tokens, each new one killing the old, are fetched once per lifetime" * doctest::test_suite("threads")) {
   H2rEnvOptions options;
   options.sim_args = {"--single-token", "--token-lifetime", "3", "--latency-ms", "20"};
   options.rate_limit = "15";
@@ -114,15 +114,15 @@ TEST_CASE("e2e resilience: a daily limit parks the connection until Zoom's time,
     return requests.value("GET /Users", 0LL) + requests.value("POST /Users", 0LL);
   };
   const long long calls_before = scim_calls();
-  std::this_thread::sleep_for(3s);   // several cycles
-  CHECK(scim_calls() == calls_before);   // no calls while parked
+  REQUIRE(wait_for_cycles(env, 3));
+  CHECK(scim_calls() == calls_before);   // no calls while parked, for three cycles
   for (const auto& e : env.events())
     if (e["state"] == "pending") CHECK(e["attempts"] == 0);
   daemon->send_signal(SIGTERM);
   CHECK(daemon->wait(60s) == 0);
 }
 
-TEST_CASE("e2e resilience: bad credentials stop the calls (logged once) until `connection update` fixes them") {
+TEST_CASE("e2e resilience: bad credentials stop the calls (logged once) until `connection update` fixes them" * doctest::test_suite("threads")) {
   H2rEnvOptions options;
   options.add_connection = false;
   H2rEnv env(options);
@@ -134,11 +134,11 @@ TEST_CASE("e2e resilience: bad credentials stop the calls (logged once) until `c
   auto daemon = start_daemon(env);
   auto token_requests = [&] { return env.sim().stats()["requests"].value("POST /oauth/token", 0LL); };
   CHECK(eventually([&] { return env.h2rd_json({"status"})["connections"][0]["healthy"] == false; }, 60s));
-  std::this_thread::sleep_for(4s);   // several scheduler cycles
+  REQUIRE(wait_for_cycles(env, 4));
   const long long asked = token_requests();
   CHECK(asked >= 1);
   CHECK(asked <= 4);   // at most one per worker, not one per event or per cycle
-  std::this_thread::sleep_for(3s);
+  REQUIRE(wait_for_cycles(env, 3));
   CHECK(token_requests() == asked);
   auto events = env.events();
   CHECK(count_state(events, "pending") == 12);
@@ -160,7 +160,7 @@ TEST_CASE("e2e resilience: bad credentials stop the calls (logged once) until `c
   CHECK(log.find("wrong-secret-0bd3") == std::string::npos);
 }
 
-TEST_CASE("e2e resilience: SIGTERM stops taking work and exits 0 promptly, the rest runs after a restart") {
+TEST_CASE("e2e resilience: SIGTERM stops taking work and exits 0 promptly, the rest runs after a restart" * doctest::test_suite("threads")) {
   H2rEnvOptions options;
   options.sim_args = {"--latency-ms", "400"};
   H2rEnv env(options);

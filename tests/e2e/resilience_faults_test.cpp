@@ -36,7 +36,7 @@ TEST_CASE("e2e resilience: 429s with Zoom's ISO Retry-After are waited out, ever
   CHECK(env.sim().stats()["rate_limited"].get<long long>() > 0);   // the fault was exercised
 }
 
-TEST_CASE("e2e resilience: a share of 5xx answers is retried with backoff, every hire once") {
+TEST_CASE("e2e resilience: a share of 5xx answers is retried with backoff, every hire once" * doctest::test_suite("threads")) {
   H2rEnv env(with_sim({"--fail-rate", "0.2", "--seed", "11"}));
   env.drop("hires.json", hires_json(30));
   run_until_final(env);

@@ -36,6 +36,23 @@ inline bool eventually(const std::function<bool()>& done, std::chrono::milliseco
   }
 }
 
+// Waits until the daemon under test has ended at least `n` more scheduler cycles (the `last_cycle` of
+// `h2rd status --json` took `n` new values): how a test says "for several cycles" without a fixed sleep.
+// False when it did not within `bound` (a stuck daemon fails the test, it does not pass it).
+inline bool wait_for_cycles(const H2rEnv& env, int n, std::chrono::milliseconds bound = std::chrono::seconds(60)) {
+  auto last_cycle = [&] { return env.h2rd_json({"status"})["last_cycle"].dump(); };
+  std::string last = last_cycle();
+  int seen = 0;
+  return eventually([&] {
+    const std::string now = last_cycle();
+    if (now != last) {
+      last = now;
+      ++seen;
+    }
+    return seen >= n;
+  }, bound, std::chrono::milliseconds(200));
+}
+
 // `h2rd run` as a child process.
 inline std::unique_ptr<ChildProcess> start_daemon(const H2rEnv& env) {
   return std::make_unique<ChildProcess>(std::vector<std::string>{H2R_H2RD_PATH, "-c", env.config_path(), "run"});

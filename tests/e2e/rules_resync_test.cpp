@@ -55,7 +55,7 @@ bool has_license(const json& user) {
 
 } // namespace
 
-TEST_CASE("e2e resync: a license taken from a role is turned off at Zoom after SIGHUP, with no HR event") {
+TEST_CASE("e2e resync: a license taken from a role is turned off at Zoom after SIGHUP, with no HR event" * doctest::test_suite("threads")) {
   H2rEnv env;
   ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
   env.drop("hires.json", hires({employee("E1", "Ann", "Alpha"), employee("E2", "Bob", "Beta"),

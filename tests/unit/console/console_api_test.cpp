@@ -82,7 +82,7 @@ struct ConsoleFixture {
 
 } // namespace
 
-TEST_CASE("console: a Host that is not local gets 403 (DNS rebinding), also on the pages") {
+TEST_CASE("console: a Host that is not local gets 403 (DNS rebinding), also on the pages" * doctest::test_suite("threads")) {
   ConsoleFixture f;
   auto c = f.client();
   for (const char* path : {"/api/v1/status", "/ui/"}) {
@@ -99,7 +99,7 @@ TEST_CASE("console: a Host that is not local gets 403 (DNS rebinding), also on t
   CHECK(health->status == 200);
 }
 
-TEST_CASE("console: no token gets 401, a wrong one too, and every answer carries the security headers") {
+TEST_CASE("console: no token gets 401, a wrong one too, and every answer carries the security headers" * doctest::test_suite("threads")) {
   ConsoleFixture f;
   auto c = f.client();
   for (const auto& headers : {httplib::Headers{}, ConsoleFixture::bearer(std::string(64, 'c'))}) {
@@ -119,7 +119,7 @@ TEST_CASE("console: no token gets 401, a wrong one too, and every answer carries
   CHECK(f.state("a") == EventState::held);
 }
 
-TEST_CASE("console: a session without the CSRF header gets 403 and changes nothing, with it the approval is made") {
+TEST_CASE("console: a session without the CSRF header gets 403 and changes nothing, with it the approval is made" * doctest::test_suite("threads")) {
   ConsoleFixture f;
   auto [cookie, csrf] = f.login(k_reviewer);
   auto r = f.post("/api/v1/events/approve", {{"ids", {f.id("a")}}}, {{"Cookie", cookie}});
@@ -145,7 +145,7 @@ TEST_CASE("console: a session without the CSRF header gets 403 and changes nothi
   CHECK(nlohmann::json::parse(status->body)["queue"]["held"] == 1);
 }
 
-TEST_CASE("console: a viewer reads but cannot approve, reject or retry (403, nothing changed)") {
+TEST_CASE("console: a viewer reads but cannot approve, reject or retry (403, nothing changed)" * doctest::test_suite("threads")) {
   ConsoleFixture f;
   auto c = f.client();
   auto list = c.Get("/api/v1/events?state=held", ConsoleFixture::bearer(k_viewer));
@@ -166,7 +166,7 @@ TEST_CASE("console: a viewer reads but cannot approve, reject or retry (403, not
   CHECK(f.state("c") == EventState::failed);
 }
 
-TEST_CASE("console: approve, reject and retry change the store as the CLI does, recorded as console:<token>") {
+TEST_CASE("console: approve, reject and retry change the store as the CLI does, recorded as console:<token>" * doctest::test_suite("threads")) {
   ConsoleFixture f;
   // What the CLI does (cmd_events.cpp): set_actor, then approve_event / reject_event / retry_event.
   ConsoleFixture twin;
@@ -204,7 +204,7 @@ TEST_CASE("console: approve, reject and retry change the store as the CLI does, 
   CHECK(again->status == 409);
 }
 
-TEST_CASE("console: approve all with a wrong expect_count gets 409 and approves nothing, the right count approves all") {
+TEST_CASE("console: approve all with a wrong expect_count gets 409 and approves nothing, the right count approves all" * doctest::test_suite("threads")) {
   ConsoleFixture f;
   const auto h = ConsoleFixture::bearer(k_reviewer);
   auto wrong = f.post("/api/v1/events/approve", {{"all", true}, {"expect_count", 1}}, h);
@@ -229,7 +229,7 @@ TEST_CASE("console: approve all with a wrong expect_count gets 409 and approves 
   CHECK(f.state("c") == EventState::failed);
 }
 
-TEST_CASE("console: every request value is validated with an error naming it") {
+TEST_CASE("console: every request value is validated with an error naming it" * doctest::test_suite("threads")) {
   ConsoleFixture f;
   auto c = f.client();
   const auto h = ConsoleFixture::bearer(k_reviewer);
@@ -258,7 +258,7 @@ TEST_CASE("console: every request value is validated with an error naming it") {
   CHECK(body["more"] == true);
 }
 
-TEST_CASE("console: new tokens work at once and a removed token's sessions end (the token file re-read on SIGHUP)") {
+TEST_CASE("console: new tokens work at once and a removed token's sessions end (the token file re-read on SIGHUP)" * doctest::test_suite("threads")) {
   ConsoleFixture f;
   auto [alice_cookie, alice_csrf] = f.login(k_reviewer);
   auto [vic_cookie, vic_csrf] = f.login(k_viewer);

@@ -113,7 +113,7 @@ struct EngineFixture {
 
 } // namespace
 
-TEST_CASE("console plan: a held hire shows the create call with its attributes, and nothing is written to Zoom") {
+TEST_CASE("console plan: a held hire shows the create call with its attributes, and nothing is written to Zoom" * doctest::test_suite("threads")) {
   EngineFixture f;
   auto r = f.get("/api/v1/events/" + std::to_string(f.id("h1")) + "/plan", k_viewer);   // a viewer may read it
   REQUIRE(r);
@@ -143,7 +143,7 @@ TEST_CASE("console plan: a held hire shows the create call with its attributes, 
   CHECK(f.writes() == 0);
 }
 
-TEST_CASE("console plan: a user already in Zoom shows the attribute change old to new") {
+TEST_CASE("console plan: a user already in Zoom shows the attribute change old to new" * doctest::test_suite("threads")) {
   EngineFixture f;
   f.sim.seed_user({{"userName", "pat.E1@example.com"}, {"title", "Cook"}, {"name", {{"givenName", "Pat"}}}});
   auto r = f.get("/api/v1/events/" + std::to_string(f.id("h1")) + "/plan", k_reviewer);
@@ -164,7 +164,7 @@ TEST_CASE("console plan: a user already in Zoom shows the attribute change old t
   CHECK(f.writes() == 0);
 }
 
-TEST_CASE("console plan: an unknown id is 404, a final event 409, no token 401") {
+TEST_CASE("console plan: an unknown id is 404, a final event 409, no token 401" * doctest::test_suite("threads")) {
   EngineFixture f;
   auto unknown = f.get("/api/v1/events/999999/plan", k_viewer);
   REQUIRE(unknown);
@@ -178,7 +178,7 @@ TEST_CASE("console plan: an unknown id is 404, a final event 409, no token 401")
   CHECK(anonymous->status == 401);
 }
 
-TEST_CASE("console plan: Zoom refusing the credentials is reported in the answer, not as a 500") {
+TEST_CASE("console plan: Zoom refusing the credentials is reported in the answer, not as a 500" * doctest::test_suite("threads")) {
   EngineFixture f;
   std::string rules = k_rules;
   rules.replace(rules.find("connection: zoom"), 16, "connection: zoom-bad");
@@ -195,7 +195,7 @@ TEST_CASE("console plan: Zoom refusing the credentials is reported in the answer
   CHECK(r->body.find(k_wrong_secret) == std::string::npos);
 }
 
-TEST_CASE("console connection test: ok against zoom-sim, and recorded as the connection's health") {
+TEST_CASE("console connection test: ok against zoom-sim, and recorded as the connection's health" * doctest::test_suite("threads")) {
   EngineFixture f;
   auto r = f.post("/api/v1/connections/zoom/test", EngineFixture::bearer(k_reviewer));
   REQUIRE(r);
@@ -210,7 +210,7 @@ TEST_CASE("console connection test: ok against zoom-sim, and recorded as the con
   CHECK((*health)->healthy);
 }
 
-TEST_CASE("console connection test: a wrong secret says what is wrong, and never the secret") {
+TEST_CASE("console connection test: a wrong secret says what is wrong, and never the secret" * doctest::test_suite("threads")) {
   EngineFixture f;
   auto r = f.post("/api/v1/connections/zoom-bad/test", EngineFixture::bearer(k_reviewer));
   REQUIRE(r);
@@ -227,7 +227,7 @@ TEST_CASE("console connection test: a wrong secret says what is wrong, and never
   CHECK(!(*health)->healthy);
 }
 
-TEST_CASE("console connection test: a viewer gets 403, a session without the CSRF header 403, an unknown name 404") {
+TEST_CASE("console connection test: a viewer gets 403, a session without the CSRF header 403, an unknown name 404" * doctest::test_suite("threads")) {
   EngineFixture f;
   auto viewer = f.post("/api/v1/connections/zoom/test", EngineFixture::bearer(k_viewer));
   REQUIRE(viewer);

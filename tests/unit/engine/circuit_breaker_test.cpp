@@ -36,7 +36,7 @@ int feed(CircuitBreaker& b, FakeClock& clock, const std::string& pattern) {
 
 } // namespace
 
-TEST_CASE("circuit breaker: opens on a share of failures over the window, not before min_calls") {
+TEST_CASE("circuit breaker: opens on a share of failures over the window, not before min_calls" * doctest::test_suite("threads")) {
   FakeClock clock;
   CircuitBreaker b(small_config());
   // Five failures in a row are fewer calls than min_calls: still closed.
@@ -56,7 +56,7 @@ TEST_CASE("circuit breaker: opens on a share of failures over the window, not be
   CHECK(refused.retry_at == clock.now() + 5s);
 }
 
-TEST_CASE("circuit breaker: a failure share below the ratio keeps it closed over a long run, the window slides") {
+TEST_CASE("circuit breaker: a failure share below the ratio keeps it closed over a long run, the window slides" * doctest::test_suite("threads")) {
   FakeClock clock;
   CircuitBreaker b(small_config());
   // 3 of every 10 fail, spread out: no window of 6 or more calls reaches half.
@@ -77,7 +77,7 @@ TEST_CASE("circuit breaker: a failure share below the ratio keeps it closed over
   CHECK(b.tripped_calls() == 10);
 }
 
-TEST_CASE("circuit breaker: half-open lets exactly one probe through") {
+TEST_CASE("circuit breaker: half-open lets exactly one probe through" * doctest::test_suite("threads")) {
   FakeClock clock;
   CircuitBreaker b(small_config());
   feed(b, clock, "xxxxxx");
@@ -105,7 +105,7 @@ TEST_CASE("circuit breaker: half-open lets exactly one probe through") {
   CHECK_FALSE(b.admit(clock.now()).probe);
 }
 
-TEST_CASE("circuit breaker: the cool-down doubles after each failed probe up to its cap, and resets after a success") {
+TEST_CASE("circuit breaker: the cool-down doubles after each failed probe up to its cap, and resets after a success" * doctest::test_suite("threads")) {
   FakeClock clock;
   CircuitBreaker b(small_config());
   feed(b, clock, "xxxxxx");
@@ -132,7 +132,7 @@ TEST_CASE("circuit breaker: the cool-down doubles after each failed probe up to 
   CHECK(b.last_cooldown() == 5s);
 }
 
-TEST_CASE("circuit breaker: reset closes it and forgets the window and the grown cool-down") {
+TEST_CASE("circuit breaker: reset closes it and forgets the window and the grown cool-down" * doctest::test_suite("threads")) {
   FakeClock clock;
   CircuitBreaker b(small_config());
   feed(b, clock, "xxxxxx");
@@ -147,7 +147,7 @@ TEST_CASE("circuit breaker: reset closes it and forgets the window and the grown
   CHECK(b.last_cooldown() == 5s);
 }
 
-TEST_CASE("circuit breaker: while open only the probe's answer counts, not calls admitted before it opened") {
+TEST_CASE("circuit breaker: while open only the probe's answer counts, not calls admitted before it opened" * doctest::test_suite("threads")) {
   FakeClock clock;
   CircuitBreaker b(small_config());
   feed(b, clock, "xxxxxx");
@@ -164,7 +164,7 @@ TEST_CASE("circuit breaker: while open only the probe's answer counts, not calls
   CHECK(b.admit(clock.now()).probe);
 }
 
-TEST_CASE("circuit breaker: new settings keep the newest outcomes that fit the new window") {
+TEST_CASE("circuit breaker: new settings keep the newest outcomes that fit the new window" * doctest::test_suite("threads")) {
   FakeClock clock;
   CircuitBreaker b(small_config());
   feed(b, clock, "xx...");   // 5 calls, 2 failed: below min_calls 6
@@ -181,7 +181,7 @@ TEST_CASE("circuit breaker: new settings keep the newest outcomes that fit the n
   CHECK(b.state(clock.now()) == CircuitBreaker::State::open);
 }
 
-TEST_CASE("circuit breaker: a lower min_calls or ratio applies to the outcomes already seen") {
+TEST_CASE("circuit breaker: a lower min_calls or ratio applies to the outcomes already seen" * doctest::test_suite("threads")) {
   FakeClock clock;
   CircuitBreaker b(small_config());
   feed(b, clock, "x.x");      // 3 calls: below min_calls 6
@@ -194,7 +194,7 @@ TEST_CASE("circuit breaker: a lower min_calls or ratio applies to the outcomes a
   CHECK(b.state(clock.now()) == CircuitBreaker::State::open);
 }
 
-TEST_CASE("circuit breaker: an open breaker keeps its cool-down's end and the next one follows the new settings") {
+TEST_CASE("circuit breaker: an open breaker keeps its cool-down's end and the next one follows the new settings" * doctest::test_suite("threads")) {
   FakeClock clock;
   CircuitBreaker b(small_config());
   feed(b, clock, "xxxxxx");

@@ -19,7 +19,7 @@ using namespace h2r;
 using namespace h2r::test;
 using namespace std::chrono_literals;
 
-TEST_CASE("dispatcher: a connection's concurrency is ceil(rate x latency x 1.5), within floor and max") {
+TEST_CASE("dispatcher: a connection's concurrency is ceil(rate x latency x 1.5), within floor and max" * doctest::test_suite("threads")) {
   // Little's law: 80 requests/s at 150 ms keep 12 in flight; 1.5x headroom -> 18.
   CHECK(connection_concurrency(80, 150ms, 1, 64) == 18);
   CHECK(connection_concurrency(10, 150ms, 1, 64) == 3);     // 2.25 -> 3
@@ -45,7 +45,7 @@ TEST_CASE("dispatcher: a connection's concurrency is ceil(rate x latency x 1.5),
   CHECK(connection_concurrency(10, -5s, 2, 64) == 2);
 }
 
-TEST_CASE("dispatcher: the latency average starts at the first call and follows new ones by alpha") {
+TEST_CASE("dispatcher: the latency average starts at the first call and follows new ones by alpha" * doctest::test_suite("threads")) {
   LatencyEwma ewma(0.25);
   CHECK_FALSE(ewma.value().has_value());
   ewma.observe(200ms);
@@ -91,7 +91,7 @@ struct Gates {
 
 } // namespace
 
-TEST_CASE("dispatcher: a lane runs as many items at once as its target, never more than it has") {
+TEST_CASE("dispatcher: a lane runs as many items at once as its target, never more than it has" * doctest::test_suite("threads")) {
   Gates gates;
   std::vector<LaneRunner::Lane> lanes{{"wide", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}}, {"narrow", {10, 11}}};
   auto lane_of = [](std::size_t i) { return std::string(i < 10 ? "wide" : "narrow"); };
@@ -111,7 +111,7 @@ TEST_CASE("dispatcher: a lane runs as many items at once as its target, never mo
   for (const auto& [key, peak] : runner.peak_threads()) CHECK(peak == (key == "wide" ? 6 : 2));
 }
 
-TEST_CASE("dispatcher: a lane grows when its target rises and shrinks when it falls") {
+TEST_CASE("dispatcher: a lane grows when its target rises and shrinks when it falls" * doctest::test_suite("threads")) {
   Gates gates;
   std::atomic<int> target{1};
   std::vector<std::size_t> items(40);
@@ -134,7 +134,7 @@ TEST_CASE("dispatcher: a lane grows when its target rises and shrinks when it fa
   CHECK(gates.done["first"] + gates.done["rest"] == 40);
 }
 
-TEST_CASE("dispatcher: a lane whose items are stuck holds none of another lane's threads") {
+TEST_CASE("dispatcher: a lane whose items are stuck holds none of another lane's threads" * doctest::test_suite("threads")) {
   Gates gates;
   std::vector<std::size_t> slow(20), fast(20);
   for (std::size_t i = 0; i < 20; ++i) slow[i] = i, fast[i] = 20 + i;
@@ -150,7 +150,7 @@ TEST_CASE("dispatcher: a lane whose items are stuck holds none of another lane's
   CHECK(gates.done["slow"] == 20);
 }
 
-TEST_CASE("dispatcher: a stop leaves the items not started, and lists them") {
+TEST_CASE("dispatcher: a stop leaves the items not started, and lists them" * doctest::test_suite("threads")) {
   std::atomic<int> ran{0};
   std::atomic<bool> stop{false};
   std::vector<std::size_t> items{0, 1, 2, 3, 4, 5, 6, 7};

@@ -171,7 +171,7 @@ struct Rig {
 
 } // namespace
 
-TEST_CASE("engine dispatch: a stalled account holds none of the threads another account needs") {
+TEST_CASE("engine dispatch: a stalled account holds none of the threads another account needs" * doctest::test_suite("threads")) {
   Rig rig(1);   // workers: 1, as the old single pool would have stalled on the first event
   std::vector<HrEvent> events;
   // zoom-a's events arrive first; with one shared pool they would take its threads and stall there.
@@ -198,7 +198,7 @@ TEST_CASE("engine dispatch: a stalled account holds none of the threads another 
   CHECK(rig.b.users.size() == 10);
 }
 
-TEST_CASE("engine dispatch: an employee's events apply in effective-date order, one at a time, across lanes") {
+TEST_CASE("engine dispatch: an employee's events apply in effective-date order, one at a time, across lanes" * doctest::test_suite("threads")) {
   Rig rig(2);
   std::vector<HrEvent> events;
   // 12 employees over two accounts, each with a hire and two updates, written newest first in the

@@ -134,7 +134,7 @@ struct Rig {
 
 } // namespace
 
-TEST_CASE("engine faults: a failed outcome write ends the cycle and repeats no Zoom call") {
+TEST_CASE("engine faults: a failed outcome write ends the cycle and repeats no Zoom call" * doctest::test_suite("threads")) {
   Rig rig;
   rig.hire(3);
   rig.store->fail("record_outcome");
@@ -173,7 +173,7 @@ TEST_CASE("engine faults: a failed outcome write ends the cycle and repeats no Z
   CHECK(first["actions"][0]["action"] == "linked");
 }
 
-TEST_CASE("engine faults: a failed hold write runs nothing and ends the cycle") {
+TEST_CASE("engine faults: a failed hold write runs nothing and ends the cycle" * doctest::test_suite("threads")) {
   Rig rig;
   rig.rules = load_rules_text(std::string(k_rules) + "lifecycle:\n  supervised: [hire]\n", "rules.yaml").value();
   rig.hire(2);
@@ -189,7 +189,7 @@ TEST_CASE("engine faults: a failed hold write runs nothing and ends the cycle") 
   CHECK(rig.scim_calls() == 0);
 }
 
-TEST_CASE("engine faults: a failed employee or link read defers the event and overwrites no employee") {
+TEST_CASE("engine faults: a failed employee or link read defers the event and overwrites no employee" * doctest::test_suite("threads")) {
   Rig rig;
   rig.hire(1);
   REQUIRE(rig.engine->run_cycle().done == 1);
@@ -224,7 +224,7 @@ TEST_CASE("engine faults: a failed employee or link read defers the event and ov
   CHECK(rig.posts() == 1);
 }
 
-TEST_CASE("engine: an operator's reject during an in-flight Zoom call wins") {
+TEST_CASE("engine: an operator's reject during an in-flight Zoom call wins" * doctest::test_suite("threads")) {
   Rig rig;
   rig.hire(1);
   rig.zoom.stall_creates = true;                     // the create hangs, then answers 503 (a retry)
@@ -253,7 +253,7 @@ TEST_CASE("engine: an operator's reject during an in-flight Zoom call wins") {
   CHECK(rig.event("hire-1").state == EventState::rejected);
 }
 
-TEST_CASE("engine faults: reconcile --apply reports an item fixed only when its link was stored") {
+TEST_CASE("engine faults: reconcile --apply reports an item fixed only when its link was stored" * doctest::test_suite("threads")) {
   Rig rig;
   REQUIRE(rig.real->put_employee(EmployeeRow{"E1",
                                              {{"employee_id", "E1"}, {"first_name", "P1"}, {"email", "p1@example.com"},

@@ -175,7 +175,7 @@ struct Cluster {
 
 } // namespace
 
-TEST_CASE("multi daemon: two engines on one database claim disjoint events, each created once") {
+TEST_CASE("multi daemon: two engines on one database claim disjoint events, each created once" * doctest::test_suite("threads")) {
   Cluster c;
   Node& a = c.add("A", 2);
   Node& b = c.add("B", 2);
@@ -206,7 +206,7 @@ TEST_CASE("multi daemon: two engines on one database claim disjoint events, each
   CHECK(c.zoom.users.size() == 10);
 }
 
-TEST_CASE("multi daemon: a dead daemon's events are taken over after its lease, and its late outcome is refused") {
+TEST_CASE("multi daemon: a dead daemon's events are taken over after its lease, and its late outcome is refused" * doctest::test_suite("threads")) {
   Cluster c;
   Node& a = c.add("A");
   Node& b = c.add("B");
@@ -245,7 +245,7 @@ TEST_CASE("multi daemon: a dead daemon's events are taken over after its lease, 
   CHECK(c.transport.count("a.example/scim2/Users", "POST") == 2);   // A's lost one and B's
 }
 
-TEST_CASE("multi daemon: a daemon whose heartbeat is older than half the lease claims nothing and starts no call") {
+TEST_CASE("multi daemon: a daemon whose heartbeat is older than half the lease claims nothing and starts no call" * doctest::test_suite("threads")) {
   Cluster c;
   Node& a = c.add("A");
   REQUIRE(a.membership->beat());
@@ -273,7 +273,7 @@ TEST_CASE("multi daemon: a daemon whose heartbeat is older than half the lease c
   CHECK(a.membership->may_start_calls());
 }
 
-TEST_CASE("multi daemon: without a shared store each daemon paces a connection at its rate limit divided by the live daemons") {
+TEST_CASE("multi daemon: without a shared store each daemon paces a connection at its rate limit divided by the live daemons" * doctest::test_suite("threads")) {
   Cluster c;
   Node& a = c.add("A");
   Node& b = c.add("B");
@@ -297,7 +297,7 @@ TEST_CASE("multi daemon: without a shared store each daemon paces a connection a
   CHECK(a.registry->pace("zoom-a").rate == doctest::Approx(1000));
 }
 
-TEST_CASE("multi daemon: on a shared store two daemons draw one schedule, together at most the rate, alone all of it") {
+TEST_CASE("multi daemon: on a shared store two daemons draw one schedule, together at most the rate, alone all of it" * doctest::test_suite("threads")) {
   Cluster c;   // zoom-a: 1000 calls/s, so 1 ms apart and grants of 100 slots
   Node& a = c.add("A");
   Node& b = c.add("B");
@@ -335,7 +335,7 @@ TEST_CASE("multi daemon: on a shared store two daemons draw one schedule, togeth
   CHECK(a.registry->pace_counters().at("zoom-a") == std::pair<long long, long long>{5, 1});   // h2r_pace_*_total
 }
 
-TEST_CASE("multi daemon: a 429 pause seen by one daemon holds the other daemon's calls to that account") {
+TEST_CASE("multi daemon: a 429 pause seen by one daemon holds the other daemon's calls to that account" * doctest::test_suite("threads")) {
   Cluster c;
   Node& a = c.add("A");
   Node& b = c.add("B");
@@ -349,7 +349,7 @@ TEST_CASE("multi daemon: a 429 pause seen by one daemon holds the other daemon's
   CHECK(b.registry->limiter("zoom-a")->reserve(t0) >= t0 + 2s);
 }
 
-TEST_CASE("multi daemon: the deactivation guard counts both daemons' deactivations in one window") {
+TEST_CASE("multi daemon: the deactivation guard counts both daemons' deactivations in one window" * doctest::test_suite("threads")) {
   Cluster c(2);
   Node& a = c.add("A");
   Node& b = c.add("B");
@@ -384,7 +384,7 @@ TEST_CASE("multi daemon: the deactivation guard counts both daemons' deactivatio
   CHECK(c.event("term-9").state == EventState::held);
 }
 
-TEST_CASE("multi daemon: only one daemon leads, and leadership moves when the leader stops heartbeating") {
+TEST_CASE("multi daemon: only one daemon leads, and leadership moves when the leader stops heartbeating" * doctest::test_suite("threads")) {
   Cluster c;
   Node& a = c.add("A");
   Node& b = c.add("B");
@@ -418,7 +418,7 @@ TEST_CASE("multi daemon: only one daemon leads, and leadership moves when the le
   CHECK(a.membership->leader());
 }
 
-TEST_CASE("multi daemon: an event taken over from a dead daemon a fourth time fails as a poison pill") {
+TEST_CASE("multi daemon: an event taken over from a dead daemon a fourth time fails as a poison pill" * doctest::test_suite("threads")) {
   Cluster c;
   c.add("A");
   Node& b = c.add("B");
@@ -445,7 +445,7 @@ TEST_CASE("multi daemon: an event taken over from a dead daemon a fourth time fa
   CHECK(c.zoom.users.count("E9@example.com") == 0);  // the poison pill made no call
 }
 
-TEST_CASE("multi daemon: membership says why it starts no call while its heartbeat is stale") {
+TEST_CASE("multi daemon: membership says why it starts no call while its heartbeat is stale" * doctest::test_suite("threads")) {
   Cluster c;
   Node& a = c.add("A");
   CHECK(a.membership->stale_reason().has_value());   // no beat yet
@@ -460,7 +460,7 @@ TEST_CASE("multi daemon: membership says why it starts no call while its heartbe
   CHECK(reason->find("31 s old") != std::string::npos);
 }
 
-TEST_CASE("multi daemon: an event whose first call would start after the heartbeat went stale is given back unstarted") {
+TEST_CASE("multi daemon: an event whose first call would start after the heartbeat went stale is given back unstarted" * doctest::test_suite("threads")) {
   Cluster c;
   Node& a = c.add("A");
   REQUIRE(a.membership->beat());
@@ -481,7 +481,7 @@ TEST_CASE("multi daemon: an event whose first call would start after the heartbe
   CHECK(second.attempts == 0);
 }
 
-TEST_CASE("multi daemon: on a shared store a claim takes a few seconds of this daemon's paced work, not the whole backlog") {
+TEST_CASE("multi daemon: on a shared store a claim takes a few seconds of this daemon's paced work, not the whole backlog" * doctest::test_suite("threads")) {
   Cluster c;
   {
     auto store = open_sqlite_store(c.db_path()).value();

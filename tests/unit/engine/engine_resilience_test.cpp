@@ -127,7 +127,7 @@ struct Rig {
 
 } // namespace
 
-TEST_CASE("engine: backoff is full jitter within [floor, min(max, base*2^(n-1))]") {
+TEST_CASE("engine: backoff is full jitter within [floor, min(max, base*2^(n-1))]" * doctest::test_suite("threads")) {
   EngineOptions options;
   options.retry_base = 1s;
   options.retry_max = 60s;
@@ -149,7 +149,7 @@ TEST_CASE("engine: backoff is full jitter within [floor, min(max, base*2^(n-1))]
   }
 }
 
-TEST_CASE("engine: transient failures retry at a stored time, fail after max_attempts, and `events retry` revives") {
+TEST_CASE("engine: transient failures retry at a stored time, fail after max_attempts, and `events retry` revives" * doctest::test_suite("threads")) {
   EngineOptions options;
   options.max_attempts = 3;
   options.retry_base = 10s;
@@ -192,7 +192,7 @@ TEST_CASE("engine: transient failures retry at a stored time, fail after max_att
   CHECK(rig.a.posts == 1);
 }
 
-TEST_CASE("engine: a permanent failure fails at once with Zoom's detail") {
+TEST_CASE("engine: a permanent failure fails at once with Zoom's detail" * doctest::test_suite("threads")) {
   Rig rig(k_rules_one);
   rig.a.scim_fault = [&]() -> std::optional<HttpResponse> {
     return scim_error(400, "Account has not enabled Single Sign-On.");
@@ -205,7 +205,7 @@ TEST_CASE("engine: a permanent failure fails at once with Zoom's detail") {
   CHECK(e.reason.find("Account has not enabled Single Sign-On.") != std::string::npos);
 }
 
-TEST_CASE("engine: a daily limit pauses the connection until Zoom's time, persisted, attempts are not consumed") {
+TEST_CASE("engine: a daily limit pauses the connection until Zoom's time, persisted, attempts are not consumed" * doctest::test_suite("threads")) {
   Rig rig(k_rules_one);
   const SystemTime until = rig.clock.now() + 5h;
   bool limited = true;
@@ -242,7 +242,7 @@ TEST_CASE("engine: a daily limit pauses the connection until Zoom's time, persis
   CHECK(rig.health("zoom-a").healthy);
 }
 
-TEST_CASE("engine: invalid_client makes the connection unhealthy without hammering, an update heals it") {
+TEST_CASE("engine: invalid_client makes the connection unhealthy without hammering, an update heals it" * doctest::test_suite("threads")) {
   EngineOptions options;
   options.workers = 4;
   Rig rig(k_rules_one, options, 4);
@@ -280,7 +280,7 @@ TEST_CASE("engine: invalid_client makes the connection unhealthy without hammeri
   CHECK(rig.health("zoom-a").healthy);
 }
 
-TEST_CASE("engine: a missing scope (4711) also parks the connection, `connection test` success heals it") {
+TEST_CASE("engine: a missing scope (4711) also parks the connection, `connection test` success heals it" * doctest::test_suite("threads")) {
   Rig rig(k_rules_one);
   bool missing = true;
   rig.a.scim_fault = [&]() -> std::optional<HttpResponse> {
@@ -317,7 +317,7 @@ BreakerConfig quick_breaker() {
 
 } // namespace
 
-TEST_CASE("engine: the circuit opens on a share of failures, probes once after a growing cool-down, and closes") {
+TEST_CASE("engine: the circuit opens on a share of failures, probes once after a growing cool-down, and closes" * doctest::test_suite("threads")) {
   EngineOptions options;
   options.retry_base = 1s;
   options.retry_max = 2s;
@@ -368,7 +368,7 @@ TEST_CASE("engine: the circuit opens on a share of failures, probes once after a
   CHECK(rig.health("zoom-a").healthy);
 }
 
-TEST_CASE("engine: under run --once an open circuit defers events as pending, it never fails them") {
+TEST_CASE("engine: under run --once an open circuit defers events as pending, it never fails them" * doctest::test_suite("threads")) {
   EngineOptions options;
   options.once = true;
   options.retry_base = 1s;
@@ -394,7 +394,7 @@ TEST_CASE("engine: under run --once an open circuit defers events as pending, it
   CHECK(to_unix_ms(*report.next_retry) <= open_until);
 }
 
-TEST_CASE("engine: one connection's trouble does not hold up another") {
+TEST_CASE("engine: one connection's trouble does not hold up another" * doctest::test_suite("threads")) {
   Rig rig(k_rules_two);
   bool refused = true;
   rig.a.token_fault = [&]() -> std::optional<HttpResponse> {
@@ -419,7 +419,7 @@ TEST_CASE("engine: one connection's trouble does not hold up another") {
   CHECK(rig.b.posts == 3);   // not created twice at zoom-b
 }
 
-TEST_CASE("engine: file names, ids and server text with control characters forge no log line") {
+TEST_CASE("engine: file names, ids and server text with control characters forge no log line" * doctest::test_suite("threads")) {
   std::ostringstream captured;
   auto previous = spdlog::default_logger();
   auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_st>(captured));
@@ -469,7 +469,7 @@ TEST_CASE("engine: file names, ids and server text with control characters forge
   for (std::string line; std::getline(lines, line);) CHECK_MESSAGE(line.rfind("FORGED", 0) != 0, line);
 }
 
-TEST_CASE("engine: a retry step of 2^53 ms (the most a duration can say) schedules far ahead, never in the past") {
+TEST_CASE("engine: a retry step of 2^53 ms (the most a duration can say) schedules far ahead, never in the past" * doctest::test_suite("threads")) {
   EngineOptions options;
   options.max_attempts = 3;
   options.retry_base = std::chrono::milliseconds(1LL << 53);
@@ -488,7 +488,7 @@ TEST_CASE("engine: a retry step of 2^53 ms (the most a duration can say) schedul
   CHECK(rig.events().at(0).attempts == 1);
 }
 
-TEST_CASE("engine: ingest rejects an effective date beyond max_future_days, naming record and line") {
+TEST_CASE("engine: ingest rejects an effective date beyond max_future_days, naming record and line" * doctest::test_suite("threads")) {
   EngineOptions options;
   options.max_future_days = 30;
   Rig rig(k_rules_one, options);
@@ -509,7 +509,7 @@ TEST_CASE("engine: ingest rejects an effective date beyond max_future_days, nami
   CHECK(rig.engine->ingest("near.json", {e}));
 }
 
-TEST_CASE("engine: apply_options takes effect at the next batch, never inside the one running") {
+TEST_CASE("engine: apply_options takes effect at the next batch, never inside the one running" * doctest::test_suite("threads")) {
   EngineOptions options;
   options.max_attempts = 5;
   options.retry_base = 10s;

@@ -1,6 +1,7 @@
 // Group commit of outcomes (engine/outcome_batcher.hpp): a worker alone writes at once; workers that
 // hand in together are written in one store call, each getting its own result back.
 #include "engine/outcome_batcher.hpp"
+#include "support/eventually.hpp"
 
 #include <doctest/doctest.h>
 
@@ -41,7 +42,7 @@ EventOutcome outcome(long long id) {
 
 } // namespace
 
-TEST_CASE("outcome batcher: a worker alone writes its outcome at once, one per write") {
+TEST_CASE("outcome batcher: a worker alone writes its outcome at once, one per write" * doctest::test_suite("threads")) {
   Writes writes;
   OutcomeBatcher batcher(writes.writer(), 64, 3600s);   // a wait would hang the test: there is none
   for (long long id = 1; id <= 3; ++id) {
@@ -53,7 +54,7 @@ TEST_CASE("outcome batcher: a worker alone writes its outcome at once, one per w
   CHECK(writes.batches[2] == std::vector<long long>{3});
 }
 
-TEST_CASE("outcome batcher: workers that hand in together share one write and each get their own result") {
+TEST_CASE("outcome batcher: workers that hand in together share one write and each get their own result" * doctest::test_suite("threads")) {
   Writes writes;
   OutcomeBatcher batcher(writes.writer(3), 64, 3600s);
   constexpr int k_workers = 5;
@@ -71,7 +72,7 @@ TEST_CASE("outcome batcher: workers that hand in together share one write and ea
   CHECK(ok == std::vector<int>{1, 1, 0, 1, 1});
 }
 
-TEST_CASE("outcome batcher: at most max_batch in one write, and a worker that gives up is not waited for") {
+TEST_CASE("outcome batcher: at most max_batch in one write, and a worker that gives up is not waited for" * doctest::test_suite("threads")) {
   Writes writes;
   OutcomeBatcher batcher(writes.writer(), 2, 3600s);
   for (int i = 0; i < 4; ++i) batcher.started();
@@ -87,7 +88,7 @@ TEST_CASE("outcome batcher: at most max_batch in one write, and a worker that gi
   CHECK(written == 3);
 }
 
-TEST_CASE("outcome batcher: many workers handing in and giving up at once, every outcome written once, none waits forever") {
+TEST_CASE("outcome batcher: many workers handing in and giving up at once, every outcome written once, none waits forever" * doctest::test_suite("threads")) {
   // The gather wait is an hour: a leader not woken when the last worker hands in or gives up, or a waiter
   // not woken when its result is in or it is to lead next, hangs this test (ctest's timeout fails it).
   Writes writes;
@@ -122,7 +123,7 @@ TEST_CASE("outcome batcher: many workers handing in and giving up at once, every
   CHECK(written == expected);
 }
 
-TEST_CASE("outcome batcher: the last worker giving up ends a leader's wait") {
+TEST_CASE("outcome batcher: the last worker giving up ends a leader's wait" * doctest::test_suite("threads")) {
   // The leader waits (for an hour) while another worker is still working; that worker then gives up.
   // Without the wake-up the leader would wait out the hour (ctest's timeout fails the test).
   Writes writes;
@@ -130,7 +131,8 @@ TEST_CASE("outcome batcher: the last worker giving up ends a leader's wait") {
   batcher.started();
   batcher.started();
   std::thread leader([&] { CHECK(batcher.record(outcome(1))); });
-  std::this_thread::sleep_for(50ms);   // lets the leader start waiting (if not yet, the test passes anyway)
+  // The leader waits from the moment it is seen leading: it sets that and starts waiting under one lock.
+  REQUIRE(test::eventually([&] { return batcher.leading(); }, 60s));
   batcher.abandoned();
   leader.join();
   REQUIRE(writes.batches.size() == 1);

@@ -57,7 +57,7 @@ AlertOptions fast() {
 
 } // namespace
 
-TEST_CASE("ops: an alert is POSTed as JSON with the alert name and fields") {
+TEST_CASE("ops: an alert is POSTed as JSON with the alert name and fields" * doctest::test_suite("threads")) {
   FakeWebhook hook;
   AlertSender alerts("http://127.0.0.1:9/hook", hook, fast());
   REQUIRE(alerts.enabled());
@@ -76,7 +76,7 @@ TEST_CASE("ops: an alert is POSTed as JSON with the alert name and fields") {
   CHECK(body.contains("host"));
 }
 
-TEST_CASE("ops: a failing webhook is retried a bounded number of times, then the alert is dropped") {
+TEST_CASE("ops: a failing webhook is retried a bounded number of times, then the alert is dropped" * doctest::test_suite("threads")) {
   FakeWebhook hook;
   hook.statuses = {500, 503, 200};
   {
@@ -100,7 +100,7 @@ TEST_CASE("ops: a failing webhook is retried a bounded number of times, then the
   CHECK(alerts.dropped() == 1);
 }
 
-TEST_CASE("ops: post() never blocks: a full queue drops the oldest alert") {
+TEST_CASE("ops: post() never blocks: a full queue drops the oldest alert" * doctest::test_suite("threads")) {
   FakeWebhook hook;
   hook.hold = true;   // the sender thread is stuck in its first POST
   AlertOptions o = fast();
@@ -118,7 +118,7 @@ TEST_CASE("ops: post() never blocks: a full queue drops the oldest alert") {
   CHECK(nlohmann::json::parse(hook.requests[2].body)["id"] == 4);
 }
 
-TEST_CASE("ops: a reload turns alerts on, moves them to a new webhook, and turns them off") {
+TEST_CASE("ops: a reload turns alerts on, moves them to a new webhook, and turns them off" * doctest::test_suite("threads")) {
   FakeWebhook hook;
   AlertSender alerts("", hook, fast());
   alerts.post("event.failed", {{"id", 1}});   // off: nothing queued
@@ -141,7 +141,7 @@ TEST_CASE("ops: a reload turns alerts on, moves them to a new webhook, and turns
   CHECK(alerts.sent() == 2);
 }
 
-TEST_CASE("ops: no webhook or a malformed one turns alerts off") {
+TEST_CASE("ops: no webhook or a malformed one turns alerts off" * doctest::test_suite("threads")) {
   FakeWebhook hook;
   AlertSender none("", hook);
   AlertSender bad("ftp://example.com/x", hook);
@@ -154,7 +154,7 @@ TEST_CASE("ops: no webhook or a malformed one turns alerts off") {
   CHECK(hook.requests.empty());
 }
 
-TEST_CASE("ops: daemon liveness from the pid and heartbeat in the store") {
+TEST_CASE("ops: daemon liveness from the pid and heartbeat in the store" * doctest::test_suite("threads")) {
   test::TempDir dir;
   auto opened = open_sqlite_store((dir.path() / "h2r.db").string());
   REQUIRE(opened.has_value());

@@ -29,7 +29,7 @@ std::string attribute_series(const std::string& attribute, const std::string& ki
 
 } // namespace
 
-TEST_CASE("ops: attribute change kinds: set from null, cleared to null/\"\"/false/[], changed otherwise") {
+TEST_CASE("ops: attribute change kinds: set from null, cleared to null/\"\"/false/[], changed otherwise" * doctest::test_suite("threads")) {
   CHECK(attribute_change_kind(json(), "Engineer") == "set");
   CHECK(attribute_change_kind(json(), false) == "set");   // a create's license flag off: set, not cleared
   CHECK(attribute_change_kind("Lead", "Director") == "changed");
@@ -41,7 +41,7 @@ TEST_CASE("ops: attribute change kinds: set from null, cleared to null/\"\"/fals
   CHECK(attribute_change_kind(json::array({1}), json::array({2})) == "changed");
 }
 
-TEST_CASE("ops: attribute metric labels are the rules' short names, bounded: anything else is other") {
+TEST_CASE("ops: attribute metric labels are the rules' short names, bounded: anything else is other" * doctest::test_suite("threads")) {
   CHECK(attribute_metric_label("title") == "title");
   CHECK(attribute_metric_label("name.givenName") == "name.givenName");
   CHECK(attribute_metric_label("userName") == "userName");
@@ -62,7 +62,7 @@ TEST_CASE("ops: attribute metric labels are the rules' short names, bounded: any
   CHECK(attribute_metric_label("") == "other");
 }
 
-TEST_CASE("ops: an applied report counts each attribute change of its PUT/POST and each group add/remove") {
+TEST_CASE("ops: an applied report counts each attribute change of its PUT/POST and each group add/remove" * doctest::test_suite("threads")) {
   Metrics metrics;
   ActionReport update{"zoom-main", "updated", "u1", "ann@example.com"};
   update.calls.push_back({"PUT", "u1", "Users", "update",
@@ -97,11 +97,11 @@ TEST_CASE("ops: an applied report counts each attribute change of its PUT/POST a
     auto check = test::run_process({"promtool", "check", "metrics"}, text);
     CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
   } else {
-    MESSAGE("SKIPPED promtool check: promtool not installed (Debian package `prometheus`)");
+    MESSAGE("SKIPPED (promtool): promtool not installed (Debian package `prometheus`)");
   }
 }
 
-TEST_CASE("ops: a create counts its attributes as set") {
+TEST_CASE("ops: a create counts its attributes as set" * doctest::test_suite("threads")) {
   Metrics metrics;
   ActionReport create{"zoom-main", "created", "u1", "ann@example.com"};
   create.calls.push_back({"POST", "ann@example.com", "Users", "create",

@@ -40,7 +40,7 @@ std::map<std::string, double> parse_exposition(const std::string& text) {
 
 } // namespace
 
-TEST_CASE("ops: metrics render counters, a cumulative histogram and live gauges") {
+TEST_CASE("ops: metrics render counters, a cumulative histogram and live gauges" * doctest::test_suite("threads")) {
   Metrics metrics;
   metrics.observe_scim({"zoom-main", "POST", "/Users", 201, 30ms});
   metrics.observe_scim({"zoom-main", "POST", "/Users", 201, 200ms});
@@ -68,7 +68,7 @@ TEST_CASE("ops: metrics render counters, a cumulative histogram and live gauges"
     auto check = test::run_process({"promtool", "check", "metrics"}, text);
     CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
   } else {
-    MESSAGE("SKIPPED promtool check: promtool not installed (Debian package `prometheus`)");
+    MESSAGE("SKIPPED (promtool): promtool not installed (Debian package `prometheus`)");
   }
 
   CHECK(values["h2r_scim_requests_total{connection=\"zoom-main\",method=\"POST\",status=\"201\"}"] == 2);
@@ -102,7 +102,7 @@ TEST_CASE("ops: metrics render counters, a cumulative histogram and live gauges"
   CHECK(build_info);
 }
 
-TEST_CASE("ops: label values are escaped") {
+TEST_CASE("ops: label values are escaped" * doctest::test_suite("threads")) {
   CHECK(escape_label_value(R"(a"b\c)") == R"(a\"b\\c)");
   CHECK(escape_label_value("line\nbreak") == "line\\nbreak");
   Metrics metrics;
@@ -125,7 +125,7 @@ struct ScriptedTransport final : HttpTransport {
 
 } // namespace
 
-TEST_CASE("ops: token requests are counted by the observing transport, other requests are not") {
+TEST_CASE("ops: token requests are counted by the observing transport, other requests are not" * doctest::test_suite("threads")) {
   Metrics metrics;
   ScriptedTransport inner;
   ObservedTransport transport(inner, metrics);
@@ -142,7 +142,7 @@ TEST_CASE("ops: token requests are counted by the observing transport, other req
   CHECK(values["h2r_tokens_fetched_total{result=\"error\"}"] == 1);
 }
 
-TEST_CASE("ops: parse_listen") {
+TEST_CASE("ops: parse_listen" * doctest::test_suite("threads")) {
   struct Case {
     const char* text;
     bool ok;
@@ -170,7 +170,7 @@ TEST_CASE("ops: parse_listen") {
   }
 }
 
-TEST_CASE("ops: the status server serves /metrics and turns /healthz 503 when the heartbeat is stale") {
+TEST_CASE("ops: the status server serves /metrics and turns /healthz 503 when the heartbeat is stale" * doctest::test_suite("threads")) {
   Heartbeat heartbeat;
   StatusServer server({[] { return std::string("h2r_up 1\n"); },
                        [&] { return evaluate_health(heartbeat.age(), k_heartbeat_max_age, Result<void>{}); }});

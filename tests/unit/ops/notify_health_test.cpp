@@ -12,7 +12,7 @@
 using namespace h2r;
 using namespace std::chrono_literals;
 
-TEST_CASE("ops: sd_notify sends one datagram per message to a path or an abstract socket") {
+TEST_CASE("ops: sd_notify sends one datagram per message to a path or an abstract socket" * doctest::test_suite("threads")) {
   test::TempDir dir;
   const std::string abstract = "@h2r-test-notify-" + std::to_string(::getpid());
   for (const std::string& name : {(dir.path() / "notify.sock").string(), abstract}) {
@@ -29,14 +29,14 @@ TEST_CASE("ops: sd_notify sends one datagram per message to a path or an abstrac
   }
 }
 
-TEST_CASE("ops: sd_notify is a no-op without a socket and fails quietly on a bad one") {
+TEST_CASE("ops: sd_notify is a no-op without a socket and fails quietly on a bad one" * doctest::test_suite("threads")) {
   CHECK_FALSE(SdNotifier().enabled());
   CHECK_FALSE(SdNotifier().send("READY=1"));
   CHECK_FALSE(SdNotifier("relative/name").send("READY=1"));
   CHECK_FALSE(SdNotifier("/nonexistent/h2r/notify.sock").send("READY=1"));
 }
 
-TEST_CASE("ops: the watchdog interval is half of WATCHDOG_USEC, and only for our pid") {
+TEST_CASE("ops: the watchdog interval is half of WATCHDOG_USEC, and only for our pid" * doctest::test_suite("threads")) {
   CHECK_FALSE(SdNotifier("/x").watchdog_interval());
   CHECK(SdNotifier("/x", 400'000us).watchdog_interval() == 200'000us);
 
@@ -55,7 +55,7 @@ TEST_CASE("ops: the watchdog interval is half of WATCHDOG_USEC, and only for our
   CHECK_FALSE(SdNotifier::from_environment().enabled());
 }
 
-TEST_CASE("ops: MONOTONIC_USEC carries the monotonic clock in microseconds") {
+TEST_CASE("ops: MONOTONIC_USEC carries the monotonic clock in microseconds" * doctest::test_suite("threads")) {
   std::string text = SdNotifier::monotonic_usec();
   REQUIRE(text.rfind("MONOTONIC_USEC=", 0) == 0);
   const long long usec = std::stoll(text.substr(15));
@@ -65,7 +65,7 @@ TEST_CASE("ops: MONOTONIC_USEC carries the monotonic clock in microseconds") {
   CHECK(usec <= now_usec);   // steady_clock is CLOCK_MONOTONIC on Linux
 }
 
-TEST_CASE("ops: heartbeat age and the health verdict") {
+TEST_CASE("ops: heartbeat age and the health verdict" * doctest::test_suite("threads")) {
   Heartbeat heartbeat;
   const auto now = std::chrono::steady_clock::now();
   heartbeat.beat_at(now - 300s);

@@ -45,7 +45,7 @@ struct SilentClient {
 
 } // namespace
 
-TEST_CASE("ops: 50 clients that connect and send nothing do not starve /healthz") {
+TEST_CASE("ops: 50 clients that connect and send nothing do not starve /healthz" * doctest::test_suite("threads")) {
   // A long I/O timeout, so that no silent client is dropped during the test: /healthz must be
   // answered while all 50 still hold their connection (the pool is large enough), not after some timed out.
   StatusServerOptions options;
@@ -69,7 +69,7 @@ TEST_CASE("ops: 50 clients that connect and send nothing do not starve /healthz"
   server.stop();
 }
 
-TEST_CASE("ops: the database file check notices a deleted or replaced database file") {
+TEST_CASE("ops: the database file check notices a deleted or replaced database file" * doctest::test_suite("threads")) {
   test::TempDir dir;
   const auto db = dir.path() / "h2r.db";
   std::ofstream(db) << "x";
@@ -95,7 +95,7 @@ TEST_CASE("ops: the database file check notices a deleted or replaced database f
   CHECK_FALSE(DatabaseFileCheck(":memory:")().has_value());
 }
 
-TEST_CASE("ops: the store writes check fails /healthz from the first refused write until one succeeds") {
+TEST_CASE("ops: the store writes check fails /healthz from the first refused write until one succeeds" * doctest::test_suite("threads")) {
   long long since = 0;
   StoreWritesCheck check([&] { return since; });
   CHECK_FALSE(check().has_value());

@@ -48,7 +48,7 @@ Result<void> finish(Store& store, const EventRow& row, EventState state, long lo
 
 } // namespace
 
-TEST_CASE_TEMPLATE("store contract: two stores on one database hammer claims and keep every employee in order", F,
+TEST_CASE_TEMPLATE("store contract: two stores on one database hammer claims and keep every employee in order" * doctest::test_suite("threads"), F,
                    H2R_STORE_IMPLEMENTATIONS) {
   H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
@@ -211,7 +211,7 @@ TEST_CASE_TEMPLATE("store contract: heartbeat extends only its own owner's lease
   CHECK_FALSE(store->heartbeat(DaemonRow{}, 900, 1000));
 }
 
-TEST_CASE_TEMPLATE("store contract: try_lead is exclusive until the lease runs out, also when raced", F,
+TEST_CASE_TEMPLATE("store contract: try_lead is exclusive until the lease runs out, also when raced" * doctest::test_suite("threads"), F,
                    H2R_STORE_IMPLEMENTATIONS) {
   H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   H2R_SKIP_UNLESS(F::daemons, "the leader lease yet (the multi branch brings it)");
@@ -239,7 +239,7 @@ TEST_CASE_TEMPLATE("store contract: try_lead is exclusive until the lease runs o
   CHECK(winners == 1);
 }
 
-TEST_CASE_TEMPLATE("store contract: reserve_deactivations never lets a window pass max under concurrent callers", F,
+TEST_CASE_TEMPLATE("store contract: reserve_deactivations never lets a window pass max under concurrent callers" * doctest::test_suite("threads"), F,
                    H2R_STORE_IMPLEMENTATIONS) {
   H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   H2R_SKIP_UNLESS(F::daemons, "the shared deactivation window yet (the multi branch brings it)");

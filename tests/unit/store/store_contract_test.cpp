@@ -340,7 +340,7 @@ TEST_CASE_TEMPLATE("store contract: plan_inputs reads each employee and its link
   CHECK(none->empty());
 }
 
-TEST_CASE_TEMPLATE("store contract: concurrent callers on one store lose nothing", F, H2R_STORE_IMPLEMENTATIONS) {
+TEST_CASE_TEMPLATE("store contract: concurrent callers on one store lose nothing" * doctest::test_suite("threads"), F, H2R_STORE_IMPLEMENTATIONS) {
   H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
   auto store = F::open(dir);

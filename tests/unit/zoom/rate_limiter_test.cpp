@@ -10,7 +10,7 @@
 using namespace h2r;
 using namespace std::chrono_literals;
 
-TEST_CASE("rate limiter: slots are spaced evenly at the configured rate") {
+TEST_CASE("rate limiter: slots are spaced evenly at the configured rate" * doctest::test_suite("threads")) {
   const SystemTime t0 = SystemTime{} + 1000h;
   RateLimiter limiter(5);   // one every 200 ms
   CHECK(limiter.reserve(t0) == t0);
@@ -26,7 +26,7 @@ TEST_CASE("rate limiter: slots are spaced evenly at the configured rate") {
   CHECK(limiter.rate() == 0.0);
 }
 
-TEST_CASE("rate limiter: a pause holds every slot until its end, and says why") {
+TEST_CASE("rate limiter: a pause holds every slot until its end, and says why" * doctest::test_suite("threads")) {
   const SystemTime t0 = SystemTime{} + 1000h;
   RateLimiter limiter(10);
   limiter.pause_until(t0 + 30s, "rate limited");
@@ -40,7 +40,7 @@ TEST_CASE("rate limiter: a pause holds every slot until its end, and says why") 
   CHECK_FALSE(limiter.pause(t0 + 31s));
 }
 
-TEST_CASE("rate limiter: a rate below the floor (1e-10 from an old database) spaces by 10 s, no overflow") {
+TEST_CASE("rate limiter: a rate below the floor (1e-10 from an old database) spaces by 10 s, no overflow" * doctest::test_suite("threads")) {
   const SystemTime t0 = SystemTime{} + 1000h;
   RateLimiter limiter(1e-10);
   CHECK(limiter.reserve(t0) == t0);
@@ -70,7 +70,7 @@ struct FakeSchedule {
 
 } // namespace
 
-TEST_CASE("rate limiter: two limiters on one shared schedule never go faster than the rate together") {
+TEST_CASE("rate limiter: two limiters on one shared schedule never go faster than the rate together" * doctest::test_suite("threads")) {
   const SystemTime t0 = SystemTime{} + 1000h;
   FakeSchedule schedule;
   RateLimiter a(40), b(40);   // 25 ms apart, grants of 4 slots (100 ms)
@@ -91,7 +91,7 @@ TEST_CASE("rate limiter: two limiters on one shared schedule never go faster tha
   CHECK(schedule.calls == 26);
 }
 
-TEST_CASE("rate limiter: one limiter alone on a shared schedule paces at the whole rate, not its share") {
+TEST_CASE("rate limiter: one limiter alone on a shared schedule paces at the whole rate, not its share" * doctest::test_suite("threads")) {
   const SystemTime t0 = SystemTime{} + 1000h;
   FakeSchedule schedule;
   RateLimiter limiter(40);
@@ -105,7 +105,7 @@ TEST_CASE("rate limiter: one limiter alone on a shared schedule paces at the who
   CHECK(limiter.reserve(t0 + 2s) == t0 + 2s + 25ms);
 }
 
-TEST_CASE("rate limiter: when the shared schedule fails it paces at its share for a second, then asks again") {
+TEST_CASE("rate limiter: when the shared schedule fails it paces at its share for a second, then asks again" * doctest::test_suite("threads")) {
   const SystemTime t0 = SystemTime{} + 1000h;
   FakeSchedule schedule;
   schedule.down = true;
@@ -125,7 +125,7 @@ TEST_CASE("rate limiter: when the shared schedule fails it paces at its share fo
   CHECK(limiter.reserve(t0 + k_pace_fallback) == t0 + k_pace_fallback + 25ms);
 }
 
-TEST_CASE("rate limiter: a pause on a shared schedule holds the others back too, and drops slots inside it") {
+TEST_CASE("rate limiter: a pause on a shared schedule holds the others back too, and drops slots inside it" * doctest::test_suite("threads")) {
   const SystemTime t0 = SystemTime{} + 1000h;
   FakeSchedule schedule;
   RateLimiter a(40), b(40);
@@ -143,7 +143,7 @@ TEST_CASE("rate limiter: a pause on a shared schedule holds the others back too,
   CHECK(schedule.tat == t0 + 10s + k_max_shared_pause);
 }
 
-TEST_CASE("rate limiter: without a source the share divides the rate, as one daemon among several") {
+TEST_CASE("rate limiter: without a source the share divides the rate, as one daemon among several" * doctest::test_suite("threads")) {
   const SystemTime t0 = SystemTime{} + 1000h;
   RateLimiter limiter(40);
   limiter.set_share(2);

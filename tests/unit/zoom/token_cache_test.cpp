@@ -1,6 +1,7 @@
 // TokenCache against a FakeTransport and a FakeClock: reuse, early refresh, single flight, invalidation.
 #include "fakes/fake_transport.hpp"
 #include "zoom/token_cache.hpp"
+#include "support/eventually.hpp"
 
 #include <doctest/doctest.h>
 
@@ -18,7 +19,7 @@ OAuthCredentials credentials() {
 
 } // namespace
 
-TEST_CASE("token cache: a token is reused until the refresh margin, then replaced") {
+TEST_CASE("token cache: a token is reused until the refresh margin, then replaced" * doctest::test_suite("threads")) {
   FakeTransport transport;
   FakeClock clock;
   TokenCache cache(transport, clock);
@@ -37,7 +38,7 @@ TEST_CASE("token cache: a token is reused until the refresh margin, then replace
   CHECK(request.url.find("grant_type=account_credentials&account_id=acc-1") != std::string::npos);
 }
 
-TEST_CASE("token cache: a 3-second token is refreshed at about 2.7 s") {
+TEST_CASE("token cache: a 3-second token is refreshed at about 2.7 s" * doctest::test_suite("threads")) {
   FakeTransport transport;
   FakeClock clock;
   TokenCache cache(transport, clock);
@@ -53,7 +54,7 @@ TEST_CASE("token cache: a 3-second token is refreshed at about 2.7 s") {
   CHECK(TokenCache::refresh_margin(24h) == 300s);   // capped at five minutes
 }
 
-TEST_CASE("token cache: N threads asking at once cause one fetch (single flight)") {
+TEST_CASE("token cache: N threads asking at once cause one fetch (single flight)" * doctest::test_suite("threads")) {
   FakeTransport transport;
   FakeClock clock;
   TokenCache cache(transport, clock);
@@ -68,7 +69,9 @@ TEST_CASE("token cache: N threads asking at once cause one fetch (single flight)
       got[static_cast<std::size_t>(i)] = token ? token->reveal() : "error";
     });
   REQUIRE(transport.wait_for_requests("/oauth/token", 1, 10s));
-  std::this_thread::sleep_for(50ms);   // let the others pile up behind the fetch
+  // Every other caller is behind the stalled fetch before it ends: else a late one would find the token
+  // cached and the test would pass even without the single flight.
+  REQUIRE(eventually([&] { return cache.waiting("c") == k_threads - 1; }, 60s));
   transport.open_gate();
   for (auto& t : threads) t.join();
   for (const auto& g : got) CHECK(g == "only");
@@ -76,7 +79,7 @@ TEST_CASE("token cache: N threads asking at once cause one fetch (single flight)
   CHECK(cache.fetch_count("c") == 1);
 }
 
-TEST_CASE("token cache: invalidate drops the token only if it still is the stale one") {
+TEST_CASE("token cache: invalidate drops the token only if it still is the stale one" * doctest::test_suite("threads")) {
   FakeTransport transport;
   FakeClock clock;
   TokenCache cache(transport, clock);
@@ -91,7 +94,7 @@ TEST_CASE("token cache: invalidate drops the token only if it still is the stale
   CHECK(transport.count("/oauth/token") == 2);
 }
 
-TEST_CASE("token cache: refusals are permanent with Zoom's code, outages are transient") {
+TEST_CASE("token cache: refusals are permanent with Zoom's code, outages are transient" * doctest::test_suite("threads")) {
   struct Case {
     const char* name;
     HttpResponse response;
@@ -131,7 +134,7 @@ TEST_CASE("token cache: refusals are permanent with Zoom's code, outages are tra
   CHECK(dropped.error().kind == ErrorKind::transient);
 }
 
-TEST_CASE("token cache: a huge expires_in (1e18 s) is clamped to a day, not wrapped into the past") {
+TEST_CASE("token cache: a huge expires_in (1e18 s) is clamped to a day, not wrapped into the past" * doctest::test_suite("threads")) {
   FakeTransport transport;
   FakeClock clock;
   TokenCache cache(transport, clock);
