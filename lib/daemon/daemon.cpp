@@ -119,9 +119,9 @@ Result<void> Daemon::start() {
     }
     auto address = parse_listen(m_config.listen);
     const std::string host = address->host.find(':') != std::string::npos ? "[" + address->host + "]" : address->host;
-    (void)m_store.set_meta(k_meta_metrics_listen, host + ":" + std::to_string(*port));
+    log_write_failure(m_store.set_meta(k_meta_metrics_listen, host + ":" + std::to_string(*port)), k_meta_metrics_listen);
   } else if (!m_once) {
-    (void)m_store.set_meta(k_meta_metrics_listen, "");
+    log_write_failure(m_store.set_meta(k_meta_metrics_listen, ""), k_meta_metrics_listen);
   }
   return {};
 }
@@ -163,11 +163,17 @@ std::string Daemon::metrics_text() {
   return m_metrics.render(live);
 }
 
+void log_write_failure(const Result<void>& written, std::string_view what) {
+  if (!written)
+    spdlog::warn("store.meta_write_failed what={} error=\"{}\"", what, escape_for_log(written.error().message));
+}
+
 void Daemon::persist_heartbeat(bool force) {
   auto now = std::chrono::steady_clock::now();
   if (!force && now - m_heartbeat_persisted < k_heartbeat_persist_every) return;
   m_heartbeat_persisted = now;
-  (void)m_store.set_meta(k_meta_daemon_heartbeat, std::to_string(to_unix_ms(m_clock.now())));
+  log_write_failure(m_store.set_meta(k_meta_daemon_heartbeat, std::to_string(to_unix_ms(m_clock.now()))),
+                    k_meta_daemon_heartbeat);
 }
 
 void Daemon::check_connections() {
@@ -190,7 +196,7 @@ void Daemon::check_connections() {
 
 void Daemon::note_cycle(const CycleReport& report, std::chrono::steady_clock::duration took) {
   const long long now_ms = to_unix_ms(m_clock.now());
-  (void)m_store.set_meta(k_meta_cycle_last, std::to_string(now_ms));
+  log_write_failure(m_store.set_meta(k_meta_cycle_last, std::to_string(now_ms)), k_meta_cycle_last);
   m_metrics.count_cycle(std::chrono::duration<double>(took).count(), now_ms);
   if (report.processed || report.held)
     spdlog::info("cycle.done processed={} done={} skipped={} failed={} held={} retrying={}", report.processed,
@@ -286,8 +292,8 @@ void Daemon::watchdog_loop() {
 
 int Daemon::run() {
   const long long now_ms = to_unix_ms(m_clock.now());
-  (void)m_store.set_meta(k_meta_daemon_started, std::to_string(now_ms));
-  (void)m_store.set_meta(k_meta_daemon_pid, std::to_string(::getpid()));
+  log_write_failure(m_store.set_meta(k_meta_daemon_started, std::to_string(now_ms)), k_meta_daemon_started);
+  log_write_failure(m_store.set_meta(k_meta_daemon_pid, std::to_string(::getpid())), k_meta_daemon_pid);
   record_running_config();
   persist_heartbeat(true);
   std::thread inbox_thread([this] { m_inbox.watch(m_shutdown); });
@@ -336,8 +342,8 @@ int Daemon::run() {
   m_status.stop();
   m_alerts.stop();
   if (m_membership.others_live() == 0) {   // the daemon facts of `h2rd status` stay while another daemon runs
-    (void)m_store.set_meta(k_meta_daemon_pid, "");
-    (void)m_store.set_meta(k_meta_metrics_listen, "");
+    log_write_failure(m_store.set_meta(k_meta_daemon_pid, ""), k_meta_daemon_pid);
+    log_write_failure(m_store.set_meta(k_meta_metrics_listen, ""), k_meta_metrics_listen);
   }
   spdlog::info("daemon.stopped");
   return 0;

@@ -37,6 +37,10 @@ inline constexpr std::chrono::hours k_max_max_wait{24};
 // written into `options`; its other fields are left alone. Used at start and by each reload.
 void set_live_engine_options(EngineOptions& options, const Config& config);
 
+// The daemon's bookkeeping writes (meta keys: pid, heartbeat, last cycle, resync base) never stop it, but
+// a failure is logged, never dropped: `store.meta_write_failed what=... error=...`.
+void log_write_failure(const Result<void>& written, std::string_view what);
+
 // At a daemon's start: on a store only one daemon uses (SQLite, under the single-instance lock) every
 // claim was left by a process that is gone, so all are given back (due now, not when their lease
 // ends); on a shared() store other daemons' claims are live and none is touched (a dead daemon's

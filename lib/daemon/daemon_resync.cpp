@@ -18,7 +18,7 @@ void Daemon::on_rules_changed(const RulesChange& change) {
   if (manual) {
     auto kept = load_resync_base(m_store);
     if (kept.known) before = kept.rules;
-    else (void)save_resync_base(m_store, change.before_version, change.before_text);
+    else log_write_failure(save_resync_base(m_store, change.before_version, change.before_text), "resync_base");
   }
   auto diff = diff_rules(m_store, before.get(), *change.now);
   if (!diff) {
@@ -42,7 +42,7 @@ void Daemon::on_rules_changed(const RulesChange& change) {
                   from, change.now->version(), escape_for_log(queued.error().message));
     return;
   }
-  (void)clear_resync_base(m_store);   // a base kept under rules.on_change: manual is converged past
+  log_write_failure(clear_resync_base(m_store), "resync_base");   // a base kept under rules.on_change: manual is converged past
   spdlog::info("resync.queued from={} to={} employees={} queued={} already_open={} role_moves={} licenses_on={} "
                "licenses_off={} attributes={} deprovisions={}",
                from, change.now->version(), t.employees, queued->queued, queued->already_open, t.role_moves,
