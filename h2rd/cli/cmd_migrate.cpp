@@ -14,32 +14,73 @@
 
 namespace h2r::cli {
 
-int cmd_migrate(const std::string& config_path, const Words& words) {
-  int parse_code = k_exit_ok;
-  auto args = parse_command("migrate", words, parse_code);
-  if (!args) return parse_code;
-  const auto to = args->value("--to");
-  if (!args->positional.empty() || !to) {
+namespace {
+
+// Where to copy to, from the command line: a PostgreSQL URL without a password, and the password's
+// file if one is given. nullopt (with `code` set) when the command line is wrong.
+struct MigrateTarget {
+  std::string url;
+  std::string password_file;
+};
+
+std::optional<MigrateTarget> migrate_target(const Args& args, int& code) {
+  code = k_exit_usage;
+  const auto to = args.value("--to");
+  if (!args.positional.empty() || !to) {
     print_error("usage: h2rd migrate --to postgresql://USER@HOST/DB [--password-file FILE] (see `h2rd migrate --help`)");
-    return k_exit_usage;
+    return std::nullopt;
   }
   if (!is_database_url(*to)) {
     print_error("--to must be a PostgreSQL URL (postgresql://… or postgres://…), got '" + redact_database(*to) + "'");
-    return k_exit_usage;
+    return std::nullopt;
   }
   if (auto part = url_password_part(*to); !part.empty()) {
     print_error("--to holds a password (" + part + "): a command line is visible to every user of the machine; "
                 "give it with --password-file FILE (chmod 600), ~/.pgpass or $PGPASSFILE instead");
-    return k_exit_usage;
+    return std::nullopt;
   }
-  std::string password_file;
-  if (auto file = args->value("--password-file")) {
+  MigrateTarget target{*to, ""};
+  if (auto file = args.value("--password-file")) {
     if (auto problem = password_file_problem(*file)) {
       print_error("--password-file " + *file + " " + *problem);
-      return k_exit_usage;
+      return std::nullopt;
     }
-    password_file = *file;
+    target.password_file = *file;
   }
+  code = k_exit_ok;
+  return target;
+}
+
+// What migrate says once the copy is committed: the counts, and what the operator does next.
+void print_migrated(const Config& config, const std::string& shown, const CopyCounts& counts, bool json) {
+  if (json) {
+    print_json({{"from", config.database},
+                {"to", shown},
+                {"copied",
+                 {{"connections", counts.connections},
+                  {"connection_health", counts.connection_health},
+                  {"events", counts.events},
+                  {"history", counts.history},
+                  {"employees", counts.employees},
+                  {"links", counts.links},
+                  {"seen_fields", counts.seen_fields},
+                  {"meta", counts.meta}}}});
+    return;
+  }
+  std::cout << "migrated " << config.database << " into " << shown << ": " << describe(counts) << "\n"
+            << "next: set `database: " << shown << "` in " << config.path << " (a password in a file named by "
+            << "database.password_file), give every daemon the same secret key file (" << config.secret_key_file
+            << "), then start the daemons. " << config.database << " is unchanged.\n";
+}
+
+} // namespace
+
+int cmd_migrate(const std::string& config_path, const Words& words) {
+  int code = k_exit_ok;
+  auto args = parse_command("migrate", words, code);
+  if (!args) return code;
+  auto to = migrate_target(*args, code);
+  if (!to) return code;
   auto config = load_config(config_path);
   if (!config) {
     for (const auto& d : config.error()) std::cerr << d.to_string() << "\n";
@@ -67,8 +108,8 @@ int cmd_migrate(const std::string& config_path, const Words& words) {
     print_error(from.error().message);
     return k_exit_failed;
   }
-  const std::string shown = redact_database(*to);
-  auto target = open_store(*to, password_file);
+  const std::string shown = redact_database(to->url);
+  auto target = open_store(to->url, to->password_file);
   if (!target) {
     print_error(target.error().message);
     return k_exit_failed;
@@ -83,24 +124,7 @@ int cmd_migrate(const std::string& config_path, const Words& words) {
       print_error("migration failed, the target " + shown + " is left as it was: " + counts.error().message);
     return k_exit_failed;
   }
-  if (args->has("--json")) {
-    print_json({{"from", config->database},
-                {"to", shown},
-                {"copied",
-                 {{"connections", counts->connections},
-                  {"connection_health", counts->connection_health},
-                  {"events", counts->events},
-                  {"history", counts->history},
-                  {"employees", counts->employees},
-                  {"links", counts->links},
-                  {"seen_fields", counts->seen_fields},
-                  {"meta", counts->meta}}}});
-    return k_exit_ok;
-  }
-  std::cout << "migrated " << config->database << " into " << shown << ": " << describe(*counts) << "\n"
-            << "next: set `database: " << shown << "` in " << config->path << " (a password in a file named by "
-            << "database.password_file), give every daemon the same secret key file (" << config->secret_key_file
-            << "), then start the daemons. " << config->database << " is unchanged.\n";
+  print_migrated(*config, shown, *counts, args->has("--json"));
   return k_exit_ok;
 }
 
