@@ -36,6 +36,7 @@ enum class ErrorReason {
   connection_unhealthy, // the registry stopped calls: credentials refused, a person must act
   connection_paused,    // the registry holds calls for a while: circuit open, probing, daily limit
   key_missing,          // the secret key file is gone while the database holds sealed secrets
+  fenced,               // a changing SCIM call not sent: the event's claim no longer holds (zoom/call_fence.hpp)
 };
 
 std::string_view to_string(ErrorReason reason);

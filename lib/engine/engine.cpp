@@ -125,7 +125,8 @@ bool is_deferral(const Error& e) {
   case ErrorReason::connection_paused:
   case ErrorReason::paused:
   case ErrorReason::daily_limit:
-  case ErrorReason::token_refused: return true;
+  case ErrorReason::token_refused:
+  case ErrorReason::fenced: return true;   // not this daemon's (any more): the outcome is refused anyway
   case ErrorReason::none:
   case ErrorReason::unreachable:
   case ErrorReason::no_answer:

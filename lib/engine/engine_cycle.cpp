@@ -7,6 +7,7 @@
 #include "core/time.hpp"
 #include "engine/dispatcher.hpp"
 #include "engine/outcome_batcher.hpp"
+#include "zoom/call_fence.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -224,6 +225,20 @@ void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {
       return;
     }
     outcomes.started();
+    // Each SCIM call that changes something proves first that the event is still this daemon's: an
+    // operator's decision or another daemon's rescue stops the calls not yet sent (zoom/call_fence.hpp).
+    CallFenceScope fence([this, &event = work[i].event]() -> Result<void> {
+      auto held = m_store.claim_holds(event.id, event.claim_token);
+      if (held && *held) return {};
+      Error error = Error::transient(
+          held ? fmt::format("event {} is no longer this daemon's to act on (an operator decided on it, or another "
+                             "daemon took it over)", event.id)
+               : fmt::format("cannot tell whether event {} is still this daemon's: {}", event.id, held.error().message));
+      error.reason = ErrorReason::fenced;
+      spdlog::warn("call.fenced id={} owner={} why=\"{}\"", event.id, escape_for_log(m_options.owner),
+                   held ? "claim lost" : "store unreadable");
+      return unexpected(std::move(error));
+    });
     EventOutcome outcome = process(work[i], rules_version);
     finish(work[i], outcome, cycle);
   }, stopping);

@@ -313,6 +313,10 @@ public:
   // that holds the database's single-instance lock, at its start: every claim then belongs to a
   // process that is gone.
   virtual Result<int> release_claims(const std::string& owner) = 0;
+  // Whether event `id` is still claimed with `claim_token` and pending or waiting: the proof the engine
+  // asks for before each SCIM call that changes something (zoom/call_fence.hpp). False once an operator
+  // decided on it or another claimer took it over; false too when no event has the id.
+  virtual Result<bool> claim_holds(long long id, const std::string& claim_token) = 0;
   // The earliest due_at_ms of any pending or waiting event, if any.
   virtual Result<std::optional<long long>> next_due_at() = 0;
   virtual Result<std::optional<EventRow>> get_event(long long id) = 0;

@@ -1,5 +1,7 @@
 #include "zoom/scim_client.hpp"
 
+#include "zoom/call_fence.hpp"
+
 #include "core/text.hpp"
 #include "core/time.hpp"
 #include "zoom/url.hpp"
@@ -150,6 +152,15 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
     auto token = m_tokens.get(m_connection.name, m_connection.credentials);
     if (!token) return unexpected(std::move(token).error());
 
+    // The last step before the request leaves: a call that changes something is sent only while the
+    // work it belongs to is still this daemon's (zoom/call_fence.hpp).
+    if (method != "GET") {
+      if (auto fenced = check_call_fence(); !fenced) {
+        Error error = std::move(fenced).error();
+        error.message = what + ": not sent: " + error.message;
+        return unexpected(std::move(error));
+      }
+    }
     request.headers[0].second = "Bearer " + token->reveal();
     auto started = std::chrono::steady_clock::now();
     auto response = m_transport.send(request);

@@ -102,6 +102,10 @@ Result<void> FaultyStore::release_claim(long long id, const std::string& claim_t
   return m_inner.release_claim(id, claim_token);
 }
 
+Result<bool> FaultyStore::claim_holds(long long id, const std::string& claim_token) {
+  return m_inner.claim_holds(id, claim_token);
+}
+
 Result<int> FaultyStore::release_claims(const std::string& owner) {
   H2R_FAULT_POINT(release_claims);
   return m_inner.release_claims(owner);

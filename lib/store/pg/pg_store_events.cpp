@@ -168,6 +168,15 @@ Result<void> PgStore::release_claim(long long id, const std::string& claim_token
   });
 }
 
+Result<bool> PgStore::claim_holds(long long id, const std::string& claim_token) {
+  return with_conn(fmt::format("check the claim on event {}", id), [&](pg::Conn& c) -> Result<bool> {
+    auto r = H2R_TRY(c.exec("SELECT 1 FROM events WHERE id = $1 AND claim_token = $2 AND claim_token <> '' "
+                            "AND state IN ('pending', 'waiting')",
+                            pg::Params().integer(id).text(claim_token)));
+    return !r.empty();
+  });
+}
+
 Result<int> PgStore::release_claims(const std::string& owner) {
   return with_conn("release the claims", [&](pg::Conn& c) -> Result<int> {
     auto r = H2R_TRY(c.exec("UPDATE events SET " H2R_PG_NO_CLAIM " WHERE claim_token <> '' AND ($1 = '' OR claim_owner = $1)",

@@ -116,6 +116,17 @@ Result<void> SqliteStore::release_claim(long long id, const std::string& claim_t
   });
 }
 
+Result<bool> SqliteStore::claim_holds(long long id, const std::string& claim_token) {
+  return locked(fmt::format("check the claim on event {}", id), [&]() -> Result<bool> {
+    auto q = H2R_TRY(m_db->query("SELECT 1 FROM events WHERE id = ?1 AND claim_token = ?2 "
+                                 "AND state IN ('pending', 'waiting')"));
+    q.bind_int(1, id).bind_text(2, claim_token);
+    const bool held = H2R_TRY(q.step());
+    q.reset();
+    return held;
+  });
+}
+
 Result<int> SqliteStore::release_claims(const std::string& owner) {
   return locked("release the claims", [&]() -> Result<int> {
     auto q = H2R_TRY(m_db->query("UPDATE events SET claim_owner = NULL, claim_token = NULL, lease_until_ms = 0 "

@@ -29,6 +29,7 @@ public:
   Result<std::vector<EventRow>> claim_due_events(const ClaimRequest& request) override;
   Result<void> release_claim(long long id, const std::string& claim_token) override;
   Result<int> release_claims(const std::string& owner) override;
+  Result<bool> claim_holds(long long id, const std::string& claim_token) override;
   Result<std::optional<long long>> next_due_at() override;
   Result<std::optional<EventRow>> get_event(long long id) override;
   Result<std::optional<EventRow>> find_event(const std::string& event_id) override;

@@ -305,3 +305,30 @@ TEST_CASE_TEMPLATE("store contract: an outcome refused after its first write lea
   REQUIRE(history);
   for (const auto& h : *history) CHECK(h.to != EventState::done);
 }
+
+TEST_CASE_TEMPLATE("store contract: claim_holds is true only for the claim's own token while the event is open", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  // The proof the engine asks for before each changing SCIM call (lib/zoom/call_fence.hpp).
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->ingest("f", {make_event("a", "E1", 1, 1), make_event("b", "E2", 1, 1)}, 1));
+  auto claimed = claim_all(*store, "host:1:aa", 100, 10, 500);
+  REQUIRE(claimed.size() == 2);
+  const EventRow a = claimed[0].event_id == "a" ? claimed[0] : claimed[1];
+  const EventRow b = claimed[0].event_id == "a" ? claimed[1] : claimed[0];
+  CHECK(store->claim_holds(a.id, a.claim_token).value());
+  CHECK_FALSE(store->claim_holds(a.id, b.claim_token).value());   // another event's token
+  CHECK_FALSE(store->claim_holds(a.id, "").value());
+  CHECK_FALSE(store->claim_holds(999'999, a.claim_token).value());   // no such event
+  // An operator's reject wins: the claim no longer holds.
+  REQUIRE(store->reject_event(a.id, "wrong export", 200));
+  CHECK_FALSE(store->claim_holds(a.id, a.claim_token).value());
+  // A claim given back, then taken again by another daemon: the old token no longer holds, the new one does.
+  REQUIRE(store->release_claim(b.id, b.claim_token));
+  CHECK_FALSE(store->claim_holds(b.id, b.claim_token).value());
+  auto again = claim_all(*store, "host:2:bb", 300);
+  REQUIRE(again.size() == 1);
+  CHECK(store->claim_holds(b.id, again[0].claim_token).value());
+  CHECK_FALSE(store->claim_holds(b.id, b.claim_token).value());
+}
