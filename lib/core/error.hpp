@@ -36,6 +36,7 @@ enum class ErrorReason {
   connection_unhealthy, // the registry stopped calls: credentials refused, a person must act
   connection_paused,    // the registry holds calls for a while: circuit open, probing, daily limit
   key_missing,          // the secret key file is gone while the database holds sealed secrets
+  owned_by_another,     // the Zoom user is linked to another employee: the event is held as a conflict
 };
 
 std::string_view to_string(ErrorReason reason);
