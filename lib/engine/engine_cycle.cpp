@@ -158,9 +158,11 @@ std::string Engine::conflict_hold(const Work& work) {
     if (!intent.link || !intent.link->shared) continue;
     const LinkRow& link = *intent.link;
     std::string others;
-    if (auto owners = m_store.links_to_zoom_user(link.connection, link.zoom_user_id, ""))
+    auto owners = m_store.links_to_zoom_user(link.connection, link.zoom_user_id, "");
+    if (owners)
       for (const auto& owner : *owners)
         if (owner.employee_id != link.employee_id) others += (others.empty() ? "" : ", ") + owner.employee_id;
+    if (owners && others.empty()) continue;   // the others moved on: the mark is stale
     return "conflict: Zoom user '" + link.user_name + "' (id " + link.zoom_user_id + ") in connection '" +
            link.connection + "' is linked to employee " + link.employee_id + " and to employee(s) " +
            (others.empty() ? std::string("(unknown)") : others) +

@@ -70,7 +70,7 @@ Result<LinkRow> read_link(const pg::Rows& r, int i) {
       return damaged("pushed_groups");
     row.pushed_groups.push_back({g["name"].get<std::string>(), g["id"].get<std::string>()});
   }
-  row.shared = r.boolean(i, 10);
+  row.shared = r.integer(i, 10) != 0;
   return row;
 }
 constexpr const char* k_link_columns =
@@ -186,16 +186,18 @@ Result<void> PgStore::write_link(pg::Conn& c, const LinkRow& row, bool importing
   else params.text(row.pushed_body.dump(-1, ' ', false, k_replace));
   nlohmann::json groups = nlohmann::json::array();
   for (const auto& g : row.pushed_groups) groups.push_back({{"name", g.name}, {"id", g.id}});
-  // A new row is marked shared only by an import (h2rd migrate copies a marked pair); an update keeps
-  // the mark while the Zoom user stays the same.
+  // A new row is marked shared only by an import (h2rd migrate copies a marked pair, each with the
+  // next rank); an update keeps the mark while the Zoom user stays the same.
   params.integer(row.pushed_at_ms).text(groups.dump(-1, ' ', false, k_replace)).boolean(importing && row.shared);
-  auto done = c.exec(fmt::format("INSERT INTO links ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
+  auto done = c.exec(fmt::format("INSERT INTO links ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,"
+                                 "CASE WHEN $11::boolean THEN 1 + (SELECT count(*) FROM links WHERE connection = $1 "
+                                 "AND zoom_user_id = $3) ELSE 0 END) "
                                  "ON CONFLICT (connection, employee_id) DO UPDATE SET zoom_user_id = excluded.zoom_user_id, "
                                  "user_name = excluded.user_name, pushed_digest = excluded.pushed_digest, "
                                  "active = excluded.active, updated_at_ms = excluded.updated_at_ms, "
                                  "pushed_body = excluded.pushed_body, pushed_at_ms = excluded.pushed_at_ms, "
                                  "pushed_groups = excluded.pushed_groups, "
-                                 "shared = links.shared AND links.zoom_user_id = excluded.zoom_user_id",
+                                 "shared = CASE WHEN links.zoom_user_id = excluded.zoom_user_id THEN links.shared ELSE 0 END",
                                  k_link_columns),
                      params);
   if (!done && done.error().kind == ErrorKind::not_found)

@@ -263,11 +263,13 @@ Result<void> SqliteStore::write_employee(const EmployeeRow& row) {
 Result<void> SqliteStore::write_link(const LinkRow& row, bool importing) {
   // An upsert, as write_employee: the row keeps its identity and no statement journal is needed.
   auto q = H2R_TRY(m_db->query(fmt::format(
-      "INSERT INTO links ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (connection, employee_id) DO UPDATE SET "
+      "INSERT INTO links ({}) VALUES (?,?,?,?,?,?,?,?,?,?,"
+      "CASE WHEN ?11 THEN 1 + (SELECT count(*) FROM links WHERE connection = ?1 AND zoom_user_id = ?3) ELSE 0 END) "
+      "ON CONFLICT (connection, employee_id) DO UPDATE SET "
       "zoom_user_id = excluded.zoom_user_id, user_name = excluded.user_name, pushed_digest = excluded.pushed_digest, "
       "active = excluded.active, updated_at_ms = excluded.updated_at_ms, pushed_body = excluded.pushed_body, "
       "pushed_at_ms = excluded.pushed_at_ms, pushed_groups = excluded.pushed_groups, "
-      "shared = shared AND zoom_user_id = excluded.zoom_user_id",
+      "shared = CASE WHEN zoom_user_id = excluded.zoom_user_id THEN shared ELSE 0 END",
       k_link_columns)));
   q.bind_text(1, row.connection).bind_text(2, row.employee_id).bind_text(3, row.zoom_user_id);
   q.bind_text(4, row.user_name).bind_text(5, row.pushed_digest).bind_int(6, row.active ? 1 : 0);
@@ -283,8 +285,8 @@ Result<void> SqliteStore::write_link(const LinkRow& row, bool importing) {
     for (const auto& g : row.pushed_groups) groups.push_back({{"name", g.name}, {"id", g.id}});
     q.bind_text(10, groups.dump(-1, ' ', false, k_replace));
   }
-  // A new row is marked shared only by an import (h2rd migrate copies a marked pair); an update keeps
-  // the mark while the Zoom user stays the same.
+  // A new row is marked shared only by an import (h2rd migrate copies a marked pair, each with the
+  // next rank); an update keeps the mark while the Zoom user stays the same.
   q.bind_int(11, importing && row.shared ? 1 : 0);
   auto done = q.run();
   if (!done && done.error().kind == ErrorKind::not_found)
