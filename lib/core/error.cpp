@@ -27,6 +27,7 @@ std::string_view to_string(ErrorReason reason) {
   case ErrorReason::connection_unhealthy: return "connection_unhealthy";
   case ErrorReason::key_missing: return "key_missing";
   case ErrorReason::fenced: return "fenced";
+  case ErrorReason::owned_by_another: return "owned_by_another";
   case ErrorReason::connection_paused: return "connection_paused";
   }
   return "unknown";

@@ -37,6 +37,7 @@ enum class ErrorReason {
   connection_paused,    // the registry holds calls for a while: circuit open, probing, daily limit
   key_missing,          // the secret key file is gone while the database holds sealed secrets
   fenced,               // a changing SCIM call not sent: the event's claim no longer holds (zoom/call_fence.hpp)
+  owned_by_another,     // the Zoom user is linked to another employee: the event is held as a conflict
 };
 
 std::string_view to_string(ErrorReason reason);

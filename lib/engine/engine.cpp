@@ -132,14 +132,16 @@ bool is_deferral(const Error& e) {
   case ErrorReason::no_answer:
   case ErrorReason::tls:
   case ErrorReason::key_missing:
+  case ErrorReason::owned_by_another:
   case ErrorReason::rate_limited: return false;
   }
   return false;
 }
 
-// Which of two errors decides the event's outcome: something about this event (permanent) beats a
-// transient failure, which beats a deferral.
+// Which of two errors decides the event's outcome: a conflict (held for an operator) beats something
+// about this event (permanent), which beats a transient failure, which beats a deferral.
 int severity(const Error& e) {
+  if (e.reason == ErrorReason::owned_by_another) return 3;
   if (is_deferral(e)) return 0;
   return e.kind == ErrorKind::transient ? 1 : 2;
 }
@@ -198,9 +200,14 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
       continue;
     }
     Provisioner provisioner(**client, false, to_unix_ms(m_clock.now()));
+    provisioner.set_owner_lookup([this, &intent](const std::string& zoom_user_id, const std::string& user_name) {
+      return m_store.links_to_zoom_user(intent.connection, zoom_user_id, user_name);
+    });
     auto report = provisioner.carry_out(intent, event.employee_id);
     if (!report) {
-      m_connections.record_failure(intent.connection, report.error());
+      // A conflict is about this event, not the connection: its calls (a lookup) went well.
+      if (report.error().reason == ErrorReason::owned_by_another) m_connections.record_success(intent.connection);
+      else m_connections.record_failure(intent.connection, report.error());
       note_error(std::move(report).error());
       continue;
     }
@@ -227,15 +234,26 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
     outcome.reason = work.plan.intents.empty() ? work.plan.note
                      : nothing_found ? work.plan.intents.front().why + "; no Zoom user to act on"
                                      : "";
-    outcome.employee = work.plan.employee;
-    outcome.employee->updated_at_ms = to_unix_ms(m_clock.now());
+    if (work.plan.store_employee) {
+      outcome.employee = work.plan.employee;
+      outcome.employee->updated_at_ms = to_unix_ms(m_clock.now());
+    }
+    return outcome;
+  }
+  if (error->reason == ErrorReason::owned_by_another) {
+    // A conflict: nothing was changed at this target, the event waits for an operator (approving it
+    // checks again). The employee's record stays as it was; links of other targets done are kept.
+    outcome.state = EventState::held;
+    outcome.reason = error->message;
+    spdlog::warn("event.held id={} event_id=\"{}\" reason=\"{}\"", event.id, escape_for_log(event.event_id),
+                 escape_for_log(outcome.reason));
     return outcome;
   }
   if (is_deferral(*error))
     defer(outcome, event, *error);
   else
     fail_or_retry(outcome, event, *error);
-  if (outcome.state == EventState::failed) {
+  if (outcome.state == EventState::failed && work.plan.store_employee) {
     outcome.employee = work.plan.employee;   // HR's record is still the latest truth
     outcome.employee->updated_at_ms = to_unix_ms(m_clock.now());
   }

@@ -160,7 +160,10 @@ private:
   bool may_start_calls() const { return !m_options.may_start_calls || m_options.may_start_calls(); }
   // Reads each claimed event's employee and links and plans it; an event whose reads fail is given back.
   std::vector<Work> plan_batch(std::vector<EventRow>& claimed, Cycle& cycle);
-  // Holds the supervised events (not approved yet) and removes them from `work`.
+  // The conflict an event not approved waits on (EventPlan::conflict, or a link to a Zoom user another
+  // employee's link shares); "" when none.
+  std::string conflict_hold(const Work& work);
+  // Holds the conflicts and the supervised events (not approved yet) and removes them from `work`.
   void hold_supervised(std::vector<Work>& work, Cycle& cycle);
   // Holds every deactivation of the batch when the cycle's total would pass the guard's maximum.
   void apply_guard(std::vector<Work>& work, Cycle& cycle);

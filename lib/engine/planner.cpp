@@ -46,7 +46,35 @@ nlohmann::json clearing_value(const nlohmann::json& value) {
   return "";
 }
 
+// The value `fields` set for `key`, else the one `record` has ("" when neither).
+std::string value_after(const EmployeeRecord& record, const FieldPatch& fields, const std::string& key) {
+  if (auto it = fields.find(key); it != fields.end()) return it->second.value_or("");
+  auto it = record.find(key);
+  return it == record.end() ? std::string() : it->second;
+}
+
+std::string value_of(const EmployeeRecord& record, const std::string& key) {
+  auto it = record.find(key);
+  return it == record.end() ? std::string() : it->second;
+}
+
+// Both known and different, case aside.
+bool differs(const std::string& a, const std::string& b) {
+  return !a.empty() && !b.empty() && ascii_lower(a) != ascii_lower(b);
+}
+
 } // namespace
+
+std::string identity_change(const EmployeeRecord& before, const FieldPatch& fields, const std::string& employee_id) {
+  const std::string old_email = value_of(before, "email"), new_email = value_after(before, fields, "email");
+  const std::string old_first = value_of(before, "first_name"), new_first = value_after(before, fields, "first_name");
+  const std::string old_last = value_of(before, "last_name"), new_last = value_after(before, fields, "last_name");
+  if (!differs(old_email, new_email) || !differs(old_first, new_first) || !differs(old_last, new_last)) return "";
+  return "conflict: employee id reused? employee " + employee_id + " is known as " + old_first + " " + old_last +
+         " <" + old_email + ">; this event makes it " + new_first + " " + new_last + " <" + new_email +
+         ">. Nothing was changed at Zoom. Approve it (`h2rd events approve ID`) if this is the same person, "
+         "else reject it and have HR send the new person under a new employee id";
+}
 
 std::string_view to_string(IntentKind kind) {
   switch (kind) {
@@ -146,6 +174,15 @@ EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& be
   EventPlan plan;
   plan.employee = before.value_or(EmployeeRow{event.employee_id, {}, HrStatus::unknown, 0});
   plan.employee.employee_id = event.employee_id;
+  const bool introduces = event.type == EventType::hire || event.type == EventType::rehire;
+  if (!before && !introduces && event.type != EventType::resync) {
+    // Never search Zoom by address for someone h2r does not know: that address may be anyone's.
+    plan.note = std::string(k_unknown_employee) + ": h2r has no record of employee " + event.employee_id +
+                " (only a hire or rehire introduces one), so Zoom is neither searched nor changed";
+    plan.store_employee = false;
+    return plan;
+  }
+  if (introduces && before) plan.conflict = identity_change(before->record, event.fields, event.employee_id);
   const EmployeeRecord old_record = plan.employee.record;
   const HrStatus old_status = plan.employee.status;
   const bool resync = event.type == EventType::resync;

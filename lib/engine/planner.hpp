@@ -39,8 +39,23 @@ struct EventPlan {
   EmployeeRow employee;                     // the employee after this event
   std::vector<Intent> intents;
   std::string note;                         // when there is nothing to do: why (becomes the skip reason)
+  // Non-empty when the event waits for an operator (a conflict, h2r-events(5), Conflicts): the engine
+  // holds it with this reason unless it is approved. Set for a hire/rehire that gives a known
+  // employee id another person's name and address ("employee id reused?").
+  std::string conflict;
+  // False for an event about an employee h2r has no record of (other than a hire or rehire): it is
+  // skipped and leaves no record behind, so a later event cannot act on what it carried.
+  bool store_employee = true;
   bool deactivates() const;                 // any deactivate/remove intent (the mass-deactivation guard)
 };
+
+// The note (skip reason) of an event for an employee id h2r has no record of.
+inline constexpr std::string_view k_unknown_employee = "unknown employee";
+
+// "" unless `fields` (a hire's or rehire's) give the employee `before` another person's identity: the
+// e-mail address differs (case aside) and so does the name (neither first nor last name is the same,
+// case aside). Then the conflict reason, naming both.
+std::string identity_change(const EmployeeRecord& before, const FieldPatch& fields, const std::string& employee_id);
 
 // `links` are the employee's links in every connection.
 EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& before,

@@ -1,6 +1,7 @@
 #include "engine/provisioner.hpp"
 
 #include "core/text.hpp"
+#include "zoom/zoom_errors.hpp"
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -180,12 +181,45 @@ LinkRow Provisioner::pushed_link(const Intent& intent, const std::string& employ
   return link;
 }
 
+Result<void> Provisioner::check_owner(const Intent& intent, const std::string& employee_id,
+                                      const std::string& zoom_user_id, const std::string& user_name) {
+  if (!m_owners) return {};
+  auto links = m_owners(zoom_user_id, user_name);
+  if (!links) return unexpected(std::move(links).error());
+  for (const auto& other : *links) {
+    if (other.employee_id == employee_id) continue;
+    Error e = Error::conflict(
+        "conflict: Zoom user '" + other.user_name + "' (id " + other.zoom_user_id + ") in connection '" +
+        intent.connection + "' is linked to employee " + other.employee_id + "; this " + intent.why +
+        " of employee " + employee_id + " would " + (intent.desired ? "take it over as '" + user_name + "'" : "act on it") +
+        ". Nothing was changed at Zoom. Fix the HR data (another address for one of them) and approve "
+        "(`h2rd events approve ID`, checked again), or reject (`h2rd events reject ID`)");
+    e.reason = ErrorReason::owned_by_another;
+    return unexpected(std::move(e));
+  }
+  return {};
+}
+
+Result<void> Provisioner::check_answer(const ScimUser& answer, const std::string& sent_user_name, std::string_view what) {
+  // An answer without a userName says nothing either way.
+  if (answer.user_name.empty() || ascii_lower(answer.user_name) == ascii_lower(sent_user_name)) return {};
+  return fail(ErrorKind::permanent,
+              "Zoom answered the " + std::string(what) + " of '" + sent_user_name + "' with another user (id '" +
+                  server_text(answer.id) + "', userName '" + server_text(answer.user_name) +
+                  "'): not linked. Zoom's answer: " +
+                  server_text(answer.body.is_string()
+                                  ? answer.body.get<std::string>()
+                                  : answer.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+}
+
 Result<void> Provisioner::push_update(ActionReport& report, const std::string& id, const nlohmann::json& body,
                                       const std::map<std::string, nlohmann::json>& before) {
   report.calls.push_back({"PUT", id, "Users", "update", diff_flat(before, body)});
   if (m_dry_run) return {};
   auto r = m_client.update_user(id, body);
   if (!r) return unexpected(std::move(r).error());
+  if (body.contains("userName") && body["userName"].is_string())
+    return check_answer(*r, body["userName"].get<std::string>(), "update");
   return {};
 }
 
@@ -221,6 +255,10 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
 
   if (intent.link) {
     const LinkRow& link = *intent.link;
+    // A new userName that another employee's link has: that is someone else's account.
+    if (ascii_lower(link.user_name) != ascii_lower(desired.user_name))
+      if (auto owned = check_owner(intent, employee_id, "", desired.user_name); !owned)
+        return unexpected(std::move(owned).error());
     report.user_id = link.zoom_user_id;
     const bool want_active = may_create || link.active;
     nlohmann::json current;   // Zoom's answer, read only in dry run (a plan makes no writes, only GETs)
@@ -253,6 +291,9 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
 
   auto found = m_client.find_by_user_name(desired.user_name);
   if (!found) return unexpected(std::move(found).error());
+  // The user found (or the userName, when none is) must not be another employee's.
+  if (auto owned = check_owner(intent, employee_id, *found ? (*found)->id : "", desired.user_name); !owned)
+    return unexpected(std::move(owned).error());
   if (!*found && may_create) {
     report.calls.push_back({"POST", desired.user_name, "Users", "create", create_changes(desired.body)});
     if (m_dry_run) {   // the group adds that follow a create, as the run makes them
@@ -269,6 +310,8 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
     const std::string desired_text = desired.body.dump();
     auto created = m_client.create_user(desired.user_name, with_active_true(desired.body, desired_text));
     if (created) {
+      if (auto answered = check_answer(*created, desired.user_name, "create"); !answered)
+        return unexpected(std::move(answered).error());
       report.action = "created";
       report.user_id = created->id;
       auto added = sync_groups(report, *groups, {}, false, created->id);
@@ -288,6 +331,8 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
     if (!*found)
       return fail(ErrorKind::permanent, "Zoom says " + desired.user_name +
                                             " exists but does not list it (a pending invitation?)");
+    if (auto owned = check_owner(intent, employee_id, (*found)->id, desired.user_name); !owned)
+      return unexpected(std::move(owned).error());
   }
   if (!*found) {
     report.action = "absent";
@@ -327,6 +372,8 @@ Result<ActionReport> Provisioner::deprovision(const Intent& intent, const std::s
     auto found = m_client.find_by_user_name(intent.user_name);
     if (!found) return unexpected(std::move(found).error());
     if (!*found) return report;
+    if (auto owned = check_owner(intent, employee_id, (*found)->id, intent.user_name); !owned)
+      return unexpected(std::move(owned).error());
     id = (*found)->id;
     active = (*found)->active;
   } else {

@@ -14,6 +14,8 @@
 #include "engine/planner.hpp"
 #include "zoom/scim_client.hpp"
 
+#include <functional>
+
 namespace h2r {
 
 struct AttributeChange {
@@ -45,13 +47,33 @@ struct ActionReport {
   nlohmann::json to_json() const;
 };
 
+// The links of the connection to Zoom user `zoom_user_id` or to userName `user_name` (case aside; ""
+// matches nothing): Store::links_to_zoom_user for the intent's connection.
+using OwnerLookup = std::function<Result<std::vector<LinkRow>>(const std::string& zoom_user_id,
+                                                               const std::string& user_name)>;
+
 class Provisioner {
 public:
   Provisioner(ScimClient& client, bool dry_run, long long now_ms) : m_client(client), m_dry_run(dry_run), m_now_ms(now_ms) {}
 
+  // Ownership (h2r-events(5), Conflicts): with a lookup set, a Zoom user linked to another employee is
+  // never changed, linked or deactivated for this one. Before it would (a user found by userName, a
+  // desired userName another employee's link has) the call fails with reason owned_by_another, naming
+  // both employees and the user, and nothing has been written at Zoom for this intent. Without one
+  // (a dry run) nothing is checked.
+  void set_owner_lookup(OwnerLookup lookup) { m_owners = std::move(lookup); }
+
   Result<ActionReport> carry_out(const Intent& intent, const std::string& employee_id);
 
 private:
+  // owned_by_another when a link of another employee than `employee_id` has Zoom user `zoom_user_id`
+  // or userName `user_name` (either "" = not asked).
+  Result<void> check_owner(const Intent& intent, const std::string& employee_id, const std::string& zoom_user_id,
+                           const std::string& user_name);
+  // Zoom's answer to a create or update must name the user sent (userName, case aside; an answer
+  // without one says nothing); else a permanent error quoting the answer (server_text: bounded,
+  // credentials redacted).
+  static Result<void> check_answer(const ScimUser& answer, const std::string& sent_user_name, std::string_view what);
   Result<ActionReport> provision(const Intent& intent, const std::string& employee_id);
   Result<ActionReport> deprovision(const Intent& intent, const std::string& employee_id);
   // PUT `body`, reporting the paths that change from `before` (flatten_scim form; empty = unknown).
@@ -78,6 +100,7 @@ private:
                       std::vector<PushedGroup> groups, std::string_view desired_text = {}) const;
 
   ScimClient& m_client;
+  OwnerLookup m_owners;
   bool m_dry_run;
   long long m_now_ms;
 };

@@ -10,10 +10,10 @@
 
 namespace h2r {
 
-// Columns 0..9 of every link read (SELECT k_link_columns FROM links …).
+// Columns 0..10 of every link read (SELECT k_link_columns FROM links …).
 inline constexpr const char* k_link_columns =
     "connection, employee_id, zoom_user_id, user_name, pushed_digest, active, updated_at_ms, pushed_body, "
-    "pushed_at_ms, pushed_groups";
+    "pushed_at_ms, pushed_groups, shared";
 
 // Fills row.pushed_body from the pushed_body column (nullopt: NULL, nothing known) and row.pushed_groups
 // from pushed_groups (a JSON array of {"name", "id"}). A column that is not what the store writes is a

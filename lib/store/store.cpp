@@ -1,5 +1,7 @@
 #include "store/store.hpp"
 
+#include "core/text.hpp"
+
 #include <fmt/format.h>
 
 namespace h2r {
@@ -112,6 +114,24 @@ Result<std::vector<PlanInputs>> Store::plan_inputs(const std::vector<std::string
       if (auto link = H2R_TRY(get_link(connection, employee_id))) in.links.push_back(std::move(*link));
   }
   return inputs;
+}
+
+Unexpected<Error> link_taken(const LinkRow& row) {
+  return fail(ErrorKind::conflict,
+              fmt::format("Zoom user '{}' ({}) in connection '{}' is linked to another employee; it cannot be linked "
+                          "to employee {} too",
+                          row.zoom_user_id, row.user_name, row.connection, row.employee_id));
+}
+
+Result<std::vector<LinkRow>> Store::links_to_zoom_user(const std::string& connection, const std::string& zoom_user_id,
+                                                      const std::string& user_name) {
+  std::vector<LinkRow> out;
+  const std::string name = ascii_lower(user_name);
+  for (auto& link : H2R_TRY(list_links(connection)))
+    if ((!zoom_user_id.empty() && link.zoom_user_id == zoom_user_id) ||
+        (!name.empty() && ascii_lower(link.user_name) == name))
+      out.push_back(std::move(link));
+  return out;
 }
 
 // Defaults for stores that do not implement several daemons yet (replaced per store).

@@ -47,6 +47,9 @@ struct ConnectionHealth {
 // ---- events -------------------------------------------------------------------------------------
 
 enum class EventState { pending, waiting, done, skipped, failed, held, rejected };
+// The reason of an event held as a conflict (one Zoom user, two employees; an employee id reused)
+// starts with this (h2r-events(5), Conflicts).
+inline constexpr std::string_view k_conflict_prefix = "conflict: ";
 std::string_view to_string(EventState state);
 std::optional<EventState> parse_event_state(std::string_view text);
 // done, skipped, failed and rejected are final; pending, waiting and held are not.
@@ -217,7 +220,16 @@ struct LinkRow {
   // The groups h2r added this user to and has not removed since. A group the user was already in
   // when the rules first gave it (someone else's doing) is not listed, and h2r never removes it.
   std::vector<PushedGroup> pushed_groups;
+  // The link shares its Zoom user with another employee's link: a pair from a database older than
+  // the one-employee-per-Zoom-user key (SQLite schema version 10, PostgreSQL 3), which marked such
+  // pairs instead of failing. The engine holds the employee's events as conflicts until an operator
+  // approves one. put_link and outcomes never set it: they keep the stored mark, and clear it when
+  // the Zoom user id changes; only ImportBatch::add_links (h2rd migrate) copies it.
+  bool shared = false;
 };
+
+// The `conflict` a store answers when writing `row` would link its Zoom user to a second employee.
+Unexpected<Error> link_taken(const LinkRow& row);
 
 // Everything one processed event changes, written in one transaction.
 // What planning an event reads of its employee: the last known record and the links in the connections
@@ -364,6 +376,13 @@ public:
   virtual Result<std::optional<LinkRow>> get_link(const std::string& connection, const std::string& employee_id) = 0;
   virtual Result<void> put_link(const LinkRow& row) = 0;
   virtual Result<std::vector<LinkRow>> list_links(const std::string& connection) = 0;
+  // Ownership: every link in `connection` to Zoom user `zoom_user_id`, or whose user_name equals
+  // `user_name` ignoring ASCII case ("" matches nothing), by employee_id. A Zoom user is linked to one
+  // employee at most: put_link (and an outcome) giving a second employee the same (connection,
+  // zoom_user_id) is refused with `conflict`. The default scans list_links.
+  virtual Result<std::vector<LinkRow>> links_to_zoom_user(const std::string& connection,
+                                                          const std::string& zoom_user_id,
+                                                          const std::string& user_name);
   // get_employee and get_link (for each of `connections`) of every employee in `employee_ids`: one
   // PlanInputs each, in order. A store may read them all in one snapshot (SQLite: one read transaction
   // instead of one per row); the default calls get_employee and get_link in turn.

@@ -86,6 +86,26 @@ nlohmann::json attention_items(Store& store, const Config& config, const nlohman
     out.push_back({{"kind", "held_events"}, {"count", held},
                    {"message", count_of(held, "event") + " held for approval (`h2rd events list --state "
                                "held`; `h2rd events approve ID|--all` or `h2rd events reject ID`)"}});
+  if (held > 0) {
+    // Conflicts (h2r-events(5), Conflicts) each name the two employees and the Zoom user: shown one by one.
+    constexpr std::size_t k_conflicts_shown = 5;
+    EventFilter filter;
+    filter.state = EventState::held;
+    filter.limit = 10'000;
+    std::vector<EventRow> conflicts;
+    if (auto rows = store.list_events(filter))
+      for (auto& e : *rows)
+        if (e.reason.rfind(k_conflict_prefix, 0) == 0) conflicts.push_back(std::move(e));
+    for (std::size_t i = 0; i < conflicts.size() && i < k_conflicts_shown; ++i)
+      out.push_back({{"kind", "conflict"}, {"event", conflicts[i].id}, {"event_id", conflicts[i].event_id},
+                     {"employee_id", conflicts[i].employee_id},
+                     {"message", "event " + std::to_string(conflicts[i].id) + " (" + conflicts[i].event_id +
+                                     ", employee " + conflicts[i].employee_id + ") is held as a " + conflicts[i].reason}});
+    if (conflicts.size() > k_conflicts_shown)
+      out.push_back({{"kind", "conflict"}, {"count", conflicts.size() - k_conflicts_shown},
+                     {"message", std::to_string(conflicts.size() - k_conflicts_shown) +
+                                     " more conflicts (`h2rd events list --state held`)"}});
+  }
   auto rejected = rejected_files(config.inbox);
   if (!rejected) {
     out.push_back({{"kind", "rejected_files"}, {"count", nullptr}, {"message", rejected.error().message}});

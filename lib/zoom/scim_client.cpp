@@ -273,6 +273,9 @@ Result<ScimUser> ScimClient::create_user(const std::string& user_name, std::stri
   user.id = std::move(fields.id);
   user.user_name = std::move(fields.user_name);
   user.active = fields.active;
+  // An answer about another user than the one sent (the provisioner refuses it): its text is kept to
+  // be quoted. The usual answer is not copied.
+  if (!user.user_name.empty() && ascii_lower(user.user_name) != ascii_lower(user_name)) user.body = response->body;
   return user;
 }
 

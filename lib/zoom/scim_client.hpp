@@ -39,7 +39,7 @@ struct ScimUser {
   std::string id;
   std::string user_name;
   bool active = true;
-  nlohmann::json body;        // as Zoom returned it
+  nlohmann::json body;        // as Zoom returned it (a create's: only when it names another userName, as text)
 };
 
 struct ScimGroup {

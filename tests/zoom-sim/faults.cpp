@@ -54,6 +54,7 @@ json to_json(const FaultConfig& config) {
           {"token_lifetime", config.token_lifetime_s},
           {"single_token", config.single_token},
           {"missing_scope", config.missing_scope},
+          {"create_answers_other", config.create_answers_other},
           {"retry_after_format", k_formats[static_cast<size_t>(config.retry_after_format)]}};
 }
 
@@ -91,11 +92,13 @@ std::optional<std::string> Faults::configure(const json& changes) {
       uint64_t s = 0;
       error = read_number<uint64_t>(value, key, 0, UINT64_MAX, s);
       seed = s;
-    } else if (key == "single_token" || key == "missing_scope") {
+    } else if (key == "single_token" || key == "missing_scope" || key == "create_answers_other") {
       if (!value.is_boolean()) {
         error = key + ": expected true or false";
       } else {
-        (key == "single_token" ? next.single_token : next.missing_scope) = value.get<bool>();
+        (key == "single_token" ? next.single_token
+         : key == "missing_scope" ? next.missing_scope
+                                  : next.create_answers_other) = value.get<bool>();
       }
     } else if (key == "retry_after_format") {
       const auto format = value.is_string() ? parse_format(value.get<std::string>()) : std::nullopt;
@@ -162,6 +165,11 @@ std::optional<int> Faults::injected_failure() {
   }
   constexpr int k_statuses[] = {500, 502, 503};
   return k_statuses[std::uniform_int_distribution<size_t>(0, 2)(m_rng)];
+}
+
+bool Faults::create_answers_other() const {
+  std::lock_guard lock(m_mutex);
+  return m_config.create_answers_other;
 }
 
 bool Faults::lose_create() {

@@ -27,6 +27,9 @@ struct FaultConfig {
   int64_t token_lifetime_s = 3600;
   bool single_token = false;    // a new token invalidates the account's previous ones
   bool missing_scope = false;   // every SCIM call answers 401 code 4711
+  // A create is not applied and is answered 201 with another user that exists (the oldest one), as
+  // a confused server would; with no user yet it is applied as usual.
+  bool create_answers_other = false;
   RetryAfterFormat retry_after_format = RetryAfterFormat::iso;
 };
 
@@ -52,6 +55,7 @@ public:
   std::optional<Throttle> admit();
   // The status of an injected failure (500, 502 or 503), drawn with probability fail_rate.
   std::optional<int> injected_failure();
+  bool create_answers_other() const;
   // True with probability lost_create_rate.
   bool lose_create();
   // Refills the bucket and forgets the day's count.

@@ -43,6 +43,7 @@ faults (also settable at runtime with POST /_sim/config):
   --token-lifetime S       token expires_in, default 3600
   --single-token           a new token invalidates the previous ones
   --missing-scope          every SCIM call answers 401 code 4711
+  --create-answers-other   a create is not applied but answered with another existing user
   --seed N                 PRNG seed for ids and random faults
 )";
 
@@ -134,7 +135,7 @@ void parse_args(int argc, char** argv, Options& options, json& faults) {
       }
       options.seed = seed.get<uint64_t>();
       options.seed_given = true;
-    } else if (flag == "--single-token" || flag == "--missing-scope") {
+    } else if (flag == "--single-token" || flag == "--missing-scope" || flag == "--create-answers-other") {
       faults[flag.substr(2)] = true;
     } else if (flag == "--retry-after-format") {
       faults["retry-after-format"] = value();

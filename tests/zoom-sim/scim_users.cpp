@@ -141,6 +141,13 @@ struct UserRoutes {
     if (!body || !valid_user_body(*body, true, res)) {
       return;
     }
+    if (sim.faults.create_answers_other()) {
+      const nlohmann::json users = sim.store.all_users();
+      if (users.is_array() && !users.empty()) {
+        send_json(res, 201, users.front());
+        return;
+      }
+    }
     const StoreReply reply = sim.store.create_user(*body, /*keep_id=*/false, /*keep_active=*/false);
     if (reply.status != StoreStatus::ok) {
       send_store_error(res, reply, {});

@@ -136,7 +136,23 @@ CREATE TABLE pace (
 );
 )sql";
 
-constexpr std::array<const char*, 2> k_steps = {k_step_1, k_step_2};
+// Version 3: one employee per Zoom user, as SQLite's version 10 (lib/store/migrations.cpp): a unique
+// key on (connection, zoom_user_id, greatest(shared - 1, 0)); links of several employees to one Zoom
+// user that a database already holds are kept and marked with their rank (`shared` 1, 2, …).
+// links_by_user_name: the lookup ignoring case.
+constexpr const char* k_step_3 = R"sql(
+ALTER TABLE links ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;
+UPDATE links SET shared = 1 + (
+  SELECT count(*) FROM links AS other WHERE other.connection = links.connection
+    AND other.zoom_user_id = links.zoom_user_id AND other.employee_id < links.employee_id)
+  WHERE EXISTS (
+  SELECT 1 FROM links AS other WHERE other.connection = links.connection
+    AND other.zoom_user_id = links.zoom_user_id AND other.employee_id <> links.employee_id);
+CREATE UNIQUE INDEX links_one_employee_per_zoom_user ON links(connection, zoom_user_id, greatest(shared - 1, 0));
+CREATE INDEX links_by_user_name ON links(connection, lower(user_name));
+)sql";
+
+constexpr std::array<const char*, 3> k_steps = {k_step_1, k_step_2, k_step_3};
 
 constexpr const char* k_versions_table =
     "CREATE TABLE h2r_schema_versions (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL "

@@ -96,6 +96,8 @@ public:
   Result<std::optional<LinkRow>> get_link(const std::string& connection, const std::string& employee_id) override;
   Result<void> put_link(const LinkRow& row) override;
   Result<std::vector<LinkRow>> list_links(const std::string& connection) override;
+  Result<std::vector<LinkRow>> links_to_zoom_user(const std::string& connection, const std::string& zoom_user_id,
+                                                  const std::string& user_name) override;
   Result<std::set<std::string>> seen_fields() override;
 
   bool shared() const override { return true; }
@@ -132,7 +134,8 @@ private:
 
   // Helpers that run on the caller's connection, inside its transaction.
   Result<void> write_employee(pg::Conn& conn, const EmployeeRow& row);
-  Result<void> write_link(pg::Conn& conn, const LinkRow& row);
+  // `importing`: h2rd migrate's copy, which keeps the row's `shared` mark on a new row (else never set).
+  Result<void> write_link(pg::Conn& conn, const LinkRow& row, bool importing = false);
   Result<void> write_history(pg::Conn& conn, long long id, std::string_view from, std::string_view to,
                              const std::string& reason, long long now_ms);
   // The state of event `id`, its row locked until the transaction ends ("" when absent).

@@ -90,7 +90,7 @@ public:
 
   Result<void> add_links(const std::vector<LinkRow>& rows) override {
     return annotated([&]() -> Result<void> {
-      for (const auto& row : rows) H2R_TRY(m_store.write_link(conn(), row));
+      for (const auto& row : rows) H2R_TRY(m_store.write_link(conn(), row, true));
       return {};
     });
   }

@@ -60,6 +60,7 @@ Result<LinkRow> read_link(const pg::Rows& r, int i) {
   std::optional<std::string> pushed_body;   // NULL: unknown
   if (!r.is_null(i, 7)) pushed_body = r.text(i, 7);
   H2R_TRY(decode_link_json(row, pushed_body, r.text(i, 9)));
+  row.shared = r.integer(i, 10) != 0;
   return row;
 }
 
@@ -163,7 +164,7 @@ Result<void> PgStore::write_employee(pg::Conn& c, const EmployeeRow& row) {
   return {};
 }
 
-Result<void> PgStore::write_link(pg::Conn& c, const LinkRow& row) {
+Result<void> PgStore::write_link(pg::Conn& c, const LinkRow& row, bool importing) {
   constexpr auto k_replace = nlohmann::json::error_handler_t::replace;
   pg::Params params;
   params.text(row.connection).text(row.employee_id).text(row.zoom_user_id).text(row.user_name)
@@ -172,17 +173,23 @@ Result<void> PgStore::write_link(pg::Conn& c, const LinkRow& row) {
   else params.text(row.pushed_body.dump(-1, ' ', false, k_replace));
   nlohmann::json groups = nlohmann::json::array();
   for (const auto& g : row.pushed_groups) groups.push_back({{"name", g.name}, {"id", g.id}});
-  params.integer(row.pushed_at_ms).text(groups.dump(-1, ' ', false, k_replace));
-  auto done = c.exec(fmt::format("INSERT INTO links ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
+  // A new row is marked shared only by an import (h2rd migrate copies a marked pair, each with the
+  // next rank); an update keeps the mark while the Zoom user stays the same.
+  params.integer(row.pushed_at_ms).text(groups.dump(-1, ' ', false, k_replace)).boolean(importing && row.shared);
+  auto done = c.exec(fmt::format("INSERT INTO links ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,"
+                                 "CASE WHEN $11::boolean THEN 1 + (SELECT count(*) FROM links WHERE connection = $1 "
+                                 "AND zoom_user_id = $3) ELSE 0 END) "
                                  "ON CONFLICT (connection, employee_id) DO UPDATE SET zoom_user_id = excluded.zoom_user_id, "
                                  "user_name = excluded.user_name, pushed_digest = excluded.pushed_digest, "
                                  "active = excluded.active, updated_at_ms = excluded.updated_at_ms, "
                                  "pushed_body = excluded.pushed_body, pushed_at_ms = excluded.pushed_at_ms, "
-                                 "pushed_groups = excluded.pushed_groups",
+                                 "pushed_groups = excluded.pushed_groups, "
+                                 "shared = CASE WHEN links.zoom_user_id = excluded.zoom_user_id THEN links.shared ELSE 0 END",
                                  k_link_columns),
                      params);
   if (!done && done.error().kind == ErrorKind::not_found)
     return fail(ErrorKind::not_found, fmt::format("no connection is named '{}'", row.connection));
+  if (!done && done.error().kind == ErrorKind::conflict) return link_taken(row);
   if (!done) return unexpected(std::move(done).error());
   return {};
 }
@@ -218,6 +225,23 @@ Result<std::optional<LinkRow>> PgStore::get_link(const std::string& connection, 
                                              pg::Params().text(connection).text(employee_id)));
                      if (r.empty()) return std::optional<LinkRow>();
                      return std::optional<LinkRow>(H2R_TRY(read_link(r, 0)));
+                   });
+}
+
+Result<std::vector<LinkRow>> PgStore::links_to_zoom_user(const std::string& connection, const std::string& zoom_user_id,
+                                                        const std::string& user_name) {
+  return with_conn(fmt::format("find the links to Zoom user '{}' in connection '{}'", zoom_user_id, connection),
+                   [&](pg::Conn& c) -> Result<std::vector<LinkRow>> {
+                     // Case aside (lower() also folds non-ASCII letters, where SQLite's NOCASE folds ASCII only).
+                     auto r = H2R_TRY(c.exec(
+                         fmt::format("SELECT {} FROM links WHERE connection = $1 AND (($2::text <> '' AND zoom_user_id = $2::text) "
+                                     "OR ($3::text <> '' AND lower(user_name) = lower($3::text))) "
+                                     "ORDER BY employee_id COLLATE \"C\"",
+                                     k_link_columns),
+                         pg::Params().text(connection).text(zoom_user_id).text(user_name)));
+                     std::vector<LinkRow> rows;
+                     for (int i = 0; i < r.size(); ++i) rows.push_back(H2R_TRY(read_link(r, i)));
+                     return rows;
                    });
 }
 

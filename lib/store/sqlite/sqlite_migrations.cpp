@@ -176,8 +176,28 @@ CREATE INDEX events_open_by_employee ON events(employee_id, effective_at_ms, id)
   WHERE state = 'pending' OR state = 'waiting' OR state = 'held';
 )sql";
 
-constexpr std::array<const char*, 9> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5,
-                                                k_step_6, k_step_7, k_step_8, k_step_9};
+// Version 10: one employee per Zoom user. A Zoom user (per connection) is linked to at most one
+// employee: a unique key on (connection, zoom_user_id). Older databases may hold links of several
+// employees to one Zoom user (an address taken over by a second hire): they are kept and marked
+// `shared` with their rank among that user's links (1, 2, …; 0 = not shared), and the key is
+// (connection, zoom_user_id, max(shared - 1, 0)): the first of them holds the place of a plain link,
+// so no new employee can join them, and the engine holds their events as conflicts until an operator
+// approves one (lib/engine/engine_cycle.cpp). A link written with another Zoom user id loses the mark.
+// links_by_user_name serves the lookup by userName, ignoring ASCII case.
+constexpr const char* k_step_10 = R"sql(
+ALTER TABLE links ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;
+UPDATE links SET shared = 1 + (
+  SELECT count(*) FROM links AS other WHERE other.connection = links.connection
+    AND other.zoom_user_id = links.zoom_user_id AND other.employee_id < links.employee_id)
+  WHERE EXISTS (
+  SELECT 1 FROM links AS other WHERE other.connection = links.connection
+    AND other.zoom_user_id = links.zoom_user_id AND other.employee_id <> links.employee_id);
+CREATE UNIQUE INDEX links_one_employee_per_zoom_user ON links(connection, zoom_user_id, max(shared - 1, 0));
+CREATE INDEX links_by_user_name ON links(connection, user_name COLLATE NOCASE);
+)sql";
+
+constexpr std::array<const char*, 10> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5,
+                                                 k_step_6, k_step_7, k_step_8, k_step_9, k_step_10};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));

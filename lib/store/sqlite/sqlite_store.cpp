@@ -112,6 +112,7 @@ Result<LinkRow> read_link(const sqlite::Query& q) {
   std::optional<std::string> pushed_body;   // NULL: unknown
   if (!q.is_null(7)) pushed_body = q.text_at(7);
   H2R_TRY(decode_link_json(row, pushed_body, q.text_at(9)));
+  row.shared = q.int_at(10) != 0;
   return row;
 }
 
@@ -246,13 +247,16 @@ Result<void> SqliteStore::write_employee(const EmployeeRow& row) {
   return q.run();
 }
 
-Result<void> SqliteStore::write_link(const LinkRow& row) {
+Result<void> SqliteStore::write_link(const LinkRow& row, bool importing) {
   // An upsert, as write_employee: the row keeps its identity and no statement journal is needed.
   auto q = H2R_TRY(m_db->query(fmt::format(
-      "INSERT INTO links ({}) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (connection, employee_id) DO UPDATE SET "
+      "INSERT INTO links ({}) VALUES (?,?,?,?,?,?,?,?,?,?,"
+      "CASE WHEN ?11 THEN 1 + (SELECT count(*) FROM links WHERE connection = ?1 AND zoom_user_id = ?3) ELSE 0 END) "
+      "ON CONFLICT (connection, employee_id) DO UPDATE SET "
       "zoom_user_id = excluded.zoom_user_id, user_name = excluded.user_name, pushed_digest = excluded.pushed_digest, "
       "active = excluded.active, updated_at_ms = excluded.updated_at_ms, pushed_body = excluded.pushed_body, "
-      "pushed_at_ms = excluded.pushed_at_ms, pushed_groups = excluded.pushed_groups",
+      "pushed_at_ms = excluded.pushed_at_ms, pushed_groups = excluded.pushed_groups, "
+      "shared = CASE WHEN zoom_user_id = excluded.zoom_user_id THEN shared ELSE 0 END",
       k_link_columns)));
   q.bind_text(1, row.connection).bind_text(2, row.employee_id).bind_text(3, row.zoom_user_id);
   q.bind_text(4, row.user_name).bind_text(5, row.pushed_digest).bind_int(6, row.active ? 1 : 0);
@@ -268,9 +272,13 @@ Result<void> SqliteStore::write_link(const LinkRow& row) {
     for (const auto& g : row.pushed_groups) groups.push_back({{"name", g.name}, {"id", g.id}});
     q.bind_text(10, groups.dump(-1, ' ', false, k_replace));
   }
+  // A new row is marked shared only by an import (h2rd migrate copies a marked pair, each with the
+  // next rank); an update keeps the mark while the Zoom user stays the same.
+  q.bind_int(11, importing && row.shared ? 1 : 0);
   auto done = q.run();
   if (!done && done.error().kind == ErrorKind::not_found)
     return fail(ErrorKind::not_found, fmt::format("no connection is named '{}'", row.connection));
+  if (!done && done.error().kind == ErrorKind::conflict) return link_taken(row);
   return done;
 }
 
@@ -322,6 +330,23 @@ Result<std::vector<LinkRow>> SqliteStore::list_links(const std::string& connecti
     while (H2R_TRY(q.step())) rows.push_back(H2R_TRY(read_link(q)));
     return rows;
   });
+}
+
+Result<std::vector<LinkRow>> SqliteStore::links_to_zoom_user(const std::string& connection,
+                                                            const std::string& zoom_user_id,
+                                                            const std::string& user_name) {
+  return locked(fmt::format("find the links to Zoom user '{}' in connection '{}'", zoom_user_id, connection),
+                [&]() -> Result<std::vector<LinkRow>> {
+                  // Two lookups joined by OR, each served by an index (links_by_zoom_user, links_by_user_name).
+                  auto q = H2R_TRY(m_db->query(fmt::format(
+                      "SELECT {} FROM links WHERE connection = ?1 AND ((?2 <> '' AND zoom_user_id = ?2) OR "
+                      "(?3 <> '' AND user_name = ?3 COLLATE NOCASE)) ORDER BY employee_id",
+                      k_link_columns)));
+                  q.bind_text(1, connection).bind_text(2, zoom_user_id).bind_text(3, user_name);
+                  std::vector<LinkRow> rows;
+                  while (H2R_TRY(q.step())) rows.push_back(H2R_TRY(read_link(q)));
+                  return rows;
+                });
 }
 
 Result<std::vector<PlanInputs>> SqliteStore::plan_inputs(const std::vector<std::string>& employee_ids,

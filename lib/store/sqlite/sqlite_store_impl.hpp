@@ -55,6 +55,8 @@ public:
   Result<std::optional<LinkRow>> get_link(const std::string& connection, const std::string& employee_id) override;
   Result<void> put_link(const LinkRow& row) override;
   Result<std::vector<LinkRow>> list_links(const std::string& connection) override;
+  Result<std::vector<LinkRow>> links_to_zoom_user(const std::string& connection, const std::string& zoom_user_id,
+                                                  const std::string& user_name) override;
   Result<std::set<std::string>> seen_fields() override;
   Result<std::vector<PlanInputs>> plan_inputs(const std::vector<std::string>& employee_ids,
                                               const std::vector<std::string>& connections) override;
@@ -89,7 +91,8 @@ private:
   Result<void> write_employee(const EmployeeRow& row);
   // record_outcome's writes (fenced UPDATE, history, employee, links), inside the caller's transaction.
   Result<void> write_outcome(const EventOutcome& outcome, long long now_ms);
-  Result<void> write_link(const LinkRow& row);
+  // `importing`: h2rd migrate's copy, which keeps the row's `shared` mark on a new row (else never set).
+  Result<void> write_link(const LinkRow& row, bool importing = false);
   // Runs an UPDATE of events with ?1 = now_ms and ?2 = id (when given); returns the rows changed.
   Result<int> transition(const std::string& sql, long long now_ms, std::optional<long long> id = std::nullopt);
   // The due query of due_events, run with the mutex held.

@@ -98,7 +98,7 @@ public:
 
   Result<void> add_links(const std::vector<LinkRow>& rows) override {
     return annotated([&]() -> Result<void> {
-      for (const auto& row : rows) H2R_TRY(m_store.write_link(row));
+      for (const auto& row : rows) H2R_TRY(m_store.write_link(row, true));
       return {};
     });
   }

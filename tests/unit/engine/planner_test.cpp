@@ -88,7 +88,9 @@ TEST_CASE("planner: hire, rehire and return provision the role's user") {
   auto rules = load(rules_text());
   for (auto type : {EventType::hire, EventType::rehire, EventType::return_to_work}) {
     CAPTURE(to_string(type));
-    auto plan = plan_event(event(type, hire_fields()), std::nullopt, {}, *rules);
+    // A return is for someone h2r knows (on leave); a hire or rehire may introduce the employee.
+    const auto before = type == EventType::return_to_work ? std::optional(engineer(HrStatus::on_leave)) : std::nullopt;
+    auto plan = plan_event(event(type, hire_fields()), before, {}, *rules);
     REQUIRE(plan.intents.size() == 1);
     const Intent& i = plan.intents[0];
     CHECK(i.kind == IntentKind::provision);
@@ -216,10 +218,46 @@ TEST_CASE("planner: updates of an employee who is not active leave Zoom alone") 
     CHECK(plan.employee.status == status);
     CHECK_FALSE(plan.note.empty());
   }
-  // Never seen hired: update an existing user, never create one.
-  auto plan = plan_event(event(EventType::update, hire_fields()), std::nullopt, {}, *rules);
+  // Known but never seen hired: update an existing user, never create one.
+  auto plan = plan_event(event(EventType::update, hire_fields()), engineer(HrStatus::unknown), {}, *rules);
   REQUIRE(plan.intents.size() == 1);
   CHECK(plan.intents[0].kind == IntentKind::update_existing);
+}
+
+TEST_CASE("planner: events other than hire and rehire for an unknown employee id do nothing and keep no record") {
+  auto rules = load(rules_text());
+  for (auto type : {EventType::update, EventType::terminate, EventType::leave, EventType::return_to_work}) {
+    CAPTURE(to_string(type));
+    auto plan = plan_event(event(type, hire_fields(), LeaveType::long_term), std::nullopt, {}, *rules);
+    CHECK(plan.intents.empty());
+    CHECK(plan.note.rfind(std::string(k_unknown_employee), 0) == 0);
+    CHECK_FALSE(plan.store_employee);
+    CHECK(plan.conflict.empty());
+  }
+}
+
+TEST_CASE("planner: a hire giving a known employee id another name and address is a conflict") {
+  auto rules = load(rules_text());
+  auto other = hire_fields();
+  other["first_name"] = "Dave";
+  other["last_name"] = "Smith";
+  other["email"] = "dave@example.com";
+  for (auto type : {EventType::hire, EventType::rehire}) {
+    auto plan = plan_event(event(type, other), engineer(HrStatus::terminated), {link(false)}, *rules);
+    CHECK(plan.conflict.rfind(std::string(k_conflict_prefix) + "employee id reused?", 0) == 0);
+    CHECK(plan.conflict.find("jill@example.com") != std::string::npos);
+    CHECK(plan.conflict.find("dave@example.com") != std::string::npos);
+  }
+  // The same person: a new address (case aside) or a new last name alone is no conflict.
+  auto married = hire_fields();
+  married["last_name"] = "Smith";
+  married["email"] = "Jill.Smith@example.com";
+  CHECK(plan_event(event(EventType::rehire, married), engineer(HrStatus::terminated), {}, *rules).conflict.empty());
+  auto shouting = other;
+  shouting["email"] = "JILL@EXAMPLE.COM";
+  CHECK(plan_event(event(EventType::rehire, shouting), engineer(HrStatus::terminated), {}, *rules).conflict.empty());
+  // An update never is: it changes what HR says about the same person.
+  CHECK(plan_event(event(EventType::update, other), engineer(), {link()}, *rules).conflict.empty());
 }
 
 TEST_CASE("planner: a target that does not take the employee gives a reason") {

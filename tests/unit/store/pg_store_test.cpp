@@ -3,6 +3,8 @@
 // connection that comes back. Cases needing a server skip (visibly) without one.
 #include "store_test_util.hpp"
 
+#include "store/pg/pg_store_impl.hpp"
+
 #include <fstream>
 #include <thread>
 
@@ -112,6 +114,40 @@ TEST_CASE("postgres store: the schema is created, migrated once by concurrent op
   REQUIRE(versions);
   CHECK(versions->integer(0, 0) == pg_schema_version());
   CHECK(versions->integer(0, 1) == pg_schema_version());
+}
+
+TEST_CASE("postgres store: a version 2 schema holding two links to one Zoom user migrates, keeping both marked shared") {
+  H2R_PG_REQUIRE_SERVER();
+  TempDir dir;
+  const std::string schema = PgStoreFactory::schema_of(dir);
+  {
+    auto conn = pg::Conn::connect(*test_pg_url(), "", "test server");
+    REQUIRE(conn);
+    REQUIRE((*conn)->exec("CREATE SCHEMA " + (*conn)->quote_identifier(schema)));
+    REQUIRE((*conn)->exec("SELECT set_config('search_path', $1, false)", pg::Params().text(schema)));
+    REQUIRE(pg::migrate(**conn, 2));
+    REQUIRE((*conn)->exec(
+        "INSERT INTO connections (name, account_id, client_id, secret_blob, oauth_url, api_url, rate_limit, "
+        "created_at_ms, updated_at_ms) VALUES ('zoom-main', 'a', 'c', '\\x00', 'https://o', 'https://a', 10, 1, 1)"));
+    REQUIRE((*conn)->exec(
+        "INSERT INTO links (connection, employee_id, zoom_user_id, user_name, pushed_digest, active, updated_at_ms) "
+        "VALUES ('zoom-main', 'E1', 'zu-anna', 'anna@example.com', 'd', true, 1), "
+        "('zoom-main', 'E9', 'zu-anna', 'Anna@Example.com', 'd', true, 1), "
+        "('zoom-main', 'E2', 'zu-bob', 'bob@example.com', 'd', true, 1)"));
+  }
+  auto store = PgStoreFactory::open(dir);
+  auto links = store->list_links("zoom-main");
+  REQUIRE(links);
+  REQUIRE(links->size() == 3);
+  CHECK((*links)[0].shared);
+  CHECK_FALSE((*links)[1].shared);
+  CHECK((*links)[2].shared);
+  LinkRow bob_taken = (*links)[1];
+  bob_taken.employee_id = "E4";
+  CHECK(store->put_link(bob_taken).error().kind == ErrorKind::conflict);
+  auto owners = store->links_to_zoom_user("zoom-main", "zu-anna", "");
+  REQUIRE(owners);
+  CHECK(owners->size() == 2);
 }
 
 TEST_CASE("postgres store: a database with a newer schema is refused, naming the server") {

@@ -127,6 +127,50 @@ TEST_CASE("sqlite store: a version 1 database is migrated, and its event fields 
   CHECK(scalar(**db, "PRAGMA user_version") == std::to_string(sqlite_schema_version()));
 }
 
+TEST_CASE("sqlite store: a version 9 database holding two links to one Zoom user migrates, keeping both marked shared") {
+  TempDir dir;
+  auto path = dir.file("h2r.db");
+  {
+    auto db = sqlite::Db::open(path);
+    REQUIRE(db);
+    REQUIRE(sqlite::migrate(**db, 9));
+    REQUIRE((*db)->exec(
+        "INSERT INTO connections (name, account_id, client_id, secret_blob, oauth_url, api_url, rate_limit, "
+        "created_at_ms, updated_at_ms) VALUES ('zoom-main', 'a', 'c', x'00', 'https://o', 'https://a', 10, 1, 1)"));
+    for (const char* employee : {"E1", "E9"})
+      REQUIRE((*db)->exec(fmt::format(
+          "INSERT INTO links (connection, employee_id, zoom_user_id, user_name, pushed_digest, active, updated_at_ms) "
+          "VALUES ('zoom-main', '{}', 'zu-anna', 'anna@example.com', 'd', 1, 1)", employee)));
+    REQUIRE((*db)->exec("INSERT INTO links (connection, employee_id, zoom_user_id, user_name, pushed_digest, active, "
+                        "updated_at_ms) VALUES ('zoom-main', 'E2', 'zu-bob', 'bob@example.com', 'd', 1, 1)"));
+  }
+  auto store = SqliteStoreFactory::open(dir);
+  auto links = store->list_links("zoom-main");
+  REQUIRE(links);
+  REQUIRE(links->size() == 3);
+  CHECK((*links)[0].employee_id == "E1");
+  CHECK((*links)[0].shared);
+  CHECK((*links)[1].employee_id == "E2");
+  CHECK_FALSE((*links)[1].shared);
+  CHECK((*links)[2].employee_id == "E9");
+  CHECK((*links)[2].shared);
+  // Rewritten with the same Zoom user the mark stays; a third employee is refused all the same.
+  LinkRow e1 = (*links)[0];
+  e1.active = false;
+  REQUIRE(store->put_link(e1));
+  CHECK(store->get_link("zoom-main", "E1").value()->shared);
+  LinkRow third = e1;
+  third.employee_id = "E3";
+  CHECK(store->put_link(third).error().kind == ErrorKind::conflict);
+  LinkRow bob_taken = (*links)[1];
+  bob_taken.employee_id = "E4";
+  CHECK(store->put_link(bob_taken).error().kind == ErrorKind::conflict);
+  // Moved to another Zoom user, the link loses the mark.
+  e1.zoom_user_id = "zu-anna-2";
+  REQUIRE(store->put_link(e1));
+  CHECK_FALSE(store->get_link("zoom-main", "E1").value()->shared);
+}
+
 TEST_CASE("sqlite store: a version 2 database keeps its connections, none allowed insecure http") {
   TempDir dir;
   auto path = dir.file("h2r.db");

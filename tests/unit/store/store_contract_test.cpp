@@ -30,6 +30,13 @@ LinkRow make_link(const std::string& connection, const std::string& employee_id)
   return LinkRow{connection, employee_id, "zu-" + employee_id, employee_id + "@example.com", "digest", true, 5};
 }
 
+// The value of `r`, which must hold one.
+template <class T>
+T value_of(Result<T> r) {
+  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().message));
+  return std::move(r).value();
+}
+
 } // namespace
 
 TEST_CASE_TEMPLATE("store contract: connections add, get, list, update, remove", F, H2R_STORE_IMPLEMENTATIONS) {
@@ -170,6 +177,62 @@ TEST_CASE_TEMPLATE("store contract: health, links and the cascade when a connect
   links = store->list_links("zoom-eu");
   REQUIRE(links);
   CHECK(links->size() == 1); // other connections keep theirs
+}
+
+TEST_CASE_TEMPLATE("store contract: a Zoom user is linked to one employee at most; a second link is refused", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->add_connection(make_connection("zoom-main")));
+  REQUIRE(store->add_connection(make_connection("zoom-eu")));
+  LinkRow anna = make_link("zoom-main", "E1");
+  anna.zoom_user_id = "zu-anna";
+  anna.user_name = "anna@example.com";
+  REQUIRE(store->put_link(anna));
+  REQUIRE(store->put_link(anna));   // the same employee again: an upsert
+
+  // E9 to E1's Zoom user: refused, through put_link and through an outcome alike; E1's link stays.
+  LinkRow taken = anna;
+  taken.employee_id = "E9";
+  taken.user_name = "Anna@Example.com";
+  auto refused = store->put_link(taken);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind == ErrorKind::conflict);
+  CHECK(refused.error().message.find("zu-anna") != std::string::npos);
+  REQUIRE(store->ingest("f.json", {make_event("evt-1", "E9", 1, 1)}, 1));
+  EventOutcome outcome;
+  outcome.id = value_of(store->find_event("evt-1"))->id;
+  outcome.claim_token = claim(*store, "evt-1");
+  outcome.links_upsert = {taken};
+  auto recorded = store->record_outcome(outcome, 2);
+  REQUIRE_FALSE(recorded);
+  CHECK(recorded.error().kind == ErrorKind::conflict);
+  CHECK_FALSE(value_of(store->get_link("zoom-main", "E9")).has_value());
+  auto kept = value_of(store->get_link("zoom-main", "E1"));
+  REQUIRE(kept.has_value());
+  CHECK(kept->zoom_user_id == "zu-anna");
+  CHECK_FALSE(kept->shared);
+
+  // Per connection: the same id in another account is another user.
+  taken.connection = "zoom-eu";
+  REQUIRE(store->put_link(taken));
+
+  // Found by Zoom user id, or by userName with its case aside; never by "".
+  auto owners = value_of(store->links_to_zoom_user("zoom-main", "zu-anna", ""));
+  REQUIRE(owners.size() == 1);
+  CHECK(owners[0].employee_id == "E1");
+  owners = value_of(store->links_to_zoom_user("zoom-main", "", "ANNA@example.COM"));
+  REQUIRE(owners.size() == 1);
+  CHECK(owners[0].employee_id == "E1");
+  CHECK(value_of(store->links_to_zoom_user("zoom-main", "", "")).empty());
+  CHECK(value_of(store->links_to_zoom_user("zoom-main", "zu-other", "bob@example.com")).empty());
+
+  // Once E1 moves to another Zoom user, the first one is free for E9.
+  anna.zoom_user_id = "zu-anna-2";
+  REQUIRE(store->put_link(anna));
+  taken.connection = "zoom-main";
+  REQUIRE(store->put_link(taken));
 }
 
 TEST_CASE_TEMPLATE("store contract: ingest stores events whole, reports duplicates, remembers fields", F,

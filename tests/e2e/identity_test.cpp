@@ -1,0 +1,137 @@
+// Issue 24: one Zoom user belongs to one person — against zoom-sim through `h2rd run --once`, each case
+// asserting the Zoom users' attributes and active flag afterwards, not only the events' states.
+#include "lifecycle_util.hpp"
+
+using namespace h2r::test;
+using nlohmann::json;
+
+namespace {
+
+json person(const std::string& id, const std::string& first, const std::string& last, const std::string& email) {
+  json e = employee(id, first, last);
+  e["email"] = email;
+  return e;
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// The numeric id of the event HR calls `event_id`, as the CLI takes it.
+std::string id_of(H2rEnv& env, const std::string& event_id) {
+  return std::to_string(event_named(env, event_id)["id"].get<long long>());
+}
+
+} // namespace
+
+TEST_CASE("e2e identity: a second hire with another employee's address, case aside, is held as a conflict") {
+  H2rEnv env;
+  apply(env, "e1.json", event_json("evt-1", "hire", person("E1", "Anna", "Berg", "anna@example.com")));
+  const json anna = the_user(env, "anna@example.com");
+  REQUIRE(anna["active"] == true);
+
+  // E9 as Anna@Example.com, and E10 as the very same address: both held, E1's Zoom user untouched.
+  apply(env, "e9.json", event_json("evt-9", "hire", person("E9", "Anna", "Other", "Anna@Example.com")));
+  apply(env, "e10.json", event_json("evt-10", "hire", person("E10", "Ann", "Third", "anna@example.com")));
+  for (const auto& [event_id, employee_id] : {std::pair{"evt-9", "E9"}, std::pair{"evt-10", "E10"}}) {
+    CAPTURE(event_id);
+    CHECK(state_of(env, event_id) == "held");
+    const std::string reason = shown(env, event_id)["reason"].get<std::string>();
+    CHECK(has(reason, "conflict: "));
+    CHECK(has(reason, "employee E1"));
+    CHECK(has(reason, std::string("employee ") + employee_id));
+    CHECK(has(reason, "anna@example.com"));
+    CHECK(has(reason, anna["id"].get<std::string>()));
+  }
+  CHECK(the_user(env, "anna@example.com") == anna);   // name, employee number, active: all as E1 left them
+  CHECK(sim_count(env, "POST /Users") == 1);
+  CHECK(sim_count(env, "PUT /Users/{id}") == 0);
+
+  // `h2rd status` names the conflict in ATTENTION, with both employees.
+  auto status = env.h2rd({"status"});
+  CHECK(has(status.out, "ATTENTION"));
+  CHECK(has(status.out, "held as a conflict: Zoom user 'anna@example.com'"));
+  CHECK(has(status.out, "employee E9"));
+
+  // Approving without fixing anything checks again: held again, still nothing changed.
+  REQUIRE(env.h2rd({"events", "approve", id_of(env, "evt-9")}).exit_code == 0);
+  REQUIRE(env.run_once().exit_code == 0);
+  CHECK(state_of(env, "evt-9") == "held");
+  CHECK(the_user(env, "anna@example.com") == anna);
+
+  // Rejected, E9 is no one h2r knows: a terminate for E9 does not deactivate E1's user.
+  REQUIRE(env.h2rd({"events", "reject", id_of(env, "evt-9"), "--reason", "same address as E1"}).exit_code == 0);
+  apply(env, "t9.json", event_json("evt-11", "terminate", person("E9", "Anna", "Other", "Anna@Example.com")));
+  CHECK(state_of(env, "evt-11") == "skipped");
+  const json after = the_user(env, "anna@example.com");
+  CHECK(after["active"] == true);
+  CHECK(after == anna);
+  CHECK(sim_count(env, "PATCH /Users/{id}") == 0);
+}
+
+TEST_CASE("e2e identity: an update and a terminate for an unknown employee id never search Zoom or act") {
+  for (const std::string terminate_action : {"deactivate", "delete"}) {
+    CAPTURE(terminate_action);
+    H2rEnvOptions options;
+    options.rules = spec_rules_with("lifecycle:\n  terminate: { action: " + terminate_action + " }\n");
+    H2rEnv env(options);
+    apply(env, "ceo.json", event_json("evt-1", "hire", person("E1", "Erin", "Exec", "erin@example.com")));
+    const json erin = the_user(env, "erin@example.com");
+    const long long searches = sim_count(env, "GET /Users");
+
+    // A never-seen id carrying Erin's address.
+    apply(env, "u.json", event_json("evt-2", "update", person("E404", "Mallory", "Taker", "erin@example.com")));
+    apply(env, "t.json", event_json("evt-3", "terminate", person("E404", "Mallory", "Taker", "erin@example.com")));
+    for (const char* event_id : {"evt-2", "evt-3"}) {
+      CAPTURE(event_id);
+      CHECK(state_of(env, event_id) == "skipped");
+      CHECK(has(shown(env, event_id)["reason"].get<std::string>(), "unknown employee"));
+    }
+    CHECK(sim_count(env, "GET /Users") == searches);
+    const json after = the_user(env, "erin@example.com");
+    CHECK(after["active"] == true);
+    CHECK(after == erin);
+  }
+}
+
+TEST_CASE("e2e identity: a hire for a known employee id with another name and address is held (employee id reused?)") {
+  H2rEnv env;
+  apply(env, "hire.json", event_json("evt-1", "hire", person("E3", "Carol", "Jones", "carol@example.com")));
+  apply(env, "term.json", event_json("evt-2", "terminate", person("E3", "Carol", "Jones", "carol@example.com")));
+  const json carol = the_user(env, "carol@example.com");
+  REQUIRE(carol["active"] == false);
+
+  apply(env, "reuse.json", event_json("evt-3", "hire", person("E3", "Dave", "Smith", "dave@example.com")));
+  CHECK(state_of(env, "evt-3") == "held");
+  const std::string reason = shown(env, "evt-3")["reason"].get<std::string>();
+  CHECK(has(reason, "employee id reused?"));
+  CHECK(has(reason, "carol@example.com"));
+  CHECK(has(reason, "dave@example.com"));
+  const json after = the_user(env, "carol@example.com");
+  CHECK(after["active"] == false);
+  CHECK(after["name"]["givenName"] == "Carol");
+  CHECK(after["name"]["familyName"] == "Jones");
+  CHECK(after == carol);
+  CHECK(env.sim_users_named("dave@example.com").empty());
+}
+
+TEST_CASE("e2e identity: a create answered with another user is not linked; a later terminate leaves that user") {
+  H2rEnv env;
+  apply(env, "e1.json", event_json("evt-1", "hire", person("E1", "Anna", "Berg", "anna@example.com")));
+  const json anna = the_user(env, "anna@example.com");
+
+  env.sim().configure({{"create_answers_other", true}});
+  apply(env, "e2.json", event_json("evt-2", "hire", person("E2", "Bob", "Byte", "bob@example.com")), 1);
+  CHECK(state_of(env, "evt-2") == "failed");
+  const std::string reason = shown(env, "evt-2")["reason"].get<std::string>();
+  CHECK(has(reason, "another user"));
+  CHECK(has(reason, "anna@example.com"));   // Zoom's answer, quoted
+  CHECK(reason.size() < 2000);
+  CHECK(the_user(env, "anna@example.com") == anna);
+
+  env.sim().configure({{"create_answers_other", false}});
+  apply(env, "t2.json", event_json("evt-3", "terminate", person("E2", "Bob", "Byte", "bob@example.com")));
+  const json after = the_user(env, "anna@example.com");
+  CHECK(after["active"] == true);
+  CHECK(after == anna);
+  CHECK(sim_count(env, "PATCH /Users/{id}") == 0);
+  CHECK(env.sim_users_named("bob@example.com").empty());
+}
