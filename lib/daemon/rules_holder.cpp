@@ -1,27 +1,98 @@
 #include "daemon/rules_holder.hpp"
 
+#include "core/read_lease.hpp"
 #include "store/meta_keys.hpp"
 #include "yaml/yaml_bounds.hpp"
 #include "core/text.hpp"
+
 #include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace h2r {
 
-std::string RulesHolder::signature() const {
-  struct stat st {};
-  if (::stat(m_path.c_str(), &st) != 0) return "missing";
+namespace {
+
+std::string signature_of(const struct stat& st) {
   return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
          "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
-bool RulesHolder::reload(const std::string& why) {
-  const std::string sig = signature();
-  // The text is read once: the version, the rules and the text stored for the next start all match.
+Diagnostics cannot_read(const std::string& path, int err) {
+  return {Diagnostic{path, 0, 0, std::string("cannot read the rules file: ") + std::strerror(err) +
+                                     " (check `rules:` in the config)", false}};
+}
+
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+} // namespace
+
+std::string RulesHolder::signature() const {
+  struct stat st {};
+  if (::stat(m_path.c_str(), &st) != 0) return "missing";
+  return signature_of(st);
+}
+
+Diagnostics RulesHolder::check_installation(const Rules& rules) const {
+  if (!m_store) return {};
+  auto connections = m_store->list_connections();
+  if (!connections)
+    return {Diagnostic{rules.source(), 0, 0, "cannot check the connections the rules name: " + connections.error().message, false}};
+  std::vector<std::string> names;
+  for (const auto& c : *connections) names.push_back(c.name);
+  auto seen = m_store->seen_fields();
+  Diagnostics out = check_references(rules, names, seen ? *seen : std::set<std::string>{});
+  // A new installation runs before its first `h2rd connection add`: there, a missing connection is a
+  // warning (no Zoom account can be changed; its events fail until it is added). Wherever connections
+  // exist, it is an error.
+  if (names.empty())
+    for (auto& d : out) d.warning = true;
+  for (const auto& d : out)
+    if (d.warning) spdlog::warn("rules.warning {}", escape_for_log(d.to_string(), 2000, ""));
+  return out;
+}
+
+bool RulesHolder::reload(const std::string& why) { return load(why, false); }
+
+bool RulesHolder::load(const std::string& why, bool wait_for_writers) {
+  // One read of the whole file, from one descriptor: the signature, the rules, their version and the
+  // text stored for the next start all describe the same bytes.
+  const int fd = ::open(m_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  const FdCloser closer{fd};
   std::string text;
-  const bool read = yaml::read_file_prefix(m_path, yaml::Limits{}.max_bytes, text);
-  auto loaded = read ? load_rules_text(text, m_path) : load_rules_file(m_path);
+  std::string sig = "missing";
+  Expected<RulesPtr, Diagnostics> loaded = unexpected(cannot_read(m_path, errno));
+  if (fd >= 0) {
+    // A process still has it open for writing (an editor saving in place, a copy under way): read it
+    // once it is closed and has settled again, never half of it.
+    const ReadLease lease = ReadLease::take(fd);
+    if (wait_for_writers && lease.state() == ReadLease::State::writing) {
+      std::lock_guard lock(m_mutex);
+      m_pending_since = std::chrono::steady_clock::now();
+      spdlog::info("rules.busy file=\"{}\" note=\"open for writing by a process; read once closed and unchanged for "
+                   "{} ms\"", escape_for_log(m_path), m_settle.count());
+      return false;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0) sig = signature_of(st);
+    loaded = yaml::read_fd_prefix(fd, yaml::Limits{}.max_bytes, text) ? load_rules_text(text, m_path)
+                                                                       : unexpected(cannot_read(m_path, errno));
+  }
+  // What `h2rd check` refuses is refused here too: a target connection that does not exist.
+  if (loaded)
+    if (Diagnostics problems = check_installation(**loaded); has_errors(problems)) loaded = unexpected(std::move(problems));
   std::unique_lock lock(m_mutex);
   m_signature = sig;
+  m_pending.clear();
   if (!loaded) {
     std::string messages;
     for (const auto& d : loaded.error()) {
@@ -40,7 +111,7 @@ bool RulesHolder::reload(const std::string& why) {
   RulesChange change = first ? stored_rules() : RulesChange{m_rules, m_rules->version(), m_text, nullptr};
   const bool changed = change.before_version != (*loaded)->version();
   m_rules = *loaded;
-  m_text = read ? text : "";
+  m_text = text;
   m_error.clear();
   change.now = m_rules;
   if (first || changed) spdlog::info("rules.loaded file=\"{}\" version={} trigger={}", escape_for_log(m_path), m_rules->version(), why);
@@ -53,6 +124,7 @@ bool RulesHolder::reload(const std::string& why) {
   if (changed && !change.before_version.empty() && m_on_change) m_on_change(change);
   return true;
 }
+
 
 RulesChange RulesHolder::stored_rules() const {
   RulesChange change;
@@ -70,11 +142,24 @@ RulesChange RulesHolder::stored_rules() const {
 }
 
 bool RulesHolder::reload_if_changed() {
+  const std::string sig = signature();
   {
     std::lock_guard lock(m_mutex);
-    if (signature() == m_signature) return false;
+    if (sig == m_signature) {
+      m_pending.clear();
+      return false;
+    }
+    // Changed: read only once it has stopped changing (unchanged for m_settle), as inbox files are.
+    const auto now = std::chrono::steady_clock::now();
+    if (sig != m_pending) {
+      m_pending = sig;
+      m_pending_since = now;
+      spdlog::debug("rules.settling file=\"{}\"", escape_for_log(m_path));
+      return false;
+    }
+    if (now - m_pending_since < m_settle) return false;
   }
-  return reload("file changed");
+  return load("file changed", true);
 }
 
 RulesPtr RulesHolder::current() const {

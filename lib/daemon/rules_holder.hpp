@@ -1,10 +1,13 @@
 // RulesHolder: the rules in force, swapped atomically between events. A reload parses into a staging
-// copy and validates it; on failure the rules in force stay and the error is kept for `status`.
+// copy and validates it as `h2rd check` does (h2rd/cli/cmd_check.cpp: the loader's checks plus
+// check_references() against the store's connections); on any error the rules in force stay and the
+// error (file:line:col) is kept for `status`. The file is parsed from one read of the whole of it.
 #pragma once
 
 #include "rules/rules.hpp"
 #include "store/store.hpp"
 
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <sys/stat.h>
@@ -29,15 +32,24 @@ public:
   // Set before the first reload.
   void on_change(RulesChanged callback) { m_on_change = std::move(callback); }
 
-  // Loads the file; true when it is valid and now in force.
+  // Loads the file now (start, SIGHUP); true when it is valid and now in force.
   bool reload(const std::string& why);
-  // Reloads when the file changed since the last load (content replaced, edited in place).
+  // Reloads when the file changed since the last load (content replaced, edited in place), once it
+  // has stopped changing: unchanged for the settle interval, and (where a read lease can be had,
+  // core/read_lease.hpp) open for writing by no process.
   bool reload_if_changed();
+  void set_settle(std::chrono::milliseconds settle) { m_settle = settle; }   // before the first reload
   RulesPtr current() const;
   std::string last_error() const;
 
+  static constexpr std::chrono::milliseconds k_default_settle{2'000};   // InboxOptions::k_default_settle
+
 private:
   std::string signature() const;   // inode, size and mtime of the file
+  bool load(const std::string& why, bool wait_for_writers);
+  // check_references() against the store: the connections that exist, the fields events carried.
+  // Its warnings are logged here. With no connection in the store at all, a missing one is a warning.
+  Diagnostics check_installation(const Rules& rules) const;
   // At the first load: the rules the store says were in force before (version, and the rules when
   // their text is stored and still valid).
   RulesChange stored_rules() const;
@@ -49,6 +61,9 @@ private:
   std::string m_text;        // the text of m_rules
   std::string m_error;
   std::string m_signature;
+  std::string m_pending;     // the signature of a change not yet read ("" when none)
+  std::chrono::steady_clock::time_point m_pending_since;
+  std::chrono::milliseconds m_settle{k_default_settle};
   RulesChanged m_on_change;
 };
 

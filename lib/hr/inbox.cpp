@@ -1,5 +1,6 @@
 #include "hr/inbox.hpp"
 
+#include "core/read_lease.hpp"
 #include "core/text.hpp"
 #include "hr/readers.hpp"
 #include "hr/report_name.hpp"
@@ -21,6 +22,7 @@
 #include <filesystem>
 #include <optional>
 #include <set>
+#include <utility>
 
 namespace h2r {
 namespace {
@@ -78,6 +80,33 @@ Result<void> ensure_dir(const std::string& path, bool allow_symlink) {
 }
 
 } // namespace
+
+// processed/ or rejected/ opened as a directory, never through a symbolic link (nor the entry
+// replaced by one: O_NOFOLLOW on the last component), relative to the inbox opened itself.
+Inbox::Folder::~Folder() {
+  if (sub >= 0) ::close(sub);
+  if (inbox >= 0) ::close(inbox);
+}
+
+Inbox::Folder Inbox::open_folder(const std::string& sub) const {
+  Folder f;
+  f.inbox = ::open(m_options.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (f.inbox < 0) {
+    f.error = "cannot open the inbox " + m_options.dir + ": " + errno_text(errno);
+    return f;
+  }
+  f.sub = ::openat(f.inbox, sub.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (f.sub >= 0) return f;
+  const int err = errno;
+  struct stat st {};
+  if ((err == ELOOP || err == ENOTDIR) && ::fstatat(f.inbox, sub.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISLNK(st.st_mode))
+    f.error = sub + "/ is a symbolic link: refused, h2r never moves nor deletes files through a link (make " +
+              m_options.dir + "/" + sub + " a real folder again)";
+  else
+    f.error = "cannot open " + sub + "/: " + errno_text(err);
+  return f;
+}
 
 Inbox::Inbox(InboxOptions options, IngestSessionSink sink, const Clock& clock)
     : m_options(std::move(options)), m_max_file_bytes(m_options.max_file_bytes),
@@ -142,22 +171,19 @@ ScanReport Inbox::scan() {
   ScanReport report;
   for (const auto& name : list_names()) {
     m_settling.erase(name);
-    count(report, process(name));
+    count(report, process(name, false));
   }
   return report;
 }
 
-Inbox::Outcome Inbox::process(const std::string& name) {
+Inbox::Outcome Inbox::process(const std::string& name, bool settled) {
   const std::string path = m_options.dir + "/" + name;
   const std::uint64_t limit = m_max_file_bytes.load();
   auto too_big = [&](std::uint64_t size) {
     return "is " + std::to_string(size) + " bytes, above the limit of " + std::to_string(limit) + " bytes";
   };
   auto defer = [&](const std::string& why) { return Inbox::defer(name, why); };
-  auto reject_one = [&](const std::string& why) {
-    reject(name, {why});
-    return Outcome::rejected;
-  };
+  auto reject_one = [&](const std::string& why) { return reject(name, {why}); };
 
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? Outcome::skipped : defer(errno_text(errno));
@@ -182,7 +208,14 @@ Inbox::Outcome Inbox::process(const std::string& name) {
   if (::fstat(fd, &fst) != 0) return reject_one("cannot be examined: " + errno_text(errno));
   if (!S_ISREG(fst.st_mode)) return reject_one(std::string("is ") + file_kind(fst.st_mode) + ", not a regular file");
   if (static_cast<std::uint64_t>(fst.st_size) > limit) return reject_one(too_big(static_cast<std::uint64_t>(fst.st_size)));
-  return read_and_store(name, fd, fst, *format);
+  // Never a file some process still has open for writing: a read lease says so, and keeps writers
+  // out until the file is moved. Where no lease can be had, the settle rule: announced complete or
+  // seen unchanged by a rescan (`settled`), or for scan() last written at least options.settle ago.
+  const ReadLease lease = ReadLease::take(fd);
+  if (lease.state() == ReadLease::State::writing) return busy(name, look_of(fst), "open for writing by a process");
+  if (lease.state() == ReadLease::State::unknown && !settled && !written_at_least_ago(fst, m_options.settle))
+    return busy(name, look_of(fst), "written less than the settle interval ago (no lease here to tell)");
+  return read_and_store(name, fd, fst, *format, lease);
 }
 
 Inbox::Outcome Inbox::defer(const std::string& name, const std::string& why) {
@@ -198,11 +231,20 @@ Inbox::Outcome Inbox::changed(const std::string& name, const Look& look, const c
   return Outcome::settling;
 }
 
-void Inbox::reject(const std::string& name, const std::vector<std::string>& problems) {
+// Not taken now: a writer has it open (or may still be writing). Looked at again as it settles.
+Inbox::Outcome Inbox::busy(const std::string& name, const Look& look, const char* why) {
+  spdlog::info("inbox.busy file=\"{}\" reason=\"{}\" note=\"left in the inbox; taken once no process writes it\"",
+               escape_for_log(name), why);
+  note_changed(name, look);
+  return Outcome::settling;
+}
+
+Inbox::Outcome Inbox::reject(const std::string& name, const std::vector<std::string>& problems) {
   const std::string moved = move_to(name, "rejected", true);
-  spdlog::warn("inbox.rejected file=\"{}\" problems={} first=\"{}\"", escape_for_log(name), problems.size(),
-               escape_for_log(problems.empty() ? "" : problems.front()));
-  if (moved.empty()) return; // move_to logged why; the file stays and is looked at again later
+  spdlog::warn("inbox.rejected file=\"{}\" problems={} first=\"{}\"{}", escape_for_log(name), problems.size(),
+               escape_for_log(problems.empty() ? "" : problems.front()),
+               moved.empty() ? " note=\"not moved (see the inbox.error line); it stays in the inbox\"" : "");
+  if (moved.empty()) return Outcome::deferred; // move_to logged why; the file stays and is looked at again later
 
   // Names and problems are escaped as in log lines (no quotes around them): one line each, always.
   std::string text = "file: " + escape_for_log(name, k_report_name_bytes, "") +
@@ -212,10 +254,14 @@ void Inbox::reject(const std::string& name, const std::vector<std::string>& prob
   for (const auto& p : problems) text += escape_for_log(p, k_report_line_bytes, "", false) + "\n";
 
   const std::string report = m_options.dir + "/rejected/" + hr_detail::report_name(moved);
-  const int fd = ::open(report.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+  const Folder rejected = open_folder("rejected");
+  const int fd = rejected.sub < 0 ? -1
+                                  : ::openat(rejected.sub, hr_detail::report_name(moved).c_str(),
+                                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
   if (fd < 0) {
-    spdlog::error("inbox.error file=\"{}\" error=\"cannot write report: {}\"", escape_for_log(report), errno_text(errno));
-    return;
+    spdlog::error("inbox.error file=\"{}\" error=\"cannot write report: {}\"", escape_for_log(report),
+                  rejected.sub < 0 ? escape_for_log(rejected.error) : errno_text(errno));
+    return Outcome::rejected;
   }
   std::size_t done = 0;
   while (done < text.size()) {
@@ -228,21 +274,30 @@ void Inbox::reject(const std::string& name, const std::vector<std::string>& prob
     done += static_cast<std::size_t>(n);
   }
   ::close(fd);
+  return Outcome::rejected;
 }
 
 std::string Inbox::move_to(const std::string& name, const std::string& sub, bool with_report) {
-  const std::string from = m_options.dir + "/" + name;
+  const Folder folder = open_folder(sub);
+  if (folder.sub < 0) {
+    spdlog::error("inbox.error file=\"{}\" error=\"cannot move to {}/: {}\"", escape_for_log(name), sub,
+                  escape_for_log(folder.error));
+    return {};
+  }
+  auto taken = [&](const std::string& entry) {
+    struct stat st {};
+    return ::fstatat(folder.sub, entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  };
   const std::string stamp = compact_utc(m_clock.now(), "%Y%m%dT%H%M%SZ");
   for (int attempt = 0; attempt <= k_max_collision_suffixes; ++attempt) {
     const std::string candidate =
         attempt == 0 ? name : hr_detail::fitted_name(name, "." + stamp + "-" + std::to_string(attempt));
-    const std::string to = m_options.dir + "/" + sub + "/" + candidate;
-    if (with_report && path_exists(m_options.dir + "/" + sub + "/" + hr_detail::report_name(candidate))) continue;
-    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return candidate;
+    if (with_report && taken(hr_detail::report_name(candidate))) continue;
+    if (::renameat2(folder.inbox, name.c_str(), folder.sub, candidate.c_str(), RENAME_NOREPLACE) == 0) return candidate;
     int err = errno;
     if (err == EINVAL || err == ENOSYS) { // filesystem without RENAME_NOREPLACE: check, then rename
-      if (path_exists(to)) continue;
-      if (::rename(from.c_str(), to.c_str()) == 0) return candidate;
+      if (taken(candidate)) continue;
+      if (::renameat(folder.inbox, name.c_str(), folder.sub, candidate.c_str()) == 0) return candidate;
       err = errno;
     }
     if (err == EEXIST) continue;
@@ -253,13 +308,24 @@ std::string Inbox::move_to(const std::string& name, const std::string& sub, bool
   return {};
 }
 
+bool Inbox::move_back(const std::string& moved, const std::string& name) {
+  const Folder folder = open_folder("processed");
+  return folder.sub >= 0 &&
+         ::renameat2(folder.sub, moved.c_str(), folder.inbox, name.c_str(), RENAME_NOREPLACE) == 0;
+}
+
 void Inbox::purge_old() {
   const int retention_days = m_retention_days.load();
   if (retention_days <= 0) return;
   const auto cutoff = m_clock.now() - std::chrono::hours(24) * retention_days;
   for (const char* sub : {"processed", "rejected"}) {
-    const std::string path = m_options.dir + "/" + sub;
-    DIR* dir = ::opendir(path.c_str());
+    Folder folder = open_folder(sub);
+    if (folder.sub < 0) {
+      spdlog::error("inbox.error dir=\"{}\" error=\"cannot purge {}/: {}\"", escape_for_log(m_options.dir), sub,
+                    escape_for_log(folder.error));
+      continue;
+    }
+    DIR* dir = ::fdopendir(std::exchange(folder.sub, -1));   // owns the descriptor from here
     if (!dir) continue;
     const int dfd = ::dirfd(dir);
     while (const dirent* entry = ::readdir(dir)) {
@@ -331,7 +397,7 @@ void Inbox::watch(Shutdown& shutdown) {
       for (const auto& name : names) {
         if (!eligible_name(name)) continue;
         m_settling.erase(name); // closed after writing or renamed in: complete, take it now
-        process(name);
+        process(name, true);
       }
     }
     if (!m_settling.empty()) take_settled();

@@ -15,9 +15,14 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct stat;
+
+namespace h2r {
+class ReadLease;
+}
 
 namespace h2r {
 
@@ -135,10 +140,27 @@ private:
     Look look;
     SystemTime since; // when `look` was first seen
   };
-  Outcome process(const std::string& name);
+  // The inbox folder and processed/ or rejected/ in it, open as directories (-1 and `error` when not).
+  struct Folder {
+    int inbox = -1;
+    int sub = -1;
+    std::string error;
+    Folder() = default;
+    Folder(Folder&& other) noexcept
+        : inbox(std::exchange(other.inbox, -1)), sub(std::exchange(other.sub, -1)), error(std::move(other.error)) {}
+    Folder& operator=(Folder&&) = delete;
+    Folder(const Folder&) = delete;
+    Folder& operator=(const Folder&) = delete;
+    ~Folder();
+  };
+  Folder open_folder(const std::string& sub) const;
+  // `settled`: the file was announced complete (inotify) or seen unchanged by a rescan.
+  Outcome process(const std::string& name, bool settled);
   // inbox_read.cpp: reads the open file `fd` (as fstat saw it: `opened`) into an ingest session,
-  // commits it and moves the file.
-  Outcome read_and_store(const std::string& name, int fd, const struct ::stat& opened, FileFormat format);
+  // commits it and moves the file. `lease` keeps writers out meanwhile when it is held.
+  Outcome read_and_store(const std::string& name, int fd, const struct ::stat& opened, FileFormat format,
+                         const ReadLease& lease);
+  Outcome busy(const std::string& name, const Look& look, const char* why);
   Outcome defer(const std::string& name, const std::string& why);
   Outcome changed(const std::string& name, const Look& look, const char* when);
   // True when `name` may be taken by a rescan: not a regular file (process() decides at once), or
@@ -150,9 +172,12 @@ private:
   static void count(ScanReport& report, Outcome outcome);
   static Look look_of(const struct ::stat& st);
   std::vector<std::string> list_names();
-  void reject(const std::string& name, const std::vector<std::string>& problems);
+  // rejected when moved to rejected/, deferred when it could not be (it stays in the inbox).
+  Outcome reject(const std::string& name, const std::vector<std::string>& problems);
   // Renames dir/name into dir/sub, under a free name; returns that name, empty on failure.
   std::string move_to(const std::string& name, const std::string& sub, bool with_report);
+  // processed/moved back to the inbox as `name` (never over another file).
+  bool move_back(const std::string& moved, const std::string& name);
   static bool eligible_name(const std::string& name);
 
   InboxOptions m_options;   // max_file_bytes and retention_days: see the atomics below

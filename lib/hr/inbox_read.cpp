@@ -1,5 +1,6 @@
 // Inbox: reading one open file into an ingest session, a block at a time, then committing it and
 // moving the file (see inbox.hpp).
+#include "core/read_lease.hpp"
 #include "core/text.hpp"
 #include "hr/event_stream.hpp"
 #include "hr/inbox.hpp"
@@ -60,13 +61,11 @@ Inbox::Inbox(InboxOptions options, IngestSink sink, const Clock& clock)
             },
             clock) {}
 
-Inbox::Outcome Inbox::read_and_store(const std::string& name, int fd, const struct ::stat& opened, FileFormat format) {
+Inbox::Outcome Inbox::read_and_store(const std::string& name, int fd, const struct ::stat& opened, FileFormat format,
+                                     const ReadLease& lease) {
   const std::string path = m_options.dir + "/" + name;
   const std::uint64_t limit = m_options.max_file_bytes;
-  auto reject_one = [&](const std::string& why) {
-    reject(name, {why});
-    return Outcome::rejected;
-  };
+  auto reject_one = [&](const std::string& why) { return reject(name, {why}); };
   auto failed = [&](const Error& error) {
     return error.kind == ErrorKind::invalid ? reject_one(error.message) : defer(name, error.message);
   };
@@ -149,8 +148,9 @@ Inbox::Outcome Inbox::read_and_store(const std::string& name, int fd, const stru
     std::vector<std::string> lines;
     lines.reserve(problems.size());
     for (const auto& p : problems) lines.push_back(p.to_string());
-    reject(name, lines);
-    return Outcome::rejected;
+    if (lease.state() == ReadLease::State::held && !lease.still_held())
+      return changed(name, read, "opened for writing while being read");
+    return reject(name, lines);
   }
   for (const auto& note : notes)
     spdlog::info("inbox.note file=\"{}\" note=\"{}\"", escape_for_log(name), escape_for_log(note));
@@ -172,21 +172,29 @@ Inbox::Outcome Inbox::read_and_store(const std::string& name, int fd, const stru
     return Outcome::accepted;
   }
   if (state.value_or(false)) return changed(name, read, "while being stored");
+  // A process waits to open it for writing (the lease is being broken): leave it, so that what it
+  // writes lands in the inbox, not in processed/. Its events are stored; read again, they are duplicates.
+  if (lease.state() == ReadLease::State::held && !lease.still_held())
+    return changed(name, read, "opened for writing while being stored");
   const std::string moved = move_to(name, "processed", false);
-  if (!moved.empty()) {
+  if (moved.empty()) {   // move_to logged why (processed/ replaced by a link, say): the file stays
+    spdlog::warn("inbox.deferred file=\"{}\" events={} note=\"events stored, but the file could not be moved to "
+                 "processed/; it stays and is read again (its events are then duplicates)\"",
+                 escape_for_log(name), events);
+    return Outcome::deferred;
+  }
+  {
     // Written between the check above and the rename: put it back (the new lines are in it).
     struct stat after {};
     if (::fstat(fd, &after) == 0 && look_of(after) != read) {
-      const std::string at = m_options.dir + "/processed/" + moved;
-      if (::renameat2(AT_FDCWD, at.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0)
-        return changed(name, look_of(after), "while being moved");
+      if (move_back(moved, name)) return changed(name, look_of(after), "while being moved");
       spdlog::error("inbox.error file=\"{}\" error=\"changed while being moved to processed/ and cannot be moved "
                     "back: {}; its new lines are in processed/{}\"",
                     escape_for_log(name), errno_text(errno), escape_for_log(moved));
     }
   }
   spdlog::info("inbox.accepted file=\"{}\" events={}{}", escape_for_log(name), events,
-               moved.empty() || moved == name ? "" : " moved_to=\"processed/" + escape_for_log(moved) + "\"");
+               moved == name ? "" : " moved_to=\"processed/" + escape_for_log(moved) + "\"");
   return Outcome::accepted;
 }
 

@@ -1,4 +1,5 @@
 // Inbox: taking files found by a rescan only once they have settled (see inbox.hpp).
+#include "core/read_lease.hpp"
 #include "core/text.hpp"
 #include "hr/inbox.hpp"
 #include "hr/readers.hpp"
@@ -24,8 +25,7 @@ bool Inbox::settled(const std::string& name) {
   auto it = m_settling.find(name);
   // A file last written at least `settle` ago (by the real clock: mtime is the file system's) has
   // already been unchanged that long: a restarted daemon takes what was left in the inbox at once.
-  const auto written_ago = std::chrono::system_clock::now().time_since_epoch() - std::chrono::nanoseconds(look.mtime_ns);
-  if (it == m_settling.end() && written_ago >= m_options.settle) return true;
+  if (it == m_settling.end() && written_at_least_ago(st, m_options.settle)) return true;
   if (it == m_settling.end() || it->second.look != look) {
     spdlog::debug("inbox.settling file=\"{}\" bytes={}", escape_for_log(name), look.size);
     m_settling[name] = Settling{look, now};
@@ -59,7 +59,7 @@ ScanReport Inbox::take_if_settled(const std::vector<std::string>& names) {
   ScanReport report;
   for (const auto& name : names) {
     if (settled(name))
-      count(report, process(name));
+      count(report, process(name, true));
     else
       ++report.settling;
   }

@@ -148,9 +148,7 @@ std::string describe_bytes(std::uint64_t bytes) {
   return std::to_string(bytes) + " bytes";
 }
 
-bool read_file_prefix(const std::string& path, std::uint64_t max_bytes, std::string& out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+bool read_fd_prefix(int fd, std::uint64_t max_bytes, std::string& out) {
   out.clear();
   const std::uint64_t want = max_bytes + 1;
   char buffer[65536];
@@ -158,17 +156,21 @@ bool read_file_prefix(const std::string& path, std::uint64_t max_bytes, std::str
     const std::uint64_t room = want - out.size();
     const ssize_t n = ::read(fd, buffer, room < sizeof buffer ? static_cast<std::size_t>(room) : sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      errno = err;
-      return false;
-    }
+    if (n < 0) return false;
     if (n == 0) break;
     out.append(buffer, static_cast<std::size_t>(n));
   }
-  ::close(fd);
   return true;
+}
+
+bool read_file_prefix(const std::string& path, std::uint64_t max_bytes, std::string& out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool read = read_fd_prefix(fd, max_bytes, out);
+  const int err = errno;
+  ::close(fd);
+  errno = err;
+  return read;
 }
 
 } // namespace h2r::yaml

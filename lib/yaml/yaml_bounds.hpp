@@ -39,5 +39,7 @@ std::string describe_bytes(std::uint64_t bytes);
 // Reads at most `max_bytes` + 1 bytes of `path` into `out` (so that a caller sees a file over the limit
 // without reading all of it). False with errno set when the file cannot be opened or read.
 bool read_file_prefix(const std::string& path, std::uint64_t max_bytes, std::string& out);
+// The same from an open descriptor, from where it stands (the descriptor stays open).
+bool read_fd_prefix(int fd, std::uint64_t max_bytes, std::string& out);
 
 } // namespace h2r::yaml

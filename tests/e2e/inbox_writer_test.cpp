@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 using namespace h2r::test;
@@ -103,4 +104,40 @@ TEST_CASE("e2e inbox: a file name, ids and field values with control characters 
   for (std::string line; std::getline(lines, line);) CHECK_MESSAGE(line.rfind("FORGED", 0) != 0, line);
   CHECK(log.find("file=\"x\\x0A" + std::string("FORGED")) != std::string::npos);
   CHECK(log.find("employee=\"E1\\u{2028}FORGED") != std::string::npos);
+}
+
+// Issue 25 item 5: `run --once` (which does not wait for files to settle) never takes a file that a
+// writer still has open: the writer appends lines while the run goes on, and none of them is lost —
+// the file is left for the next run, not half-ingested.
+TEST_CASE("e2e inbox: run --once leaves a file a writer holds open, and loses none of its lines") {
+  H2rEnv env;
+  const std::string path = env.inbox() + "/open.ndjson";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  REQUIRE(fd >= 0);
+  int lines = 0;
+  auto write_line = [&] {
+    ++lines;
+    const std::string line = event_json("evt-" + std::to_string(lines), "hire",
+                                        employee("E" + std::to_string(lines), "P" + std::to_string(lines), "Res")) + "\n";
+    REQUIRE(::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+  };
+  for (int i = 0; i < 3; ++i) write_line();
+
+  ChildProcess once({H2R_H2RD_PATH, "-c", env.config_path(), "run", "--once"});
+  std::optional<int> code;
+  while (!(code = once.wait(100ms))) write_line();   // appending all the while the run goes on
+  write_line();
+  INFO(once.err());
+  CHECK(*code == 0);
+  CHECK(env.events().empty());                        // not taken, not half-ingested
+  CHECK(::access(path.c_str(), F_OK) == 0);
+  CHECK(once.err().find("open.ndjson") != std::string::npos);
+  ::close(fd);
+
+  // Closed: the next run takes every line.
+  auto next = env.run_once();
+  INFO(next.err);
+  CHECK(next.exit_code == 0);
+  CHECK(env.events().size() == static_cast<std::size_t>(lines));
+  CHECK(::access((env.inbox() + "/processed/open.ndjson").c_str(), F_OK) == 0);
 }

@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <thread>
@@ -110,4 +111,114 @@ TEST_CASE("e2e check: every problem of a broken rules file as file:line:col, exi
   CHECK(r.err.find(rules + ":11:") != std::string::npos);   // unknown attribute path
   // `run` refuses to start on them, with the config exit code.
   CHECK(env.h2rd({"run", "--once"}).exit_code == 78);
+}
+
+namespace {
+
+std::string rules_for(const std::string& connection, const std::string& roles) {
+  return "version: 1\n"
+         "targets:\n  - connection: " + connection + "\n"
+         "on_no_role: deprovision\n"
+         "attributes:\n  userName: \"{email}\"\n  name.givenName: \"{first_name}\"\n"
+         "roles:\n" + roles;
+}
+
+const std::string k_engineering_role = "  - name: engineering\n    when: { field: department, equals: Engineering }\n"
+                                       "    zoom: { user_type: Basic }\n";
+const std::string k_sales_role = "  - name: sales\n    when: { field: department, equals: Sales }\n"
+                                 "    zoom: { user_type: Basic }\n";
+
+// Ten hires (five in Engineering, five in Sales), all done and active at Zoom.
+void hire_ten(H2rEnv& env, ChildProcess& daemon) {
+  std::string file = "[";
+  for (int i = 1; i <= 10; ++i)
+    file += (i > 1 ? "," : "") + event_json("h-" + std::to_string(i), "hire",
+                                            employee("E" + std::to_string(i), "P" + std::to_string(i), "Ten",
+                                                     i <= 5 ? "Engineering" : "Sales"));
+  env.drop("hires.json", file + "]");
+  REQUIRE_MESSAGE(eventually([&] {
+    auto events = env.events();
+    return events.size() == 10 &&
+           std::all_of(events.begin(), events.end(), [](const nlohmann::json& e) { return e["state"] == "done"; });
+  }), daemon.err());
+}
+
+// A daemon on rules for zoom-main with both roles, and ten users it hired, all active at Zoom.
+struct TenUsers {
+  H2rEnv env{[] {
+    H2rEnvOptions options;
+    options.rules = rules_for("zoom-main", k_engineering_role + k_sales_role);
+    return options;
+  }()};
+  ChildProcess daemon{{H2R_H2RD_PATH, "-c", env.config_path(), "run"}};
+  std::string version;
+  TenUsers() {
+    hire_ten(env, daemon);
+    version = env.h2rd_json({"status"})["rules"]["version"].get<std::string>();
+  }
+};
+
+int active_users(H2rEnv& env) {
+  int active = 0;
+  for (int i = 1; i <= 10; ++i)
+    for (const auto& u : env.sim_users_named("p" + std::to_string(i) + ".ten@example.com"))
+      active += u.value("active", false) ? 1 : 0;
+  return active;
+}
+
+std::string attention_text(const H2rEnv& env) {
+  std::string text;
+  const auto status = env.h2rd_json({"status"});
+  for (const auto& item : status["attention"]) text += item.value("message", "") + "\n";
+  return text;
+}
+
+} // namespace
+
+// Issue 25 item 4: a live edit that `h2rd check` refuses (a connection that does not exist) is not
+// applied: nobody is deprovisioned, the old rules stay, and ATTENTION names the problem at file:line.
+TEST_CASE("e2e rules reload: a connection name typo in a live edit is refused, like `h2rd check` refuses it") {
+  TenUsers ten;
+  H2rEnv& env = ten.env;
+  ChildProcess& daemon = ten.daemon;
+  const std::string& version = ten.version;
+  REQUIRE(active_users(env) == 10);
+
+  const std::string typo = rules_for("zoom-mian", k_engineering_role + k_sales_role);
+  write_in_place(env.rules_path(), typo);
+  CHECK(env.h2rd({"check"}).exit_code == 78);   // what check says of it
+  REQUIRE_MESSAGE(eventually([&] { return attention_text(env).find("zoom-mian") != std::string::npos; }), daemon.err());
+  const std::string attention = attention_text(env);
+  INFO(attention);
+  CHECK(attention.find(env.rules_path() + ":3:") != std::string::npos);
+  CHECK(attention.find("did you mean 'zoom-main'") != std::string::npos);
+  CHECK(env.h2rd_json({"status"})["rules"]["version"] == version);
+  CHECK(env.h2rd_json({"events", "list", "--type", "resync"}).empty());
+  CHECK(active_users(env) == 10);
+  CHECK(daemon.err().find("rules.reload_failed") != std::string::npos);
+  CHECK(daemon.stop() == 0);
+}
+
+// Issue 25 item 4: a rules file written in place in two halves seconds apart, the first half valid
+// on its own (it drops the sales role: five users would be deprovisioned), is read only once whole.
+TEST_CASE("e2e rules reload: a rules file written in two halves is never applied half") {
+  TenUsers ten;
+  H2rEnv& env = ten.env;
+  ChildProcess& daemon = ten.daemon;
+  const std::string& version = ten.version;
+  const long long patches = env.sim().stats()["requests"].value("PATCH /Users/{id}", 0LL);
+
+  const std::string first_half = rules_for("zoom-main", k_engineering_role);
+  {
+    std::ofstream out(env.rules_path(), std::ios::trunc);   // in place, as a slow editor or copy would
+    out << first_half << std::flush;
+    std::this_thread::sleep_for(3s);   // the writer's pause (the scenario, not a wait for h2r)
+    out << k_sales_role << "# edited\n";
+  }
+  REQUIRE_MESSAGE(eventually([&] { return env.h2rd_json({"status"})["rules"]["version"] != version; }), daemon.err());
+  CHECK(env.h2rd_json({"status"})["rules"]["error"].is_null());
+  CHECK(env.h2rd_json({"events", "list", "--type", "resync"}).empty());
+  CHECK(env.sim().stats()["requests"].value("PATCH /Users/{id}", 0LL) == patches);
+  CHECK(active_users(env) == 10);
+  CHECK(daemon.stop() == 0);
 }

@@ -4,6 +4,7 @@
 #include "e2e/resilience_helpers.hpp"
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -63,4 +64,30 @@ TEST_CASE("e2e single instance: a second h2rd run on one database exits 1 naming
 
   // The lock ends with its holder: the next run starts.
   CHECK(env.run_once().exit_code == 0);
+}
+
+// Issue 25 item 5: the lock is taken on the resolved database path. A config that names a symlink to
+// the same SQLite file is the same database: its `run --once` is refused too.
+TEST_CASE("e2e single instance: a database reached through a symlink is locked by the same lock") {
+  H2rEnv env;
+  REQUIRE(env.run_once().exit_code == 0);   // the database file exists
+  std::filesystem::create_symlink(env.database(), env.dir().path() / "alias.db");
+  std::string text = read_text(env.config_path());
+  const std::string plain = "database: state/h2r.db";
+  REQUIRE(text.find(plain) != std::string::npos);
+  text.replace(text.find(plain), plain.size(), "database: alias.db");
+  const std::string alias_config = env.dir().write("h2rd-alias.yaml", text).string();
+
+  auto first = start_daemon(env);
+  const std::string pid = std::to_string(first->pid());
+  REQUIRE(eventually([&] { return read_text(env.database() + ".lock").find(pid) == 0; }, 60s, 50ms));
+
+  ChildProcess second({H2R_H2RD_PATH, "-c", alias_config, "run", "--once"});
+  auto code = second.wait(60s);
+  INFO(second.err());
+  REQUIRE(code.has_value());
+  CHECK(*code == 1);
+  CHECK(second.err().find("pid " + pid) != std::string::npos);
+  first->send_signal(SIGTERM);
+  CHECK(first->wait(60s) == 0);
 }

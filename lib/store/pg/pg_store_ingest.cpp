@@ -2,6 +2,7 @@
 // Ingests (and resync queueing) are serialised by a transaction-scoped advisory lock: identity values
 // are handed out before commit, so without it a later-committed ingest could hold lower event ids than
 // one committed before it, and arrival order (ids) would not match commit order.
+#include "store/duplicate_conflict.hpp"
 #include "store/pg/pg_store_impl.hpp"
 #include "store/ingest_runs.hpp"
 
@@ -52,8 +53,10 @@ private:
   template <class Body>
   auto annotated(Body&& body) -> decltype(body()) {
     auto result = body();
-    if (!result) result.error().message = fmt::format("{}: cannot store the events of {}: {}", m_store.label(),
-                                                      m_source_file, result.error().message);
+    // invalid: about the file's content (its rejection report), said as it is.
+    if (!result && result.error().kind != ErrorKind::invalid)
+      result.error().message = fmt::format("{}: cannot store the events of {}: {}", m_store.label(), m_source_file,
+                                           result.error().message);
     return result;
   }
 
@@ -102,15 +105,22 @@ private:
   }
 
   // `ev` was not inserted: its event_id is stored. The record of the earlier event of this ingest
-  // with it, or nullopt when it was stored before this ingest (and is not repeated in it).
+  // with it, or nullopt when it was stored before this ingest with the same content (and is not
+  // repeated in it); invalid when it was stored before with other content.
   Result<std::optional<int>> repeat_of(pg::Conn& c, const HrEvent& ev) {
-    auto r = H2R_TRY(c.exec("SELECT id FROM events WHERE event_id = $1", pg::Params().text(ev.event_id)));
+    auto r = H2R_TRY(c.exec("SELECT id, type, coalesce(leave_type, ''), employee_id, fields, effective_raw, "
+                            "source_file FROM events WHERE event_id = $1",
+                            pg::Params().text(ev.event_id)));
     if (r.empty()) return fail(ErrorKind::permanent, "event " + ev.event_id + " vanished during ingest");
     const long long id = r.integer(0, 0);
     if (id > m_base_id) { // inserted by this ingest (ingests are serialised)
       if (auto record = m_runs.record_of(id)) return record;
       return fail(ErrorKind::permanent, "event " + ev.event_id + " has no record in this ingest");
     }
+    // Stored before with other content: the file is rejected (store/duplicate_conflict.hpp).
+    const StoredEventContent stored{r.text(0, 1), r.text(0, 2), r.text(0, 3), r.text(0, 4), r.text(0, 5), r.text(0, 6)};
+    if (auto conflict = duplicate_conflict(stored, ev); !conflict.empty())
+      return duplicate_conflict_error(conflict, ev, m_source_file);
     // Stored before: the first time in this ingest is a duplicate, a second time a repeat. A temp table
     // (private to this connection, dropped at commit or rollback, spills to disk) keeps memory bounded.
     if (!m_known_table) {

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include <fcntl.h>
@@ -32,7 +33,13 @@ Unexpected<Error> os_error(const std::string& path, const char* what) {
 
 } // namespace
 
-std::string instance_lock_path(const std::string& database_path) { return database_path + ".lock"; }
+std::string instance_lock_path(const std::string& database_path) {
+  // Every name of one file gives one lock: symlinks (of the file or of a folder above it) and "..",
+  // resolved as far as the path exists (the database may not have been created yet).
+  std::error_code ec;
+  const auto resolved = std::filesystem::weakly_canonical(database_path, ec);
+  return (ec || resolved.empty() ? database_path : resolved.string()) + ".lock";
+}
 
 Result<InstanceLock> InstanceLock::acquire(const std::string& database_path) {
   std::string path = instance_lock_path(database_path);

@@ -1,4 +1,4 @@
-// InstanceLock: one `h2rd run` per database. An flock(LOCK_EX | LOCK_NB) on "<database>.lock", held
+// InstanceLock: one `h2rd run` per database. An flock(LOCK_EX | LOCK_NB) on "<resolved database>.lock", held
 // for the object's lifetime; the kernel drops it when the process ends however it ends (crash,
 // SIGKILL), so a stale lock file never blocks a restart. The file holds the holder's pid, for the
 // message a second process prints. The descriptor is O_CLOEXEC: a child process never inherits it.
@@ -33,7 +33,8 @@ private:
   std::string m_path;
 };
 
-// "<database_path>.lock"
+// "<database_path>.lock", the database path resolved first (symlinks, "..", as far as it exists): a
+// database reached through a symlink is locked by the same file as through its real path.
 std::string instance_lock_path(const std::string& database_path);
 
 } // namespace h2r

@@ -1,5 +1,6 @@
 // SqliteStore: ingest — one file's events in one transaction, chunk by chunk.
 #include "store/sqlite/sqlite_store_impl.hpp"
+#include "store/duplicate_conflict.hpp"
 #include "store/ingest_runs.hpp"
 
 #include <sqlite3.h>
@@ -53,8 +54,10 @@ private:
   template <class Body>
   auto annotated(Body&& body) -> decltype(body()) {
     auto result = body();
-    if (!result) result.error().message = fmt::format("database {}: cannot store the events of {}: {}",
-                                                      m_store.m_db->path(), m_source_file, result.error().message);
+    // invalid: about the file's content (its rejection report), said as it is.
+    if (!result && result.error().kind != ErrorKind::invalid)
+      result.error().message = fmt::format("database {}: cannot store the events of {}: {}", m_store.m_db->path(),
+                                           m_source_file, result.error().message);
     return result;
   }
 
@@ -105,10 +108,12 @@ private:
   }
 
   // `ev` was not inserted: its event_id is stored. The record of the earlier event of this ingest
-  // with it, or nullopt when it was stored before this ingest (and is not repeated in it).
+  // with it, or nullopt when it was stored before this ingest with the same content (and is not
+  // repeated in it); invalid when it was stored before with other content.
   Result<std::optional<int>> repeat_of(const HrEvent& ev) {
     sqlite::Db& db = *m_store.m_db;
-    auto q = H2R_TRY(db.query("SELECT id FROM events WHERE event_id = ?1"));
+    auto q = H2R_TRY(db.query("SELECT id, type, coalesce(leave_type, ''), employee_id, fields, effective_raw, "
+                              "source_file FROM events WHERE event_id = ?1"));
     q.bind_text(1, ev.event_id);
     if (!H2R_TRY(q.step())) return fail(ErrorKind::permanent, "event " + ev.event_id + " vanished during ingest");
     const long long id = q.int_at(0);
@@ -116,6 +121,10 @@ private:
       if (auto record = m_runs.record_of(id)) return record;
       return fail(ErrorKind::permanent, "event " + ev.event_id + " has no record in this ingest");
     }
+    // Stored before with other content: the file is rejected (store/duplicate_conflict.hpp).
+    const StoredEventContent stored{q.text_at(1), q.text_at(2), q.text_at(3), q.text_at(4), q.text_at(5), q.text_at(6)};
+    if (auto conflict = duplicate_conflict(stored, ev); !conflict.empty())
+      return duplicate_conflict_error(conflict, ev, m_source_file);
     // Stored before: the first time in this ingest is a duplicate, a second time a repeat.
     if (!m_known_table) {
       H2R_TRY(db.exec(k_create_known));

@@ -291,3 +291,39 @@ TEST_CASE("inbox: fitted_name keeps short names and makes long ones distinct, cu
   CHECK(kept.size() == 227);   // backed up over the continuation byte: no half character
   CHECK(utf8.starts_with(kept));
 }
+
+// Issue 25 item 5: processed/ or rejected/ replaced by a symlink while h2r runs (any writer of a
+// group-writable inbox can do it) must not make h2r move files into the link's target, nor purge there.
+TEST_CASE("processed/ and rejected/ replaced by symlinks: nothing is moved into nor purged from their target") {
+  Fixture f;
+  hr_test::TempDir elsewhere;
+  write_file(elsewhere / "precious.json", "x");
+  for (const char* sub : {"processed", "rejected"}) {
+    fs::remove_all(f.dir + "/" + sub);
+    fs::create_directory_symlink(elsewhere.path(), f.dir + "/" + sub);
+  }
+  write_file(f.in("good.json"), k_good);
+  write_file(f.in("bad.json"), "{not json");
+  const auto report = f.inbox->scan();
+  CHECK(report.accepted == 0);
+  CHECK(report.rejected == 0);
+  CHECK_FALSE(exists_nofollow(elsewhere / "good.json"));
+  CHECK_FALSE(exists_nofollow(elsewhere / "bad.json"));
+  CHECK_FALSE(exists_nofollow(elsewhere / "bad.json.error.txt"));
+  CHECK(exists_nofollow(f.in("good.json")));   // left where it is, to be taken once the folder is fixed
+  CHECK(exists_nofollow(f.in("bad.json")));
+
+  f.clock.set(std::chrono::system_clock::now() + std::chrono::hours(24 * 365));
+  f.inbox->purge_old();
+  CHECK(exists_nofollow(elsewhere / "precious.json"));
+
+  // Fixed: the next scan takes them.
+  for (const char* sub : {"processed", "rejected"}) {
+    fs::remove(f.dir + "/" + sub);
+    fs::create_directory(f.dir + "/" + sub);
+  }
+  const auto again = f.inbox->scan();
+  CHECK(again.accepted == 1);
+  CHECK(again.rejected == 1);
+  CHECK(exists_nofollow(f.processed("good.json")));
+}

@@ -253,7 +253,7 @@ TEST_CASE_TEMPLATE("store contract: ingest stores events whole, reports duplicat
   CHECK(first->inserted == 2);
   CHECK(first->duplicates == std::vector<std::string>{"evt-1"});
 
-  auto second = store->ingest("inbox/b.json", {make_event("evt-2", "E1", 1, 1), make_event("evt-3", "E2", 1, 1)}, 888);
+  auto second = store->ingest("inbox/b.json", {leave, make_event("evt-3", "E2", 1, 1)}, 888);   // evt-2 unchanged
   REQUIRE(second);
   CHECK(second->inserted == 1);
   CHECK(second->duplicates == std::vector<std::string>{"evt-2"});
@@ -295,6 +295,38 @@ TEST_CASE_TEMPLATE("store contract: ingest stores events whole, reports duplicat
   auto missing_id = store->get_event(999999);
   REQUIRE(missing_id);
   CHECK_FALSE(missing_id->has_value());
+}
+
+// Issue 24 case 6: an event_id stored before with other content is no silent duplicate: the ingest
+// fails `invalid` (the inbox rejects the file) naming the id, the earlier file and what differs.
+TEST_CASE_TEMPLATE("store contract: an event_id stored before with other content fails the ingest, naming it", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  TempDir dir;
+  auto store = F::open(dir);
+  NewEvent hire = make_event("evt-1", "E1", 100, 50, EventState::pending, EventType::hire);
+  hire.event.fields = {{"employee_id", "E1"}, {"department", "Eng"}};
+  REQUIRE(store->ingest("inbox/a.json", {hire}, 1));
+
+  NewEvent terminate = hire;
+  terminate.event.type = EventType::terminate;
+  terminate.event.fields = {{"employee_id", "E1"}, {"department", "Sales"}};
+  auto conflict = store->ingest("inbox/b.json", {make_event("evt-9", "E9", 1, 1), terminate}, 2);
+  REQUIRE_FALSE(conflict);
+  CHECK(conflict.error().kind == ErrorKind::invalid);
+  INFO(conflict.error().message);
+  CHECK(conflict.error().message.find("'evt-1'") != std::string::npos);
+  CHECK(conflict.error().message.find("'inbox/a.json'") != std::string::npos);
+  CHECK(conflict.error().message.find("type (hire, now terminate)") != std::string::npos);
+  CHECK(conflict.error().message.find("employee.department") != std::string::npos);
+  CHECK(conflict.error().message.find("Sales") == std::string::npos);   // names, not values
+  auto nine = store->find_event("evt-9");
+  REQUIRE(nine);
+  CHECK_FALSE(nine->has_value());   // nothing of the file is kept
+
+  auto same = store->ingest("inbox/c.json", {hire}, 3);   // unchanged: a silent duplicate
+  REQUIRE(same);
+  CHECK(same->duplicates == std::vector<std::string>{"evt-1"});
 }
 
 TEST_CASE_TEMPLATE("store contract: every event type round-trips, and a final state cannot be ingested", F,
