@@ -202,6 +202,9 @@ TEST_CASE("e2e hostile zoom: a 1 byte/s answer ends at zoom.call_deadline for co
 
 TEST_CASE("e2e hostile zoom: a 100 MiB token answer is cut off at 1 MiB, h2rd stays small") {
   HostileZoom h;
+  // The measure is the largest child this process waited for: meaningful while none before was as large
+  // (ctest runs each case in a process of its own).
+  const bool measurable = max_child_rss_mib() < 100;
   std::atomic<std::size_t> sent{0};
   h.zoom.on_token(h.zoom.big(100u << 20, 'a', &sent));
   auto test = h.h2rd({"connection", "test", "zoom-main"});
@@ -209,7 +212,7 @@ TEST_CASE("e2e hostile zoom: a 100 MiB token answer is cut off at 1 MiB, h2rd st
   CHECK(test.exit_code == 1);
   CHECK(contains(test.err, "larger than 1 MiB, the most h2r reads"));
   CHECK(sent.load() < (100u << 20));
-  CHECK(max_child_rss_mib() < 100);
+  if (measurable) CHECK(max_child_rss_mib() < 100);
 
   // SCIM answers have their own cap (zoom.max_answer_bytes).
   HostileZoom small("zoom: { max_answer_bytes: 1MiB }\n");
@@ -217,7 +220,7 @@ TEST_CASE("e2e hostile zoom: a 100 MiB token answer is cut off at 1 MiB, h2rd st
   test = small.h2rd({"connection", "test", "zoom-main"});
   CHECK(test.exit_code == 1);
   CHECK(contains(test.err, "larger than 1 MiB"));
-  CHECK(max_child_rss_mib() < 100);
+  if (measurable) CHECK(max_child_rss_mib() < 100);
 }
 
 TEST_CASE("e2e hostile zoom: reconcile stops when the server ignores startIndex and claims 10^9 users") {
