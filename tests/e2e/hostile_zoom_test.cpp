@@ -75,7 +75,7 @@ unsigned long long ignored_signals(pid_t pid) {
 
 } // namespace
 
-TEST_CASE("e2e hostile zoom: a token with CR LF and a smuggled DELETE is never sent; h2rd names the problem") {
+TEST_CASE("e2e hostile zoom: a token with CR LF and a smuggled DELETE is never sent, h2rd names the problem") {
   HostileZoom h;
   h.zoom.on_token(HostileServer::token("abc\r\nX-Injected: 1\r\n\r\nDELETE /scim2/Users/victim HTTP/1.1\r\nHost: "
                                        "127.0.0.1\r\nContent-Length: 0\r\n\r\n"));

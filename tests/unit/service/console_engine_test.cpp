@@ -228,7 +228,7 @@ TEST_CASE("console connection test: a wrong secret says what is wrong, and never
   CHECK(!(*health)->healthy);
 }
 
-TEST_CASE("console connection test: a list answer with a string totalResults is a clean error; last_error only for reviewers") {
+TEST_CASE("console connection test: a list answer with a string totalResults is a clean error, last_error only for reviewers") {
   EngineFixture f;
   h2r::test::HostileServer hostile;
   hostile.on_scim(h2r::test::HostileServer::json(200, R"({"totalResults":"12","startIndex":1,"Resources":[]})"));
