@@ -6,6 +6,8 @@
 #include "zoom/zoom_errors.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
@@ -51,16 +53,10 @@ Error token_refusal(const HttpResponse& response, SystemTime now) {
   return error;
 }
 
-bool is_b64token(std::string_view token) {
-  std::size_t i = 0;
-  auto plain = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-           c == '~' || c == '+' || c == '/';
-  };
-  while (i < token.size() && plain(token[i])) ++i;
-  if (i == 0) return false;
-  while (i < token.size() && token[i] == '=') ++i;
-  return i == token.size();
+// Visible ASCII only (0x21..0x7E): what a header value can carry without a space, a control
+// character or a byte another hop may read differently.
+bool is_visible_ascii(std::string_view token) {
+  return std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
 } // namespace
@@ -76,10 +72,10 @@ Result<TokenAnswer> parse_token_answer(std::string_view body) {
     return fail(ErrorKind::transient, "token request: Zoom's access_token is " + std::to_string(token.reveal().size()) +
                                           " bytes, more than the " + std::to_string(k_max_access_token_bytes) +
                                           " h2r accepts: not used");
-  if (!is_b64token(token.reveal()))
+  if (!is_visible_ascii(token.reveal()))
     return fail(ErrorKind::transient, "token request: Zoom's access_token has characters a bearer token may not have "
-                                      "(RFC 6750: letters, digits, - . _ ~ + / and trailing =; a CR or LF would "
-                                      "smuggle header lines): not used");
+                                      "(only visible ASCII: a CR or LF would smuggle header lines, a space or "
+                                      "control character break the header): not used");
   TokenAnswer answer{std::move(token), k_default_lifetime};
   // Zoom says 3600; a larger or absurd value (1e18) is clamped rather than overflowing the clock.
   if (auto e = json.find("expires_in"); e != json.end() && e->is_number() && e->get<double>() > 0)

@@ -1,6 +1,6 @@
 // libFuzzer target: Zoom's token answer (parse_token_answer, lib/zoom/token_cache.hpp) and the reading of
 // an OAuth error body (zoom_error_detail, lib/zoom/zoom_errors.hpp) — bytes from the network, issue 26.
-// Nothing may throw; an accepted token is a bounded RFC 6750 b64token with a lifetime of at most a day;
+// Nothing may throw; an accepted token is bounded visible ASCII the header check accepts, with a lifetime of at most a day;
 // a detail has no control character left (server_text escapes them).
 #include "zoom/token_cache.hpp"
 #include "zoom/zoom_errors.hpp"

@@ -44,7 +44,7 @@ TEST_CASE("hostile answers: the transport sends no request whose header has CR L
   CHECK(zoom.requests().empty());
 }
 
-TEST_CASE("hostile answers: a token answer is a bounded b64token or a transient error naming the field") {
+TEST_CASE("hostile answers: a token answer is bounded visible ASCII or a transient error naming the field") {
   auto ok = parse_token_answer(R"({"access_token":"eyJ0.eyJ1.c2ln","expires_in":1e300})");
   REQUIRE(ok);
   CHECK(ok->access_token.reveal() == "eyJ0.eyJ1.c2ln");
@@ -58,6 +58,9 @@ TEST_CASE("hostile answers: a token answer is a bounded b64token or a transient 
   REQUIRE_FALSE(crlf);
   CHECK(contains(crlf.error().message, "access_token has characters a bearer token may not have"));
   CHECK_FALSE(contains(crlf.error().message, "Injected"));
+  CHECK_FALSE(parse_token_answer(R"({"access_token":"a b"})"));
+  CHECK_FALSE(parse_token_answer(R"({"access_token":"caf\u00e9"})"));
+  CHECK(parse_token_answer(R"({"access_token":"tok-https://zoom-a.example1"})"));
   auto huge = parse_token_answer(R"({"access_token":")" + std::string(k_max_access_token_bytes + 1, 'a') + "\"}");
   REQUIRE_FALSE(huge);
   CHECK(contains(huge.error().message, "more than the 16384 h2r accepts"));
