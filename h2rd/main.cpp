@@ -5,10 +5,19 @@
 #include "h2rd/cli/context.hpp"
 #include "config/config.hpp"
 
+#include <sys/prctl.h>
+
+#include <csignal>
 #include <iostream>
 
 int main(int argc, char** argv) {
   using namespace h2r::cli;
+  // A peer that closes a socket h2rd is writing (Zoom refusing an oversized header, a webhook, a console
+  // client) fails that one call; SIGPIPE must never end the process (a crash loop under systemd).
+  std::signal(SIGPIPE, SIG_IGN);
+  // Memory holds client secrets, tokens and the AES key: no core dump of it, and no ptrace attach or
+  // /proc/PID/mem read by the same user's other processes (LimitCORE=0 in systemd/h2rd.service too).
+  (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   std::vector<std::string> words(argv + 1, argv + argc);
   std::string config_flag;
   std::size_t i = 0;

@@ -145,7 +145,7 @@ int cmd_plan(const std::string& config_path, const Words& words) {
   std::vector<EventRow> events;
   if (!read_files(args->positional, *ctx, *rules, now, events)) return k_exit_failed;
 
-  HttplibTransport transport;
+  HttplibTransport transport(transport_options(ctx->config));
   ConnectionRegistry registry(*ctx->store, *ctx->box, transport, SystemClock::instance());
   auto planned = DryRun(*ctx->store, registry, *rules, now).run(std::move(events));
   if (!planned) {

@@ -22,7 +22,7 @@ int cmd_reconcile(const std::string& config_path, const Words& words) {
   if (!ctx) return code;
   auto rules = load_rules_or_report(*ctx, code);
   if (!rules) return code;
-  HttplibTransport transport;
+  HttplibTransport transport(transport_options(ctx->config));
   ConnectionRegistry registry(*ctx->store, *ctx->box, transport, SystemClock::instance());
   const bool apply = args->has("--apply");
   auto report = reconcile(*ctx->store, registry, *rules, args->value("--connection"), apply, SystemClock::instance());

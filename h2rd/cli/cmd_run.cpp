@@ -52,7 +52,7 @@ int cmd_run(const std::string& config_path, const Words& words) {
     }
     instance.emplace(std::move(*lock));
   }
-  HttplibTransport transport;
+  HttplibTransport transport(transport_options(ctx->config));
   const bool once = args->has("--once");
   Daemon daemon(ctx->config, *ctx->store, *ctx->box, transport, SystemClock::instance(), once);
   if (auto started = daemon.start(); !started) {

@@ -112,4 +112,11 @@ RulesPtr load_rules_or_report(const Context& context, int& exit_code) {
   return nullptr;
 }
 
+TransportOptions transport_options(const Config& config) {
+  TransportOptions options;
+  options.deadline = config.zoom_call_deadline;
+  options.max_answer_bytes = static_cast<std::size_t>(config.zoom_max_answer_bytes);
+  return options;
+}
+
 } // namespace h2r::cli

@@ -7,6 +7,7 @@
 #include "secrets/secret_box.hpp"
 #include "views/views.hpp"
 #include "store/store.hpp"
+#include "zoom/http_transport.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -41,6 +42,9 @@ std::optional<Context> open_status_context(const std::string& config_path, int& 
 RulesPtr load_rules_or_report(const Context& context, int& exit_code);
 
 // One-sentence error to stderr: "h2rd: <message>".
+// The transport options h2rd.yaml sets (zoom.call_deadline, zoom.max_answer_bytes).
+TransportOptions transport_options(const Config& config);
+
 void print_error(const std::string& message);
 void print_json(const nlohmann::json& value);
 

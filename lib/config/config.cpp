@@ -63,7 +63,7 @@ public:
     auto top = m_reader.map(root, "the config file",
                             {"database", "inbox", "rules", "secret_key_file", "timezone", "scheduler",
                              "listen", "listen_allow_remote", "log", "limits", "retention", "retry", "notify",
-                             "breaker", "console"});
+                             "breaker", "console", "zoom"});
     if (!top) return;
     database(*top);
     path(*top, "inbox", m_config.inbox);
@@ -241,6 +241,7 @@ private:
     }
     if (const auto* node = top.get("retry")) retry(*node);
     if (const auto* node = top.get("breaker")) breaker(*node);
+    if (const auto* node = top.get("zoom")) zoom(*node);
     if (const auto* node = top.get("notify")) {
       if (auto map = m_reader.map(*node, "notify", {"webhook"})) {
         if (const auto* n = map->get("webhook")) {
@@ -268,6 +269,27 @@ private:
           m_config.console.session_ttl = *d;
         else
           m_reader.error(*n, "console.session_ttl must be from 1m to 7d (e.g. 8h)");
+      }
+    }
+  }
+
+  void zoom(const YAML::Node& node) {
+    auto map = m_reader.map(node, "zoom", {"call_deadline", "max_answer_bytes"});
+    if (!map) return;
+    if (const auto* n = map->get("call_deadline")) {
+      if (auto d = m_reader.duration(*n, "zoom.call_deadline")) {
+        if (*d >= std::chrono::seconds(1) && *d <= std::chrono::minutes(10))
+          m_config.zoom_call_deadline = *d;
+        else
+          m_reader.error(*n, "zoom.call_deadline must be from 1s to 10m (e.g. 30s)");
+      }
+    }
+    if (const auto* n = map->get("max_answer_bytes")) {
+      if (auto size = m_reader.size(*n, "zoom.max_answer_bytes")) {
+        if (*size >= (64u << 10) && *size <= (1ull << 30))
+          m_config.zoom_max_answer_bytes = *size;
+        else
+          m_reader.error(*n, "zoom.max_answer_bytes must be from 64KiB to 1GiB (e.g. 8MiB)");
       }
     }
   }

@@ -71,6 +71,10 @@ struct Config {
   std::string notify_webhook;                   // notify.webhook: URL for alerts ("" = none)
   BreakerConfig breaker;                        // breaker.{window,failure_ratio,min_calls,cooldown,max_cooldown}
   ConsoleConfig console;                        // console.{enabled,tokens,session_ttl}
+  // Each call to Zoom (token or SCIM) ends within zoom.call_deadline (1s..10m; restart) and reads at most
+  // zoom.max_answer_bytes of answer (64KiB..1GiB; restart; token answers at most 1 MiB whatever it says).
+  std::chrono::milliseconds zoom_call_deadline{30'000};
+  std::uint64_t zoom_max_answer_bytes = 8ull << 20;
 };
 
 // Reads and validates the config file. Every problem is reported (file:line:col, sorted by place),

@@ -87,7 +87,22 @@ template <typename T> T value_or_throw(Result<T> r) {
   return std::move(*r);
 }
 
-nlohmann::json connection_json(Store& store, const ConnectionRow& c) {
+// A connection's last error is text from Zoom's answers (scrubbed of its secrets, zoom_errors.hpp):
+// shown only to roles that may test connections (reviewer); a viewer sees that there is one.
+constexpr const char* k_error_hidden = "(an error: shown to the reviewer role)";
+
+bool may_test(const ConsolePrincipal& who) { return who.role == ConsoleRole::reviewer; }
+
+// /api/v1/status for `who`: the connections' last errors hidden from a viewer.
+void hide_connection_errors(nlohmann::json& status) {
+  for (auto& c : status["connections"])
+    if (c.contains("last_error") && !c["last_error"].is_null()) c["last_error"] = k_error_hidden;
+  for (auto& item : status["attention"])
+    if (item.value("kind", "") == "connection_unhealthy")
+      item["message"] = "connection " + item.value("connection", "") + " is UNHEALTHY " + k_error_hidden;
+}
+
+nlohmann::json connection_json(Store& store, const ConnectionRow& c, const ConsolePrincipal& who) {
   nlohmann::json j = {{"name", c.name}, {"account_id", c.account_id}, {"client_id", c.client_id},
                       {"api_url", c.api_url}, {"oauth_url", c.oauth_url}, {"rate_limit", c.rate_limit},
                       {"created", time_json(c.created_at_ms)}, {"updated", time_json(c.updated_at_ms)},
@@ -97,7 +112,9 @@ nlohmann::json connection_json(Store& store, const ConnectionRow& c) {
   if (h && *h) {
     j["healthy"] = (*h)->healthy;
     j["last_success"] = time_json((*h)->last_success_at_ms);
-    j["last_error"] = (*h)->last_error.empty() ? nlohmann::json() : nlohmann::json((*h)->last_error);
+    j["last_error"] = (*h)->last_error.empty() ? nlohmann::json()
+                      : may_test(who)          ? nlohmann::json((*h)->last_error)
+                                               : nlohmann::json(k_error_hidden);
     j["last_error_at"] = time_json((*h)->last_error_at_ms);
     j["paused_until"] = time_json((*h)->paused_until_ms);
     j["pause_reason"] = (*h)->pause_reason.empty() ? nlohmann::json() : nlohmann::json((*h)->pause_reason);
@@ -152,6 +169,7 @@ void Console::install_read_routes(httplib::Server& server) {
     auto out = value_or_throw(status_json(m_store, m_config, now_ms()));
     out["timezone"] = m_config.timezone;
     out["console"] = {{"name", who.name}, {"role", to_string(who.role)}};
+    if (!may_test(who)) hide_connection_errors(out);
     console_json(res, out);
   }));
   server.Get("/api/v1/events", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal&) {
@@ -177,10 +195,10 @@ void Console::install_read_routes(httplib::Server& server) {
     j["history"] = history_json(value_or_throw(m_store.event_history(id)));
     console_json(res, j);
   }));
-  server.Get("/api/v1/connections", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal&) {
+  server.Get("/api/v1/connections", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal& who) {
     params_of(req, {});
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& c : value_or_throw(m_store.list_connections())) out.push_back(connection_json(m_store, c));
+    for (const auto& c : value_or_throw(m_store.list_connections())) out.push_back(connection_json(m_store, c, who));
     console_json(res, {{"connections", out}});
   }));
   server.Get(R"(/api/v1/employees/([^/]+))", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal&) {

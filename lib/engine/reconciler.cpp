@@ -11,6 +11,7 @@ namespace h2r {
 namespace {
 
 constexpr int k_page_size = 100;
+constexpr long long k_max_pages = 100'000;   // ten million users
 
 // Zoom's list answers leave these out, so their absence there is no drift.
 bool listed_by_zoom(const std::string& path) {
@@ -46,12 +47,25 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
     auto client = connections.client(name);
     if (!client) return unexpected(std::move(client).error());
     std::map<std::string, ScimUser> by_name;
-    for (long long start = 1;;) {
+    // Paging must advance: a page that starts elsewhere than asked, or lists no user not listed
+    // before, means the server ignores startIndex, and the walk stops with an error rather than
+    // asking forever; k_max_pages bounds it whatever totalResults says.
+    for (long long start = 1, pages = 1;; ++pages) {
       auto page = (*client)->list_users(start, k_page_size);
       if (!page) return unexpected(std::move(page).error());
-      for (auto& u : page->users) by_name[ascii_lower(u.user_name)] = u;
+      const std::string where = "list users of " + name + " from startIndex " + std::to_string(start) + ": ";
+      if (page->start_index != start)
+        return fail(ErrorKind::transient, where + "Zoom's answer starts at " + std::to_string(page->start_index) +
+                                              " (it does not page): stopped");
+      std::size_t fresh = 0;
+      for (auto& u : page->users) fresh += by_name.insert_or_assign(ascii_lower(u.user_name), u).second ? 1 : 0;
+      if (!page->users.empty() && fresh == 0)
+        return fail(ErrorKind::transient, where + "Zoom's answer lists only users listed before (it does not page): stopped");
       start += static_cast<long long>(page->users.size());
       if (page->users.empty() || start > page->total) break;
+      if (pages >= k_max_pages)
+        return fail(ErrorKind::transient, where + "more than " + std::to_string(k_max_pages) + " pages of " +
+                                              std::to_string(k_page_size) + " users: stopped");
     }
     report.zoom_users += static_cast<long long>(by_name.size());
     std::set<std::string> accounted;

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
+#include <thread>
 
 namespace h2r {
 namespace {
@@ -18,8 +20,14 @@ std::pair<time_t, time_t> sec_usec(std::chrono::duration<Rep, Period> d) {
   return {static_cast<time_t>(us / 1'000'000), static_cast<time_t>(us % 1'000'000)};
 }
 
+std::string where_of(const UrlParts& url) { return url.scheme + "://" + url.host + ":" + std::to_string(url.port); }
+
+std::string duration_text(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
+}
+
 Error transport_error(httplib::Error error, const UrlParts& url) {
-  const std::string where = url.scheme + "://" + url.host + ":" + std::to_string(url.port);
+  const std::string where = where_of(url);
   switch (error) {
   case httplib::Error::SSLServerVerification:
     return Error{ErrorKind::permanent, "the TLS certificate of " + where + " could not be verified", 0, "", ErrorReason::tls};
@@ -46,7 +54,102 @@ bool encoded_already(std::string_view path) {
   return true;
 }
 
+std::string byte_hex(unsigned char c) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  return std::string("0x") + k_hex[c >> 4] + k_hex[c & 15];
+}
+
+// RFC 9110 5.6.2 tchar.
+bool is_tchar(unsigned char c) {
+  return std::isalnum(c) != 0 || (c != 0 && std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos);
+}
+
+std::string megabytes(std::size_t bytes) {
+  return bytes % (1u << 20) == 0 ? std::to_string(bytes >> 20) + " MiB" : std::to_string(bytes) + " bytes";
+}
+
 } // namespace
+
+std::string header_problem(std::string_view name, std::string_view value) {
+  if (name.empty()) return "an HTTP header with an empty name";
+  for (std::size_t i = 0; i < name.size(); ++i)
+    if (!is_tchar(static_cast<unsigned char>(name[i])))
+      return "HTTP header name has byte " + byte_hex(static_cast<unsigned char>(name[i])) + " at " + std::to_string(i) +
+             ", not allowed in a header name (RFC 9110)";
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if ((c < 0x20 && c != '\t') || c == 0x7f)
+      return "the " + std::string(name.substr(0, 64)) + " header's value has control byte " + byte_hex(c) + " at byte " +
+             std::to_string(i) + " (RFC 9110 forbids CR, LF, NUL and other control characters in a header value)";
+  }
+  return {};
+}
+
+// Ends calls past their deadline: one thread per transport, sleeping until the earliest deadline of
+// the calls in flight, then stop()ping that call's client (cpp-httplib's thread-safe way to cut a
+// socket another thread is using). A call unregisters before its client is reused or destroyed.
+class HttplibTransport::Watchdog {
+public:
+  Watchdog() : m_thread([this] { loop(); }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_stopping = true;
+    }
+    m_changed.notify_all();
+    m_thread.join();
+  }
+  long long watch(httplib::Client* client, std::chrono::steady_clock::time_point deadline) {
+    std::lock_guard lock(m_mutex);
+    const long long id = ++m_next_id;
+    m_calls[id] = Call{client, deadline, false};
+    m_changed.notify_all();
+    return id;
+  }
+  // Forgets call `id`; true when its deadline had passed and it was cut off.
+  bool done(long long id) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_calls.find(id);
+    const bool fired = it != m_calls.end() && it->second.fired;
+    if (it != m_calls.end()) m_calls.erase(it);
+    return fired;
+  }
+
+private:
+  static constexpr std::chrono::milliseconds k_restop{100};
+  struct Call {
+    httplib::Client* client;
+    std::chrono::steady_clock::time_point deadline;
+    bool fired;
+  };
+  void loop() {
+    std::unique_lock lock(m_mutex);
+    while (!m_stopping) {
+      auto next = std::chrono::steady_clock::time_point::max();
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& [id, call] : m_calls) {
+        if (call.deadline <= now) {
+          // Again every k_restop until the call returns: a socket still connecting when stop() came
+          // is not cut by it (cpp-httplib only shuts a socket it has).
+          call.fired = true;
+          call.client->stop();
+          call.deadline = now + k_restop;
+        }
+        next = std::min(next, call.deadline);
+      }
+      if (next == std::chrono::steady_clock::time_point::max())
+        m_changed.wait(lock);
+      else
+        m_changed.wait_until(lock, next);
+    }
+  }
+  std::mutex m_mutex;
+  std::condition_variable m_changed;
+  std::map<long long, Call> m_calls;
+  long long m_next_id = 0;
+  bool m_stopping = false;
+  std::thread m_thread;   // last: starts once the members above exist
+};
 
 std::string HttpResponse::header(const std::string& name) const {
   auto it = headers.find(ascii_lower(name));
@@ -57,13 +160,17 @@ struct HttplibTransport::Pool {
   std::vector<std::unique_ptr<httplib::Client>> idle;
 };
 
-HttplibTransport::HttplibTransport(TransportOptions options) : m_options(std::move(options)) {}
+HttplibTransport::HttplibTransport(TransportOptions options)
+    : m_options(std::move(options)), m_watchdog(std::make_unique<Watchdog>()) {}
 HttplibTransport::~HttplibTransport() = default;
 
 Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
   auto url = split_url(request.url);
   if (!url) return fail(ErrorKind::permanent, "not an http(s) URL: " + request.url.substr(0, 200));
   const std::string origin = url->origin();
+  for (const auto& [name, value] : request.headers)
+    if (auto problem = header_problem(name, value); !problem.empty())
+      return fail(ErrorKind::permanent, "not sent to " + where_of(*url) + ": " + problem);
 
   std::unique_ptr<httplib::Client> client;
   {
@@ -103,13 +210,34 @@ Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
   // encode_url would copy unchanged: skip that pass. Anything else keeps it, as before.
   client->set_url_encode(!encoded_already(req.path));
   // send(Request&, Response&, Error&) is what send(const Request&) calls after copying the request.
+  // The answer's body is gathered here, so a body past the cap ends the download instead of growing.
+  const std::size_t cap = request.max_answer_bytes ? request.max_answer_bytes : m_options.max_answer_bytes;
+  HttpResponse response;
+  bool too_big = false;
+  req.content_receiver = [&](const char* data, std::size_t n, std::uint64_t, std::uint64_t) {
+    if (n > cap - response.body.size()) {
+      too_big = true;
+      return false;
+    }
+    response.body.append(data, n);
+    return true;
+  };
   httplib::Response answer;
   httplib::Error error = httplib::Error::Success;
-  if (!client->send(req, answer, error)) return unexpected(transport_error(error, *url));
+  const long long watch = m_watchdog->watch(client.get(), std::chrono::steady_clock::now() + m_options.deadline);
+  const bool sent = client->send(req, answer, error);
+  const bool past_deadline = m_watchdog->done(watch);
+  if (too_big)
+    return fail(ErrorKind::transient, "the answer of " + where_of(*url) + " is larger than " + megabytes(cap) +
+                                          ", the most h2r reads: cut off");
+  if (past_deadline)
+    return unexpected(Error{ErrorKind::transient,
+                            "no complete answer from " + where_of(*url) + " within " +
+                                duration_text(m_options.deadline) + " (zoom.call_deadline): cut off",
+                            0, "", ErrorReason::no_answer});
+  if (!sent) return unexpected(transport_error(error, *url));
 
-  HttpResponse response;
   response.status = answer.status;
-  response.body = std::move(answer.body);
   for (auto& [name, value] : answer.headers) response.headers[ascii_lower(name)] = std::move(value);
 
   {

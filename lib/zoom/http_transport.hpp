@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace h2r {
@@ -19,6 +20,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string content_type;           // for bodies
+  std::size_t max_answer_bytes = 0;   // a larger answer body is cut off, an error; 0 = the transport's cap
 };
 
 struct HttpResponse {
@@ -35,9 +37,22 @@ public:
   virtual ~HttpTransport() = default;
   // Sends one request. An HTTP answer of any status is a value; an error means no answer came:
   // kind transient for timeouts, resets and refused connections, permanent for TLS verification
-  // failures and malformed URLs. The message names the host, never a header value.
+  // failures, malformed URLs and header values RFC 9110 does not allow (never sent). An answer past
+  // the deadline or the size cap is a transient error. The message names the host, never a header value.
   virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
 };
+
+// Defaults of TransportOptions (h2rd.yaml zoom.call_deadline, zoom.max_answer_bytes; h2rd.yaml(5)).
+inline constexpr std::chrono::milliseconds k_default_call_deadline{30'000};
+inline constexpr std::size_t k_default_max_answer_bytes = 8u << 20;
+// A token answer is a few hundred bytes: its cap whatever the configured one.
+inline constexpr std::size_t k_max_token_answer_bytes = 1u << 20;
+
+// Whether `name: value` may be sent as an HTTP header line (RFC 9110 5.1 and 5.5): the name a
+// non-empty token, the value visible ASCII, obs-text, spaces and tabs only — no CR, LF, NUL or other
+// control character. Empty when fine, else the problem, naming the header and the byte's position
+// (never the value).
+std::string header_problem(std::string_view name, std::string_view value);
 
 struct TransportOptions {
   std::chrono::milliseconds connect_timeout{10'000};
@@ -45,6 +60,9 @@ struct TransportOptions {
   std::chrono::milliseconds write_timeout{30'000};
   std::string ca_cert_file;          // "" = the system's trust store
   std::size_t max_idle_per_origin = 64;   // as many as scheduler.max_connection_workers by default
+  // The whole call — connect, send, wait, read the answer — ends by then (a drip-fed answer too).
+  std::chrono::milliseconds deadline = k_default_call_deadline;
+  std::size_t max_answer_bytes = k_default_max_answer_bytes;   // answer bodies (after decompression)
 };
 
 // cpp-httplib behind a pool of keep-alive clients per origin, so concurrent workers each get a
@@ -57,9 +75,11 @@ public:
 
 private:
   struct Pool;
+  class Watchdog;
   TransportOptions m_options;
   std::mutex m_mutex;
   std::map<std::string, std::unique_ptr<Pool>> m_pools;   // by origin
+  std::unique_ptr<Watchdog> m_watchdog;                   // ends calls past their deadline
 };
 
 } // namespace h2r

@@ -105,6 +105,32 @@ ScimUser scim_user_from_json(nlohmann::json body) {
   return user;
 }
 
+Result<ScimUserPage> parse_user_list(std::string_view body, long long start_index, const std::string& what) {
+  constexpr long long k_most = 1'000'000'000'000;
+  auto list = nlohmann::json::parse(body, nullptr, false);
+  if (!list.is_object()) return fail(ErrorKind::transient, what + ": Zoom's answer is not a JSON object");
+  auto count = [&](const char* key, long long least, long long fallback) -> Result<long long> {
+    auto it = list.find(key);
+    if (it == list.end()) return fallback;
+    if (!it->is_number_integer() || it->get<long long>() < least || it->get<long long>() > k_most ||
+        (it->is_number_unsigned() && it->get<unsigned long long>() > static_cast<unsigned long long>(k_most)))
+      return fail(ErrorKind::transient, what + ": Zoom's answer: " + key + " is " + server_text(truncate_utf8(it->dump(), 40)) +
+                                            ", not an integer from " + std::to_string(least) + " to 10^12");
+    return it->get<long long>();
+  };
+  ScimUserPage page;
+  page.total = H2R_TRY(count("totalResults", 0, 0));
+  page.start_index = H2R_TRY(count("startIndex", 1, start_index));
+  auto resources = list.find("Resources");
+  if (resources == list.end()) return page;
+  if (!resources->is_array())
+    return fail(ErrorKind::transient, what + ": Zoom's answer: Resources is not an array (JSON type " +
+                                          resources->type_name() + ")");
+  page.users.reserve(resources->size());
+  for (auto& item : *resources) page.users.push_back(scim_user_from_json(std::move(item)));
+  return page;
+}
+
 ScimClient::ScimClient(ZoomConnection connection, HttpTransport& transport, TokenCache& tokens,
                        RateLimiter& limiter, const Clock& clock, ScimClientOptions options)
     : m_connection(std::move(connection)), m_transport(transport), m_tokens(tokens), m_limiter(limiter),
@@ -172,6 +198,11 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
       error.message = what + ": " + server_text(error.message);
       return unexpected(std::move(error));
     }
+    // A failure's body may echo what was sent: scrubbed of the token and the client secret before
+    // anything (a reason, a log line, last_error) reads it.
+    if (response->status < 200 || response->status > 299)
+      response->body = scrub_secrets(std::move(response->body),
+                                     {token->reveal(), m_connection.credentials.client_secret.reveal()});
     if (response->status == 401) {
       Error error = classify_scim_failure(*response, what, m_clock.now());
       if (error.kind == ErrorKind::unauthorized && token_retried) {
@@ -242,13 +273,7 @@ Result<ScimUserPage> ScimClient::list_users(long long start_index, int count) {
                        "/Users", nullptr, what);
   if (!response) return unexpected(std::move(response).error());
   if (response->status != 200) return unexpected(classify_scim_failure(*response, what, m_clock.now()));
-  auto list = nlohmann::json::parse(response->body, nullptr, false);
-  if (!list.is_object()) return fail(ErrorKind::transient, what + ": Zoom's answer is not JSON");
-  ScimUserPage page;
-  page.total = list.value("totalResults", 0LL);
-  page.start_index = list.value("startIndex", start_index);
-  for (auto& item : list.value("Resources", nlohmann::json::array())) page.users.push_back(scim_user_from_json(item));
-  return page;
+  return parse_user_list(response->body, start_index, what);
 }
 
 Result<ScimUser> ScimClient::create_user(const nlohmann::json& body) {

@@ -122,4 +122,10 @@ private:
 
 ScimUser scim_user_from_json(nlohmann::json body);
 
+// Reads a 200 answer of GET /Users (a SCIM ListResponse) asked from `start_index`: an object whose
+// totalResults and startIndex, when present, are integers from 0 (1 for startIndex) to 10^12, and whose
+// Resources, when present, is an array. Anything else is a transient error "WHAT: Zoom's answer: FIELD
+// ..." naming the JSON path. Never throws, whatever the body.
+Result<ScimUserPage> parse_user_list(std::string_view body, long long start_index, const std::string& what);
+
 } // namespace h2r

@@ -6,6 +6,8 @@
 #include "zoom/zoom_errors.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
@@ -51,7 +53,35 @@ Error token_refusal(const HttpResponse& response, SystemTime now) {
   return error;
 }
 
+// Visible ASCII only (0x21..0x7E): what a header value can carry without a space, a control
+// character or a byte another hop may read differently.
+bool is_visible_ascii(std::string_view token) {
+  return std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
 } // namespace
+
+Result<TokenAnswer> parse_token_answer(std::string_view body) {
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (!json.is_object()) return fail(ErrorKind::transient, "token request: Zoom's answer is not a JSON object");
+  auto it = json.find("access_token");
+  if (it == json.end() || !it->is_string() || it->get_ref<const std::string&>().empty())
+    return fail(ErrorKind::transient, "token request: Zoom's answer has no access_token");
+  Secret token(std::move(it->get_ref<std::string&>()));
+  if (token.reveal().size() > k_max_access_token_bytes)
+    return fail(ErrorKind::transient, "token request: Zoom's access_token is " + std::to_string(token.reveal().size()) +
+                                          " bytes, more than the " + std::to_string(k_max_access_token_bytes) +
+                                          " h2r accepts: not used");
+  if (!is_visible_ascii(token.reveal()))
+    return fail(ErrorKind::transient, "token request: Zoom's access_token has characters a bearer token may not have "
+                                      "(only visible ASCII: a CR or LF would smuggle header lines, a space or "
+                                      "control character break the header): not used");
+  TokenAnswer answer{std::move(token), k_default_lifetime};
+  // Zoom says 3600; a larger or absurd value (1e18) is clamped rather than overflowing the clock.
+  if (auto e = json.find("expires_in"); e != json.end() && e->is_number() && e->get<double>() > 0)
+    answer.lifetime = seconds_to_ms_clamped(e->get<double>(), k_max_token_lifetime);
+  return answer;
+}
 
 TokenCache::TokenCache(HttpTransport& transport, const Clock& clock) : m_transport(transport), m_clock(clock) {}
 
@@ -84,6 +114,7 @@ Result<Secret> TokenCache::fetch(Entry& e, const OAuthCredentials& credentials) 
                 "grant_type=account_credentials&account_id=" + percent_encode(credentials.account_id);
   request.headers = {{"Authorization", basic_auth(credentials).reveal()}, {"Accept", "application/json"}};
   request.content_type = "application/x-www-form-urlencoded";
+  request.max_answer_bytes = k_max_token_answer_bytes;
   const SystemTime sent_at = m_clock.now();
   auto response = m_transport.send(request);
   if (!response) {
@@ -91,17 +122,19 @@ Result<Secret> TokenCache::fetch(Entry& e, const OAuthCredentials& credentials) 
     error.message = "token request: " + server_text(error.message);
     return unexpected(std::move(error));
   }
-  if (response->status != 200) return unexpected(token_refusal(*response, m_clock.now()));
+  if (response->status != 200) {
+    // A refusal may echo what was sent: nothing of the credentials reaches a message, log or store.
+    const std::string basic = request.headers[0].second;
+    response->body = scrub_secrets(std::move(response->body),
+                                   {credentials.client_secret.reveal(), basic, basic.substr(basic.find(' ') + 1),
+                                    e.token.reveal()});
+    return unexpected(token_refusal(*response, m_clock.now()));
+  }
 
-  auto body = nlohmann::json::parse(response->body, nullptr, false);
-  if (!body.is_object() || !body.contains("access_token") || !body["access_token"].is_string() ||
-      body["access_token"].get<std::string>().empty())
-    return fail(ErrorKind::transient, "token request: Zoom's answer has no access_token");
-  std::chrono::milliseconds lifetime = k_default_lifetime;
-  // Zoom says 3600; a larger or absurd value (1e18) is clamped rather than overflowing the clock.
-  if (auto it = body.find("expires_in"); it != body.end() && it->is_number() && it->get<double>() > 0)
-    lifetime = seconds_to_ms_clamped(it->get<double>(), k_max_token_lifetime);
-  e.token = Secret(body["access_token"].get<std::string>());
+  auto answer = parse_token_answer(response->body);
+  if (!answer) return unexpected(std::move(answer).error());
+  const std::chrono::milliseconds lifetime = answer->lifetime;
+  e.token = std::move(answer->access_token);
   // Lifetime counts from when the request was sent: the server's clock started no earlier.
   e.refresh_at = add_ms_saturating(sent_at, lifetime - refresh_margin(lifetime));
   ++e.fetches;

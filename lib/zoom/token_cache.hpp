@@ -21,6 +21,21 @@ struct OAuthCredentials {
   std::string oauth_url;   // e.g. https://zoom.us/oauth/token
 };
 
+// A token answer's fields, read without trusting the server.
+struct TokenAnswer {
+  Secret access_token;
+  std::chrono::milliseconds lifetime{3600'000};
+};
+
+// The longest access_token h2r takes (Zoom's are about 1 KB; it becomes an HTTP header).
+inline constexpr std::size_t k_max_access_token_bytes = 16 * 1024;
+
+// Reads a 200 answer of the token endpoint: an object whose access_token is non-empty visible ASCII
+// (0x21..0x7E: no space, CR, LF or other control character) of at most k_max_access_token_bytes, and whose
+// expires_in, when a positive number, is its lifetime (clamped to a day; default one hour). Anything
+// else is a transient error naming the field and the problem, never the token. Never throws.
+Result<TokenAnswer> parse_token_answer(std::string_view body);
+
 class TokenCache {
 public:
   TokenCache(HttpTransport& transport, const Clock& clock);

@@ -110,6 +110,20 @@ std::string zoom_code(const std::string& body) {
 
 } // namespace
 
+std::string scrub_secrets(std::string text, std::initializer_list<std::string_view> secrets) {
+  auto replace_all = [&text](std::string_view secret) {
+    if (secret.size() < k_min_scrubbed_secret) return;
+    for (std::size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + k_redacted.size()))
+      text.replace(at, secret.size(), k_redacted);
+  };
+  for (auto secret : secrets) {
+    replace_all(secret);
+    const std::string quoted = nlohmann::json(std::string(secret)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (quoted.size() - 2 != secret.size()) replace_all(std::string_view(quoted).substr(1, quoted.size() - 2));
+  }
+  return text;
+}
+
 std::string zoom_error_detail(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   std::string detail;

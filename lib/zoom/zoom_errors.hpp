@@ -7,6 +7,7 @@
 #include "zoom/http_transport.hpp"
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,13 @@ inline constexpr std::size_t k_max_server_text_bytes = 500;
 // escaped as escape_for_log does (no control characters) and cut to k_max_server_text_bytes on a
 // UTF-8 boundary with "…".
 std::string server_text(std::string_view text);
+
+// `text` with every occurrence of each of `secrets` (as is, and as a JSON string escapes it) replaced by
+// "[redacted]": a server's answer scrubbed of the connection's own client secret and tokens before
+// anything reads it. Secrets shorter than k_min_scrubbed_secret are left alone (a one-letter secret
+// would garble every word).
+inline constexpr std::size_t k_min_scrubbed_secret = 6;
+std::string scrub_secrets(std::string text, std::initializer_list<std::string_view> secrets);
 
 // The text of Zoom's error body: SCIM `detail` (with `status` a number or a string), Zoom's
 // `{"code","message"}`, or OAuth's `{"error","reason"}`, passed through server_text(). Empty when the body says nothing readable.

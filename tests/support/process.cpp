@@ -84,7 +84,17 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const Env& env,
   std::vector<std::string> environment = merged_environment(env);
   const std::vector<char*> c_args = c_strings(args);
   const std::vector<char*> c_env = c_strings(environment);
-  const int rc = posix_spawnp(&m_pid, args[0].c_str(), &actions, nullptr, c_args.data(), c_env.data());
+  // The child starts with SIGPIPE at its default, as from a shell: the SIG_IGN above (inherited
+  // through exec otherwise) must not hide a program that dies of it (issue 26).
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF);
+  const int rc = posix_spawnp(&m_pid, args[0].c_str(), &actions, &attributes, c_args.data(), c_env.data());
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   for (const int fd : {in.read, out.write, err.write}) {
     close(fd);

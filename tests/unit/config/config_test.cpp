@@ -39,6 +39,16 @@ std::string all_messages(const Diagnostics& diagnostics) {
   return out;
 }
 
+// Each (h2rd.yaml text, message) is refused with that message among its diagnostics.
+void check_refused(const TempDir& dir, const std::vector<std::pair<std::string, std::string>>& cases) {
+  for (const auto& [yaml_text, message] : cases) {
+    CAPTURE(yaml_text);
+    auto config = load_config(dir.write("h2rd.yaml", yaml_text));
+    REQUIRE_FALSE(config);
+    CHECK(all_messages(config.error()).find(message) != std::string::npos);
+  }
+}
+
 } // namespace
 
 TEST_CASE("config: an empty file gives every default, paths beside the config") {
@@ -300,10 +310,25 @@ TEST_CASE("config: breaker settings are read with their ranges, defaults otherwi
       {"breaker: { cooldown: 10s, max_cooldown: 5s }\n", "breaker.max_cooldown must be from breaker.cooldown to 24h"},
       {"breaker: { trips: 3 }\n", "unknown key 'trips' in breaker"},
   };
-  for (const auto& [yaml_text, message] : bad) {
-    CAPTURE(yaml_text);
-    auto config = load_config(dir.write("h2rd.yaml", yaml_text));
-    REQUIRE_FALSE(config);
-    CHECK(all_messages(config.error()).find(message) != std::string::npos);
-  }
+  check_refused(dir, bad);
+}
+
+TEST_CASE("config: zoom.call_deadline and zoom.max_answer_bytes are read with their ranges, defaults otherwise") {
+  TempDir dir;
+  auto defaults = load_config(dir.write("h2rd.yaml", ""));
+  REQUIRE(defaults);
+  CHECK(defaults->zoom_call_deadline == 30s);
+  CHECK(defaults->zoom_max_answer_bytes == 8u << 20);
+  auto set = load_config(dir.write("h2rd.yaml", "zoom: { call_deadline: 2s, max_answer_bytes: 1MiB }\n"));
+  REQUIRE_MESSAGE(set, all_messages(set ? Diagnostics{} : set.error()));
+  CHECK(set->zoom_call_deadline == 2s);
+  CHECK(set->zoom_max_answer_bytes == 1u << 20);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"zoom: { call_deadline: 500ms }\n", "zoom.call_deadline must be from 1s to 10m"},
+      {"zoom: { call_deadline: 1h }\n", "zoom.call_deadline must be from 1s to 10m"},
+      {"zoom: { max_answer_bytes: 1KiB }\n", "zoom.max_answer_bytes must be from 64KiB to 1GiB"},
+      {"zoom: { max_answer_bytes: 2GiB }\n", "zoom.max_answer_bytes must be from 64KiB to 1GiB"},
+      {"zoom: { timeout: 3s }\n", "unknown key 'timeout' in zoom"},
+  };
+  check_refused(dir, bad);
 }

@@ -6,6 +6,7 @@
 #include "secrets/secret_box.hpp"
 #include "console/console_server.hpp"
 #include "ops/status_server.hpp"
+#include "support/hostile_server.hpp"
 #include "support/sim_process.hpp"
 #include "unit/store/store_test_util.hpp"
 #include "zoom/http_transport.hpp"
@@ -225,6 +226,41 @@ TEST_CASE("console connection test: a wrong secret says what is wrong, and never
   auto health = f.store->get_connection_health("zoom-bad");
   REQUIRE((health && health->has_value()));
   CHECK(!(*health)->healthy);
+}
+
+TEST_CASE("console connection test: a list answer with a string totalResults is a clean error, last_error only for reviewers" *
+          doctest::test_suite("threads")) {
+  EngineFixture f;
+  h2r::test::HostileServer hostile;
+  hostile.on_scim(h2r::test::HostileServer::json(200, R"({"totalResults":"12","startIndex":1,"Resources":[]})"));
+  ConnectionRow row{"zoom-odd", "acc-h", "cid-h", f.box.seal(Secret("hostile-secret-1"), "zoom-odd").value(),
+                    hostile.oauth_url(), hostile.api_url(), 100, 1, 1};
+  REQUIRE(f.store->add_connection(row));
+  auto r = f.post("/api/v1/connections/zoom-odd/test", EngineFixture::bearer(k_reviewer));
+  REQUIRE(r);
+  INFO(r->body);
+  CHECK(r->status == 200);   // not 500 with an EXCEPTION_WHAT header
+  CHECK_FALSE(r->has_header("EXCEPTION_WHAT"));
+  auto body = nlohmann::json::parse(r->body);
+  CHECK(body["ok"] == false);
+  CHECK(body["error"]["message"].get<std::string>().find("totalResults is \"12\"") != std::string::npos);
+
+  auto last_error = [&](const std::string& path, const std::string& token) {
+    auto answer = f.get(path, token);
+    REQUIRE(answer);
+    REQUIRE(answer->status == 200);
+    const nlohmann::json listed = nlohmann::json::parse(answer->body);   // not a temporary: the loop reads into it
+    for (const auto& c : listed["connections"])
+      if (c.value("name", "") == "zoom-odd") return c["last_error"].dump();
+    return std::string("(absent)");
+  };
+  CHECK(last_error("/api/v1/connections", k_reviewer).find("totalResults") != std::string::npos);
+  CHECK(last_error("/api/v1/connections", k_viewer) == "\"(an error: shown to the reviewer role)\"");
+  CHECK(last_error("/api/v1/status", k_reviewer).find("totalResults") != std::string::npos);
+  CHECK(last_error("/api/v1/status", k_viewer) == "\"(an error: shown to the reviewer role)\"");
+  auto status = f.get("/api/v1/status", k_viewer);
+  REQUIRE(status);
+  CHECK(status->body.find("totalResults") == std::string::npos);
 }
 
 TEST_CASE("console connection test: a viewer gets 403, a session without the CSRF header 403, an unknown name 404" * doctest::test_suite("threads")) {
