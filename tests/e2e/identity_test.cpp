@@ -113,7 +113,7 @@ TEST_CASE("e2e identity: a hire for a known employee id with another name and ad
   CHECK(env.sim_users_named("dave@example.com").empty());
 }
 
-TEST_CASE("e2e identity: a create answered with another user is not linked; a later terminate leaves that user") {
+TEST_CASE("e2e identity: a create answered with another user is not linked, and a later terminate leaves that user") {
   H2rEnv env;
   apply(env, "e1.json", event_json("evt-1", "hire", person("E1", "Anna", "Berg", "anna@example.com")));
   const json anna = the_user(env, "anna@example.com");

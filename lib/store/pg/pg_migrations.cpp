@@ -136,8 +136,8 @@ CREATE TABLE pace (
 );
 )sql";
 
-// Version 3: one employee per Zoom user, as SQLite's version 10 (lib/store/migrations.cpp): a unique
-// key on (connection, zoom_user_id, greatest(shared - 1, 0)); links of several employees to one Zoom
+// Version 3: one employee per Zoom user, as SQLite's version 10 (lib/store/sqlite/sqlite_migrations.cpp):
+// a unique key on (connection, zoom_user_id, greatest(shared - 1, 0)); links of several employees to one Zoom
 // user that a database already holds are kept and marked with their rank (`shared` 1, 2, …).
 // links_by_user_name: the lookup ignoring case.
 constexpr const char* k_step_3 = R"sql(

@@ -179,7 +179,7 @@ TEST_CASE_TEMPLATE("store contract: health, links and the cascade when a connect
   CHECK(links->size() == 1); // other connections keep theirs
 }
 
-TEST_CASE_TEMPLATE("store contract: a Zoom user is linked to one employee at most; a second link is refused", F,
+TEST_CASE_TEMPLATE("store contract: a Zoom user is linked to one employee at most, a second link is refused", F,
                    H2R_STORE_IMPLEMENTATIONS) {
   H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
