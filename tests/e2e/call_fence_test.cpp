@@ -68,6 +68,20 @@ int rejected_but_deactivated(H2rEnv& env) {
   return deactivated_anyway;
 }
 
+H2rEnvOptions options() {
+  H2rEnvOptions o;
+  o.rules = spec_rules_with("lifecycle:\n  guard: { max_deactivations_per_cycle: 1000 }\n");
+  return o;
+}
+
+// The daemon started on the 40 terminates, once it has deactivated the first users.
+std::unique_ptr<ChildProcess> start_working(H2rEnv& env) {
+  set_up(env);
+  auto daemon = start_daemon(env);
+  REQUIRE(eventually([&] { return sim_count(env, "PATCH /Users/{id}") >= 2; }, 60s));
+  return daemon;
+}
+
 void settle_and_stop(H2rEnv& env, ChildProcess& daemon) {
   REQUIRE(eventually([&] {
     auto q = queue_of(env);
@@ -82,12 +96,8 @@ void settle_and_stop(H2rEnv& env, ChildProcess& daemon) {
 
 TEST_CASE("e2e call fence: terminates rejected while the daemon works on them send no call" *
           doctest::test_suite("threads")) {
-  H2rEnvOptions options;
-  options.rules = spec_rules_with("lifecycle:\n  guard: { max_deactivations_per_cycle: 1000 }\n");
-  H2rEnv env(options);
-  set_up(env);
-  auto daemon = start_daemon(env);
-  REQUIRE(eventually([&] { return sim_count(env, "PATCH /Users/{id}") >= 2; }, 60s));
+  H2rEnv env(options());
+  auto daemon = start_working(env);
   CHECK(reject_open_terminates(env) >= 10);
   settle_and_stop(env, *daemon);
   // At most the one call that had passed its proof when the reject was written (the window between
@@ -97,12 +107,8 @@ TEST_CASE("e2e call fence: terminates rejected while the daemon works on them se
 
 TEST_CASE("e2e call fence: a frozen daemon whose events were rejected meanwhile sends none of their calls "
           "when it resumes" * doctest::test_suite("threads")) {
-  H2rEnvOptions options;
-  options.rules = spec_rules_with("lifecycle:\n  guard: { max_deactivations_per_cycle: 1000 }\n");
-  H2rEnv env(options);
-  set_up(env);
-  auto daemon = start_daemon(env);
-  REQUIRE(eventually([&] { return sim_count(env, "PATCH /Users/{id}") >= 2; }, 60s));
+  H2rEnv env(options());
+  auto daemon = start_working(env);
   daemon->send_signal(SIGSTOP);
   const long long patches_before = sim_count(env, "PATCH /Users/{id}");
   CHECK(reject_open_terminates(env) >= 10);
