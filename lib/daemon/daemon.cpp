@@ -128,8 +128,7 @@ Result<void> Daemon::start() {
 
 std::map<std::string, long long> Daemon::queue_counts() {
   std::map<std::string, long long> out;
-  for (auto s : {EventState::pending, EventState::waiting, EventState::held, EventState::done, EventState::skipped,
-                 EventState::failed, EventState::rejected})
+  for (auto s : k_event_states)
     out[std::string(to_string(s))] = 0;
   if (auto counts = m_store.count_events_by_state())
     for (const auto& [state, n] : *counts) out[std::string(to_string(state))] = n;
@@ -199,8 +198,9 @@ void Daemon::note_cycle(const CycleReport& report, std::chrono::steady_clock::du
   log_write_failure(m_store.set_meta(k_meta_cycle_last, std::to_string(now_ms)), k_meta_cycle_last);
   m_metrics.count_cycle(std::chrono::duration<double>(took).count(), now_ms);
   if (report.processed || report.held)
-    spdlog::info("cycle.done processed={} done={} skipped={} failed={} held={} retrying={}", report.processed,
-                 report.done, report.skipped, report.failed, report.held, report.retrying);
+    spdlog::info("cycle.done processed={} done={} skipped={} superseded={} failed={} held={} retrying={}",
+                 report.processed, report.done, report.skipped, report.superseded, report.failed, report.held,
+                 report.retrying);
   check_connections();
   if (m_notifier.enabled()) {
     auto q = queue_counts();
@@ -224,6 +224,7 @@ int Daemon::run_once(std::chrono::milliseconds max_wait) {
     note_cycle(report, std::chrono::steady_clock::now() - started);
     total.done += report.done;
     total.skipped += report.skipped;
+    total.superseded += report.superseded;
     total.failed += report.failed;
     total.held += report.held;
     total.store_failed = total.store_failed || report.store_failed;
@@ -246,12 +247,14 @@ int Daemon::run_once(std::chrono::milliseconds max_wait) {
   }
   // Events still waiting (a retry, a cool-down, or behind a held event): pending, not failed.
   const long long pending = queue_counts()["pending"];
-  std::string summary = fmt::format("run --once: done={} skipped={} failed={} held={} pending={}", total.done,
-                                    total.skipped, total.failed, total.held, pending);
+  // superseded (late events that changed nothing, h2r-events(5)) only when there were some.
+  const std::string superseded = total.superseded ? fmt::format(" superseded={}", total.superseded) : "";
+  std::string summary = fmt::format("run --once: done={} skipped={}{} failed={} held={} pending={}", total.done,
+                                    total.skipped, superseded, total.failed, total.held, pending);
   if (pending > 0 && next_retry)
     summary += " (next attempt " + format_utc(*next_retry) + "; run again then, or see `h2rd events list --state pending`)";
-  spdlog::info("run.once_done done={} skipped={} failed={} held={} pending={}", total.done, total.skipped, total.failed,
-               total.held, pending);
+  spdlog::info("run.once_done done={} skipped={} superseded={} failed={} held={} pending={}", total.done, total.skipped,
+               total.superseded, total.failed, total.held, pending);
   std::fprintf(stdout, "%s\n", summary.c_str());
   std::fflush(stdout);
   m_shutdown.request();   // ends the heartbeat thread

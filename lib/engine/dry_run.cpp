@@ -1,6 +1,7 @@
 #include "engine/dry_run.hpp"
 
 #include "core/time.hpp"
+#include "engine/date_order.hpp"
 #include "engine/provisioner.hpp"
 
 #include <algorithm>
@@ -43,7 +44,7 @@ Result<void> DryRun::plan_one(PlannedEvent& planned) {
     if (it == m_links.end()) it = m_links.emplace(key, H2R_TRY(m_store.get_link(c.name, event.employee_id))).first;
     if (it->second) links.push_back(*it->second);
   }
-  planned.plan = plan_event(event, before, links, m_rules);
+  planned.plan = plan_in_date_order(event, before, links, m_rules, H2R_TRY(later_final_events(m_store, event)));
   for (const auto& intent : planned.plan.intents) {
     auto client = m_connections.client(intent.connection);
     if (!client) {
@@ -170,7 +171,7 @@ Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_eve
         H2R_TRY(plan_one(*p));
         EventRow shown = p->event;
         if (!p->queued) shown.id = 0;   // a file's event has no number yet
-        p->hold = supervision_hold(shown, m_rules.lifecycle());
+        if (p->plan.superseded.empty()) p->hold = supervision_hold(shown, m_rules.lifecycle());
         order.push_back(p);
       }
       int count = 0;
@@ -203,7 +204,7 @@ Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_eve
       p.blocked_by = lane.held_by;
       EventRow shown = p.event;
       if (!p.queued) shown.id = 0;
-      p.hold = supervision_hold(shown, m_rules.lifecycle());   // held in its turn, too
+      if (p.plan.superseded.empty()) p.hold = supervision_hold(shown, m_rules.lifecycle());   // held in its turn, too
       order.push_back(&p);
     }
   }

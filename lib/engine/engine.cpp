@@ -230,7 +230,9 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
     // Nothing to do, or nothing found to act on (deprovisioning someone Zoom never had): skipped, with why.
     const bool nothing_found = std::all_of(actions.begin(), actions.end(),
                                            [](const ActionReport& a) { return a.action == "absent"; });
-    outcome.state = nothing_found ? EventState::skipped : EventState::done;
+    outcome.state = !work.plan.superseded.empty() ? EventState::superseded
+                    : nothing_found               ? EventState::skipped
+                                                  : EventState::done;
     outcome.reason = work.plan.intents.empty() ? work.plan.note
                      : nothing_found ? work.plan.intents.front().why + "; no Zoom user to act on"
                                      : "";

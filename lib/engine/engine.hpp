@@ -78,7 +78,7 @@ struct EngineOptions : EngineLiveOptions {
 };
 
 struct CycleReport {
-  int processed = 0, done = 0, skipped = 0, failed = 0, held = 0, retrying = 0;
+  int processed = 0, done = 0, skipped = 0, superseded = 0, failed = 0, held = 0, retrying = 0;
   int deferred = 0;                            // claims given back unworked (a store read failed)
   int lost_claims = 0;                         // outcomes refused: an operator or another claimer came first
   bool store_failed = false;                   // a store read or write failed: the cycle ended early

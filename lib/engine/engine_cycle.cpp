@@ -2,6 +2,7 @@
 #include "engine/engine.hpp"
 
 #include "engine/schedule.hpp"
+#include "engine/date_order.hpp"
 
 #include "core/text.hpp"
 #include "core/time.hpp"
@@ -92,16 +93,18 @@ std::optional<std::vector<EventRow>> Engine::claim_batch(Cycle& cycle) {
 
 std::vector<Engine::Work> Engine::plan_batch(std::vector<EventRow>& claimed, Cycle& cycle) {
   std::vector<Work> work;
-  // The connection list, read once per batch rather than once per event.
-  auto connections = m_store.list_connections();
-  if (!connections) {
-    spdlog::error("store.read_failed what=list_connections error=\"{}\" action=\"claims given back\"",
-                  escape_for_log(connections.error().message));
+  // A read that fails gives the whole batch back as it was (no attempt used) and ends the cycle.
+  const auto give_back = [&](std::string_view what, const std::string& error) {
+    spdlog::error("store.read_failed what={} count={} error=\"{}\" action=\"claims given back\"", what, claimed.size(),
+                  escape_for_log(error));
     for (const auto& event : claimed) release(event);
     cycle.report.deferred += static_cast<int>(claimed.size());
     cycle.store_failed = true;
-    return work;
-  }
+    return std::vector<Work>();
+  };
+  // The connection list, read once per batch rather than once per event.
+  auto connections = m_store.list_connections();
+  if (!connections) return give_back("list_connections", connections.error().message);
   // The employees and links of the whole batch, read at once (SQLite: one read transaction). A read that
   // fails is not "no data": planning on it would treat a known employee as new and write that partial
   // record back. The events are given back as they were (no attempt used).
@@ -110,18 +113,18 @@ std::vector<Engine::Work> Engine::plan_batch(std::vector<EventRow>& claimed, Cyc
   for (const auto& event : claimed) employee_ids.push_back(event.employee_id);
   for (const auto& c : *connections) connection_names.push_back(c.name);
   auto inputs = m_store.plan_inputs(employee_ids, connection_names);
-  if (!inputs || inputs->size() != claimed.size()) {
-    const std::string error = inputs ? "the store returned a short batch" : inputs.error().message;
-    spdlog::error("store.read_failed what=employees count={} error=\"{}\" action=\"deferred\"", claimed.size(),
-                  escape_for_log(error));
-    for (const auto& event : claimed) release(event);
-    cycle.report.deferred += static_cast<int>(claimed.size());
-    cycle.store_failed = true;
-    return work;
+  if (!inputs || inputs->size() != claimed.size())
+    return give_back("employees", inputs ? "the store returned a short batch" : inputs.error().message);
+  // Each event is folded under the employee's later-dated events that have ended (engine/date_order.hpp).
+  std::vector<std::vector<EventRow>> later(claimed.size());
+  for (std::size_t i = 0; i < claimed.size(); ++i) {
+    auto rows = later_final_events(m_store, claimed[i]);
+    if (!rows) return give_back("later_events", rows.error().message);
+    later[i] = std::move(rows).value();
   }
   work.reserve(claimed.size());
   for (std::size_t i = 0; i < claimed.size(); ++i) {
-    EventPlan plan = plan_event(claimed[i], (*inputs)[i].employee, (*inputs)[i].links, cycle.rules);
+    EventPlan plan = plan_in_date_order(claimed[i], (*inputs)[i].employee, (*inputs)[i].links, cycle.rules, later[i]);
     work.push_back(Work{std::move(claimed[i]), std::move(plan)});
   }
   return work;
@@ -135,6 +138,7 @@ void Engine::hold_supervised(std::vector<Work>& work, Cycle& cycle) {
       release(event);
       return true;
     }
+    if (!w.plan.superseded.empty()) return false;   // it changes nothing at Zoom: nothing to hold
     std::string reason = conflict_hold(w);
     if (reason.empty()) reason = supervision_hold(event, cycle.rules.lifecycle());
     if (reason.empty()) return false;
@@ -289,6 +293,7 @@ void Engine::finish(const Work& work, EventOutcome& outcome, Cycle& cycle) {
   switch (outcome.state) {
   case EventState::done: ++report.done; break;
   case EventState::skipped: ++report.skipped; break;
+  case EventState::superseded: ++report.superseded; break;
   case EventState::failed: ++report.failed; break;
   case EventState::held: ++report.held; break;
   case EventState::pending: {

@@ -46,6 +46,9 @@ struct EventPlan {
   // False for an event about an employee h2r has no record of (other than a hire or rehire): it is
   // skipped and leaves no record behind, so a later event cannot act on what it carried.
   bool store_employee = true;
+  // Non-empty when a late event changes nothing that later-dated events leave (engine/date_order.hpp):
+  // it ends `superseded` with this reason, without a Zoom call.
+  std::string superseded;
   bool deactivates() const;                 // any deactivate/remove intent (the mass-deactivation guard)
 };
 

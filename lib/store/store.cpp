@@ -15,13 +15,13 @@ std::string_view to_string(EventState state) {
   case EventState::failed: return "failed";
   case EventState::held: return "held";
   case EventState::rejected: return "rejected";
+  case EventState::superseded: return "superseded";
   }
   return "unknown";
 }
 
 std::optional<EventState> parse_event_state(std::string_view text) {
-  for (auto s : {EventState::pending, EventState::waiting, EventState::done, EventState::skipped,
-                 EventState::failed, EventState::held, EventState::rejected})
+  for (auto s : k_event_states)
     if (to_string(s) == text) return s;
   return std::nullopt;
 }
@@ -30,6 +30,7 @@ bool is_final(EventState state) {
   switch (state) {
   case EventState::done:
   case EventState::skipped:
+  case EventState::superseded:
   case EventState::failed:
   case EventState::rejected: return true;
   case EventState::pending:

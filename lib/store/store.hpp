@@ -46,13 +46,19 @@ struct ConnectionHealth {
 
 // ---- events -------------------------------------------------------------------------------------
 
-enum class EventState { pending, waiting, done, skipped, failed, held, rejected };
+// superseded: a late event (older than an event of the employee already final) whose every change a
+// later-dated event overrides; it changed nothing at Zoom (h2r-events(5), Date order).
+enum class EventState { pending, waiting, done, skipped, failed, held, rejected, superseded };
+// Every state, in the order people read them (status, metrics, the console's filter).
+inline constexpr EventState k_event_states[] = {EventState::pending, EventState::waiting,  EventState::held,
+                                                EventState::done,    EventState::skipped,  EventState::superseded,
+                                                EventState::failed,  EventState::rejected};
 // The reason of an event held as a conflict (one Zoom user, two employees; an employee id reused)
 // starts with this (h2r-events(5), Conflicts).
 inline constexpr std::string_view k_conflict_prefix = "conflict: ";
 std::string_view to_string(EventState state);
 std::optional<EventState> parse_event_state(std::string_view text);
-// done, skipped, failed and rejected are final; pending, waiting and held are not.
+// done, skipped, superseded, failed and rejected are final; pending, waiting and held are not.
 bool is_final(EventState state);
 
 struct EventRow {

@@ -153,8 +153,7 @@ Result<nlohmann::json> status_json(Store& store, const Config& config, long long
     return v.empty() ? nlohmann::json() : nlohmann::json(v);
   };
   nlohmann::json queue = nlohmann::json::object();
-  for (auto s : {EventState::pending, EventState::waiting, EventState::held, EventState::done, EventState::skipped,
-                 EventState::failed, EventState::rejected}) {
+  for (auto s : k_event_states) {
     auto it = counts->find(s);
     queue[std::string(to_string(s))] = it == counts->end() ? 0 : it->second;
   }

@@ -121,7 +121,7 @@ async function events() {
   };
   const inp = (name, placeholder) => { const i = h('input', { name, placeholder }); i.value = p.get(name) || ''; return i; };
   const form = h('form', { class: 'filters', id: 'filters' },
-    field('state', 'state', sel('state', ['pending', 'waiting', 'held', 'done', 'skipped', 'failed', 'rejected'])),
+    field('state', 'state', sel('state', ['pending', 'waiting', 'held', 'done', 'skipped', 'superseded', 'failed', 'rejected'])),
     field('type', 'type', sel('type', ['hire', 'update', 'leave', 'return', 'terminate', 'rehire'])),
     field('employee', 'employee', inp('employee', 'E123')), field('file', 'file', inp('file', 'name.json')),
     field('since', 'effective since', inp('since', 'YYYY-MM-DD')), field('until', 'until', inp('until', 'YYYY-MM-DD')),

@@ -3,6 +3,8 @@
 // claim in flight. Runs once per implementation in H2R_STORE_IMPLEMENTATIONS.
 #include "store_test_util.hpp"
 
+#include "engine/date_order.hpp"
+
 #include <set>
 #include <thread>
 
@@ -331,4 +333,41 @@ TEST_CASE_TEMPLATE("store contract: claim_holds is true only for the claim's own
   REQUIRE(again.size() == 1);
   CHECK(store->claim_holds(b.id, again[0].claim_token).value());
   CHECK_FALSE(store->claim_holds(b.id, b.claim_token).value());
+}
+
+TEST_CASE_TEMPLATE("store contract: superseded is a final state, and a late event finds the ended later-dated events", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->ingest("f1", {make_event("a", "E1", 10, 10), make_event("b", "E1", 20, 20), make_event("c", "E1", 30, 30),
+                               make_event("x", "E2", 40, 40)},
+                        1));
+  const auto end = [&](const std::string& event_id, EventState state) {
+    EventOutcome outcome;
+    outcome.id = event_of(*store, event_id).id;
+    outcome.claim_token = claim(*store, event_id);
+    outcome.state = state;
+    REQUIRE(store->record_outcome(outcome, 100));
+  };
+  end("a", EventState::done);
+  end("b", EventState::superseded);
+  REQUIRE(store->reject_event(event_of(*store, "c").id, "rejected by an admin", 150));
+  end("x", EventState::done);
+  CHECK(event_of(*store, "b").state == EventState::superseded);
+  auto retried = store->retry_event(event_of(*store, "b").id, 160);   // only failed ones retry
+  CHECK((!retried || *retried == 0));
+  auto counts = store->count_events_by_state();
+  REQUIRE(counts);
+  CHECK((*counts)[EventState::superseded] == 1);
+  EventFilter filter;
+  filter.state = EventState::superseded;
+  CHECK(ids_of(store->list_events(filter).value()) == Ids{"b"});
+
+  // An event dated before a and b arrives late: it is folded under a and b (ended), never c (rejected)
+  // nor another employee's.
+  REQUIRE(store->ingest("f2", {make_event("late", "E1", 5, 5), make_event("tie", "E1", 20, 20)}, 2));
+  CHECK(ids_of(later_final_events(*store, event_of(*store, "late")).value()) == Ids{"a", "b"});
+  // Same date as b, arrived after it: b comes first, so nothing ended comes after "tie".
+  CHECK(later_final_events(*store, event_of(*store, "tie")).value().empty());
 }
