@@ -4,6 +4,8 @@
 #include "lifecycle_util.hpp"
 
 #include "store/open_store.hpp"
+#include "support/eventually.hpp"
+#include "support/scratch_database.hpp"
 
 using namespace h2r::test;
 using nlohmann::json;
@@ -159,4 +161,38 @@ TEST_CASE("e2e date order: a late leave dated before a newer update still applie
   CHECK(user["active"] == false);
   CHECK(user["title"] == "Lead Engineer");   // the newer update's title was not taken back
   CHECK(stored(env, "E5").status == h2r::HrStatus::on_leave);
+}
+
+TEST_CASE("pg date order: the daemon on PostgreSQL folds a late terminate under the applied rehire") {
+  if (!pg_available()) {
+    MESSAGE("SKIPPED (store): no PostgreSQL server (PGHOST unset); scripts/test runs this inside pg_virtualenv");
+    return;
+  }
+  ScratchDatabase db;
+  H2rEnvOptions options;
+  options.database = db.url();
+  H2rEnv env(options);
+  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  const auto settle = [&](const std::string& file, const std::string& content, const std::string& event_id,
+                          const std::string& state) {
+    env.drop(file, content);
+    REQUIRE_MESSAGE(eventually([&] {
+                      for (const auto& e : env.events())
+                        if (e["event_id"] == event_id) return e["state"] == state;
+                      return false;
+                    }, std::chrono::seconds(60)),
+                    event_id, " did not end ", state, ": ", daemon.err());
+  };
+  settle("1.json", event_json("evt-hire", "hire", anna(), "2025-01-10"), "evt-hire", "done");
+  settle("2.json", event_json("evt-term", "terminate", anna(), "2025-06-01"), "evt-term", "done");
+  settle("3.json", event_json("evt-rehire", "rehire", anna(), "2025-09-01"), "evt-rehire", "done");
+  const json rehired = the_user(env, "anna@example.com");
+  REQUIRE(rehired["active"] == true);
+  const long long calls = writes(env);
+  settle("4.json", event_json("evt-late-term", "terminate", anna(), "2025-08-31"), "evt-late-term", "superseded");
+  CHECK(has(shown(env, "evt-late-term")["reason"].get<std::string>(), "evt-rehire"));
+  CHECK(the_user(env, "anna@example.com") == rehired);
+  CHECK(writes(env) == calls);
+  CHECK(stored(env, "E5").status == h2r::HrStatus::active);
+  CHECK(daemon.stop() == 0);
 }

@@ -41,7 +41,9 @@ attributes:
 H2rEnv::H2rEnv(H2rEnvOptions options) {
   m_sim = std::make_unique<SimProcess>(options.sim_args);
   m_dir.write("rules.yaml", options.rules);
-  m_config = m_dir.write("h2rd.yaml", "database: state/h2r.db\n"
+  m_database = options.database.find("://") == std::string::npos ? (m_dir.path() / options.database).string()
+                                                                   : options.database;
+  m_config = m_dir.write("h2rd.yaml", "database: " + options.database + "\n"
                                       "inbox: inbox\n"
                                       + (options.rules_on_change.empty()
                                              ? std::string("rules: rules.yaml\n")

@@ -27,6 +27,7 @@ struct H2rEnvOptions {
   std::string extra_config;                 // appended to h2rd.yaml (e.g. "retry: { base: 100ms }\n")
   bool add_connection = true;
   std::string rate_limit = "1000";          // the connection's --rate-limit
+  std::string database = "state/h2r.db";    // h2rd.yaml's database (a PostgreSQL URL for "pg …" cases)
 };
 
 class H2rEnv {
@@ -37,7 +38,8 @@ public:
   SimProcess& sim() { return *m_sim; }
   std::string config_path() const { return m_config; }
   std::string inbox() const { return (m_dir.path() / "inbox").string(); }
-  std::string database() const { return (m_dir.path() / "state" / "h2r.db").string(); }
+  // The database as the store opens it: the SQLite file, or the PostgreSQL URL given.
+  std::string database() const { return m_database; }
   std::string rules_path() const { return (m_dir.path() / "rules.yaml").string(); }
 
   // Runs `h2rd -c CONFIG args...` with optional stdin.
@@ -60,6 +62,7 @@ private:
   TempDir m_dir;
   std::unique_ptr<SimProcess> m_sim;
   std::string m_config;
+  std::string m_database;
 };
 
 // One event as JSON text: {"event_id","type","effective_date"?,"leave_type"?,"employee":{...}}.
