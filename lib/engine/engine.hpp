@@ -165,6 +165,10 @@ private:
   std::string conflict_hold(const Work& work);
   // Holds the conflicts and the supervised events (not approved yet) and removes them from `work`.
   void hold_supervised(std::vector<Work>& work, Cycle& cycle);
+  // Gives back every event of the batch that addresses a Zoom userName (case aside, per connection)
+  // an earlier event of the same batch addresses: it runs in the next batch, after the first one's
+  // link is recorded, so it sees who owns that user.
+  void defer_same_address(std::vector<Work>& work);
   // Holds every deactivation of the batch when the cycle's total would pass the guard's maximum.
   void apply_guard(std::vector<Work>& work, Cycle& cycle);
   // Runs `work` in one lane per connection, each sized from that connection's rate and latency; claims

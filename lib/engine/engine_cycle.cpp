@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 namespace h2r {
 namespace {
@@ -48,6 +49,7 @@ CycleReport Engine::run_cycle() {
     auto claimed = claim_batch(cycle);
     if (!claimed || claimed->empty()) break;
     std::vector<Work> work = plan_batch(*claimed, cycle);
+    defer_same_address(work);
     hold_supervised(work, cycle);
     apply_guard(work, cycle);
     run_workers(work, cycle);
@@ -128,6 +130,27 @@ std::vector<Engine::Work> Engine::plan_batch(std::vector<EventRow>& claimed, Cyc
     work.push_back(Work{std::move(claimed[i]), std::move(plan)});
   }
   return work;
+}
+
+void Engine::defer_same_address(std::vector<Work>& work) {
+  // Two events that address one userName would both search Zoom before either's link is recorded, and
+  // the second would take the first one's new user for its own (h2r-events(5), Conflicts).
+  std::set<std::pair<std::string, std::string>> addressed;   // (connection, lower-case userName)
+  std::erase_if(work, [&](const Work& w) {
+    std::vector<std::pair<std::string, std::string>> keys;
+    for (const auto& intent : w.plan.intents)
+      if (!intent.user_name.empty()) keys.emplace_back(intent.connection, ascii_lower(intent.user_name));
+    const bool taken = std::any_of(keys.begin(), keys.end(), [&](const auto& k) { return addressed.count(k) > 0; });
+    if (taken) {
+      spdlog::info("event.deferred id={} event_id=\"{}\" reason=\"another event of this batch addresses the same "
+                   "Zoom user; runs in the next batch\"",
+                   w.event.id, escape_for_log(w.event.event_id));
+      release(w.event);
+      return true;
+    }
+    addressed.insert(keys.begin(), keys.end());
+    return false;
+  });
 }
 
 void Engine::hold_supervised(std::vector<Work>& work, Cycle& cycle) {

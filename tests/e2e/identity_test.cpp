@@ -135,3 +135,24 @@ TEST_CASE("e2e identity: a create answered with another user is not linked, and 
   CHECK(sim_count(env, "PATCH /Users/{id}") == 0);
   CHECK(env.sim_users_named("bob@example.com").empty());
 }
+
+TEST_CASE("e2e identity: two hires with one address in one file: one Zoom user, the second held as a conflict") {
+  H2rEnv env;
+  for (int round = 0; round < 5; ++round) {
+    CAPTURE(round);
+    const std::string address = "twin" + std::to_string(round) + "@example.com";
+    const std::string a = "A" + std::to_string(round), b = "B" + std::to_string(round);
+    const std::string file = "[" + event_json("evt-a" + std::to_string(round), "hire", person(a, "Ann", "One", address)) + "," +
+                             event_json("evt-b" + std::to_string(round), "hire", person(b, "Bob", "Two", address)) + "]";
+    env.drop("twins" + std::to_string(round) + ".json", file);
+    auto run = env.run_once();
+    INFO(run.err);
+    const auto users = env.sim_users_named(address);
+    REQUIRE(users.size() == 1);
+    const std::string sa = state_of(env, "evt-a" + std::to_string(round));
+    const std::string sb = state_of(env, "evt-b" + std::to_string(round));
+    CHECK(((sa == "done" && sb == "held") || (sa == "held" && sb == "done")));
+    const std::string owner = sa == "done" ? a : b;
+    CHECK(users[0]["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"] == owner);
+  }
+}
