@@ -172,6 +172,7 @@ Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_eve
         EventRow shown = p->event;
         if (!p->queued) shown.id = 0;   // a file's event has no number yet
         if (p->plan.superseded.empty()) p->hold = supervision_hold(shown, m_rules.lifecycle());
+        if (p->hold.empty()) p->hold = resync_hold(shown, p->plan, m_rules.lifecycle());
         order.push_back(p);
       }
       int count = 0;
@@ -205,6 +206,7 @@ Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_eve
       EventRow shown = p.event;
       if (!p.queued) shown.id = 0;
       if (p.plan.superseded.empty()) p.hold = supervision_hold(shown, m_rules.lifecycle());   // held in its turn, too
+      if (p.hold.empty()) p.hold = resync_hold(shown, p.plan, m_rules.lifecycle());
       order.push_back(&p);
     }
   }

@@ -164,6 +164,7 @@ void Engine::hold_supervised(std::vector<Work>& work, Cycle& cycle) {
     if (!w.plan.superseded.empty()) return false;   // it changes nothing at Zoom: nothing to hold
     std::string reason = conflict_hold(w);
     if (reason.empty()) reason = supervision_hold(event, cycle.rules.lifecycle());
+    if (reason.empty()) reason = resync_hold(event, w.plan, cycle.rules.lifecycle());
     if (reason.empty()) return false;
     if (auto r = m_store.hold_event(event.id, event.claim_token, reason, now_ms); !r) {
       note_write_failure(event, "hold_event", r.error(), cycle);

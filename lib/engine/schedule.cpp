@@ -42,6 +42,37 @@ std::string supervision_hold(const EventRow& event, const Lifecycle& lifecycle) 
          (event.id > 0 ? std::to_string(event.id) : "ID") + "`";
 }
 
+namespace {
+
+// What the intent takes away that the employee's Zoom user has now: "" when nothing.
+std::string taken_away(const Intent& intent) {
+  if (intent.kind == IntentKind::deactivate) return "deactivate";
+  if (intent.kind == IntentKind::remove) return "delete";
+  for (const auto& [path, value] : intent.cleared)
+    if (value.is_boolean() && !value.get<bool>()) return "turn off " + path;
+  if (intent.link && intent.desired) {
+    const auto& pushed = intent.link->pushed_body;
+    const auto& body = intent.desired->body;
+    if (pushed.is_object() && pushed.contains("userType") && body.contains("userType") &&
+        pushed["userType"] != body["userType"] && body["userType"] == "Basic")
+      return "make it a Basic user";
+  }
+  return "";
+}
+
+} // namespace
+
+std::string resync_hold(const EventRow& event, const EventPlan& plan, const Lifecycle& lifecycle) {
+  if (event.type != EventType::resync || event.approved || !lifecycle.resync_deprovision_supervised) return "";
+  for (const auto& intent : plan.intents)
+    if (auto what = taken_away(intent); !what.empty())
+      return "supervised: this resync (a rules edit) would " + what + " for employee " + event.employee_id +
+             " in " + intent.connection + "; approve it (`h2rd events approve " +
+             (event.id > 0 ? std::to_string(event.id) : std::string("ID")) +
+             "` or `--all`), or set lifecycle.resync.deprovision: auto";
+  return "";
+}
+
 std::string guard_hold(int so_far, int count, int max) {
   if (count == 0 || so_far + count <= max) return "";
   return "guard: " + std::to_string(so_far + count) +

@@ -10,6 +10,7 @@
 
 #include "core/clock.hpp"
 #include "core/expected.hpp"
+#include "engine/planner.hpp"
 #include "hr/event.hpp"
 #include "rules/rules.hpp"
 #include "store/store.hpp"
@@ -39,6 +40,11 @@ bool runs_before(const EventRow& a, const EventRow& b);
 
 // The hold reason of a supervised event that is not approved yet; "" when it may run.
 std::string supervision_hold(const EventRow& event, const Lifecycle& lifecycle);
+
+// The hold reason of a resync (a rules edit) that is not approved and would deactivate or delete a
+// Zoom user, or take a license or a user type away, while lifecycle.resync.deprovision is
+// `supervised` (the default); "" when it may run.
+std::string resync_hold(const EventRow& event, const EventPlan& plan, const Lifecycle& lifecycle);
 
 // The guard: `so_far` deactivations already run in this cycle and `count` more in this batch. "" when
 // they may run; else the hold reason every deactivation of the batch gets.

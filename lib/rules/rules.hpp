@@ -29,6 +29,9 @@ struct Lifecycle {
                                          {LeaveType::security, LeaveAction::deactivate}};
   TerminateAction terminate = TerminateAction::deactivate;
   std::set<EventType> supervised;          // these lifecycles wait for `h2rd events approve`
+  // lifecycle.resync.deprovision: a resync (a rules edit) that would deactivate, delete or take a
+  // license or user type away waits for `h2rd events approve` (true, the default), or runs (false: "auto").
+  bool resync_deprovision_supervised = true;
   int max_deactivations_per_cycle = 50;    // more in one cycle: all of them held
 };
 

@@ -253,7 +253,7 @@ private:
 };
 
 void Loader::lifecycle(const YAML::Node& node) {
-  auto map = m_reader.map(node, "lifecycle", {"hire", "leave", "terminate", "supervised", "guard"});
+  auto map = m_reader.map(node, "lifecycle", {"hire", "leave", "terminate", "supervised", "guard", "resync"});
   if (!map) return;
   Lifecycle& out = m_out.lifecycle;
   if (const auto* n = map->get("hire"))
@@ -273,6 +273,11 @@ void Loader::lifecycle(const YAML::Node& node) {
       if (const auto* a = terminate->get("action"))
         if (auto v = m_reader.choice(*a, "lifecycle.terminate.action", {"deactivate", "delete"}))
           out.terminate = *v == "delete" ? TerminateAction::remove : TerminateAction::deactivate;
+  if (const auto* n = map->get("resync"))
+    if (auto resync = m_reader.map(*n, "lifecycle.resync", {"deprovision"}))
+      if (const auto* d = resync->get("deprovision"))
+        if (auto v = m_reader.choice(*d, "lifecycle.resync.deprovision", {"supervised", "auto"}))
+          out.resync_deprovision_supervised = *v == "supervised";
   if (const auto* n = map->get("supervised")) {
     if (auto items = m_reader.list(*n, "lifecycle.supervised")) {
       for (const auto& item : *items) {

@@ -78,6 +78,13 @@ TEST_CASE("e2e resync: a license taken from a role is turned off at Zoom after S
   CHECK(preview.out.find("licenses_off=2") != std::string::npos);
   write_in_place(env.rules_path(), edited);
   daemon.send_signal(SIGHUP);
+  // Taking a license away is supervised by default (lifecycle.resync.deprovision): held, nothing sent.
+  REQUIRE_MESSAGE(eventually([&] { return resyncs(env, "held").size() == 2; }), daemon.err());
+  for (const auto& e : resyncs(env, "held"))
+    CHECK(e["reason"].get<std::string>().find("would turn off " + k_license_urn + ".zoomOneBizPlus") != std::string::npos);
+  CHECK(has_license(the_user(env, "ann.alpha@example.com")));
+  CHECK(sim_count(env, "PUT /Users/{id}") == puts_before);
+  REQUIRE(env.h2rd({"events", "approve", "--all"}).exit_code == 0);
   REQUIRE_MESSAGE(eventually([&] { return resyncs(env, "done").size() == 2; }), daemon.err());
 
   // Every engineer's license is off at Zoom; the staff employee was not touched.
@@ -121,7 +128,8 @@ TEST_CASE("e2e resync: a department moved to another role changes the user type 
 
 TEST_CASE("e2e resync: an edit deprovisioning more than the guard allows is held until approved, as plan --rules said") {
   H2rEnvOptions options;
-  options.rules = spec_rules_with("lifecycle:\n  guard: { max_deactivations_per_cycle: 2 }\n");
+  // resync.deprovision: auto — the guard, not the resync supervision, is what this case shows.
+  options.rules = spec_rules_with("lifecycle:\n  guard: { max_deactivations_per_cycle: 2 }\n  resync: { deprovision: auto }\n");
   H2rEnv env(options);
   apply(env, "hires.json", hires({employee("E1", "Ann", "Alpha"), employee("E2", "Bob", "Beta", "Sales"),
                                   employee("E3", "Cy", "Gamma", "Sales"), employee("E4", "Di", "Delta", "Support")}));
@@ -175,7 +183,8 @@ TEST_CASE("e2e resync: rules.on_change manual queues nothing until h2rd resync")
                    replaced(config.str(), "rules: rules.yaml\n", "rules: { path: rules.yaml, on_change: manual }\n"));
   }
   apply(env, "hires.json", hires({employee("E1", "Ann", "Alpha"), employee("E2", "Bob", "Beta")}));
-  env.dir().write("rules.yaml", replaced(k_spec_rules, "      licenses: { zoomOneBizPlus: true }\n", ""));
+  env.dir().write("rules.yaml", replaced(k_spec_rules, "      licenses: { zoomOneBizPlus: true }\n", "") +
+                                    "lifecycle:\n  resync: { deprovision: auto }\n");
   auto run = env.run_once();
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
@@ -221,4 +230,40 @@ TEST_CASE("e2e resync: an HR file cannot carry the internal type") {
   REQUIRE(env.run_once().exit_code == 0);
   CHECK(env.events().empty());
   CHECK(std::filesystem::exists(std::filesystem::path(env.inbox()) / "rejected" / "bad.json"));
+}
+
+TEST_CASE("e2e resync: an edit that would deactivate employees is held for approval by default, and runs with deprovision: auto") {
+  for (const std::string mode : {"", "auto"}) {
+    CAPTURE(mode);
+    H2rEnvOptions options;
+    options.rules = k_spec_rules;
+    if (!mode.empty()) options.rules += "lifecycle:\n  resync: { deprovision: " + mode + " }\n";
+    H2rEnv env(options);
+    apply(env, "hires.json", hires({employee("E1", "Ann", "Alpha"), employee("E2", "Bob", "Beta", "Sales")}));
+    const long long patches = sim_count(env, "PATCH /Users/{id}");
+    // A half-finished edit drops the staff role: Bob matches no role (on_no_role: deprovision).
+    env.dir().write("rules.yaml",
+                    replaced(options.rules,
+                             "  - name: staff\n    when: { field: employment_type, in: [full_time, part_time] }\n"
+                             "    zoom: { user_type: Basic }\n",
+                             ""));
+    auto run = env.run_once();
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    if (mode.empty()) {
+      auto held = resyncs(env, "held");
+      REQUIRE(held.size() == 1);
+      CHECK(held[0]["employee_id"] == "E2");
+      CHECK(held[0]["reason"].get<std::string>().find("supervised: this resync (a rules edit) would deactivate") !=
+            std::string::npos);
+      CHECK(the_user(env, "bob.beta@example.com")["active"] == true);
+      CHECK(sim_count(env, "PATCH /Users/{id}") == patches);
+      CHECK(env.h2rd({"status"}).out.find("1 event held for approval") != std::string::npos);
+      REQUIRE(env.h2rd({"events", "approve", "--all"}).exit_code == 0);
+      REQUIRE(env.run_once().exit_code == 0);
+    }
+    CHECK(resyncs(env, "done").size() == 1);
+    CHECK(the_user(env, "bob.beta@example.com")["active"] == false);
+    CHECK(the_user(env, "ann.alpha@example.com")["active"] == true);
+  }
 }
