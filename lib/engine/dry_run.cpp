@@ -71,6 +71,15 @@ Result<void> DryRun::plan_one(PlannedEvent& planned) {
   return {};
 }
 
+std::string DryRun::plan_hold(const EventRow& event, const EventPlan& plan) const {
+  // As Engine::hold_supervised: a superseded event is never held; a conflict (an employee id reused?)
+  // comes first, then supervision, then a resync that takes something away.
+  if (!plan.superseded.empty()) return "";
+  if (!event.approved && !plan.conflict.empty()) return plan.conflict;
+  if (auto hold = supervision_hold(event, m_rules.lifecycle()); !hold.empty()) return hold;
+  return resync_hold(event, plan, m_rules.lifecycle());
+}
+
 Result<std::vector<PlannedEvent>> DryRun::run(std::vector<EventRow> file_events) {
   return run_for(std::move(file_events), {});
 }
@@ -171,8 +180,7 @@ Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_eve
         H2R_TRY(plan_one(*p));
         EventRow shown = p->event;
         if (!p->queued) shown.id = 0;   // a file's event has no number yet
-        if (p->plan.superseded.empty()) p->hold = supervision_hold(shown, m_rules.lifecycle());
-        if (p->hold.empty()) p->hold = resync_hold(shown, p->plan, m_rules.lifecycle());
+        p->hold = plan_hold(shown, p->plan);
         order.push_back(p);
       }
       int count = 0;
@@ -205,8 +213,7 @@ Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_eve
       p.blocked_by = lane.held_by;
       EventRow shown = p.event;
       if (!p.queued) shown.id = 0;
-      if (p.plan.superseded.empty()) p.hold = supervision_hold(shown, m_rules.lifecycle());   // held in its turn, too
-      if (p.hold.empty()) p.hold = resync_hold(shown, p.plan, m_rules.lifecycle());
+      p.hold = plan_hold(shown, p.plan);   // held in its turn, too
       order.push_back(&p);
     }
   }

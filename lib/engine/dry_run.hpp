@@ -55,6 +55,8 @@ private:
   // run(), with the open events of `employees` planned even when no file event names them.
   Result<std::vector<PlannedEvent>> run_for(std::vector<EventRow> file_events, const std::vector<std::string>& employees);
   Result<void> plan_one(PlannedEvent& planned);
+  // Why the engine would hold this planned event ("" when it would run).
+  std::string plan_hold(const EventRow& event, const EventPlan& plan) const;
 
   Store& m_store;
   ConnectionRegistry& m_connections;

@@ -99,6 +99,11 @@ TEST_CASE("e2e identity: a hire for a known employee id with another name and ad
   const json carol = the_user(env, "carol@example.com");
   REQUIRE(carol["active"] == false);
 
+  // `h2rd plan` of the file says what `run` will do: hold it.
+  const auto file = env.dir().write("reuse.json", event_json("evt-3", "hire", person("E3", "Dave", "Smith", "dave@example.com")));
+  auto plan = env.h2rd({"plan", file.string()});
+  INFO(plan.out);
+  CHECK(has(plan.out, "held: conflict: employee id reused?"));
   apply(env, "reuse.json", event_json("evt-3", "hire", person("E3", "Dave", "Smith", "dave@example.com")));
   CHECK(state_of(env, "evt-3") == "held");
   const std::string reason = shown(env, "evt-3")["reason"].get<std::string>();
