@@ -224,6 +224,18 @@ lifecycle:
   CHECK(l.max_deactivations_per_cycle == 0);
 }
 
+TEST_CASE("rules: lifecycle.resync.deprovision is supervised by default, auto on request, and nothing else") {
+  const std::string head = std::string(k_rules_head) + "attributes: { userName: \"{email}\" }\n";
+  CHECK(must_load(head)->lifecycle().resync_deprovision_supervised);
+  CHECK(must_load(head + "lifecycle:\n  resync: { deprovision: supervised }\n")->lifecycle().resync_deprovision_supervised);
+  CHECK_FALSE(must_load(head + "lifecycle:\n  resync: { deprovision: auto }\n")->lifecycle().resync_deprovision_supervised);
+  auto bad = load_rules_text(head + "lifecycle:\n  resync: { deprovision: yes }\n", "rules.yaml");
+  REQUIRE_FALSE(bad);
+  const std::string text = test::diagnostics_text(bad.error());
+  CHECK(text.find("rules.yaml:") != std::string::npos);
+  CHECK(text.find("lifecycle.resync.deprovision") != std::string::npos);
+}
+
 TEST_CASE("rules: the example rules file loads clean") {
   auto rules = load_rules_file(std::string(H2R_SOURCE_DIR) + "/config/rules.example.yaml");
   REQUIRE_MESSAGE(rules, test::diagnostics_text(rules ? Diagnostics{} : rules.error()));
