@@ -47,7 +47,8 @@ std::string pad(std::string text, std::size_t width) {
   return text + "  ";
 }
 
-std::string summary(const EventRow& e, const nlohmann::json& result, long long now_ms) {
+std::string summary(const EventRow& e, const nlohmann::json& result, const std::vector<EventHistoryRow>& history,
+                    long long now_ms) {
   std::string s = fmt::format("A {} of employee {}, effective {}, arrived {} in {}.", to_string(e.type), e.employee_id,
                               time_text(e.effective_at_ms), time_text(e.received_at_ms), e.source_file);
   if (e.leave_type) s += fmt::format(" Leave type: {}.", to_string(*e.leave_type));
@@ -74,6 +75,12 @@ std::string summary(const EventRow& e, const nlohmann::json& result, long long n
       acted = true;
     }
   }
+  // Calls a daemon sent before an operator's decision refused its outcome (Store::note_event).
+  for (const auto& h : history)
+    if (h.reason.rfind(k_sent_before_decision, 0) == 0) {
+      s += " Sent to Zoom before the decision: " + h.reason.substr(k_sent_before_decision.size()) + ".";
+      acted = true;
+    }
   if (!acted && is_final(e.state)) s += " Nothing was changed at Zoom.";
   s += fmt::format(" The event is {}", to_string(e.state));
   if (auto wait = wait_text(e, now_ms); !wait.empty()) s += ": " + wait;
@@ -88,7 +95,7 @@ void print_audit_record(std::ostream& out, const EventRow& e, const std::vector<
   const nlohmann::json result = e.result.empty() ? nlohmann::json() : nlohmann::json::parse(e.result, nullptr, false);
   out << "event " << e.id << " (HR event_id " << e.event_id << "): " << to_string(e.type) << " of employee "
       << e.employee_id << " — " << to_string(e.state) << "\n\n"
-      << summary(e, result, now_ms) << "\n\nchanges:\n";
+      << summary(e, result, history, now_ms) << "\n\nchanges:\n";
   std::vector<std::array<std::string, 4>> rows;
   if (result.is_object() && result.contains("actions") && result["actions"].is_array())
     for (const auto& a : result["actions"])

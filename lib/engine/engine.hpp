@@ -175,7 +175,10 @@ private:
   // of work not taken (stop, store failure) are given back.
   void run_workers(std::vector<Work>& work, Cycle& cycle);
   // Records one event's outcome and counts it; a failed write marks the cycle failed.
-  void finish(const Work& work, EventOutcome& outcome, Cycle& cycle);
+  // Records the outcome; false when it was not recorded (refused or failed).
+  bool finish(const Work& work, EventOutcome& outcome, Cycle& cycle);
+  // A history note on `event` listing the Zoom calls sent before its outcome was refused.
+  void note_sent_before_decision(const EventRow& event, const std::vector<std::string>& sent);
   // The earliest future retry of any pending event, into report.next_retry.
   void scan_retries(Cycle& cycle);
 

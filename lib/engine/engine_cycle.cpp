@@ -292,7 +292,7 @@ void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {
       return unexpected(std::move(error));
     });
     EventOutcome outcome = process(work[i], rules_version);
-    finish(work[i], outcome, cycle);
+    if (!finish(work[i], outcome, cycle) && !fence.sent().empty()) note_sent_before_decision(work[i].event, fence.sent());
   }, stopping);
   runner.run();
   cycle.outcomes = nullptr;
@@ -302,12 +302,12 @@ void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {
   for (std::size_t i : runner.untaken()) release(work[i].event);
 }
 
-void Engine::finish(const Work& work, EventOutcome& outcome, Cycle& cycle) {
+bool Engine::finish(const Work& work, EventOutcome& outcome, Cycle& cycle) {
   auto recorded = cycle.outcomes ? cycle.outcomes->record(outcome)
                                  : m_store.record_outcome(outcome, to_unix_ms(m_clock.now()));
   if (auto& r = recorded; !r) {
     note_write_failure(work.event, "record_outcome", r.error(), cycle);
-    return;
+    return false;
   }
   note_write_success();
   if (m_options.on_outcome) m_options.on_outcome(work.event, outcome);
@@ -328,6 +328,19 @@ void Engine::finish(const Work& work, EventOutcome& outcome, Cycle& cycle) {
   }
   default: break;
   }
+  return true;
+}
+
+void Engine::note_sent_before_decision(const EventRow& event, const std::vector<std::string>& sent) {
+  // The outcome was refused (an operator decided, or another daemon took the event over), but these
+  // calls had passed the fence and left: the event's history says so, never "nothing was changed".
+  std::string text = std::string(k_sent_before_decision);
+  for (std::size_t i = 0; i < sent.size(); ++i) text += (i ? "; " : "") + sent[i];
+  spdlog::warn("event.sent_before_decision id={} event_id=\"{}\" calls={}", event.id, escape_for_log(event.event_id),
+               sent.size());
+  if (auto r = m_store.note_event(event.id, text, to_unix_ms(m_clock.now())); !r)
+    spdlog::error("store.write_failed what=note_event id={} error=\"{}\" calls=\"{}\"", event.id,
+                  escape_for_log(r.error().message), escape_for_log(text));
 }
 
 void Engine::release(const EventRow& event) {

@@ -56,6 +56,9 @@ inline constexpr EventState k_event_states[] = {EventState::pending, EventState:
 // The reason of an event held as a conflict (one Zoom user, two employees; an employee id reused)
 // starts with this (h2r-events(5), Conflicts).
 inline constexpr std::string_view k_conflict_prefix = "conflict: ";
+// A history note (Store::note_event) starts with this when it lists the Zoom calls a daemon had sent
+// for the event before an operator's decision (or another daemon) refused its outcome.
+inline constexpr std::string_view k_sent_before_decision = "sent to Zoom before the decision: ";
 std::string_view to_string(EventState state);
 std::optional<EventState> parse_event_state(std::string_view text);
 // done, skipped, superseded, failed and rejected are final; pending, waiting and held are not.
@@ -374,6 +377,9 @@ public:
   virtual void set_actor(const std::string& actor) = 0;
   // An event's state changes, oldest first.
   virtual Result<std::vector<EventHistoryRow>> event_history(long long id) = 0;
+  // A history row that changes no state (from = to = the event's state now), e.g. the calls a daemon
+  // had already sent when an operator's decision refused its outcome. not_found: no such id.
+  virtual Result<void> note_event(long long id, const std::string& reason, long long now_ms) = 0;
 
   // employees and links
   virtual Result<std::optional<EmployeeRow>> get_employee(const std::string& employee_id) = 0;

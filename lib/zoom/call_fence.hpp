@@ -15,12 +15,16 @@
 #include "core/error.hpp"
 
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace h2r {
 
 using CallFence = std::function<Result<void>()>;
 
 // Sets `fence` for the calling thread for the scope's lifetime (scopes nest; the outer one comes back).
+// It also keeps the calls that passed it (sent()), so that an outcome refused because an operator
+// decided meanwhile can still say truthfully what had already been sent.
 class CallFenceScope {
 public:
   explicit CallFenceScope(CallFence fence);
@@ -28,12 +32,19 @@ public:
   CallFenceScope(const CallFenceScope&) = delete;
   CallFenceScope& operator=(const CallFenceScope&) = delete;
 
+  // "PATCH /Users/abc (deactivate) at 2026-12-01T12:01:03.412Z", one per call that passed the fence.
+  const std::vector<std::string>& sent() const { return m_sent; }
+
 private:
+  friend Result<void> check_call_fence(std::string_view call, std::string_view at);
   CallFence m_fence;
-  const CallFence* m_outer;
+  CallFenceScope* m_outer;
+  std::vector<std::string> m_sent;
 };
 
-// The calling thread's fence's answer; ok when the thread has none.
-Result<void> check_call_fence();
+// The calling thread's fence's answer for `call` (method, path and what, for people), about to be sent
+// at `at` (UTC with milliseconds); ok when the thread has none. A call it lets through is kept in the
+// scope's sent().
+Result<void> check_call_fence(std::string_view call = {}, std::string_view at = {});
 
 } // namespace h2r

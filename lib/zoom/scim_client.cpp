@@ -1,5 +1,7 @@
 #include "zoom/scim_client.hpp"
 
+#include <date/date.h>
+
 #include "zoom/call_fence.hpp"
 
 #include "core/text.hpp"
@@ -8,6 +10,7 @@
 #include "zoom/user_fields.hpp"
 #include "zoom/zoom_errors.hpp"
 
+#include <date/date.h>
 #include <spdlog/spdlog.h>
 
 #include <thread>
@@ -181,7 +184,9 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
     // The last step before the request leaves: a call that changes something is sent only while the
     // work it belongs to is still this daemon's (zoom/call_fence.hpp).
     if (method != "GET") {
-      if (auto fenced = check_call_fence(); !fenced) {
+      const std::string sent_at = date::format(
+          "%Y-%m-%dT%H:%M:%SZ", std::chrono::time_point_cast<std::chrono::milliseconds>(m_clock.now()));
+      if (auto fenced = check_call_fence(method + " " + path + " (" + what + ")", sent_at); !fenced) {
         Error error = std::move(fenced).error();
         error.message = what + ": not sent: " + error.message;
         return unexpected(std::move(error));

@@ -85,6 +85,9 @@ public:
 
   void set_actor(const std::string& actor) override { m_inner.set_actor(actor); }
   Result<std::vector<EventHistoryRow>> event_history(long long id) override;
+  Result<void> note_event(long long id, const std::string& reason, long long now_ms) override {
+    return m_inner.note_event(id, reason, now_ms);
+  }
 
 private:
   mutable std::mutex m_limits_mutex;

@@ -378,6 +378,16 @@ Result<int> PgStore::promote_waiting(long long now_ms) {
   });
 }
 
+Result<void> PgStore::note_event(long long id, const std::string& reason, long long now_ms) {
+  return with_conn(fmt::format("note on event {}", id), [&](pg::Conn& c) -> Result<void> {
+    auto tx = H2R_TRY(pg::Tx::begin(c));
+    const std::string state = H2R_TRY(lock_state(c, id));
+    if (state.empty()) return fail(ErrorKind::not_found, "no event has that id");
+    H2R_TRY(write_history(c, id, state, state, reason, now_ms));
+    return tx.commit();
+  });
+}
+
 Result<std::vector<EventHistoryRow>> PgStore::event_history(long long id) {
   return with_conn(fmt::format("read the history of event {}", id), [&](pg::Conn& c) -> Result<std::vector<EventHistoryRow>> {
     auto r = H2R_TRY(c.exec("SELECT at_ms, from_state, to_state, actor, reason FROM event_history WHERE event = $1 "

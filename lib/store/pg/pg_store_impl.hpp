@@ -89,6 +89,7 @@ public:
   Result<int> promote_waiting(long long now_ms) override;
   void set_actor(const std::string& actor) override;
   Result<std::vector<EventHistoryRow>> event_history(long long id) override;
+  Result<void> note_event(long long id, const std::string& reason, long long now_ms) override;
 
   Result<std::optional<EmployeeRow>> get_employee(const std::string& employee_id) override;
   Result<void> put_employee(const EmployeeRow& row) override;

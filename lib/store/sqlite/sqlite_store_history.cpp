@@ -22,6 +22,16 @@ Result<std::vector<long long>> SqliteStore::ids_in_state(std::string_view state)
   return ids;
 }
 
+Result<void> SqliteStore::note_event(long long id, const std::string& reason, long long now_ms) {
+  return locked(fmt::format("note on event {}", id), [&]() -> Result<void> {
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    const std::string state = H2R_TRY(state_of(id));
+    if (state.empty()) return fail(ErrorKind::not_found, "no event has that id");
+    H2R_TRY(write_history(id, state, state, reason, now_ms));
+    return tx.commit();
+  });
+}
+
 Result<void> SqliteStore::write_history(long long id, std::string_view from, std::string_view to,
                                         const std::string& reason, long long now_ms) {
   auto q = H2R_TRY(m_db->query("INSERT INTO event_history (event, at_ms, from_state, to_state, actor, reason) "

@@ -245,6 +245,16 @@ TEST_CASE("engine: an operator's reject during an in-flight Zoom call wins" * do
   CHECK(e.state == EventState::rejected);
   CHECK(e.reason == "rejected by an admin");
   CHECK(e.attempts == 0);
+  // The create had left before the reject: the history says so (it never says "nothing was changed").
+  auto history = rig.real->event_history(e.id);
+  REQUIRE(history);
+  REQUIRE_FALSE(history->empty());
+  const EventHistoryRow& note = history->back();
+  CHECK(note.from == EventState::rejected);
+  CHECK(note.to == EventState::rejected);
+  CHECK(note.reason.rfind(k_sent_before_decision, 0) == 0);
+  CHECK(note.reason.find("POST /Users (") != std::string::npos);
+  CHECK(note.reason.find(" at 20") != std::string::npos);   // when it left, UTC with milliseconds
   // Nothing runs it again, however much time passes.
   const int calls = rig.scim_calls();
   rig.clock.advance(24h);

@@ -371,3 +371,24 @@ TEST_CASE_TEMPLATE("store contract: superseded is a final state, and a late even
   // Same date as b, arrived after it: b comes first, so nothing ended comes after "tie".
   CHECK(later_final_events(*store, event_of(*store, "tie")).value().empty());
 }
+
+TEST_CASE_TEMPLATE("store contract: note_event adds a history row that changes no state", F, H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->ingest("f", {make_event("a", "E1", 10, 10)}, 1));
+  const EventRow a = event_of(*store, "a");
+  REQUIRE(store->reject_event(a.id, "rejected by an admin", 20));
+  REQUIRE(store->note_event(a.id, std::string(k_sent_before_decision) + "PATCH /Users/u1 (deactivate)", 30));
+  auto history = store->event_history(a.id);
+  REQUIRE(history);
+  REQUIRE(history->size() == 3);   // arrived, rejected, the note
+  CHECK(history->back().from == EventState::rejected);
+  CHECK(history->back().to == EventState::rejected);
+  CHECK(history->back().at_ms == 30);
+  CHECK(history->back().reason == std::string(k_sent_before_decision) + "PATCH /Users/u1 (deactivate)");
+  CHECK(event_of(*store, "a").state == EventState::rejected);
+  auto missing = store->note_event(a.id + 1000, "x", 40);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().kind == ErrorKind::not_found);
+}
