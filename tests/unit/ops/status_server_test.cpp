@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -69,6 +70,26 @@ struct SilentClient {
   }
 };
 
+// True when the kernel has handed every connection to 127.0.0.1:port to the server: no handshake
+// still pending (SYN_RECV, when the small listen backlog overflowed) and an empty accept queue
+// (the listening socket's rx_queue in /proc/net/tcp).
+bool all_accepted(int port) {
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::getline(tcp, line);   // the header
+  char local_port[8];
+  std::snprintf(local_port, sizeof local_port, ":%04X", port);
+  while (std::getline(tcp, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    if (local.size() < 5 || local.substr(local.size() - 5) != local_port) continue;
+    if (state == "03") return false;                                              // SYN_RECV
+    if (state == "0A" && queues.substr(queues.find(':') + 1) != "00000000") return false;   // LISTEN, queued
+  }
+  return true;
+}
+
 StatusHandlers ok_handlers() {
   return {[] { return std::string("h2r_up 1\n"); }, [] { return HealthReport{true, "ok"}; }};
 }
@@ -98,6 +119,8 @@ TEST_CASE("ops: 200 clients sending a byte at a time do not starve /healthz, and
       std::this_thread::sleep_for(500ms);   // the attack's pace, not a wait for the server
     }
   });
+  // Every slow connection is in the server's hands before /healthz asks (else it could overtake them).
+  CHECK(test::eventually([&] { return all_accepted(*port); }));
   httplib::Client client("127.0.0.1", *port);
   client.set_read_timeout(30s);   // a generous bound: without the caps the pool stays taken for good
   auto health = client.Get("/healthz");
