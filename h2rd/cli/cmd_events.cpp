@@ -89,7 +89,7 @@ int list(Store& store, const EventFilter& filter, bool json, long long now) {
     std::cout << std::left << std::setw(7) << e.id << std::setw(static_cast<int>(event_width + 2)) << e.event_id
               << std::setw(10) << to_string(e.type) << std::setw(12) << e.employee_id << std::setw(9) << to_string(e.state)
               << std::setw(22) << time_text(e.effective_at_ms) << std::setw(22)
-              << (is_final(e.state) ? "-" : time_text(e.due_at_ms)) << (wait.empty() ? e.reason : wait) << "\n";
+              << (is_final(e.state) ? "-" : time_text(e.due_at_ms)) << (wait.empty() ? shown_reason(e.reason) : wait) << "\n";
   }
   return k_exit_ok;
 }

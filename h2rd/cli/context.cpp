@@ -2,18 +2,45 @@
 
 #include "config/config_lenient.hpp"
 #include "core/logging.hpp"
+#include "core/text.hpp"
+#include "core/utf8.hpp"
 #include "core/time.hpp"
 #include "core/db_url.hpp"
 #include "store/open_store.hpp"
 
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 namespace h2r::cli {
 
 void print_error(const std::string& message) { std::cerr << "h2rd: " << message << "\n"; }
 
-void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << "\n"; }
+namespace {
+
+// `value` with every string (and key) that is not valid UTF-8 — a source file name, say — escaped as
+// in a log line (\xNN for the bad bytes), so dump() never throws and no raw byte reaches the terminal.
+nlohmann::json printable(const nlohmann::json& value) {
+  auto text = [](const std::string& s) {
+    return is_valid_utf8(s) ? s : escape_for_log(s, std::numeric_limits<std::size_t>::max(), "");
+  };
+  if (value.is_string()) return text(value.get_ref<const std::string&>());
+  if (value.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : value) out.push_back(printable(item));
+    return out;
+  }
+  if (value.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [key, item] : value.items()) out[text(key)] = printable(item);
+    return out;
+  }
+  return value;
+}
+
+} // namespace
+
+void print_json(const nlohmann::json& value) { std::cout << printable(value).dump(2) << "\n"; }
 
 std::string json_text(const nlohmann::json& value) {
   if (value.is_null()) return "-";

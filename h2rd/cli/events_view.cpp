@@ -1,5 +1,6 @@
 #include "h2rd/cli/events_view.hpp"
 
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "h2rd/cli/context.hpp"
 #include "hr/text_checks.hpp"
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <limits>
 #include <ostream>
 #include <pwd.h>
 #include <unistd.h>
@@ -25,6 +27,21 @@ namespace {
 constexpr std::size_t k_max_id_text = 256;
 constexpr std::size_t k_max_user_name = 64;
 
+// HR text (field values, the source file's name) as the terminal may receive it: control characters
+// (ESC, OSC, CR, LF) and bytes that are not UTF-8 as \xNN, so a value can neither drive the terminal
+// nor forge a line.
+std::string shown(std::string_view text) { return escape_for_log(text, std::numeric_limits<std::size_t>::max(), ""); }
+
+} // namespace
+
+// A reason may quote a file name raw ("arrived in NAME") or hold text escaped already (a server's
+// error): escaped the same way, but a backslash is left alone.
+std::string shown_reason(std::string_view reason) {
+  return escape_for_log(reason, std::numeric_limits<std::size_t>::max(), "", false);
+}
+
+namespace {
+
 std::optional<long long> parse_number(std::string_view text) {
   if (text.empty() || text.size() > 18 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return std::nullopt;
@@ -34,7 +51,7 @@ std::optional<long long> parse_number(std::string_view text) {
 
 std::string value_text(const nlohmann::json& v) {
   if (v.is_null()) return "-";
-  if (v.is_string()) return v.get<std::string>().empty() ? "\"\"" : v.get<std::string>();
+  if (v.is_string()) return v.get<std::string>().empty() ? "\"\"" : shown(v.get<std::string>());
   return v.dump();
 }
 
@@ -50,7 +67,7 @@ std::string pad(std::string text, std::size_t width) {
 std::string summary(const EventRow& e, const nlohmann::json& result, const std::vector<EventHistoryRow>& history,
                     long long now_ms) {
   std::string s = fmt::format("A {} of employee {}, effective {}, arrived {} in {}.", to_string(e.type), e.employee_id,
-                              time_text(e.effective_at_ms), time_text(e.received_at_ms), e.source_file);
+                              time_text(e.effective_at_ms), time_text(e.received_at_ms), shown(e.source_file));
   if (e.leave_type) s += fmt::format(" Leave type: {}.", to_string(*e.leave_type));
   if (result.is_object() && result.contains("targets") && result["targets"].is_array() && !result["targets"].empty()) {
     std::vector<std::string> parts;
@@ -84,7 +101,7 @@ std::string summary(const EventRow& e, const nlohmann::json& result, const std::
   if (!acted && is_final(e.state)) s += " Nothing was changed at Zoom.";
   s += fmt::format(" The event is {}", to_string(e.state));
   if (auto wait = wait_text(e, now_ms); !wait.empty()) s += ": " + wait;
-  else if (!e.reason.empty()) s += ": " + e.reason;
+  else if (!e.reason.empty()) s += ": " + shown_reason(e.reason);
   return s + ".";
 }
 
@@ -115,14 +132,14 @@ void print_audit_record(std::ostream& out, const EventRow& e, const std::vector<
   out << "\nhistory:\n";
   if (history.empty()) out << "  (none recorded: the event is older than the history table)\n";
   for (const auto& h : history)
-    out << "  " << time_text(h.at_ms) << "  " << pad(state_change(h), 20) << pad("by " + h.actor, 16) << h.reason << "\n";
+    out << "  " << time_text(h.at_ms) << "  " << pad(state_change(h), 20) << pad("by " + h.actor, 16) << shown_reason(h.reason) << "\n";
   out << "\ndetails:\n  effective: " << time_text(e.effective_at_ms) << " (as written: "
-      << (e.effective_raw.empty() ? "none, meaning on arrival" : e.effective_raw) << ")\n";
+      << (e.effective_raw.empty() ? "none, meaning on arrival" : shown(e.effective_raw)) << ")\n";
   if (!is_final(e.state)) out << "  due: " << time_text(e.due_at_ms) << "\n";
   out << "  attempts: " << e.attempts << "\n  approved: " << (e.approved ? "yes" : "no") << "\n  rules version: "
       << (e.rules_version.empty() ? "-" : e.rules_version) << "\n  received: " << time_text(e.received_at_ms)
-      << "\n  updated: " << time_text(e.updated_at_ms) << "\n  source file: " << e.source_file << "\n  fields:";
-  for (const auto& [k, v] : e.fields) out << "\n    " << k << ": " << (v ? *v : std::string("(null: cleared)"));
+      << "\n  updated: " << time_text(e.updated_at_ms) << "\n  source file: " << shown(e.source_file) << "\n  fields:";
+  for (const auto& [k, v] : e.fields) out << "\n    " << shown(k) << ": " << (v ? shown(*v) : std::string("(null: cleared)"));
   out << "\n";
 }
 

@@ -22,6 +22,10 @@ using h2r::event_json;
 using h2r::history_json;
 using h2r::wait_text;
 
+// An event's or history row's reason as a terminal may receive it (no control character, no byte
+// that is not UTF-8; backslashes as they are, the reason may be escaped already).
+std::string shown_reason(std::string_view reason);
+
 // `h2rd events show ID` for people.
 void print_audit_record(std::ostream& out, const EventRow& e, const std::vector<EventHistoryRow>& history,
                         long long now_ms);

@@ -24,6 +24,7 @@ Result<ConsoleHandle> open_console(const Config& config, const Clock& clock) {
   ConsoleHandle handle;
   handle.store = std::move(*store);
   handle.console = std::make_unique<Console>(*handle.store, config, std::move(*tokens), clock, std::move(hosts));
+  handle.console->watch_token_file(config.console.tokens);
   return handle;
 }
 

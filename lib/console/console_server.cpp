@@ -1,14 +1,21 @@
 #include "console/console_server.hpp"
 
+#include "core/text.hpp"
+
+#include <fmt/format.h>
 #include <httplib.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
+#include <sys/stat.h>
 
 namespace h2r {
 namespace {
 
-constexpr const char* k_cookie = "h2r_session";
+// Cookies are not isolated by port: the name carries the port, so two consoles on one host keep
+// their sessions apart (the CSRF token, which only the page holds, is what isolates them from others).
+std::string cookie_name(const httplib::Request& req) { return "h2r_session_" + std::to_string(req.local_port); }
 constexpr std::size_t k_max_header_value = 4096;
 
 std::string lower(std::string text) {
@@ -138,12 +145,71 @@ int Console::set_tokens(std::vector<ConsoleToken> tokens) {
   m_tokens = std::move(tokens);
   return static_cast<int>(std::erase_if(m_sessions, [this](const auto& entry) {
     const Session& s = entry.second;
-    return std::none_of(m_tokens.begin(), m_tokens.end(),
-                        [&](const ConsoleToken& t) { return t.name == s.name && t.role == s.role; });
+    return std::none_of(m_tokens.begin(), m_tokens.end(), [&](const ConsoleToken& t) {
+      return t.name == s.name && t.role == s.role && same_secret(t.value, s.token);
+    });
   }));
 }
 
+void Console::watch_token_file(std::string path) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_token_file = std::move(path);
+    m_token_file_state.clear();
+  }
+  refresh_tokens();
+}
+
+void Console::refresh_tokens() {
+  std::string path;
+  std::string seen;
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_token_file.empty()) return;
+    path = m_token_file;
+  }
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0)
+    seen = fmt::format("{} {} {} {} {}.{} {}.{}", st.st_dev, st.st_ino, st.st_mode, st.st_size, st.st_mtim.tv_sec,
+                       st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+  {
+    std::lock_guard lock(m_mutex);
+    if (seen == m_token_file_state) return;
+    m_token_file_state = seen;
+  }
+  auto tokens = load_console_tokens(path, false);
+  if (!tokens) {
+    const int ended = set_tokens({});
+    spdlog::warn("console.tokens_revoked file=\"{}\" sessions_ended={} error=\"{}\"", escape_for_log(path), ended,
+                 escape_for_log(tokens.error().message));
+    return;
+  }
+  const int ended = set_tokens(std::move(*tokens));
+  spdlog::info("console.tokens_reloaded file=\"{}\" sessions_ended={}", escape_for_log(path), ended);
+}
+
+bool Console::bearer_failure_allowed(const std::string& client) {
+  std::lock_guard lock(m_mutex);
+  auto it = m_bearer_failures.find(client);
+  if (it == m_bearer_failures.end()) {
+    if (m_bearer_failures.size() >= m_limits.max_failure_clients) {
+      // Full: forget the clients whose limit has refilled; if none has, all new ones share "*".
+      const double burst = m_limits.bearer_failure_burst;
+      const double rate = m_limits.bearer_failure_rate;
+      std::erase_if(m_bearer_failures, [&](auto& entry) {
+        Bucket probe = entry.second;
+        take(probe, rate, burst);
+        return entry.first != "*" && probe.tokens + 1 >= burst;
+      });
+    }
+    const std::string key = m_bearer_failures.size() >= m_limits.max_failure_clients ? "*" : client;
+    it = m_bearer_failures.try_emplace(key, Bucket{m_limits.bearer_failure_burst, 0}).first;
+  }
+  return take(it->second, m_limits.bearer_failure_rate, m_limits.bearer_failure_burst);
+}
+
 std::optional<ConsolePrincipal> Console::principal(const httplib::Request& req) {
+  refresh_tokens();
   const std::string auth = req.get_header_value("Authorization");
   if (auth.rfind("Bearer ", 0) == 0 && auth.size() <= k_max_header_value) {
     const std::string value = auth.substr(7);
@@ -152,7 +218,7 @@ std::optional<ConsolePrincipal> Console::principal(const httplib::Request& req) 
       if (same_secret(t.value, value)) return ConsolePrincipal{t.name, t.role, false, ""};
     return std::nullopt;
   }
-  const std::string id = cookie_value(req, k_cookie);
+  const std::string id = cookie_value(req, cookie_name(req));
   if (id.empty()) return std::nullopt;
   std::lock_guard lock(m_mutex);
   auto it = m_sessions.find(id);
@@ -166,6 +232,11 @@ std::optional<ConsolePrincipal> Console::principal(const httplib::Request& req) 
 
 std::optional<ConsolePrincipal> Console::require(const httplib::Request& req, httplib::Response& res, bool write) {
   auto who = principal(req);
+  if (!who && req.get_header_value("Authorization").rfind("Bearer ", 0) == 0 && !bearer_failure_allowed(req.remote_addr)) {
+    res.set_header("Retry-After", "1");
+    console_error(res, 429, "too many wrong tokens from this address; try again in a second");
+    return std::nullopt;
+  }
   if (!who) {
     res.set_header("WWW-Authenticate", "Bearer realm=\"h2r console\"");
     console_error(res, 401, "log in: open the URL `h2rd console` prints, or send Authorization: Bearer TOKEN");
@@ -206,6 +277,7 @@ void Console::install_session_routes(httplib::Server& server) {
       return;
     }
     const std::string value = body["token"].get<std::string>();
+    refresh_tokens();
     std::lock_guard lock(m_mutex);
     const ConsoleToken* found = nullptr;
     for (const auto& t : m_tokens)
@@ -234,17 +306,17 @@ void Console::install_session_routes(httplib::Server& server) {
       m_sessions.erase(oldest);
     }
     const long long ttl_s = m_config.console.session_ttl.count() / 1000;
-    m_sessions[*id] = Session{found->name, found->role, *csrf, now + ttl_s * 1000};
-    res.set_header("Set-Cookie", std::string(k_cookie) + "=" + *id + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+    m_sessions[*id] = Session{found->name, found->role, *csrf, found->value, now + ttl_s * 1000};
+    res.set_header("Set-Cookie", cookie_name(req) + "=" + *id + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
                                      std::to_string(ttl_s));
     console_json(res, {{"name", found->name}, {"role", to_string(found->role)}, {"csrf", *csrf}});
   });
   server.Get("/api/v1/session", [this](const httplib::Request& req, httplib::Response& res) {
     auto who = require(req, res, false);
     if (!who) return;
-    console_json(res, {{"name", who->name}, {"role", to_string(who->role)},
-                       {"csrf", who->cookie ? nlohmann::json(who->csrf) : nlohmann::json()},
-                       {"timezone", m_config.timezone}});
+    // No CSRF token here: the page keeps the one its login returned. A cookie alone (another service
+    // on this host receives it: cookies are not isolated by port) must not be enough to obtain it.
+    console_json(res, {{"name", who->name}, {"role", to_string(who->role)}, {"timezone", m_config.timezone}});
   });
   server.Delete("/api/v1/session", [this](const httplib::Request& req, httplib::Response& res) {
     auto who = principal(req);
@@ -257,8 +329,8 @@ void Console::install_session_routes(httplib::Server& server) {
       return;
     }
     std::lock_guard lock(m_mutex);
-    m_sessions.erase(cookie_value(req, k_cookie));
-    res.set_header("Set-Cookie", std::string(k_cookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    m_sessions.erase(cookie_value(req, cookie_name(req)));
+    res.set_header("Set-Cookie", cookie_name(req) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     console_json(res, {{"ended", true}});
   });
 }

@@ -1,8 +1,9 @@
 // The admin console on the daemon's `listen` address: pages under /ui/ (assets embedded in the binary)
 // and a JSON API under /api/v1 (docs/console-api.md). Security (docs/console-api.md "Checks on every `/ui/` and `/api/`
 // request"): a Host allow-list (DNS rebinding), Origin and Sec-Fetch-Site checks on state changes,
-// tokens from the token file exchanged for an HttpOnly SameSite=Strict session cookie, a CSRF header on
-// every state-changing cookie request, `Authorization: Bearer` for scripts, viewer and reviewer roles,
+// tokens from the token file exchanged for an HttpOnly SameSite=Strict session cookie (named after the
+// port), a CSRF header on every state-changing cookie request (the page keeps the CSRF token; a cookie
+// alone cannot obtain it, so another service on 127.0.0.1 that receives the cookie changes nothing), `Authorization: Bearer` for scripts, viewer and reviewer roles,
 // CSP and no-store on every answer, bounded request sizes and rates. /metrics and /healthz are not its
 // business: they stay unauthenticated.
 #pragma once
@@ -39,6 +40,9 @@ struct ConsoleLimits {
   double login_failure_rate = 1;            // failed logins per second ...
   double login_failure_burst = 10;          // ... with this burst; beyond: 429
   std::size_t max_sessions = 100;           // the oldest is dropped beyond this
+  double bearer_failure_rate = 1;           // wrong Bearer tokens per second from one client address ...
+  double bearer_failure_burst = 10;         // ... with this burst; beyond: 429
+  std::size_t max_failure_clients = 1024;   // client addresses tracked; beyond, all others share one limit
 };
 
 // Who a request comes from (after authentication).
@@ -72,8 +76,13 @@ public:
   void set_engine(ConsoleEngine engine) { m_engine = std::move(engine); }
 
   // Replaces the tokens (the token file re-read on SIGHUP): a new token works at once; the sessions of
-  // a token no longer listed with the same name and role end. Returns how many sessions ended.
+  // a token no longer listed with the same name, role and value end. Returns how many sessions ended.
   int set_tokens(std::vector<ConsoleToken> tokens);
+
+  // Checks `path` (the token file) before every authentication: when it changed on disk it is read
+  // again; when it is gone or unreadable (a chmod that gives group or others access, say) no token
+  // works and every session ends, until it is good again.
+  void watch_token_file(std::string path);
 
   // Installs the checks (a pre-routing handler for /ui/, /api/ and /) and the routes on `server`.
   void install(httplib::Server& server);
@@ -86,6 +95,7 @@ private:
     std::string name;
     ConsoleRole role = ConsoleRole::viewer;
     std::string csrf;
+    std::string token;       // the token's value at login: rotating it ends the session
     long long expires_ms = 0;
   };
   struct Bucket {
@@ -94,6 +104,10 @@ private:
   };
 
   bool take(Bucket& bucket, double rate, double burst);
+  // One more wrong Bearer token from `client`: false when that client is over its limit.
+  bool bearer_failure_allowed(const std::string& client);
+  // The token file's state on disk against the last one seen; reloads on a change (watch_token_file).
+  void refresh_tokens();
   bool host_allowed(const std::string& host_header) const;
   // The checks every /ui/ and /api/ request passes; false after writing the refusal.
   bool screen(const httplib::Request& req, httplib::Response& res);
@@ -121,6 +135,9 @@ private:
   std::mutex m_mutex;                               // tokens, sessions, buckets
   std::map<std::string, Session> m_sessions;        // by session id
   Bucket m_api_bucket, m_login_bucket;
+  std::map<std::string, Bucket> m_bearer_failures;  // by client address, at most max_failure_clients + 1
+  std::string m_token_file;                          // watched when not empty
+  std::string m_token_file_state;                    // its stat() fields at the last look
   std::mutex m_action_mutex;                        // one action at a time (the store's actor is shared)
   ConsoleEngine m_engine;
   std::mutex m_engine_mutex;                        // one plan or connection test at a time (Zoom's budget)

@@ -60,7 +60,8 @@ void Daemon::reload_console_tokens() {
   if (!m_console.console) return;
   auto tokens = load_console_tokens(m_config.console.tokens, false);
   if (!tokens) {
-    spdlog::error("console.tokens_reload_failed file=\"{}\" error=\"{}\" action=\"the tokens in use stay\"",
+    spdlog::error("console.tokens_reload_failed file=\"{}\" error=\"{}\" "
+                  "action=\"the console refuses every token until the file is good again\"",
                   escape_for_log(m_config.console.tokens), escape_for_log(tokens.error().message));
     return;
   }

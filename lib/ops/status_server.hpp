@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace httplib {
 class Server;
@@ -32,11 +33,25 @@ struct StatusHandlers {
   std::function<void(httplib::Server&)> install;
 };
 
-// Slow or silent clients must not starve /healthz: each connection holds one thread of the pool for at
-// most `io_timeout` per request (reading the request, writing the answer, idling on keep-alive).
+// Slow, silent or greedy clients must not starve /healthz or grow memory (docs/operations.md, "Threat
+// model"): each read waits at most `io_timeout`, a whole request must arrive within `request_timeout`,
+// at most `max_connections` (and `max_connections_per_client` from one address) are served at once,
+// and a request has at most `max_header_lines` lines and `max_header_bytes` before its body and
+// `max_body_bytes` of body (chunked or not). A connection beyond a cap evicts the one that has waited
+// longest for its request's bytes (from that client first), so a new /healthz is always served; one
+// that finds nothing to evict is closed at once. Beyond a size cap: 400 or 413, then the connection closes.
 struct StatusServerOptions {
-  int threads = 64;                              // connections served at once
-  std::chrono::milliseconds io_timeout{2'000};   // read, write and keep-alive timeout
+  int threads = 64;                                  // pool threads; more than max_connections
+  std::chrono::milliseconds io_timeout{2'000};       // read, write and keep-alive timeout
+  std::chrono::milliseconds request_timeout{10'000}; // a whole request (line, headers, body) must arrive in this
+  int max_connections = 48;
+  int max_connections_per_client = 16;
+  std::size_t max_header_lines = 100;                // request line and headers
+  std::size_t max_header_bytes = 32 * 1024;
+  std::size_t max_body_bytes = 64 * 1024;
+  // Host names (lower case, no port) /metrics and /healthz answer to besides localhost, this machine's
+  // name and IP addresses; any other Host gets 403 (DNS rebinding).
+  std::vector<std::string> hosts;
 };
 
 class StatusServer {

@@ -2,6 +2,7 @@
 // Text is always set with textContent (never innerHTML), so nothing from HR files or Zoom can inject markup.
 'use strict';
 
+const CSRF_KEY = 'h2r.csrf';
 const state = { csrf: null, role: null, name: null, tz: 'UTC', timer: null, page: null };
 const $ = (id) => document.getElementById(id);
 
@@ -59,10 +60,13 @@ async function login() {
     history.replaceState(null, '', location.pathname + '#/overview');
     const r = await api('POST', '/session', { token: m[1] }).catch(() => null);
     if (!r || !r.ok) { showLogin(r ? r.data.error : 'the login failed'); return false; }
+    // The CSRF token stays with this page's origin (its port included): the server never hands it out
+    // again, so a cookie that reached another service on this host is not enough to change anything.
+    localStorage.setItem(CSRF_KEY, r.data.csrf);
   }
   const s = await api('GET', '/session').catch(() => null);
   if (!s || !s.ok) return false;
-  Object.assign(state, { csrf: s.data.csrf, role: s.data.role, name: s.data.name, tz: s.data.timezone || 'UTC' });
+  Object.assign(state, { csrf: localStorage.getItem(CSRF_KEY), role: s.data.role, name: s.data.name, tz: s.data.timezone || 'UTC' });
   $('who').textContent = s.data.name + ' (' + s.data.role + ')';
   $('tz').textContent = state.tz;
   $('logout').hidden = false;
@@ -375,7 +379,7 @@ async function route() {
 
 window.addEventListener('hashchange', () => { if (!location.hash.startsWith('#token=')) route(); });
 window.addEventListener('DOMContentLoaded', async () => {
-  $('logout').addEventListener('click', async () => { await api('DELETE', '/session').catch(() => {}); state.csrf = null; showLogin('Logged out.'); });
+  $('logout').addEventListener('click', async () => { await api('DELETE', '/session').catch(() => {}); state.csrf = null; localStorage.removeItem(CSRF_KEY); showLogin('Logged out.'); });
   if (await login()) route();
   else if (!location.hash.startsWith('#token=')) showLogin();
 });

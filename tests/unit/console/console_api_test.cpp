@@ -1,12 +1,16 @@
 // The console's API over HTTP (cpp-httplib's client against the status server on an ephemeral
 // 127.0.0.1 port): the security checks, and approve/reject/retry changing the store as the CLI does.
 #include "core/clock.hpp"
+#include "console/console_open.hpp"
 #include "console/console_server.hpp"
 #include "ops/status_server.hpp"
 #include "unit/store/store_test_util.hpp"
 
 #include <doctest/doctest.h>
 #include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
 
 using namespace h2r;
 using namespace h2r::store_test;
@@ -93,10 +97,16 @@ TEST_CASE("console: a Host that is not local gets 403 (DNS rebinding), also on t
   auto ok = c.Get("/api/v1/status", {{"Host", "localhost:9464"}, {"Authorization", "Bearer " + k_reviewer}});
   REQUIRE(ok);
   CHECK(ok->status == 200);
-  // /metrics and /healthz are not the console's: no Host check, no token.
-  auto health = c.Get("/healthz", {{"Host", "evil.example"}});
-  REQUIRE(health);
-  CHECK(health->status == 200);
+  // /metrics and /healthz need no token, but a Host naming another host gets 403 there too; an IP
+  // address (a scraper, a load balancer) is fine.
+  for (const char* path : {"/healthz", "/metrics"}) {
+    auto evil = c.Get(path, {{"Host", "evil.example"}});
+    REQUIRE(evil);
+    CHECK(evil->status == 403);
+    auto by_address = c.Get(path, {{"Host", "192.0.2.7:9464"}});
+    REQUIRE(by_address);
+    CHECK(by_address->status == 200);
+  }
 }
 
 TEST_CASE("console: no token gets 401, a wrong one too, and every answer carries the security headers" * doctest::test_suite("threads")) {
@@ -288,4 +298,102 @@ TEST_CASE("console: new tokens work at once and a removed token's sessions end (
   auto demoted = c.Get("/api/v1/status", {{"Cookie", alice_cookie}});
   REQUIRE(demoted);
   CHECK(demoted->status == 401);
+}
+
+TEST_CASE("console: a cookie alone, as another service on 127.0.0.1 would send it, cannot approve or reject" * doctest::test_suite("threads")) {
+  ConsoleFixture f;
+  auto [cookie, csrf] = f.login(k_reviewer);
+  CHECK(cookie.rfind("h2r_session_" + std::to_string(f.port) + "=", 0) == 0);   // the name carries the port
+  auto c = f.client();
+  // The other service holds the cookie (cookies are not isolated by port): it asks for the session and
+  // uses whatever CSRF token that shows.
+  auto session = c.Get("/api/v1/session", {{"Cookie", cookie}});
+  REQUIRE(session);
+  CHECK(session->status == 200);
+  const auto body = nlohmann::json::parse(session->body);
+  const std::string leaked = body.contains("csrf") && body["csrf"].is_string() ? body["csrf"].get<std::string>() : "";
+  CHECK(leaked.empty());
+  for (const std::string verb : {"approve", "reject"}) {
+    httplib::Headers headers{{"Cookie", cookie}};
+    if (!leaked.empty()) headers.emplace("X-CSRF-Token", leaked);
+    nlohmann::json request = {{"ids", {f.id("a")}}};
+    if (verb == "reject") request["reason"] = "not wanted";
+    auto r = f.post("/api/v1/events/" + verb, request, headers);
+    REQUIRE(r);
+    CHECK(r->status == 403);
+  }
+  CHECK(f.state("a") == EventState::held);
+}
+
+TEST_CASE("console: a token whose value is rotated ends its sessions" * doctest::test_suite("threads")) {
+  ConsoleFixture f;
+  auto [cookie, csrf] = f.login(k_reviewer);
+  // Same name, same role, a new value (the old one leaked): the session made with the old one ends.
+  CHECK(f.console->set_tokens({{"alice", ConsoleRole::reviewer, std::string(64, 'd')}, {"vic", ConsoleRole::viewer, k_viewer}}) == 1);
+  auto r = f.client().Get("/api/v1/status", {{"Cookie", cookie}});
+  REQUIRE(r);
+  CHECK(r->status == 401);
+}
+
+TEST_CASE("console: wrong Bearer tokens from one address are rate-limited" * doctest::test_suite("threads")) {
+  ConsoleFixture f;
+  auto c = f.client();
+  int limited = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto r = c.Get("/api/v1/status", ConsoleFixture::bearer(std::string(64, 'e')));
+    REQUIRE(r);
+    CHECK((r->status == 401 || r->status == 429));
+    limited += r->status == 429;
+  }
+  CHECK(limited > 0);
+  // The right token is still let in (only failures count).
+  auto ok = c.Get("/api/v1/status", ConsoleFixture::bearer(k_reviewer));
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+}
+
+TEST_CASE("console: deleting or chmodding the token file revokes its tokens and sessions" * doctest::test_suite("threads")) {
+  TempDir dir;
+  Config config;
+  config.database = dir.file("h2r.db");
+  config.inbox = dir.file("inbox");
+  config.console.tokens = dir.file("tokens");
+  {
+    std::ofstream out(config.console.tokens);
+    out << "reviewer alice " << k_reviewer << "\n";
+  }
+  std::filesystem::permissions(config.console.tokens, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  auto store = SqliteStoreFactory::open(dir);   // makes the schema
+  FakeClock clock;
+  auto handle = open_console(config, clock);
+  REQUIRE(handle);
+  StatusServer server{StatusHandlers{[] { return std::string(); }, [] { return HealthReport{true, "ok"}; }}};
+  server.set_install([&](httplib::Server& s) { handle->console->install(s); });
+  auto port = server.start("127.0.0.1:0");
+  REQUIRE(port);
+  httplib::Client c("127.0.0.1", *port);
+  c.set_read_timeout(std::chrono::seconds(60));
+  auto status = [&](const httplib::Headers& headers) {
+    auto r = c.Get("/api/v1/status", headers);
+    REQUIRE(r);
+    return r->status;
+  };
+  auto login = c.Post("/api/v1/session", nlohmann::json{{"token", k_reviewer}}.dump(), "application/json");
+  REQUIRE(login);
+  REQUIRE(login->status == 200);
+  const std::string set_cookie = login->get_header_value("Set-Cookie");
+  const httplib::Headers cookie{{"Cookie", set_cookie.substr(0, set_cookie.find(';'))}};
+  CHECK(status(ConsoleFixture::bearer(k_reviewer)) == 200);
+  CHECK(status(cookie) == 200);
+
+  std::filesystem::permissions(config.console.tokens, std::filesystem::perms::others_read, std::filesystem::perm_options::add);
+  CHECK(status(ConsoleFixture::bearer(k_reviewer)) == 401);
+  CHECK(status(cookie) == 401);   // the session ended, and stays ended
+  std::filesystem::permissions(config.console.tokens, std::filesystem::perms::others_read, std::filesystem::perm_options::remove);
+  CHECK(status(ConsoleFixture::bearer(k_reviewer)) == 200);
+  CHECK(status(cookie) == 401);
+
+  std::filesystem::remove(config.console.tokens);
+  CHECK(status(ConsoleFixture::bearer(k_reviewer)) == 401);
+  server.stop();
 }
