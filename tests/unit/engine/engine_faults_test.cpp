@@ -161,7 +161,8 @@ TEST_CASE("engine faults: a failed outcome write ends the cycle and repeats no Z
     CHECK(e.claim_token.empty());                    // given back, due again
   }
 
-  // The store heals: the next cycle finishes everything; the first hire finds its user and links.
+  // The store heals: the next cycle finishes everything; the first hire's create was recorded when
+  // Zoom confirmed it, so its retry knows the user as its own and updates it.
   rig.store->heal();
   rig.clock.advance(1s);
   report = rig.engine->run_cycle();
@@ -170,7 +171,7 @@ TEST_CASE("engine faults: a failed outcome write ends the cycle and repeats no Z
   CHECK(rig.posts() == 3);                           // one create per hire, ever
   CHECK(rig.engine->store_writes_failing_since_ms() == 0);
   auto first = nlohmann::json::parse(rig.event("hire-1").result);
-  CHECK(first["actions"][0]["action"] == "linked");
+  CHECK(first["actions"][0]["action"] == "updated");
 }
 
 TEST_CASE("engine faults: a failed hold write runs nothing and ends the cycle" * doctest::test_suite("threads")) {
