@@ -278,3 +278,31 @@ TEST_CASE("engine faults: reconcile --apply reports an item fixed only when its 
   rig.store->fail("get_link");
   CHECK_FALSE(reconcile(*rig.store, *rig.registry, *rig.rules, std::nullopt, false, rig.clock));
 }
+
+TEST_CASE("engine faults: an event held as a conflict is reported through on_conflict, once" * doctest::test_suite("threads")) {
+  std::mutex mutex;
+  std::vector<std::pair<std::string, std::string>> conflicts;   // (event_id, reason)
+  EngineOptions options;
+  options.on_conflict = [&](const EventRow& e, const std::string& reason) {
+    std::lock_guard lock(mutex);
+    conflicts.emplace_back(e.event_id, reason);
+  };
+  Rig rig(options);
+  rig.hire(1);
+  rig.engine->run_cycle();
+  REQUIRE(rig.event("hire-1").state == EventState::done);
+  // Another employee with P1's address: held as a conflict, never run.
+  rig.send("hire-9", EventType::hire, "E9",
+           {{"first_name", "P9"}, {"email", "p1@example.com"}, {"employment_type", "full_time"}});
+  rig.clock.advance(1s);
+  rig.engine->run_cycle();
+  REQUIRE(rig.event("hire-9").state == EventState::held);
+  rig.clock.advance(1s);
+  rig.engine->run_cycle();   // still held: no second report
+  std::lock_guard lock(mutex);
+  REQUIRE(conflicts.size() == 1);
+  CHECK(conflicts[0].first == "hire-9");
+  CHECK(conflicts[0].second.starts_with(k_conflict_prefix));
+  CHECK(conflicts[0].second == rig.event("hire-9").reason);
+  CHECK(rig.posts() == 1);
+}
