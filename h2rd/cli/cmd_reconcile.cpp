@@ -36,7 +36,7 @@ int cmd_reconcile(const std::string& config_path, const Words& words) {
     nlohmann::json changes = nlohmann::json::array();
     for (const auto& c : d.changes) changes.push_back({{"path", c.path}, {"zoom", c.before}, {"rules", c.after}});
     drift.push_back({{"connection", d.connection}, {"kind", d.kind}, {"employee_id", d.employee_id},
-                     {"userName", d.user_name}, {"user_id", d.user_id}, {"detail", d.detail}, {"changes", changes},
+                     {"employee_ids", d.employee_ids}, {"userName", d.user_name}, {"user_id", d.user_id}, {"detail", d.detail}, {"changes", changes},
                      {"fixed", d.fixed}, {"fix_error", d.fix_error}});
     fix_failed = fix_failed || !d.fix_error.empty();
   }
@@ -60,7 +60,10 @@ int cmd_reconcile(const std::string& config_path, const Words& words) {
     for (const auto& d : drift) {
       std::cout << "  [" << d["connection"].get<std::string>() << "] " << d["kind"].get<std::string>() << " "
                 << d["userName"].get<std::string>();
-      if (!d["employee_id"].get<std::string>().empty()) std::cout << " (employee " << d["employee_id"].get<std::string>() << ")";
+      if (d["kind"] == "shared")   // the detail names the employees
+        std::cout << " (id " << d["user_id"].get<std::string>() << ")";
+      else if (!d["employee_id"].get<std::string>().empty())
+        std::cout << " (employee " << d["employee_id"].get<std::string>() << ")";
       std::cout << ": " << d["detail"].get<std::string>();
       if (d["fixed"].get<bool>()) std::cout << " — fixed";
       if (!d["fix_error"].get<std::string>().empty()) std::cout << " — fix FAILED: " << d["fix_error"].get<std::string>();

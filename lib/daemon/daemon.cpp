@@ -54,6 +54,12 @@ EngineOptions Daemon::engine_options(bool once) {
     m_alerts.post("guard.held", {{"count", held}, {"max", max},
                                  {"action", "deactivations held for approval: h2rd events list --state held"}});
   };
+  options.on_conflict = [this](const EventRow& event, const std::string& reason) {
+    m_alerts.post("event.conflict", {{"id", event.id}, {"event_id", event.event_id}, {"type", to_string(event.type)},
+                                     {"employee_id", event.employee_id}, {"reason", reason},
+                                     {"action", "held until an operator decides: h2rd events show " +
+                                                    std::to_string(event.id) + ", then approve or reject"}});
+  };
   options.stop_requested = [this] { return m_shutdown.requested(); };
   options.on_store_write_failed = [this](std::string_view what) { m_metrics.count_store_write_failure(what); };
   options.claim_lease = m_config.claim_lease;

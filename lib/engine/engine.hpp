@@ -67,6 +67,9 @@ struct EngineOptions : EngineLiveOptions {
   // they all succeeded, whatever the event's outcome; called from worker threads. Never for a dry run.
   std::function<void(const ActionReport&)> on_applied;
   std::function<void(int held, int max)> on_guard_held;                   // the guard held `held` deactivations
+  // An event held as a conflict (its reason starts with k_conflict_prefix: one Zoom user, two
+  // employees; an employee id reused), once the hold is stored; called from the cycle's or a worker thread.
+  std::function<void(const EventRow&, const std::string& reason)> on_conflict;
   std::function<bool()> stop_requested;        // true: take no further events (they stay due)
   std::function<void(std::string_view what)> on_store_write_failed;    // a fenced write failed (not a lost claim)
   // Several daemons: false = take no event and start no SCIM call now (the heartbeat is too old to

@@ -173,6 +173,7 @@ void Engine::hold_supervised(std::vector<Work>& work, Cycle& cycle) {
     note_write_success();
     spdlog::warn("event.held id={} event_id=\"{}\" reason=\"{}\"", event.id, escape_for_log(event.event_id),
                  escape_for_log(reason));
+    if (reason.starts_with(k_conflict_prefix) && m_options.on_conflict) m_options.on_conflict(event, reason);
     ++cycle.report.held;
     return true;
   });
@@ -311,6 +312,8 @@ bool Engine::finish(const Work& work, EventOutcome& outcome, Cycle& cycle) {
   }
   note_write_success();
   if (m_options.on_outcome) m_options.on_outcome(work.event, outcome);
+  if (outcome.state == EventState::held && outcome.reason.starts_with(k_conflict_prefix) && m_options.on_conflict)
+    m_options.on_conflict(work.event, outcome.reason);
   std::lock_guard lock(cycle.mutex);
   CycleReport& report = cycle.report;
   ++report.processed;

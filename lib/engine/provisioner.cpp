@@ -275,10 +275,10 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
       }
       // A stored link from before pushed bodies were kept (it has a digest, so h2r pushed to it then).
       const bool legacy = link.pushed_body.is_null() && !link.pushed_digest.empty();
-      auto kept = sync_groups(report, *groups, link.pushed_groups, legacy, link.zoom_user_id);
-      if (!kept) return unexpected(std::move(kept).error());
-      report.link = pushed_link(intent, employee_id, link.zoom_user_id, desired.user_name, want_active,
-                                std::move(body), std::move(kept).value());
+      LinkRow done = pushed_link(intent, employee_id, link.zoom_user_id, desired.user_name, want_active,
+                                 std::move(body), link.pushed_groups);
+      if (auto synced = sync_groups(report, *groups, done, legacy); !synced) return unexpected(std::move(synced).error());
+      report.link = std::move(done);
       return report;
     }
     if (updated.error().kind != ErrorKind::not_found) return unexpected(std::move(updated).error());
@@ -298,11 +298,10 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
     report.calls.push_back({"POST", desired.user_name, "Users", "create", create_changes(desired.body)});
     if (m_dry_run) {   // the group adds that follow a create, as the run makes them
       report.action = "created";
-      auto added = sync_groups(report, *groups, {}, false, k_planned_user_id);
-      if (!added) return unexpected(std::move(added).error());
-      report.link = pushed_link(intent, employee_id, k_planned_user_id, desired.user_name, true,
-                                intent.cleared.empty() ? std::move(body) : update_body(desired, {}),
-                                std::move(added).value());
+      LinkRow done = pushed_link(intent, employee_id, k_planned_user_id, desired.user_name, true,
+                                 intent.cleared.empty() ? std::move(body) : update_body(desired, {}), {});
+      if (auto synced = sync_groups(report, *groups, done, false); !synced) return unexpected(std::move(synced).error());
+      report.link = std::move(done);
       report.remove_link = false;
       return report;
     }
@@ -314,12 +313,14 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
         return unexpected(std::move(answered).error());
       report.action = "created";
       report.user_id = created->id;
-      auto added = sync_groups(report, *groups, {}, false, created->id);
-      if (!added) return unexpected(std::move(added).error());
       // `body` is update_body(desired, {}) when nothing is cleared: no second copy of the body.
-      report.link = pushed_link(intent, employee_id, created->id, desired.user_name, true,
-                                intent.cleared.empty() ? std::move(body) : update_body(desired, {}),
-                                std::move(added).value(), desired_text);
+      LinkRow done = pushed_link(intent, employee_id, created->id, desired.user_name, true,
+                                 intent.cleared.empty() ? std::move(body) : update_body(desired, {}), {},
+                                 desired_text);
+      // The new user is h2r's from now on: recorded before any group add, so a retry updates it.
+      if (auto recorded = record_step(done, "create"); !recorded) return unexpected(std::move(recorded).error());
+      if (auto synced = sync_groups(report, *groups, done, false); !synced) return unexpected(std::move(synced).error());
+      report.link = std::move(done);
       report.remove_link = false;
       return report;
     }
@@ -351,10 +352,9 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
     report.action = "reactivated";
   }
   // A user h2r finds rather than creates: the groups it is in already are someone else's.
-  auto kept = sync_groups(report, *groups, {}, false, user.id);
-  if (!kept) return unexpected(std::move(kept).error());
-  report.link = pushed_link(intent, employee_id, user.id, desired.user_name, want_active, std::move(body),
-                            std::move(kept).value());
+  LinkRow done = pushed_link(intent, employee_id, user.id, desired.user_name, want_active, std::move(body), {});
+  if (auto synced = sync_groups(report, *groups, done, false); !synced) return unexpected(std::move(synced).error());
+  report.link = std::move(done);
   report.remove_link = false;
   return report;
 }

@@ -9,6 +9,12 @@
 // ones it added (LinkRow::pushed_groups), and removes the user from a recorded group the rules no
 // longer give (PATCH /Groups/{id}, remove member). A group the user was already in (Zoom's group
 // lookup lists the user among its members) is someone else's: not added, not recorded, never removed.
+//
+// Steps are recorded when Zoom confirms them, not when the event ends: with a step recorder set, a
+// create and each group add or removal is written at once (the link as it stands then: the body pushed,
+// the groups h2r holds, no digest — so a retry does the rest instead of taking the "already pushed"
+// short cut). A retry after a partial failure, or after a crash, then knows a group it finds the user
+// in was its own add. An update or reactivation is recorded with the next step, or by the outcome.
 #pragma once
 
 #include "engine/planner.hpp"
@@ -52,6 +58,9 @@ struct ActionReport {
 using OwnerLookup = std::function<Result<std::vector<LinkRow>>(const std::string& zoom_user_id,
                                                                const std::string& user_name)>;
 
+// Writes `link` (the intent's link as it stands after a step Zoom confirmed): Store::put_link.
+using StepRecorder = std::function<Result<void>(const LinkRow& link)>;
+
 class Provisioner {
 public:
   Provisioner(ScimClient& client, bool dry_run, long long now_ms) : m_client(client), m_dry_run(dry_run), m_now_ms(now_ms) {}
@@ -62,6 +71,9 @@ public:
   // both employees and the user, and nothing has been written at Zoom for this intent. Without one
   // (a dry run) nothing is checked.
   void set_owner_lookup(OwnerLookup lookup) { m_owners = std::move(lookup); }
+  // With a recorder set (and not in dry run), each step is recorded when Zoom confirms it (see above).
+  // A step whose record fails ends the intent with a transient error (the retry does the rest).
+  void set_step_recorder(StepRecorder recorder) { m_record = std::move(recorder); }
 
   Result<ActionReport> carry_out(const Intent& intent, const std::string& employee_id);
 
@@ -83,14 +95,17 @@ private:
   // The desired groups as Zoom has them, looked up before any write: a group the rules name that does
   // not exist is a permanent error, and nothing has been changed yet.
   Result<std::vector<ScimGroup>> resolve_groups(const DesiredUser& desired);
-  // Adds user `id` to each desired group it is not in, removes it from each group in `recorded` (the
-  // groups h2r added before) that is not desired, and returns the groups to record now. `legacy`: a
-  // link h2r pushed to before it kept pushed bodies and groups (no pushed body, a digest), when it
-  // added every group the rules gave — a desired group the user is already in is then taken as h2r's.
-  // Any doubt (no digest: a link the reconciler made up, or one only ever deactivated) is not legacy.
-  Result<std::vector<PushedGroup>> sync_groups(ActionReport& report, const std::vector<ScimGroup>& desired,
-                                               const std::vector<PushedGroup>& recorded, bool legacy,
-                                               const std::string& id);
+  // Adds user `link.zoom_user_id` to each desired group it is not in, removes it from each group in
+  // `link.pushed_groups` (the groups h2r added before) that is not desired, and leaves in
+  // link.pushed_groups the groups to record now — also after each add or removal Zoom confirmed, when
+  // it records that step (record_step). `legacy`: a link h2r pushed to before it kept pushed bodies
+  // and groups (no pushed body, a digest), when it added every group the rules gave — a desired group
+  // the user is already in is then taken as h2r's. Any doubt (no digest: a link the reconciler made
+  // up, or one only ever deactivated) is not legacy.
+  Result<void> sync_groups(ActionReport& report, const std::vector<ScimGroup>& desired, LinkRow& link, bool legacy);
+  // Records `link` as it stands after a step Zoom confirmed, without its digest (the intent is not all
+  // done); nothing in dry run or without a recorder.
+  Result<void> record_step(LinkRow& link, std::string_view step);
   // `desired_text`: intent.desired->body.dump() when the caller has it ("": dump it here).
   LinkRow make_link(const Intent& intent, const std::string& employee_id, const std::string& id,
                     const std::string& user_name, bool active, std::string_view desired_text = {}) const;
@@ -101,6 +116,7 @@ private:
 
   ScimClient& m_client;
   OwnerLookup m_owners;
+  StepRecorder m_record;
   bool m_dry_run;
   long long m_now_ms;
 };

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace h2r {
 
@@ -23,25 +24,47 @@ Result<std::vector<ScimGroup>> Provisioner::resolve_groups(const DesiredUser& de
   return out;
 }
 
-Result<std::vector<PushedGroup>> Provisioner::sync_groups(ActionReport& report, const std::vector<ScimGroup>& desired,
-                                                          const std::vector<PushedGroup>& recorded, bool legacy,
-                                                          const std::string& id) {
-  const auto was_recorded = [&](const std::string& group_id) {
-    return std::any_of(recorded.begin(), recorded.end(), [&](const PushedGroup& g) { return g.id == group_id; });
+Result<void> Provisioner::record_step(LinkRow& link, std::string_view step) {
+  if (m_dry_run || !m_record) return {};
+  const std::string digest = std::exchange(link.pushed_digest, std::string());
+  auto recorded = m_record(link);
+  link.pushed_digest = digest;
+  if (recorded) return {};
+  spdlog::error("store.write_failed what=put_link connection={} employee=\"{}\" step=\"{}\" error=\"{}\"",
+                escape_for_log(link.connection), escape_for_log(link.employee_id), escape_for_log(step),
+                escape_for_log(recorded.error().message));
+  return fail(ErrorKind::transient, "Zoom confirmed the " + std::string(step) + " of '" + link.user_name +
+                                        "' but storing the link failed: " + recorded.error().message);
+}
+
+Result<void> Provisioner::sync_groups(ActionReport& report, const std::vector<ScimGroup>& desired, LinkRow& link,
+                                      bool legacy) {
+  const std::string& id = link.zoom_user_id;
+  auto& held = link.pushed_groups;   // what h2r holds at each step: recorded, plus adds, minus removals
+  const auto find_held = [&](const std::string& group_id) {
+    return std::find_if(held.begin(), held.end(), [&](const PushedGroup& g) { return g.id == group_id; });
   };
+  const std::vector<PushedGroup> recorded = held;
   std::vector<PushedGroup> now;
   for (const auto& group : desired) {
     const bool member = group.members && group.members->count(id);
     if (member) {
       // Already in: h2r's own doing when recorded (or assumed so for a legacy link); otherwise someone
       // else's, and h2r neither records nor ever removes it.
-      if (was_recorded(group.id) || legacy) now.push_back({group.display_name, group.id});
+      if (find_held(group.id) != held.end() || legacy) {
+        now.push_back({group.display_name, group.id});
+        if (find_held(group.id) == held.end()) held.push_back(now.back());
+      }
       continue;
     }
     report.calls.push_back({"PATCH", group.id, "Groups", "add to group " + group.display_name, {}});
     if (!m_dry_run)
       if (auto r = m_client.add_group_member(group.id, id); !r) return unexpected(std::move(r).error());
     now.push_back({group.display_name, group.id});
+    if (find_held(group.id) == held.end()) {
+      held.push_back(now.back());
+      if (auto r = record_step(link, "add to group " + group.display_name); !r) return r;
+    }
   }
   for (const auto& group : recorded) {
     const bool still_desired = std::any_of(desired.begin(), desired.end(),
@@ -55,8 +78,11 @@ Result<std::vector<PushedGroup>> Provisioner::sync_groups(ActionReport& report, 
     if (!r)
       spdlog::warn("group.gone connection={} group=\"{}\" group_id=\"{}\" note=\"forgotten\"",
                    escape_for_log(report.connection), escape_for_log(group.name), escape_for_log(group.id));
+    if (auto it = find_held(group.id); it != held.end()) held.erase(it);
+    if (auto recorded_step = record_step(link, "removal from group " + group.name); !recorded_step) return recorded_step;
   }
-  return now;
+  held = std::move(now);   // the same groups, in the rules' order
+  return {};
 }
 
 } // namespace h2r

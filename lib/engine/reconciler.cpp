@@ -30,7 +30,26 @@ std::vector<AttributeChange> visible_diff(const nlohmann::json& current, const n
   return changes;
 }
 
+// The links of `connection` that share their Zoom user with another employee's link, by Zoom user id
+// (each list by employee_id, two or more long).
+Result<std::map<std::string, std::vector<LinkRow>>> shared_links(Store& store, const std::string& connection) {
+  auto links = store.list_links(connection);
+  if (!links) return unexpected(std::move(links).error());
+  std::map<std::string, std::vector<LinkRow>> by_user;
+  for (auto& link : *links) by_user[link.zoom_user_id].push_back(std::move(link));
+  std::erase_if(by_user, [](const auto& entry) { return entry.second.size() < 2; });
+  return by_user;
+}
+
 } // namespace
+
+long long ReconcileReport::employee_drift() const {
+  long long out = 0;
+  for (const auto& d : drift)
+    if (d.kind == "shared") out += static_cast<long long>(d.employee_ids.size());
+    else if (d.kind != "unaccounted") ++out;
+  return out;
+}
 
 Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections, const Rules& rules,
                                   const std::optional<std::string>& only, bool apply, const Clock& clock) {
@@ -69,7 +88,27 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
     }
     report.zoom_users += static_cast<long long>(by_name.size());
     std::set<std::string> accounted;
+    // A Zoom user two employees are linked to: reported, and neither employee is checked further.
+    auto shared = shared_links(store, name);
+    if (!shared) return unexpected(std::move(shared).error());
+    std::set<std::string> sharing;   // their employee ids
+    for (const auto& [user_id, links] : *shared) {
+      DriftItem item{name, "shared", links.front().employee_id, {}, links.front().user_name, user_id};
+      for (const auto& link : links) {
+        item.employee_ids.push_back(link.employee_id);
+        sharing.insert(link.employee_id);
+      }
+      for (const auto& [key, user] : by_name)
+        if (user.id == user_id) accounted.insert(key);
+      std::string ids;
+      for (const auto& id : item.employee_ids) ids += (ids.empty() ? "" : ", ") + id;
+      item.detail = "linked to employees " + ids + " (links older than the one-employee-per-Zoom-user rule); "
+                    "left alone: their events are held as conflicts — approve the owner's, reject the other's";
+      report.employees_checked += static_cast<long long>(links.size());
+      report.drift.push_back(std::move(item));
+    }
     for (const auto& employee : *employees) {
+      if (sharing.count(employee.employee_id)) continue;
       std::optional<DesiredUser> desired;
       bool targeted = false;
       for (auto& d : rules.decide(employee.record))
@@ -113,7 +152,7 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
           intent.link->zoom_user_id = user->id;
         }
       }
-      DriftItem item{name, "", employee.employee_id, user_name, user ? user->id : ""};
+      DriftItem item{name, "", employee.employee_id, {employee.employee_id}, user_name, user ? user->id : ""};
       if (*should_be_active && !user) {
         item.kind = "missing";
         item.detail = "no Zoom user " + user_name;
@@ -145,6 +184,7 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
       }
       if (apply) {
         Provisioner provisioner(**client, false, to_unix_ms(clock.now()));
+        provisioner.set_step_recorder([&store](const LinkRow& step) { return store.put_link(step); });
         auto done = provisioner.carry_out(intent, employee.employee_id);
         // Fixed only when Zoom changed and the link that records it was stored: an unstored link
         // would leave h2r's view of the employee wrong.
@@ -166,7 +206,7 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
     for (const auto& [key, user] : by_name)
       if (!accounted.count(key)) {
         ++report.unaccounted;
-        report.drift.push_back({name, "unaccounted", "", user.user_name, user.id,
+        report.drift.push_back({name, "unaccounted", "", {}, user.user_name, user.id,
                                 "no employee accounts for this Zoom user (left alone)"});
       }
   }

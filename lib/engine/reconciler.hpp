@@ -12,8 +12,11 @@ namespace h2r {
 
 struct DriftItem {
   std::string connection;
-  std::string kind;            // missing | attributes | active_state | unaccounted
-  std::string employee_id;     // "" for unaccounted
+  std::string kind;            // missing | attributes | active_state | unaccounted | shared
+  std::string employee_id;     // "" for unaccounted; shared: the first of employee_ids
+  // shared: every employee linked to the Zoom user (two or more, by id); otherwise employee_id alone
+  // ("" for unaccounted: none).
+  std::vector<std::string> employee_ids;
   std::string user_name;
   std::string user_id;
   std::string detail;          // one phrase for people
@@ -22,7 +25,8 @@ struct DriftItem {
   std::string fix_error;
 };
 
-// employees_checked = in_sync + employees with drift (drift items other than unaccounted) + left_alone.
+// employees_checked = in_sync + employees with drift (one per drift item other than unaccounted and
+// shared, one per employee of a shared item) + left_alone.
 struct ReconcileReport {
   long long zoom_users = 0;
   long long employees_checked = 0;
@@ -31,11 +35,14 @@ struct ReconcileReport {
   long long unaccounted = 0;   // Zoom users no employee accounts for (also in `drift`, kind unaccounted)
   std::vector<DriftItem> drift;
 
-  long long employee_drift() const { return static_cast<long long>(drift.size()) - unaccounted; }
+  long long employee_drift() const;
 };
 
 // `only`: one connection, or all that the rules name. With `apply`, missing users are created (or
-// linked), attributes pushed and active states corrected; links are stored.
+// linked), attributes pushed and active states corrected; links are stored. A Zoom user linked to two
+// or more employees (links older than the one-employee-per-Zoom-user key, marked `shared` by the
+// schema migration) is reported once, kind shared, naming every such employee, and never changed,
+// not even with `apply`: those employees' events are held as conflicts until an operator decides.
 Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections, const Rules& rules,
                                   const std::optional<std::string>& only, bool apply, const Clock& clock);
 

@@ -55,6 +55,7 @@ json to_json(const FaultConfig& config) {
           {"single_token", config.single_token},
           {"missing_scope", config.missing_scope},
           {"create_answers_other", config.create_answers_other},
+          {"fail_group_removes", config.fail_group_removes},
           {"retry_after_format", k_formats[static_cast<size_t>(config.retry_after_format)]}};
 }
 
@@ -88,6 +89,8 @@ std::optional<std::string> Faults::configure(const json& changes) {
       error = read_number<int64_t>(value, key, 0, 600'000, next.latency_ms);
     } else if (key == "token_lifetime") {
       error = read_number<int64_t>(value, key, 1, 1'000'000, next.token_lifetime_s);
+    } else if (key == "fail_group_removes") {
+      error = read_number<int64_t>(value, key, 0, 1'000'000, next.fail_group_removes);
     } else if (key == "seed") {
       uint64_t s = 0;
       error = read_number<uint64_t>(value, key, 0, UINT64_MAX, s);
@@ -170,6 +173,15 @@ std::optional<int> Faults::injected_failure() {
 bool Faults::create_answers_other() const {
   std::lock_guard lock(m_mutex);
   return m_config.create_answers_other;
+}
+
+bool Faults::fail_group_remove() {
+  std::lock_guard lock(m_mutex);
+  if (m_config.fail_group_removes <= 0) {
+    return false;
+  }
+  --m_config.fail_group_removes;
+  return true;
 }
 
 bool Faults::lose_create() {

@@ -30,6 +30,9 @@ struct FaultConfig {
   // A create is not applied and is answered 201 with another user that exists (the oldest one), as
   // a confused server would; with no user yet it is applied as usual.
   bool create_answers_other = false;
+  // The next N group-member removals (PATCH /Groups/{id} with a remove operation) are answered 503
+  // without effect, one each, then removals work again: a partial failure of a department move.
+  int64_t fail_group_removes = 0;
   RetryAfterFormat retry_after_format = RetryAfterFormat::iso;
 };
 
@@ -56,6 +59,8 @@ public:
   // The status of an injected failure (500, 502 or 503), drawn with probability fail_rate.
   std::optional<int> injected_failure();
   bool create_answers_other() const;
+  // True (and one fewer left) while fail_group_removes is above 0.
+  bool fail_group_remove();
   // True with probability lost_create_rate.
   bool lose_create();
   // Refills the bucket and forgets the day's count.

@@ -44,6 +44,7 @@ faults (also settable at runtime with POST /_sim/config):
   --single-token           a new token invalidates the previous ones
   --missing-scope          every SCIM call answers 401 code 4711
   --create-answers-other   a create is not applied but answered with another existing user
+  --fail-group-removes N   the next N group-member removals answer 503 without effect
   --seed N                 PRNG seed for ids and random faults
 )";
 
@@ -140,7 +141,8 @@ void parse_args(int argc, char** argv, Options& options, json& faults) {
     } else if (flag == "--retry-after-format") {
       faults["retry-after-format"] = value();
     } else if (flag == "--rate-limit" || flag == "--daily-limit" || flag == "--fail-rate" ||
-               flag == "--lost-create-rate" || flag == "--latency-ms" || flag == "--token-lifetime") {
+               flag == "--lost-create-rate" || flag == "--latency-ms" || flag == "--token-lifetime" ||
+               flag == "--fail-group-removes") {
       faults[flag.substr(2)] = number_value(flag, value());
     } else {
       usage_error("unknown option " + flag);

@@ -102,6 +102,10 @@ void register_group_routes(httplib::Server& server, SimState& sim) {
                               std::vector<std::string> add;
                               std::vector<std::string> remove;
                               if (body && read_member_ops(*body, add, remove, res)) {
+                                if (!remove.empty() && sim.faults.fail_group_remove()) {
+                                  send_zoom_error(res, 503, 503, "Internal error. Please try again later.");
+                                  return;
+                                }
                                 send_group_reply(res, sim.store.change_members(id, add, remove), id, 204);
                               }
                             }));

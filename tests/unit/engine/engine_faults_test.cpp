@@ -161,7 +161,8 @@ TEST_CASE("engine faults: a failed outcome write ends the cycle and repeats no Z
     CHECK(e.claim_token.empty());                    // given back, due again
   }
 
-  // The store heals: the next cycle finishes everything; the first hire finds its user and links.
+  // The store heals: the next cycle finishes everything; the first hire's create was recorded when
+  // Zoom confirmed it, so its retry knows the user as its own and updates it.
   rig.store->heal();
   rig.clock.advance(1s);
   report = rig.engine->run_cycle();
@@ -170,7 +171,7 @@ TEST_CASE("engine faults: a failed outcome write ends the cycle and repeats no Z
   CHECK(rig.posts() == 3);                           // one create per hire, ever
   CHECK(rig.engine->store_writes_failing_since_ms() == 0);
   auto first = nlohmann::json::parse(rig.event("hire-1").result);
-  CHECK(first["actions"][0]["action"] == "linked");
+  CHECK(first["actions"][0]["action"] == "updated");
 }
 
 TEST_CASE("engine faults: a failed hold write runs nothing and ends the cycle" * doctest::test_suite("threads")) {
@@ -286,4 +287,32 @@ TEST_CASE("engine faults: reconcile --apply reports an item fixed only when its 
   // A failing link read stops reconcile instead of reporting on a guess.
   rig.store->fail("get_link");
   CHECK_FALSE(reconcile(*rig.store, *rig.registry, *rig.rules, std::nullopt, false, rig.clock));
+}
+
+TEST_CASE("engine faults: an event held as a conflict is reported through on_conflict, once" * doctest::test_suite("threads")) {
+  std::mutex mutex;
+  std::vector<std::pair<std::string, std::string>> conflicts;   // (event_id, reason)
+  EngineOptions options;
+  options.on_conflict = [&](const EventRow& e, const std::string& reason) {
+    std::lock_guard lock(mutex);
+    conflicts.emplace_back(e.event_id, reason);
+  };
+  Rig rig(options);
+  rig.hire(1);
+  rig.engine->run_cycle();
+  REQUIRE(rig.event("hire-1").state == EventState::done);
+  // Another employee with P1's address: held as a conflict, never run.
+  rig.send("hire-9", EventType::hire, "E9",
+           {{"first_name", "P9"}, {"email", "p1@example.com"}, {"employment_type", "full_time"}});
+  rig.clock.advance(1s);
+  rig.engine->run_cycle();
+  REQUIRE(rig.event("hire-9").state == EventState::held);
+  rig.clock.advance(1s);
+  rig.engine->run_cycle();   // still held: no second report
+  std::lock_guard lock(mutex);
+  REQUIRE(conflicts.size() == 1);
+  CHECK(conflicts[0].first == "hire-9");
+  CHECK(conflicts[0].second.starts_with(k_conflict_prefix));
+  CHECK(conflicts[0].second == rig.event("hire-9").reason);
+  CHECK(rig.posts() == 1);
 }
