@@ -8,6 +8,7 @@
 // was skipped.
 #include "support/eventually.hpp"
 #include "support/h2r_env.hpp"
+#include "support/scratch_pg.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -30,30 +31,6 @@ constexpr const char* k_sim_rate = "30";     // what each Zoom account allows pe
 constexpr const char* k_h2r_rate = "24";     // what h2r is told: 80 % of it, as docs advise
 constexpr const char* k_new_title = "Staff Engineer";
 const std::vector<std::string> k_locations = {"amsterdam", "boston", "chennai"};
-
-std::string getenv_or(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-// A database of its own on the server pg_virtualenv started; dropped at the end.
-class ScratchDatabase {
-public:
-  ScratchDatabase() {
-    std::random_device rd;
-    m_name = fmt::format("h2r_cluster_{}_{}", ::getpid(), rd() % 1'000'000);
-    auto r = run_process({"createdb", m_name});
-    if (r.exit_code != 0) throw std::runtime_error("createdb failed: " + r.err);
-  }
-  ~ScratchDatabase() { run_process({"dropdb", "--if-exists", "--force", m_name}); }
-  std::string url() const {
-    return fmt::format("postgresql://{}@{}:{}/{}", getenv_or("PGUSER"), getenv_or("PGHOST"),
-                       getenv_or("PGPORT").empty() ? "5432" : getenv_or("PGPORT"), m_name);
-  }
-
-private:
-  std::string m_name;
-};
 
 std::string cluster_rules() {
   std::string rules = k_spec_rules;
@@ -86,17 +63,7 @@ public:
     for (int d = 0; d < 3; ++d) {
       const std::string name = fmt::format("d{}", d + 1);
       m_dir.write(name + "/inbox/.keep", "");
-      const auto config = m_dir.write(
-          name + "/h2rd.yaml",
-          fmt::format("database: {}\n"
-                      "inbox: inbox\n"
-                      "rules: {{ path: ../rules.yaml, on_change: manual }}\n"
-                      "secret_key_file: ../secret.key\n"
-                      "timezone: UTC\n"
-                      "scheduler: {{ interval: 1s, workers: 4, claim_lease: 10s }}\n"
-                      "listen: \"\"\n"
-                      "log: {{ level: info, format: text }}\n",
-                      database_url));
+      const auto config = m_dir.write(name + "/h2rd.yaml", pg_daemon_config(database_url));
       m_daemons.push_back({config.string(), (m_dir.path() / name / "inbox").string()});
     }
     for (const auto& loc : k_locations) {
