@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
+#include <mutex>
+#include <thread>
 #include <cerrno>
 #include <stdexcept>
 #include <string_view>
@@ -27,11 +30,6 @@ bool write_all(int fd, const char* data, std::size_t size) {
   }
   return true;
 }
-
-struct Pair {
-  int client;
-  int server;
-};
 
 } // namespace
 
@@ -81,56 +79,56 @@ int StallProxy::connect_upstream() const {
   return fd;
 }
 
+// Each connection gets two threads, one per direction, so a full buffer one way never stops the
+// other (a pipelined batch fills both). The answers' thread only reads while not stalled.
 void StallProxy::loop() {
-  std::vector<Pair> pairs;
-  std::array<char, 65536> buf{};
-  while (!m_stop) {
-    const bool stalled = m_stalled;
-    std::vector<pollfd> fds{{m_listen, POLLIN, 0}};
-    for (const auto& p : pairs) {
-      fds.push_back({p.client, POLLIN, 0});
-      fds.push_back({p.server, static_cast<short>(stalled ? 0 : POLLIN), 0});
-    }
-    if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
-    if (fds[0].revents & POLLIN) {
-      const int client = ::accept4(m_listen, nullptr, nullptr, SOCK_CLOEXEC);
-      if (client >= 0) {
-        const int server = connect_upstream();
-        if (server >= 0) pairs.push_back({client, server});
-        else ::close(client);
+  std::vector<std::thread> pumps;
+  std::vector<int> fds;
+  const auto pump = [this](int from, int to, bool answers) {
+    std::array<char, 65536> buf{};
+    for (;;) {
+      if (m_stop) return;
+      if (answers && m_stalled) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
       }
-    }
-    std::vector<Pair> open;
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
-      bool alive = true;
-      // Forwards what `from` has; returns how many bytes (0 when none or the pair ended).
-      const auto forward = [&](const pollfd& from, int to) -> std::size_t {
-        if (!alive || !(from.revents & (POLLIN | POLLHUP | POLLERR))) return 0;
-        const ssize_t n = ::recv(from.fd, buf.data(), buf.size(), 0);
-        if (n <= 0 ? !(n < 0 && errno == EINTR) : !write_all(to, buf.data(), static_cast<std::size_t>(n))) alive = false;
-        return alive && n > 0 ? static_cast<std::size_t>(n) : 0;
-      };
-      if (const std::size_t n = forward(fds[1 + 2 * i], pairs[i].server)) {
+      pollfd p{from, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const ssize_t n = ::recv(from, buf.data(), buf.size(), 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (!answers && n > 0) {   // stalled before the request leaves: its answer waits
         std::lock_guard lock(m_mutex);
-        if (!m_trigger.empty() && std::string_view(buf.data(), n).find(m_trigger) != std::string_view::npos) {
+        if (!m_trigger.empty() &&
+            std::string_view(buf.data(), static_cast<std::size_t>(n)).find(m_trigger) != std::string_view::npos) {
           m_trigger.clear();
           m_stalled = true;
         }
       }
-      if (!stalled && !m_stalled) forward(fds[2 + 2 * i], pairs[i].client);
-      if (alive) {
-        open.push_back(pairs[i]);
-      } else {
-        ::close(pairs[i].client);
-        ::close(pairs[i].server);
+      if (n <= 0 || !write_all(to, buf.data(), static_cast<std::size_t>(n))) {
+        ::shutdown(to, SHUT_RDWR);
+        ::shutdown(from, SHUT_RDWR);
+        return;
       }
     }
-    pairs.swap(open);
+  };
+  while (!m_stop) {
+    pollfd p{m_listen, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    const int client = ::accept4(m_listen, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) continue;
+    const int server = connect_upstream();
+    if (server < 0) {
+      ::close(client);
+      continue;
+    }
+    fds.push_back(client);
+    fds.push_back(server);
+    pumps.emplace_back(pump, client, server, false);
+    pumps.emplace_back(pump, server, client, true);
   }
-  for (const auto& p : pairs) {
-    ::close(p.client);
-    ::close(p.server);
-  }
+  for (int fd : fds) ::shutdown(fd, SHUT_RDWR);
+  for (auto& t : pumps) t.join();
+  for (int fd : fds) ::close(fd);
 }
 
 } // namespace h2r::test

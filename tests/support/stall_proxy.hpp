@@ -3,8 +3,8 @@
 // server sends (its answers wait in the proxy, the requests still reach the server), stall_answers(false)
 // delivers them late. stall_answers_after(TEXT) stalls them from the moment a request containing TEXT
 // was forwarded (e.g. one SQL statement's text): the stall then lands exactly after that request, whose
-// answer the client gets only when the stall ends. One thread; every connection is closed when the
-// proxy is destroyed.
+// answer the client gets only when the stall ends. Two threads per connection (one per direction);
+// every connection is closed when the proxy is destroyed.
 #pragma once
 
 #include <atomic>
