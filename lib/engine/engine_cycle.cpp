@@ -280,16 +280,28 @@ void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {
     outcomes.started();
     // Each SCIM call that changes something proves first that the event is still this daemon's: an
     // operator's decision or another daemon's rescue stops the calls not yet sent (zoom/call_fence.hpp).
+    // The store's answer alone is not enough: it may come late (a stalled connection, a frozen daemon)
+    // and was true only when the database read it. So the heartbeat must be young when the question
+    // is sent (no other daemon may take the claim over until half a lease later), and the answer must
+    // come back within a quarter of the lease by the monotonic clock: the other quarter is the margin
+    // for clock rates (docs/operations.md "Fencing").
     CallFenceScope fence([this, &event = work[i].event]() -> Result<void> {
-      auto held = m_store.claim_holds(event.id, event.claim_token);
-      if (held && *held) return {};
+      const auto asked = std::chrono::steady_clock::now();
+      const bool young = may_start_calls();
+      auto held = young ? m_store.claim_holds(event.id, event.claim_token) : Result<bool>(false);
+      const bool prompt = std::chrono::steady_clock::now() - asked < m_options.claim_lease / 4;
+      if (young && held && *held && prompt) return {};
+      const char* why = !young ? "heartbeat too old" : !held ? "store unreadable" : !*held ? "claim lost" : "answer too late";
       Error error = Error::transient(
-          held ? fmt::format("event {} is no longer this daemon's to act on (an operator decided on it, or another "
-                             "daemon took it over)", event.id)
-               : fmt::format("cannot tell whether event {} is still this daemon's: {}", event.id, held.error().message));
+          !young  ? fmt::format("event {}: this daemon's last heartbeat is too old to prove its claim (another daemon "
+                                "may take it over)", event.id)
+          : !held ? fmt::format("cannot tell whether event {} is still this daemon's: {}", event.id, held.error().message)
+          : !*held ? fmt::format("event {} is no longer this daemon's to act on (an operator decided on it, or another "
+                                 "daemon took it over)", event.id)
+                   : fmt::format("event {}: the database's answer that the claim holds came too late to prove it "
+                                 "still does", event.id));
       error.reason = ErrorReason::fenced;
-      spdlog::warn("call.fenced id={} owner={} why=\"{}\"", event.id, escape_for_log(m_options.owner),
-                   held ? "claim lost" : "store unreadable");
+      spdlog::warn("call.fenced id={} owner={} why=\"{}\"", event.id, escape_for_log(m_options.owner), why);
       return unexpected(std::move(error));
     });
     EventOutcome outcome = process(work[i], rules_version);

@@ -15,6 +15,7 @@ Membership::Membership(Store& store, const Clock& clock, MembershipOptions optio
 bool Membership::beat() {
   std::lock_guard lock(m_mutex);
   const long long now_ms = to_unix_ms(m_clock.now());
+  const auto sent = std::chrono::steady_clock::now();
   const long long lease_ms = m_options.lease.count();
   auto extended = m_store.heartbeat(m_options.self, now_ms, lease_ms);
   if (!extended) {
@@ -25,6 +26,7 @@ bool Membership::beat() {
     return false;
   }
   m_last_success_ms = now_ms;
+  m_last_success_steady = sent;
   auto lead = m_store.try_lead(owner(), now_ms, lease_ms);
   const bool leading = lead && *lead;
   if (!lead)
@@ -41,7 +43,8 @@ bool Membership::beat() {
 }
 
 bool Membership::fresh_locked(long long now_ms) const {
-  return m_last_success_ms > 0 && now_ms - m_last_success_ms < m_options.lease.count() / 2;
+  return m_last_success_ms > 0 && now_ms - m_last_success_ms < m_options.lease.count() / 2 &&
+         std::chrono::steady_clock::now() - m_last_success_steady < m_options.lease / 2;
 }
 
 bool Membership::may_start_calls() {
@@ -55,7 +58,11 @@ bool Membership::may_start_calls() {
       return false;
   }
   const bool beaten = beat();
-  return beaten || !m_options.strict;
+  if (!m_options.strict) return true;
+  // The beat's answer may have come long after it was sent: it proves the claims only while the
+  // lease it extended is young, judged now.
+  std::lock_guard lock(m_mutex);
+  return beaten && fresh_locked(to_unix_ms(m_clock.now()));
 }
 
 bool Membership::leader() const {

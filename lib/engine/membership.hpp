@@ -6,7 +6,10 @@
 // A daemon whose last successful heartbeat is older than half the lease cannot know its claims still
 // hold (another daemon may take them over once the lease runs out), so may_start_calls() says no:
 // the engine starts no new SCIM call and gives the claims back. With `strict` off (SQLite: the
-// single-instance lock keeps everyone else out) it beats again and says yes.
+// single-instance lock keeps everyone else out) it beats again and says yes. The age is taken from
+// when the beat was sent, by the daemon's monotonic clock too, and judged again after a beat that
+// may_start_calls() makes itself: a beat whose answer came late (a stalled database connection) does
+// not prove a lease that another daemon may already have taken over (docs/operations.md "Fencing").
 #pragma once
 
 #include "core/clock.hpp"
@@ -60,13 +63,18 @@ public:
   std::chrono::milliseconds interval() const { return std::min<std::chrono::milliseconds>(m_options.lease / 4, k_max_heartbeat_interval); }
 
 private:
-  bool fresh_locked(long long now_ms) const;   // last success within half the lease
+  // Last success within half the lease, by the clock seam and by the monotonic clock alike (a wall
+  // clock set back cannot make an old beat look young).
+  bool fresh_locked(long long now_ms) const;
 
   Store& m_store;
   const Clock& m_clock;
   const MembershipOptions m_options;
   mutable std::mutex m_mutex;
   long long m_last_success_ms = 0;             // GUARDED_BY(m_mutex); 0 = never
+  // When the last successful beat was sent, by the monotonic clock: the lease it extended runs from
+  // no earlier than this, whatever the answer's delay (a stalled connection).
+  std::chrono::steady_clock::time_point m_last_success_steady{};   // GUARDED_BY(m_mutex)
   bool m_leader = false;                       // GUARDED_BY(m_mutex)
   std::vector<DaemonRow> m_live;               // GUARDED_BY(m_mutex)
 };

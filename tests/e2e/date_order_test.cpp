@@ -5,7 +5,7 @@
 
 #include "store/open_store.hpp"
 #include "support/eventually.hpp"
-#include "support/scratch_database.hpp"
+#include "support/scratch_pg.hpp"
 
 using namespace h2r::test;
 using nlohmann::json;
@@ -164,7 +164,7 @@ TEST_CASE("e2e date order: a late leave dated before a newer update still applie
 }
 
 TEST_CASE("pg date order: the daemon on PostgreSQL folds a late terminate under the applied rehire") {
-  if (!pg_available()) {
+  if (!pg_server_named()) {
     MESSAGE("SKIPPED (store): no PostgreSQL server (PGHOST unset); scripts/test runs this inside pg_virtualenv");
     return;
   }

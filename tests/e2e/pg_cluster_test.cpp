@@ -8,7 +8,7 @@
 // was skipped.
 #include "support/eventually.hpp"
 #include "support/h2r_env.hpp"
-#include "support/scratch_database.hpp"
+#include "support/scratch_pg.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -63,17 +63,7 @@ public:
     for (int d = 0; d < 3; ++d) {
       const std::string name = fmt::format("d{}", d + 1);
       m_dir.write(name + "/inbox/.keep", "");
-      const auto config = m_dir.write(
-          name + "/h2rd.yaml",
-          fmt::format("database: {}\n"
-                      "inbox: inbox\n"
-                      "rules: {{ path: ../rules.yaml, on_change: manual }}\n"
-                      "secret_key_file: ../secret.key\n"
-                      "timezone: UTC\n"
-                      "scheduler: {{ interval: 1s, workers: 4, claim_lease: 10s }}\n"
-                      "listen: \"\"\n"
-                      "log: {{ level: info, format: text }}\n",
-                      database_url));
+      const auto config = m_dir.write(name + "/h2rd.yaml", pg_daemon_config(database_url));
       m_daemons.push_back({config.string(), (m_dir.path() / name / "inbox").string()});
     }
     for (const auto& loc : k_locations) {

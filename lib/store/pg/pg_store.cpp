@@ -101,10 +101,20 @@ Result<std::unique_ptr<Store>> open_pg_store(const PgOptions& options) {
   return std::unique_ptr<Store>(std::move(store));
 }
 
+constexpr long long k_idle_in_transaction_ms = 5'000;
+
 // ---- the pool -----------------------------------------------------------------------------------
 
 Result<std::unique_ptr<pg::Conn>> PgStore::connect() {
   auto conn = H2R_TRY(pg::Conn::connect(m_conninfo, m_password, m_label));
+  // A daemon that stalls inside a transaction (frozen, or its connection stopped forwarding) would
+  // hold its row locks, and so every other daemon's rescue of its claims, for as long as it stalls:
+  // the server ends such a session after a few idle seconds instead (h2r's transactions send their
+  // statements back to back). The stalled daemon finds its connection gone and gives its work up.
+  if (auto idle = conn->exec(fmt::format("SET idle_in_transaction_session_timeout = {}", k_idle_in_transaction_ms)); !idle) {
+    idle.error().message = fmt::format("{}: cannot set idle_in_transaction_session_timeout: {}", m_label, idle.error().message);
+    return unexpected(std::move(idle).error());
+  }
   if (!m_options.schema.empty()) {
     auto set = conn->exec("SELECT set_config('search_path', $1, false)",
                           pg::Params().text(conn->quote_identifier(m_options.schema)));
