@@ -27,8 +27,9 @@ std::string id_of(H2rEnv& env, const std::string& event_id) {
 
 // Every changing call zoom-sim answered so far.
 long long writes(H2rEnv& env) {
+  const json stats = env.sim().stats();   // kept: items() refers into it
   long long n = 0;
-  for (const auto& [route, count] : env.sim().stats()["requests"].items())
+  for (const auto& [route, count] : stats.at("requests").items())
     if (route.rfind("GET ", 0) != 0) n += count.get<long long>();
   return n;
 }
