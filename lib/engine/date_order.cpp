@@ -15,14 +15,6 @@ bool folded_in(EventState state) {
          state == EventState::failed;
 }
 
-HrStatus status_set_by(EventType type) {
-  switch (type) {
-  case EventType::leave: return HrStatus::on_leave;
-  case EventType::terminate: return HrStatus::terminated;
-  default: return HrStatus::active;   // hire, rehire, return_to_work
-  }
-}
-
 std::string describe(const EventRow& e) {
   const std::string date = e.effective_raw.empty() ? format_utc(from_unix_ms(e.effective_at_ms)) : e.effective_raw;
   return "event " + std::to_string(e.id) + " (" + std::string(to_string(e.type)) + " effective " + date +
@@ -69,7 +61,7 @@ EventPlan plan_in_date_order(const EventRow& event, const std::optional<Employee
     folded.type = EventType::update;
     folded.leave_type.reset();
     if (!start) start = EmployeeRow{event.employee_id, {}, HrStatus::unknown, 0};
-    start->status = status_set_by(status_by->type);
+    start->status = status_after(status_by->type, HrStatus::unknown);
   }
   EventPlan plan = plan_event(folded, start, links, rules);
   const EventRow* by = status_by ? status_by : fields_by;

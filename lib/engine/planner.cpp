@@ -25,18 +25,6 @@ std::optional<LinkRow> link_for(const std::vector<LinkRow>& links, const std::st
   return std::nullopt;
 }
 
-HrStatus status_after(EventType type, HrStatus before) {
-  switch (type) {
-  case EventType::hire:
-  case EventType::rehire:
-  case EventType::return_to_work: return HrStatus::active;
-  case EventType::leave: return HrStatus::on_leave;
-  case EventType::terminate: return HrStatus::terminated;
-  case EventType::update:
-  case EventType::resync: return before;
-  }
-  return before;
-}
 
 // The value that clears an attribute holding `value` at Zoom.
 nlohmann::json clearing_value(const nlohmann::json& value) {
@@ -64,6 +52,19 @@ bool differs(const std::string& a, const std::string& b) {
 }
 
 } // namespace
+
+HrStatus status_after(EventType type, HrStatus before) {
+  switch (type) {
+  case EventType::hire:
+  case EventType::rehire:
+  case EventType::return_to_work: return HrStatus::active;
+  case EventType::leave: return HrStatus::on_leave;
+  case EventType::terminate: return HrStatus::terminated;
+  case EventType::update:
+  case EventType::resync: return before;
+  }
+  return before;
+}
 
 std::string identity_change(const EmployeeRecord& before, const FieldPatch& fields, const std::string& employee_id) {
   const std::string old_email = value_of(before, "email"), new_email = value_after(before, fields, "email");

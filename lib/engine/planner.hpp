@@ -52,6 +52,10 @@ struct EventPlan {
   bool deactivates() const;                 // any deactivate/remove intent (the mass-deactivation guard)
 };
 
+// The employee's status after an event of `type`: a hire, rehire or return makes it active, a leave on
+// leave, a terminate terminated; an update or resync keeps `before`.
+HrStatus status_after(EventType type, HrStatus before);
+
 // The note (skip reason) of an event for an employee id h2r has no record of.
 inline constexpr std::string_view k_unknown_employee = "unknown employee";
 
