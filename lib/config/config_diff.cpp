@@ -1,4 +1,5 @@
 #include "config/config_diff.hpp"
+#include "core/time.hpp"
 
 #include "core/db_url.hpp"
 
@@ -98,14 +99,7 @@ std::string shown(const KeySpec& spec, const Config& c) { return spec.shown ? sp
 
 } // namespace
 
-std::string format_config_duration(std::chrono::milliseconds d) {
-  const long long ms = d.count();
-  static const std::pair<long long, const char*> k_units[] = {{86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
-  if (ms > 0)
-    for (const auto& [size, name] : k_units)
-      if (ms % size == 0) return fmt::format("{}{}", ms / size, name);
-  return fmt::format("{}ms", ms);
-}
+std::string format_config_duration(std::chrono::milliseconds d) { return format_duration(d); }
 
 std::vector<ConfigChange> diff_config(const Config& running, const Config& loaded) {
   std::vector<ConfigChange> out;

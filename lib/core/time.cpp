@@ -201,4 +201,13 @@ std::optional<SystemTime> parse_http_or_iso_date(std::string_view text) {
                                                             std::chrono::minutes(mm) + std::chrono::seconds(ss));
 }
 
+std::string format_duration(std::chrono::milliseconds d) {
+  const long long ms = d.count();
+  static const std::pair<long long, const char*> k_units[] = {{86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
+  if (ms > 0)
+    for (const auto& [size, name] : k_units)
+      if (ms % size == 0) return std::to_string(ms / size) + name;
+  return std::to_string(ms) + "ms";
+}
+
 } // namespace h2r

@@ -41,6 +41,10 @@ SystemTime minus_days_in_zone(SystemTime t, int days, std::string_view time_zone
 // "2026-12-01T14:00:00Z": UTC, second precision, for people and --json.
 std::string format_utc(SystemTime t);
 
+// A duration as people write it in h2r's YAML: the largest of d, h, m, s that divides it ("1h", "90s"),
+// else milliseconds ("1500ms").
+std::string format_duration(std::chrono::milliseconds d);
+
 // Parses an HTTP date (RFC 9110 IMF-fixdate) or an ISO-8601 date-time; nullopt when neither, or when
 // its year lies outside k_min_date_year..k_max_date_year.
 std::optional<SystemTime> parse_http_or_iso_date(std::string_view text);

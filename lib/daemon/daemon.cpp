@@ -50,9 +50,10 @@ EngineOptions Daemon::engine_options(bool once) {
                                      {"employee_id", event.employee_id}, {"reason", outcome.reason}});
   };
   options.on_applied = [this](const ActionReport& report) { m_metrics.count_applied(report); };
-  options.on_guard_held = [this](int held, int max) {
-    m_alerts.post("guard.held", {{"count", held}, {"max", max},
-                                 {"action", "deactivations held for approval: h2rd events list --state held"}});
+  options.on_guard_held = [this](const EventRow& member, int held, const std::string& reason) {
+    m_alerts.post("guard.held", {{"file", member.source_file}, {"count", held}, {"reason", reason},
+                                 {"action", "held for approval: h2rd events list --state held --file " +
+                                                member.source_file + ", then approve or reject"}});
   };
   options.on_conflict = [this](const EventRow& event, const std::string& reason) {
     m_alerts.post("event.conflict", {{"id", event.id}, {"event_id", event.event_id}, {"type", to_string(event.type)},
@@ -63,7 +64,6 @@ EngineOptions Daemon::engine_options(bool once) {
   options.stop_requested = [this] { return m_shutdown.requested(); };
   options.on_store_write_failed = [this](std::string_view what) { m_metrics.count_store_write_failure(what); };
   options.claim_lease = m_config.claim_lease;
-  options.guard_window = m_config.scheduler_interval;
   options.may_start_calls = [this] { return m_membership.may_start_calls(); };
   options.on_claims = [this](int claimed, int rescued) { m_metrics.count_claims(claimed, rescued); };
   options.on_lost_claim = [this] { m_metrics.count_lease_loss(); };

@@ -47,10 +47,10 @@ void Daemon::on_rules_changed(const RulesChange& change) {
                "licenses_off={} attributes={} deprovisions={}",
                from, change.now->version(), t.employees, queued->queued, queued->already_open, t.role_moves,
                t.licenses_on, t.licenses_off, t.attributes, t.deprovisions);
-  if (t.deprovisions > change.now->lifecycle().max_deactivations_per_cycle)
+  if (t.deprovisions > change.now->lifecycle().guard_max)
     spdlog::critical("resync.guard deprovisions={} max={} action=\"the guard holds them: review with `h2rd events list "
                      "--type resync --state held`, then `h2rd events approve --all` or reject them\"",
-                     t.deprovisions, change.now->lifecycle().max_deactivations_per_cycle);
+                     t.deprovisions, change.now->lifecycle().guard_max);
   m_wake.poke();
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <set>
 
 namespace h2r {
@@ -32,19 +33,23 @@ EventRow event_row(const NewEvent& row, long long id, const std::string& source_
   return e;
 }
 
-Result<void> DryRun::plan_one(PlannedEvent& planned) {
-  const EventRow& event = planned.event;
-  std::optional<EmployeeRow> before;
-  if (auto it = m_employees.find(event.employee_id); it != m_employees.end()) before = it->second;
-  else before = H2R_TRY(m_store.get_employee(event.employee_id));
-  std::vector<LinkRow> links;
+Result<PlanInputs> DryRun::inputs_for(const EventRow& event) {
+  PlanInputs in;
+  if (auto it = m_employees.find(event.employee_id); it != m_employees.end()) in.employee = it->second;
+  else in.employee = H2R_TRY(m_store.get_employee(event.employee_id));
   for (const auto& c : m_connection_rows) {
     const auto key = std::make_pair(c.name, event.employee_id);
     auto it = m_links.find(key);
     if (it == m_links.end()) it = m_links.emplace(key, H2R_TRY(m_store.get_link(c.name, event.employee_id))).first;
-    if (it->second) links.push_back(*it->second);
+    if (it->second) in.links.push_back(*it->second);
   }
-  planned.plan = plan_in_date_order(event, before, links, m_rules, H2R_TRY(later_final_events(m_store, event)));
+  return in;
+}
+
+Result<void> DryRun::plan_one(PlannedEvent& planned) {
+  const EventRow& event = planned.event;
+  const PlanInputs in = H2R_TRY(inputs_for(event));
+  planned.plan = plan_in_date_order(event, in.employee, in.links, m_rules, H2R_TRY(later_final_events(m_store, event)));
   for (const auto& intent : planned.plan.intents) {
     auto client = m_connections.client(intent.connection);
     if (!client) {
@@ -150,8 +155,9 @@ Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_eve
   // Cycles as Engine::run_cycle: at `at`, batches of each employee's next due event; per batch the
   // supervised ones are held, then the guard looks at the cycle's deactivations.
   long long at = m_now_ms;
+  std::map<std::string, GuardSetRow> guard_sets;   // the guard's decisions in this plan, by set
+  std::map<std::string, std::pair<long long, std::string>> refusals;   // set → when refused, the reason
   for (;;) {
-    int deactivations = 0;
     for (;;) {
       H2R_TRY(take_stored_holds());
       std::vector<std::pair<Lane*, PlannedEvent*>> batch;
@@ -183,13 +189,58 @@ Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_eve
         p->hold = plan_hold(shown, p->plan);
         order.push_back(p);
       }
-      int count = 0;
+      // The guard, as Engine::apply_guard: each set of changes (a file, a resync) is decided when it is
+      // first seen, on its changes planned so far, in a window of this plan's own grants.
+      auto guarded = [](const PlannedEvent& p) { return p.hold.empty() && !p.event.approved && takes_away(p.plan); };
+      std::map<std::string, int> in_batch;
       for (auto& [lane, p] : batch)
-        if (p->hold.empty() && !p->event.approved && p->plan.deactivates()) ++count;
-      const std::string guard = guard_hold(deactivations, count, m_rules.lifecycle().max_deactivations_per_cycle);
-      if (guard.empty()) deactivations += count;
+        if (guarded(*p)) ++in_batch[guard_set(p->event)];
+      // A set's changes still to run, as Engine::set_changes: this batch's, and the set's events not
+      // taken yet and due within the window, each planned on what the events before it left.
+      std::set<const PlannedEvent*> batched;
+      for (auto& [lane, p] : batch) batched.insert(p);
+      auto still_to_run = [&](const std::string& set) -> Result<int> {
+        int count = in_batch[set];
+        for (auto& [employee, lane] : lanes)
+          for (std::size_t i = lane.next; i < lane.events->size(); ++i) {
+            const PlannedEvent& other = (*lane.events)[i];
+            if (batched.count(&other) || other.event.approved || other.event.state == EventState::held || guard_set(other.event) != set ||
+                other.event.due_at_ms >= at + m_rules.lifecycle().guard_per.count())
+              continue;
+            const PlanInputs in = H2R_TRY(inputs_for(other.event));
+            if (takes_away(plan_event(other.event, in.employee, in.links, m_rules))) ++count;
+          }
+        return count;
+      };
+      std::map<std::string, std::string> refused;
       for (auto& [lane, p] : batch) {
-        if (p->hold.empty() && !guard.empty() && !p->event.approved && p->plan.deactivates()) p->hold = guard;
+        const std::string set = guard_set(p->event);
+        if (!guarded(*p) || refused.count(set) || !in_batch.count(set)) continue;
+        const Lifecycle& lifecycle = m_rules.lifecycle();
+        // A set refused within the window keeps its reason, as the engine keeps its decision.
+        if (auto r = refusals.find(set); r != refusals.end() && r->second.first > at - lifecycle.guard_per.count()) {
+          refused[set] = r->second.second;
+          continue;
+        }
+        const int count = H2R_TRY(still_to_run(set));
+        long long others = 0;
+        for (const auto& [other, g] : guard_sets)
+          if (other != set && g.at_ms > at - lifecycle.guard_per.count()) others += g.count;
+        std::optional<GuardSetRow> mine;
+        if (auto it = guard_sets.find(set); it != guard_sets.end() && it->second.at_ms > at - lifecycle.guard_per.count())
+          mine = it->second;
+        const GuardRequest request{set, at, lifecycle.guard_per.count(), count, lifecycle.guard_max};
+        const GuardDecision d = decide_guard(request, mine, others);
+        if (d.write) guard_sets[set] = GuardSetRow{d.at_ms, d.count, !d.answer.granted};
+        if (!d.answer.granted) {
+          refused[set] = guard_hold(p->event, count, d.answer.counted, lifecycle);
+          refusals[set] = {at, refused[set]};
+        }
+        in_batch.erase(set);
+      }
+      for (auto& [lane, p] : batch) {
+        if (guarded(*p))
+          if (auto it = refused.find(guard_set(p->event)); it != refused.end()) p->hold = it->second;
         ++lane->next;
         if (p->hold.empty()) lane->ready_ms = at;
         else lane->held_by = p->event.event_id;

@@ -1,7 +1,7 @@
 // DryRun: `h2rd plan` — the engine's schedule and cycles played forward over event files (and the
 // queued events of the same employees) without a write anywhere. It uses the engine's own steps:
 // schedule_event (effective date, time zone, lead days → due), runs_before (an employee's order),
-// plan_event, supervision_hold, guard_hold (per cycle and batch, as Engine::run_cycle) and the
+// plan_event, supervision_hold, the guard (a set of changes at a time, as Engine::apply_guard) and the
 // Provisioner in dry-run mode (only GETs reach Zoom).
 #pragma once
 
@@ -55,6 +55,8 @@ private:
   // run(), with the open events of `employees` planned even when no file event names them.
   Result<std::vector<PlannedEvent>> run_for(std::vector<EventRow> file_events, const std::vector<std::string>& employees);
   Result<void> plan_one(PlannedEvent& planned);
+  // The employee and links `event` is planned on: as the planned events before it left them.
+  Result<PlanInputs> inputs_for(const EventRow& event);
   // Why the engine would hold this planned event ("" when it would run).
   std::string plan_hold(const EventRow& event, const EventPlan& plan) const;
 

@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string_view>
 #include <random>
@@ -56,9 +57,6 @@ struct EngineOptions : EngineLiveOptions {
   // heartbeat (engine/membership.hpp) extends its claims every 5 s (claim_lease/4 when shorter); a dead daemon's claims
   // are taken over once it ran out (a rescue), or released when it restarts on SQLite.
   std::chrono::milliseconds claim_lease{30 * 60'000};
-  // The mass-deactivation guard's window (the scheduler interval): deactivations are counted per
-  // window floor(now / guard_window) in the store, across every daemon (Store::reserve_deactivations).
-  std::chrono::milliseconds guard_window{30'000};
   std::string owner;                           // the claim owner; "" = "host:pid:random", made by the Engine
   // Hooks for the daemon (metrics, alerts, heartbeat, shutdown); each may be empty. on_outcome and
   // stop_requested are called from worker threads.
@@ -66,7 +64,8 @@ struct EngineOptions : EngineLiveOptions {
   // One target's writes made at Zoom (PUT/POST/PATCH/DELETE, with their attribute changes), as soon as
   // they all succeeded, whatever the event's outcome; called from worker threads. Never for a dry run.
   std::function<void(const ActionReport&)> on_applied;
-  std::function<void(int held, int max)> on_guard_held;                   // the guard held `held` deactivations
+  // The guard held a set of changes (guard_set; `count` of them still to run) with `reason`; from the cycle's thread.
+  std::function<void(const EventRow& member, int count, const std::string& reason)> on_guard_held;
   // An event held as a conflict (its reason starts with k_conflict_prefix: one Zoom user, two
   // employees; an employee id reused), once the hold is stored; called from the cycle's or a worker thread.
   std::function<void(const EventRow&, const std::string& reason)> on_conflict;
@@ -141,7 +140,6 @@ private:
     explicit Cycle(const Rules& r) : rules(r) {}
     const Rules& rules;
     CycleReport report;
-    int deactivations = 0;                     // run (not held) so far, for the guard
     long long checked_ms = 0;                  // when the last claim looked for due events
     std::atomic<bool> store_failed{false};     // end the cycle: no event is taken again
     std::mutex mutex;                          // guards report while workers run
@@ -157,9 +155,15 @@ private:
   // Logs and counts the events this claim took over from a dead daemon (engine_claims.cpp), and fails
   // those taken over more than k_max_rescues times (removed from `claimed`).
   void take_over(std::vector<EventRow>& claimed, Cycle& cycle);
-  // The store's count of the guard window (engine_claims.cpp): true when `count` deactivations fit
-  // under `max` across every daemon; false (held) when not, or when the store cannot tell.
-  bool reserve_guard(int count, int max);
+  // The guard's decision for the set `member` belongs to (engine_claims.cpp): "" when the set's changes
+  // still to run fit the budget across every daemon (Store::reserve_guard), else the hold reason — also
+  // when the store cannot count them. `work` is the batch (its members of the set are counted as planned).
+  std::string reserve_guard(const EventRow& member, const std::vector<Work>& work, Cycle& cycle);
+  // How many of the set's changes still to run within the guard's window take something away: those in
+  // `work`, and the set's other open events (pending or waiting, not approved) due before `until_ms`,
+  // planned on the stored employee and links. nullopt when the store cannot tell.
+  std::optional<int> set_changes(const EventRow& member, const std::vector<Work>& work, const Rules& rules,
+                                 long long until_ms);
   bool may_start_calls() const { return !m_options.may_start_calls || m_options.may_start_calls(); }
   // Reads each claimed event's employee and links and plans it; an event whose reads fail is given back.
   std::vector<Work> plan_batch(std::vector<EventRow>& claimed, Cycle& cycle);
@@ -172,7 +176,8 @@ private:
   // an earlier event of the same batch addresses: it runs in the next batch, after the first one's
   // link is recorded, so it sees who owns that user.
   void defer_same_address(std::vector<Work>& work);
-  // Holds every deactivation of the batch when the cycle's total would pass the guard's maximum.
+  // Holds every change that takes something away of each set (an inbox file, a rules edit's resync) the
+  // guard refuses: those of this batch now, the set's later ones when they come (on any daemon).
   void apply_guard(std::vector<Work>& work, Cycle& cycle);
   // Runs `work` in one lane per connection, each sized from that connection's rate and latency; claims
   // of work not taken (stop, store failure) are given back.
@@ -213,6 +218,14 @@ private:
   std::mutex m_rng_mutex;
   std::mt19937_64 m_rng{std::random_device{}()};
   std::atomic<long long> m_writes_failing_since_ms{0};
+  // The guard's decisions for sets (guard_set), kept until they leave their window: a set's later
+  // batches pass, or are held, without counting the set again (the store keeps the same decision for
+  // that long). The cycle's thread only.
+  struct GuardDecided {
+    long long until_ms = 0;
+    std::string hold;   // "" granted, else the hold reason
+  };
+  std::map<std::string, GuardDecided> m_guard_decided;
 };
 
 } // namespace h2r

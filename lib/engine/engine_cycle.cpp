@@ -203,36 +203,41 @@ std::string Engine::conflict_hold(const Work& work) {
 }
 
 void Engine::apply_guard(std::vector<Work>& work, Cycle& cycle) {
-  const int guard_max = cycle.rules.lifecycle().max_deactivations_per_cycle;
-  auto deactivating = [](const Work& w) { return !w.event.approved && w.plan.deactivates(); };
-  const int count = static_cast<int>(std::count_if(work.begin(), work.end(), deactivating));
-  std::string reason = guard_hold(cycle.deactivations, count, guard_max);
-  if (reason.empty() && !reserve_guard(count, guard_max))
-    reason = "guard: " + std::to_string(count) + " more deactivations in this cycle window, across every daemon, "
-             "would exceed lifecycle.guard.max_deactivations_per_cycle (" + std::to_string(guard_max) +
-             ") or could not be counted; approve with `h2rd events approve --all`";
-  if (reason.empty()) {
-    cycle.deactivations += count;
-    return;
-  }
-  spdlog::critical("guard.held count={} max={} action=\"all held for approval\"", count, guard_max);
+  auto guarded = [](const Work& w) { return !w.event.approved && takes_away(w.plan); };
+  std::map<std::string, std::string> held;   // set → the hold reason; "" granted
+  for (const auto& w : work)
+    if (guarded(w) && !held.count(guard_set(w.event))) held.emplace(guard_set(w.event), reserve_guard(w.event, work, cycle));
+  std::erase_if(held, [](const auto& h) { return h.second.empty(); });
+  if (held.empty()) return;
   const long long now_ms = to_unix_ms(m_clock.now());
+  std::map<std::string, int> held_now;   // set → how many of this batch were held
+  std::vector<EventRow> members;          // one of each set
   std::erase_if(work, [&](const Work& w) {
-    if (!deactivating(w)) return false;
+    if (!guarded(w)) return false;
+    auto it = held.find(guard_set(w.event));
+    if (it == held.end()) return false;
     if (cycle.store_failed) {
       release(w.event);
       return true;
     }
     // A hold that fails leaves the event unrun all the same: it is never run past the guard.
-    if (auto r = m_store.hold_event(w.event.id, w.event.claim_token, reason, now_ms); !r) {
+    if (auto r = m_store.hold_event(w.event.id, w.event.claim_token, it->second, now_ms); !r) {
       note_write_failure(w.event, "hold_event", r.error(), cycle);
     } else {
       note_write_success();
       ++cycle.report.held;
+      if (held_now[it->first]++ == 0) members.push_back(w.event);
     }
     return true;
   });
-  if (m_options.on_guard_held) m_options.on_guard_held(count, guard_max);
+  for (const auto& member : members) {
+    const std::string set = guard_set(member);
+    const int count = held_now[set];
+    spdlog::critical("guard.held file=\"{}\" held={} max={} per={} reason=\"{}\"", escape_for_log(member.source_file),
+                     count, cycle.rules.lifecycle().guard_max, format_duration(cycle.rules.lifecycle().guard_per),
+                     escape_for_log(held[set]));
+    if (m_options.on_guard_held) m_options.on_guard_held(member, count, held[set]);
+  }
 }
 
 void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {

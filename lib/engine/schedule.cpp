@@ -73,11 +73,23 @@ std::string resync_hold(const EventRow& event, const EventPlan& plan, const Life
   return "";
 }
 
-std::string guard_hold(int so_far, int count, int max) {
-  if (count == 0 || so_far + count <= max) return "";
-  return "guard: " + std::to_string(so_far + count) +
-         " deactivations in one cycle exceed lifecycle.guard.max_deactivations_per_cycle (" + std::to_string(max) +
-         "); approve with `h2rd events approve --all`";
+bool takes_away(const EventPlan& plan) {
+  return std::any_of(plan.intents.begin(), plan.intents.end(), [](const Intent& i) { return !taken_away(i).empty(); });
+}
+
+std::string guard_set(const EventRow& event) { return event.source_file + "@" + std::to_string(event.received_at_ms); }
+
+std::string guard_hold(const EventRow& member, int count, int counted, const Lifecycle& lifecycle) {
+  const bool resync = member.source_file.rfind("rules:", 0) == 0;
+  const std::string set = resync ? "the resync of rules version " + member.source_file.substr(6)
+                                 : "file " + member.source_file;
+  const std::string per = format_duration(lifecycle.guard_per);
+  return std::string(k_guard_prefix) + set + " would take away " + std::to_string(count) +
+         " (deactivate, delete, license or user type down)" +
+         (counted > 0 ? " beside " + std::to_string(counted) + " reserved in the last " + per + " across every daemon" : "") +
+         ", more than lifecycle.guard.max (" + std::to_string(lifecycle.guard_max) + ") per " + per + ". All " +
+         (resync ? "of this resync" : "of this file") + " that takes something away is held; approve with "
+         "`h2rd events approve --all` (or one by one), or reject";
 }
 
 } // namespace h2r

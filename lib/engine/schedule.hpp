@@ -46,8 +46,16 @@ std::string supervision_hold(const EventRow& event, const Lifecycle& lifecycle);
 // `supervised` (the default); "" when it may run.
 std::string resync_hold(const EventRow& event, const EventPlan& plan, const Lifecycle& lifecycle);
 
-// The guard: `so_far` deactivations already run in this cycle and `count` more in this batch. "" when
-// they may run; else the hold reason every deactivation of the batch gets.
-std::string guard_hold(int so_far, int count, int max);
+// The guard (lifecycle.guard) counts what takes something away: a plan that deactivates or deletes a
+// Zoom user, turns a license or feature off, or makes the user Basic.
+bool takes_away(const EventPlan& plan);
+
+// The set of changes an event belongs to for the guard, granted or held whole: its inbox file as it
+// arrived, or its rules edit's resync — "<source file>@<received at ms>".
+std::string guard_set(const EventRow& event);
+
+// The hold reason each change of a set the guard refused gets: `count` of the set's changes still to
+// run would pass lifecycle.guard.max beside `counted` already reserved within lifecycle.guard.per.
+std::string guard_hold(const EventRow& member, int count, int counted, const Lifecycle& lifecycle);
 
 } // namespace h2r

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,8 +33,17 @@ struct Lifecycle {
   // lifecycle.resync.deprovision: a resync (a rules edit) that would deactivate, delete or take a
   // license or user type away waits for `h2rd events approve` (true, the default), or runs (false: "auto").
   bool resync_deprovision_supervised = true;
-  int max_deactivations_per_cycle = 50;    // more in one cycle: all of them held
+  // lifecycle.guard: at most guard_max deactivations, deletions and license or user type downgrades
+  // within any guard_per, across every daemon; a set of changes (one inbox file, one rules edit's
+  // resync) that would pass it is held whole (lib/engine/engine_claims.cpp). The old key
+  // lifecycle.guard.max_deactivations_per_cycle is read as max.
+  int guard_max = 50;
+  std::chrono::milliseconds guard_per{3'600'000};
 };
+// lifecycle.guard.per's range: a window shorter than a second counts nothing, and the store keeps a
+// week of reservations (Store::reserve_guard).
+inline constexpr std::chrono::milliseconds k_guard_per_min{1'000};
+inline constexpr std::chrono::milliseconds k_guard_per_max{7LL * 24 * 3'600'000};
 
 // The Zoom user an employee should have in one connection.
 struct DesiredUser {

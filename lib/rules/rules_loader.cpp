@@ -291,10 +291,22 @@ void Loader::lifecycle(const YAML::Node& node) {
     }
   }
   if (const auto* n = map->get("guard"))
-    if (auto guard = m_reader.map(*n, "lifecycle.guard", {"max_deactivations_per_cycle"}))
-      if (const auto* m = guard->get("max_deactivations_per_cycle"))
-        if (auto v = m_reader.integer(*m, "lifecycle.guard.max_deactivations_per_cycle", 0, 1'000'000))
-          out.max_deactivations_per_cycle = static_cast<int>(*v);
+    if (auto guard = m_reader.map(*n, "lifecycle.guard", {"max", "per", "max_deactivations_per_cycle"})) {
+      const auto* m = guard->get("max");
+      const auto* old = guard->get("max_deactivations_per_cycle");
+      if (m && old) m_reader.error(*old, "lifecycle.guard: max and max_deactivations_per_cycle (its old name) are both set; keep max");
+      const char* name = m ? "lifecycle.guard.max" : "lifecycle.guard.max_deactivations_per_cycle";
+      if (!m) m = old;
+      if (m)
+        if (auto v = m_reader.integer(*m, name, 0, 1'000'000)) out.guard_max = static_cast<int>(*v);
+      if (const auto* p = guard->get("per"))
+        if (auto v = m_reader.duration(*p, "lifecycle.guard.per")) {
+          if (*v < k_guard_per_min || *v > k_guard_per_max)
+            m_reader.error(*p, "lifecycle.guard.per must be between 1s and 7d, got " + yaml::describe(*p));
+          else
+            out.guard_per = *v;
+        }
+    }
 }
 
 } // namespace

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace h2r {
 
 std::string_view to_string(EventState state) {
@@ -151,8 +153,35 @@ Result<bool> Store::try_lead(const std::string&, long long, long long) {
 Result<PaceGrant> Store::take_pace_grant(const std::string&, long long, long long, int) {
   return fail(ErrorKind::permanent, "this store does not share pacing among daemons");
 }
-Result<bool> Store::reserve_deactivations(long long, int, int) {
-  return fail(ErrorKind::permanent, "this store does not count deactivations");
+Result<GuardAnswer> Store::reserve_guard(const GuardRequest&) {
+  return fail(ErrorKind::permanent, "this store does not count the guard's budget");
+}
+
+Result<void> check_guard_request(const GuardRequest& request) {
+  if (request.set.empty() || request.set.size() > 8192)
+    return fail(ErrorKind::invalid, "a guard request names its set (1 to 8192 bytes)");
+  if (request.count < 0 || request.max < 0) return fail(ErrorKind::invalid, "guard counts cannot be negative");
+  if (request.per_ms <= 0) return fail(ErrorKind::invalid, "the guard's window must be longer than 0 ms");
+  return {};
+}
+
+GuardDecision decide_guard(const GuardRequest& request, const std::optional<GuardSetRow>& mine, long long others) {
+  GuardDecision d;
+  d.answer.counted = static_cast<int>(std::min<long long>(others, 1'000'000'000));
+  d.answer.decided_before = mine.has_value();
+  d.answer.decided_at_ms = mine ? mine->at_ms : request.now_ms;
+  d.at_ms = request.now_ms;
+  const bool fits = others + request.count <= request.max;
+  if (mine && (mine->refused || request.count <= mine->count)) {
+    d.answer.granted = !mine->refused;   // the set's decision stands
+    return d;
+  }
+  d.write = true;
+  d.answer.granted = fits;
+  d.answer.decided_at_ms = request.now_ms;
+  // Refused: nothing more is reserved; what an earlier grant reserved stays counted.
+  d.count = fits ? request.count : (mine ? mine->count : 0);
+  return d;
 }
 
 Result<std::map<std::string, std::string>> Store::list_meta() {

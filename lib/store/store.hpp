@@ -56,6 +56,8 @@ inline constexpr EventState k_event_states[] = {EventState::pending, EventState:
 // The reason of an event held as a conflict (one Zoom user, two employees; an employee id reused)
 // starts with this (h2r-events(5), Conflicts).
 inline constexpr std::string_view k_conflict_prefix = "conflict: ";
+// The reason of an event the guard holds (h2r-rules(5), lifecycle.guard) starts with this.
+inline constexpr std::string_view k_guard_prefix = "guard: ";
 // A history note (Store::note_event) starts with this when it lists the Zoom calls a daemon had sent
 // for the event before an operator's decision (or another daemon) refused its outcome.
 inline constexpr std::string_view k_sent_before_decision = "sent to Zoom before the decision: ";
@@ -161,6 +163,21 @@ struct EventHistoryRow {
 
 // ---- daemons: several `h2rd run` on one database (PostgreSQL) ----------------------------------------
 
+// One request to the guard's budget (Store::reserve_guard).
+struct GuardRequest {
+  std::string set;        // the set of changes: "<source file>@<received at ms>" (engine/schedule.hpp guard_set)
+  long long now_ms = 0;
+  long long per_ms = 0;   // the window: reservations made after now_ms - per_ms count
+  int count = 0;          // the set's changes still to run (0..max+1 is all that matters)
+  int max = 0;            // lifecycle.guard.max
+};
+struct GuardAnswer {
+  bool granted = false;
+  int counted = 0;        // places the window held for other sets when this set was decided
+  bool decided_before = false;   // the set's decision was made earlier (by this or another daemon)
+  long long decided_at_ms = 0;   // when the decision in force was made: it holds until decided_at_ms + per_ms
+};
+
 struct DaemonRow {
   std::string owner;             // the claim owner, "host:pid:random"; unique
   std::string host;
@@ -189,6 +206,26 @@ inline constexpr std::size_t k_max_pace_name = 200;
 inline constexpr long long k_max_pace_time_us = 253402300799LL * 1'000'000;   // 9999-12-31T23:59:59Z
 // `invalid`, naming the bad argument, when a take_pace_grant request is outside those bounds.
 Result<void> check_pace_request(const std::string& connection, long long from_us, long long interval_us, int count);
+// `invalid` when a reserve_guard request has no set (or one above 8 KiB), a negative count or max, or
+// no window. The store keeps a week of decisions (k_guard_memory_ms).
+Result<void> check_guard_request(const GuardRequest& request);
+inline constexpr long long k_guard_memory_ms = 7LL * 24 * 3'600'000;
+// The rule both backends apply inside their transaction (Store::reserve_guard): `mine` is the set's
+// decision made within the window (none: the set asks for the first time, or again after the window),
+// `others` the places reserved by other sets within it. `write`: the set's row to store (at_ms, count,
+// refused = !answer.granted).
+struct GuardSetRow {
+  long long at_ms = 0;
+  int count = 0;
+  bool refused = false;
+};
+struct GuardDecision {
+  GuardAnswer answer;
+  bool write = false;
+  long long at_ms = 0;
+  int count = 0;
+};
+GuardDecision decide_guard(const GuardRequest& request, const std::optional<GuardSetRow>& mine, long long others);
 
 // ---- employees and links ------------------------------------------------------------------------
 
@@ -417,10 +454,15 @@ public:
   // (until now_ms + lease_ms), or nobody held an unexpired one and it took it. False: another owner
   // holds an unexpired lease. A caller that gets false or an error stops acting as leader.
   virtual Result<bool> try_lead(const std::string& owner, long long now_ms, long long lease_ms);
-  // The mass-deactivation guard, counted across daemons: adds `count` to the deactivations of the
-  // window starting at window_start_ms, only when the window's total stays <= max. Returns whether
-  // it added. Windows older than an hour before window_start_ms may be forgotten.
-  virtual Result<bool> reserve_deactivations(long long window_start_ms, int count, int max);
+  // The guard's budget (lifecycle.guard), counted across daemons in a sliding window. A set of changes
+  // that takes things away (one inbox file, one rules edit's resync: GuardRequest::set) asks once for the
+  // places of all its changes still to run. Granted when they fit beside every reservation made after
+  // now_ms - per_ms; refused otherwise, and nothing is reserved. A set decided within the window keeps
+  // its decision, on every daemon: refused stays refused (its later batches are held too), granted stays
+  // granted up to the count it reserved; asking for more reserves the difference when that fits and
+  // refuses the set otherwise (what it reserved stays counted). Decisions older than the window are
+  // forgotten; rows older than a week are deleted.
+  virtual Result<GuardAnswer> reserve_guard(const GuardRequest& request);
   // Pacing shared by the daemons (GCRA): each connection has one row holding its schedule's next free
   // slot (tat_us, "theoretical arrival time"). In one atomic step the schedule moves on from
   // max(tat_us, from_us) by count × interval_us, and the slots it passed over are returned. So the slots

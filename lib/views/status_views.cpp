@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 
 namespace h2r {
 namespace {
@@ -88,14 +89,26 @@ nlohmann::json attention_items(Store& store, const Config& config, const nlohman
                                "held`; `h2rd events approve ID|--all` or `h2rd events reject ID`)"}});
   if (held > 0) {
     // Conflicts (h2r-events(5), Conflicts) each name the two employees and the Zoom user: shown one by one.
+    // The guard's holds (h2r-rules(5), lifecycle.guard): one line a file, with its first reason.
     constexpr std::size_t k_conflicts_shown = 5;
     EventFilter filter;
     filter.state = EventState::held;
     filter.limit = 10'000;
     std::vector<EventRow> conflicts;
+    std::map<std::string, std::pair<long long, std::string>> guarded;   // file → count, reason
     if (auto rows = store.list_events(filter))
-      for (auto& e : *rows)
+      for (auto& e : *rows) {
         if (e.reason.rfind(k_conflict_prefix, 0) == 0) conflicts.push_back(std::move(e));
+        else if (e.reason.rfind(k_guard_prefix, 0) == 0) {
+          auto& [count, reason] = guarded[e.source_file];
+          if (count++ == 0) reason = e.reason;
+        }
+      }
+    for (const auto& [file, held_file] : guarded)
+      out.push_back({{"kind", "guard_held"}, {"file", file}, {"count", held_file.first},
+                     {"message", count_of(held_file.first, "change") + " of " + file + " held by the guard: " +
+                                     held_file.second.substr(k_guard_prefix.size()) + " (`h2rd events list --state held --file " +
+                                     file + "`)"}});
     for (std::size_t i = 0; i < conflicts.size() && i < k_conflicts_shown; ++i)
       out.push_back({{"kind", "conflict"}, {"event", conflicts[i].id}, {"event_id", conflicts[i].event_id},
                      {"employee_id", conflicts[i].employee_id},

@@ -72,7 +72,8 @@ TEST_CASE("e2e lifecycle: the guard holds a mass termination until approve --all
   // plan warns that the guard would hold them.
   auto plan = env.h2rd({"plan", env.dir().write("plan/terms.json", terms).string()});
   CHECK(plan.exit_code == 0);
-  CHECK(plan.out.find("held: guard: 3 deactivations in one cycle exceed") != std::string::npos);
+  CHECK(plan.out.find("terms.json would take away 3 (deactivate, delete, license or user type down), more than "
+                      "lifecycle.guard.max (2) per 1h") != std::string::npos);
   env.drop("terms.json", terms);
   auto run = env.run_once();
   CHECK(run.exit_code == 0);
@@ -83,7 +84,7 @@ TEST_CASE("e2e lifecycle: the guard holds a mass termination until approve --all
 
   auto held = env.h2rd_json({"events", "list", "--state", "held"});
   REQUIRE(held.size() == 3);
-  for (const auto& e : held) CHECK(e["reason"].get<std::string>().find("max_deactivations_per_cycle") != std::string::npos);
+  for (const auto& e : held) CHECK(e["reason"].get<std::string>().find("lifecycle.guard.max (2) per 1h") != std::string::npos);
   auto status = env.h2rd_json({"status"});
   CHECK(status["queue"]["held"] == 3);
   auto status_text = env.h2rd({"status"});

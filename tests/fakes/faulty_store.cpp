@@ -246,9 +246,9 @@ Result<bool> FaultyStore::try_lead(const std::string& owner, long long now_ms, l
   return m_inner.try_lead(owner, now_ms, lease_ms);
 }
 
-Result<bool> FaultyStore::reserve_deactivations(long long window_start_ms, int count, int max) {
-  H2R_FAULT_POINT(reserve_deactivations);
-  return m_inner.reserve_deactivations(window_start_ms, count, max);
+Result<GuardAnswer> FaultyStore::reserve_guard(const GuardRequest& request) {
+  H2R_FAULT_POINT(reserve_guard);
+  return m_inner.reserve_guard(request);
 }
 
 Result<PaceGrant> FaultyStore::take_pace_grant(const std::string& connection, long long from_us, long long interval_us,

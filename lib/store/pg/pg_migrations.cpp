@@ -152,7 +152,19 @@ CREATE UNIQUE INDEX links_one_employee_per_zoom_user ON links(connection, zoom_u
 CREATE INDEX links_by_user_name ON links(connection, lower(user_name));
 )sql";
 
-constexpr std::array<const char*, 3> k_steps = {k_step_1, k_step_2, k_step_3};
+// Version 4: the guard as a budget over time, as SQLite's version 11 (lib/store/sqlite/sqlite_migrations.cpp).
+constexpr const char* k_step_4 = R"sql(
+DROP TABLE deactivation_windows;
+CREATE TABLE guard_sets (
+  set_key TEXT PRIMARY KEY,
+  at_ms   BIGINT NOT NULL,
+  count   INTEGER NOT NULL,
+  refused BOOLEAN NOT NULL DEFAULT false
+);
+CREATE INDEX guard_sets_by_time ON guard_sets(at_ms);
+)sql";
+
+constexpr std::array<const char*, 4> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4};
 
 constexpr const char* k_versions_table =
     "CREATE TABLE h2r_schema_versions (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL "

@@ -1,16 +1,10 @@
 // PgStore: several daemons on one database — heartbeats, the daemon list, the leader lease and the
-// deactivation guard's shared window counter. Each is one statement (or one transaction), so
+// guard's budget shared by every daemon. Each is one statement (or one transaction), so
 // concurrent daemons see each other's writes in a consistent order.
 #include "store/pg/pg_store_impl.hpp"
 
 namespace h2r {
 
-namespace {
-
-// Windows of the deactivation guard older than this before the one being counted are forgotten.
-constexpr long long k_window_keep_ms = 60LL * 60 * 1000;
-
-} // namespace
 
 Result<int> PgStore::heartbeat(const DaemonRow& row, long long now_ms, long long lease_ms) {
   return with_conn(fmt::format("record the heartbeat of daemon {}", row.owner), [&](pg::Conn& c) -> Result<int> {
@@ -69,23 +63,31 @@ Result<bool> PgStore::try_lead(const std::string& owner, long long now_ms, long 
   });
 }
 
-// One statement: adds `count` to the window only when the sum stays <= max (the conflicting row is
-// locked and the sum re-checked on its newest version, so concurrent callers never pass max).
-Result<bool> PgStore::reserve_deactivations(long long window_start_ms, int count, int max) {
-  return with_conn("count deactivations", [&](pg::Conn& c) -> Result<bool> {
-    if (count < 0 || max < 0) return fail(ErrorKind::invalid, "deactivation counts cannot be negative");
+// The table is locked against other writers for the transaction (readers go on): every daemon's
+// decision sees the ones made before it.
+Result<GuardAnswer> PgStore::reserve_guard(const GuardRequest& request) {
+  return with_conn("reserve the guard's budget", [&](pg::Conn& c) -> Result<GuardAnswer> {
+    H2R_TRY(check_guard_request(request));
     auto tx = H2R_TRY(pg::Tx::begin(c));
-    // Old windows go; rows another caller is deleting are skipped, not waited for (no lock-order waits).
-    H2R_TRY(c.exec("DELETE FROM deactivation_windows WHERE window_start_ms IN (SELECT window_start_ms "
-                   "FROM deactivation_windows WHERE window_start_ms < $1::bigint - $2::bigint FOR UPDATE SKIP LOCKED)",
-                   pg::Params().integer(window_start_ms).integer(k_window_keep_ms)));
-    auto r = H2R_TRY(c.exec("INSERT INTO deactivation_windows (window_start_ms, count) "
-                            "SELECT $1, $2 WHERE $2::integer <= $3::integer "
-                            "ON CONFLICT (window_start_ms) DO UPDATE SET count = deactivation_windows.count + excluded.count "
-                            "WHERE deactivation_windows.count + excluded.count <= $3 RETURNING count",
-                            pg::Params().integer(window_start_ms).integer(count).integer(max)));
+    H2R_TRY(c.exec("LOCK TABLE guard_sets IN EXCLUSIVE MODE"));
+    const long long since = request.now_ms - request.per_ms;
+    H2R_TRY(c.exec("DELETE FROM guard_sets WHERE at_ms < $1::bigint",
+                   pg::Params().integer(request.now_ms - k_guard_memory_ms)));
+    std::optional<GuardSetRow> mine;
+    auto r = H2R_TRY(c.exec("SELECT at_ms, count, refused FROM guard_sets WHERE set_key = $1 AND at_ms > $2::bigint",
+                            pg::Params().text(request.set).integer(since)));
+    if (!r.empty()) mine = GuardSetRow{r.integer(0, 0), static_cast<int>(r.integer(0, 1)), r.boolean(0, 2)};
+    auto sum = H2R_TRY(c.exec("SELECT coalesce(sum(count), 0)::bigint FROM guard_sets WHERE at_ms > $1::bigint "
+                              "AND set_key <> $2",
+                              pg::Params().integer(since).text(request.set)));
+    const GuardDecision d = decide_guard(request, mine, sum.integer(0, 0));
+    if (d.write)
+      H2R_TRY(c.exec("INSERT INTO guard_sets (set_key, at_ms, count, refused) VALUES ($1, $2::bigint, $3::integer, $4::boolean) "
+                     "ON CONFLICT (set_key) DO UPDATE SET at_ms = excluded.at_ms, count = excluded.count, "
+                     "refused = excluded.refused",
+                     pg::Params().text(request.set).integer(d.at_ms).integer(d.count).boolean(!d.answer.granted)));
     H2R_TRY(tx.commit());
-    return !r.empty();
+    return d.answer;
   });
 }
 

@@ -106,7 +106,7 @@ public:
   Result<std::vector<DaemonRow>> list_daemons(long long now_ms, long long stale_ms) override;
   Result<void> remove_daemon(const std::string& owner) override;
   Result<bool> try_lead(const std::string& owner, long long now_ms, long long lease_ms) override;
-  Result<bool> reserve_deactivations(long long window_start_ms, int count, int max) override;
+  Result<GuardAnswer> reserve_guard(const GuardRequest& request) override;
   Result<PaceGrant> take_pace_grant(const std::string& connection, long long from_us, long long interval_us,
                                     int count) override;
 

@@ -196,8 +196,22 @@ CREATE UNIQUE INDEX links_one_employee_per_zoom_user ON links(connection, zoom_u
 CREATE INDEX links_by_user_name ON links(connection, user_name COLLATE NOCASE);
 )sql";
 
-constexpr std::array<const char*, 10> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5,
-                                                 k_step_6, k_step_7, k_step_8, k_step_9, k_step_10};
+// Version 11: the guard as a budget over time (Store::reserve_guard). `guard_sets` holds each set of
+// changes that took things away (an inbox file, a rules edit's resync) with when it was decided, the
+// places it reserved and whether it was refused; the fixed windows of version 7 go.
+constexpr const char* k_step_11 = R"sql(
+DROP TABLE guard_windows;
+CREATE TABLE guard_sets (
+  set_key TEXT PRIMARY KEY,
+  at_ms   INTEGER NOT NULL,
+  count   INTEGER NOT NULL,
+  refused INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX guard_sets_by_time ON guard_sets(at_ms);
+)sql";
+
+constexpr std::array<const char*, 11> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5, k_step_6,
+                                                 k_step_7, k_step_8, k_step_9, k_step_10, k_step_11};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));

@@ -1,4 +1,4 @@
-// SqliteStore: the daemons table, the leader lease and the guard's windows (several daemons on one
+// SqliteStore: the daemons table, the leader lease and the guard's budget (several daemons on one
 // database). SQLite serves one `h2rd run` at a time (the instance lock), but two stores on one file
 // behave like two daemons, which is how the engine's multi-daemon behaviour is tested.
 #include "store/sqlite/sqlite_store_impl.hpp"
@@ -7,7 +7,6 @@ namespace h2r {
 
 namespace {
 
-constexpr long long k_guard_window_memory_ms = 3600'000;   // windows older than this are forgotten
 // A daemon that died without a clean stop leaves its row; rows this old are removed by the next heartbeat.
 constexpr long long k_dead_daemon_memory_ms = 7LL * 24 * 3600'000;
 
@@ -88,26 +87,37 @@ Result<bool> SqliteStore::try_lead(const std::string& owner, long long now_ms, l
   });
 }
 
-Result<bool> SqliteStore::reserve_deactivations(long long window_start_ms, int count, int max) {
-  return locked("count the guard's deactivations", [&]() -> Result<bool> {
-    if (count < 0 || max < 0) return fail(ErrorKind::invalid, "deactivation counts cannot be negative");
-    if (count == 0) return true;
+Result<GuardAnswer> SqliteStore::reserve_guard(const GuardRequest& request) {
+  return locked("reserve the guard's budget", [&]() -> Result<GuardAnswer> {
+    H2R_TRY(check_guard_request(request));
+    // BEGIN IMMEDIATE: another store on the file reads and writes the budget before or after this one.
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    const long long since = request.now_ms - request.per_ms;
     {
-      auto q = H2R_TRY(m_db->query("DELETE FROM guard_windows WHERE window_start_ms < ?1"));
-      H2R_TRY(q.bind_int(1, window_start_ms - k_guard_window_memory_ms).run());
+      auto q = H2R_TRY(m_db->query("DELETE FROM guard_sets WHERE at_ms < ?1"));
+      H2R_TRY(q.bind_int(1, request.now_ms - k_guard_memory_ms).run());
     }
-    long long current = 0;
+    std::optional<GuardSetRow> mine;
     {
-      auto q = H2R_TRY(m_db->query("SELECT deactivations FROM guard_windows WHERE window_start_ms = ?1"));
-      if (H2R_TRY(q.bind_int(1, window_start_ms).step())) current = q.int_at(0);
+      auto q = H2R_TRY(m_db->query("SELECT at_ms, count, refused FROM guard_sets WHERE set_key = ?1 AND at_ms > ?2"));
+      if (H2R_TRY(q.bind_text(1, request.set).bind_int(2, since).step()))
+        mine = GuardSetRow{q.int_at(0), static_cast<int>(q.int_at(1)), q.int_at(2) != 0};
     }
-    if (current + count > max) return false;
-    auto q = H2R_TRY(m_db->query("INSERT INTO guard_windows(window_start_ms, deactivations) VALUES (?1, ?2) "
-                                 "ON CONFLICT(window_start_ms) DO UPDATE SET deactivations = deactivations + ?2"));
-    H2R_TRY(q.bind_int(1, window_start_ms).bind_int(2, count).run());
+    long long others = 0;
+    {
+      auto q = H2R_TRY(m_db->query("SELECT coalesce(sum(count), 0) FROM guard_sets WHERE at_ms > ?1 AND set_key <> ?2"));
+      if (H2R_TRY(q.bind_int(1, since).bind_text(2, request.set).step())) others = q.int_at(0);
+    }
+    const GuardDecision d = decide_guard(request, mine, others);
+    if (d.write) {
+      auto q = H2R_TRY(m_db->query("INSERT INTO guard_sets(set_key, at_ms, count, refused) VALUES (?1, ?2, ?3, ?4) "
+                                   "ON CONFLICT(set_key) DO UPDATE SET at_ms = excluded.at_ms, count = excluded.count, "
+                                   "refused = excluded.refused"));
+      q.bind_text(1, request.set).bind_int(2, d.at_ms).bind_int(3, d.count).bind_int(4, d.answer.granted ? 0 : 1);
+      H2R_TRY(q.run());
+    }
     H2R_TRY(tx.commit());
-    return true;
+    return d.answer;
   });
 }
 

@@ -52,6 +52,7 @@ struct SharedZoom {
   std::condition_variable changed;
   std::map<std::string, std::string> users;   // userName → id
   int creates = 0;
+  int changes = 0;   // PATCH, PUT and DELETE received
   int stall = 0;
   int stalled = 0;
   bool released = false;
@@ -68,7 +69,10 @@ struct SharedZoom {
                                        {"Resources", {{{"id", id}, {"userName", name}, {"active", true}}}}});
         return json_response(200, {{"totalResults", 0}, {"Resources", nlohmann::json::array()}});
       }
-      if (r.method != "POST") return json_response(200, nlohmann::json::object());
+      if (r.method != "POST") {
+        ++changes;
+        return json_response(200, nlohmann::json::object());
+      }
       if (stall > 0) {
         --stall;
         ++stalled;
@@ -140,7 +144,6 @@ struct Cluster {
     options.max_connection_workers = 1;
     options.batch = batch;
     options.claim_lease = k_lease;
-    options.guard_window = 30s;
     options.may_start_calls = [n] { return n->membership->may_start_calls(); };
     options.on_claims = [n](int claimed, int rescued) {
       n->claimed += claimed;
@@ -349,39 +352,78 @@ TEST_CASE("multi daemon: a 429 pause seen by one daemon holds the other daemon's
   CHECK(b.registry->limiter("zoom-a")->reserve(t0) >= t0 + 2s);
 }
 
-TEST_CASE("multi daemon: the deactivation guard counts both daemons' deactivations in one window" * doctest::test_suite("threads")) {
-  Cluster c(2);
+TEST_CASE("multi daemon: the guard's budget counts both daemons' sets of changes in one sliding window" * doctest::test_suite("threads")) {
+  Cluster c(2);   // rules_text writes the old key, lifecycle.guard.max_deactivations_per_cycle: read as max
   Node& a = c.add("A");
   Node& b = c.add("B");
   REQUIRE(a.membership->beat());
   REQUIRE(b.membership->beat());
   c.hire(1, 3);
   CHECK(a.engine->run_cycle().done == 3);
-  // The start of a guard window (30 s), so both cycles below fall in it.
-  c.clock.advance(30s - Millis(to_unix_ms(c.clock.now()) % 30'000));
-  REQUIRE(a.membership->beat());
-  REQUIRE(b.membership->beat());
-  c.send("term-1", EventType::terminate, "E1");
+  c.send("term-1", EventType::terminate, "E1");   // each in a file of its own: a set of one
   c.send("term-2", EventType::terminate, "E2");
   auto from_a = a.engine->run_cycle();
   CHECK(from_a.held == 0);
   CHECK(from_a.processed == 2);
+  c.clock.advance(10min);   // later cycles, same window (lifecycle.guard.per: 1h)
+  REQUIRE(a.membership->beat());
+  REQUIRE(b.membership->beat());
   c.send("term-3", EventType::terminate, "E3");
   auto from_b = b.engine->run_cycle();   // alone B would be within the maximum (1 of 2)
   CHECK(from_b.held == 1);
   CHECK(from_b.processed == 0);
   auto held = c.event("term-3");
   CHECK(held.state == EventState::held);
-  CHECK(held.reason.find("across every daemon") != std::string::npos);
+  CHECK(held.reason.find("beside 2 reserved in the last 1h across every daemon") != std::string::npos);
 
-  // A store that cannot count holds too: never past the guard.
-  c.clock.advance(30s);
+  // An hour after term-1 and term-2 the window has room again.
+  c.clock.advance(51min);
+  REQUIRE(a.membership->beat());
+  REQUIRE(b.membership->beat());
   c.send("hire-9", EventType::hire, "E9");
   CHECK(b.engine->run_cycle().done == 1);
   c.send("term-9", EventType::terminate, "E9");
-  b.store->fail("reserve_deactivations", FaultyStore::k_always);
+  CHECK(a.engine->run_cycle().done == 1);
+
+  // A store that cannot count holds too: never past the guard.
+  c.send("hire-8", EventType::hire, "E8");
+  CHECK(b.engine->run_cycle().done == 1);
+  c.send("term-8", EventType::terminate, "E8");
+  b.store->fail("reserve_guard", FaultyStore::k_always);
   CHECK(b.engine->run_cycle().held == 1);
-  CHECK(c.event("term-9").state == EventState::held);
+  CHECK(c.event("term-8").state == EventState::held);
+  CHECK(c.event("term-8").reason.find("could not be counted") != std::string::npos);
+}
+
+TEST_CASE("multi daemon: a file whose changes would pass the guard is held whole, batch after batch, on both daemons" * doctest::test_suite("threads")) {
+  Cluster c(2);
+  Node& a = c.add("A", 1);   // one event a claim: the file reaches the guard in three batches
+  Node& b = c.add("B", 1);
+  REQUIRE(a.membership->beat());
+  REQUIRE(b.membership->beat());
+  c.hire(1, 3);
+  while (a.engine->run_cycle().processed > 0) {}
+  std::vector<HrEvent> file;
+  for (int i = 1; i <= 3; ++i) {
+    HrEvent e;
+    e.event_id = "term-" + std::to_string(i);
+    e.type = EventType::terminate;
+    e.employee_id = "E" + std::to_string(i);
+    e.fields = {{"employee_id", e.employee_id}};
+    e.record = i;
+    file.push_back(e);
+  }
+  REQUIRE(a.engine->ingest("leavers.json", file));
+  int held = 0;
+  for (int i = 0; i < 3; ++i) held += (i % 2 == 0 ? a : b).engine->run_cycle().held;
+  CHECK(held == 3);
+  for (int i = 1; i <= 3; ++i) {
+    auto e = c.event("term-" + std::to_string(i));
+    CHECK(e.state == EventState::held);
+    CHECK(e.reason.find("file leavers.json would take away 3") != std::string::npos);
+  }
+  std::lock_guard lock(c.zoom.mutex);
+  CHECK(c.zoom.changes == 0);
 }
 
 TEST_CASE("multi daemon: only one daemon leads, and leadership moves when the leader stops heartbeating" * doctest::test_suite("threads")) {

@@ -74,11 +74,21 @@ TEST_CASE("schedule: order, supervision and the guard") {
   a.approved = true;
   CHECK(supervision_hold(a, lifecycle) == "");
 
-  CHECK(guard_hold(0, 2, 2) == "");
-  CHECK(guard_hold(2, 0, 2) == "");
-  CHECK(guard_hold(1, 2, 2) ==
-        "guard: 3 deactivations in one cycle exceed lifecycle.guard.max_deactivations_per_cycle (2); approve with "
-        "`h2rd events approve --all`");
+  EventRow member;
+  member.source_file = "/var/lib/h2r/inbox/leavers.jsonl";
+  member.received_at_ms = 1700000000000;
+  CHECK(guard_set(member) == "/var/lib/h2r/inbox/leavers.jsonl@1700000000000");
+  Lifecycle guard;
+  guard.guard_max = 2;
+  guard.guard_per = std::chrono::minutes(90);
+  CHECK(guard_hold(member, 3, 0, guard) ==
+        "guard: file /var/lib/h2r/inbox/leavers.jsonl would take away 3 (deactivate, delete, license or user type "
+        "down), more than lifecycle.guard.max (2) per 90m. All of this file that takes something away is held; "
+        "approve with `h2rd events approve --all` (or one by one), or reject");
+  member.source_file = "rules:abc123";
+  CHECK(guard_hold(member, 1, 2, guard).find("guard: the resync of rules version abc123 would take away 1 (deactivate, "
+                                             "delete, license or user type down) beside 2 reserved in the last 90m "
+                                             "across every daemon") == 0);
 }
 
 TEST_CASE("scim paths: short names for people") {

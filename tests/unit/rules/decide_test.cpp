@@ -202,7 +202,8 @@ TEST_CASE("rules: lifecycle defaults and every setting") {
   CHECK(defaults->lifecycle().leave.at(LeaveType::long_term) == LeaveAction::deactivate);
   CHECK(defaults->lifecycle().leave.at(LeaveType::fmla) == LeaveAction::keep);
   CHECK(defaults->lifecycle().supervised.empty());
-  CHECK(defaults->lifecycle().max_deactivations_per_cycle == 50);
+  CHECK(defaults->lifecycle().guard_max == 50);
+  CHECK(defaults->lifecycle().guard_per == std::chrono::hours(1));
   CHECK(defaults->on_no_role() == OnNoRole::deprovision);
 
   auto rules = must_load(std::string(k_rules_head) + R"(attributes: { userName: "{email}" }
@@ -221,7 +222,11 @@ lifecycle:
   CHECK(l.leave.at(LeaveType::security) == LeaveAction::deactivate);
   CHECK(l.terminate == TerminateAction::remove);
   CHECK(l.supervised == std::set<EventType>{EventType::terminate, EventType::rehire, EventType::return_to_work});
-  CHECK(l.max_deactivations_per_cycle == 0);
+  CHECK(l.guard_max == 0);   // the old key, read as max
+  CHECK(l.guard_per == std::chrono::hours(1));
+  auto budget = must_load(std::string(k_rules_head) + "attributes: { userName: \"{email}\" }\nlifecycle:\n  guard: { max: 40, per: 1d }\n");
+  CHECK(budget->lifecycle().guard_max == 40);
+  CHECK(budget->lifecycle().guard_per == std::chrono::hours(24));
 }
 
 TEST_CASE("rules: lifecycle.resync.deprovision is supervised by default, auto on request, and nothing else") {

@@ -177,20 +177,3 @@ TEST_CASE("sqlite store daemons: an expired non-head claim is dropped only when 
   REQUIRE_FALSE(refused);
   CHECK(refused.error().kind == ErrorKind::conflict);
 }
-
-TEST_CASE("sqlite store daemons: the guard's window counts every daemon's deactivations up to the maximum") {
-  TempDir dir;
-  auto a = SqliteStoreFactory::open(dir);
-  auto b = SqliteStoreFactory::open(dir);
-  CHECK(a->reserve_deactivations(60'000, 3, 5).value());
-  CHECK_FALSE(b->reserve_deactivations(60'000, 3, 5).value());   // 6 > 5: refused, nothing added
-  CHECK(b->reserve_deactivations(60'000, 2, 5).value());         // exactly 5
-  CHECK_FALSE(a->reserve_deactivations(60'000, 1, 5).value());
-  CHECK(a->reserve_deactivations(60'000, 0, 5).value());
-  CHECK(a->reserve_deactivations(120'000, 5, 5).value());        // a new window starts at 0
-  CHECK_FALSE(a->reserve_deactivations(120'000, -1, 5));
-  CHECK_FALSE(a->reserve_deactivations(120'000, 1, -1));
-  // A window more than an hour older than the one counted is forgotten.
-  CHECK(a->reserve_deactivations(60'000 + 3600'000 + 120'000, 1, 5).value());
-  CHECK(a->reserve_deactivations(60'000, 5, 5).value());
-}

@@ -239,43 +239,67 @@ TEST_CASE_TEMPLATE("store contract: try_lead is exclusive until the lease runs o
   CHECK(winners == 1);
 }
 
-TEST_CASE_TEMPLATE("store contract: reserve_deactivations never lets a window pass max under concurrent callers" * doctest::test_suite("threads"), F,
+TEST_CASE_TEMPLATE("store contract: reserve_guard grants a set only when it fits the sliding window, and every daemon keeps the set's decision", F,
                    H2R_STORE_IMPLEMENTATIONS) {
   H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
-  H2R_SKIP_UNLESS(F::daemons, "the shared deactivation window yet (the multi branch brings it)");
+  H2R_SKIP_UNLESS(F::daemons, "the guard's shared budget");
+  TempDir dir;
+  auto store = F::open(dir);
+  auto other = F::open(dir);   // a second daemon on the same database
+  constexpr long long k_per = 60LL * 60 * 1000;
+  auto ask = [&](Store& s, const std::string& set, long long at, int count) {
+    return s.reserve_guard(GuardRequest{set, at, k_per, count, 5});
+  };
+  auto big = ask(*store, "big", 1000, 6).value();   // more than max at once
+  CHECK_FALSE(big.granted);
+  CHECK_FALSE(big.decided_before);
+  auto big_again = ask(*other, "big", 2000, 1).value();   // the set stays refused, on every daemon
+  CHECK_FALSE(big_again.granted);
+  CHECK(big_again.decided_before);
+  auto a = ask(*store, "a", 1000, 3).value();
+  CHECK(a.granted);
+  CHECK(a.counted == 0);   // a refused set reserves nothing
+  CHECK(ask(*other, "a", 5000, 3).value().granted);   // a's later batches pass without reserving again
+  auto b = ask(*other, "b", 6000, 3).value();
+  CHECK_FALSE(b.granted);
+  CHECK(b.counted == 3);
+  CHECK(ask(*other, "c", 6000, 2).value().granted);   // exactly max
+  // Sliding: once a's decision has left the window its 3 places are free; c's 2 still count.
+  CHECK(ask(*store, "d", 1000 + k_per + 1, 3).value().granted);
+  CHECK_FALSE(ask(*store, "e", 1000 + k_per + 1, 1).value().granted);
+  // b's refusal has left the window too: b asks again, and now fits beside d.
+  CHECK(ask(*store, "b", 6000 + k_per + 1, 2).value().granted);
+  // A granted set that asks for more than it reserved: the difference must fit, or the set is refused.
+  CHECK_FALSE(ask(*store, "d", 6000 + k_per + 2, 4).value().granted);
+  CHECK_FALSE(ask(*store, "d", 6000 + k_per + 3, 1).value().granted);   // and stays refused
+  // Out of range: nothing is read or written.
+  CHECK_FALSE(store->reserve_guard(GuardRequest{"x", 1000, k_per, -1, 5}));
+  CHECK_FALSE(store->reserve_guard(GuardRequest{"x", 1000, k_per, 1, -1}));
+  CHECK_FALSE(store->reserve_guard(GuardRequest{"", 1000, k_per, 1, 5}));
+  CHECK_FALSE(store->reserve_guard(GuardRequest{"x", 1000, 0, 1, 5}));
+  CHECK_FALSE(store->reserve_guard(GuardRequest{std::string(9000, 'x'), 1000, k_per, 1, 5}));
+}
+
+TEST_CASE_TEMPLATE("store contract: reserve_guard never lets the window pass max under concurrent callers" * doctest::test_suite("threads"), F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  H2R_SKIP_UNLESS(F::daemons, "the guard's shared budget");
   TempDir dir;
   auto store = F::open(dir);
   auto other = F::open(dir);
-  CHECK_FALSE(store->reserve_deactivations(1000, 6, 5).value()); // more than max at once
-  CHECK(store->reserve_deactivations(1000, 5, 5).value());
-  CHECK_FALSE(store->reserve_deactivations(1000, 1, 5).value());
-  CHECK(store->reserve_deactivations(2000, 1, 5).value());        // another window counts anew
-
   constexpr int k_max = 25;
   std::atomic<int> granted{0}, errors{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
       for (int i = 0; i < 15; ++i) {
-        auto ok = (t % 2 == 0 ? *store : *other).reserve_deactivations(9000, 1, k_max);
+        GuardRequest request{"set-" + std::to_string(t) + "-" + std::to_string(i), 9000 + i, 3'600'000, 1, k_max};
+        auto ok = (t % 2 == 0 ? *store : *other).reserve_guard(request);
         if (!ok) ++errors;
-        else if (*ok) ++granted;
+        else if (ok->granted) ++granted;
       }
     });
   for (auto& t : threads) t.join();
   CHECK(errors == 0);
   CHECK(granted == k_max);
-}
-
-TEST_CASE_TEMPLATE("store contract: forgetting old deactivation windows keeps the last hour counted", F,
-                   H2R_STORE_IMPLEMENTATIONS) {
-  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
-  H2R_SKIP_UNLESS(F::daemons, "the shared deactivation window yet (the multi branch brings it)");
-  TempDir dir;
-  auto store = F::open(dir);
-  constexpr long long k_hour = 60LL * 60 * 1000;
-  REQUIRE(store->reserve_deactivations(0, 5, 5).value());
-  REQUIRE(store->reserve_deactivations(k_hour, 5, 5).value());
-  REQUIRE(store->reserve_deactivations(2 * k_hour, 1, 5).value()); // the window at 0 may be forgotten now
-  CHECK_FALSE(store->reserve_deactivations(k_hour, 1, 5).value()); // one hour before it: still counted
 }

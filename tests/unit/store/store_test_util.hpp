@@ -49,7 +49,7 @@ private:
 // H2R_STORE_IMPLEMENTATIONS. `open` may be called again on the same folder (reopen: the same
 // database). `available()` is false when the backend cannot run here (no PostgreSQL server named):
 // each case then reports itself skipped (H2R_STORE_SKIP_UNLESS). `daemons` and `rescues`: the store
-// implements the daemon methods (heartbeat, list_daemons, try_lead, reserve_deactivations) and
+// implements the daemon methods (heartbeat, list_daemons, try_lead, reserve_guard) and
 // EventRow::rescued_from/rescues. `one_claim_per_employee`:
 // an employee's event is never claimed while another of its events is (also one that arrived with an
 // earlier effective date after the later one was claimed); both stores keep it.
