@@ -156,7 +156,7 @@ Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_eve
   // supervised ones are held, then the guard looks at the cycle's deactivations.
   long long at = m_now_ms;
   std::map<std::string, GuardSetRow> guard_sets;   // the guard's decisions in this plan, by set
-  std::map<std::string, std::pair<long long, std::string>> refusals;   // set → when refused, the reason
+  std::map<std::string, std::string> refusals;   // set → the reason it was refused
   for (;;) {
     for (;;) {
       H2R_TRY(take_stored_holds());
@@ -217,9 +217,9 @@ Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_eve
         const std::string set = guard_set(p->event);
         if (!guarded(*p) || refused.count(set) || !in_batch.count(set)) continue;
         const Lifecycle& lifecycle = m_rules.lifecycle();
-        // A set refused within the window keeps its reason, as the engine keeps its decision.
-        if (auto r = refusals.find(set); r != refusals.end() && r->second.first > at - lifecycle.guard_per.count()) {
-          refused[set] = r->second.second;
+        // A refused set keeps its reason, as the engine keeps its decision (a refusal stands).
+        if (auto r = refusals.find(set); r != refusals.end()) {
+          refused[set] = r->second;
           continue;
         }
         const int count = H2R_TRY(still_to_run(set));
@@ -234,7 +234,7 @@ Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_eve
         if (d.write) guard_sets[set] = GuardSetRow{d.at_ms, d.count, !d.answer.granted};
         if (!d.answer.granted) {
           refused[set] = guard_hold(p->event, count, d.answer.counted, lifecycle);
-          refusals[set] = {at, refused[set]};
+          refusals[set] = refused[set];
         }
         in_batch.erase(set);
       }

@@ -155,15 +155,28 @@ private:
   // Logs and counts the events this claim took over from a dead daemon (engine_claims.cpp), and fails
   // those taken over more than k_max_rescues times (removed from `claimed`).
   void take_over(std::vector<EventRow>& claimed, Cycle& cycle);
-  // The guard's decision for the set `member` belongs to (engine_claims.cpp): "" when the set's changes
-  // still to run fit the budget across every daemon (Store::reserve_guard), else the hold reason — also
-  // when the store cannot count them. `work` is the batch (its members of the set are counted as planned).
-  std::string reserve_guard(const EventRow& member, const std::vector<Work>& work, Cycle& cycle);
-  // How many of the set's changes still to run within the guard's window take something away: those in
-  // `work`, and the set's other open events (pending or waiting, not approved) due before `until_ms`,
-  // planned on the stored employee and links. nullopt when the store cannot tell.
-  std::optional<int> set_changes(const EventRow& member, const std::vector<Work>& work, const Rules& rules,
-                                 long long until_ms);
+  // The guard's decision for the set `member` belongs to (engine_claims.cpp): `hold` "" when the set's
+  // changes still to run fit the budget across every daemon (Store::reserve_guard), else the hold
+  // reason; `counted` false when the store could not count them (the caller gives the set back).
+  // `work` is the batch (its members of the set are counted as planned).
+  struct GuardVerdict {
+    bool counted = true;
+    std::string hold;
+    bool new_refusal = false;   // refused by this call, not an earlier decision (the alert goes once)
+  };
+  GuardVerdict reserve_guard(const EventRow& member, const std::vector<Work>& work, Cycle& cycle);
+  // Reserves the approved changes of the batch that take something away (they never wait, but they
+  // use the budget); a store that cannot count them is logged.
+  void reserve_approved(const std::vector<Work>& work, const Cycle& cycle);
+  // The set's changes still to run within the guard's window that take something away: those in `work`,
+  // and the set's other open events (pending or waiting, not approved) due before `until_ms`, planned on
+  // the stored employee and links; with the latest due time among them. nullopt when the store cannot tell.
+  struct SetChanges {
+    int count = 0;
+    long long last_due_ms = 0;
+  };
+  std::optional<SetChanges> set_changes(const EventRow& member, const std::vector<Work>& work, const Rules& rules,
+                                        long long until_ms);
   bool may_start_calls() const { return !m_options.may_start_calls || m_options.may_start_calls(); }
   // Reads each claimed event's employee and links and plans it; an event whose reads fail is given back.
   std::vector<Work> plan_batch(std::vector<EventRow>& claimed, Cycle& cycle);
@@ -223,7 +236,8 @@ private:
   // that long). The cycle's thread only.
   struct GuardDecided {
     long long until_ms = 0;
-    std::string hold;   // "" granted, else the hold reason
+    std::string hold;            // "" granted, else the hold reason
+    std::string rules_version;   // a decision under other rules (another max, other plans) is asked again
   };
   std::map<std::string, GuardDecided> m_guard_decided;
 };

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace h2r {
@@ -56,14 +57,17 @@ void Engine::take_over(std::vector<EventRow>& claimed, Cycle& cycle) {
   if (m_options.on_claims) m_options.on_claims(total, rescued);
 }
 
-std::optional<int> Engine::set_changes(const EventRow& member, const std::vector<Work>& work, const Rules& rules,
-                                      long long until_ms) {
+std::optional<Engine::SetChanges> Engine::set_changes(const EventRow& member, const std::vector<Work>& work,
+                                                      const Rules& rules, long long until_ms) {
   const std::string set = guard_set(member);
-  int count = 0;
+  SetChanges out;
   std::set<long long> in_batch;
   for (const auto& w : work) {
     in_batch.insert(w.event.id);
-    if (!w.event.approved && takes_away(w.plan) && guard_set(w.event) == set) ++count;
+    if (!w.event.approved && takes_away(w.plan) && guard_set(w.event) == set) {
+      ++out.count;
+      out.last_due_ms = std::max(out.last_due_ms, w.event.due_at_ms);
+    }
   }
   std::vector<EventRow> others;
   for (EventState state : {EventState::pending, EventState::waiting}) {
@@ -73,9 +77,15 @@ std::optional<int> Engine::set_changes(const EventRow& member, const std::vector
     filter.limit = k_retry_scan_limit;
     auto rows = m_store.list_events(filter);
     if (!rows) {
-      spdlog::error("store.read_failed what=list_events error=\"{}\" action=\"the guard holds the set\"",
-                    escape_for_log(rows.error().message));
+      spdlog::error("store.read_failed what=list_events error=\"{}\"", escape_for_log(rows.error().message));
       return std::nullopt;
+    }
+    // More than the limit with this name: the set cannot be counted whole (never guess low).
+    if (rows->size() >= static_cast<std::size_t>(filter.limit)) {
+      spdlog::error("guard.uncountable file=\"{}\" note=\"more than {} open events with this name\"",
+                    escape_for_log(member.source_file), filter.limit);
+      out.count = std::max(out.count, rules.lifecycle().guard_max + 1);
+      return out;
     }
     for (auto& e : *rows)
       if (!e.approved && e.received_at_ms == member.received_at_ms && e.source_file == member.source_file &&
@@ -95,33 +105,62 @@ std::optional<int> Engine::set_changes(const EventRow& member, const std::vector
     auto inputs = m_store.plan_inputs(ids, names);
     if (!inputs || inputs->size() != ids.size()) return std::nullopt;
     for (std::size_t i = from; i < to; ++i)
-      if (takes_away(plan_event(others[i], (*inputs)[i - from].employee, (*inputs)[i - from].links, rules))) ++count;
+      if (takes_away(plan_event(others[i], (*inputs)[i - from].employee, (*inputs)[i - from].links, rules))) {
+        ++out.count;
+        out.last_due_ms = std::max(out.last_due_ms, others[i].due_at_ms);
+      }
   }
-  return count;
+  return out;
 }
 
-std::string Engine::reserve_guard(const EventRow& member, const std::vector<Work>& work, Cycle& cycle) {
+Engine::GuardVerdict Engine::reserve_guard(const EventRow& member, const std::vector<Work>& work, Cycle& cycle) {
   const Lifecycle& lifecycle = cycle.rules.lifecycle();
   const std::string set = guard_set(member);
   const long long now_ms = to_unix_ms(m_clock.now());
   std::erase_if(m_guard_decided, [&](const auto& d) { return d.second.until_ms <= now_ms; });
-  if (auto it = m_guard_decided.find(set); it != m_guard_decided.end()) return it->second.hold;
+  if (auto it = m_guard_decided.find(set); it != m_guard_decided.end() && it->second.rules_version == cycle.rules.version())
+    return GuardVerdict{true, it->second.hold, false};
   // Events of the set due after this window ask in a window of their own, when they come.
-  auto count = set_changes(member, work, cycle.rules, now_ms + lifecycle.guard_per.count());
-  auto answer = count ? m_store.reserve_guard(GuardRequest{set, now_ms, lifecycle.guard_per.count(), *count,
-                                                           lifecycle.guard_max})
-                      : Result<GuardAnswer>(fail(ErrorKind::transient, "the set's events could not be read"));
-  if (!answer) {
-    // Never run past the guard on a store that cannot count: hold (not remembered: asked again next time).
-    spdlog::error("store.failed what=reserve_guard error=\"{}\" action=\"held\"", escape_for_log(answer.error().message));
-    return std::string(k_guard_prefix) + "the changes of " + member.source_file + " that take something away could not "
-           "be counted against lifecycle.guard (the database did not answer: " + answer.error().message +
-           "); held so the guard is never passed unseen; approve with `h2rd events approve --all` (or one by one), "
-           "or reject";
+  auto changes = set_changes(member, work, cycle.rules, now_ms + lifecycle.guard_per.count());
+  Result<GuardAnswer> answer = fail(ErrorKind::transient, "the set's events could not be read");
+  if (changes) {
+    GuardRequest request{set, now_ms, lifecycle.guard_per.count(), changes->count, lifecycle.guard_max};
+    request.last_due_ms = changes->last_due_ms;
+    answer = m_store.reserve_guard(request);
   }
-  std::string hold = answer->granted ? "" : guard_hold(member, *count, answer->counted, lifecycle);
-  m_guard_decided[set] = GuardDecided{answer->decided_at_ms + lifecycle.guard_per.count(), hold};
-  return hold;
+  if (!answer) {
+    // Never run past the guard on a store that cannot count: the set's events are given back.
+    spdlog::error("store.failed what=reserve_guard file=\"{}\" error=\"{}\" action=\"given back, counted again in "
+                  "the next cycle\"",
+                  escape_for_log(member.source_file), escape_for_log(answer.error().message));
+    return GuardVerdict{false, "", false};
+  }
+  GuardVerdict verdict;
+  if (!answer->granted) verdict.hold = guard_hold(member, changes->count, answer->counted, lifecycle);
+  verdict.new_refusal = !answer->granted && !answer->decided_before;
+  m_guard_decided[set] = GuardDecided{std::min(answer->decided_at_ms, now_ms) + lifecycle.guard_per.count(),
+                                      verdict.hold, cycle.rules.version()};
+  return verdict;
+}
+
+void Engine::reserve_approved(const std::vector<Work>& work, const Cycle& cycle) {
+  const Lifecycle& lifecycle = cycle.rules.lifecycle();
+  std::map<std::string, GuardRequest> by_set;
+  const long long now_ms = to_unix_ms(m_clock.now());
+  for (const auto& w : work) {
+    if (!w.event.approved || !takes_away(w.plan)) continue;
+    auto& request = by_set[guard_set(w.event)];
+    request.set = "approved:" + guard_set(w.event);
+    request.now_ms = now_ms;
+    request.per_ms = lifecycle.guard_per.count();
+    request.max = lifecycle.guard_max;
+    request.approved = true;
+    ++request.count;
+  }
+  for (const auto& [set, request] : by_set)
+    if (auto r = m_store.reserve_guard(request); !r)
+      spdlog::error("store.failed what=reserve_guard file=\"{}\" error=\"{}\" note=\"approved changes run uncounted\"",
+                    escape_for_log(set), escape_for_log(r.error().message));
 }
 
 } // namespace h2r

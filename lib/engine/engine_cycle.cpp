@@ -203,25 +203,34 @@ std::string Engine::conflict_hold(const Work& work) {
 }
 
 void Engine::apply_guard(std::vector<Work>& work, Cycle& cycle) {
+  reserve_approved(work, cycle);
   auto guarded = [](const Work& w) { return !w.event.approved && takes_away(w.plan); };
-  std::map<std::string, std::string> held;   // set → the hold reason; "" granted
-  for (const auto& w : work)
-    if (guarded(w) && !held.count(guard_set(w.event))) held.emplace(guard_set(w.event), reserve_guard(w.event, work, cycle));
-  std::erase_if(held, [](const auto& h) { return h.second.empty(); });
-  if (held.empty()) return;
+  std::map<std::string, GuardVerdict> verdicts;   // by set; only those that do not run
+  std::set<std::string> decided;
+  for (const auto& w : work) {
+    const std::string set = guard_set(w.event);
+    if (!guarded(w) || !decided.insert(set).second) continue;
+    GuardVerdict v = reserve_guard(w.event, work, cycle);
+    if (!v.counted || !v.hold.empty()) verdicts.emplace(set, std::move(v));
+  }
+  if (verdicts.empty()) return;
   const long long now_ms = to_unix_ms(m_clock.now());
   std::map<std::string, int> held_now;   // set → how many of this batch were held
-  std::vector<EventRow> members;          // one of each set
+  std::vector<EventRow> members;          // one of each set held
   std::erase_if(work, [&](const Work& w) {
     if (!guarded(w)) return false;
-    auto it = held.find(guard_set(w.event));
-    if (it == held.end()) return false;
-    if (cycle.store_failed) {
+    auto it = verdicts.find(guard_set(w.event));
+    if (it == verdicts.end()) return false;
+    // Not counted: given back as it was, and the cycle ends (claimed again, it would be counted again
+    // at once). A hold that fails leaves the event unrun all the same: never run past the guard.
+    if (cycle.store_failed || !it->second.counted) {
       release(w.event);
+      cycle.store_failed = cycle.store_failed || !it->second.counted;
+      std::lock_guard lock(cycle.mutex);
+      ++cycle.report.deferred;
       return true;
     }
-    // A hold that fails leaves the event unrun all the same: it is never run past the guard.
-    if (auto r = m_store.hold_event(w.event.id, w.event.claim_token, it->second, now_ms); !r) {
+    if (auto r = m_store.hold_event(w.event.id, w.event.claim_token, it->second.hold, now_ms); !r) {
       note_write_failure(w.event, "hold_event", r.error(), cycle);
     } else {
       note_write_success();
@@ -232,11 +241,17 @@ void Engine::apply_guard(std::vector<Work>& work, Cycle& cycle) {
   });
   for (const auto& member : members) {
     const std::string set = guard_set(member);
-    const int count = held_now[set];
-    spdlog::critical("guard.held file=\"{}\" held={} max={} per={} reason=\"{}\"", escape_for_log(member.source_file),
-                     count, cycle.rules.lifecycle().guard_max, format_duration(cycle.rules.lifecycle().guard_per),
-                     escape_for_log(held[set]));
-    if (m_options.on_guard_held) m_options.on_guard_held(member, count, held[set]);
+    const GuardVerdict& v = verdicts[set];
+    // The refusal is logged and alerted once, by the daemon that made it; its later batches quietly.
+    if (v.new_refusal) {
+      spdlog::critical("guard.held file=\"{}\" held={} max={} per={} reason=\"{}\"", escape_for_log(member.source_file),
+                       held_now[set], cycle.rules.lifecycle().guard_max,
+                       format_duration(cycle.rules.lifecycle().guard_per), escape_for_log(v.hold));
+      if (m_options.on_guard_held) m_options.on_guard_held(member, held_now[set], v.hold);
+    } else {
+      spdlog::info("guard.held file=\"{}\" held={} note=\"more of a file the guard refused\"",
+                   escape_for_log(member.source_file), held_now[set]);
+    }
   }
 }
 

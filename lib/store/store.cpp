@@ -170,17 +170,31 @@ GuardDecision decide_guard(const GuardRequest& request, const std::optional<Guar
   d.answer.counted = static_cast<int>(std::min<long long>(others, 1'000'000'000));
   d.answer.decided_before = mine.has_value();
   d.answer.decided_at_ms = mine ? mine->at_ms : request.now_ms;
-  d.at_ms = request.now_ms;
-  const bool fits = others + request.count <= request.max;
-  if (mine && (mine->refused || request.count <= mine->count)) {
-    d.answer.granted = !mine->refused;   // the set's decision stands
+  d.at_ms = std::max(request.now_ms, request.last_due_ms);
+  if (request.approved) {   // counted, never refused
+    d.write = true;
+    d.answer.granted = true;
+    d.at_ms = std::max(d.at_ms, mine ? mine->at_ms : 0);
+    d.count = request.count + (mine && !mine->refused ? mine->count : 0);
+    d.answer.decided_at_ms = d.at_ms;
+    return d;
+  }
+  if (mine && mine->refused) return d;   // a refusal stands
+  // A grant stands while what it reserved still fits under max (a lower max refuses the rest) and the
+  // set asks for no more than it reserved; asking for more reserves the difference when that fits.
+  const int reserved = mine ? mine->count : 0;
+  const int wanted = std::max(reserved, request.count);
+  const bool fits = others + wanted <= request.max;
+  if (mine && fits && request.count <= reserved) {
+    d.answer.granted = true;
     return d;
   }
   d.write = true;
   d.answer.granted = fits;
-  d.answer.decided_at_ms = request.now_ms;
+  d.at_ms = std::max(d.at_ms, mine ? mine->at_ms : 0);
+  d.answer.decided_at_ms = d.at_ms;
   // Refused: nothing more is reserved; what an earlier grant reserved stays counted.
-  d.count = fits ? request.count : (mine ? mine->count : 0);
+  d.count = fits ? wanted : reserved;
   return d;
 }
 

@@ -167,15 +167,20 @@ struct EventHistoryRow {
 struct GuardRequest {
   std::string set;        // the set of changes: "<source file>@<received at ms>" (engine/schedule.hpp guard_set)
   long long now_ms = 0;
-  long long per_ms = 0;   // the window: reservations made after now_ms - per_ms count
-  int count = 0;          // the set's changes still to run (0..max+1 is all that matters)
+  long long per_ms = 0;   // the window: a reservation counts until its at_ms + per_ms
+  int count = 0;          // the set's changes still to run
   int max = 0;            // lifecycle.guard.max
+  // The latest due time among the counted changes (<= now_ms: all due now). The reservation is made at
+  // max(now_ms, last_due_ms), so changes that run late in the window still count a whole window after.
+  long long last_due_ms = 0;
+  // Changes an operator approved: they are reserved (counted against later sets), never refused.
+  bool approved = false;
 };
 struct GuardAnswer {
   bool granted = false;
   int counted = 0;        // places the window held for other sets when this set was decided
   bool decided_before = false;   // the set's decision was made earlier (by this or another daemon)
-  long long decided_at_ms = 0;   // when the decision in force was made: it holds until decided_at_ms + per_ms
+  long long decided_at_ms = 0;   // the decision's reservation time: a grant holds until decided_at_ms + per_ms
 };
 
 struct DaemonRow {
@@ -209,10 +214,13 @@ Result<void> check_pace_request(const std::string& connection, long long from_us
 // `invalid` when a reserve_guard request has no set (or one above 8 KiB), a negative count or max, or
 // no window. The store keeps a week of decisions (k_guard_memory_ms).
 Result<void> check_guard_request(const GuardRequest& request);
+// Grants are deleted a week after their reservation time (past any window); refusals are kept 90 days,
+// so a refused file's events that fall due later are held too.
 inline constexpr long long k_guard_memory_ms = 7LL * 24 * 3'600'000;
+inline constexpr long long k_guard_refusal_memory_ms = 90LL * 24 * 3'600'000;
 // The rule both backends apply inside their transaction (Store::reserve_guard): `mine` is the set's
-// decision made within the window (none: the set asks for the first time, or again after the window),
-// `others` the places reserved by other sets within it. `write`: the set's row to store (at_ms, count,
+// row when it still stands (a grant within the window, or any refusal kept), `others` the places other
+// sets' rows hold within the window. `write`: the set's row to store (at_ms, count,
 // refused = !answer.granted).
 struct GuardSetRow {
   long long at_ms = 0;

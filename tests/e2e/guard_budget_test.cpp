@@ -81,13 +81,29 @@ TEST_CASE("e2e guard: 60 terminates dated 1 s apart, each in a file of its own: 
   auto held = rig.store().find_event("t-41").value().value();
   CHECK(held.reason.find("beside 40 reserved in the last 1h across every daemon") != std::string::npos);
 
-  // An hour after the first ones the window has room again: a new file runs.
-  rig.clock().set(at("2026-12-01T10:00:30Z"));
-  rig.ingest("late.json", {hr_event("h-late", EventType::hire, "E99", "2026-12-01", person(99))});
+  // t-k was decided when it fell due, at 09:00:(k-1) (t-1 a second late, with t-2). At 10:00:29 the window
+  // (09:00:29, 10:00:29] holds t-31…t-40: 10 places. A file of 31 is refused, then one of 30 fits exactly.
+  rig.clock().set(at("2026-12-01T10:00:00Z"));
+  std::vector<HrEvent> more;
+  for (int i = 61; i <= 121; ++i)
+    more.push_back(hr_event(fmt::format("h-{}", i), EventType::hire, fmt::format("E{}", i), "2026-12-01", person(i)));
+  rig.ingest("more-hires.json", more);
+  REQUIRE(rig.engine().run_cycle().done == 61);
+  rig.clock().set(at("2026-12-01T10:00:29Z"));
+  std::vector<HrEvent> big, fits;
+  for (int i = 61; i <= 91; ++i)
+    big.push_back(hr_event(fmt::format("t-{}", i), EventType::terminate, fmt::format("E{}", i), "2026-12-01"));
+  for (int i = 92; i <= 121; ++i)
+    fits.push_back(hr_event(fmt::format("t-{}", i), EventType::terminate, fmt::format("E{}", i), "2026-12-01"));
+  rig.ingest("big.json", big);
   rig.engine().run_cycle();
-  rig.ingest("late-term.json", {hr_event("t-late", EventType::terminate, "E99", "2026-12-01")});
+  rig.ingest("fits.json", fits);
   rig.engine().run_cycle();
-  CHECK(rig.state("t-late") == "done");
+  CHECK(rig.state("t-61") == "held");
+  CHECK(rig.state("t-91") == "held");
+  CHECK(rig.state("t-92") == "done");
+  CHECK(rig.state("t-121") == "done");
+  CHECK(inactive_at_zoom(rig) == 70);
 }
 
 TEST_CASE("e2e guard: 60 terminates dated 1 s apart in one file: the whole file is held, nothing reaches Zoom") {
@@ -117,7 +133,8 @@ TEST_CASE("e2e guard: run --once counts what earlier runs took away within lifec
   auto first = env.run_once();
   REQUIRE(first.exit_code == 0);
   CHECK(sim_count(env, "PATCH /Users/{id}") == 30);
-  std::this_thread::sleep_for(1100ms);   // past the old guard's 1 s window (no assertion waits on it)
+  // Past the old guard's 1 s window: before the budget, this second file ran in a window of its own.
+  std::this_thread::sleep_for(1100ms);
   env.drop("terms-2.json", terminate_file(31, 60));
   auto second = env.run_once();
   REQUIRE(second.exit_code == 0);

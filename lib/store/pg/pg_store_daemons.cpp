@@ -71,10 +71,10 @@ Result<GuardAnswer> PgStore::reserve_guard(const GuardRequest& request) {
     auto tx = H2R_TRY(pg::Tx::begin(c));
     H2R_TRY(c.exec("LOCK TABLE guard_sets IN EXCLUSIVE MODE"));
     const long long since = request.now_ms - request.per_ms;
-    H2R_TRY(c.exec("DELETE FROM guard_sets WHERE at_ms < $1::bigint",
-                   pg::Params().integer(request.now_ms - k_guard_memory_ms)));
+    H2R_TRY(c.exec("DELETE FROM guard_sets WHERE at_ms < $1::bigint AND (NOT refused OR at_ms < $2::bigint)",
+                   pg::Params().integer(request.now_ms - k_guard_memory_ms).integer(request.now_ms - k_guard_refusal_memory_ms)));
     std::optional<GuardSetRow> mine;
-    auto r = H2R_TRY(c.exec("SELECT at_ms, count, refused FROM guard_sets WHERE set_key = $1 AND at_ms > $2::bigint",
+    auto r = H2R_TRY(c.exec("SELECT at_ms, count, refused FROM guard_sets WHERE set_key = $1 AND (at_ms > $2::bigint OR refused)",
                             pg::Params().text(request.set).integer(since)));
     if (!r.empty()) mine = GuardSetRow{r.integer(0, 0), static_cast<int>(r.integer(0, 1)), r.boolean(0, 2)};
     auto sum = H2R_TRY(c.exec("SELECT coalesce(sum(count), 0)::bigint FROM guard_sets WHERE at_ms > $1::bigint "

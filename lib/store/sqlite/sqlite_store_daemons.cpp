@@ -94,12 +94,12 @@ Result<GuardAnswer> SqliteStore::reserve_guard(const GuardRequest& request) {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     const long long since = request.now_ms - request.per_ms;
     {
-      auto q = H2R_TRY(m_db->query("DELETE FROM guard_sets WHERE at_ms < ?1"));
-      H2R_TRY(q.bind_int(1, request.now_ms - k_guard_memory_ms).run());
+      auto q = H2R_TRY(m_db->query("DELETE FROM guard_sets WHERE at_ms < ?1 AND (refused = 0 OR at_ms < ?2)"));
+      H2R_TRY(q.bind_int(1, request.now_ms - k_guard_memory_ms).bind_int(2, request.now_ms - k_guard_refusal_memory_ms).run());
     }
     std::optional<GuardSetRow> mine;
     {
-      auto q = H2R_TRY(m_db->query("SELECT at_ms, count, refused FROM guard_sets WHERE set_key = ?1 AND at_ms > ?2"));
+      auto q = H2R_TRY(m_db->query("SELECT at_ms, count, refused FROM guard_sets WHERE set_key = ?1 AND (at_ms > ?2 OR refused <> 0)"));
       if (H2R_TRY(q.bind_text(1, request.set).bind_int(2, since).step()))
         mine = GuardSetRow{q.int_at(0), static_cast<int>(q.int_at(1)), q.int_at(2) != 0};
     }

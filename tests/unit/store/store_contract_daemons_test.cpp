@@ -267,11 +267,30 @@ TEST_CASE_TEMPLATE("store contract: reserve_guard grants a set only when it fits
   // Sliding: once a's decision has left the window its 3 places are free; c's 2 still count.
   CHECK(ask(*store, "d", 1000 + k_per + 1, 3).value().granted);
   CHECK_FALSE(ask(*store, "e", 1000 + k_per + 1, 1).value().granted);
-  // b's refusal has left the window too: b asks again, and now fits beside d.
-  CHECK(ask(*store, "b", 6000 + k_per + 1, 2).value().granted);
-  // A granted set that asks for more than it reserved: the difference must fit, or the set is refused.
-  CHECK_FALSE(ask(*store, "d", 6000 + k_per + 2, 4).value().granted);
-  CHECK_FALSE(ask(*store, "d", 6000 + k_per + 3, 1).value().granted);   // and stays refused
+  // A refusal stands after the window too: b's events that fall due later are held as well.
+  auto b_later = ask(*store, "b", 6000 + k_per + 1, 2).value();
+  CHECK_FALSE(b_later.granted);
+  CHECK(b_later.decided_before);
+  // A granted set that asks for more than it reserved: the difference must fit (c has left the window).
+  CHECK(ask(*store, "d", 6000 + k_per + 2, 4).value().granted);
+  CHECK_FALSE(ask(*store, "f", 6000 + k_per + 2, 2).value().granted);   // 4 + 2 > 5
+  // A lower max refuses what a grant has not run yet (the emergency brake), and the refusal stands.
+  CHECK_FALSE(store->reserve_guard(GuardRequest{"d", 6000 + k_per + 3, k_per, 1, 3}).value().granted);
+  CHECK_FALSE(ask(*store, "d", 6000 + k_per + 4, 1).value().granted);
+  // Approved changes are reserved, never refused, and count against the next set.
+  const long long t2 = 10 * k_per;
+  GuardRequest approved{"approved:x", t2, k_per, 6, 5};
+  approved.approved = true;
+  CHECK(store->reserve_guard(approved).value().granted);
+  CHECK_FALSE(ask(*other, "g", t2 + 1, 1).value().granted);
+  // A set whose changes fall due late in the window reserves from then: it still counts a window later.
+  const long long t3 = 20 * k_per;
+  GuardRequest late{"late", t3, k_per, 1, 5};
+  late.last_due_ms = t3 + k_per / 2;
+  CHECK(store->reserve_guard(late).value().granted);
+  auto next = ask(*other, "h", t3 + k_per + k_per / 4, 5).value();
+  CHECK_FALSE(next.granted);
+  CHECK(next.counted == 1);
   // Out of range: nothing is read or written.
   CHECK_FALSE(store->reserve_guard(GuardRequest{"x", 1000, k_per, -1, 5}));
   CHECK_FALSE(store->reserve_guard(GuardRequest{"x", 1000, k_per, 1, -1}));
