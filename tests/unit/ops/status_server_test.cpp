@@ -102,15 +102,30 @@ bool refused(const std::string& answer) {
 
 } // namespace
 
-// Not in the ThreadSanitizer suite for now: under TSan this case reports a data race inside Debian's
-// libcpp-httplib.so (a memcpy and a memcmp of one heap block by two pool workers, in the uninstrumented
-// library) that is not explained yet; the normal and ASan builds run it.
-TEST_CASE("ops: 200 clients sending a byte at a time do not starve /healthz, and their connections are closed") {
+TEST_CASE("ops: 200 clients sending a byte at a time do not starve /healthz, and their connections are closed" *
+          doctest::test_suite("threads")) {
   // Each byte comes well within the 2 s read timeout, so only a whole-request deadline or a
   // connection cap ends these connections; the server runs with its defaults.
   StatusServer server(ok_handlers());
   auto port = server.start("127.0.0.1:0");
   REQUIRE(port);
+  // One request served to its end first, for ThreadSanitizer only. httplib::Server::parse_request_line
+  // (declared at /usr/include/httplib.h:751, compiled into Debian's uninstrumented libcpp-httplib.so)
+  // keeps the methods in a function-local `static const std::set<std::string>`. The first pool worker
+  // to parse a request line builds it (memcpy of each method into a 64-byte tree node, inside
+  // __cxa_guard_acquire/release, which TSan intercepts); later workers take the inlined fast path (a
+  // plain acquire load of the guard byte, unseen by TSan) and read the nodes (memcmp in methods.find).
+  // That is correct C++, but with 200 request lines parsed at once TSan finds no happens-before and
+  // reports a memcpy/memcmp race on the node. No suppression fits: the library's frames are
+  // unsymbolized, and naming the module would hide races in our own GuardedStream called from it.
+  // Served first, the set exists before the slow clients connect, and each of their workers locks the
+  // admission mutex (lib/ops/status_server.cpp) after this connection's worker released it.
+  {
+    SilentClient first(*port);
+    first.set_timeouts(30s);
+    first.send_all("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    REQUIRE(first.read_all().rfind("HTTP/1.1 200", 0) == 0);   // to the end: the server has closed it
+  }
   std::vector<std::unique_ptr<SilentClient>> slow;
   for (int i = 0; i < 200; ++i) slow.push_back(std::make_unique<SilentClient>(*port));
   for (const auto& s : slow) s->send_all("GET /healthz HTTP/1.1\r\nX-Slow: ");
