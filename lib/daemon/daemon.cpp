@@ -24,8 +24,11 @@ std::string outcome_state_name(EventState state) {
 
 } // namespace
 
-ScimClientOptions Daemon::client_options() {
+ScimClientOptions Daemon::client_options(bool once) {
   ScimClientOptions options;
+  // `run --once` waits for a 429's pause between cycles, where it counts against --max-wait: a call
+  // never sleeps through a Retry-After (whatever it says) and the run ends within its bound.
+  if (once) options.max_inline_pause = std::chrono::milliseconds(0);
   options.observer = [this](const ScimCallRecord& call) {
     m_metrics.observe_scim(call);
     m_heartbeat.beat();   // an answered (or timed-out) call is progress
@@ -74,7 +77,7 @@ Daemon::Daemon(const Config& config, Store& store, const SecretBox& box, HttpTra
                bool once, SdNotifier notifier)
     : m_config(config), m_store(store), m_clock(clock), m_notifier(std::move(notifier)),
       m_transport(transport, m_metrics), m_alerts(config.notify_webhook, transport), m_rules(config.rules, &store),
-      m_connections(store, box, m_transport, clock, client_options(), config.breaker),
+      m_connections(store, box, m_transport, clock, client_options(once), config.breaker),
       m_engine(store, m_connections, [this] { return m_rules.current(); }, engine_options(once), clock),
       m_membership(store, clock, membership_options()),
       m_inbox(InboxOptions{config.inbox, config.max_file_bytes, config.retention_days},

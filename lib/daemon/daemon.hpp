@@ -110,7 +110,7 @@ private:
   void persist_heartbeat(bool force);
   void watchdog_loop();
   std::map<std::string, long long> queue_counts();
-  ScimClientOptions client_options();
+  ScimClientOptions client_options(bool once);
   EngineOptions engine_options(bool once);
 
   Config m_config;   // restart-only keys never change after construction; live keys change in reload_config()

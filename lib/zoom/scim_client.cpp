@@ -166,8 +166,10 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
   int rate_limit_retries = 0;
   for (;;) {
     SystemTime slot = m_limiter.reserve(m_clock.now());
-    if (slot - m_clock.now() > m_options.max_inline_wait) {
-      auto pause = m_limiter.pause(m_clock.now());
+    auto pause = m_limiter.pause(m_clock.now());
+    const auto inline_limit =
+        pause ? std::min(m_options.max_inline_wait, m_options.max_inline_pause) : m_options.max_inline_wait;
+    if (slot - m_clock.now() > inline_limit) {
       const std::string reason = pause ? pause->second : "rate limit";
       Error paused = Error::transient(what + ": connection " + m_connection.name + " is paused (" + reason +
                                       ") until " + format_utc(slot));

@@ -68,6 +68,11 @@ struct ScimClientOptions {
   int max_rate_limit_retries = 5;                      // 429 (QPS) answers waited out within one call
   std::chrono::milliseconds default_retry_after{1000}; // when a 429 names no time
   std::chrono::milliseconds max_inline_wait{60'000};   // longer waits go back to the scheduler
+  // A 429's pause (Retry-After, or default_retry_after without one) longer than this is not waited out
+  // inside the call either: the call comes back paused. `run --once` sets 0, so that every wait counts
+  // against its --max-wait (lib/daemon/daemon.cpp) rather than up to max_rate_limit_retries ×
+  // max_inline_wait inside each call.
+  std::chrono::milliseconds max_inline_pause{60'000};
   std::function<void(const ScimCallRecord&)> observer; // may be empty
   // Sleeps until the given time; returns false when the daemon is shutting down. Default: real sleep.
   std::function<bool(SystemTime)> sleep_until;

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 using namespace h2r::test;
@@ -240,4 +241,100 @@ TEST_CASE("e2e hostile zoom: reconcile stops when the server ignores startIndex 
   CHECK_FALSE(reconcile.timed_out);
   CHECK(reconcile.exit_code == 1);
   CHECK(contains(reconcile.err, "lists only users listed before (it does not page): stopped"));
+}
+
+// Issue 25: `run --once --max-wait` is a bound under a 429 storm, whatever Zoom's Retry-After says.
+namespace {
+
+// Zoom's answer to every SCIM call: 429 with this Retry-After (no header when nullopt).
+HostileServer::Handler too_many_requests(std::optional<std::string> retry_after) {
+  return [retry_after](const httplib::Request&, httplib::Response& res) {
+    res.status = 429;
+    if (retry_after) res.set_header("Retry-After", *retry_after);
+    res.set_content(R"({"detail":"Too many requests"})", "application/json");
+  };
+}
+
+constexpr int k_storm_hires = 4;
+constexpr double k_storm_max_wait_s = 3;
+
+// A few hires dropped, then `run --once --max-wait 3s` against a Zoom answering every SCIM call with
+// 429: it ends (well before the 60 s harness timeout, while a run honouring an hour's Retry-After would
+// not), every hire still pending (none failed), after at most `max_calls` requests (token and SCIM).
+// `at_token`: the token endpoint answers 429 instead.
+void storm_run_is_bounded(const std::optional<std::string>& retry_after, std::size_t max_calls, bool at_token = false) {
+  CAPTURE(retry_after.value_or("(none)"));
+  HostileZoom h;
+  if (at_token)
+    h.zoom.on_token(too_many_requests(retry_after));
+  else
+    h.zoom.on_scim(too_many_requests(retry_after));
+  const std::vector<std::string> names = {"Ann", "Bob", "Cid", "Dee"};   // k_storm_hires Zoom users
+  for (int i = 0; i < k_storm_hires; ++i)
+    h.env.drop("hire-" + std::to_string(i) + ".json",
+               event_json("evt-" + std::to_string(i), "hire", employee("E10" + std::to_string(i), names.at(i), "Storm")));
+  const std::size_t before = h.zoom.requests().size();   // `connection add` tested the connection
+  const auto start = std::chrono::steady_clock::now();
+  auto run = h.h2rd({"run", "--once", "--max-wait", "3s"}, 60);
+  const double took = seconds_since(start);
+  INFO(run.out);
+  INFO(run.err);
+  INFO("took " << took << " s");
+  CHECK_FALSE(run.timed_out);
+  CHECK(run.exit_code == 0);
+  CHECK(contains(run.out, "failed=0"));
+  CHECK(contains(run.out, "pending=" + std::to_string(k_storm_hires)));
+  // Generous: the bound is max-wait plus the last cycle's calls, not a measurement.
+  CHECK(took < k_storm_max_wait_s + 20);
+  const std::size_t calls = h.zoom.requests().size() - before;
+  std::string seen;
+  for (const auto& r : h.zoom.requests()) seen += r.method + " " + r.path + "\n";
+  INFO("requests at zoom: " << calls << "\n" << seen);
+  MESSAGE("run --once took " << took << " s, " << calls << " requests at zoom");
+  CHECK(calls >= 1);
+  CHECK(calls <= max_calls);
+  auto listed = h.env.h2rd_json({"events", "list", "--json"});
+  INFO(listed.dump());
+  CHECK_FALSE(contains(listed.dump(), "\"failed\""));
+}
+
+} // namespace
+
+TEST_CASE("e2e hostile zoom: 429 storm with Retry-After 3600 or 30 - run --once --max-wait 3s ends, the hires stay pending") {
+  // 3600: longer than a call waits inline (ScimClientOptions::max_inline_wait, lib/zoom/scim_client.hpp).
+  // 30: shorter, so waited out inside a call unless run --once hands it back to its budget.
+  // The token, then at most one request per hire: the first 429 pauses the connection for every worker.
+  for (std::string retry_after : {"3600", "30"}) storm_run_is_bounded(retry_after, 1 + k_storm_hires);
+}
+
+// Without a Retry-After (or with one h2r cannot read) a 429 pauses the connection for
+// ScimClientOptions::default_retry_after, 1 s (lib/zoom/scim_client.hpp). run --once does not wait that
+// out inside the call (max_inline_pause 0, lib/daemon/daemon.cpp): each hire sends at most one request a
+// cycle, and a cycle comes at most every 0.7 s (the pause less the 0.3 s four paced requests take at the
+// default 10/s, k_default_rate_limit in lib/engine/connection_registry.hpp), so 5 cycles in 3 s: the
+// token and 4 × 5 requests. (Waited out inside each call, 5 times — max_rate_limit_retries — it was 25
+// requests and 5.5 s.)
+constexpr std::size_t k_storm_default_pause_calls = 1 + k_storm_hires * 5;
+
+TEST_CASE("e2e hostile zoom: 429 storm with Retry-After 0 or none - run --once --max-wait 3s ends without hammering Zoom") {
+  // Retry-After 0: each call retries at once, paced, max_rate_limit_retries (5) times, then the hire
+  // takes an attempt and backs off (EngineOptions::retry_base 30 s, randomized, lib/engine/engine.hpp):
+  // the token and 4 × 6 requests, and room for four second attempts whose backoff fell inside 3 s.
+  storm_run_is_bounded("0", 1 + k_storm_hires * 6 + 4 * 6);
+  storm_run_is_bounded(std::nullopt, k_storm_default_pause_calls);
+}
+
+TEST_CASE("e2e hostile zoom: 429 storm with a huge or garbage Retry-After - run --once --max-wait 3s ends") {
+  // Huge: clamped to k_max_retry_after (lib/zoom/zoom_errors.hpp), a day: the hires wait for the next run.
+  for (std::string retry_after : {"99999999999", "Wed, 21 Oct 2099 07:28:00 GMT"})
+    storm_run_is_bounded(retry_after, 1 + k_storm_hires);
+  // Unreadable: the default pause, as without a Retry-After.
+  for (std::string retry_after : {"-5", "1e400", "soon"}) storm_run_is_bounded(retry_after, k_storm_default_pause_calls);
+}
+
+TEST_CASE("e2e hostile zoom: 429 storm at the token endpoint - run --once --max-wait 3s ends, the hires stay pending") {
+  // A token request per hire and attempt (a refused token is not cached); the hires back off as above.
+  for (std::optional<std::string> retry_after :
+       {std::optional<std::string>("0"), std::optional<std::string>(), std::optional<std::string>("3600")})
+    storm_run_is_bounded(retry_after, 2 * k_storm_hires + 4, true);
 }

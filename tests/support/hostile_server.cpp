@@ -33,8 +33,12 @@ HostileServer::HostileServer() {
     m_server.Patch(pattern, dispatch(false));
     m_server.Delete(pattern, dispatch(false));
   }
-  // Anything else (a smuggled request to an odd path included) is recorded too.
-  m_server.set_error_handler([this](const httplib::Request& req, httplib::Response&) { record(req); });
+  // Anything else (a smuggled request to an odd path included) is recorded too. httplib calls this for
+  // every answer of 400 or more, a handler's 429 included: a request a route took (its path matched
+  // one) is recorded there already.
+  m_server.set_error_handler([this](const httplib::Request& req, httplib::Response&) {
+    if (req.matches.empty()) record(req);
+  });
   m_port = m_server.bind_to_any_port("127.0.0.1");
   if (m_port <= 0) throw std::runtime_error("HostileServer: cannot bind 127.0.0.1");
   m_thread = std::thread([this] { m_server.listen_after_bind(); });

@@ -197,6 +197,34 @@ TEST_CASE("scim client: a Daily-limit 429 comes back at once with retry_at, the 
   CHECK(rig.clock.now() == start);
 }
 
+TEST_CASE("scim client: with max_inline_pause 0 (run --once) a 429's pause comes back at once, pacing is still waited") {
+  for (std::string retry_after : {"30", "", "-5"}) {   // "" and "-5": default_retry_after (1 s)
+    CAPTURE(retry_after);
+    Rig rig;
+    rig.options.max_inline_pause = 0ms;
+    const SystemTime start = rig.clock.now();
+    std::vector<std::pair<std::string, std::string>> headers = {{"X-RateLimit-Type", "QPS"}};
+    if (!retry_after.empty()) headers.emplace_back("Retry-After", retry_after);
+    rig.transport.push(k_users, json_response(429, nullptr, headers));
+    auto client = rig.client();
+    auto refused = client.get_user("u1");
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().reason == ErrorReason::paused);   // a deferral: no attempt is spent on it
+    REQUIRE(refused.error().retry_at);
+    CHECK(*refused.error().retry_at == start + (retry_after == "30" ? 30s : 1s));
+    CHECK(rig.clock.now() == start);   // nothing waited inside the call
+    CHECK(rig.transport.count(k_users) == 1);
+  }
+  // Retry-After 0 leaves no pause: retried at once, as before.
+  Rig rig;
+  rig.options.max_inline_pause = 0ms;
+  rig.transport.push(k_users, json_response(429, nullptr, {{"Retry-After", "0"}}));
+  rig.transport.push(k_users, user_json("u1", "a@b.com"));
+  auto client = rig.client();
+  CHECK(client.get_user("u1"));
+  CHECK(rig.transport.count(k_users) == 2);
+}
+
 TEST_CASE("scim client: ids and filter values are percent-encoded") {
   Rig rig;
   auto client = rig.client();
