@@ -96,7 +96,9 @@ nlohmann::json attention_items(Store& store, const Config& config, const nlohman
     filter.limit = 10'000;
     std::vector<EventRow> conflicts;
     std::map<std::string, std::pair<long long, std::string>> guarded;   // file → count, reason
-    if (auto rows = store.list_events(filter))
+    bool all_read = true;   // more held events than one read takes: the counts below are lower bounds
+    if (auto rows = store.list_events(filter)) {
+      all_read = rows->size() < static_cast<std::size_t>(filter.limit);
       for (auto& e : *rows) {
         if (e.reason.rfind(k_conflict_prefix, 0) == 0) conflicts.push_back(std::move(e));
         else if (e.reason.rfind(k_guard_prefix, 0) == 0) {
@@ -104,9 +106,11 @@ nlohmann::json attention_items(Store& store, const Config& config, const nlohman
           if (count++ == 0) reason = e.reason;
         }
       }
+    }
     for (const auto& [file, held_file] : guarded)
-      out.push_back({{"kind", "guard_held"}, {"file", file}, {"count", held_file.first},
-                     {"message", count_of(held_file.first, "change") + " of " + file + " held by the guard: " +
+      out.push_back({{"kind", "guard_held"}, {"file", file}, {"count", held_file.first}, {"count_complete", all_read},
+                     {"message", std::string(all_read ? "" : "at least ") + count_of(held_file.first, "change") +
+                                     " of " + file + " held by the guard: " +
                                      held_file.second.substr(k_guard_prefix.size()) + " (`h2rd events list --state held --file " +
                                      file + "`)"}});
     for (std::size_t i = 0; i < conflicts.size() && i < k_conflicts_shown; ++i)
