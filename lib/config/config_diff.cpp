@@ -32,7 +32,7 @@ struct KeySpec {
   std::function<std::string(const Config&)> shown = {};
 };
 
-Value duration(std::chrono::milliseconds d) { return format_config_duration(d); }
+Value duration(std::chrono::milliseconds d) { return format_duration(d); }
 
 std::string text_of(const Value& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
@@ -98,8 +98,6 @@ const std::vector<KeySpec>& key_table() {
 std::string shown(const KeySpec& spec, const Config& c) { return spec.shown ? spec.shown(c) : text_of(spec.value(c)); }
 
 } // namespace
-
-std::string format_config_duration(std::chrono::milliseconds d) { return format_duration(d); }
 
 std::vector<ConfigChange> diff_config(const Config& running, const Config& loaded) {
   std::vector<ConfigChange> out;

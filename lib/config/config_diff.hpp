@@ -34,7 +34,4 @@ nlohmann::json live_values(const Config& config);
 // True when `key` (as in ConfigChange::key) is applied by a reload.
 bool is_live_key(const std::string& key);
 
-// "1500ms", "30s", "2m", "6h", "1d": the largest unit that divides the value exactly.
-std::string format_config_duration(std::chrono::milliseconds d);
-
 } // namespace h2r

@@ -226,8 +226,7 @@ void Engine::apply_guard(std::vector<Work>& work, Cycle& cycle) {
     if (cycle.store_failed || !it->second.counted) {
       release(w.event);
       cycle.store_failed = cycle.store_failed || !it->second.counted;
-      std::lock_guard lock(cycle.mutex);
-      ++cycle.report.deferred;
+      ++cycle.report.deferred;   // the cycle's thread alone: no worker runs yet
       return true;
     }
     if (auto r = m_store.hold_event(w.event.id, w.event.claim_token, it->second.hold, now_ms); !r) {

@@ -25,7 +25,6 @@ std::optional<LinkRow> link_for(const std::vector<LinkRow>& links, const std::st
   return std::nullopt;
 }
 
-
 // The value that clears an attribute holding `value` at Zoom.
 nlohmann::json clearing_value(const nlohmann::json& value) {
   if (value.is_boolean()) return false;

@@ -49,7 +49,7 @@ struct EventPlan {
   // Non-empty when a late event changes nothing that later-dated events leave (engine/date_order.hpp):
   // it ends `superseded` with this reason, without a Zoom call.
   std::string superseded;
-  bool deactivates() const;                 // any deactivate/remove intent (the mass-deactivation guard)
+  bool deactivates() const;                 // any deactivate/remove intent (`h2rd plan --json`; the guard uses takes_away)
 };
 
 // The employee's status after an event of `type`: a hire, rehire or return makes it active, a leave on

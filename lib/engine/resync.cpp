@@ -104,7 +104,7 @@ Result<ResyncQueued> queue_resyncs(Store& store, const ResyncDiff& diff, long lo
   }
   ResyncQueued out;
   if (events.empty()) return out;
-  auto stored = H2R_TRY(store.queue_resyncs("rules:" + diff.to_version, events, now_ms));
+  auto stored = H2R_TRY(store.queue_resyncs(std::string(k_resync_source_prefix) + diff.to_version, events, now_ms));
   out.queued = stored.inserted;
   out.already_open = static_cast<int>(stored.duplicates.size());
   return out;

@@ -11,6 +11,9 @@
 
 namespace h2r {
 
+// The source_file of the resync events a rules edit queues: this prefix, then the new rules' version.
+inline constexpr std::string_view k_resync_source_prefix = "rules:";
+
 // One linked Zoom user whose last push differs from what the new rules want.
 struct ResyncChange {
   std::string connection;

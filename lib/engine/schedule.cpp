@@ -1,4 +1,5 @@
 #include "engine/schedule.hpp"
+#include "engine/resync.hpp"
 
 #include "core/time.hpp"
 #include "hr/readers.hpp"
@@ -80,8 +81,8 @@ bool takes_away(const EventPlan& plan) {
 std::string guard_set(const EventRow& event) { return event.source_file + "@" + std::to_string(event.received_at_ms); }
 
 std::string guard_hold(const EventRow& member, int count, int counted, const Lifecycle& lifecycle) {
-  const bool resync = member.source_file.rfind("rules:", 0) == 0;
-  const std::string set = resync ? "the resync of rules version " + member.source_file.substr(6)
+  const bool resync = member.source_file.starts_with(k_resync_source_prefix);
+  const std::string set = resync ? "the resync of rules version " + member.source_file.substr(k_resync_source_prefix.size())
                                  : "file " + member.source_file;
   const std::string per = format_duration(lifecycle.guard_per);
   return std::string(k_guard_prefix) + set + " would take away " + std::to_string(count) +

@@ -5,7 +5,6 @@
 
 namespace h2r {
 
-
 Result<int> PgStore::heartbeat(const DaemonRow& row, long long now_ms, long long lease_ms) {
   return with_conn(fmt::format("record the heartbeat of daemon {}", row.owner), [&](pg::Conn& c) -> Result<int> {
     if (row.owner.empty()) return fail(ErrorKind::invalid, "a heartbeat needs an owner");

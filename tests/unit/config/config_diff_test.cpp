@@ -1,5 +1,6 @@
 // What a reload of h2rd.yaml changes: the live / restart split, computed from two loaded configs.
 #include "config/config_diff.hpp"
+#include "core/time.hpp"
 #include "config/config_lenient.hpp"
 #include "support/temp_dir.hpp"
 
@@ -119,13 +120,13 @@ TEST_CASE("config diff: live values name every live key and no restart-only key"
 }
 
 TEST_CASE("config diff: durations are written in the largest exact unit") {
-  CHECK(format_config_duration(500ms) == "500ms");
-  CHECK(format_config_duration(1500ms) == "1500ms");
-  CHECK(format_config_duration(30s) == "30s");
-  CHECK(format_config_duration(120s) == "2m");
-  CHECK(format_config_duration(6h) == "6h");
-  CHECK(format_config_duration(48h) == "2d");
-  CHECK(format_config_duration(0ms) == "0ms");
+  CHECK(format_duration(500ms) == "500ms");
+  CHECK(format_duration(1500ms) == "1500ms");
+  CHECK(format_duration(30s) == "30s");
+  CHECK(format_duration(120s) == "2m");
+  CHECK(format_duration(6h) == "6h");
+  CHECK(format_duration(48h) == "2d");
+  CHECK(format_duration(0ms) == "0ms");
 }
 
 TEST_CASE("config: a lenient read keeps the valid keys of a file with errors and reports every problem") {
