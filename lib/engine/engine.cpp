@@ -200,10 +200,7 @@ EventOutcome Engine::process(const Work& work, const std::string& rules_version)
       continue;
     }
     Provisioner provisioner(**client, false, to_unix_ms(m_clock.now()));
-    provisioner.set_owner_lookup([this, &intent](const std::string& zoom_user_id, const std::string& user_name) {
-      return m_store.links_to_zoom_user(intent.connection, zoom_user_id, user_name);
-    });
-    provisioner.set_step_recorder([this](const LinkRow& link) { return m_store.put_link(link); });
+    bind_to_store(provisioner, m_store, intent.connection, event.employee_id, [this] { return to_unix_ms(m_clock.now()); });
     auto report = provisioner.carry_out(intent, event.employee_id);
     if (!report) {
       // A conflict is about this event, not the connection: its calls (a lookup) went well.

@@ -6,6 +6,7 @@
 
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "rules/text_fold.hpp"
 #include "engine/dispatcher.hpp"
 #include "engine/outcome_batcher.hpp"
 #include "zoom/call_fence.hpp"
@@ -135,11 +136,11 @@ std::vector<Engine::Work> Engine::plan_batch(std::vector<EventRow>& claimed, Cyc
 void Engine::defer_same_address(std::vector<Work>& work) {
   // Two events that address one userName would both search Zoom before either's link is recorded, and
   // the second would take the first one's new user for its own (h2r-events(5), Conflicts).
-  std::set<std::pair<std::string, std::string>> addressed;   // (connection, lower-case userName)
+  std::set<std::pair<std::string, std::string>> addressed;   // (connection, userName folded)
   std::erase_if(work, [&](const Work& w) {
     std::vector<std::pair<std::string, std::string>> keys;
     for (const auto& intent : w.plan.intents)
-      if (!intent.user_name.empty()) keys.emplace_back(intent.connection, ascii_lower(intent.user_name));
+      if (!intent.user_name.empty()) keys.emplace_back(intent.connection, fold_case(intent.user_name));
     const bool taken = std::any_of(keys.begin(), keys.end(), [&](const auto& k) { return addressed.count(k) > 0; });
     if (taken) {
       spdlog::info("event.deferred id={} event_id=\"{}\" reason=\"another event of this batch addresses the same "

@@ -1,6 +1,8 @@
 #include "engine/provisioner.hpp"
 
 #include "core/text.hpp"
+#include "rules/text_fold.hpp"
+#include "zoom/call_fence.hpp"
 #include "zoom/zoom_errors.hpp"
 #include <spdlog/spdlog.h>
 
@@ -197,12 +199,23 @@ Result<void> Provisioner::check_owner(const Intent& intent, const std::string& e
     e.reason = ErrorReason::owned_by_another;
     return unexpected(std::move(e));
   }
-  return {};
+  if (!m_reserve || m_dry_run || user_name.empty()) return {};
+  auto holder = m_reserve(user_name);
+  if (!holder) return unexpected(std::move(holder).error());
+  if (holder->empty()) return {};
+  Error e = Error::conflict(
+      "conflict: userName '" + user_name + "' in connection '" + intent.connection + "' is reserved for employee " +
+      *holder + " (h2r gives that login to that employee's Zoom user, created or about to be); this " + intent.why +
+      " of employee " + employee_id + " would " + (intent.desired ? "take it over" : "act on it") +
+      ". Nothing was changed at Zoom. Fix the HR data (another address for one of them) and approve "
+      "(`h2rd events approve ID`, checked again), or reject (`h2rd events reject ID`)");
+  e.reason = ErrorReason::owned_by_another;
+  return unexpected(std::move(e));
 }
 
 Result<void> Provisioner::check_answer(const ScimUser& answer, const std::string& sent_user_name, std::string_view what) {
   // An answer without a userName says nothing either way.
-  if (answer.user_name.empty() || ascii_lower(answer.user_name) == ascii_lower(sent_user_name)) return {};
+  if (answer.user_name.empty() || fold_case(answer.user_name) == fold_case(sent_user_name)) return {};
   return fail(ErrorKind::permanent,
               "Zoom answered the " + std::string(what) + " of '" + sent_user_name + "' with another user (id '" +
                   server_text(answer.id) + "', userName '" + server_text(answer.user_name) +
@@ -256,7 +269,7 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
   if (intent.link) {
     const LinkRow& link = *intent.link;
     // A new userName that another employee's link has: that is someone else's account.
-    if (ascii_lower(link.user_name) != ascii_lower(desired.user_name))
+    if (fold_case(link.user_name) != fold_case(desired.user_name))
       if (auto owned = check_owner(intent, employee_id, "", desired.user_name); !owned)
         return unexpected(std::move(owned).error());
     report.user_id = link.zoom_user_id;
@@ -371,12 +384,16 @@ Result<ActionReport> Provisioner::deprovision(const Intent& intent, const std::s
   } else if (!intent.user_name.empty()) {
     auto found = m_client.find_by_user_name(intent.user_name);
     if (!found) return unexpected(std::move(found).error());
-    if (!*found) return report;
+    if (!*found) {
+      report.remove_link = true;   // no Zoom user for the employee: the login it held is given up
+      return report;
+    }
     if (auto owned = check_owner(intent, employee_id, (*found)->id, intent.user_name); !owned)
       return unexpected(std::move(owned).error());
     id = (*found)->id;
     active = (*found)->active;
   } else {
+    report.remove_link = true;
     return report;
   }
   report.user_id = id;
@@ -408,6 +425,22 @@ Result<ActionReport> Provisioner::deprovision(const Intent& intent, const std::s
   report.action = "deactivated";
   report.link = make_link(intent, employee_id, id, report.user_name, false);
   return report;
+}
+
+void bind_to_store(Provisioner& provisioner, Store& store, const std::string& connection,
+                   const std::string& employee_id, std::function<long long()> now_ms) {
+  provisioner.set_owner_lookup([&store, connection](const std::string& zoom_user_id, const std::string& user_name) {
+    return store.links_to_zoom_user(connection, zoom_user_id, user_name);
+  });
+  provisioner.set_name_reserver([&store, connection, employee_id, now_ms = std::move(now_ms)](const std::string& user_name) {
+    return store.reserve_user_name({connection, fold_case(user_name), user_name, employee_id, now_ms()});
+  });
+  // A step is written only while the calls are allowed: a daemon that lost the event since its last
+  // call (an operator's decision, another daemon's rescue) must not write over the new owner's link.
+  provisioner.set_step_recorder([&store](const LinkRow& link) -> Result<void> {
+    H2R_TRY(check_call_fence());
+    return store.put_link(link);
+  });
 }
 
 } // namespace h2r

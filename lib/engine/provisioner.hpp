@@ -58,6 +58,10 @@ struct ActionReport {
 using OwnerLookup = std::function<Result<std::vector<LinkRow>>(const std::string& zoom_user_id,
                                                                const std::string& user_name)>;
 
+// Reserves the login `user_name` for the employee (Store::reserve_user_name in the intent's connection,
+// the userName folded): "" when it is the employee's now, else the id of the employee who holds it.
+using NameReserver = std::function<Result<std::string>(const std::string& user_name)>;
+
 // Writes `link` (the intent's link as it stands after a step Zoom confirmed): Store::put_link.
 using StepRecorder = std::function<Result<void>(const LinkRow& link)>;
 
@@ -71,6 +75,10 @@ public:
   // both employees and the user, and nothing has been written at Zoom for this intent. Without one
   // (a dry run) nothing is checked.
   void set_owner_lookup(OwnerLookup lookup) { m_owners = std::move(lookup); }
+  // With a reserver set (and not in dry run), check_owner also reserves the userName before the call it
+  // guards: a login another employee holds (reserved by a daemon about to create it, say) is that
+  // employee's, and the intent fails with owned_by_another as above.
+  void set_name_reserver(NameReserver reserver) { m_reserve = std::move(reserver); }
   // With a recorder set (and not in dry run), each step is recorded when Zoom confirms it (see above).
   // A step whose record fails ends the intent with a transient error (the retry does the rest).
   void set_step_recorder(StepRecorder recorder) { m_record = std::move(recorder); }
@@ -79,7 +87,8 @@ public:
 
 private:
   // owned_by_another when a link of another employee than `employee_id` has Zoom user `zoom_user_id`
-  // or userName `user_name` (either "" = not asked).
+  // or userName `user_name` (either "" = not asked), or when another employee holds the reservation of
+  // `user_name` (then nothing is reserved; otherwise the employee holds it after the call).
   Result<void> check_owner(const Intent& intent, const std::string& employee_id, const std::string& zoom_user_id,
                            const std::string& user_name);
   // Zoom's answer to a create or update must name the user sent (userName, case aside; an answer
@@ -116,10 +125,18 @@ private:
 
   ScimClient& m_client;
   OwnerLookup m_owners;
+  NameReserver m_reserve;
   StepRecorder m_record;
   bool m_dry_run;
   long long m_now_ms;
 };
+
+// The store's side of ownership for a Provisioner acting on `employee_id` in `connection`: the owner
+// lookup (Store::links_to_zoom_user), the login reservation (Store::reserve_user_name, the userName
+// folded by fold_case, stamped with now_ms()) and the step recorder (Store::put_link). Every Provisioner
+// that writes to Zoom for an employee gets all three.
+void bind_to_store(Provisioner& provisioner, Store& store, const std::string& connection,
+                   const std::string& employee_id, std::function<long long()> now_ms);
 
 // The PUT body for `desired`: its body plus, for each path the rules no longer produce, the value that
 // clears it (Intent::cleared); "schemas" then names every extension the body uses.

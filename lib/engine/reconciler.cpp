@@ -184,7 +184,7 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
       }
       if (apply) {
         Provisioner provisioner(**client, false, to_unix_ms(clock.now()));
-        provisioner.set_step_recorder([&store](const LinkRow& step) { return store.put_link(step); });
+        bind_to_store(provisioner, store, name, employee.employee_id, [&clock] { return to_unix_ms(clock.now()); });
         auto done = provisioner.carry_out(intent, employee.employee_id);
         // Fixed only when Zoom changed and the link that records it was stored: an unstored link
         // would leave h2r's view of the employee wrong.

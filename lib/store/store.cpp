@@ -165,6 +165,16 @@ Result<void> check_guard_request(const GuardRequest& request) {
   return {};
 }
 
+Result<void> check_user_name_claim(const UserNameClaim& claim) {
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"connection", &claim.connection}, {"key", &claim.key}, {"user_name", &claim.user_name},
+      {"employee_id", &claim.employee_id}};
+  for (const auto& [name, value] : fields)
+    if (value->empty() || value->size() > 1024)
+      return fail(ErrorKind::invalid, std::string("a userName reservation needs its ") + name + " (1 to 1024 bytes)");
+  return {};
+}
+
 GuardDecision decide_guard(const GuardRequest& request, const std::optional<GuardSetRow>& mine, long long others) {
   GuardDecision d;
   d.answer.counted = static_cast<int>(std::min<long long>(others, 1'000'000'000));

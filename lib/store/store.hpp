@@ -163,6 +163,15 @@ struct EventHistoryRow {
 
 // ---- daemons: several `h2rd run` on one database (PostgreSQL) ----------------------------------------
 
+// One employee's claim on a Zoom login (Store::reserve_user_name).
+struct UserNameClaim {
+  std::string connection;
+  std::string key;          // the userName folded (fold_case)
+  std::string user_name;    // as the rules give it, for messages
+  std::string employee_id;
+  long long now_ms = 0;
+};
+
 // One request to the guard's budget (Store::reserve_guard).
 struct GuardRequest {
   std::string set;        // the set of changes: "<source file>@<received at ms>" (engine/schedule.hpp guard_set)
@@ -214,6 +223,9 @@ Result<void> check_pace_request(const std::string& connection, long long from_us
 // `invalid` when a reserve_guard request has no set (or one above 8 KiB), a negative count or max, or
 // no window. The store keeps a week of decisions (k_guard_memory_ms).
 Result<void> check_guard_request(const GuardRequest& request);
+// `invalid`, naming the field, when a reserve_user_name claim has an empty field or one above 1 KiB
+// (the connection name and employee id are bounded far below that where they are made).
+Result<void> check_user_name_claim(const UserNameClaim& claim);
 // Grants are deleted a week after their reservation time (past any window); refusals are kept 90 days,
 // so a refused file's events that fall due later are held too.
 inline constexpr long long k_guard_memory_ms = 7LL * 24 * 3'600'000;
@@ -437,6 +449,15 @@ public:
   // `user_name` ignoring ASCII case ("" matches nothing), by employee_id. A Zoom user is linked to one
   // employee at most: put_link (and an outcome) giving a second employee the same (connection,
   // zoom_user_id) is refused with `conflict`. The default scans list_links.
+  // userName reservations: a Zoom login (per connection) goes to one employee. Before a call that would
+  // give a Zoom user a userName (a create, adopting a user found by userName, a rename, acting on a user
+  // found by userName), the engine reserves the login for the employee, in one atomic step across
+  // every daemon and process on the database: from then on the employee holds `claim.key` and no other
+  // key in the connection (the key it held before is given up). `key` is the userName folded by the
+  // caller (fold_case: Unicode case folding, the same on every backend). Returns "" when the employee
+  // holds the key after the call, or the id of the employee who holds it already (nothing changed).
+  // An outcome's links_remove gives the employee's key up. invalid: an empty field.
+  virtual Result<std::string> reserve_user_name(const UserNameClaim& claim) = 0;
   virtual Result<std::vector<LinkRow>> links_to_zoom_user(const std::string& connection,
                                                           const std::string& zoom_user_id,
                                                           const std::string& user_name);

@@ -165,25 +165,14 @@ TEST_CASE("e2e date order: a late leave dated before a newer update still applie
 }
 
 TEST_CASE("pg date order: the daemon on PostgreSQL folds a late terminate under the applied rehire") {
-  if (!pg_server_named()) {
-    MESSAGE("SKIPPED (store): no PostgreSQL server (PGHOST unset); scripts/test runs this inside pg_virtualenv");
-    return;
-  }
+  H2R_SKIP_UNLESS_PG();
   ScratchDatabase db;
   H2rEnvOptions options;
   options.database = db.url();
   H2rEnv env(options);
   ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
   const auto settle = [&](const std::string& file, const std::string& content, const std::string& event_id,
-                          const std::string& state) {
-    env.drop(file, content);
-    REQUIRE_MESSAGE(eventually([&] {
-                      for (const auto& e : env.events())
-                        if (e["event_id"] == event_id) return e["state"] == state;
-                      return false;
-                    }, std::chrono::seconds(60)),
-                    event_id, " did not end ", state, ": ", daemon.err());
-  };
+                          const std::string& state) { drop_and_wait(env, daemon, file, content, event_id, state); };
   settle("1.json", event_json("evt-hire", "hire", anna(), "2025-01-10"), "evt-hire", "done");
   settle("2.json", event_json("evt-term", "terminate", anna(), "2025-06-01"), "evt-term", "done");
   settle("3.json", event_json("evt-rehire", "rehire", anna(), "2025-09-01"), "evt-rehire", "done");

@@ -2,6 +2,10 @@
 // asserting the Zoom users' attributes and active flag afterwards, not only the events' states.
 #include "lifecycle_util.hpp"
 
+#include "rules/text_fold.hpp"
+#include "store/open_store.hpp"
+#include "support/scratch_pg.hpp"
+
 using namespace h2r::test;
 using nlohmann::json;
 
@@ -20,7 +24,77 @@ std::string id_of(H2rEnv& env, const std::string& event_id) {
   return std::to_string(event_named(env, event_id)["id"].get<long long>());
 }
 
+// What another daemon has done when it is between its create and the link that records it: reserved
+// the login for its employee (Store::reserve_user_name) and created the user at Zoom.
+json reserved_and_created(H2rEnv& env, const std::string& employee_id, const std::string& user_name) {
+  auto store = h2r::open_store(env.database());
+  REQUIRE(store);
+  auto reserved = (*store)->reserve_user_name({"zoom-main", h2r::fold_case(user_name), user_name, employee_id, 1});
+  REQUIRE_MESSAGE(reserved, reserved.error().message);
+  REQUIRE(reserved->empty());
+  return env.sim().seed_user(
+      {{"schemas", {"urn:ietf:params:scim:schemas:core:2.0:User"}},
+       {"userName", user_name},
+       {"name", {{"givenName", "Anna"}, {"familyName", "Berg"}}},
+       {"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", {{"employeeNumber", employee_id}}}});
+}
+
+// The reserved-login case as written, for one way of running h2r: `settle(file, content, event_id,
+// state)` drops the file and returns once the event ended in `state`.
+template <class Settle>
+void reserved_login_is_not_taken(H2rEnv& env, Settle settle) {
+  const json anna = reserved_and_created(env, "E1", "anna@example.com");
+  settle("e9.json", event_json("evt-9", "hire", person("E9", "Anna", "Other", "Anna@Example.com")), "evt-9", "held");
+  const std::string reason = shown(env, "evt-9")["reason"].get<std::string>();
+  CHECK(has(reason, "conflict: "));
+  CHECK(has(reason, "reserved for employee E1"));
+  CHECK(has(reason, "employee E9"));
+  CHECK(the_user(env, "anna@example.com") == anna);   // not renamed, not renumbered: still E1's
+  CHECK(sim_count(env, "PUT /Users/{id}") == 0);
+  CHECK(sim_count(env, "POST /Users") == 0);
+}
+
 } // namespace
+
+TEST_CASE("e2e identity: a login another daemon has reserved and created is not taken over by a second hire") {
+  H2rEnv env;
+  reserved_login_is_not_taken(env, [&](const std::string& file, const std::string& content, const std::string& event_id,
+                                       const std::string& state) {
+    apply(env, file, content);
+    REQUIRE(state_of(env, event_id) == state);
+  });
+}
+
+TEST_CASE("pg identity: two daemons, one login: a hire never takes over the user the other daemon is creating") {
+  H2R_SKIP_UNLESS_PG();
+  ScratchDatabase db;
+  H2rEnvOptions options;
+  options.database = db.url();
+  H2rEnv env(options);
+  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  reserved_login_is_not_taken(env, [&](const std::string& file, const std::string& content, const std::string& event_id,
+                                       const std::string& state) {
+    drop_and_wait(env, daemon, file, content, event_id, state);
+  });
+  CHECK(daemon.stop() == 0);
+}
+
+TEST_CASE("e2e identity: ZOË@ and zoë@ are one login on every backend: the second hire is held as a conflict") {
+  H2rEnv env;
+  apply(env, "e1.json", event_json("evt-1", "hire", person("E1", "Zoë", "Berg", "zoë@example.com")));
+  const json zoe = the_user(env, "zoë@example.com");
+  REQUIRE(zoe["active"] == true);
+  // zoom-sim compares userNames ignoring ASCII case only, as SQLite's NOCASE does: without Unicode
+  // folding h2r would create a second user for the same person's login.
+  apply(env, "e9.json", event_json("evt-9", "hire", person("E9", "Zoë", "Other", "ZOË@example.com")));
+  CHECK(state_of(env, "evt-9") == "held");
+  const std::string reason = shown(env, "evt-9")["reason"].get<std::string>();
+  CHECK(has(reason, "employee E1"));
+  CHECK(has(reason, "employee E9"));
+  CHECK(env.sim_users_named("ZOË@example.com").empty());
+  CHECK(the_user(env, "zoë@example.com") == zoe);
+  CHECK(sim_count(env, "POST /Users") == 1);
+}
 
 TEST_CASE("e2e identity: a second hire with another employee's address, case aside, is held as a conflict") {
   H2rEnv env;

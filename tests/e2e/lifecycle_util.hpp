@@ -1,6 +1,7 @@
 // Small helpers shared by the lifecycle end-to-end tests (tests/e2e/lifecycle_*.cpp).
 #pragma once
 
+#include "support/eventually.hpp"
 #include "support/h2r_env.hpp"
 
 #include <doctest/doctest.h>
@@ -30,6 +31,19 @@ inline void apply(H2rEnv& env, const std::string& name, const std::string& conte
   auto run = env.run_once();
   INFO(run.err);
   REQUIRE(run.exit_code == expected_exit);
+}
+
+// Drops one file into the inbox of a running daemon and waits (up to 60 s) until event `event_id` is
+// in `state`; the daemon's stderr explains a timeout.
+inline void drop_and_wait(H2rEnv& env, ChildProcess& daemon, const std::string& name, const std::string& content,
+                          const std::string& event_id, const std::string& state) {
+  env.drop(name, content);
+  REQUIRE_MESSAGE(eventually([&] {
+                    for (const auto& e : env.events())
+                      if (e["event_id"] == event_id) return e["state"] == state;
+                    return false;
+                  }, std::chrono::seconds(60)),
+                  event_id, " did not end ", state, ": ", daemon.err());
 }
 
 // The stored event whose HR id is `event_id` (events list --json row).

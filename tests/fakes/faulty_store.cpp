@@ -246,6 +246,11 @@ Result<bool> FaultyStore::try_lead(const std::string& owner, long long now_ms, l
   return m_inner.try_lead(owner, now_ms, lease_ms);
 }
 
+Result<std::string> FaultyStore::reserve_user_name(const UserNameClaim& claim) {
+  H2R_FAULT_POINT(reserve_user_name);
+  return m_inner.reserve_user_name(claim);
+}
+
 Result<GuardAnswer> FaultyStore::reserve_guard(const GuardRequest& request) {
   H2R_FAULT_POINT(reserve_guard);
   return m_inner.reserve_guard(request);

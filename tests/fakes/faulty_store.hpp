@@ -80,6 +80,7 @@ public:
   Result<void> remove_daemon(const std::string& owner) override;
   Result<bool> try_lead(const std::string& owner, long long now_ms, long long lease_ms) override;
   Result<GuardAnswer> reserve_guard(const GuardRequest& request) override;
+  Result<std::string> reserve_user_name(const UserNameClaim& claim) override;
   Result<PaceGrant> take_pace_grant(const std::string& connection, long long from_us, long long interval_us,
                                     int count) override;
 

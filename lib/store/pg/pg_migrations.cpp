@@ -164,7 +164,20 @@ CREATE TABLE guard_sets (
 CREATE INDEX guard_sets_by_time ON guard_sets(at_ms);
 )sql";
 
-constexpr std::array<const char*, 4> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4};
+// Version 5: userName reservations (Store::reserve_user_name), as SQLite's version 12.
+constexpr const char* k_step_5 = R"sql(
+CREATE TABLE user_names (
+  connection  TEXT NOT NULL REFERENCES connections(name) ON DELETE CASCADE ON UPDATE CASCADE,
+  name_key    TEXT NOT NULL,
+  user_name   TEXT NOT NULL,
+  employee_id TEXT NOT NULL,
+  at_ms       BIGINT NOT NULL,
+  PRIMARY KEY (connection, name_key)
+);
+CREATE UNIQUE INDEX user_names_by_employee ON user_names(connection, employee_id);
+)sql";
+
+constexpr std::array<const char*, 5> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5};
 
 constexpr const char* k_versions_table =
     "CREATE TABLE h2r_schema_versions (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL "

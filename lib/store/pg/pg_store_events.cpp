@@ -280,8 +280,12 @@ Result<void> PgStore::record_outcome(const EventOutcome& o, long long now_ms) {
     if (o.employee) H2R_TRY(write_employee(c, *o.employee));
     for (const auto& link : o.links_upsert) H2R_TRY(write_link(c, link));
     for (const auto& [connection, employee_id] : o.links_remove)
+    {
       H2R_TRY(c.exec("DELETE FROM links WHERE connection = $1 AND employee_id = $2",
                      pg::Params().text(connection).text(employee_id)));
+      H2R_TRY(c.exec("DELETE FROM user_names WHERE connection = $1 AND employee_id = $2",
+                     pg::Params().text(connection).text(employee_id)));
+    }
     return tx.commit();
   });
 }

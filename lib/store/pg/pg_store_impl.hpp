@@ -99,6 +99,7 @@ public:
   Result<std::vector<LinkRow>> list_links(const std::string& connection) override;
   Result<std::vector<LinkRow>> links_to_zoom_user(const std::string& connection, const std::string& zoom_user_id,
                                                   const std::string& user_name) override;
+  Result<std::string> reserve_user_name(const UserNameClaim& claim) override;
   Result<std::set<std::string>> seen_fields() override;
 
   bool shared() const override { return true; }

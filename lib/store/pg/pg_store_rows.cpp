@@ -261,6 +261,36 @@ Result<std::vector<LinkRow>> PgStore::list_links(const std::string& connection) 
   });
 }
 
+Result<std::string> PgStore::reserve_user_name(const UserNameClaim& claim) {
+  return with_conn(fmt::format("reserve userName '{}' for employee {} in connection '{}'", claim.user_name,
+                               claim.employee_id, claim.connection),
+                   [&](pg::Conn& c) -> Result<std::string> {
+                     H2R_TRY(check_user_name_claim(claim));
+                     // Two daemons reserving one key: the second INSERT waits for the first transaction,
+                     // then updates nothing and reads the winner; its own earlier key comes back with
+                     // the rollback.
+                     auto tx = H2R_TRY(pg::Tx::begin(c));
+                     H2R_TRY(c.exec("DELETE FROM user_names WHERE connection = $1 AND employee_id = $2 AND name_key <> $3",
+                                    pg::Params().text(claim.connection).text(claim.employee_id).text(claim.key)));
+                     auto mine = c.exec("INSERT INTO user_names (connection, name_key, user_name, employee_id, at_ms) "
+                                        "VALUES ($1, $2, $3, $4, $5::bigint) ON CONFLICT (connection, name_key) DO UPDATE "
+                                        "SET user_name = excluded.user_name, at_ms = excluded.at_ms "
+                                        "WHERE user_names.employee_id = excluded.employee_id RETURNING employee_id",
+                                        pg::Params().text(claim.connection).text(claim.key).text(claim.user_name)
+                                            .text(claim.employee_id).integer(claim.now_ms));
+                     if (!mine && mine.error().kind == ErrorKind::not_found)
+                       return fail(ErrorKind::not_found, fmt::format("no connection is named '{}'", claim.connection));
+                     if (!H2R_TRY(std::move(mine)).empty()) {
+                       H2R_TRY(tx.commit());
+                       return std::string();
+                     }
+                     auto holder = H2R_TRY(c.exec("SELECT employee_id FROM user_names WHERE connection = $1 AND name_key = $2",
+                                                  pg::Params().text(claim.connection).text(claim.key)));
+                     if (holder.empty()) return fail(ErrorKind::transient, "the userName reservation vanished");
+                     return holder.text(0, 0);
+                   });
+}
+
 Result<std::set<std::string>> PgStore::seen_fields() {
   return with_conn("list the fields seen", [&](pg::Conn& c) -> Result<std::set<std::string>> {
     auto r = H2R_TRY(c.exec("SELECT name FROM fields_seen"));

@@ -210,8 +210,23 @@ CREATE TABLE guard_sets (
 CREATE INDEX guard_sets_by_time ON guard_sets(at_ms);
 )sql";
 
-constexpr std::array<const char*, 11> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5, k_step_6,
-                                                 k_step_7, k_step_8, k_step_9, k_step_10, k_step_11};
+// Version 12: userName reservations (Store::reserve_user_name). One row per login an employee holds in
+// a connection: the key (the userName folded) belongs to one employee, and an employee holds one key.
+// Links from before have none; the lookup of links by userName still covers them.
+constexpr const char* k_step_12 = R"sql(
+CREATE TABLE user_names (
+  connection  TEXT NOT NULL REFERENCES connections(name) ON DELETE CASCADE ON UPDATE CASCADE,
+  name_key    TEXT NOT NULL,
+  user_name   TEXT NOT NULL,
+  employee_id TEXT NOT NULL,
+  at_ms       INTEGER NOT NULL,
+  PRIMARY KEY (connection, name_key)
+);
+CREATE UNIQUE INDEX user_names_by_employee ON user_names(connection, employee_id);
+)sql";
+
+constexpr std::array<const char*, 12> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4,  k_step_5,  k_step_6,
+                                                 k_step_7, k_step_8, k_step_9, k_step_10, k_step_11, k_step_12};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));

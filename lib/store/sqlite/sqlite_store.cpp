@@ -349,6 +349,42 @@ Result<std::vector<LinkRow>> SqliteStore::links_to_zoom_user(const std::string& 
                 });
 }
 
+Result<std::string> SqliteStore::reserve_user_name(const UserNameClaim& claim) {
+  return locked(fmt::format("reserve userName '{}' for employee {} in connection '{}'", claim.user_name,
+                            claim.employee_id, claim.connection),
+                [&]() -> Result<std::string> {
+                  H2R_TRY(check_user_name_claim(claim));
+                  // BEGIN IMMEDIATE: another store on the file reserves before or after this one. The
+                  // key the employee held before is given up only when the new one is theirs (a
+                  // refusal rolls back).
+                  auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+                  {
+                    auto q = H2R_TRY(m_db->query(
+                        "DELETE FROM user_names WHERE connection = ?1 AND employee_id = ?2 AND name_key <> ?3"));
+                    H2R_TRY(q.bind_text(1, claim.connection).bind_text(2, claim.employee_id).bind_text(3, claim.key).run());
+                  }
+                  auto q = H2R_TRY(m_db->query(
+                      "INSERT INTO user_names(connection, name_key, user_name, employee_id, at_ms) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(connection, name_key) DO UPDATE SET "
+                      "user_name = excluded.user_name, at_ms = excluded.at_ms "
+                      "WHERE user_names.employee_id = excluded.employee_id"));
+                  q.bind_text(1, claim.connection).bind_text(2, claim.key).bind_text(3, claim.user_name);
+                  q.bind_text(4, claim.employee_id).bind_int(5, claim.now_ms);
+                  auto done = q.run();
+                  if (!done && done.error().kind == ErrorKind::not_found)
+                    return fail(ErrorKind::not_found, fmt::format("no connection is named '{}'", claim.connection));
+                  H2R_TRY(std::move(done));
+                  if (m_db->changes() > 0) {
+                    H2R_TRY(tx.commit());
+                    return std::string();
+                  }
+                  auto holder = H2R_TRY(m_db->query("SELECT employee_id FROM user_names WHERE connection = ?1 AND name_key = ?2"));
+                  holder.bind_text(1, claim.connection).bind_text(2, claim.key);
+                  if (!H2R_TRY(holder.step())) return fail(ErrorKind::transient, "the userName reservation vanished");
+                  return holder.text_at(0);
+                });
+}
+
 Result<std::vector<PlanInputs>> SqliteStore::plan_inputs(const std::vector<std::string>& employee_ids,
                                                          const std::vector<std::string>& connections) {
   return locked(fmt::format("read the employees and links of {} events", employee_ids.size()),

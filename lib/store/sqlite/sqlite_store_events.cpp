@@ -220,6 +220,8 @@ Result<void> SqliteStore::write_outcome(const EventOutcome& outcome, long long n
   for (const auto& [connection, employee_id] : outcome.links_remove) {
     auto q = H2R_TRY(m_db->query("DELETE FROM links WHERE connection = ?1 AND employee_id = ?2"));
     H2R_TRY(q.bind_text(1, connection).bind_text(2, employee_id).run());
+    auto name = H2R_TRY(m_db->query("DELETE FROM user_names WHERE connection = ?1 AND employee_id = ?2"));
+    H2R_TRY(name.bind_text(1, connection).bind_text(2, employee_id).run());
   }
   return {};
 }

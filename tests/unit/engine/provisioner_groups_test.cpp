@@ -2,6 +2,9 @@
 // and that a group gone at Zoom is forgotten rather than failing the event.
 #include "engine/provisioner.hpp"
 #include "fakes/fake_transport.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "support/temp_dir.hpp"
+#include "zoom/call_fence.hpp"
 
 #include <doctest/doctest.h>
 
@@ -116,4 +119,39 @@ TEST_CASE("provisioner groups: a recorded group the rules dropped is left, and o
   for (const auto& c : planned->calls)
     if (c.resource == "Groups" && c.target == "g-old" && c.summary == "remove from group Old") saw = true;
   CHECK(saw);
+}
+
+TEST_CASE("provisioner groups: a step Zoom confirmed after the event was lost is not written over the new owner's link") {
+  TempDir dir;
+  auto opened = open_sqlite_store(dir.file("h2r.db").string());
+  REQUIRE(opened);
+  Store& store = **opened;
+  REQUIRE(store.add_connection({"zoom-main", "acc", "cid", "blob", "https://zoom.example/oauth/token",
+                                "https://api.example/scim2", 10, 1, 1}));
+  LinkRow link = stored_link();
+  link.pushed_body = json::object();
+  REQUIRE(store.put_link(link));
+
+  Rig rig;
+  rig.group("Eng", "g-1", {"someone-else"});
+  rig.transport.push("/Groups/g-1", HttpResponse{204, {}, ""});
+  // The fence lets the PUT and the group add through, then says the event is no longer this daemon's
+  // (another daemon took it over while the add was in flight).
+  int passes = 2;
+  CallFenceScope fence([&passes]() -> Result<void> {
+    if (passes-- > 0) return {};
+    Error lost = Error::transient("event 1 is no longer this daemon's to act on");
+    lost.reason = ErrorReason::fenced;
+    return unexpected(std::move(lost));
+  });
+  Provisioner provisioner(rig.client, false, 5);
+  bind_to_store(provisioner, store, "zoom-main", "E1", [] { return 5LL; });
+  auto report = provisioner.carry_out(intent_for(link, {"Eng"}), "E1");
+  CHECK(rig.transport.count("/Groups/g-1", "PATCH") == 1);
+  REQUIRE_FALSE(report);
+  CHECK(report.error().reason == ErrorReason::fenced);
+  auto stored = store.get_link("zoom-main", "E1");
+  REQUIRE(stored);
+  REQUIRE(stored->has_value());
+  CHECK((*stored)->pushed_groups.empty());   // the lost daemon wrote nothing
 }

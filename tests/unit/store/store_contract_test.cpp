@@ -235,6 +235,50 @@ TEST_CASE_TEMPLATE("store contract: a Zoom user is linked to one employee at mos
   REQUIRE(store->put_link(taken));
 }
 
+TEST_CASE_TEMPLATE("store contract: a userName is reserved for one employee, across stores on one database", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  TempDir dir;
+  auto store = F::open(dir);
+  auto other = F::open(dir);   // another daemon on the same database
+  REQUIRE(store->add_connection(make_connection("zoom-main")));
+  REQUIRE(store->add_connection(make_connection("zoom-eu")));
+  const auto reserve = [](Store& s, const std::string& connection, const std::string& key, const std::string& employee) {
+    return value_of(s.reserve_user_name({connection, key, key, employee, 10}));
+  };
+  CHECK(reserve(*store, "zoom-main", "zoë@example.com", "E1").empty());
+  CHECK(reserve(*store, "zoom-main", "zoë@example.com", "E1").empty());     // again: still E1's
+  CHECK(reserve(*other, "zoom-main", "zoë@example.com", "E9") == "E1");     // another employee: refused
+  CHECK(reserve(*other, "zoom-eu", "zoë@example.com", "E9").empty());      // per connection
+
+  // An employee holds one login: taking another gives the first up; a refused one keeps it.
+  CHECK(reserve(*other, "zoom-main", "zoe@example.com", "E9").empty());
+  CHECK(reserve(*other, "zoom-main", "zoë@example.com", "E9") == "E1");
+  CHECK(reserve(*store, "zoom-main", "zoe@example.com", "E1") == "E9");     // E9 kept zoe@ through its refusal
+  CHECK(reserve(*store, "zoom-main", "zoe.smith@example.com", "E1").empty());
+  CHECK(reserve(*other, "zoom-main", "zoë@example.com", "E9").empty());     // E1 moved: zoë@ is free
+
+  // An outcome that removes the employee's link gives its login up.
+  REQUIRE(store->ingest("f.json", {make_event("evt-1", "E9", 1, 1)}, 1));
+  EventOutcome outcome;
+  outcome.id = value_of(store->find_event("evt-1"))->id;
+  outcome.claim_token = claim(*store, "evt-1");
+  outcome.state = EventState::done;
+  outcome.links_remove = {{"zoom-main", "E9"}};
+  REQUIRE(store->record_outcome(outcome, 2));
+  CHECK(reserve(*store, "zoom-main", "zoë@example.com", "E1").empty());
+  CHECK(reserve(*other, "zoom-eu", "zoë@example.com", "E1") == "E9");     // only in that connection
+
+  // Bounded and named: an empty field, an unknown connection.
+  auto empty = store->reserve_user_name({"zoom-main", "", "x", "E1", 10});
+  REQUIRE_FALSE(empty);
+  CHECK(empty.error().kind == ErrorKind::invalid);
+  CHECK(empty.error().message.find("key") != std::string::npos);
+  auto unknown = store->reserve_user_name({"zoom-nope", "a@example.com", "a@example.com", "E1", 10});
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message.find("zoom-nope") != std::string::npos);
+}
+
 TEST_CASE_TEMPLATE("store contract: ingest stores events whole, reports duplicates, remembers fields", F,
                    H2R_STORE_IMPLEMENTATIONS) {
   H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
