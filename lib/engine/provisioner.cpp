@@ -432,15 +432,14 @@ void bind_to_store(Provisioner& provisioner, Store& store, const std::string& co
   provisioner.set_owner_lookup([&store, connection](const std::string& zoom_user_id, const std::string& user_name) {
     return store.links_to_zoom_user(connection, zoom_user_id, user_name);
   });
-  provisioner.set_name_reserver([&store, connection, employee_id, now_ms = std::move(now_ms)](const std::string& user_name) {
+  // A login is reserved only while calls are allowed: a daemon that lost the event (an operator's
+  // reject, another daemon's rescue) takes no login for it.
+  provisioner.set_name_reserver([&store, connection, employee_id, now_ms = std::move(now_ms)](
+                                    const std::string& user_name) -> Result<std::string> {
+    H2R_TRY(check_call_fence());
     return store.reserve_user_name({connection, fold_case(user_name), user_name, employee_id, now_ms()});
   });
-  // A step is written only while the calls are allowed: a daemon that lost the event since its last
-  // call (an operator's decision, another daemon's rescue) must not write over the new owner's link.
-  provisioner.set_step_recorder([&store](const LinkRow& link) -> Result<void> {
-    H2R_TRY(check_call_fence());
-    return store.put_link(link);
-  });
+  provisioner.set_step_recorder([&store](const LinkRow& link) { return store.put_link(link); });
 }
 
 } // namespace h2r

@@ -30,8 +30,6 @@ Result<void> Provisioner::record_step(LinkRow& link, std::string_view step) {
   auto recorded = m_record(link);
   link.pushed_digest = digest;
   if (recorded) return {};
-  // The step passes the call fence first (bind_to_store): a daemon that lost the event writes no link.
-  if (recorded.error().reason == ErrorReason::fenced) return unexpected(std::move(recorded).error());
   spdlog::error("store.write_failed what=put_link connection={} employee=\"{}\" step=\"{}\" error=\"{}\"",
                 escape_for_log(link.connection), escape_for_log(link.employee_id), escape_for_log(step),
                 escape_for_log(recorded.error().message));

@@ -1,6 +1,7 @@
 #include "engine/reconciler.hpp"
 
 #include "core/text.hpp"
+#include "rules/text_fold.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -138,6 +139,22 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
         continue;
       }
 
+      // The Zoom user found is another employee's (linked to it): never changed for this one, not even
+      // with `apply` (h2r-events(5), Conflicts).
+      if (user) {
+        auto owners = store.links_to_zoom_user(name, user->id, user->user_name);
+        if (!owners) return unexpected(std::move(owners).error());
+        auto other = std::find_if(owners->begin(), owners->end(),
+                                  [&](const LinkRow& l) { return l.employee_id != employee.employee_id; });
+        if (other != owners->end()) {
+          DriftItem item{name, "owned", employee.employee_id, {employee.employee_id}, user_name, user->id};
+          item.detail = "the Zoom user this employee's userName finds is linked to employee " + other->employee_id +
+                        "; left alone (fix the HR data of one of them)";
+          report.drift.push_back(std::move(item));
+          continue;
+        }
+      }
+
       Intent intent;
       intent.connection = name;
       intent.desired = desired;
@@ -182,7 +199,18 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
         ++report.in_sync;
         continue;
       }
-      if (apply) {
+      // A user found by userName for an employee with no link: its login must be (or become) this
+      // employee's before anything changes, as in a run (Store::reserve_user_name).
+      std::string holder;
+      if (apply && user && !linked) {
+        auto reserved = store.reserve_user_name({name, fold_case(user->user_name), user->user_name,
+                                                 employee.employee_id, to_unix_ms(clock.now())});
+        if (!reserved) return unexpected(std::move(reserved).error());
+        holder = *reserved;
+      }
+      if (!holder.empty()) {
+        item.fix_error = "userName '" + user->user_name + "' is reserved for employee " + holder + "; left alone";
+      } else if (apply) {
         Provisioner provisioner(**client, false, to_unix_ms(clock.now()));
         bind_to_store(provisioner, store, name, employee.employee_id, [&clock] { return to_unix_ms(clock.now()); });
         auto done = provisioner.carry_out(intent, employee.employee_id);

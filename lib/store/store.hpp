@@ -422,7 +422,8 @@ public:
   // is not held.
   virtual Result<int> approve_event(long long id, long long now_ms) = 0;
   virtual Result<int> approve_all_held(long long now_ms) = 0;
-  // held or pending or waiting → rejected. not_found when the event is final or absent.
+  // held or pending or waiting → rejected. not_found when the event is final or absent. The event's
+  // employee gives up the logins (reserve_user_name) it holds where no Zoom user is linked to it.
   virtual Result<void> reject_event(long long id, const std::string& reason, long long now_ms) = 0;
   // failed → pending, attempts 0, due now. Returns how many changed (0 or 1; retry_all: every failed).
   virtual Result<int> retry_event(long long id, long long now_ms) = 0;
@@ -456,7 +457,8 @@ public:
   // key in the connection (the key it held before is given up). `key` is the userName folded by the
   // caller (fold_case: Unicode case folding, the same on every backend). Returns "" when the employee
   // holds the key after the call, or the id of the employee who holds it already (nothing changed).
-  // An outcome's links_remove gives the employee's key up. invalid: an empty field.
+  // An outcome's links_remove gives the employee's key up, and so does reject_event where the employee
+  // has no link. invalid: an empty field.
   virtual Result<std::string> reserve_user_name(const UserNameClaim& claim) = 0;
   virtual Result<std::vector<LinkRow>> links_to_zoom_user(const std::string& connection,
                                                           const std::string& zoom_user_id,

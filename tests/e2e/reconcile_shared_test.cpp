@@ -64,3 +64,32 @@ TEST_CASE("e2e reconcile: a Zoom user linked to two employees is reported with b
     if (d["kind"] == "shared" && d["employee_ids"] == json::array({"E1", "E9"})) ++pairs;
   CHECK(pairs == 1);
 }
+
+TEST_CASE("e2e reconcile: --apply never pushes an employee without a link onto the Zoom user another employee owns") {
+  H2rEnv env;
+  apply(env, "hires.json", event_json("h-1", "hire", employee("E1", "Anna", "Alpha")));
+  const json anna_before = the_user(env, "anna.alpha@example.com");
+  // E9: stored as active with Anna's address but no link (its hire failed before the ownership check
+  // could hold it, say), as an employee record h2r keeps.
+  {
+    auto db = h2r::sqlite::Db::open(env.database());
+    REQUIRE(db);
+    REQUIRE((*db)->exec("INSERT INTO employees (employee_id, record, status, updated_at_ms) SELECT 'E9', "
+                        "replace(record, '\"E1\"', '\"E9\"'), status, updated_at_ms FROM employees WHERE employee_id = 'E1'"));
+  }
+  auto applied = env.h2rd_json({"reconcile", "--apply"});
+  INFO(applied.dump());
+  bool owned = false;
+  for (const auto& d : applied["drift"])
+    if (d["employee_id"] == "E9") {
+      CHECK(d["kind"] == "owned");
+      CHECK(d["fixed"] == false);
+      CHECK(d["detail"].get<std::string>().find("employee E1") != std::string::npos);
+      owned = true;
+    }
+  CHECK(owned);
+  CHECK(applied["exit_code"] == 3);
+  CHECK(the_user(env, "anna.alpha@example.com") == anna_before);   // still E1's number and name
+  CHECK(sim_count(env, "PUT /Users/{id}") == 0);
+  CHECK(sim_count(env, "PATCH /Users/{id}") == 0);
+}

@@ -12,6 +12,11 @@ namespace {
 // An operator's transition clears the claim: it wins over an outcome in flight.
 #define H2R_PG_NO_CLAIM "claim_owner = '', claim_token = '', lease_until_ms = 0"
 
+// As SQLite's k_release_unlinked_names (sqlite_store_events.cpp). $1: the event.
+constexpr const char* k_release_unlinked_names_pg =
+    "DELETE FROM user_names WHERE employee_id = (SELECT employee_id FROM events WHERE id = $1) AND NOT EXISTS "
+    "(SELECT 1 FROM links WHERE links.connection = user_names.connection AND links.employee_id = user_names.employee_id)";
+
 // An employee's earlier open event (by effective_at_ms, then id) blocks its later ones.
 #define H2R_PG_NO_EARLIER_OPEN                                                                              \
   "NOT EXISTS (SELECT 1 FROM events AS p WHERE p.employee_id = e.employee_id "                             \
@@ -343,6 +348,8 @@ Result<void> PgStore::reject_event(long long id, const std::string& reason, long
                             pg::Params().integer(id).integer(now_ms).text(reason)));
     if (r.affected() == 0) return fail(ErrorKind::not_found, "no pending, waiting or held event has that id");
     H2R_TRY(write_history(c, id, from, "rejected", reason, now_ms));
+    // The logins the employee holds where no Zoom user is linked to it are given up (Store::reject_event).
+    H2R_TRY(c.exec(k_release_unlinked_names_pg, pg::Params().integer(id)));
     return tx.commit();
   });
 }

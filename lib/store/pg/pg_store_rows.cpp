@@ -270,6 +270,11 @@ Result<std::string> PgStore::reserve_user_name(const UserNameClaim& claim) {
                      // then updates nothing and reads the winner; its own earlier key comes back with
                      // the rollback.
                      auto tx = H2R_TRY(pg::Tx::begin(c));
+                     // One employee's reservations one at a time (a rename racing a create): without it
+                     // the second's DELETE misses the first's uncommitted key and its INSERT breaks the
+                     // one-key-per-employee index.
+                     H2R_TRY(c.exec("SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(1) || $2, 0))",
+                                    pg::Params().text(claim.connection).text(claim.employee_id)));
                      H2R_TRY(c.exec("DELETE FROM user_names WHERE connection = $1 AND employee_id = $2 AND name_key <> $3",
                                     pg::Params().text(claim.connection).text(claim.employee_id).text(claim.key)));
                      auto mine = c.exec("INSERT INTO user_names (connection, name_key, user_name, employee_id, at_ms) "

@@ -20,6 +20,12 @@ constexpr const char* k_event_columns =
 // claim lost and writes nothing).
 #define H2R_SQL_NO_CLAIM "claim_owner = NULL, claim_token = NULL, lease_until_ms = 0"
 
+// A rejected event's employee gives up the logins it holds where no Zoom user is linked to it: a
+// rejected hire leaves no one who would ever use (or release) it (Store::reject_event). ?1: the event.
+constexpr const char* k_release_unlinked_names =
+    "DELETE FROM user_names WHERE employee_id = (SELECT employee_id FROM events WHERE id = ?1) AND NOT EXISTS "
+    "(SELECT 1 FROM links WHERE links.connection = user_names.connection AND links.employee_id = user_names.employee_id)";
+
 Result<EventRow> read_event(const sqlite::Query& q) {
   EventRow row;
   row.id = q.int_at(0);
@@ -322,6 +328,10 @@ Result<void> SqliteStore::reject_event(long long id, const std::string& reason, 
     H2R_TRY(q.bind_int(1, id).bind_int(2, now_ms).bind_text(3, reason).run());
     if (m_db->changes() == 0) return fail(ErrorKind::not_found, "no pending, waiting or held event has that id");
     H2R_TRY(write_history(id, from, "rejected", reason, now_ms));
+    {   // the logins the employee holds where no Zoom user is linked to it are given up (Store::reject_event)
+      auto release = H2R_TRY(m_db->query(k_release_unlinked_names));
+      H2R_TRY(release.bind_int(1, id).run());
+    }
     return tx.commit();
   });
 }

@@ -121,37 +121,33 @@ TEST_CASE("provisioner groups: a recorded group the rules dropped is left, and o
   CHECK(saw);
 }
 
-TEST_CASE("provisioner groups: a step Zoom confirmed after the event was lost is not written over the new owner's link") {
+TEST_CASE("provisioner: a daemon that lost the event reserves no login and sends nothing") {
   TempDir dir;
   auto opened = open_sqlite_store(dir.file("h2r.db").string());
   REQUIRE(opened);
   Store& store = **opened;
   REQUIRE(store.add_connection({"zoom-main", "acc", "cid", "blob", "https://zoom.example/oauth/token",
                                 "https://api.example/scim2", 10, 1, 1}));
-  LinkRow link = stored_link();
-  link.pushed_body = json::object();
-  REQUIRE(store.put_link(link));
-
   Rig rig;
-  rig.group("Eng", "g-1", {"someone-else"});
-  rig.transport.push("/Groups/g-1", HttpResponse{204, {}, ""});
-  // The fence lets the PUT and the group add through, then says the event is no longer this daemon's
-  // (another daemon took it over while the add was in flight).
-  int passes = 2;
-  CallFenceScope fence([&passes]() -> Result<void> {
-    if (passes-- > 0) return {};
+  rig.transport.on("filter=", [](const HttpRequest&) -> Result<HttpResponse> {
+    return json_response(200, {{"totalResults", 0}, {"Resources", json::array()}});
+  });
+  // An operator rejected the event (or another daemon took it over) before its first changing call.
+  CallFenceScope fence([]() -> Result<void> {
     Error lost = Error::transient("event 1 is no longer this daemon's to act on");
     lost.reason = ErrorReason::fenced;
     return unexpected(std::move(lost));
   });
   Provisioner provisioner(rig.client, false, 5);
   bind_to_store(provisioner, store, "zoom-main", "E1", [] { return 5LL; });
-  auto report = provisioner.carry_out(intent_for(link, {"Eng"}), "E1");
-  CHECK(rig.transport.count("/Groups/g-1", "PATCH") == 1);
+  Intent intent = intent_for(stored_link(), {});
+  intent.link.reset();
+  auto report = provisioner.carry_out(intent, "E1");
   REQUIRE_FALSE(report);
   CHECK(report.error().reason == ErrorReason::fenced);
-  auto stored = store.get_link("zoom-main", "E1");
-  REQUIRE(stored);
-  REQUIRE(stored->has_value());
-  CHECK((*stored)->pushed_groups.empty());   // the lost daemon wrote nothing
+  CHECK(rig.transport.count("/scim2/Users", "POST") == 0);
+  // The login is still free for anyone.
+  auto holder = store.reserve_user_name({"zoom-main", "j@example.com", "j@example.com", "E9", 6});
+  REQUIRE(holder);
+  CHECK(holder->empty());
 }

@@ -269,6 +269,16 @@ TEST_CASE_TEMPLATE("store contract: a userName is reserved for one employee, acr
   CHECK(reserve(*store, "zoom-main", "zoë@example.com", "E1").empty());
   CHECK(reserve(*other, "zoom-eu", "zoë@example.com", "E1") == "E9");     // only in that connection
 
+  // Rejecting an event of an employee gives up the logins it holds where it has no link, only those.
+  CHECK(reserve(*store, "zoom-eu", "carol@example.com", "E3").empty());
+  CHECK(reserve(*store, "zoom-main", "carol@example.com", "E3").empty());
+  LinkRow carol{"zoom-main", "E3", "zu-carol", "carol@example.com", "digest", true, 5};
+  REQUIRE(store->put_link(carol));
+  REQUIRE(store->ingest("g.json", {make_event("evt-3", "E3", 1, 1)}, 1));
+  REQUIRE(store->reject_event(value_of(store->find_event("evt-3"))->id, "a bad export", 3));
+  CHECK(reserve(*other, "zoom-eu", "carol@example.com", "E9").empty());      // given up
+  CHECK(reserve(*other, "zoom-main", "carol@example.com", "E9") == "E3");    // kept: E3 has its user there
+
   // Bounded and named: an empty field, an unknown connection.
   auto empty = store->reserve_user_name({"zoom-main", "", "x", "E1", 10});
   REQUIRE_FALSE(empty);
