@@ -89,7 +89,8 @@ struct ScanReport {
 // empty NDJSON or CSV file, a header-only CSV) is accepted with 0 events.
 //
 // Log lines: `inbox.accepted file=… events=N`, `inbox.rejected file=… problems=N first="…"`,
-// `inbox.deferred file=… error="…"`, `inbox.purged file=…`, `inbox.error …` (I/O trouble), at debug level
+// `inbox.deferred file=… error="…"`, `inbox.purged file=…`, `inbox.error …` (I/O trouble), once
+// `inbox.no_lease` (leases refused for permission: the settle rule applies), at debug level
 // `inbox.settling file=… bytes=N` each time a rescan sees a file not yet settled. Names, messages and
 // problems in log lines and reports go through escape_for_log().
 class Inbox {
@@ -97,8 +98,9 @@ public:
   Inbox(InboxOptions options, IngestSessionSink sink, const Clock& clock);
   Inbox(InboxOptions options, IngestSink sink, const Clock& clock);
 
-  // Creates dir, dir/processed and dir/rejected (mode 0750) when missing. An error (invalid) when one
-  // of them exists but is not a directory (processed/ and rejected/ must not be symlinks).
+  // Creates dir, dir/processed and dir/rejected (mode 0750 exactly, whatever the umask) when missing.
+  // An error (invalid) when one of them exists but is not a directory (processed/ and rejected/ must
+  // not be symlinks).
   Result<void> prepare();
 
   // Takes every eligible file now, in name order. Files the sink deferred stay for the next scan.
@@ -160,6 +162,8 @@ private:
   // commits it and moves the file. `lease` keeps writers out meanwhile when it is held.
   Outcome read_and_store(const std::string& name, int fd, const struct ::stat& opened, FileFormat format,
                          const ReadLease& lease);
+  // Logs inbox.no_lease the first time a lease is refused for permission (`err`: ReadLease::error()).
+  void note_lease_refused(int err);
   Outcome busy(const std::string& name, const Look& look, const char* why);
   Outcome defer(const std::string& name, const std::string& why);
   Outcome changed(const std::string& name, const Look& look, const char* when);
@@ -186,6 +190,7 @@ private:
   IngestSessionSink m_sink;
   const Clock& m_clock;
   std::map<std::string, Settling> m_settling; // by file name
+  bool m_lease_refusal_noted = false;
 };
 
 } // namespace h2r

@@ -62,6 +62,25 @@ bool exists_nofollow(const std::string& path) {
 
 } // namespace
 
+// Issue 26: the unit's UMask=0077 must not take the group's read bits from what HR reads.
+TEST_CASE("under umask 0077 the folders are made 0750 and a rejection report 0640") {
+  struct UmaskGuard {
+    mode_t old = ::umask(0077);
+    ~UmaskGuard() { ::umask(old); }
+  } umask_guard;
+  Fixture f;
+  for (const auto& path : {f.dir, f.dir + "/processed", f.dir + "/rejected"}) {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0750);
+  }
+  write_file(f.in("bad.json"), "[{\"event_id\":");
+  CHECK(f.inbox->scan().rejected == 1);
+  struct stat st {};
+  REQUIRE(::stat(f.rejected(hr_detail::report_name("bad.json")).c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0640);
+}
+
 TEST_CASE("prepare creates the folders with mode 0750 and refuses a file in their place") {
   Fixture f;
   for (const auto& path : {f.dir, f.dir + "/processed", f.dir + "/rejected"}) {
