@@ -79,9 +79,11 @@ struct ScanReport {
 // rejected/NAME.error.txt. A name already taken in processed/ or rejected/ gets a suffix
 // ".YYYYMMDDTHHMMSSZ-N"; nothing is ever overwritten.
 //
-// Memory: a file is read a block at a time (event_stream.hpp), whatever its size. Only a file with a
-// problem about the whole of it (not UTF-8, JSON or CSV syntax, a bad CSV header) or in UTF-16 is
-// read whole (at most max_file_bytes) to report it exactly, or to decode it.
+// Memory: a file is read a block at a time (event_stream.hpp), whatever its size. A JSON file with a
+// syntax error, or with more than k_max_records_per_file events, is read once more, a block at a time,
+// to word it (scan_json_file). Only a file with another problem about the whole of it (not UTF-8, CSV
+// syntax, a bad CSV header, JSON that is not an array of objects) or in UTF-16 is read whole (at most
+// max_file_bytes) to report it exactly, or to decode it.
 //
 // A file that changes while it is read or stored (its size or mtime differs from what was read) is
 // neither moved to processed/ nor rejected: it stays and is read again once it settles (its events
@@ -127,6 +129,10 @@ public:
   // New limits.max_file_bytes and retention.days (a reload of h2rd.yaml). Thread-safe: the next file
   // read and the next purge use them.
   void set_limits(std::uint64_t max_file_bytes, int retention_days);
+
+  // How many files this process has read whole (a problem about the whole file that one more
+  // streaming pass could not word, or UTF-16; see "Memory" above), by every Inbox. For tests.
+  static std::uint64_t whole_file_reads();
 
 private:
   enum class Outcome { accepted, rejected, deferred, skipped, settling };
