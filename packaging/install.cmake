@@ -35,6 +35,8 @@ foreach(example h2rd.example.yaml rules.example.yaml)
     install(FILES ${PROJECT_SOURCE_DIR}/config/${example} DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/h2r/examples)
   endif()
 endforeach()
+# The drop-in that grants CAP_LEASE (docs/operations.md): an example, installed by the admin who needs it.
+install(FILES ${PROJECT_SOURCE_DIR}/systemd/h2rd-lease.conf DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/h2r/examples)
 if(EXISTS ${PROJECT_SOURCE_DIR}/config/examples)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/config/examples/ DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/h2r/examples/events)
 endif()

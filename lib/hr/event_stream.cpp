@@ -5,7 +5,10 @@
 #include "hr/text_checks.hpp"
 
 #include <algorithm>
+#include <istream>
 #include <new>
+#include <optional>
+#include <streambuf>
 
 namespace h2r {
 namespace hr_detail {
@@ -13,6 +16,11 @@ namespace hr_detail {
 namespace {
 
 constexpr std::size_t k_block_bytes = 1 << 16;
+
+// A UTF-16 byte-order mark (either order) at the start of `head`.
+bool utf16_mark(std::string_view head) {
+  return head.size() >= 2 && ((head[0] == '\xFF' && head[1] == '\xFE') || (head[0] == '\xFE' && head[1] == '\xFF'));
+}
 
 bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -131,6 +139,120 @@ Result<void> stream_ndjson(StreamInput& in, ChunkOut& out, StreamRead& read) {
   return {};
 }
 
+// What the whole-file reader checks of the bytes before it parses them, a block at a time: UTF-8 and
+// NUL bytes, blank, nesting (find_excess_json_depth's way of counting).
+class ByteChecks {
+public:
+  void feed(std::string_view block) {
+    if (m_unclean) return;
+    std::string_view text = block;
+    std::string joined;
+    if (!m_carry.empty()) {
+      joined = m_carry + std::string(block);
+      text = joined;
+    }
+    // A sequence cut by the block's end waits for the next block.
+    std::size_t complete = text.size();
+    for (std::size_t back = 1; back <= 3 && back <= text.size(); ++back) {
+      const auto c = static_cast<unsigned char>(text[text.size() - back]);
+      if ((c & 0xC0) == 0x80) continue;    // a continuation byte: look further back
+      const std::size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+      if (want > back) complete = text.size() - back;
+      break;
+    }
+    const std::string_view whole = text.substr(0, complete);
+    if (!clean_text(whole)) m_unclean = true;
+    m_carry = std::string(text.substr(complete));
+    for (const char c : whole) count(c);
+  }
+  // At the end of the file.
+  bool decides_whole() const { return m_unclean || !m_carry.empty() || m_blank || m_too_deep; }
+
+private:
+  void count(char c) {
+    if (m_skip) {
+      m_skip = false;
+      return;
+    }
+    if (m_blank && !is_json_space(c)) m_blank = false;
+    if (m_in_string) {
+      if (c == '\\') m_skip = true;
+      else if (c == '"') m_in_string = false;
+      return;
+    }
+    if (c == '"') m_in_string = true;
+    else if ((c == '[' || c == '{') && ++m_depth > k_max_json_depth) m_too_deep = true;
+    else if ((c == ']' || c == '}') && m_depth > 0) --m_depth;
+  }
+
+  std::string m_carry;
+  bool m_unclean = false;
+  bool m_blank = true;
+  bool m_too_deep = false;
+  bool m_in_string = false;
+  bool m_skip = false;
+  int m_depth = 0;
+};
+
+// The file through a std::streambuf (what nlohmann's SAX parser reads), every block also fed to the
+// byte checks. A byte-order mark is skipped, as parse_event_file does; UTF-16 ends the input at once.
+class CheckedBuf : public std::streambuf {
+public:
+  CheckedBuf(const ByteReader& read, ByteChecks& checks) : m_read(read), m_checks(checks), m_block(k_block_bytes) {}
+
+  bool utf16() const { return m_utf16; }
+  const std::optional<Error>& error() const { return m_error; }
+  // Reads the rest of the file through the checks (the parser may stop at a syntax error).
+  void drain() {
+    while (!m_utf16 && next_block()) {}
+  }
+
+protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (m_utf16 || !next_block()) return traits_type::eof();
+    return traits_type::to_int_type(*gptr());
+  }
+
+private:
+  bool next_block() {
+    if (m_eof || m_error) return false;
+    std::size_t have = 0;
+    // The first block: at least 3 bytes (a byte-order mark) unless the file is shorter.
+    do {
+      auto n = m_read(m_block.data() + have, m_block.size() - have);
+      if (!n) {
+        m_error = std::move(n).error();
+        return false;
+      }
+      if (*n == 0) m_eof = true;
+      have += *n;
+    } while (m_first && have < 3 && !m_eof);
+    std::size_t from = 0;
+    if (m_first) {
+      m_first = false;
+      const std::string_view head(m_block.data(), have);
+      if (utf16_mark(head)) {
+        m_utf16 = true;
+        return false;
+      }
+      if (head.substr(0, 3) == "\xEF\xBB\xBF") from = 3;
+    }
+    if (have == from) return next_block(); // the mark alone, or the end (m_eof)
+    m_checks.feed(std::string_view(m_block.data() + from, have - from));
+    setg(m_block.data() + from, m_block.data() + from, m_block.data() + have);
+    return true;
+  }
+
+  const ByteReader& m_read;
+  ByteChecks& m_checks;
+  std::vector<char> m_block;
+  std::optional<Error> m_error;
+  bool m_first = true;
+  bool m_eof = false;
+  bool m_utf16 = false;
+};
+
 void sort_problems(std::vector<FileProblem>& problems) {
   // File-level problems first, then by record; a "too many problems" note stays last.
   const bool truncated = problems.size() > k_max_problems_listed;
@@ -220,9 +342,7 @@ Result<StreamRead> read_event_stream(FileFormat format, const ByteReader& read, 
     ChunkOut out(sink, chunk_events, result);
     H2R_TRY(in.want(3));
     const std::string_view head = in.available();
-    const bool utf16 = head.size() >= 2 && ((head[0] == '\xFF' && head[1] == '\xFE') ||
-                                             (head[0] == '\xFE' && head[1] == '\xFF'));
-    if (utf16) {
+    if (utf16_mark(head)) {
       result.read_whole = true; // decoded whole, as parse_event_file does
       return result;
     }
@@ -241,6 +361,29 @@ Result<StreamRead> read_event_stream(FileFormat format, const ByteReader& read, 
     }
     sort_problems(result.problems);
     return result;
+  } catch (const std::bad_alloc&) {
+    return fail(ErrorKind::transient, "not enough memory to read the file");
+  } catch (const std::exception& e) {
+    return fail(ErrorKind::transient, std::string("reading the file threw: ") + e.what());
+  }
+}
+
+Result<std::optional<std::vector<FileProblem>>> scan_json_file(const ByteReader& read) {
+  using Known = std::optional<std::vector<FileProblem>>;
+  try {
+    ByteChecks checks;
+    CheckedBuf buf(read, checks);
+    std::istream in(&buf);
+    JsonScan scan = scan_json_stream(in);
+    buf.drain(); // what the whole-file reader checks first may lie after a syntax error
+    if (buf.error()) return unexpected(*buf.error());
+    if (buf.utf16() || checks.decides_whole() || scan.too_deep) return Known{};
+    if (!scan.syntax_error) {
+      if (!scan.top_array || scan.top_elements <= k_max_records_per_file) return Known{};
+      add_problem(scan.problems, {0, 0, "", more_than_records()});
+    }
+    sort_problems(scan.problems);
+    return Known{std::move(scan.problems)};
   } catch (const std::bad_alloc&) {
     return fail(ErrorKind::transient, "not enough memory to read the file");
   } catch (const std::exception& e) {

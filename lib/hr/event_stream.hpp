@@ -7,9 +7,10 @@
 // reports. Record problems (a bad field, a duplicate key, a duplicate event_id) are found while
 // streaming; a problem about the file as a whole (not UTF-8, a NUL byte, UTF-16, JSON or CSV syntax, a
 // bad CSV header, JSON nested too deep, a line or record above k_max_stream_record_bytes) ends the
-// read with StreamRead::read_whole: the caller then reads the whole file (at most the inbox's
-// max_file_bytes) with parse_event_file, which says exactly what is wrong (or, for UTF-16 and a
-// single JSON object, reads it).
+// read with StreamRead::read_whole: the caller then, for JSON, reads it once more with
+// scan_json_file, which words a syntax error (or too many events) as parse_event_file would without
+// holding the file; otherwise it reads the whole file (at most the inbox's max_file_bytes) with
+// parse_event_file, which says exactly what is wrong (or, for UTF-16 and a single JSON object, reads it).
 #pragma once
 
 #include "core/error.hpp"
@@ -17,6 +18,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,14 @@ struct StreamRead {
 // the header), whatever the file's size.
 Result<StreamRead> read_event_stream(FileFormat format, const ByteReader& read, const ChunkSink& sink,
                                      std::size_t chunk_events = k_stream_chunk_events);
+
+// A JSON file the streaming read gave up on (StreamRead::read_whole), read again in one pass without
+// being held in memory: its problems when they can be known that way, as parse_event_file reports
+// them — a syntax error (after the duplicate keys before it), or a top-level array of more than
+// k_max_records_per_file elements; nullopt when parse_event_file must read it whole (it is valid JSON
+// but not an array of event objects, or blank, not UTF-8, holds a NUL, is UTF-16, nested too deep).
+// Memory: one block and the keys of the objects open at a time.
+Result<std::optional<std::vector<FileProblem>>> scan_json_file(const ByteReader& read);
 
 // "record 4 (line 4): field 'event_id': duplicate event_id 'e1' (first in record 2)", as
 // parse_event_file says it.

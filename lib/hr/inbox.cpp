@@ -32,6 +32,9 @@ constexpr std::chrono::hours k_purge_interval{1};
 constexpr int k_max_collision_suffixes = 1000;
 constexpr std::size_t k_report_name_bytes = 1024;   // above NAME_MAX: a report never cuts a name
 constexpr std::size_t k_report_line_bytes = 2000;
+// Exact, whatever the umask: HR systems (group h2r) read the reports in rejected/.
+constexpr mode_t k_folder_mode = 0750;
+constexpr mode_t k_report_mode = 0640;
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -74,8 +77,19 @@ Result<void> ensure_dir(const std::string& path, bool allow_symlink) {
     return fail(ErrorKind::invalid, "inbox folder " + path + " exists but is not a directory");
   }
   if (errno != ENOENT) return fail(ErrorKind::invalid, "cannot use inbox folder " + path + ": " + errno_text(errno));
-  if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST)
+  if (::mkdir(path.c_str(), k_folder_mode) != 0) {
+    if (errno == EEXIST) return {};
     return fail(ErrorKind::invalid, "cannot create inbox folder " + path + ": " + errno_text(errno));
+  }
+  // The umask may have removed bits (the unit's is 0077): HR, group h2r, reads rejected/. Through a
+  // descriptor of the folder itself, never a link put in its place meanwhile.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || ::fchmod(fd, k_folder_mode) != 0) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    return fail(ErrorKind::invalid, "cannot set the mode of inbox folder " + path + ": " + errno_text(err));
+  }
+  ::close(fd);
   return {};
 }
 
@@ -212,10 +226,22 @@ Inbox::Outcome Inbox::process(const std::string& name, bool settled) {
   // out until the file is moved. Where no lease can be had, the settle rule: announced complete or
   // seen unchanged by a rescan (`settled`), or for scan() last written at least options.settle ago.
   const ReadLease lease = ReadLease::take(fd);
+  note_lease_refused(lease.error());
   if (lease.state() == ReadLease::State::writing) return busy(name, look_of(fst), "open for writing by a process");
   if (lease.state() == ReadLease::State::unknown && !settled && !written_at_least_ago(fst, m_options.settle))
     return busy(name, look_of(fst), "written less than the settle interval ago (no lease here to tell)");
   return read_and_store(name, fd, fst, *format, lease);
+}
+
+// Once per Inbox (per start of h2rd): files of another user get no lease without CAP_LEASE, which
+// the packaged unit leaves to a drop-in. Every such file would say so: one line says it for all.
+void Inbox::note_lease_refused(int err) {
+  if ((err != EACCES && err != EPERM) || m_lease_refusal_noted) return;
+  m_lease_refusal_noted = true;
+  spdlog::warn("inbox.no_lease error=\"{}\" note=\"no read lease on files of other users (no CAP_LEASE): h2rd "
+               "falls back to the settle rule, a file is taken once unchanged for {} ms; the drop-in "
+               "h2rd-lease.conf (in /usr/share/doc/h2r/examples, docs/operations.md) enables leases\"",
+               errno_text(err), m_options.settle.count());
 }
 
 Inbox::Outcome Inbox::defer(const std::string& name, const std::string& why) {
@@ -257,12 +283,15 @@ Inbox::Outcome Inbox::reject(const std::string& name, const std::vector<std::str
   const Folder rejected = open_folder("rejected");
   const int fd = rejected.sub < 0 ? -1
                                   : ::openat(rejected.sub, hr_detail::report_name(moved).c_str(),
-                                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+                                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, k_report_mode);
   if (fd < 0) {
     spdlog::error("inbox.error file=\"{}\" error=\"cannot write report: {}\"", escape_for_log(report),
                   rejected.sub < 0 ? escape_for_log(rejected.error) : errno_text(errno));
     return Outcome::rejected;
   }
+  if (::fchmod(fd, k_report_mode) != 0) // the umask may have removed the group's read bit
+    spdlog::error("inbox.error file=\"{}\" error=\"cannot set the report's mode: {}\"", escape_for_log(report),
+                  errno_text(errno));
   std::size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);

@@ -79,9 +79,11 @@ struct ScanReport {
 // rejected/NAME.error.txt. A name already taken in processed/ or rejected/ gets a suffix
 // ".YYYYMMDDTHHMMSSZ-N"; nothing is ever overwritten.
 //
-// Memory: a file is read a block at a time (event_stream.hpp), whatever its size. Only a file with a
-// problem about the whole of it (not UTF-8, JSON or CSV syntax, a bad CSV header) or in UTF-16 is
-// read whole (at most max_file_bytes) to report it exactly, or to decode it.
+// Memory: a file is read a block at a time (event_stream.hpp), whatever its size. A JSON file with a
+// syntax error, or with more than k_max_records_per_file events, is read once more, a block at a time,
+// to word it (scan_json_file). Only a file with another problem about the whole of it (not UTF-8, CSV
+// syntax, a bad CSV header, JSON that is not an array of objects) or in UTF-16 is read whole (at most
+// max_file_bytes) to report it exactly, or to decode it.
 //
 // A file that changes while it is read or stored (its size or mtime differs from what was read) is
 // neither moved to processed/ nor rejected: it stays and is read again once it settles (its events
@@ -89,7 +91,8 @@ struct ScanReport {
 // empty NDJSON or CSV file, a header-only CSV) is accepted with 0 events.
 //
 // Log lines: `inbox.accepted file=… events=N`, `inbox.rejected file=… problems=N first="…"`,
-// `inbox.deferred file=… error="…"`, `inbox.purged file=…`, `inbox.error …` (I/O trouble), at debug level
+// `inbox.deferred file=… error="…"`, `inbox.purged file=…`, `inbox.error …` (I/O trouble), once
+// `inbox.no_lease` (leases refused for permission: the settle rule applies), at debug level
 // `inbox.settling file=… bytes=N` each time a rescan sees a file not yet settled. Names, messages and
 // problems in log lines and reports go through escape_for_log().
 class Inbox {
@@ -97,8 +100,9 @@ public:
   Inbox(InboxOptions options, IngestSessionSink sink, const Clock& clock);
   Inbox(InboxOptions options, IngestSink sink, const Clock& clock);
 
-  // Creates dir, dir/processed and dir/rejected (mode 0750) when missing. An error (invalid) when one
-  // of them exists but is not a directory (processed/ and rejected/ must not be symlinks).
+  // Creates dir, dir/processed and dir/rejected (mode 0750 exactly, whatever the umask) when missing.
+  // An error (invalid) when one of them exists but is not a directory (processed/ and rejected/ must
+  // not be symlinks).
   Result<void> prepare();
 
   // Takes every eligible file now, in name order. Files the sink deferred stay for the next scan.
@@ -125,6 +129,10 @@ public:
   // New limits.max_file_bytes and retention.days (a reload of h2rd.yaml). Thread-safe: the next file
   // read and the next purge use them.
   void set_limits(std::uint64_t max_file_bytes, int retention_days);
+
+  // How many files this process has read whole (a problem about the whole file that one more
+  // streaming pass could not word, or UTF-16; see "Memory" above), by every Inbox. For tests.
+  static std::uint64_t whole_file_reads();
 
 private:
   enum class Outcome { accepted, rejected, deferred, skipped, settling };
@@ -160,6 +168,8 @@ private:
   // commits it and moves the file. `lease` keeps writers out meanwhile when it is held.
   Outcome read_and_store(const std::string& name, int fd, const struct ::stat& opened, FileFormat format,
                          const ReadLease& lease);
+  // Logs inbox.no_lease the first time a lease is refused for permission (`err`: ReadLease::error()).
+  void note_lease_refused(int err);
   Outcome busy(const std::string& name, const Look& look, const char* why);
   Outcome defer(const std::string& name, const std::string& why);
   Outcome changed(const std::string& name, const Look& look, const char* when);
@@ -186,6 +196,7 @@ private:
   IngestSessionSink m_sink;
   const Clock& m_clock;
   std::map<std::string, Settling> m_settling; // by file name
+  bool m_lease_refusal_noted = false;
 };
 
 } // namespace h2r

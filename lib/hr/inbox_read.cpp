@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +22,8 @@ namespace h2r {
 namespace {
 
 constexpr std::size_t k_read_block = 1 << 16;
+
+std::atomic<std::uint64_t> g_whole_file_reads{0};
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -61,6 +64,8 @@ Inbox::Inbox(InboxOptions options, IngestSink sink, const Clock& clock)
             },
             clock) {}
 
+std::uint64_t Inbox::whole_file_reads() { return g_whole_file_reads.load(std::memory_order_relaxed); }
+
 Inbox::Outcome Inbox::read_and_store(const std::string& name, int fd, const struct ::stat& opened, FileFormat format,
                                      const ReadLease& lease) {
   const std::string path = m_options.dir + "/" + name;
@@ -92,8 +97,25 @@ Inbox::Outcome Inbox::read_and_store(const std::string& name, int fd, const stru
   std::size_t events = streamed->events;
   std::vector<FileProblem> problems = std::move(streamed->problems);
   std::vector<std::string> notes = std::move(streamed->notes);
-  if (streamed->read_whole) {
+  bool read_whole = streamed->read_whole;
+  if (read_whole && format == FileFormat::json) {
+    // A JSON syntax error (or more events than allowed) is told by one more pass that holds nothing:
+    // a large file is not read whole, nor parsed twice, to be rejected.
+    session->reset();
+    if (::lseek(fd, 0, SEEK_SET) != 0) return defer(name, "cannot be read: " + errno_text(errno));
+    bytes = 0;
+    auto known = scan_json_file(reader);
+    if (!known) return failed(known.error());
+    if (*known) {
+      problems = std::move(**known);
+      notes.clear();
+      events = 0;
+      read_whole = false;
+    }
+  }
+  if (read_whole) {
     // A problem about the whole file, or UTF-16: read it whole, as parse_event_file says it.
+    g_whole_file_reads.fetch_add(1, std::memory_order_relaxed);
     session->reset();
     if (::lseek(fd, 0, SEEK_SET) != 0) return defer(name, "cannot be read: " + errno_text(errno));
     bytes = 0;

@@ -13,11 +13,18 @@ namespace {
 
 using nlohmann::json;
 
+std::string syntax_message(std::string message) {
+  // "[json.exception.parse_error.101] parse error at line 1, column 5: ..." → "parse error at ..."
+  if (auto close = message.find("] "); message.rfind("[json.exception", 0) == 0 && close != std::string::npos)
+    message.erase(0, close + 2);
+  return "not valid JSON: " + message;
+}
+
 // Parses one JSON text whose depth was already checked. Duplicate keys inside one object are
 // reported (nlohmann would silently keep the last). `fixed_record` > 0 numbers the only record
 // (NDJSON); otherwise records are the top-level object (1) or the top-level array's elements.
 // Parses `text`, naming each duplicate key (at its object's record) in `problems`: the slow way, with a
-// set of keys per object. Used when the quick pass below saw a duplicate or an error.
+// set of keys per object. Used when the quick pass below saw a duplicate.
 std::optional<json> parse_json_naming_duplicates(std::string_view text, int fixed_record, int line,
                                                  std::vector<FileProblem>& problems) {
   std::vector<std::set<std::string>> keys;
@@ -47,18 +54,78 @@ std::optional<json> parse_json_naming_duplicates(std::string_view text, int fixe
   try {
     return json::parse(text.begin(), text.end(), callback);
   } catch (const json::exception& e) {
-    std::string message = e.what();
-    // "[json.exception.parse_error.101] parse error at line 1, column 5: ..." → "parse error at ..."
-    if (auto close = message.find("] "); message.rfind("[json.exception", 0) == 0 && close != std::string::npos)
-      message.erase(0, close + 2);
-    add_problem(problems, {fixed_record, line, "", "not valid JSON: " + message});
+    add_problem(problems, {fixed_record, line, "", syntax_message(e.what())});
     return std::nullopt;
   }
 }
 
+// SAX events of one JSON text: records numbered and duplicate keys named as the callback of
+// parse_json_naming_duplicates does, with a set of keys per open object and nothing else kept.
+class NamingSax {
+public:
+  NamingSax(int fixed_record, int line, JsonScan& out) : m_record(fixed_record), m_fixed(fixed_record), m_line(line), m_out(out) {}
+
+  bool null() { return value(); }
+  bool boolean(bool) { return value(); }
+  bool number_integer(json::number_integer_t) { return value(); }
+  bool number_unsigned(json::number_unsigned_t) { return value(); }
+  bool number_float(json::number_float_t, const std::string&) { return value(); }
+  bool string(std::string&) { return value(); }
+  bool binary(json::binary_t&) { return value(); }
+  bool start_object(std::size_t) {
+    if (m_fixed == 0 && ((m_depth == 0 && !m_out.top_array) || (m_depth == 1 && m_out.top_array))) ++m_record;
+    value();
+    m_keys.emplace_back();
+    return enter();
+  }
+  bool key(std::string& key) {
+    if (!m_keys.empty() && !m_keys.back().insert(key).second)
+      add_problem(m_out.problems, {m_record, m_line, key, "duplicate key"});
+    return true;
+  }
+  bool end_object() {
+    if (!m_keys.empty()) m_keys.pop_back();
+    --m_depth;
+    return true;
+  }
+  bool start_array(std::size_t) {
+    if (m_depth == 0) m_out.top_array = true;
+    else value();
+    return enter();
+  }
+  bool end_array() {
+    --m_depth;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    m_out.syntax_error = true;
+    add_problem(m_out.problems, {m_fixed, m_line, "", syntax_message(e.what())});
+    return false;
+  }
+
+private:
+  bool value() {
+    if (m_depth == 1 && m_out.top_array) ++m_out.top_elements;
+    return true;
+  }
+  bool enter() {
+    if (++m_depth <= k_max_json_depth) return true;
+    m_out.too_deep = true; // stop: the whole-file reader reports it (a hostile file nests millions deep)
+    return false;
+  }
+
+  int m_record;
+  int m_fixed;
+  int m_line;
+  JsonScan& m_out;
+  int m_depth = 0;
+  std::vector<std::set<std::string>> m_keys;
+};
+
 // The quick pass (every record goes through it): keys are only counted per object; an object that ends
-// with fewer members than keys read had a duplicate. Only then, or on a syntax error, is the text parsed
-// again the slow way, which reports exactly what it always did.
+// with fewer members than keys read had a duplicate. Only then is the text parsed again the slow way; on
+// a syntax error a SAX pass that builds nothing names the duplicate keys before it and words the error,
+// as the slow way would.
 std::optional<json> parse_json_text(std::string_view text, int fixed_record, int line,
                                     std::vector<FileProblem>& problems) {
   std::vector<std::size_t> counts;
@@ -86,6 +153,8 @@ std::optional<json> parse_json_text(std::string_view text, int fixed_record, int
     auto doc = json::parse(text.begin(), text.end(), callback);
     if (!duplicate) return doc;
   } catch (const json::exception&) {
+    for (auto& p : scan_json_text(text, fixed_record, line).problems) add_problem(problems, std::move(p));
+    return std::nullopt;
   }
   return parse_json_naming_duplicates(text, fixed_record, line, problems);
 }
@@ -101,6 +170,20 @@ bool too_deep(std::string_view text, int record, int line, std::vector<FileProbl
 }
 
 } // namespace
+
+JsonScan scan_json_text(std::string_view text, int fixed_record, int line) {
+  JsonScan out;
+  NamingSax sax(fixed_record, line, out);
+  json::sax_parse(text.begin(), text.end(), &sax);
+  return out;
+}
+
+JsonScan scan_json_stream(std::istream& in) {
+  JsonScan out;
+  NamingSax sax(0, 0, out);
+  json::sax_parse(in, &sax);
+  return out;
+}
 
 ParsedFile parse_json_events(std::string_view content) {
   ParsedFile out;

@@ -31,15 +31,18 @@ std::string events_text(const std::vector<HrEvent>& events) {
   return out;
 }
 
+// How the inbox ended up reading a file.
+enum Read { streamed = 0, scanned, whole };
+
 struct Streamed {
-  bool read_whole = false;
+  Read read = streamed;
   ParsedFile file;
   std::size_t largest_chunk = 0;
   int chunks = 0;
 };
 
-// What the inbox does: stream; when told to, parse the whole file instead. The sink finds repeated
-// event_ids as an ingest session must.
+// What the inbox does: stream; when told to, scan a JSON file once more (scan_json_file), and parse
+// the whole file only when that cannot tell. The sink finds repeated event_ids as an ingest session must.
 Streamed stream(FileFormat format, const std::string& content, std::size_t block, std::size_t chunk) {
   Streamed out;
   std::size_t at = 0;
@@ -62,8 +65,19 @@ Streamed stream(FileFormat format, const std::string& content, std::size_t block
   };
   auto r = read_event_stream(format, read, sink, chunk);
   REQUIRE(r);
-  out.read_whole = r->read_whole;
+  if (r->read_whole && format == FileFormat::json) {
+    at = 0;
+    auto known = scan_json_file(read);
+    REQUIRE(known);
+    CHECK(at == content.size()); // read to its end: what parse_event_file checks first may lie there
+    if (*known) {
+      out.read = scanned;
+      out.file = ParsedFile{{}, std::move(**known), {}};
+      return out;
+    }
+  }
   if (r->read_whole) {
+    out.read = whole;
     out.file = parse_event_file(format, content);
   } else {
     out.file.problems = std::move(r->problems);
@@ -75,10 +89,10 @@ Streamed stream(FileFormat format, const std::string& content, std::size_t block
 }
 
 // Streams `content` at several block and chunk sizes; each says exactly what parse_event_file says.
-// Returns whether the stream read it whole.
-bool same_as_whole(FileFormat format, const std::string& content) {
+// Returns how it was read (streamed: 0, false).
+Read same_as_whole(FileFormat format, const std::string& content) {
   const ParsedFile whole = parse_event_file(format, content);
-  bool read_whole = false;
+  Read read = streamed;
   for (std::size_t block : {std::size_t{1}, std::size_t{7}, std::size_t{4096}}) {
     for (std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{1000}}) {
       CAPTURE(block);
@@ -88,10 +102,10 @@ bool same_as_whole(FileFormat format, const std::string& content) {
       CHECK(events_text(s.file.events) == events_text(whole.events));
       CHECK(s.file.notes == whole.notes);
       CHECK(s.largest_chunk <= chunk);
-      read_whole = s.read_whole;
+      read = s.read;
     }
   }
-  return read_whole;
+  return read;
 }
 
 std::string ndjson_hire(int i, const std::string& extra = "") {
@@ -175,23 +189,32 @@ TEST_CASE("stream: a duplicate event_id across chunks is reported with the recor
 TEST_CASE("stream: problems about the whole file are read whole and worded as today") {
   const std::string good = ndjson_hire(1) + "\n" + ndjson_hire(2) + "\n";
   // Not UTF-8, late in the file (after chunks went to the sink); NUL; UTF-16 with and without a mark.
-  CHECK(same_as_whole(FileFormat::ndjson, good + "{\"a\":\"Jos\xE9\"}\n"));
+  CHECK(same_as_whole(FileFormat::ndjson, good + "{\"a\":\"Jos\xE9\"}\n") == whole);
   CHECK(same_as_whole(FileFormat::ndjson, good + std::string("a\0b\n", 4)));
   CHECK(same_as_whole(FileFormat::csv, std::string(k_csv_header) + "c1,terminate,E1,,\nc2,terminate,E2,,Jos\xE9\n"));
   CHECK(same_as_whole(FileFormat::csv, std::string(k_csv_header) + "c1,terminate,E1,,\n\xC3\n"));
   CHECK(same_as_whole(FileFormat::csv, std::string("\xFF\xFE" "e\0,\0t\0\n\0", 10)));
   CHECK(same_as_whole(FileFormat::csv, std::string("e\0v\0e\0n\0", 8)));
-  CHECK(same_as_whole(FileFormat::json, std::string("\xFE\xFF", 2)));
-  // JSON: blank, one object, syntax errors, text after the array, non-object elements, too deep.
-  CHECK(same_as_whole(FileFormat::json, "  \n"));
-  CHECK(same_as_whole(FileFormat::json, ndjson_hire(1)));
-  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + "," + ndjson_hire(2) + " " + ndjson_hire(3) + "]"));
-  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + ",]"));
-  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + "] x"));
-  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + ""));
-  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + ", 1, {\"a\":1,\"a\":2}]"));
-  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + "," + std::string(20, '[') + std::string(20, ']') + "]"));
-  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + ",{\"x\":\"unterminated]"));
+  CHECK(same_as_whole(FileFormat::json, std::string("\xFE\xFF", 2)) == whole);
+  // JSON: blank, one object, non-object elements, too deep: read whole.
+  CHECK(same_as_whole(FileFormat::json, "  \n") == whole);
+  CHECK(same_as_whole(FileFormat::json, ndjson_hire(1)) == whole);
+  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + ", 1, {\"a\":1,\"a\":2}]") == whole);
+  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + "," + std::string(20, '[') + std::string(20, ']') + "]") == whole);
+  // Syntax errors and text after the array: worded by one more streaming pass, never read whole.
+  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + "," + ndjson_hire(2) + " " + ndjson_hire(3) + "]") == scanned);
+  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + ",]") == scanned);
+  CHECK(same_as_whole(FileFormat::json, "\xEF\xBB\xBF[\n" + ndjson_hire(1) + ",\n]") == scanned);
+  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + "] x") == scanned);
+  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + "") == scanned);
+  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + ",{\"x\":\"unterminated]") == scanned);
+  CHECK(same_as_whole(FileFormat::json, "[{\"a\":1,\"a\":2},\n{\"b\":{\"c\":1,\"c\":1},\"b\":3,") == scanned);
+  // ... unless what parse_event_file checks before the syntax comes after the error: it says that.
+  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + ",] \"Jos\xE9\"") == whole);
+  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + ",] \"\xC3") == whole);
+  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + std::string(",] \0", 4)) == whole);
+  CHECK(same_as_whole(FileFormat::json, "[" + ndjson_hire(1) + ",] " + std::string(20, '[')) == whole);
+  CHECK(same_as_whole(FileFormat::json, "[" + std::string(20, '{')) == whole);
   // CSV: syntax late in the file, header problems (which a later syntax error overrides), no header.
   CHECK(same_as_whole(FileFormat::csv, std::string(k_csv_header) + "c1,fire,E1,,\nc2,terminate,\"E2\n"));
   CHECK(same_as_whole(FileFormat::csv, std::string(k_csv_header) + "c1,fire,E1,,\nc2,termi\"nate,E2,,\n"));
@@ -207,4 +230,18 @@ TEST_CASE("stream: more than k_max_problems_listed problems are listed as parse_
   std::string nd;
   for (int i = 1; i <= 1100; ++i) nd += R"({"event_id":"x)" + std::to_string(i) + R"(","type":"fire","employee":{"employee_id":"E"}})" "\n";
   CHECK(same_as_whole(FileFormat::ndjson, nd));
+}
+
+// Issue 26 item 14: more than k_max_records_per_file elements are counted by the streaming scan, not
+// read into memory whole.
+TEST_CASE("stream: a JSON array of more than k_max_records_per_file elements is refused by a streaming scan") {
+  std::string content = "[";
+  for (std::size_t i = 0; i <= k_max_records_per_file; ++i) content += "1,";
+  content.back() = ']';
+  const ParsedFile whole_file = parse_event_file(FileFormat::json, content);
+  REQUIRE(whole_file.problems.size() == 1);
+  CHECK(whole_file.problems[0].message == "more than " + std::to_string(k_max_records_per_file) + " events");
+  const Streamed s = stream(FileFormat::json, content, 4096, 1000);
+  CHECK(s.read == scanned);
+  CHECK(problems_text(s.file.problems) == problems_text(whole_file.problems));
 }
