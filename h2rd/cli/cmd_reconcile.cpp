@@ -25,7 +25,8 @@ int cmd_reconcile(const std::string& config_path, const Words& words) {
   HttplibTransport transport(transport_options(ctx->config));
   ConnectionRegistry registry(*ctx->store, *ctx->box, transport, SystemClock::instance());
   const bool apply = args->has("--apply");
-  auto report = reconcile(*ctx->store, registry, *rules, args->value("--connection"), apply, SystemClock::instance());
+  auto report = reconcile(*ctx->store, registry, *rules, args->value("--connection"), apply, SystemClock::instance(),
+                          reconcile_retry(ctx->config));
   if (!report) {
     print_error("reconcile: " + report.error().message);
     return k_exit_failed;

@@ -28,15 +28,22 @@ void print_config(const nlohmann::json& config) {
   }
 }
 
-// Every live daemon on the database: one line each.
+// Every daemon row on the database, one line each: live, late, or gone with the claims it still holds.
 void print_daemons(const nlohmann::json& daemons) {
   if (!daemons.is_array()) return;
-  std::cout << "\ndaemons (" << daemons.size() << " live):";
+  long long live = 0;
+  for (const auto& d : daemons) live += d["state"] == "live" ? 1 : 0;
+  std::cout << "\ndaemons (" << live << " live";
+  if (daemons.size() > static_cast<std::size_t>(live)) std::cout << " of " << daemons.size();
+  std::cout << "):";
   for (const auto& d : daemons) {
-    std::cout << "\n  " << json_text(d["owner"]) << ": host " << json_text(d["host"]) << ", pid "
-              << json_text(d["pid"]) << ", version " << json_text(d["version"]) << ", heartbeat "
-              << fmt::format("{:.0f}", d["heartbeat_age_s"].get<double>()) << " s ago, claims "
-              << json_text(d["claims"]) << (d["leader"].get<bool>() ? ", LEADER" : "");
+    const std::string state = d["state"].get<std::string>();
+    std::cout << "\n  " << json_text(d["owner"]) << ": " << (state == "live" ? "live" : state == "late" ? "LATE" : "GONE")
+              << ", host " << json_text(d["host"]) << ", pid " << json_text(d["pid"]) << ", version "
+              << json_text(d["version"]) << ", heartbeat " << fmt::format("{:.0f}", d["heartbeat_age_s"].get<double>())
+              << " s ago, claims " << json_text(d["claims"]);
+    if (state != "live" && d["claims"].get<int>() > 0) std::cout << " (held until " << json_text(d["claims_until"]) << ")";
+    if (d["leader"].get<bool>()) std::cout << ", LEADER";
   }
 }
 
@@ -70,6 +77,10 @@ int cmd_status(const std::string& config_path, const Words& words) {
   std::cout << "daemon: ";
   if (state == "stopped")
     std::cout << "not running";
+  else if (!daemon["here"].get<bool>())   // none recorded on this host: the store's heartbeats (several daemons)
+    std::cout << (state == "running" ? "running" : "LATE (no recent heartbeat)") << ", "
+              << json_text(daemon["live"]) << " live and " << json_text(daemon["late"])
+              << " late on the database (daemons below)";
   else
     std::cout << (state == "running" ? "running" : "STUCK (heartbeat stale)") << ", pid " << json_text(daemon["pid"])
               << ", since " << json_text(daemon["started"]) << ", heartbeat "

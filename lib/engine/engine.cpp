@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include "engine/backoff.hpp"
 #include "engine/result_json.hpp"
 #include "engine/schedule.hpp"
 
@@ -75,13 +76,8 @@ void Engine::adopt_options() {
 }
 
 std::chrono::milliseconds Engine::backoff(int attempt) {
-  double cap = static_cast<double>(m_options.retry_base.count()) * std::pow(2.0, std::max(0, attempt - 1));
-  cap = std::min(cap, static_cast<double>(m_options.retry_max.count()));
   std::lock_guard lock(m_rng_mutex);
-  std::uniform_real_distribution<double> dist(0.0, cap);
-  // A floor keeps a retry from landing in the same instant, never above the cap.
-  const long long floor_ms = std::min<long long>(k_min_backoff.count(), static_cast<long long>(cap));
-  return std::chrono::milliseconds(std::max<long long>(floor_ms, static_cast<long long>(dist(m_rng))));
+  return jittered_backoff(attempt, m_options.retry_base, m_options.retry_max, k_min_backoff, m_rng);
 }
 
 void Engine::fail_or_retry(EventOutcome& outcome, const EventRow& event, const Error& error) {

@@ -1,12 +1,17 @@
 #include "engine/reconciler.hpp"
 
+#include "engine/backoff.hpp"
+#include "engine/engine.hpp"
+
 #include "core/text.hpp"
 #include "rules/text_fold.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
+#include <thread>
 
 namespace h2r {
 namespace {
@@ -42,7 +47,41 @@ Result<std::map<std::string, std::vector<LinkRow>>> shared_links(Store& store, c
   return by_user;
 }
 
+// `call` until it succeeds, fails with a non-transient error, or `retry` says to stop; the last error
+// then says how often it was tried.
+template <class Call>
+auto retried(const ReconcileRetry& retry, const Clock& clock, std::mt19937_64& rng, const std::string& what, Call call)
+    -> decltype(call()) {
+  for (int attempt = 1;; ++attempt) {
+    auto result = call();
+    if (result || !result.error().is_transient()) return result;
+    Error error = std::move(result).error();
+    auto wait = jittered_backoff(attempt, retry.base, retry.max, Engine::k_min_backoff, rng);
+    if (error.retry_at)
+      wait = std::max(wait, std::chrono::ceil<std::chrono::milliseconds>(*error.retry_at - clock.now()));
+    if (attempt >= retry.max_attempts || wait > retry.max_wait) {
+      if (retry.max_attempts > 1)
+        error.message += " (tried " + std::to_string(attempt) + (attempt == 1 ? " time" : " times") +
+                         (attempt < retry.max_attempts ? "; the next would have to wait longer than reconcile waits" : "") + ")";
+      return unexpected(std::move(error));
+    }
+    spdlog::warn("reconcile.retry what=\"{}\" attempt={} of={} wait_ms={} error=\"{}\"", escape_for_log(what), attempt,
+                 retry.max_attempts, wait.count(), escape_for_log(error.message));
+    if (retry.sleep) retry.sleep(wait);
+    else std::this_thread::sleep_for(wait);
+  }
+}
+
 } // namespace
+
+ReconcileRetry reconcile_retry(const Config& config) {
+  ReconcileRetry retry;
+  retry.max_attempts = std::min(config.max_attempts, k_reconcile_max_attempts);
+  retry.base = std::min(config.retry_base, k_reconcile_max_wait);
+  retry.max = std::min(config.retry_max, k_reconcile_max_wait);
+  retry.max_wait = k_reconcile_max_wait;
+  return retry;
+}
 
 long long ReconcileReport::employee_drift() const {
   long long out = 0;
@@ -53,8 +92,10 @@ long long ReconcileReport::employee_drift() const {
 }
 
 Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections, const Rules& rules,
-                                  const std::optional<std::string>& only, bool apply, const Clock& clock) {
+                                  const std::optional<std::string>& only, bool apply, const Clock& clock,
+                                  const ReconcileRetry& retry) {
   ReconcileReport report;
+  std::mt19937_64 rng{std::random_device{}()};
   auto employees = store.list_employees();
   if (!employees) return unexpected(std::move(employees).error());
   std::vector<std::string> names = rules.connections();
@@ -71,9 +112,10 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
     // before, means the server ignores startIndex, and the walk stops with an error rather than
     // asking forever; k_max_pages bounds it whatever totalResults says.
     for (long long start = 1, pages = 1;; ++pages) {
-      auto page = (*client)->list_users(start, k_page_size);
+      const std::string asked = "list users of " + name + " from startIndex " + std::to_string(start);
+      const std::string where = asked + ": ";
+      auto page = retried(retry, clock, rng, asked, [&] { return (*client)->list_users(start, k_page_size); });
       if (!page) return unexpected(std::move(page).error());
-      const std::string where = "list users of " + name + " from startIndex " + std::to_string(start) + ": ";
       if (page->start_index != start)
         return fail(ErrorKind::transient, where + "Zoom's answer starts at " + std::to_string(page->start_index) +
                                               " (it does not page): stopped");
@@ -211,9 +253,12 @@ Result<ReconcileReport> reconcile(Store& store, ConnectionRegistry& connections,
       if (!holder.empty()) {
         item.fix_error = "userName '" + user->user_name + "' is reserved for employee " + holder + "; left alone";
       } else if (apply) {
-        Provisioner provisioner(**client, false, to_unix_ms(clock.now()));
-        bind_to_store(provisioner, store, name, employee.employee_id, [&clock] { return to_unix_ms(clock.now()); });
-        auto done = provisioner.carry_out(intent, employee.employee_id);
+        // A retry carries the intent out again: each step looks Zoom up first (provisioner.hpp).
+        auto done = retried(retry, clock, rng, "fix " + item.kind + " of employee " + employee.employee_id, [&] {
+          Provisioner provisioner(**client, false, to_unix_ms(clock.now()));
+          bind_to_store(provisioner, store, name, employee.employee_id, [&clock] { return to_unix_ms(clock.now()); });
+          return provisioner.carry_out(intent, employee.employee_id);
+        });
         // Fixed only when Zoom changed and the link that records it was stored: an unstored link
         // would leave h2r's view of the employee wrong.
         auto stored = done && done->link ? store.put_link(*done->link) : Result<void>{};

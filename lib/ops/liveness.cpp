@@ -4,6 +4,8 @@
 #include <csignal>
 #include <cstdlib>
 
+#include <unistd.h>
+
 namespace h2r {
 namespace {
 
@@ -35,6 +37,19 @@ DaemonLiveness daemon_liveness(Store& store, SystemTime now, bool (*alive)(long 
   const auto age = now - from_unix_ms(out.heartbeat_ms);
   out.state = age > k_heartbeat_stale_after ? "stuck" : "running";
   return out;
+}
+
+std::string daemon_row_state(const DaemonRow& row, long long now_ms, long long lease_ms, const std::string& this_host,
+                             bool (*alive)(long long pid)) {
+  const long long age = now_ms - row.heartbeat_at_ms;
+  if (age >= lease_ms || (row.host == this_host && !(alive ? alive : pid_alive)(row.pid))) return "gone";
+  return age < lease_ms / 2 ? "live" : "late";
+}
+
+std::string this_host_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "localhost";
+  return host;
 }
 
 } // namespace h2r

@@ -27,4 +27,17 @@ struct DaemonLiveness {
 // Reads the meta keys and probes the pid. `alive` is the probe (default kill(pid, 0), EPERM = alive).
 DaemonLiveness daemon_liveness(Store& store, SystemTime now, bool (*alive)(long long pid) = nullptr);
 
+// A row of the store's daemons table as `h2rd status` sees it, on every backend, with lease_ms the
+// claim lease (scheduler.claim_lease):
+//   "live": its heartbeat is younger than lease_ms / 2 (the engine's own freshness test, which it must
+//           pass to start Zoom calls: lib/engine/membership.cpp);
+//   "late": older, but younger than lease_ms: its claims are still its own, one heartbeat renews them;
+//   "gone": older than lease_ms, or `host` is this host and `pid` does not run here: its claims stay
+//           held until their lease_until_ms, then the next daemon's claim takes them over.
+// `this_host` is gethostname(2) ("localhost" when unknown, as the engine names its owner); `alive` as above.
+std::string daemon_row_state(const DaemonRow& row, long long now_ms, long long lease_ms, const std::string& this_host,
+                             bool (*alive)(long long pid) = nullptr);
+// gethostname(2), "localhost" when it fails: the host part of this process's claim owner.
+std::string this_host_name();
+
 } // namespace h2r

@@ -201,6 +201,7 @@ struct DaemonRow {
   long long heartbeat_at_ms = 0;
   int claims = 0;                // list_daemons: events it holds claimed now
   bool leader = false;           // list_daemons: it holds the leader lease now
+  long long claims_until_ms = 0; // list_daemons: the latest lease_until_ms of those claims (0: none)
 };
 
 // A share of one Zoom connection's rate limit among the daemons on one database: `count` calls, at
@@ -475,9 +476,11 @@ public:
   virtual bool shared() const { return false; }
   // daemons. heartbeat: `row.owner` is alive at now_ms (its row inserted or updated; started_at_ms,
   // host, pid and version taken from `row` when inserted), and every event it holds claimed gets
-  // lease_until_ms = now_ms + lease_ms. Returns how many claims were extended.
+  // lease_until_ms = now_ms + lease_ms; rows whose heartbeat is older than k_gone_daemon_kept_ms
+  // (store/gone_daemons.hpp) are removed. Returns how many claims were extended.
   virtual Result<int> heartbeat(const DaemonRow& row, long long now_ms, long long lease_ms);
-  // Daemons whose heartbeat_at_ms > now_ms - stale_ms, by owner, with `claims` and `leader` filled.
+  // Daemons whose heartbeat_at_ms > now_ms - stale_ms, by owner, with `claims`, `claims_until_ms` and
+  // `leader` filled.
   virtual Result<std::vector<DaemonRow>> list_daemons(long long now_ms, long long stale_ms);
   // Forgets a daemon (clean stop): its row, and the leader lease when it holds it.
   virtual Result<void> remove_daemon(const std::string& owner);

@@ -3,6 +3,7 @@
 #include "hr/rejected_files.hpp"
 #include "ops/config_state.hpp"
 #include "ops/liveness.hpp"
+#include "store/gone_daemons.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -27,23 +28,43 @@ nlohmann::json config_json(Store& store, const std::string& daemon_state) {
           {"reload_error", running->reload_error.empty() ? nlohmann::json() : nlohmann::json(running->reload_error)}};
 }
 
-// The live daemons on this database (heartbeat within two heartbeat intervals, claim_lease / 2), by
-// owner; null when the store cannot list them.
-nlohmann::json daemons_json(Store& store, const Config& config, long long now_ms) {
-  auto rows = store.list_daemons(now_ms, config.claim_lease.count() / 2);
+// Every daemon row on this database (lib/ops/liveness.hpp daemon_row_state: live, late, gone), by
+// owner; null when the store cannot list them. Rows of daemons that stopped cleanly are gone from the
+// store; a gone one stays listed until its row is removed (k_gone_daemon_kept_ms). `attention` gets one
+// item per gone daemon that still holds claims: they wait for their lease, then the next daemon's claim
+// takes them over.
+nlohmann::json daemons_json(Store& store, const Config& config, long long now_ms, nlohmann::json& attention) {
+  auto rows = store.list_daemons(now_ms, k_gone_daemon_kept_ms);
   if (!rows) return nullptr;
+  const std::string here = this_host_name();
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& d : *rows)
+  for (const auto& d : *rows) {
+    const std::string state = daemon_row_state(d, now_ms, config.claim_lease.count(), here);
     out.push_back({{"owner", d.owner},
                    {"host", d.host},
                    {"pid", d.pid},
                    {"version", d.version},
+                   {"state", state},
                    {"started", time_json(d.started_at_ms)},
                    {"heartbeat", time_json(d.heartbeat_at_ms)},
                    {"heartbeat_age_s", static_cast<double>(std::max(0LL, now_ms - d.heartbeat_at_ms)) / 1000.0},
                    {"claims", d.claims},
+                   {"claims_until", time_json(d.claims == 0 ? 0 : d.claims_until_ms)},
                    {"leader", d.leader}});
+    if (state != "gone" || d.claims == 0) continue;
+    attention.push_back(
+        {{"kind", "daemon_gone"}, {"owner", d.owner}, {"count", d.claims}, {"until", time_json(d.claims_until_ms)},
+         {"message", "daemon " + d.owner + " is gone (last heartbeat " + time_text(d.heartbeat_at_ms) +
+                         ") and still holds " + count_of(d.claims, "claimed event") +
+                         (d.claims_until_ms <= now_ms ? ", whose lease ran out at " : " until ") +
+                         time_text(d.claims_until_ms) + "; the next daemon that claims takes them over"}});
+  }
   return out;
+}
+
+long long count_state(const nlohmann::json& daemons, const char* state) {
+  if (!daemons.is_array()) return 0;
+  return std::count_if(daemons.begin(), daemons.end(), [&](const nlohmann::json& d) { return d["state"] == state; });
 }
 
 } // namespace
@@ -55,6 +76,10 @@ nlohmann::json attention_items(Store& store, const Config& config, const nlohman
     out.push_back({{"kind", "daemon_stuck"},
                    {"message", "the daemon's heartbeat is stale: it is running but not making progress "
                                "(its log says why; `systemctl restart h2rd`)"}});
+  if (daemon_state == "late")
+    out.push_back({{"kind", "daemon_late"},
+                   {"message", "no daemon's heartbeat is recent (over half of scheduler.claim_lease): they start "
+                               "no Zoom call until one succeeds (daemon.heartbeat_failed in their log says why)"}});
   if (!rules_error.empty())
     out.push_back({{"kind", "rules_reload_failed"},
                    {"message", "the last rules reload FAILED, the previous rules stay in force: " + rules_error +
@@ -194,22 +219,34 @@ Result<nlohmann::json> status_json(Store& store, const Config& config, long long
     last_cycle_ms = std::strtoll(last_cycle.c_str(), &end, 10);
     if (*end != '\0') last_cycle_ms = 0;
   }
+  // The daemon pid recorded here (a daemon on this host), else what the store's heartbeats say: on
+  // PostgreSQL the daemons may run on other hosts.
+  nlohmann::json gone_items = nlohmann::json::array();
+  nlohmann::json daemons = daemons_json(store, config, now_ms, gone_items);
+  const long long n_live = count_state(daemons, "live"), n_late = count_state(daemons, "late");
   DaemonLiveness live = daemon_liveness(store, from_unix_ms(now_ms));
-  nlohmann::json daemon = {{"state", live.state},
-                           {"up", live.state != "stopped"},
+  const bool local = live.state != "stopped";
+  const std::string state = local ? live.state : n_live > 0 ? "running" : n_late > 0 ? "late" : "stopped";
+  nlohmann::json daemon = {{"state", state},
+                           {"up", state != "stopped"},
+                           {"here", local},
+                           {"live", n_live},
+                           {"late", n_late},
+                           {"gone", count_state(daemons, "gone")},
                            {"pid", live.pid == 0 ? nlohmann::json() : nlohmann::json(live.pid)},
                            {"heartbeat", time_json(live.heartbeat_ms)},
                            {"started", time_json(live.started_ms)},
-                           {"metrics", live.state == "stopped" || live.metrics_listen.empty() ? nlohmann::json()
-                                                                                              : nlohmann::json(live.metrics_listen)}};
+                           {"metrics", !local || live.metrics_listen.empty() ? nlohmann::json()
+                                                                           : nlohmann::json(live.metrics_listen)}};
   nlohmann::json out = {{"daemon", daemon},
                         {"queue", queue},
                         {"connections", conns},
                         {"rules", {{"version", meta_json(k_meta_rules_version)}, {"error", meta_json(k_meta_rules_error)}}},
                         {"last_cycle", time_json(last_cycle_ms)}};
-  out["daemons"] = daemons_json(store, config, now_ms);
-  out["config"] = config_json(store, live.state);
-  out["attention"] = attention_items(store, config, queue, meta(k_meta_rules_error), live.state, now_ms);
+  out["daemons"] = daemons;
+  out["config"] = config_json(store, state);
+  out["attention"] = attention_items(store, config, queue, meta(k_meta_rules_error), state, now_ms);
+  out["attention"].insert(out["attention"].begin(), gone_items.begin(), gone_items.end());
   return out;
 }
 

@@ -33,16 +33,20 @@ nlohmann::json planned_json(const PlannedEvent& p, long long now_ms, bool short_
 // "" for a final event or one that is due.
 std::string wait_text(const EventRow& e, long long now_ms);
 
-// One item per thing that needs a person, in this order: the daemon stuck, a failed rules reload,
+// One item per thing that needs a person, in this order: the daemon stuck (or, with daemon_state
+// "late", no daemon's heartbeat recent), a failed rules reload,
 // failed events, held events, rejected files in the inbox, each unhealthy or paused connection.
 // Each item: {"kind", "message"} plus "count" (events, files) or "connection"; rejected files also
 // carry "newest" (a file name) and "report" (the path of its NAME.error.txt).
 nlohmann::json attention_items(Store& store, const Config& config, const nlohmann::json& queue,
                                const std::string& rules_error, const std::string& daemon_state, long long now_ms);
 
-// `h2rd status --json`: daemon, queue, connections, rules, last_cycle, daemons (every live daemon on the
-// database: owner, host, pid, version, started, heartbeat, heartbeat_age_s, claims, leader; null when
-// the store cannot list them), config, attention. Error when the store cannot be read.
+// `h2rd status --json`: daemon (state running/stuck/late/stopped: the daemon pid recorded for this host
+// when it runs, else the store's heartbeats; here, live/late/gone counts), queue, connections, rules,
+// last_cycle, daemons (every daemon row on the database: owner, host, pid, version, state live/late/gone
+// (ops/liveness.hpp daemon_row_state), started, heartbeat, heartbeat_age_s, claims, claims_until, leader;
+// null when the store cannot list them), config, attention (first one daemon_gone item per gone daemon
+// that still holds claims). Error when the store cannot be read.
 Result<nlohmann::json> status_json(Store& store, const Config& config, long long now_ms);
 
 } // namespace h2r

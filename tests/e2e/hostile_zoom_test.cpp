@@ -99,7 +99,7 @@ TEST_CASE("e2e hostile zoom: a token with CR LF and a smuggled DELETE is never s
 }
 
 TEST_CASE("e2e hostile zoom: a list answer whose totalResults is a string fails connection test and reconcile cleanly") {
-  HostileZoom h;
+  HostileZoom h("retry: { base: 50ms, max: 200ms }\n");   // reconcile tries a transient error again: quickly here
   h.zoom.on_scim(HostileServer::json(200, R"({"totalResults":"12","startIndex":1,"Resources":[]})"));
   auto test = h.h2rd({"connection", "test", "zoom-main"});
   INFO(test.err);
@@ -337,4 +337,62 @@ TEST_CASE("e2e hostile zoom: 429 storm at the token endpoint - run --once --max-
   for (std::optional<std::string> retry_after :
        {std::optional<std::string>("0"), std::optional<std::string>(), std::optional<std::string>("3600")})
     storm_run_is_bounded(retry_after, 2 * k_storm_hires + 4, true);
+}
+
+namespace {
+
+// Page `start` (1-based, 100 a page) of a users list of `total` users u1..uN, as Zoom answers it.
+std::string user_page(int total, long long start) {
+  json resources = json::array();
+  for (long long i = start; i < start + 100 && i <= total; ++i)
+    resources.push_back({{"id", "u" + std::to_string(i)}, {"userName", "u" + std::to_string(i) + "@example.com"}, {"active", true}});
+  return json{{"schemas", {"urn:ietf:params:scim:api:messages:2.0:ListResponse"}}, {"totalResults", total},
+              {"startIndex", start}, {"itemsPerPage", resources.size()}, {"Resources", resources}}.dump();
+}
+
+long long start_index_of(const httplib::Request& req) {
+  return req.has_param("startIndex") ? std::stoll(req.get_param_value("startIndex")) : 1;
+}
+
+} // namespace
+
+TEST_CASE("e2e hostile zoom: reconcile retries a 500 while paging and reports every user, a persistent 500 ends it after the retries") {
+  HostileZoom h("retry: { base: 50ms, max: 200ms }\n");
+  std::atomic<int> lists{0};
+  std::atomic<bool> failed_once{false};
+  // The second page's first answer is a 500; every other answer is the page asked for.
+  h.zoom.on_scim([&](const httplib::Request& req, httplib::Response& res) {
+    ++lists;
+    const long long start = start_index_of(req);
+    if (start > 1 && !failed_once.exchange(true)) {
+      res.status = 500;
+      res.set_content(R"({"detail":"internal error"})", "application/json");
+      return;
+    }
+    res.status = 200;
+    res.set_content(user_page(150, start), "application/scim+json");
+  });
+  auto once = h.h2rd({"reconcile", "--json"});
+  INFO(once.err);
+  CHECK(once.exit_code == 0);   // no employee: 150 unaccounted Zoom users, no drift
+  auto report = json::parse(once.out, nullptr, false);
+  REQUIRE(report.is_object());
+  CHECK(report["zoom_users"] == 150);
+  CHECK(report["unaccounted"] == 150);
+  CHECK(lists.load() == 3);   // page 1, page 2's 500, page 2 again
+  CHECK(contains(once.err, "reconcile.retry"));
+
+  // Every answer a 500: retry.max_attempts (12 by default) is bounded to 5 tries, then exit 1 naming it.
+  auto lists_sent = [&] {
+    int n = 0;
+    for (const auto& r : h.zoom.requests()) n += r.method == "GET" && r.path == "/scim2/Users";
+    return n;
+  };
+  const int before = lists_sent();
+  h.zoom.on_scim(HostileServer::json(500, R"({"detail":"internal error"})"));
+  auto always = h.h2rd({"reconcile"});
+  INFO(always.err);
+  CHECK(always.exit_code == 1);
+  CHECK(contains(always.err, "Zoom answered 500 \"internal error\" (tried 5 times)"));
+  CHECK(lists_sent() - before == 5);
 }

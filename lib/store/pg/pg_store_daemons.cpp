@@ -3,6 +3,8 @@
 // concurrent daemons see each other's writes in a consistent order.
 #include "store/pg/pg_store_impl.hpp"
 
+#include "store/gone_daemons.hpp"
+
 namespace h2r {
 
 Result<int> PgStore::heartbeat(const DaemonRow& row, long long now_ms, long long lease_ms) {
@@ -14,6 +16,8 @@ Result<int> PgStore::heartbeat(const DaemonRow& row, long long now_ms, long long
                    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (owner) DO UPDATE SET heartbeat_at_ms = excluded.heartbeat_at_ms",
                    pg::Params().text(row.owner).text(row.host).integer(row.pid).text(row.version)
                        .integer(row.started_at_ms).integer(now_ms)));
+    H2R_TRY(c.exec("DELETE FROM daemons WHERE heartbeat_at_ms < $1::bigint - $2::bigint",
+                   pg::Params().integer(now_ms).integer(k_gone_daemon_kept_ms)));
     auto r = H2R_TRY(c.exec("UPDATE events SET lease_until_ms = $2::bigint + $3::bigint "
                             "WHERE claim_owner = $1 AND claim_token <> ''",
                             pg::Params().text(row.owner).integer(now_ms).integer(lease_ms)));
@@ -27,13 +31,14 @@ Result<std::vector<DaemonRow>> PgStore::list_daemons(long long now_ms, long long
     auto r = H2R_TRY(c.exec(
         "SELECT d.owner, d.host, d.pid, d.version, d.started_at_ms, d.heartbeat_at_ms, "
         "  (SELECT count(*) FROM events AS e WHERE e.claim_owner = d.owner AND e.claim_token <> ''), "
-        "  EXISTS (SELECT 1 FROM leader AS l WHERE l.owner = d.owner AND l.lease_until_ms > $1) "
+        "  EXISTS (SELECT 1 FROM leader AS l WHERE l.owner = d.owner AND l.lease_until_ms > $1), "
+        "  (SELECT COALESCE(max(e.lease_until_ms), 0) FROM events AS e WHERE e.claim_owner = d.owner AND e.claim_token <> '') "
         "FROM daemons AS d WHERE d.heartbeat_at_ms > $1::bigint - $2::bigint ORDER BY d.owner COLLATE \"C\"",
         pg::Params().integer(now_ms).integer(stale_ms)));
     std::vector<DaemonRow> rows;
     for (int i = 0; i < r.size(); ++i)
       rows.push_back(DaemonRow{r.text(i, 0), r.text(i, 1), r.integer(i, 2), r.text(i, 3), r.integer(i, 4),
-                               r.integer(i, 5), static_cast<int>(r.integer(i, 6)), r.boolean(i, 7)});
+                               r.integer(i, 5), static_cast<int>(r.integer(i, 6)), r.boolean(i, 7), r.integer(i, 8)});
     return rows;
   });
 }

@@ -3,14 +3,9 @@
 // behave like two daemons, which is how the engine's multi-daemon behaviour is tested.
 #include "store/sqlite/sqlite_store_impl.hpp"
 
+#include "store/gone_daemons.hpp"
+
 namespace h2r {
-
-namespace {
-
-// A daemon that died without a clean stop leaves its row; rows this old are removed by the next heartbeat.
-constexpr long long k_dead_daemon_memory_ms = 7LL * 24 * 3600'000;
-
-} // namespace
 
 Result<int> SqliteStore::heartbeat(const DaemonRow& row, long long now_ms, long long lease_ms) {
   return locked("record the daemon's heartbeat", [&]() -> Result<int> {
@@ -26,7 +21,7 @@ Result<int> SqliteStore::heartbeat(const DaemonRow& row, long long now_ms, long 
     }
     {
       auto q = H2R_TRY(m_db->query("DELETE FROM daemons WHERE heartbeat_at_ms < ?1"));
-      H2R_TRY(q.bind_int(1, now_ms - k_dead_daemon_memory_ms).run());
+      H2R_TRY(q.bind_int(1, now_ms - k_gone_daemon_kept_ms).run());
     }
     auto q = H2R_TRY(m_db->query("UPDATE events SET lease_until_ms = ?2 WHERE claim_token IS NOT NULL AND claim_owner = ?1"));
     H2R_TRY(q.bind_text(1, row.owner).bind_int(2, now_ms + lease_ms).run());
@@ -42,7 +37,8 @@ Result<std::vector<DaemonRow>> SqliteStore::list_daemons(long long now_ms, long 
     auto q = H2R_TRY(m_db->query(
         "SELECT d.owner, d.host, d.pid, d.version, d.started_at_ms, d.heartbeat_at_ms, "
         "(SELECT COUNT(*) FROM events WHERE claim_token IS NOT NULL AND claim_owner = d.owner), "
-        "EXISTS (SELECT 1 FROM leader AS l WHERE l.id = 1 AND l.owner = d.owner AND l.lease_until_ms > ?1) "
+        "EXISTS (SELECT 1 FROM leader AS l WHERE l.id = 1 AND l.owner = d.owner AND l.lease_until_ms > ?1), "
+        "(SELECT COALESCE(MAX(lease_until_ms), 0) FROM events WHERE claim_token IS NOT NULL AND claim_owner = d.owner) "
         "FROM daemons AS d WHERE d.heartbeat_at_ms > ?1 - ?2 ORDER BY d.owner"));
     q.bind_int(1, now_ms).bind_int(2, stale_ms);
     std::vector<DaemonRow> rows;
@@ -56,6 +52,7 @@ Result<std::vector<DaemonRow>> SqliteStore::list_daemons(long long now_ms, long 
       row.heartbeat_at_ms = q.int_at(5);
       row.claims = static_cast<int>(q.int_at(6));
       row.leader = q.int_at(7) != 0;
+      row.claims_until_ms = q.int_at(8);
       rows.push_back(std::move(row));
     }
     return rows;

@@ -289,6 +289,45 @@ TEST_CASE("engine faults: reconcile --apply reports an item fixed only when its 
   CHECK_FALSE(reconcile(*rig.store, *rig.registry, *rig.rules, std::nullopt, false, rig.clock));
 }
 
+TEST_CASE("engine faults: reconcile --apply tries a fix again after a 503, at most retry.max_attempts times") {
+  for (const int failures : {1, 100}) {
+    CAPTURE(failures);
+    Rig rig;
+    REQUIRE(rig.real->put_employee(EmployeeRow{"E1",
+                                               {{"employee_id", "E1"}, {"first_name", "P1"}, {"email", "p1@example.com"},
+                                                {"employment_type", "full_time"}},
+                                               HrStatus::active, 1}));
+    int posts = 0;   // the first `failures` creates are answered 503 without effect
+    rig.transport.on("a.example/scim2/Users", [&](const HttpRequest& r) -> Result<HttpResponse> {
+      if (r.method == "GET") return json_response(200, {{"totalResults", 0}, {"Resources", nlohmann::json::array()}});
+      if (++posts <= failures) return scim_error(503, "Service temporarily unavailable");
+      return json_response(201, {{"id", "u1"}, {"userName", "p1@example.com"}, {"active", true}});
+    });
+    ReconcileRetry retry;
+    retry.max_attempts = 3;
+    retry.base = 10ms;
+    retry.max = 40ms;
+    std::vector<std::chrono::milliseconds> waits;
+    retry.sleep = [&](std::chrono::milliseconds wait) { waits.push_back(wait); };
+    auto report = reconcile(*rig.store, *rig.registry, *rig.rules, std::nullopt, true, rig.clock, retry);
+    REQUIRE(report);
+    REQUIRE(report->drift.size() == 1);
+    CHECK(report->drift[0].kind == "missing");
+    if (failures == 1) {
+      CHECK(report->drift[0].fixed);
+      CHECK(posts == 2);
+      CHECK(waits.size() == 1);
+    } else {
+      CHECK_FALSE(report->drift[0].fixed);
+      CHECK(posts == 3);
+      CHECK(waits.size() == 2);
+      CHECK(report->drift[0].fix_error.find("Zoom answered 503") != std::string::npos);
+      CHECK(report->drift[0].fix_error.find("(tried 3 times)") != std::string::npos);
+    }
+    for (auto w : waits) CHECK(w <= retry.max);
+  }
+}
+
 TEST_CASE("engine faults: an event held as a conflict is reported through on_conflict, once" * doctest::test_suite("threads")) {
   std::mutex mutex;
   std::vector<std::pair<std::string, std::string>> conflicts;   // (event_id, reason)

@@ -5,6 +5,8 @@
 // with the `multi` branch), and say so.
 #include "store_test_util.hpp"
 
+#include "store/gone_daemons.hpp"
+
 #include <map>
 #include <mutex>
 #include <set>
@@ -209,6 +211,43 @@ TEST_CASE_TEMPLATE("store contract: heartbeat extends only its own owner's lease
   CHECK(store->list_daemons(800, 1000).value().size() == 1);
   CHECK(store->try_lead("d1", 800, 1000).value()); // d2's lease went with it
   CHECK_FALSE(store->heartbeat(DaemonRow{}, 900, 1000));
+}
+
+TEST_CASE_TEMPLATE("store contract: a daemon killed without a clean stop stays listed with its claims and their lease until k_gone_daemon_kept_ms", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  H2R_SKIP_UNLESS(F::daemons, "heartbeats yet (the multi branch brings it)");
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->ingest("f", {make_event("a", "E1", 1, 1), make_event("b", "E2", 1, 1)}, 1));
+  REQUIRE(claim_all(*store, "killed", 100, 2, 1000).size() == 2);
+  REQUIRE(store->heartbeat(DaemonRow{"killed", "host-1", 11, "1.0", 50}, 500, 5000));   // claims until 5500
+  REQUIRE(store->heartbeat(DaemonRow{"alive", "host-2", 22, "1.0", 60}, 600, 5000));
+  // Long after its last heartbeat (status asks for every row it keeps): still there, with its claims.
+  const long long later = 500 + 3'600'000;
+  REQUIRE(store->heartbeat(DaemonRow{"alive", "host-2", 22, "1.0", 60}, later, 5000));
+  auto rows = store->list_daemons(later, k_gone_daemon_kept_ms);
+  REQUIRE(rows);
+  REQUIRE(rows->size() == 2);
+  CHECK((*rows)[0].owner == "alive");
+  CHECK((*rows)[0].claims == 0);
+  CHECK((*rows)[0].claims_until_ms == 0);
+  CHECK((*rows)[1].owner == "killed");
+  CHECK((*rows)[1].heartbeat_at_ms == 500);
+  CHECK((*rows)[1].claims == 2);
+  CHECK((*rows)[1].claims_until_ms == 5500);
+  // Taken over: the claims move to the new owner, the gone row holds none.
+  REQUIRE(claim_all(*store, "alive", later, 10, 5000).size() == 2);
+  rows = store->list_daemons(later, k_gone_daemon_kept_ms);
+  REQUIRE((rows && rows->size() == 2));
+  CHECK((*rows)[0].claims == 2);
+  CHECK((*rows)[0].claims_until_ms == later + 5000);
+  CHECK((*rows)[1].claims == 0);
+  // Any heartbeat removes the rows older than k_gone_daemon_kept_ms.
+  REQUIRE(store->heartbeat(DaemonRow{"alive", "host-2", 22, "1.0", 60}, 501 + k_gone_daemon_kept_ms, 5000));
+  rows = store->list_daemons(501 + k_gone_daemon_kept_ms, 2 * k_gone_daemon_kept_ms);
+  REQUIRE((rows && rows->size() == 1));
+  CHECK((*rows)[0].owner == "alive");
 }
 
 TEST_CASE_TEMPLATE("store contract: try_lead is exclusive until the lease runs out, also when raced" * doctest::test_suite("threads"), F,
