@@ -2,6 +2,7 @@
 
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "engine/provisioner.hpp"
 #include "hr/rejected_files.hpp"
 #include "ops/liveness.hpp"
 
@@ -102,6 +103,7 @@ Result<void> Daemon::start() {
   // store was left by a process that is gone, and its events are due again now rather than when the
   // lease ends. A shared store (PostgreSQL): other daemons' claims are live; a dead one's expire.
   H2R_TRY(release_claims_at_start(m_store));
+  H2R_TRY(reserve_linked_logins(m_store, to_unix_ms(m_clock.now())));
   H2R_TRY(join_cluster());
   if (!m_rules.reload("start"))
     return fail(ErrorKind::invalid, "the rules file " + m_config.rules + " is not valid (see the log; `h2rd check` lists every problem)");

@@ -2,6 +2,7 @@
 
 #include "core/text.hpp"
 #include "rules/text_fold.hpp"
+#include "store/meta_keys.hpp"
 #include "zoom/call_fence.hpp"
 #include "zoom/zoom_errors.hpp"
 #include <spdlog/spdlog.h>
@@ -425,6 +426,25 @@ Result<ActionReport> Provisioner::deprovision(const Intent& intent, const std::s
   report.action = "deactivated";
   report.link = make_link(intent, employee_id, id, report.user_name, false);
   return report;
+}
+
+Result<int> reserve_linked_logins(Store& store, long long now_ms) {
+  if (H2R_TRY(store.get_meta(k_meta_logins_reserved))) return 0;
+  int reserved = 0;
+  for (const auto& connection : H2R_TRY(store.list_connections()))
+    for (const auto& link : H2R_TRY(store.list_links(connection.name))) {
+      if (link.user_name.empty()) continue;
+      const std::string holder = H2R_TRY(store.reserve_user_name(
+          {connection.name, fold_case(link.user_name), link.user_name, link.employee_id, now_ms}));
+      if (holder.empty()) ++reserved;
+      else
+        spdlog::warn("identity.login_shared connection={} user_name=\"{}\" employee=\"{}\" holder=\"{}\"",
+                     escape_for_log(connection.name), escape_for_log(link.user_name),
+                     escape_for_log(link.employee_id), escape_for_log(holder));
+    }
+  H2R_TRY(store.set_meta(k_meta_logins_reserved, "1"));
+  if (reserved > 0) spdlog::info("identity.logins_reserved count={}", reserved);
+  return reserved;
 }
 
 void bind_to_store(Provisioner& provisioner, Store& store, const std::string& connection,

@@ -138,6 +138,12 @@ private:
 void bind_to_store(Provisioner& provisioner, Store& store, const std::string& connection,
                    const std::string& employee_id, std::function<long long()> now_ms);
 
+// Reserves the login of every link (Store::reserve_user_name), once per database: links stored before
+// reservations existed, or copied by `h2rd migrate`, then hold theirs as new ones do. Marked done in
+// meta (k_meta_logins_reserved); a login two employees' links share (a pair from before the one-link
+// rule) stays the first one's, logged. Returns how many logins it reserved.
+Result<int> reserve_linked_logins(Store& store, long long now_ms);
+
 // The PUT body for `desired`: its body plus, for each path the rules no longer produce, the value that
 // clears it (Intent::cleared); "schemas" then names every extension the body uses.
 nlohmann::json update_body(const DesiredUser& desired, const std::map<std::string, nlohmann::json>& cleared);

@@ -21,5 +21,9 @@ inline constexpr const char* k_meta_cycle_last = "cycle.last";
 inline constexpr const char* k_meta_rules_version = "rules.version";
 inline constexpr const char* k_meta_rules_text = "rules.text";
 inline constexpr const char* k_meta_rules_error = "rules.error";
+// "1" once every link's login was reserved (reserve_linked_logins, lib/engine/provisioner.hpp): links
+// stored before reservations existed get theirs at the next `h2rd run`. `h2rd migrate` does not copy it,
+// so the new database's first run reserves the logins of the links it received.
+inline constexpr const char* k_meta_logins_reserved = "logins.reserved";
 
 } // namespace h2r

@@ -8,7 +8,8 @@
 namespace h2r {
 
 bool is_process_meta(const std::string& key) {
-  return key == k_meta_daemon_pid || key == k_meta_daemon_heartbeat || key == k_meta_metrics_listen;
+  return key == k_meta_daemon_pid || key == k_meta_daemon_heartbeat || key == k_meta_metrics_listen ||
+         key == k_meta_logins_reserved;   // the reservations themselves are not copied either
 }
 
 Result<CopyCounts> copy_store(Store& from, Store& to, int page) {

@@ -81,6 +81,7 @@ void fill(Store& store) {
   claim(store, "ev-4");   // left claimed: the copy must not keep the claim
   REQUIRE(store.set_meta("rules.version", "r1"));
   REQUIRE(store.set_meta("daemon.pid", "4242"));   // the old process's: not copied
+  REQUIRE(store.set_meta("logins.reserved", "1"));  // not copied: the new database reserves its own
 }
 
 } // namespace
@@ -101,6 +102,9 @@ TEST_CASE("store copy: every row of a SQLite deployment lands in an empty store,
   CHECK(counts->meta == 1);
   CHECK(counts->history >= 8 + 4);
   CHECK(h2r::test::check_same_deployment(*from, *to) == 8);
+  auto reserved = to->get_meta("logins.reserved");
+  REQUIRE(reserved);
+  CHECK_FALSE(reserved->has_value());
 }
 
 TEST_CASE("store copy: the copy goes on where the source stopped") {
