@@ -186,32 +186,31 @@ LinkRow Provisioner::pushed_link(const Intent& intent, const std::string& employ
 
 Result<void> Provisioner::check_owner(const Intent& intent, const std::string& employee_id,
                                       const std::string& zoom_user_id, const std::string& user_name) {
-  if (!m_owners) return {};
-  auto links = m_owners(zoom_user_id, user_name);
-  if (!links) return unexpected(std::move(links).error());
-  for (const auto& other : *links) {
-    if (other.employee_id == employee_id) continue;
+  // One wording for both ways a login is another employee's: `whose` says which user and whose it is.
+  const auto owned = [&](const std::string& whose, const std::string& takeover) -> Result<void> {
     Error e = Error::conflict(
-        "conflict: Zoom user '" + other.user_name + "' (id " + other.zoom_user_id + ") in connection '" +
-        intent.connection + "' is linked to employee " + other.employee_id + "; this " + intent.why +
-        " of employee " + employee_id + " would " + (intent.desired ? "take it over as '" + user_name + "'" : "act on it") +
+        "conflict: " + whose + "; this " + intent.why + " of employee " + employee_id + " would " +
+        (intent.desired ? takeover : "act on it") +
         ". Nothing was changed at Zoom. Fix the HR data (another address for one of them) and approve "
         "(`h2rd events approve ID`, checked again), or reject (`h2rd events reject ID`)");
     e.reason = ErrorReason::owned_by_another;
     return unexpected(std::move(e));
-  }
+  };
+  if (!m_owners) return {};
+  auto links = m_owners(zoom_user_id, user_name);
+  if (!links) return unexpected(std::move(links).error());
+  for (const auto& other : *links)
+    if (other.employee_id != employee_id)
+      return owned("Zoom user '" + other.user_name + "' (id " + other.zoom_user_id + ") in connection '" +
+                       intent.connection + "' is linked to employee " + other.employee_id,
+                   "take it over as '" + user_name + "'");
   if (!m_reserve || m_dry_run || user_name.empty()) return {};
   auto holder = m_reserve(user_name);
   if (!holder) return unexpected(std::move(holder).error());
   if (holder->empty()) return {};
-  Error e = Error::conflict(
-      "conflict: userName '" + user_name + "' in connection '" + intent.connection + "' is reserved for employee " +
-      *holder + " (h2r gives that login to that employee's Zoom user, created or about to be); this " + intent.why +
-      " of employee " + employee_id + " would " + (intent.desired ? "take it over" : "act on it") +
-      ". Nothing was changed at Zoom. Fix the HR data (another address for one of them) and approve "
-      "(`h2rd events approve ID`, checked again), or reject (`h2rd events reject ID`)");
-  e.reason = ErrorReason::owned_by_another;
-  return unexpected(std::move(e));
+  return owned("userName '" + user_name + "' in connection '" + intent.connection + "' is reserved for employee " +
+                   *holder + " (h2r gives that login to that employee's Zoom user, created or about to be)",
+               "take it over");
 }
 
 Result<void> Provisioner::check_answer(const ScimUser& answer, const std::string& sent_user_name, std::string_view what) {
