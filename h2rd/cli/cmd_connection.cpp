@@ -159,7 +159,8 @@ int add_or_update(Context& ctx, const Args& args, bool adding) {
   if (!adding) {
     // A changed connection starts healthy: the daemon tries it again.
     ConnectionHealth health{name};
-    (void)ctx.store->put_connection_health(health);
+    if (auto written = ctx.store->put_connection_health(health); !written)
+      std::cerr << "h2rd: warning: the connection's health was not reset: " << written.error().message << "\n";
   }
   std::cout << "connection " << name << (adding ? " added" : " updated") << "; check it with `h2rd connection test "
             << name << "`\n";

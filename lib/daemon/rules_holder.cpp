@@ -1,6 +1,7 @@
 #include "daemon/rules_holder.hpp"
 
 #include "core/read_lease.hpp"
+#include "daemon/daemon.hpp"
 #include "store/meta_keys.hpp"
 #include "yaml/yaml_bounds.hpp"
 #include "core/text.hpp"
@@ -103,7 +104,7 @@ bool RulesHolder::load(const std::string& why, bool wait_for_writers) {
     m_error = messages;
     spdlog::error("rules.reload_failed file=\"{}\" trigger={} kept={} errors=\"{}\"", escape_for_log(m_path), why,
                   m_rules ? m_rules->version() : "none", escape_for_log(messages, 2000));
-    if (m_store) (void)m_store->set_meta(k_meta_rules_error, messages);
+    if (m_store) log_write_failure(m_store->set_meta(k_meta_rules_error, messages), "rules.error");
     return false;
   }
   for (const auto& w : (*loaded)->warnings()) spdlog::warn("rules.warning {}", escape_for_log(w.to_string(), 2000, ""));
@@ -116,9 +117,9 @@ bool RulesHolder::load(const std::string& why, bool wait_for_writers) {
   change.now = m_rules;
   if (first || changed) spdlog::info("rules.loaded file=\"{}\" version={} trigger={}", escape_for_log(m_path), m_rules->version(), why);
   if (m_store) {
-    (void)m_store->set_meta(k_meta_rules_version, m_rules->version());
-    (void)m_store->set_meta(k_meta_rules_error, "");
-    if (first || changed) (void)m_store->set_meta(k_meta_rules_text, m_text);   // the base of the next start's resync
+    log_write_failure(m_store->set_meta(k_meta_rules_version, m_rules->version()), "rules.version");
+    log_write_failure(m_store->set_meta(k_meta_rules_error, ""), "rules.error");
+    if (first || changed) log_write_failure(m_store->set_meta(k_meta_rules_text, m_text), "rules.text");   // the base of the next start's resync
   }
   lock.unlock();
   if (changed && !change.before_version.empty() && m_on_change) m_on_change(change);

@@ -1,6 +1,9 @@
 #include "engine/connection_probe.hpp"
 
 #include "engine/connection_registry.hpp"
+#include "core/text.hpp"
+
+#include <spdlog/spdlog.h>
 
 namespace h2r {
 
@@ -48,7 +51,10 @@ Result<ProbeReport> test_stored_connection(Store& store, const SecretBox& box, c
     health.last_error = report.error().message;
     health.last_error_at_ms = now;
   }
-  (void)store.put_connection_health(health);
+  // The probe's answer stands whatever the store says; a failed write is logged, not dropped.
+  if (auto written = store.put_connection_health(health); !written)
+    spdlog::warn("connection.health_write_failed connection={} error=\"{}\"", escape_for_log(name),
+                 escape_for_log(written.error().message));
   return report;
 }
 
