@@ -1,3 +1,5 @@
+// Provisioner: one intent carried out against one connection (see provisioner.hpp); the SCIM bodies
+// it sends, diffs and digests come from scim_body.hpp.
 #include "engine/provisioner.hpp"
 
 #include "core/text.hpp"
@@ -10,99 +12,6 @@
 #include <algorithm>
 
 namespace h2r {
-namespace {
-
-void set_path(nlohmann::json& body, const std::string& path, nlohmann::json value) {
-  // Extension URNs contain dots: match the longest top-level key that prefixes the path.
-  nlohmann::json* node = &body;
-  std::string rest = path;
-  for (const char* urn : {k_scim_enterprise_urn, k_zoom_user_urn, k_zoom_license_urn}) {
-    std::string prefix = std::string(urn) + ".";
-    if (rest.rfind(prefix, 0) == 0) {
-      node = &(*node)[urn];
-      rest = rest.substr(prefix.size());
-      break;
-    }
-  }
-  std::size_t dot;
-  while ((dot = rest.find('.')) != std::string::npos) {
-    node = &(*node)[rest.substr(0, dot)];
-    rest = rest.substr(dot + 1);
-  }
-  (*node)[rest] = std::move(value);
-}
-
-// The changes a create reports: every attribute of `create` (diff_user against nothing). `body` is the
-// desired body; `create` is it with "active": true (built here only when the shortcut does not apply).
-std::vector<AttributeChange> create_changes(const nlohmann::json& body) {
-  if (!body.is_object() || body.empty() || body.contains("active")) {
-    nlohmann::json create = body;
-    create["active"] = true;
-    return diff_user(nlohmann::json(), create);
-  }
-  auto flat = flatten_scim(body);
-  flat.emplace("active", true);
-  std::vector<AttributeChange> changes;
-  changes.reserve(flat.size());
-  for (auto& [path, value] : flat)
-    if (!value.is_null()) changes.push_back({path, nlohmann::json(), std::move(value)});
-  return changes;
-}
-
-} // namespace
-
-std::string with_active_true(const nlohmann::json& body, std::string_view body_text) {
-  static constexpr std::string_view k_member = "\"active\":true";
-  const bool plain = body.is_object() && !body.empty() && !body.contains("active") && body_text.size() >= 2 &&
-                     body_text.front() == '{' && body_text.back() == '}';
-  std::size_t at = std::string_view::npos;   // where the member goes: after '{', after a comma, or before '}'
-  if (plain) {
-    std::size_t before = 0;   // top-level keys that sort before "active" (the text has them in std::map order)
-    for (auto it = body.begin(); it != body.end() && it.key() < "active"; ++it) ++before;
-    if (before == 0) {
-      at = 1;
-    } else if (before == body.size()) {
-      at = body_text.size() - 1;
-    } else {
-      std::size_t commas = 0;
-      int depth = 0;
-      bool in_string = false;
-      for (std::size_t i = 1; i + 1 < body_text.size(); ++i) {
-        const char c = body_text[i];
-        if (in_string) {
-          if (c == '\\') ++i;
-          else if (c == '"') in_string = false;
-        } else if (c == '"') {
-          in_string = true;
-        } else if (c == '{' || c == '[') {
-          ++depth;
-        } else if (c == '}' || c == ']') {
-          --depth;
-        } else if (c == ',' && depth == 0 && ++commas == before) {
-          at = i + 1;
-          break;
-        }
-      }
-    }
-  }
-  if (at == std::string_view::npos) {   // not the plain case: build the document
-    nlohmann::json create = body;
-    create["active"] = true;
-    return create.dump();
-  }
-  std::string out;
-  out.reserve(body_text.size() + k_member.size() + 1);
-  out.append(body_text.substr(0, at));
-  if (at == body_text.size() - 1) {
-    out += ',';
-    out += k_member;
-  } else {
-    out += k_member;
-    out += ',';
-  }
-  out.append(body_text.substr(at));
-  return out;
-}
 
 nlohmann::json ActionReport::to_json() const {
   nlohmann::json calls_json = nlohmann::json::array();
@@ -117,40 +26,6 @@ nlohmann::json ActionReport::to_json() const {
   }
   return {{"connection", connection}, {"action", action}, {"user_id", user_id}, {"userName", user_name},
           {"calls", calls_json}};
-}
-
-nlohmann::json update_body(const DesiredUser& desired, const std::map<std::string, nlohmann::json>& cleared) {
-  nlohmann::json body = desired.body;
-  for (const auto& [path, value] : cleared) set_path(body, path, value);
-  if (!body.contains("schemas") || !body["schemas"].is_array()) body["schemas"] = nlohmann::json::array({k_scim_user_urn});
-  for (const char* urn : {k_scim_enterprise_urn, k_zoom_user_urn, k_zoom_license_urn}) {
-    auto& schemas = body["schemas"];
-    if (body.contains(urn) && std::find(schemas.begin(), schemas.end(), nlohmann::json(urn)) == schemas.end())
-      schemas.push_back(urn);
-  }
-  return body;
-}
-
-std::vector<AttributeChange> diff_flat(const std::map<std::string, nlohmann::json>& before,
-                                       const nlohmann::json& desired) {
-  std::vector<AttributeChange> changes;
-  for (const auto& [path, value] : flatten_scim(desired)) {
-    auto it = before.find(path);
-    nlohmann::json old = it == before.end() ? nlohmann::json() : it->second;
-    if (old != value) changes.push_back({path, old, value});
-  }
-  return changes;
-}
-
-std::vector<AttributeChange> diff_user(const nlohmann::json& current, const nlohmann::json& desired) {
-  return diff_flat(current.is_object() ? flatten_scim(current) : std::map<std::string, nlohmann::json>{}, desired);
-}
-
-std::map<std::string, nlohmann::json> known_before(const nlohmann::json& pushed, const nlohmann::json& zoom) {
-  auto known = pushed.is_object() ? flatten_scim(pushed) : std::map<std::string, nlohmann::json>{};
-  if (zoom.is_object())
-    for (auto& [path, value] : flatten_scim(zoom)) known[path] = std::move(value);
-  return known;
 }
 
 LinkRow Provisioner::make_link(const Intent& intent, const std::string& employee_id, const std::string& id,
