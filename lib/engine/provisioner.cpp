@@ -128,109 +128,120 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
   const DesiredUser& desired = *intent.desired;
   // A value above its length limit: fail before any call, so nothing partial reaches Zoom.
   if (!desired.problem.empty()) return fail(ErrorKind::permanent, desired.problem);
-  const bool may_create = intent.kind == IntentKind::provision;
   ActionReport report{intent.connection, "unchanged", "", desired.user_name};
-  nlohmann::json body = update_body(desired, intent.cleared);
-  if (intent.link) {
-    if (already_pushed(intent)) {
-      report.user_id = intent.link->zoom_user_id;
-      report.link = intent.link;
-      return report;   // what was last pushed is still what the rules want
-    }
+  if (intent.link && already_pushed(intent)) {
+    report.user_id = intent.link->zoom_user_id;
+    report.link = intent.link;
+    return report;   // what was last pushed is still what the rules want
   }
+  nlohmann::json body = update_body(desired, intent.cleared);
   auto groups = resolve_groups(desired);
   if (!groups) return unexpected(std::move(groups).error());
-
   if (intent.link) {
-    const LinkRow& link = *intent.link;
-    // A new userName that another employee's link has: that is someone else's account.
-    if (fold_case(link.user_name) != fold_case(desired.user_name))
-      if (auto owned = check_owner(intent, employee_id, "", desired.user_name); !owned)
-        return unexpected(std::move(owned).error());
-    report.user_id = link.zoom_user_id;
-    const bool want_active = may_create || link.active;
-    nlohmann::json current;   // Zoom's answer, read only in dry run (a plan makes no writes, only GETs)
-    if (m_dry_run && link.zoom_user_id != k_planned_user_id) {
-      auto user = m_client.get_user(link.zoom_user_id);
-      if (user) current = user->body;
-    }
-    auto updated = push_update(report, link.zoom_user_id, body, known_before(link.pushed_body, current));
-    if (updated) {
-      report.action = "updated";
-      if (!link.active && want_active) {
-        if (auto r = push_active(report, link.zoom_user_id, true); !r) return unexpected(std::move(r).error());
-        report.action = "reactivated";
-      }
-      // A stored link from before pushed bodies were kept (it has a digest, so h2r pushed to it then).
-      const bool legacy = link.pushed_body.is_null() && !link.pushed_digest.empty();
-      LinkRow done = pushed_link(intent, employee_id, link.zoom_user_id, desired.user_name, want_active,
-                                 std::move(body), link.pushed_groups);
-      if (auto synced = sync_groups(report, *groups, done, legacy); !synced) return unexpected(std::move(synced).error());
-      report.link = std::move(done);
-      return report;
-    }
+    auto updated = update_linked(report, intent, employee_id, body, *groups);
+    if (!updated) return unexpected(std::move(updated).error());
+    if (*updated) return report;
+  }
+  auto found = m_client.find_by_user_name(desired.user_name);
+  if (!found) return unexpected(std::move(found).error());
+  // The user found (or the userName, when none is) must not be another employee's.
+  if (auto owned = check_owner(intent, employee_id, *found ? (*found)->id : "", desired.user_name); !owned)
+    return unexpected(std::move(owned).error());
+  if (*found) return link_found(std::move(report), intent, employee_id, **found, std::move(body), *groups);
+  if (intent.kind == IntentKind::provision) return create(std::move(report), intent, employee_id, std::move(body), *groups);
+  report.action = "absent";
+  return report;
+}
+
+Result<bool> Provisioner::update_linked(ActionReport& report, const Intent& intent, const std::string& employee_id,
+                                        nlohmann::json& body, const std::vector<ScimGroup>& groups) {
+  const DesiredUser& desired = *intent.desired;
+  const LinkRow& link = *intent.link;
+  // A new userName that another employee's link has: that is someone else's account.
+  if (fold_case(link.user_name) != fold_case(desired.user_name))
+    if (auto owned = check_owner(intent, employee_id, "", desired.user_name); !owned)
+      return unexpected(std::move(owned).error());
+  report.user_id = link.zoom_user_id;
+  const bool want_active = intent.kind == IntentKind::provision || link.active;
+  nlohmann::json current;   // Zoom's answer, read only in dry run (a plan makes no writes, only GETs)
+  if (m_dry_run && link.zoom_user_id != k_planned_user_id) {
+    auto user = m_client.get_user(link.zoom_user_id);
+    if (user) current = user->body;
+  }
+  auto updated = push_update(report, link.zoom_user_id, body, known_before(link.pushed_body, current));
+  if (!updated) {
     if (updated.error().kind != ErrorKind::not_found) return unexpected(std::move(updated).error());
     // The linked user is gone (deleted behind h2r's back, or another account's): find it afresh.
     spdlog::warn("link.stale connection={} employee=\"{}\" user_id=\"{}\"", escape_for_log(intent.connection),
                  escape_for_log(employee_id), escape_for_log(link.zoom_user_id));
     report.calls.clear();
     report.remove_link = true;
+    return false;
   }
+  report.action = "updated";
+  if (!link.active && want_active) {
+    if (auto r = push_active(report, link.zoom_user_id, true); !r) return unexpected(std::move(r).error());
+    report.action = "reactivated";
+  }
+  // A stored link from before pushed bodies were kept (it has a digest, so h2r pushed to it then).
+  const bool legacy = link.pushed_body.is_null() && !link.pushed_digest.empty();
+  LinkRow done = pushed_link(intent, employee_id, link.zoom_user_id, desired.user_name, want_active, std::move(body),
+                             link.pushed_groups);
+  if (auto synced = sync_groups(report, groups, done, legacy); !synced) return unexpected(std::move(synced).error());
+  report.link = std::move(done);
+  return true;
+}
 
-  auto found = m_client.find_by_user_name(desired.user_name);
-  if (!found) return unexpected(std::move(found).error());
-  // The user found (or the userName, when none is) must not be another employee's.
-  if (auto owned = check_owner(intent, employee_id, *found ? (*found)->id : "", desired.user_name); !owned)
-    return unexpected(std::move(owned).error());
-  if (!*found && may_create) {
-    report.calls.push_back({"POST", desired.user_name, "Users", "create", create_changes(desired.body)});
-    if (m_dry_run) {   // the group adds that follow a create, as the run makes them
-      report.action = "created";
-      LinkRow done = pushed_link(intent, employee_id, k_planned_user_id, desired.user_name, true,
-                                 intent.cleared.empty() ? std::move(body) : update_body(desired, {}), {});
-      if (auto synced = sync_groups(report, *groups, done, false); !synced) return unexpected(std::move(synced).error());
-      report.link = std::move(done);
-      report.remove_link = false;
-      return report;
-    }
-    // One dump of the desired body: the POST text is made from it, and so is the link's digest.
-    const std::string desired_text = desired.body.dump();
-    auto created = m_client.create_user(desired.user_name, with_active_true(desired.body, desired_text));
-    if (created) {
-      if (auto answered = check_answer(*created, desired.user_name, "create"); !answered)
-        return unexpected(std::move(answered).error());
-      report.action = "created";
-      report.user_id = created->id;
-      // `body` is update_body(desired, {}) when nothing is cleared: no second copy of the body.
-      LinkRow done = pushed_link(intent, employee_id, created->id, desired.user_name, true,
-                                 intent.cleared.empty() ? std::move(body) : update_body(desired, {}), {},
-                                 desired_text);
-      // The new user is h2r's from now on: recorded before any group add, so a retry updates it.
-      if (auto recorded = record_step(done, "create"); !recorded) return unexpected(std::move(recorded).error());
-      if (auto synced = sync_groups(report, *groups, done, false); !synced) return unexpected(std::move(synced).error());
-      report.link = std::move(done);
-      report.remove_link = false;
-      return report;
-    }
-    if (created.error().kind != ErrorKind::conflict) return unexpected(std::move(created).error());
-    // Zoom says the user exists: link to it.
-    report.calls.pop_back();
-    found = m_client.find_by_user_name(desired.user_name);
-    if (!found) return unexpected(std::move(found).error());
-    if (!*found)
-      return fail(ErrorKind::permanent, "Zoom says " + desired.user_name +
-                                            " exists but does not list it (a pending invitation?)");
-    if (auto owned = check_owner(intent, employee_id, (*found)->id, desired.user_name); !owned)
-      return unexpected(std::move(owned).error());
-  }
-  if (!*found) {
-    report.action = "absent";
+Result<ActionReport> Provisioner::create(ActionReport report, const Intent& intent, const std::string& employee_id,
+                                         nlohmann::json body, const std::vector<ScimGroup>& groups) {
+  const DesiredUser& desired = *intent.desired;
+  report.calls.push_back({"POST", desired.user_name, "Users", "create", create_changes(desired.body)});
+  // `body` is update_body(desired, {}) when nothing is cleared: no second copy of the body.
+  const auto created_body = [&] { return intent.cleared.empty() ? std::move(body) : update_body(desired, {}); };
+  if (m_dry_run) {   // the group adds that follow a create, as the run makes them
+    report.action = "created";
+    LinkRow done = pushed_link(intent, employee_id, k_planned_user_id, desired.user_name, true, created_body(), {});
+    if (auto synced = sync_groups(report, groups, done, false); !synced) return unexpected(std::move(synced).error());
+    report.link = std::move(done);
+    report.remove_link = false;
     return report;
   }
-  const ScimUser& user = **found;
+  // One dump of the desired body: the POST text is made from it, and so is the link's digest.
+  const std::string desired_text = desired.body.dump();
+  auto created = m_client.create_user(desired.user_name, with_active_true(desired.body, desired_text));
+  if (created) {
+    if (auto answered = check_answer(*created, desired.user_name, "create"); !answered)
+      return unexpected(std::move(answered).error());
+    report.action = "created";
+    report.user_id = created->id;
+    LinkRow done = pushed_link(intent, employee_id, created->id, desired.user_name, true, created_body(), {},
+                               desired_text);
+    // The new user is h2r's from now on: recorded before any group add, so a retry updates it.
+    if (auto recorded = record_step(done, "create"); !recorded) return unexpected(std::move(recorded).error());
+    if (auto synced = sync_groups(report, groups, done, false); !synced) return unexpected(std::move(synced).error());
+    report.link = std::move(done);
+    report.remove_link = false;
+    return report;
+  }
+  if (created.error().kind != ErrorKind::conflict) return unexpected(std::move(created).error());
+  // Zoom says the user exists: link to it.
+  report.calls.pop_back();
+  auto found = m_client.find_by_user_name(desired.user_name);
+  if (!found) return unexpected(std::move(found).error());
+  if (!*found)
+    return fail(ErrorKind::permanent, "Zoom says " + desired.user_name +
+                                          " exists but does not list it (a pending invitation?)");
+  if (auto owned = check_owner(intent, employee_id, (*found)->id, desired.user_name); !owned)
+    return unexpected(std::move(owned).error());
+  return link_found(std::move(report), intent, employee_id, **found, std::move(body), groups);
+}
+
+Result<ActionReport> Provisioner::link_found(ActionReport report, const Intent& intent, const std::string& employee_id,
+                                             const ScimUser& user, nlohmann::json body,
+                                             const std::vector<ScimGroup>& groups) {
   report.user_id = user.id;
   report.action = "linked";
-  const bool want_active = may_create || user.active;
+  const bool want_active = intent.kind == IntentKind::provision || user.active;
   // Against Zoom's answer only: a stale link's pushed body was another Zoom user's.
   const auto before = known_before(nlohmann::json(), user.body);
   if (!diff_flat(before, body).empty())
@@ -240,8 +251,8 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
     report.action = "reactivated";
   }
   // A user h2r finds rather than creates: the groups it is in already are someone else's.
-  LinkRow done = pushed_link(intent, employee_id, user.id, desired.user_name, want_active, std::move(body), {});
-  if (auto synced = sync_groups(report, *groups, done, false); !synced) return unexpected(std::move(synced).error());
+  LinkRow done = pushed_link(intent, employee_id, user.id, intent.desired->user_name, want_active, std::move(body), {});
+  if (auto synced = sync_groups(report, groups, done, false); !synced) return unexpected(std::move(synced).error());
   report.link = std::move(done);
   report.remove_link = false;
   return report;

@@ -90,7 +90,21 @@ private:
   // without one says nothing); else a permanent error quoting the answer (server_text: bounded,
   // credentials redacted).
   static Result<void> check_answer(const ScimUser& answer, const std::string& sent_user_name, std::string_view what);
+  // provision / update_existing: the linked user updated; else the user found by userName linked, or
+  // (provision only) created.
   Result<ActionReport> provision(const Intent& intent, const std::string& employee_id);
+  // The linked user (intent.link) updated, reactivated when wanted, its groups synced: true. False when
+  // Zoom no longer has it (the report then drops the link, and the caller looks the userName up afresh).
+  Result<bool> update_linked(ActionReport& report, const Intent& intent, const std::string& employee_id,
+                             nlohmann::json& body, const std::vector<ScimGroup>& groups);
+  // POST the desired user (no userName found), record it, then add it to its groups; when Zoom answers
+  // that it exists, link_found instead.
+  Result<ActionReport> create(ActionReport report, const Intent& intent, const std::string& employee_id,
+                              nlohmann::json body, const std::vector<ScimGroup>& groups);
+  // Links `user` (found by userName, so its groups are someone else's): updated against Zoom's answer,
+  // reactivated when wanted, added to the desired groups.
+  Result<ActionReport> link_found(ActionReport report, const Intent& intent, const std::string& employee_id,
+                                  const ScimUser& user, nlohmann::json body, const std::vector<ScimGroup>& groups);
   Result<ActionReport> deprovision(const Intent& intent, const std::string& employee_id);
   // PUT `body`, reporting the paths that change from `before` (flatten_scim form; empty = unknown).
   Result<void> push_update(ActionReport& report, const std::string& id, const nlohmann::json& body,
