@@ -32,8 +32,8 @@
 namespace h2r {
 
 // The options a live reload of h2rd.yaml may change (Engine::apply_options): the one list of them. The
-// config keys behind them are the live keys of config/config_diff.cpp; set_live_engine_options
-// (daemon/daemon.hpp) maps one to the other.
+// config keys behind them are the live keys of config/config_diff.cpp; engine_options
+// (engine/engine_config.hpp) maps one to the other.
 struct EngineLiveOptions {
   std::string time_zone = "UTC";
   int max_future_days = 1095;                  // limits.max_future_days: a later effective date rejects the file
