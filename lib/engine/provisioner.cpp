@@ -148,7 +148,8 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
   if (auto owned = check_owner(intent, employee_id, *found ? (*found)->id : "", desired.user_name); !owned)
     return unexpected(std::move(owned).error());
   if (*found) return link_found(std::move(report), intent, employee_id, **found, std::move(body), *groups);
-  if (intent.kind == IntentKind::provision) return create(std::move(report), intent, employee_id, std::move(body), *groups);
+  if (intent.kind == IntentKind::provision)
+    return create(std::move(report), intent, employee_id, std::move(body), *groups);
   report.action = "absent";
   return report;
 }

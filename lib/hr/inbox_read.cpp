@@ -97,7 +97,8 @@ public:
 private:
   // An invalid file is rejected; any other error leaves it for a later try.
   Outcome failed(const Error& error) {
-    return error.kind == ErrorKind::invalid ? m_inbox.reject(m_name, {error.message}) : m_inbox.defer(m_name, error.message);
+    if (error.kind == ErrorKind::invalid) return m_inbox.reject(m_name, {error.message});
+    return m_inbox.defer(m_name, error.message);
   }
 
   // The next bytes of the file, counted against the size limit.
@@ -127,9 +128,10 @@ private:
     auto session = m_inbox.m_sink(m_name);
     if (!session) return failed(session.error());
     m_session = std::move(*session);
-    auto streamed = read_event_stream(m_format, m_reader, [&](std::vector<HrEvent>& events, std::vector<FileProblem>& found) {
+    const auto add = [&](std::vector<HrEvent>& events, std::vector<FileProblem>& found) {
       return m_session->add(events, found);
-    });
+    };
+    auto streamed = read_event_stream(m_format, m_reader, add);
     if (!streamed) return failed(streamed.error());
     m_events = streamed->events;
     m_problems = std::move(streamed->problems);
