@@ -113,8 +113,9 @@ public:
   std::chrono::milliseconds backoff(int attempt);
 
   // The one entry point for settings that change while the daemon runs (a reload of h2rd.yaml):
-  // time_zone, max_future_days, workers, max_attempts, retry_base and retry_max of `options` are
-  // taken; the rest (hooks, owner, once, batch, claim_lease, unhealthy_recheck) stays as constructed.
+  // the EngineLiveOptions part of `options` is taken (the daemon passes engine_options(config),
+  // engine/engine_config.hpp); the rest (hooks, owner, once, batch, claim_lease, unhealthy_recheck)
+  // stays as constructed.
   // Thread-safe. A cycle adopts them at its next batch boundary (never while a batch runs); ingest()
   // uses them from the first cycle boundary after this call.
   void apply_options(const EngineOptions& options);
