@@ -2,6 +2,7 @@
 
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "engine/engine_config.hpp"
 #include "engine/provisioner.hpp"
 #include "hr/rejected_files.hpp"
 #include "ops/liveness.hpp"
@@ -42,9 +43,8 @@ ScimClientOptions Daemon::client_options(bool once) {
   return options;
 }
 
-EngineOptions Daemon::engine_options(bool once) {
-  EngineOptions options;
-  set_live_engine_options(options, m_config);
+EngineOptions Daemon::hooked_engine_options(bool once) {
+  EngineOptions options = engine_options(m_config);
   options.once = once;
   options.on_outcome = [this](const EventRow& event, const EventOutcome& outcome) {
     m_heartbeat.beat();
@@ -67,7 +67,6 @@ EngineOptions Daemon::engine_options(bool once) {
   };
   options.stop_requested = [this] { return m_shutdown.requested(); };
   options.on_store_write_failed = [this](std::string_view what) { m_metrics.count_store_write_failure(what); };
-  options.claim_lease = m_config.claim_lease;
   options.may_start_calls = [this] { return m_membership.may_start_calls(); };
   options.on_claims = [this](int claimed, int rescued) { m_metrics.count_claims(claimed, rescued); };
   options.on_lost_claim = [this] { m_metrics.count_lease_loss(); };
@@ -79,7 +78,7 @@ Daemon::Daemon(const Config& config, Store& store, const SecretBox& box, HttpTra
     : m_config(config), m_store(store), m_clock(clock), m_notifier(std::move(notifier)),
       m_transport(transport, m_metrics), m_alerts(config.notify_webhook, transport), m_rules(config.rules, &store),
       m_connections(store, box, m_transport, clock, client_options(once), config.breaker),
-      m_engine(store, m_connections, [this] { return m_rules.current(); }, engine_options(once), clock),
+      m_engine(store, m_connections, [this] { return m_rules.current(); }, hooked_engine_options(once), clock),
       m_membership(store, clock, membership_options()),
       m_inbox(InboxOptions{config.inbox, config.max_file_bytes, config.retention_days},
               [this](const std::string& file) { return m_engine.begin_ingest(file, [this] { m_wake.poke(); }); },

@@ -33,10 +33,6 @@ inline constexpr std::chrono::seconds k_shutdown_deadline{40};
 inline constexpr std::chrono::minutes k_default_max_wait{5};
 inline constexpr std::chrono::hours k_max_max_wait{24};
 
-// The engine settings h2rd.yaml gives (timezone, limits.max_future_days, scheduler.workers, retry.*),
-// written into `options`; its other fields are left alone. Used at start and by each reload.
-void set_live_engine_options(EngineOptions& options, const Config& config);
-
 // The daemon's bookkeeping writes (meta keys: pid, heartbeat, last cycle, resync base) never stop it, but
 // a failure is logged, never dropped: `store.meta_write_failed what=... error=...`.
 void log_write_failure(const Result<void>& written, std::string_view what);
@@ -111,7 +107,8 @@ private:
   void watchdog_loop();
   std::map<std::string, long long> queue_counts();
   ScimClientOptions client_options(bool once);
-  EngineOptions engine_options(bool once);
+  // engine_options(m_config) (engine/engine_config.hpp) with `once` and the daemon's hooks.
+  EngineOptions hooked_engine_options(bool once);
 
   Config m_config;   // restart-only keys never change after construction; live keys change in reload_config()
   Store& m_store;

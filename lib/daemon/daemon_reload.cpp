@@ -6,6 +6,7 @@
 #include "core/logging.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "engine/engine_config.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -31,21 +32,9 @@ std::string diagnostics_text(const Diagnostics& diagnostics) {
 
 } // namespace
 
-void set_live_engine_options(EngineOptions& options, const Config& config) {
-  options.time_zone = config.timezone;
-  options.max_future_days = config.max_future_days;
-  options.workers = config.workers;
-  options.max_connection_workers = config.max_connection_workers;
-  options.max_attempts = config.max_attempts;
-  options.retry_base = config.retry_base;
-  options.retry_max = config.retry_max;
-}
-
 void Daemon::apply_live_config() {
   set_log_settings(m_config.log_level, m_config.log_format);
-  EngineOptions options = m_engine.options();
-  set_live_engine_options(options, m_config);
-  m_engine.apply_options(options);
+  m_engine.apply_options(engine_options(m_config));   // the engine adopts the live part
   m_connections.set_breaker_config(m_config.breaker);
   m_inbox.set_limits(m_config.max_file_bytes, m_config.retention_days);
   m_alerts.set_url(m_config.notify_webhook);

@@ -32,8 +32,8 @@
 namespace h2r {
 
 // The options a live reload of h2rd.yaml may change (Engine::apply_options): the one list of them. The
-// config keys behind them are the live keys of config/config_diff.cpp; set_live_engine_options
-// (daemon/daemon.hpp) maps one to the other.
+// config keys behind them are the live keys of config/config_diff.cpp; engine_options
+// (engine/engine_config.hpp) maps one to the other.
 struct EngineLiveOptions {
   std::string time_zone = "UTC";
   int max_future_days = 1095;                  // limits.max_future_days: a later effective date rejects the file
@@ -113,8 +113,9 @@ public:
   std::chrono::milliseconds backoff(int attempt);
 
   // The one entry point for settings that change while the daemon runs (a reload of h2rd.yaml):
-  // time_zone, max_future_days, workers, max_attempts, retry_base and retry_max of `options` are
-  // taken; the rest (hooks, owner, once, batch, claim_lease, unhealthy_recheck) stays as constructed.
+  // the EngineLiveOptions part of `options` is taken (the daemon passes engine_options(config),
+  // engine/engine_config.hpp); the rest (hooks, owner, once, batch, claim_lease, unhealthy_recheck)
+  // stays as constructed.
   // Thread-safe. A cycle adopts them at its next batch boundary (never while a batch runs); ingest()
   // uses them from the first cycle boundary after this call.
   void apply_options(const EngineOptions& options);

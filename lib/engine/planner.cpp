@@ -8,29 +8,10 @@
 namespace h2r {
 namespace {
 
-void flatten_into(const nlohmann::json& value, const std::string& prefix, std::map<std::string, nlohmann::json>& out) {
-  if (value.is_object() && !value.empty()) {
-    for (auto it = value.begin(); it != value.end(); ++it) {
-      if (prefix.empty() && it.key() == "schemas") continue;
-      flatten_into(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
-    }
-  } else {
-    out[prefix] = value;
-  }
-}
-
 std::optional<LinkRow> link_for(const std::vector<LinkRow>& links, const std::string& connection) {
   for (const auto& l : links)
     if (l.connection == connection) return l;
   return std::nullopt;
-}
-
-// The value that clears an attribute holding `value` at Zoom.
-nlohmann::json clearing_value(const nlohmann::json& value) {
-  if (value.is_boolean()) return false;
-  if (value.is_array()) return nlohmann::json::array();
-  if (value.is_number()) return nullptr;
-  return "";
 }
 
 // The value `fields` set for `key`, else the one `record` has ("" when neither).
@@ -86,38 +67,10 @@ std::string_view to_string(IntentKind kind) {
   return "unknown";
 }
 
-std::map<std::string, nlohmann::json> cleared_attributes(const DesiredUser& before, const DesiredUser& now) {
-  std::map<std::string, nlohmann::json> out;
-  const auto new_flat = flatten_scim(now.body);
-  for (const auto& [path, value] : flatten_scim(before.body))
-    if (!new_flat.count(path)) out[path] = clearing_value(value);
-  return out;
-}
-
-std::map<std::string, nlohmann::json> cleared_from_pushed(const nlohmann::json& pushed, const DesiredUser& now) {
-  std::map<std::string, nlohmann::json> out;
-  if (!pushed.is_object()) return out;
-  const auto new_flat = flatten_scim(now.body);
-  for (const auto& [path, value] : flatten_scim(pushed)) {
-    if (path == "active" || new_flat.count(path)) continue;
-    const nlohmann::json clear = clearing_value(value);
-    // Already cleared (an empty object leaf counts too): nothing left to turn off.
-    if (value == clear || value.is_null() || (value.is_object() && value.empty())) continue;
-    out[path] = clear;
-  }
-  return out;
-}
-
 bool EventPlan::deactivates() const {
   return std::any_of(intents.begin(), intents.end(), [](const Intent& i) {
     return i.kind == IntentKind::deactivate || i.kind == IntentKind::remove;
   });
-}
-
-std::map<std::string, nlohmann::json> flatten_scim(const nlohmann::json& body) {
-  std::map<std::string, nlohmann::json> out;
-  flatten_into(body, "", out);
-  return out;
 }
 
 bool already_pushed(const Intent& intent) {
@@ -149,24 +102,6 @@ std::string resync_clearing_base_text(const std::map<std::string, DesiredUser>& 
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [connection, d] : base) out[connection] = {{"role", d.role}, {"body", d.body}};
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-std::string desired_digest(const DesiredUser& desired, bool active) {
-  return desired_digest(desired, active, desired.body.dump());
-}
-
-std::string desired_digest(const DesiredUser& desired, bool active, std::string_view body_text) {
-  // The dump of {"body": …, "groups": …, "active": …} (keys in std::map order), without copying the
-  // body into a new document first.
-  std::string canon;
-  canon.reserve(body_text.size() + 64 + 32 * desired.groups.size());
-  canon += active ? "{\"active\":true,\"body\":" : "{\"active\":false,\"body\":";
-  canon += body_text;
-  canon += ",\"groups\":";
-  if (desired.groups.empty()) canon += "[]";   // no document to build for the usual case
-  else canon += nlohmann::json(desired.groups).dump();
-  canon += '}';
-  return sha256_hex(canon);
 }
 
 EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& before,

@@ -1,8 +1,10 @@
 // Planner: the pure part of the engine. From an event, what h2r knew of the employee before, the
 // employee's links and the rules, it decides what should happen in each Zoom connection — without
-// touching the network or the store. The Provisioner carries the intents out.
+// touching the network or the store. The Provisioner carries the intents out. What a SCIM body holds,
+// clears and digests to is scim_body.hpp's (the planner uses it for Intent::cleared and already_pushed).
 #pragma once
 
+#include "engine/scim_body.hpp"
 #include "rules/rules.hpp"
 #include "store/store.hpp"
 
@@ -68,17 +70,6 @@ std::string identity_change(const EmployeeRecord& before, const FieldPatch& fiel
 EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& before,
                      const std::vector<LinkRow>& links, const Rules& rules);
 
-// The clearing values of the paths `before` has and `now` lacks (see Intent::cleared).
-std::map<std::string, nlohmann::json> cleared_attributes(const DesiredUser& before, const DesiredUser& now);
-
-// The clearing values of the paths the last pushed body has and `now` lacks (see Intent::cleared).
-// A pushed value that already clears ("", false, [], null) needs nothing more; "active" is not an
-// attribute (it has its own PATCH).
-std::map<std::string, nlohmann::json> cleared_from_pushed(const nlohmann::json& pushed, const DesiredUser& now);
-
-// Flattens a SCIM body into "a.b.c" → leaf value (arrays are leaves); the "schemas" key is left out.
-std::map<std::string, nlohmann::json> flatten_scim(const nlohmann::json& body);
-
 // True when the link says exactly this intent was last pushed (nothing to send): the provisioner's
 // shortcut and the resync differ's "no change".
 bool already_pushed(const Intent& intent);
@@ -89,10 +80,5 @@ bool already_pushed(const Intent& intent);
 inline constexpr std::string_view k_resync_base_field = "resync.base";
 std::map<std::string, DesiredUser> resync_clearing_base(const EventRow& event);
 std::string resync_clearing_base_text(const std::map<std::string, DesiredUser>& base);
-
-// SHA-256 (hex) of a desired user and its active state: equal digests mean nothing to push.
-std::string desired_digest(const DesiredUser& desired, bool active);
-// The same from `body_text`, which is desired.body.dump() (the provisioner dumps the body once).
-std::string desired_digest(const DesiredUser& desired, bool active, std::string_view body_text);
 
 } // namespace h2r

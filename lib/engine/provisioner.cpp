@@ -1,3 +1,5 @@
+// Provisioner: one intent carried out against one connection (see provisioner.hpp); the SCIM bodies
+// it sends, diffs and digests come from scim_body.hpp.
 #include "engine/provisioner.hpp"
 
 #include "core/text.hpp"
@@ -10,99 +12,6 @@
 #include <algorithm>
 
 namespace h2r {
-namespace {
-
-void set_path(nlohmann::json& body, const std::string& path, nlohmann::json value) {
-  // Extension URNs contain dots: match the longest top-level key that prefixes the path.
-  nlohmann::json* node = &body;
-  std::string rest = path;
-  for (const char* urn : {k_scim_enterprise_urn, k_zoom_user_urn, k_zoom_license_urn}) {
-    std::string prefix = std::string(urn) + ".";
-    if (rest.rfind(prefix, 0) == 0) {
-      node = &(*node)[urn];
-      rest = rest.substr(prefix.size());
-      break;
-    }
-  }
-  std::size_t dot;
-  while ((dot = rest.find('.')) != std::string::npos) {
-    node = &(*node)[rest.substr(0, dot)];
-    rest = rest.substr(dot + 1);
-  }
-  (*node)[rest] = std::move(value);
-}
-
-// The changes a create reports: every attribute of `create` (diff_user against nothing). `body` is the
-// desired body; `create` is it with "active": true (built here only when the shortcut does not apply).
-std::vector<AttributeChange> create_changes(const nlohmann::json& body) {
-  if (!body.is_object() || body.empty() || body.contains("active")) {
-    nlohmann::json create = body;
-    create["active"] = true;
-    return diff_user(nlohmann::json(), create);
-  }
-  auto flat = flatten_scim(body);
-  flat.emplace("active", true);
-  std::vector<AttributeChange> changes;
-  changes.reserve(flat.size());
-  for (auto& [path, value] : flat)
-    if (!value.is_null()) changes.push_back({path, nlohmann::json(), std::move(value)});
-  return changes;
-}
-
-} // namespace
-
-std::string with_active_true(const nlohmann::json& body, std::string_view body_text) {
-  static constexpr std::string_view k_member = "\"active\":true";
-  const bool plain = body.is_object() && !body.empty() && !body.contains("active") && body_text.size() >= 2 &&
-                     body_text.front() == '{' && body_text.back() == '}';
-  std::size_t at = std::string_view::npos;   // where the member goes: after '{', after a comma, or before '}'
-  if (plain) {
-    std::size_t before = 0;   // top-level keys that sort before "active" (the text has them in std::map order)
-    for (auto it = body.begin(); it != body.end() && it.key() < "active"; ++it) ++before;
-    if (before == 0) {
-      at = 1;
-    } else if (before == body.size()) {
-      at = body_text.size() - 1;
-    } else {
-      std::size_t commas = 0;
-      int depth = 0;
-      bool in_string = false;
-      for (std::size_t i = 1; i + 1 < body_text.size(); ++i) {
-        const char c = body_text[i];
-        if (in_string) {
-          if (c == '\\') ++i;
-          else if (c == '"') in_string = false;
-        } else if (c == '"') {
-          in_string = true;
-        } else if (c == '{' || c == '[') {
-          ++depth;
-        } else if (c == '}' || c == ']') {
-          --depth;
-        } else if (c == ',' && depth == 0 && ++commas == before) {
-          at = i + 1;
-          break;
-        }
-      }
-    }
-  }
-  if (at == std::string_view::npos) {   // not the plain case: build the document
-    nlohmann::json create = body;
-    create["active"] = true;
-    return create.dump();
-  }
-  std::string out;
-  out.reserve(body_text.size() + k_member.size() + 1);
-  out.append(body_text.substr(0, at));
-  if (at == body_text.size() - 1) {
-    out += ',';
-    out += k_member;
-  } else {
-    out += k_member;
-    out += ',';
-  }
-  out.append(body_text.substr(at));
-  return out;
-}
 
 nlohmann::json ActionReport::to_json() const {
   nlohmann::json calls_json = nlohmann::json::array();
@@ -117,40 +26,6 @@ nlohmann::json ActionReport::to_json() const {
   }
   return {{"connection", connection}, {"action", action}, {"user_id", user_id}, {"userName", user_name},
           {"calls", calls_json}};
-}
-
-nlohmann::json update_body(const DesiredUser& desired, const std::map<std::string, nlohmann::json>& cleared) {
-  nlohmann::json body = desired.body;
-  for (const auto& [path, value] : cleared) set_path(body, path, value);
-  if (!body.contains("schemas") || !body["schemas"].is_array()) body["schemas"] = nlohmann::json::array({k_scim_user_urn});
-  for (const char* urn : {k_scim_enterprise_urn, k_zoom_user_urn, k_zoom_license_urn}) {
-    auto& schemas = body["schemas"];
-    if (body.contains(urn) && std::find(schemas.begin(), schemas.end(), nlohmann::json(urn)) == schemas.end())
-      schemas.push_back(urn);
-  }
-  return body;
-}
-
-std::vector<AttributeChange> diff_flat(const std::map<std::string, nlohmann::json>& before,
-                                       const nlohmann::json& desired) {
-  std::vector<AttributeChange> changes;
-  for (const auto& [path, value] : flatten_scim(desired)) {
-    auto it = before.find(path);
-    nlohmann::json old = it == before.end() ? nlohmann::json() : it->second;
-    if (old != value) changes.push_back({path, old, value});
-  }
-  return changes;
-}
-
-std::vector<AttributeChange> diff_user(const nlohmann::json& current, const nlohmann::json& desired) {
-  return diff_flat(current.is_object() ? flatten_scim(current) : std::map<std::string, nlohmann::json>{}, desired);
-}
-
-std::map<std::string, nlohmann::json> known_before(const nlohmann::json& pushed, const nlohmann::json& zoom) {
-  auto known = pushed.is_object() ? flatten_scim(pushed) : std::map<std::string, nlohmann::json>{};
-  if (zoom.is_object())
-    for (auto& [path, value] : flatten_scim(zoom)) known[path] = std::move(value);
-  return known;
 }
 
 LinkRow Provisioner::make_link(const Intent& intent, const std::string& employee_id, const std::string& id,
@@ -253,109 +128,121 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
   const DesiredUser& desired = *intent.desired;
   // A value above its length limit: fail before any call, so nothing partial reaches Zoom.
   if (!desired.problem.empty()) return fail(ErrorKind::permanent, desired.problem);
-  const bool may_create = intent.kind == IntentKind::provision;
   ActionReport report{intent.connection, "unchanged", "", desired.user_name};
-  nlohmann::json body = update_body(desired, intent.cleared);
-  if (intent.link) {
-    if (already_pushed(intent)) {
-      report.user_id = intent.link->zoom_user_id;
-      report.link = intent.link;
-      return report;   // what was last pushed is still what the rules want
-    }
+  if (intent.link && already_pushed(intent)) {
+    report.user_id = intent.link->zoom_user_id;
+    report.link = intent.link;
+    return report;   // what was last pushed is still what the rules want
   }
+  nlohmann::json body = update_body(desired, intent.cleared);
   auto groups = resolve_groups(desired);
   if (!groups) return unexpected(std::move(groups).error());
-
   if (intent.link) {
-    const LinkRow& link = *intent.link;
-    // A new userName that another employee's link has: that is someone else's account.
-    if (fold_case(link.user_name) != fold_case(desired.user_name))
-      if (auto owned = check_owner(intent, employee_id, "", desired.user_name); !owned)
-        return unexpected(std::move(owned).error());
-    report.user_id = link.zoom_user_id;
-    const bool want_active = may_create || link.active;
-    nlohmann::json current;   // Zoom's answer, read only in dry run (a plan makes no writes, only GETs)
-    if (m_dry_run && link.zoom_user_id != k_planned_user_id) {
-      auto user = m_client.get_user(link.zoom_user_id);
-      if (user) current = user->body;
-    }
-    auto updated = push_update(report, link.zoom_user_id, body, known_before(link.pushed_body, current));
-    if (updated) {
-      report.action = "updated";
-      if (!link.active && want_active) {
-        if (auto r = push_active(report, link.zoom_user_id, true); !r) return unexpected(std::move(r).error());
-        report.action = "reactivated";
-      }
-      // A stored link from before pushed bodies were kept (it has a digest, so h2r pushed to it then).
-      const bool legacy = link.pushed_body.is_null() && !link.pushed_digest.empty();
-      LinkRow done = pushed_link(intent, employee_id, link.zoom_user_id, desired.user_name, want_active,
-                                 std::move(body), link.pushed_groups);
-      if (auto synced = sync_groups(report, *groups, done, legacy); !synced) return unexpected(std::move(synced).error());
-      report.link = std::move(done);
-      return report;
-    }
+    auto updated = update_linked(report, intent, employee_id, body, *groups);
+    if (!updated) return unexpected(std::move(updated).error());
+    if (*updated) return report;
+  }
+  auto found = m_client.find_by_user_name(desired.user_name);
+  if (!found) return unexpected(std::move(found).error());
+  // The user found (or the userName, when none is) must not be another employee's.
+  if (auto owned = check_owner(intent, employee_id, *found ? (*found)->id : "", desired.user_name); !owned)
+    return unexpected(std::move(owned).error());
+  if (*found) return link_found(std::move(report), intent, employee_id, **found, std::move(body), *groups);
+  if (intent.kind == IntentKind::provision)
+    return create(std::move(report), intent, employee_id, std::move(body), *groups);
+  report.action = "absent";
+  return report;
+}
+
+Result<bool> Provisioner::update_linked(ActionReport& report, const Intent& intent, const std::string& employee_id,
+                                        nlohmann::json& body, const std::vector<ScimGroup>& groups) {
+  const DesiredUser& desired = *intent.desired;
+  const LinkRow& link = *intent.link;
+  // A new userName that another employee's link has: that is someone else's account.
+  if (fold_case(link.user_name) != fold_case(desired.user_name))
+    if (auto owned = check_owner(intent, employee_id, "", desired.user_name); !owned)
+      return unexpected(std::move(owned).error());
+  report.user_id = link.zoom_user_id;
+  const bool want_active = intent.kind == IntentKind::provision || link.active;
+  nlohmann::json current;   // Zoom's answer, read only in dry run (a plan makes no writes, only GETs)
+  if (m_dry_run && link.zoom_user_id != k_planned_user_id) {
+    auto user = m_client.get_user(link.zoom_user_id);
+    if (user) current = user->body;
+  }
+  auto updated = push_update(report, link.zoom_user_id, body, known_before(link.pushed_body, current));
+  if (!updated) {
     if (updated.error().kind != ErrorKind::not_found) return unexpected(std::move(updated).error());
     // The linked user is gone (deleted behind h2r's back, or another account's): find it afresh.
     spdlog::warn("link.stale connection={} employee=\"{}\" user_id=\"{}\"", escape_for_log(intent.connection),
                  escape_for_log(employee_id), escape_for_log(link.zoom_user_id));
     report.calls.clear();
     report.remove_link = true;
+    return false;
   }
+  report.action = "updated";
+  if (!link.active && want_active) {
+    if (auto r = push_active(report, link.zoom_user_id, true); !r) return unexpected(std::move(r).error());
+    report.action = "reactivated";
+  }
+  // A stored link from before pushed bodies were kept (it has a digest, so h2r pushed to it then).
+  const bool legacy = link.pushed_body.is_null() && !link.pushed_digest.empty();
+  LinkRow done = pushed_link(intent, employee_id, link.zoom_user_id, desired.user_name, want_active, std::move(body),
+                             link.pushed_groups);
+  if (auto synced = sync_groups(report, groups, done, legacy); !synced) return unexpected(std::move(synced).error());
+  report.link = std::move(done);
+  return true;
+}
 
-  auto found = m_client.find_by_user_name(desired.user_name);
-  if (!found) return unexpected(std::move(found).error());
-  // The user found (or the userName, when none is) must not be another employee's.
-  if (auto owned = check_owner(intent, employee_id, *found ? (*found)->id : "", desired.user_name); !owned)
-    return unexpected(std::move(owned).error());
-  if (!*found && may_create) {
-    report.calls.push_back({"POST", desired.user_name, "Users", "create", create_changes(desired.body)});
-    if (m_dry_run) {   // the group adds that follow a create, as the run makes them
-      report.action = "created";
-      LinkRow done = pushed_link(intent, employee_id, k_planned_user_id, desired.user_name, true,
-                                 intent.cleared.empty() ? std::move(body) : update_body(desired, {}), {});
-      if (auto synced = sync_groups(report, *groups, done, false); !synced) return unexpected(std::move(synced).error());
-      report.link = std::move(done);
-      report.remove_link = false;
-      return report;
-    }
-    // One dump of the desired body: the POST text is made from it, and so is the link's digest.
-    const std::string desired_text = desired.body.dump();
-    auto created = m_client.create_user(desired.user_name, with_active_true(desired.body, desired_text));
-    if (created) {
-      if (auto answered = check_answer(*created, desired.user_name, "create"); !answered)
-        return unexpected(std::move(answered).error());
-      report.action = "created";
-      report.user_id = created->id;
-      // `body` is update_body(desired, {}) when nothing is cleared: no second copy of the body.
-      LinkRow done = pushed_link(intent, employee_id, created->id, desired.user_name, true,
-                                 intent.cleared.empty() ? std::move(body) : update_body(desired, {}), {},
-                                 desired_text);
-      // The new user is h2r's from now on: recorded before any group add, so a retry updates it.
-      if (auto recorded = record_step(done, "create"); !recorded) return unexpected(std::move(recorded).error());
-      if (auto synced = sync_groups(report, *groups, done, false); !synced) return unexpected(std::move(synced).error());
-      report.link = std::move(done);
-      report.remove_link = false;
-      return report;
-    }
-    if (created.error().kind != ErrorKind::conflict) return unexpected(std::move(created).error());
-    // Zoom says the user exists: link to it.
-    report.calls.pop_back();
-    found = m_client.find_by_user_name(desired.user_name);
-    if (!found) return unexpected(std::move(found).error());
-    if (!*found)
-      return fail(ErrorKind::permanent, "Zoom says " + desired.user_name +
-                                            " exists but does not list it (a pending invitation?)");
-    if (auto owned = check_owner(intent, employee_id, (*found)->id, desired.user_name); !owned)
-      return unexpected(std::move(owned).error());
-  }
-  if (!*found) {
-    report.action = "absent";
+Result<ActionReport> Provisioner::create(ActionReport report, const Intent& intent, const std::string& employee_id,
+                                         nlohmann::json body, const std::vector<ScimGroup>& groups) {
+  const DesiredUser& desired = *intent.desired;
+  report.calls.push_back({"POST", desired.user_name, "Users", "create", create_changes(desired.body)});
+  // `body` is update_body(desired, {}) when nothing is cleared: no second copy of the body.
+  const auto created_body = [&] { return intent.cleared.empty() ? std::move(body) : update_body(desired, {}); };
+  if (m_dry_run) {   // the group adds that follow a create, as the run makes them
+    report.action = "created";
+    LinkRow done = pushed_link(intent, employee_id, k_planned_user_id, desired.user_name, true, created_body(), {});
+    if (auto synced = sync_groups(report, groups, done, false); !synced) return unexpected(std::move(synced).error());
+    report.link = std::move(done);
+    report.remove_link = false;
     return report;
   }
-  const ScimUser& user = **found;
+  // One dump of the desired body: the POST text is made from it, and so is the link's digest.
+  const std::string desired_text = desired.body.dump();
+  auto created = m_client.create_user(desired.user_name, with_active_true(desired.body, desired_text));
+  if (created) {
+    if (auto answered = check_answer(*created, desired.user_name, "create"); !answered)
+      return unexpected(std::move(answered).error());
+    report.action = "created";
+    report.user_id = created->id;
+    LinkRow done = pushed_link(intent, employee_id, created->id, desired.user_name, true, created_body(), {},
+                               desired_text);
+    // The new user is h2r's from now on: recorded before any group add, so a retry updates it.
+    if (auto recorded = record_step(done, "create"); !recorded) return unexpected(std::move(recorded).error());
+    if (auto synced = sync_groups(report, groups, done, false); !synced) return unexpected(std::move(synced).error());
+    report.link = std::move(done);
+    report.remove_link = false;
+    return report;
+  }
+  if (created.error().kind != ErrorKind::conflict) return unexpected(std::move(created).error());
+  // Zoom says the user exists: link to it.
+  report.calls.pop_back();
+  auto found = m_client.find_by_user_name(desired.user_name);
+  if (!found) return unexpected(std::move(found).error());
+  if (!*found)
+    return fail(ErrorKind::permanent, "Zoom says " + desired.user_name +
+                                          " exists but does not list it (a pending invitation?)");
+  if (auto owned = check_owner(intent, employee_id, (*found)->id, desired.user_name); !owned)
+    return unexpected(std::move(owned).error());
+  return link_found(std::move(report), intent, employee_id, **found, std::move(body), groups);
+}
+
+Result<ActionReport> Provisioner::link_found(ActionReport report, const Intent& intent, const std::string& employee_id,
+                                             const ScimUser& user, nlohmann::json body,
+                                             const std::vector<ScimGroup>& groups) {
   report.user_id = user.id;
   report.action = "linked";
-  const bool want_active = may_create || user.active;
+  const bool want_active = intent.kind == IntentKind::provision || user.active;
   // Against Zoom's answer only: a stale link's pushed body was another Zoom user's.
   const auto before = known_before(nlohmann::json(), user.body);
   if (!diff_flat(before, body).empty())
@@ -365,8 +252,8 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
     report.action = "reactivated";
   }
   // A user h2r finds rather than creates: the groups it is in already are someone else's.
-  LinkRow done = pushed_link(intent, employee_id, user.id, desired.user_name, want_active, std::move(body), {});
-  if (auto synced = sync_groups(report, *groups, done, false); !synced) return unexpected(std::move(synced).error());
+  LinkRow done = pushed_link(intent, employee_id, user.id, intent.desired->user_name, want_active, std::move(body), {});
+  if (auto synced = sync_groups(report, groups, done, false); !synced) return unexpected(std::move(synced).error());
   report.link = std::move(done);
   report.remove_link = false;
   return report;

@@ -18,17 +18,12 @@
 #pragma once
 
 #include "engine/planner.hpp"
+#include "engine/scim_body.hpp"
 #include "zoom/scim_client.hpp"
 
 #include <functional>
 
 namespace h2r {
-
-struct AttributeChange {
-  std::string path;
-  nlohmann::json before;   // null when unknown or absent
-  nlohmann::json after;    // null when cleared
-};
 
 struct PlannedCall {
   std::string method;      // POST PUT PATCH DELETE
@@ -95,7 +90,21 @@ private:
   // without one says nothing); else a permanent error quoting the answer (server_text: bounded,
   // credentials redacted).
   static Result<void> check_answer(const ScimUser& answer, const std::string& sent_user_name, std::string_view what);
+  // provision / update_existing: the linked user updated; else the user found by userName linked, or
+  // (provision only) created.
   Result<ActionReport> provision(const Intent& intent, const std::string& employee_id);
+  // The linked user (intent.link) updated, reactivated when wanted, its groups synced: true. False when
+  // Zoom no longer has it (the report then drops the link, and the caller looks the userName up afresh).
+  Result<bool> update_linked(ActionReport& report, const Intent& intent, const std::string& employee_id,
+                             nlohmann::json& body, const std::vector<ScimGroup>& groups);
+  // POST the desired user (no userName found), record it, then add it to its groups; when Zoom answers
+  // that it exists, link_found instead.
+  Result<ActionReport> create(ActionReport report, const Intent& intent, const std::string& employee_id,
+                              nlohmann::json body, const std::vector<ScimGroup>& groups);
+  // Links `user` (found by userName, so its groups are someone else's): updated against Zoom's answer,
+  // reactivated when wanted, added to the desired groups.
+  Result<ActionReport> link_found(ActionReport report, const Intent& intent, const std::string& employee_id,
+                                  const ScimUser& user, nlohmann::json body, const std::vector<ScimGroup>& groups);
   Result<ActionReport> deprovision(const Intent& intent, const std::string& employee_id);
   // PUT `body`, reporting the paths that change from `before` (flatten_scim form; empty = unknown).
   Result<void> push_update(ActionReport& report, const std::string& id, const nlohmann::json& body,
@@ -143,23 +152,5 @@ void bind_to_store(Provisioner& provisioner, Store& store, const std::string& co
 // meta (k_meta_logins_reserved); a login two employees' links share (a pair from before the one-link
 // rule) stays the first one's, logged. Returns how many logins it reserved.
 Result<int> reserve_linked_logins(Store& store, long long now_ms);
-
-// The PUT body for `desired`: its body plus, for each path the rules no longer produce, the value that
-// clears it (Intent::cleared); "schemas" then names every extension the body uses.
-nlohmann::json update_body(const DesiredUser& desired, const std::map<std::string, nlohmann::json>& cleared);
-
-// The text of `body` (an object whose dump() is `body_text`) with "active": true added, as
-// nlohmann would dump that document: the create's POST body, without a second dump.
-std::string with_active_true(const nlohmann::json& body, std::string_view body_text);
-
-// What changes from `current` (a Zoom user, may be null) to `desired`.
-std::vector<AttributeChange> diff_user(const nlohmann::json& current, const nlohmann::json& desired);
-// What changes from `before` (flatten_scim form) to `desired`: the paths of `desired` whose value
-// differs, with the old value (null when `before` lacks the path).
-std::vector<AttributeChange> diff_flat(const std::map<std::string, nlohmann::json>& before,
-                                       const nlohmann::json& desired);
-// What h2r knows of a user before a push, flattened: `pushed` (the last pushed body, may be null) with
-// `zoom` (Zoom's answer, may be null) over it — Zoom's value wins where its answer has the path.
-std::map<std::string, nlohmann::json> known_before(const nlohmann::json& pushed, const nlohmann::json& zoom);
 
 } // namespace h2r

@@ -168,6 +168,7 @@ private:
   // commits it and moves the file. `lease` keeps writers out meanwhile when it is held.
   Outcome read_and_store(const std::string& name, int fd, const struct ::stat& opened, FileFormat format,
                          const ReadLease& lease);
+  class FileRead;   // inbox_read.cpp: read_and_store's steps
   // Logs inbox.no_lease the first time a lease is refused for permission (`err`: ReadLease::error()).
   void note_lease_refused(int err);
   Outcome busy(const std::string& name, const Look& look, const char* why);

@@ -16,6 +16,8 @@
 #include <cstdio>
 #include <cstring>
 #include <iterator>
+#include <memory>
+#include <optional>
 #include <unordered_map>
 
 namespace h2r {
@@ -66,158 +68,222 @@ Inbox::Inbox(InboxOptions options, IngestSink sink, const Clock& clock)
 
 std::uint64_t Inbox::whole_file_reads() { return g_whole_file_reads.load(std::memory_order_relaxed); }
 
-Inbox::Outcome Inbox::read_and_store(const std::string& name, int fd, const struct ::stat& opened, FileFormat format,
-                                     const ReadLease& lease) {
-  const std::string path = m_options.dir + "/" + name;
-  const std::uint64_t limit = m_options.max_file_bytes;
-  auto reject_one = [&](const std::string& why) { return reject(name, {why}); };
-  auto failed = [&](const Error& error) {
-    return error.kind == ErrorKind::invalid ? reject_one(error.message) : defer(name, error.message);
-  };
-  std::uint64_t bytes = 0; // read so far: compared with the file's size once read
-  const ByteReader reader = [&](char* buf, std::size_t size) -> Result<std::size_t> {
+// One file being read (Inbox::read_and_store), a step per function. A step returns the file's outcome
+// when the read ends there, nullopt to go on. Holds `this` in its reader: neither copied nor moved.
+class Inbox::FileRead {
+public:
+  FileRead(Inbox& inbox, const std::string& name, int fd, const struct ::stat& opened, FileFormat format)
+      : m_inbox(inbox), m_name(name), m_path(inbox.m_options.dir + "/" + name), m_fd(fd), m_opened(opened),
+        m_format(format), m_limit(inbox.m_options.max_file_bytes) {}
+  FileRead(const FileRead&) = delete;
+  FileRead& operator=(const FileRead&) = delete;
+
+  Outcome run(const ReadLease& lease) {
+    if (auto ended = stream()) return *ended;
+    if (m_read_whole && m_format == FileFormat::json)
+      if (auto ended = scan_json_syntax()) return *ended;
+    if (m_read_whole)
+      if (auto ended = read_whole()) return *ended;
+    struct stat read_st {}; // fstat once read: what was read
+    if (::fstat(m_fd, &read_st) != 0) return m_inbox.reject(m_name, {"cannot be examined: " + errno_text(errno)});
+    const Look read = look_of(read_st);
+    if (read != look_of(m_opened) || m_bytes != read.size) return m_inbox.changed(m_name, read, "while being read");
+    if (!m_problems.empty()) return reject_problems(read, lease);
+    for (const auto& note : m_notes)
+      spdlog::info("inbox.note file=\"{}\" note=\"{}\"", escape_for_log(m_name), escape_for_log(note));
+    return store_and_move(read, lease);
+  }
+
+private:
+  // An invalid file is rejected; any other error leaves it for a later try.
+  Outcome failed(const Error& error) {
+    if (error.kind == ErrorKind::invalid) return m_inbox.reject(m_name, {error.message});
+    return m_inbox.defer(m_name, error.message);
+  }
+
+  // The next bytes of the file, counted against the size limit.
+  Result<std::size_t> read_block(char* buf, std::size_t size) {
     for (;;) {
-      const ssize_t n = ::read(fd, buf, size);
+      const ssize_t n = ::read(m_fd, buf, size);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return fail(ErrorKind::transient, "cannot be read: " + errno_text(errno));
-      bytes += static_cast<std::uint64_t>(n);
-      if (bytes > limit) // grew after fstat
-        return fail(ErrorKind::invalid, "is " + std::to_string(bytes) + " bytes, above the limit of " +
-                                            std::to_string(limit) + " bytes (it grew while being read)");
+      m_bytes += static_cast<std::uint64_t>(n);
+      if (m_bytes > m_limit) // grew after fstat
+        return fail(ErrorKind::invalid, "is " + std::to_string(m_bytes) + " bytes, above the limit of " +
+                                            std::to_string(m_limit) + " bytes (it grew while being read)");
       return static_cast<std::size_t>(n);
     }
-  };
+  }
 
-  auto session = m_sink(name);
-  if (!session) return failed(session.error());
-  auto streamed = read_event_stream(format, reader, [&](std::vector<HrEvent>& events, std::vector<FileProblem>& found) {
-    return (*session)->add(events, found);
-  });
-  if (!streamed) return failed(streamed.error());
-  std::size_t events = streamed->events;
-  std::vector<FileProblem> problems = std::move(streamed->problems);
-  std::vector<std::string> notes = std::move(streamed->notes);
-  bool read_whole = streamed->read_whole;
-  if (read_whole && format == FileFormat::json) {
-    // A JSON syntax error (or more events than allowed) is told by one more pass that holds nothing:
-    // a large file is not read whole, nor parsed twice, to be rejected.
-    session->reset();
-    if (::lseek(fd, 0, SEEK_SET) != 0) return defer(name, "cannot be read: " + errno_text(errno));
-    bytes = 0;
-    auto known = scan_json_file(reader);
+  // Back to the file's start for one more pass; what the session holds is dropped.
+  std::optional<Outcome> rewind() {
+    m_session.reset();
+    if (::lseek(m_fd, 0, SEEK_SET) != 0) return m_inbox.defer(m_name, "cannot be read: " + errno_text(errno));
+    m_bytes = 0;
+    return std::nullopt;
+  }
+
+  // The streaming pass: valid events into a new session, chunk by chunk.
+  std::optional<Outcome> stream() {
+    auto session = m_inbox.m_sink(m_name);
+    if (!session) return failed(session.error());
+    m_session = std::move(*session);
+    const auto add = [&](std::vector<HrEvent>& events, std::vector<FileProblem>& found) {
+      return m_session->add(events, found);
+    };
+    auto streamed = read_event_stream(m_format, m_reader, add);
+    if (!streamed) return failed(streamed.error());
+    m_events = streamed->events;
+    m_problems = std::move(streamed->problems);
+    m_notes = std::move(streamed->notes);
+    m_read_whole = streamed->read_whole;
+    return std::nullopt;
+  }
+
+  // A JSON syntax error (or more events than allowed) is told by one more pass that holds nothing:
+  // a large file is not read whole, nor parsed twice, to be rejected.
+  std::optional<Outcome> scan_json_syntax() {
+    if (auto ended = rewind()) return ended;
+    auto known = scan_json_file(m_reader);
     if (!known) return failed(known.error());
     if (*known) {
-      problems = std::move(**known);
-      notes.clear();
-      events = 0;
-      read_whole = false;
+      m_problems = std::move(**known);
+      m_notes.clear();
+      m_events = 0;
+      m_read_whole = false;
     }
+    return std::nullopt;
   }
-  if (read_whole) {
-    // A problem about the whole file, or UTF-16: read it whole, as parse_event_file says it.
+
+  // A problem about the whole file, or UTF-16: read it whole, as parse_event_file says it; a file
+  // without problems then goes into a new session.
+  std::optional<Outcome> read_whole() {
     g_whole_file_reads.fetch_add(1, std::memory_order_relaxed);
-    session->reset();
-    if (::lseek(fd, 0, SEEK_SET) != 0) return defer(name, "cannot be read: " + errno_text(errno));
-    bytes = 0;
+    if (auto ended = rewind()) return ended;
     std::string content;
-    content.reserve(static_cast<std::size_t>(opened.st_size));
+    content.reserve(static_cast<std::size_t>(m_opened.st_size));
     char buf[k_read_block];
     for (;;) {
-      auto n = reader(buf, sizeof buf);
+      auto n = read_block(buf, sizeof buf);
       if (!n) return failed(n.error());
       if (*n == 0) break;
       content.append(buf, *n);
     }
-    ParsedFile parsed = parse_event_file(format, content);
+    ParsedFile parsed = parse_event_file(m_format, content);
     content = std::string();
-    problems = std::move(parsed.problems);
-    notes = std::move(parsed.notes);
-    events = parsed.events.size();
-    if (problems.empty()) {
-      session = m_sink(name);
-      if (!session) return failed(session.error());
-      for (std::size_t at = 0; at < parsed.events.size(); at += k_stream_chunk_events) {
-        const auto from = parsed.events.begin() + static_cast<std::ptrdiff_t>(at);
-        const auto to = parsed.events.begin() +
-                        static_cast<std::ptrdiff_t>(std::min(parsed.events.size(), at + k_stream_chunk_events));
-        std::vector<HrEvent> chunk(std::make_move_iterator(from), std::make_move_iterator(to));
-        try {
-          if (auto added = (*session)->add(chunk, problems); !added) return failed(added.error());
-        } catch (const std::exception& e) {
-          return defer(name, std::string("storing the events threw: ") + e.what());
-        }
-      }
-    }
+    m_problems = std::move(parsed.problems);
+    m_notes = std::move(parsed.notes);
+    m_events = parsed.events.size();
+    if (!m_problems.empty()) return std::nullopt;
+    return add_parsed(parsed.events);
   }
 
-  struct stat read_st {}; // fstat once read: what was read
-  if (::fstat(fd, &read_st) != 0) return reject_one("cannot be examined: " + errno_text(errno));
-  const Look read = look_of(read_st);
-  if (read != look_of(opened) || bytes != read.size) return changed(name, read, "while being read");
+  // `events` (a whole file's, without problems) into a new session, a chunk per add().
+  std::optional<Outcome> add_parsed(std::vector<HrEvent>& events) {
+    auto session = m_inbox.m_sink(m_name);
+    if (!session) return failed(session.error());
+    m_session = std::move(*session);
+    for (std::size_t at = 0; at < events.size(); at += k_stream_chunk_events) {
+      const auto from = events.begin() + static_cast<std::ptrdiff_t>(at);
+      const auto to = events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), at + k_stream_chunk_events));
+      std::vector<HrEvent> chunk(std::make_move_iterator(from), std::make_move_iterator(to));
+      try {
+        if (auto added = m_session->add(chunk, m_problems); !added) return failed(added.error());
+      } catch (const std::exception& e) {
+        return m_inbox.defer(m_name, std::string("storing the events threw: ") + e.what());
+      }
+    }
+    return std::nullopt;
+  }
+
   // The file as it is now in the inbox, compared with what was read: nullopt when another file
   // took its name meanwhile (or it is gone).
-  auto same_file_changed = [&]() -> std::optional<bool> {
+  std::optional<bool> same_file_changed(const Look& read) const {
     struct stat now {};
-    if (::lstat(path.c_str(), &now) != 0) return std::nullopt;
+    if (::lstat(m_path.c_str(), &now) != 0) return std::nullopt;
     const Look look = look_of(now);
     if (look.ino != read.ino || look.dev != read.dev) return std::nullopt;
     return look != read;
-  };
+  }
 
-  if (!problems.empty()) {
-    session->reset(); // nothing of a rejected file is kept
-    if (same_file_changed().value_or(false)) return changed(name, read, "before being rejected");
+  Outcome reject_problems(const Look& read, const ReadLease& lease) {
+    m_session.reset(); // nothing of a rejected file is kept
+    if (same_file_changed(read).value_or(false)) return m_inbox.changed(m_name, read, "before being rejected");
     std::vector<std::string> lines;
-    lines.reserve(problems.size());
-    for (const auto& p : problems) lines.push_back(p.to_string());
+    lines.reserve(m_problems.size());
+    for (const auto& p : m_problems) lines.push_back(p.to_string());
     if (lease.state() == ReadLease::State::held && !lease.still_held())
-      return changed(name, read, "opened for writing while being read");
-    return reject(name, lines);
+      return m_inbox.changed(m_name, read, "opened for writing while being read");
+    return m_inbox.reject(m_name, lines);
   }
-  for (const auto& note : notes)
-    spdlog::info("inbox.note file=\"{}\" note=\"{}\"", escape_for_log(name), escape_for_log(note));
 
-  Result<void> stored;
-  try {
-    stored = (*session)->commit();
-  } catch (const std::exception& e) {
-    return defer(name, std::string("storing the events threw: ") + e.what());
+  // Commits the session, then moves the file to processed/ — only the file that was read, as it was
+  // read: if another file was renamed over it meanwhile, that one is left; if it grew or was rewritten
+  // meanwhile, it is left to be read again.
+  Outcome store_and_move(const Look& read, const ReadLease& lease) {
+    Result<void> stored;
+    try {
+      stored = m_session->commit();
+    } catch (const std::exception& e) {
+      return m_inbox.defer(m_name, std::string("storing the events threw: ") + e.what());
+    }
+    m_session.reset();
+    if (!stored) return failed(stored.error());
+    const auto state = same_file_changed(read);
+    if (!state && path_exists(m_path)) {
+      spdlog::info("inbox.accepted file=\"{}\" events={} note=\"replaced meanwhile; new file stays\"",
+                   escape_for_log(m_name), m_events);
+      return Outcome::accepted;
+    }
+    if (state.value_or(false)) return m_inbox.changed(m_name, read, "while being stored");
+    // A process waits to open it for writing (the lease is being broken): leave it, so that what it
+    // writes lands in the inbox, not in processed/. Its events are stored; read again, they are duplicates.
+    if (lease.state() == ReadLease::State::held && !lease.still_held())
+      return m_inbox.changed(m_name, read, "opened for writing while being stored");
+    return move_to_processed(read);
   }
-  session->reset();
-  if (!stored) return failed(stored.error());
-  // Move only the file that was read, as it was read: if another file was renamed over it meanwhile,
-  // leave that one; if it grew or was rewritten meanwhile, leave it to be read again.
-  const auto state = same_file_changed();
-  if (!state && path_exists(path)) {
-    spdlog::info("inbox.accepted file=\"{}\" events={} note=\"replaced meanwhile; new file stays\"",
-                 escape_for_log(name), events);
-    return Outcome::accepted;
-  }
-  if (state.value_or(false)) return changed(name, read, "while being stored");
-  // A process waits to open it for writing (the lease is being broken): leave it, so that what it
-  // writes lands in the inbox, not in processed/. Its events are stored; read again, they are duplicates.
-  if (lease.state() == ReadLease::State::held && !lease.still_held())
-    return changed(name, read, "opened for writing while being stored");
-  const std::string moved = move_to(name, "processed", false);
-  if (moved.empty()) {   // move_to logged why (processed/ replaced by a link, say): the file stays
-    spdlog::warn("inbox.deferred file=\"{}\" events={} note=\"events stored, but the file could not be moved to "
-                 "processed/; it stays and is read again (its events are then duplicates)\"",
-                 escape_for_log(name), events);
-    return Outcome::deferred;
-  }
-  {
-    // Written between the check above and the rename: put it back (the new lines are in it).
+
+  // The stored file into processed/ (put back when written between the last check and the rename).
+  Outcome move_to_processed(const Look& read) {
+    const std::string moved = m_inbox.move_to(m_name, "processed", false);
+    if (moved.empty()) {   // move_to logged why (processed/ replaced by a link, say): the file stays
+      spdlog::warn("inbox.deferred file=\"{}\" events={} note=\"events stored, but the file could not be moved to "
+                   "processed/; it stays and is read again (its events are then duplicates)\"",
+                   escape_for_log(m_name), m_events);
+      return Outcome::deferred;
+    }
+    // Written between the check and the rename: put it back (the new lines are in it).
     struct stat after {};
-    if (::fstat(fd, &after) == 0 && look_of(after) != read) {
-      if (move_back(moved, name)) return changed(name, look_of(after), "while being moved");
+    if (::fstat(m_fd, &after) == 0 && look_of(after) != read) {
+      if (m_inbox.move_back(moved, m_name)) return m_inbox.changed(m_name, look_of(after), "while being moved");
       spdlog::error("inbox.error file=\"{}\" error=\"changed while being moved to processed/ and cannot be moved "
                     "back: {}; its new lines are in processed/{}\"",
-                    escape_for_log(name), errno_text(errno), escape_for_log(moved));
+                    escape_for_log(m_name), errno_text(errno), escape_for_log(moved));
     }
+    spdlog::info("inbox.accepted file=\"{}\" events={}{}", escape_for_log(m_name), m_events,
+                 moved == m_name ? "" : " moved_to=\"processed/" + escape_for_log(moved) + "\"");
+    return Outcome::accepted;
   }
-  spdlog::info("inbox.accepted file=\"{}\" events={}{}", escape_for_log(name), events,
-               moved == name ? "" : " moved_to=\"processed/" + escape_for_log(moved) + "\"");
-  return Outcome::accepted;
+
+  Inbox& m_inbox;
+  const std::string& m_name;
+  const std::string m_path;
+  const int m_fd;
+  const struct ::stat& m_opened;
+  const FileFormat m_format;
+  const std::uint64_t m_limit;
+  std::uint64_t m_bytes = 0;   // read so far in this pass: compared with the file's size once read
+  const ByteReader m_reader = [this](char* buf, std::size_t size) { return read_block(buf, size); };
+  std::unique_ptr<IngestSession> m_session;
+  std::size_t m_events = 0;
+  std::vector<FileProblem> m_problems;
+  std::vector<std::string> m_notes;
+  bool m_read_whole = false;
+};
+
+Inbox::Outcome Inbox::read_and_store(const std::string& name, int fd, const struct ::stat& opened, FileFormat format,
+                                     const ReadLease& lease) {
+  return FileRead(*this, name, fd, opened, format).run(lease);
 }
 
 } // namespace h2r

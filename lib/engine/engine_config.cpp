@@ -1,0 +1,18 @@
+#include "engine/engine_config.hpp"
+
+namespace h2r {
+
+EngineOptions engine_options(const Config& config) {
+  EngineOptions options;
+  options.time_zone = config.timezone;
+  options.max_future_days = config.max_future_days;
+  options.workers = config.workers;
+  options.max_connection_workers = config.max_connection_workers;
+  options.max_attempts = config.max_attempts;
+  options.retry_base = config.retry_base;
+  options.retry_max = config.retry_max;
+  options.claim_lease = config.claim_lease;
+  return options;
+}
+
+} // namespace h2r
