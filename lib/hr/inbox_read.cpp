@@ -74,7 +74,7 @@ class Inbox::FileRead {
 public:
   FileRead(Inbox& inbox, const std::string& name, int fd, const struct ::stat& opened, FileFormat format)
       : m_inbox(inbox), m_name(name), m_path(inbox.m_options.dir + "/" + name), m_fd(fd), m_opened(opened),
-        m_format(format), m_limit(inbox.m_options.max_file_bytes) {}
+        m_format(format), m_limit(inbox.m_max_file_bytes.load()) {}
   FileRead(const FileRead&) = delete;
   FileRead& operator=(const FileRead&) = delete;
 

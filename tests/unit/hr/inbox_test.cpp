@@ -375,3 +375,19 @@ TEST_CASE("processed/ and rejected/ replaced by symlinks: nothing is moved into 
   CHECK(again.rejected == 1);
   CHECK(exists_nofollow(f.processed("good.json")));
 }
+
+// A reload that raises limits.max_file_bytes (Inbox::set_limits) holds for the whole read: the size check
+// before opening used the new limit, the count of bytes read the start-up one, so a file between the two
+// was rejected as "grew while being read".
+TEST_CASE("inbox: a file above the start-up limit but within a reloaded one is read and stored") {
+  Fixture f;
+  f.options.max_file_bytes = 64;
+  f.make();
+  REQUIRE(std::string(k_good).size() > 64);
+  f.inbox->set_limits(1 << 20, 30);
+  write_file(f.in("a.json"), k_good);
+  const auto report = f.inbox->scan();
+  CHECK(report.rejected == 0);
+  CHECK(f.call_count() == 1);
+  CHECK(read_file(f.processed("a.json")) == k_good);
+}
