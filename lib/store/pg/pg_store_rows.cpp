@@ -125,12 +125,13 @@ Result<void> PgStore::put_connection_health(const ConnectionHealth& h) {
   return with_conn(fmt::format("record the health of connection '{}'", h.name), [&](pg::Conn& c) -> Result<void> {
     auto done = c.exec(
         "INSERT INTO connection_health (name, healthy, last_error, last_error_at_ms, last_success_at_ms, "
-        "paused_until_ms, pause_reason) VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (name) DO UPDATE SET "
+        "paused_until_ms, pause_reason, pause_kind) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (name) DO UPDATE SET "
         "healthy = excluded.healthy, last_error = excluded.last_error, last_error_at_ms = excluded.last_error_at_ms, "
         "last_success_at_ms = excluded.last_success_at_ms, paused_until_ms = excluded.paused_until_ms, "
-        "pause_reason = excluded.pause_reason",
+        "pause_reason = excluded.pause_reason, pause_kind = excluded.pause_kind",
         pg::Params().text(h.name).boolean(h.healthy).text(h.last_error).integer(h.last_error_at_ms)
-            .integer(h.last_success_at_ms).integer(h.paused_until_ms).text(h.pause_reason));
+            .integer(h.last_success_at_ms).integer(h.paused_until_ms).text(h.pause_reason)
+            .text(to_string(h.pause_kind)));
     if (!done && done.error().kind == ErrorKind::not_found) return fail(ErrorKind::not_found, "no connection has that name");
     if (!done) return unexpected(std::move(done).error());
     return {};
@@ -141,12 +142,12 @@ Result<std::optional<ConnectionHealth>> PgStore::get_connection_health(const std
   return with_conn(fmt::format("read the health of connection '{}'", name),
                    [&](pg::Conn& c) -> Result<std::optional<ConnectionHealth>> {
                      auto r = H2R_TRY(c.exec("SELECT name, healthy, last_error, last_error_at_ms, last_success_at_ms, "
-                                             "paused_until_ms, pause_reason FROM connection_health WHERE name = $1",
+                                             "paused_until_ms, pause_reason, pause_kind FROM connection_health WHERE name = $1",
                                              pg::Params().text(name)));
                      if (r.empty()) return std::optional<ConnectionHealth>();
                      return std::optional<ConnectionHealth>(ConnectionHealth{
                          r.text(0, 0), r.boolean(0, 1), r.text(0, 2), r.integer(0, 3), r.integer(0, 4),
-                         r.integer(0, 5), r.text(0, 6)});
+                         r.integer(0, 5), r.text(0, 6), parse_pause_kind(r.text(0, 7))});
                    });
 }
 

@@ -202,10 +202,11 @@ Result<void> SqliteStore::put_connection_health(const ConnectionHealth& health) 
   return locked(fmt::format("record the health of connection '{}'", health.name), [&]() -> Result<void> {
     auto q = H2R_TRY(m_db->query(
         "INSERT OR REPLACE INTO connection_health (name, healthy, last_error, last_error_at_ms, "
-        "last_success_at_ms, paused_until_ms, pause_reason) VALUES (?,?,?,?,?,?,?)"));
+        "last_success_at_ms, paused_until_ms, pause_reason, pause_kind) VALUES (?,?,?,?,?,?,?,?)"));
     q.bind_text(1, health.name).bind_int(2, health.healthy ? 1 : 0).bind_text(3, health.last_error);
     q.bind_int(4, health.last_error_at_ms).bind_int(5, health.last_success_at_ms);
     q.bind_int(6, health.paused_until_ms).bind_text(7, health.pause_reason);
+    q.bind_text(8, to_string(health.pause_kind));
     auto done = q.run();
     if (!done && done.error().kind == ErrorKind::not_found)
       return fail(ErrorKind::not_found, "no connection has that name");
@@ -218,7 +219,7 @@ Result<std::optional<ConnectionHealth>> SqliteStore::get_connection_health(const
                 [&]() -> Result<std::optional<ConnectionHealth>> {
                   auto q = H2R_TRY(m_db->query(
                       "SELECT name, healthy, last_error, last_error_at_ms, last_success_at_ms, paused_until_ms, "
-                      "pause_reason FROM connection_health WHERE name = ?1"));
+                      "pause_reason, pause_kind FROM connection_health WHERE name = ?1"));
                   if (!H2R_TRY(q.bind_text(1, name).step())) return std::optional<ConnectionHealth>();
                   ConnectionHealth h;
                   h.name = q.text_at(0);
@@ -228,6 +229,7 @@ Result<std::optional<ConnectionHealth>> SqliteStore::get_connection_health(const
                   h.last_success_at_ms = q.int_at(4);
                   h.paused_until_ms = q.int_at(5);
                   h.pause_reason = q.text_at(6);
+                  h.pause_kind = parse_pause_kind(q.text_at(7));
                   return std::optional<ConnectionHealth>(std::move(h));
                 });
 }
