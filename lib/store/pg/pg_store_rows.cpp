@@ -1,6 +1,7 @@
 // PgStore: connections, their health, employees, links, the fields seen and meta.
 #include "store/pg/pg_store_impl.hpp"
 
+#include "store/employee_columns.hpp"
 #include "store/link_columns.hpp"
 
 #include <nlohmann/json.hpp>
@@ -28,23 +29,7 @@ constexpr const char* k_connection_columns =
     "allow_insecure_http";
 
 Result<EmployeeRow> read_employee(const pg::Rows& r, int i) {
-  EmployeeRow row;
-  row.employee_id = r.text(i, 0);
-  auto json = nlohmann::json::parse(r.text(i, 1), nullptr, false);
-  if (!json.is_object())
-    return fail(ErrorKind::permanent, fmt::format("employee {} has a damaged record column", row.employee_id));
-  for (const auto& [name, value] : json.items()) {
-    if (!value.is_string())
-      return fail(ErrorKind::permanent,
-                  fmt::format("employee {} has a damaged record column (field {})", row.employee_id, name));
-    row.record[name] = value.get<std::string>();
-  }
-  auto status = parse_hr_status(r.text(i, 2));
-  if (!status)
-    return fail(ErrorKind::permanent, fmt::format("employee {} has an unknown status '{}'", row.employee_id, r.text(i, 2)));
-  row.status = *status;
-  row.updated_at_ms = r.integer(i, 3);
-  return row;
+  return decode_employee(r.text(i, 0), r.text(i, 1), r.text(i, 2), r.integer(i, 3));
 }
 
 Result<LinkRow> read_link(const pg::Rows& r, int i) {

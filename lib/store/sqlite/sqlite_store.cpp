@@ -6,6 +6,7 @@
 #include "store/sqlite/sqlite_migrations.hpp"
 #include "store/sqlite/sqlite_store_impl.hpp"
 
+#include "store/employee_columns.hpp"
 #include "store/link_columns.hpp"
 
 #include <nlohmann/json.hpp>
@@ -66,36 +67,8 @@ constexpr const char* k_connection_columns =
     "name, account_id, client_id, secret_blob, oauth_url, api_url, rate_limit, created_at_ms, updated_at_ms, "
     "allow_insecure_http";
 
-Result<void> read_record_slow(const sqlite::Query& q, EmployeeRow& row);
-
 Result<EmployeeRow> read_employee(const sqlite::Query& q) {
-  EmployeeRow row;
-  row.employee_id = q.text_at(0);
-  // The document is built only to name what is damaged.
-  if (!parse_flat_object(q.text_view(1), row.record)) {
-    row.record.clear();
-    H2R_TRY(read_record_slow(q, row));
-  }
-  auto status = parse_hr_status(q.text_view(2));
-  if (!status)
-    return fail(ErrorKind::permanent, fmt::format("employee {} has an unknown status '{}'", row.employee_id,
-                                                  q.text_at(2)));
-  row.status = *status;
-  row.updated_at_ms = q.int_at(3);
-  return row;
-}
-
-Result<void> read_record_slow(const sqlite::Query& q, EmployeeRow& row) {
-  auto json = nlohmann::json::parse(q.text_at(1), nullptr, false);
-  if (!json.is_object())
-    return fail(ErrorKind::permanent, fmt::format("employee {} has a damaged record column", row.employee_id));
-  for (const auto& [name, value] : json.items()) {
-    if (!value.is_string())
-      return fail(ErrorKind::permanent,
-                  fmt::format("employee {} has a damaged record column (field {})", row.employee_id, name));
-    row.record[name] = value.get<std::string>();
-  }
-  return {};
+  return decode_employee(q.text_at(0), q.text_view(1), q.text_view(2), q.int_at(3));
 }
 
 // Columns 7..9 (schema version 6): pushed_body (NULL = unknown), pushed_at_ms, pushed_groups.
