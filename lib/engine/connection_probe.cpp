@@ -47,6 +47,7 @@ Result<ProbeReport> test_stored_connection(Store& store, const SecretBox& box, c
     health.last_success_at_ms = now;
     health.paused_until_ms = 0;
     health.pause_reason.clear();
+    health.pause_kind = PauseKind::none;
   } else {
     health.last_error = report.error().message;
     health.last_error_at_ms = now;

@@ -74,7 +74,7 @@ void ConnectionRegistry::restore_pause(const std::string& name, Live& l) {
   auto health = m_store.get_connection_health(name);
   if (!health || !*health) return;
   const SystemTime until = from_unix_ms((*health)->paused_until_ms);
-  if (until > m_clock.now() && (*health)->pause_reason.rfind(k_daily_limit_reason, 0) == 0) {
+  if (until > m_clock.now() && (*health)->pause_kind == PauseKind::daily_limit) {
     l.daily_until = until;
     l.limiter->pause_until(until, k_daily_limit_reason);
     spdlog::warn("connection.paused connection={} reason=\"daily limit\" until={} note=\"restored\"", escape_for_log(name),
@@ -173,17 +173,22 @@ void ConnectionRegistry::persist(const std::string& name, const Live& l, const E
   }
   SystemTime paused = std::max(open_until, l.daily_until);
   health.paused_until_ms = paused > now ? to_unix_ms(paused) : 0;
-  if (l.unhealthy)
+  health.pause_kind = PauseKind::none;
+  if (l.unhealthy) {
+    health.pause_kind = PauseKind::unhealthy;
     health.pause_reason = l.unhealthy_reason;
-  else if (l.daily_until > now)
+  } else if (l.daily_until > now) {
+    health.pause_kind = PauseKind::daily_limit;
     health.pause_reason = std::string(k_daily_limit_reason) + " reached (Zoom's X-RateLimit-Type: Daily-limit) until " +
                           format_utc(l.daily_until);
-  else if (open_until > now)
+  } else if (open_until > now) {
+    health.pause_kind = PauseKind::circuit_open;
     health.pause_reason = "circuit open: " + std::to_string(l.breaker->tripped_failures()) + " of the last " +
                           std::to_string(l.breaker->tripped_calls()) + " calls failed (cool-down " +
                           std::to_string(l.breaker->last_cooldown().count() / 1000) + " s)";
-  else
+  } else {
     health.pause_reason.clear();
+  }
   if (auto r = m_store.put_connection_health(health); !r)
     spdlog::warn("store.write_failed what=connection_health connection={} error=\"{}\"", escape_for_log(name),
                  escape_for_log(r.error().message));

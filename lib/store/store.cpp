@@ -8,6 +8,22 @@
 
 namespace h2r {
 
+std::string_view to_string(PauseKind kind) {
+  switch (kind) {
+  case PauseKind::none: return "";
+  case PauseKind::daily_limit: return "daily_limit";
+  case PauseKind::circuit_open: return "circuit_open";
+  case PauseKind::unhealthy: return "unhealthy";
+  }
+  return "";
+}
+
+PauseKind parse_pause_kind(std::string_view text) {
+  for (auto k : {PauseKind::daily_limit, PauseKind::circuit_open, PauseKind::unhealthy})
+    if (to_string(k) == text) return k;
+  return PauseKind::none;
+}
+
 std::string_view to_string(EventState state) {
   switch (state) {
   case EventState::pending: return "pending";

@@ -33,6 +33,13 @@ struct ConnectionRow {
   bool allow_insecure_http = false; // http:// URLs to non-loopback hosts allowed (--allow-insecure-http)
 };
 
+// Why a connection is paused, as code reads it (the pause_reason beside it is for people and may be
+// reworded): a restarted daemon restores a Daily-limit pause, not a circuit breaker's. Stored as the
+// text of to_string; a database from before the column reads its daily-limit rows as daily_limit.
+enum class PauseKind { none, daily_limit, circuit_open, unhealthy };
+std::string_view to_string(PauseKind kind);
+PauseKind parse_pause_kind(std::string_view text); // unknown text → none
+
 // What the daemon learned about a connection's health; shown by `h2rd status`.
 struct ConnectionHealth {
   std::string name;
@@ -42,6 +49,7 @@ struct ConnectionHealth {
   long long last_success_at_ms = 0;
   long long paused_until_ms = 0;    // rate limit or circuit breaker: no calls before this
   std::string pause_reason;
+  PauseKind pause_kind = PauseKind::none;
 };
 
 // ---- events -------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include "e2e/lifecycle_util.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -176,7 +177,7 @@ TEST_CASE("e2e logs: every log line carries its time zone, in text and in json")
     auto config = dir.write("h2rd-" + format + ".yaml",
                             "database: state/h2r.db\ninbox: inbox\nrules: rules.yaml\nsecret_key_file: state/secret.key\n"
                             "listen: \"\"\nlog: { level: info, format: " + format + " }\n");
-    auto r = run_process({H2R_H2RD_PATH, "-c", config.string(), "run", "--once"}, {}, Env{{"JOURNAL_STREAM", ""}});
+    auto r = run_process({h2rd_path(), "-c", config.string(), "run", "--once"}, {}, Env{{"JOURNAL_STREAM", ""}});
     INFO(r.err);
     CHECK(r.exit_code == 0);
     std::istringstream lines(r.err);

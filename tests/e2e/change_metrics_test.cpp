@@ -2,6 +2,7 @@
 // short name) and kind, h2r_group_changes_total by op — from a real daemon against zoom-sim.
 #include "lifecycle_util.hpp"
 #include "support/eventually.hpp"
+#include "support/test_paths.hpp"
 
 #include <httplib.h>
 
@@ -66,7 +67,7 @@ std::string changes(const std::string& attribute, const std::string& kind) {
 TEST_CASE("e2e metrics: an applied update shows in h2r_attribute_changes_total as title changed" * doctest::test_suite("threads")) {
   H2rEnv env;
   listen_anywhere(env);
-  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  ChildProcess daemon({h2rd_path(), "-c", env.config_path(), "run"});
   httplib::Client client("127.0.0.1", metrics_port(env));
   env.drop("hire.json", event_json("evt-1", "hire", employee("E1001", "Jill", "Chill", "Sales")));
   REQUIRE_MESSAGE(eventually([&] { return all_done(env, 1); }), daemon.err());
@@ -115,7 +116,7 @@ attributes:
 )";
   H2rEnv env(options);
   listen_anywhere(env);
-  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  ChildProcess daemon({h2rd_path(), "-c", env.config_path(), "run"});
   httplib::Client client("127.0.0.1", metrics_port(env));
   env.drop("hire.json", event_json("evt-1", "hire", employee("E1001", "Jill", "Chill", "Sales")));
   REQUIRE_MESSAGE(eventually([&] { return all_done(env, 1); }), daemon.err());

@@ -2,6 +2,7 @@
 // The test walks that table itself, so a command added to it cannot be missed here.
 #include "h2rd/cli/command_table.hpp"
 #include "support/process.hpp"
+#include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -21,7 +22,7 @@ std::vector<std::string> words_of(std::string_view path) {
 
 // h2rd with a config that does not exist: help must not need one.
 test::ProcessResult h2rd(std::vector<std::string> words) {
-  words.insert(words.begin(), {H2R_H2RD_PATH, "-c", "/nonexistent/h2rd.yaml"});
+  words.insert(words.begin(), {test::h2rd_path(), "-c", "/nonexistent/h2rd.yaml"});
   return test::run_process(words);
 }
 

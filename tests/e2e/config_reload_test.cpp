@@ -3,6 +3,7 @@
 // an invalid file whole. Real daemon process, real inbox, real SQLite, zoom-sim over HTTP.
 #include "support/h2r_env.hpp"
 #include "support/eventually.hpp"
+#include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -61,7 +62,7 @@ TEST_CASE("e2e config reload: SIGHUP applies scheduler.workers and retry without
   const std::string breaker = "breaker: { window: 1000, min_calls: 1000 }\n";
   options.extra_config = "retry: { base: 1d, max: 2d, max_attempts: 50 }\n" + breaker;
   H2rEnv env(options);
-  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  ChildProcess daemon({h2rd_path(), "-c", env.config_path(), "run"});
 
   auto status = running_status(env);
   CHECK(status["config"]["effective"]["scheduler.workers"] == 4);
@@ -109,7 +110,7 @@ TEST_CASE("e2e config reload: SIGHUP applies scheduler.workers and retry without
 TEST_CASE("e2e config reload: a changed inbox is named as needing a restart and changes nothing" * doctest::test_suite("threads")) {
   H2rEnv env;
   env.dir().write("inbox2/.keep", "");
-  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  ChildProcess daemon({h2rd_path(), "-c", env.config_path(), "run"});
   running_status(env);
 
   reload(daemon, env, config_text("{ interval: 1s, workers: 4 }", "", "inbox2"));
@@ -144,7 +145,7 @@ TEST_CASE("e2e config reload: a changed inbox is named as needing a restart and 
 
 TEST_CASE("e2e config reload: an invalid edit is refused whole, the old values stay, ATTENTION says why" * doctest::test_suite("threads")) {
   H2rEnv env;
-  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  ChildProcess daemon({h2rd_path(), "-c", env.config_path(), "run"});
   running_status(env);
   reload(daemon, env, config_text("{ interval: 1s, workers: 6 }", "retry: { base: 5s }\n"));
   REQUIRE(eventually([&] { return env.h2rd_json({"status"})["config"]["effective"]["scheduler.workers"] == 6; }));

@@ -6,6 +6,7 @@
 #include "support/eventually.hpp"
 #include "support/h2r_env.hpp"
 #include "support/scratch_pg.hpp"
+#include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -17,7 +18,7 @@ using namespace std::chrono_literals;
 
 TEST_CASE("e2e daemons: status lists the running daemon as the leader, and a clean stop removes it" * doctest::test_suite("threads")) {
   H2rEnv env;
-  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  ChildProcess daemon({h2rd_path(), "-c", env.config_path(), "run"});
   nlohmann::json status;
   REQUIRE(eventually([&] {
     status = env.h2rd_json({"status"});
@@ -80,7 +81,7 @@ TEST_CASE("e2e daemons: a daemon killed with SIGKILL is listed as gone with the 
   H2rEnvOptions options;
   options.sim_args = {"--latency-ms", "3000"};   // every Zoom answer takes 3 s: the daemon holds its claim
   H2rEnv env(options);
-  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  ChildProcess daemon({h2rd_path(), "-c", env.config_path(), "run"});
   REQUIRE(eventually([&] {
     auto d = daemon_of(env.h2rd_json({"status"}), daemon.pid());
     return d.is_object() && d["state"] == "live";
@@ -126,7 +127,7 @@ TEST_CASE("pg daemons: status with two daemons, one killed with SIGKILL: one liv
     configs.push_back(dir.write(std::string(name) + "/h2rd.yaml", pg_daemon_config(db.url())).string());
   }
   auto h2rd = [&](const std::vector<std::string>& args, std::string_view input = {}) {
-    std::vector<std::string> argv = {H2R_H2RD_PATH, "-c", configs[0]};
+    std::vector<std::string> argv = {h2rd_path(), "-c", configs[0]};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, input, {}, 120s);
   };
@@ -139,10 +140,10 @@ TEST_CASE("pg daemons: status with two daemons, one killed with SIGKILL: one liv
                      sim.api_url(), "--rate-limit", "1000"},
                     sim.secret().reveal() + "\n");
   REQUIRE_MESSAGE(added.exit_code == 0, added.err);
-  ChildProcess a({H2R_H2RD_PATH, "-c", configs[0], "run"});
+  ChildProcess a({h2rd_path(), "-c", configs[0], "run"});
   REQUIRE_MESSAGE(eventually([&] { return daemon_of(status(), a.pid()).is_object(); }), a.err());
   // b starts second: the daemon pid recorded in the database is b's, the one killed below.
-  ChildProcess b({H2R_H2RD_PATH, "-c", configs[1], "run"});
+  ChildProcess b({h2rd_path(), "-c", configs[1], "run"});
   REQUIRE_MESSAGE(eventually([&] {
     auto s = status();
     return s.contains("daemon") && s["daemon"]["pid"] == b.pid() && daemon_of(s, b.pid()).is_object() &&

@@ -6,6 +6,7 @@
 #include "store/open_store.hpp"
 #include "support/eventually.hpp"
 #include "support/scratch_pg.hpp"
+#include "support/test_paths.hpp"
 
 using namespace h2r::test;
 using nlohmann::json;
@@ -170,7 +171,7 @@ TEST_CASE("pg date order: the daemon on PostgreSQL folds a late terminate under 
   H2rEnvOptions options;
   options.database = db.url();
   H2rEnv env(options);
-  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  ChildProcess daemon({h2rd_path(), "-c", env.config_path(), "run"});
   const auto settle = [&](const std::string& file, const std::string& content, const std::string& event_id,
                           const std::string& state) { drop_and_wait(env, daemon, file, content, event_id, state); };
   settle("1.json", event_json("evt-hire", "hire", anna(), "2025-01-10"), "evt-hire", "done");

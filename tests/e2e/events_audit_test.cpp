@@ -1,6 +1,7 @@
 // Issue 17 item 7: events as an audit record — show (summary, changes, history with who and when),
 // reject --reason, HR event_id wherever an id goes, list filters and the due column, retry that says why.
 #include "lifecycle_util.hpp"
+#include "support/test_paths.hpp"
 
 #include <string>
 
@@ -11,7 +12,7 @@ namespace {
 
 // `h2rd events ...` as if an admin ran it through sudo.
 ProcessResult as_alice(H2rEnv& env, std::vector<std::string> args) {
-  args.insert(args.begin(), {H2R_H2RD_PATH, "-c", env.config_path(), "events"});
+  args.insert(args.begin(), {h2rd_path(), "-c", env.config_path(), "events"});
   return run_process(args, {}, Env{{"SUDO_USER", "alice"}});
 }
 

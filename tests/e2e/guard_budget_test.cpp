@@ -9,6 +9,7 @@
 #include "lifecycle_util.hpp"
 #include "resilience_helpers.hpp"
 #include "support/scratch_pg.hpp"
+#include "support/test_paths.hpp"
 
 #include <fmt/format.h>
 
@@ -172,7 +173,7 @@ TEST_CASE("pg guard: 120 terminates dropped into two daemons' inboxes at once: o
     configs.push_back(dir.write(std::string(name) + "/h2rd.yaml", pg_daemon_config(db.url())).string());
   }
   auto h2rd = [&](std::size_t d, const std::vector<std::string>& args, std::string_view input = {}) {
-    std::vector<std::string> argv = {H2R_H2RD_PATH, "-c", configs[d]};
+    std::vector<std::string> argv = {h2rd_path(), "-c", configs[d]};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, input, {}, 120s);
   };
@@ -195,8 +196,8 @@ TEST_CASE("pg guard: 120 terminates dropped into two daemons' inboxes at once: o
     for (const auto& e : events()) n += e["type"] == type && e["state"] == state;
     return n;
   };
-  auto a = std::make_unique<ChildProcess>(std::vector<std::string>{H2R_H2RD_PATH, "-c", configs[0], "run"});
-  auto b = std::make_unique<ChildProcess>(std::vector<std::string>{H2R_H2RD_PATH, "-c", configs[1], "run"});
+  auto a = std::make_unique<ChildProcess>(std::vector<std::string>{h2rd_path(), "-c", configs[0], "run"});
+  auto b = std::make_unique<ChildProcess>(std::vector<std::string>{h2rd_path(), "-c", configs[1], "run"});
   drop(0, "hires.json", hires_json(120));
   REQUIRE_MESSAGE(eventually([&] { return count("hire", "done") == 120; }, 180s), a->err(), b->err());
   // Four files of 30, two in each daemon's inbox, at once.

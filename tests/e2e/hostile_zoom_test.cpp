@@ -4,6 +4,7 @@
 #include "support/eventually.hpp"
 #include "support/h2r_env.hpp"
 #include "support/hostile_server.hpp"
+#include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
 #include <sys/resource.h>
@@ -136,7 +137,7 @@ TEST_CASE("e2e hostile zoom: an 8 MiB token kills neither connection test nor ru
 
 TEST_CASE("e2e hostile zoom: the h2rd daemon ignores SIGPIPE: a peer closing a socket fails one call, not the process") {
   HostileZoom h;
-  ChildProcess daemon({H2R_H2RD_PATH, "-c", h.env.config_path(), "run"});
+  ChildProcess daemon({h2rd_path(), "-c", h.env.config_path(), "run"});
   const unsigned long long sigpipe = 1ull << (SIGPIPE - 1);
   CHECK(eventually([&] { return (ignored_signals(daemon.pid()) & sigpipe) != 0; }, std::chrono::seconds(10)));
   CHECK(daemon.running());

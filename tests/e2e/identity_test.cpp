@@ -6,6 +6,7 @@
 #include "store/open_store.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 #include "support/scratch_pg.hpp"
+#include "support/test_paths.hpp"
 
 using namespace h2r::test;
 using nlohmann::json;
@@ -72,7 +73,7 @@ TEST_CASE("pg identity: two daemons, one login: a hire never takes over the user
   H2rEnvOptions options;
   options.database = db.url();
   H2rEnv env(options);
-  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  ChildProcess daemon({h2rd_path(), "-c", env.config_path(), "run"});
   reserved_login_is_not_taken(env, [&](const std::string& file, const std::string& content, const std::string& event_id,
                                        const std::string& state) {
     drop_and_wait(env, daemon, file, content, event_id, state);

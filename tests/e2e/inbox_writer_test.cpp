@@ -2,6 +2,7 @@
 // without the temp-name-then-rename dance loses no event; hostile file names, ids and field values
 // cannot forge a line in the daemon's log.
 #include "e2e/resilience_helpers.hpp"
+#include "support/test_paths.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -124,7 +125,7 @@ TEST_CASE("e2e inbox: run --once leaves a file a writer holds open, and loses no
   };
   for (int i = 0; i < 3; ++i) write_line();
 
-  ChildProcess once({H2R_H2RD_PATH, "-c", env.config_path(), "run", "--once"});
+  ChildProcess once({h2rd_path(), "-c", env.config_path(), "run", "--once"});
   std::optional<int> code;
   while (!(code = once.wait(100ms))) write_line();   // appending all the while the run goes on
   write_line();
@@ -168,7 +169,7 @@ TEST_CASE("e2e inbox: without CAP_LEASE run --once says once that it falls back 
     REQUIRE(::chmod(path.c_str(), 0644) == 0);
     REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0); // settled by the settle rule
   }
-  auto r = run_process({"unshare", "--user", "--map-root-user", H2R_H2RD_PATH, "-c", env.config_path(), "run", "--once"});
+  auto r = run_process({"unshare", "--user", "--map-root-user", h2rd_path(), "-c", env.config_path(), "run", "--once"});
   INFO(tail(r.err));
   CHECK(r.exit_code == 0);
   CHECK(env.events().size() == 3);

@@ -6,6 +6,7 @@
 #include "store/open_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/store_compare.hpp"
+#include "support/test_paths.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -62,11 +63,11 @@ TEST_CASE("e2e migrate: a password in --to or in the config is refused, never ec
   CHECK(not_url.err.find("--to must be a PostgreSQL URL") != std::string::npos);
 
   const auto config = env.dir().write("pg.yaml", "database: postgresql://h2r:Sekr1tPw@db.example.com/h2r\n").string();
-  auto check = run_process({H2R_H2RD_PATH, "-c", config, "check"});
+  auto check = run_process({h2rd_path(), "-c", config, "check"});
   CHECK(check.exit_code == 78);
   CHECK(check.err.find(config + ":1:11: database holds a password (user:PASSWORD@)") != std::string::npos);
   CHECK(check.err.find("Sekr1tPw") == std::string::npos);
-  auto status = run_process({H2R_H2RD_PATH, "-c", config, "status"});
+  auto status = run_process({h2rd_path(), "-c", config, "status"});
   CHECK(status.exit_code == 78);
   CHECK(status.err.find("Sekr1tPw") == std::string::npos);
 }
@@ -134,15 +135,15 @@ TEST_CASE("pg migrate: a SQLite deployment (connection, events in several states
                                               "listen: \"\"\n")
                             .string();
     const Env no_password{{"PGPASSWORD", ""}, {"PGPASSFILE", "/nonexistent"}};
-    auto check = run_process({H2R_H2RD_PATH, "-c", config, "check"}, {}, no_password);
+    auto check = run_process({h2rd_path(), "-c", config, "check"}, {}, no_password);
     INFO(check.out << check.err);
     CHECK(check.exit_code == 0);
     CHECK(check.out.find("database: PostgreSQL " + db.url() + " (reachable, 1 connection(s))") != std::string::npos);
-    auto test = run_process({H2R_H2RD_PATH, "-c", config, "connection", "test", "zoom-main"}, {}, no_password);
+    auto test = run_process({h2rd_path(), "-c", config, "connection", "test", "zoom-main"}, {}, no_password);
     INFO(test.out << test.err);
     CHECK(test.exit_code == 0);
     std::remove(password_file.c_str());
-    auto unreachable = run_process({H2R_H2RD_PATH, "-c", config, "check"}, {}, no_password);
+    auto unreachable = run_process({h2rd_path(), "-c", config, "check"}, {}, no_password);
     CHECK(unreachable.exit_code == 78);   // the password file is gone: a config error, named
     CHECK(unreachable.err.find("database.password_file") != std::string::npos);
   }

@@ -2,6 +2,7 @@
 // reloads, /metrics, /healthz and `h2rd status`.
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_paths.hpp"
 #include "ops/status_server.hpp"
 #include "unit/ops/notify_listener.hpp"
 
@@ -41,11 +42,11 @@ struct OpsDaemon {
   }
   void start() {
     child = std::make_unique<test::ChildProcess>(
-        std::vector<std::string>{H2R_H2RD_PATH, "-c", config, "run"},
+        std::vector<std::string>{test::h2rd_path(), "-c", config, "run"},
         test::Env{{"NOTIFY_SOCKET", notify->name()}, {"WATCHDOG_USEC", "400000"}});
   }
   test::ProcessResult cli(std::vector<std::string> words) const {
-    words.insert(words.begin(), {H2R_H2RD_PATH, "-c", config});
+    words.insert(words.begin(), {test::h2rd_path(), "-c", config});
     return test::run_process(words);
   }
   nlohmann::json status() const {
@@ -216,7 +217,7 @@ TEST_CASE("ops: a listen address that cannot be bound stops h2rd run at start wi
   REQUIRE(bound.has_value());
   const int port = *bound;
   OpsDaemon d("127.0.0.1:" + std::to_string(port));
-  auto r = test::run_process({H2R_H2RD_PATH, "-c", d.config, "run"}, {}, {{"NOTIFY_SOCKET", d.notify->name()}});
+  auto r = test::run_process({test::h2rd_path(), "-c", d.config, "run"}, {}, {{"NOTIFY_SOCKET", d.notify->name()}});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("h2rd: cannot start: listen: cannot bind 127.0.0.1:" + std::to_string(port)) != std::string::npos);
   CHECK(d.notify->count("READY=1") == 0);

@@ -12,6 +12,7 @@
 #include "resilience_helpers.hpp"
 #include "support/scratch_pg.hpp"
 #include "support/stall_proxy.hpp"
+#include "support/test_paths.hpp"
 
 #include <fmt/format.h>
 
@@ -57,13 +58,13 @@ public:
   }
 
   ProcessResult h2rd(int d, const std::vector<std::string>& args, std::string_view stdin_text = {}) const {
-    std::vector<std::string> argv = {H2R_H2RD_PATH, "-c", m_configs[static_cast<std::size_t>(d)]};
+    std::vector<std::string> argv = {h2rd_path(), "-c", m_configs[static_cast<std::size_t>(d)]};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, stdin_text, {}, 120s);
   }
   std::unique_ptr<ChildProcess> start(int d) const {
     return std::make_unique<ChildProcess>(
-        std::vector<std::string>{H2R_H2RD_PATH, "-c", m_configs[static_cast<std::size_t>(d)], "run"});
+        std::vector<std::string>{h2rd_path(), "-c", m_configs[static_cast<std::size_t>(d)], "run"});
   }
   void drop(int d, const std::string& name, const std::string& content) {
     const std::string inbox = d == 0 ? "a/inbox/" : "b/inbox/";

@@ -9,6 +9,7 @@
 #include "support/eventually.hpp"
 #include "support/h2r_env.hpp"
 #include "support/scratch_pg.hpp"
+#include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -79,14 +80,14 @@ public:
   }
 
   ProcessResult h2rd(int d, const std::vector<std::string>& args, std::string_view stdin_text = {}) const {
-    std::vector<std::string> argv = {H2R_H2RD_PATH, "-c", m_daemons[static_cast<std::size_t>(d)].config};
+    std::vector<std::string> argv = {h2rd_path(), "-c", m_daemons[static_cast<std::size_t>(d)].config};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, stdin_text, {}, 120s);
   }
 
   void start(int d) {
     m_running[d] = std::make_unique<ChildProcess>(
-        std::vector<std::string>{H2R_H2RD_PATH, "-c", m_daemons[static_cast<std::size_t>(d)].config, "run"});
+        std::vector<std::string>{h2rd_path(), "-c", m_daemons[static_cast<std::size_t>(d)].config, "run"});
   }
   ChildProcess& daemon(int d) { return *m_running.at(d); }
   // Logs of every daemon process started so far (a killed or restarted one's included).

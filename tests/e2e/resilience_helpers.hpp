@@ -2,6 +2,7 @@
 #pragma once
 
 #include "support/h2r_env.hpp"
+#include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -55,7 +56,7 @@ inline bool wait_for_cycles(const H2rEnv& env, int n, std::chrono::milliseconds 
 
 // `h2rd run` as a child process.
 inline std::unique_ptr<ChildProcess> start_daemon(const H2rEnv& env) {
-  return std::make_unique<ChildProcess>(std::vector<std::string>{H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  return std::make_unique<ChildProcess>(std::vector<std::string>{h2rd_path(), "-c", env.config_path(), "run"});
 }
 
 // Queue counts from `h2rd status --json`.

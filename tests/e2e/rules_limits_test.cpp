@@ -5,6 +5,7 @@
 // timeout; no test here measures time.
 #include "support/h2r_env.hpp"
 #include "support/eventually.hpp"
+#include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -32,7 +33,7 @@ attributes:
 )";
 
 std::string seed_file(const std::string& name) {
-  std::ifstream in(std::string(H2R_SOURCE_DIR) + "/tests/fuzz/corpus/fuzz_rules/" + name, std::ios::binary);
+  std::ifstream in(std::string(source_dir()) + "/tests/fuzz/corpus/fuzz_rules/" + name, std::ios::binary);
   REQUIRE(in);
   std::ostringstream text;
   text << in.rdbuf();
@@ -128,7 +129,7 @@ TEST_CASE("e2e check: a YAML alias bomb in rules or config is refused at its lin
 
   // The same bound holds for the config file.
   const std::string config = env.dir().write("bomb-config.yaml", seed_file("alias_bomb_list.yaml")).string();
-  auto c = run_process({H2R_H2RD_PATH, "-c", config, "check"});
+  auto c = run_process({h2rd_path(), "-c", config, "check"});
   INFO(c.err);
   CHECK(c.exit_code == 78);
   CHECK(c.err.find(config + ":") != std::string::npos);
@@ -139,7 +140,7 @@ TEST_CASE("e2e rules reload: an alias bomb written over rules.yaml is refused an
   H2rEnvOptions options;
   options.rules = k_nickname_rules;
   H2rEnv env(options);
-  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  ChildProcess daemon({h2rd_path(), "-c", env.config_path(), "run"});
   env.drop("a.json", event_json("r-1", "hire", with_nickname("E1", "Ann", "aaa")));
   REQUIRE(eventually([&] { return event_state(env, "r-1") == "done"; }));
   const auto version = env.h2rd_json({"status"})["rules"]["version"].get<std::string>();

@@ -2,6 +2,7 @@
 // working with the rules in force. Real daemon process, real inbox, real SQLite, real HTTP.
 #include "support/h2r_env.hpp"
 #include "support/eventually.hpp"
+#include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -40,7 +41,7 @@ TEST_CASE("e2e rules reload: a good edit takes effect, a bad edit is refused and
   H2rEnvOptions options;
   options.rules = rules_with_user_type("Basic");
   H2rEnv env(options);
-  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  ChildProcess daemon({h2rd_path(), "-c", env.config_path(), "run"});
 
   env.drop("a.json", event_json("evt-1", "hire", employee("E1", "Ann", "Alpha")));
   REQUIRE(eventually([&] { return event_done(env, "evt-1"); }));
@@ -150,7 +151,7 @@ struct TenUsers {
     options.rules = rules_for("zoom-main", k_engineering_role + k_sales_role);
     return options;
   }()};
-  ChildProcess daemon{{H2R_H2RD_PATH, "-c", env.config_path(), "run"}};
+  ChildProcess daemon{{h2rd_path(), "-c", env.config_path(), "run"}};
   std::string version;
   TenUsers() {
     hire_ten(env, daemon);

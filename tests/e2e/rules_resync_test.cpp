@@ -3,6 +3,7 @@
 // event; `plan --rules` previews the same employees; `rules.on_change: manual` waits for `h2rd resync`.
 #include "lifecycle_util.hpp"
 #include "support/eventually.hpp"
+#include "support/test_paths.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -57,7 +58,7 @@ bool has_license(const json& user) {
 
 TEST_CASE("e2e resync: a license taken from a role is turned off at Zoom after SIGHUP, with no HR event" * doctest::test_suite("threads")) {
   H2rEnv env;
-  ChildProcess daemon({H2R_H2RD_PATH, "-c", env.config_path(), "run"});
+  ChildProcess daemon({h2rd_path(), "-c", env.config_path(), "run"});
   env.drop("hires.json", hires({employee("E1", "Ann", "Alpha"), employee("E2", "Bob", "Beta"),
                                 employee("E3", "Cy", "Gamma", "Sales")}));
   REQUIRE_MESSAGE(eventually([&] {

@@ -2,6 +2,7 @@
 // database exits 1 naming the pid that holds the lock, while one-shot commands keep working; every
 // hire is processed once (no "linked" outcomes, one create per hire at Zoom).
 #include "e2e/resilience_helpers.hpp"
+#include "support/test_paths.hpp"
 
 #include <csignal>
 #include <filesystem>
@@ -82,7 +83,7 @@ TEST_CASE("e2e single instance: a database reached through a symlink is locked b
   const std::string pid = std::to_string(first->pid());
   REQUIRE(eventually([&] { return read_text(env.database() + ".lock").find(pid) == 0; }, 60s, 50ms));
 
-  ChildProcess second({H2R_H2RD_PATH, "-c", alias_config, "run", "--once"});
+  ChildProcess second({h2rd_path(), "-c", alias_config, "run", "--once"});
   auto code = second.wait(60s);
   INFO(second.err());
   REQUIRE(code.has_value());

@@ -1,4 +1,5 @@
 #include "support/h2r_env.hpp"
+#include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -67,7 +68,7 @@ H2rEnv::H2rEnv(H2rEnvOptions options) {
 
 ProcessResult H2rEnv::h2rd(const std::vector<std::string>& args, std::string_view stdin_text,
                            std::chrono::milliseconds timeout) const {
-  std::vector<std::string> argv = {H2R_H2RD_PATH, "-c", m_config};
+  std::vector<std::string> argv = {h2rd_path(), "-c", m_config};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_process(argv, stdin_text, {}, timeout);
 }

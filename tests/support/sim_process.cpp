@@ -1,4 +1,5 @@
 #include "support/sim_process.hpp"
+#include "support/test_paths.hpp"
 
 #include <httplib.h>
 #include <openssl/rand.h>
@@ -65,7 +66,7 @@ std::string url_encode(std::string_view text) {
 SimProcess::SimProcess(std::vector<std::string> extra_args, std::string account_id, std::string client_id)
     : m_account_id(std::move(account_id)), m_client_id(std::move(client_id)), m_secret(random_secret()) {
   const auto secret_file = m_dir.write("client-secret", m_secret.reveal());
-  std::vector<std::string> argv = {H2R_ZOOM_SIM_PATH, "--port", "0", "--account-id", m_account_id,
+  std::vector<std::string> argv = {zoom_sim_path(), "--port", "0", "--account-id", m_account_id,
                                    "--client-id", m_client_id, "--client-secret-file", secret_file.string()};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   m_child = std::make_unique<ChildProcess>(argv);

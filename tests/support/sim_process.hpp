@@ -18,7 +18,7 @@ inline constexpr std::chrono::milliseconds k_sim_start_timeout{10'000};
 
 class SimProcess {
 public:
-  // Starts H2R_ZOOM_SIM_PATH with `--port 0`, the ids given here, a random client secret passed
+  // Starts zoom_sim_path() with `--port 0`, the ids given here, a random client secret passed
   // through --client-secret-file, then `extra_args` (fault flags such as "--rate-limit", "5"; not
   // the id or secret flags). Throws std::runtime_error, with the sim's stderr, when it does not
   // announce its port within k_sim_start_timeout.

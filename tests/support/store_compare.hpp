@@ -70,6 +70,7 @@ inline long long check_same_deployment(Store& from, Store& to) {
       CHECK((*ha)->last_success_at_ms == (*hb)->last_success_at_ms);
       CHECK((*ha)->paused_until_ms == (*hb)->paused_until_ms);
       CHECK((*ha)->pause_reason == (*hb)->pause_reason);
+      CHECK((*ha)->pause_kind == (*hb)->pause_kind);
     }
     auto la = from.list_links(a.name);
     auto lb = to.list_links(a.name);

@@ -103,12 +103,29 @@ std::string Rows::bytes(int row, int column) const {
 // ---- Conn -----------------------------------------------------------------------------------------
 
 ErrorKind kind_of_sqlstate(std::string_view sqlstate) {
-  if (sqlstate == "23505") return ErrorKind::conflict;
-  if (sqlstate == "23503") return ErrorKind::not_found;
-  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "57014" ||
-      sqlstate.starts_with("08") || sqlstate.starts_with("53") || sqlstate.starts_with("57P"))
+  if (sqlstate == "23505") return ErrorKind::conflict;  // unique_violation
+  if (sqlstate == "23503") return ErrorKind::not_found; // foreign_key_violation
+  // serialization_failure, statement_completion_unknown, deadlock_detected, lock_not_available,
+  // query_canceled (a statement timeout), and the classes connection exception (08), insufficient
+  // resources (53) and operator intervention's shutdowns (57P01-57P03, 57P05): the same call may succeed later.
+  if (sqlstate == "40001" || sqlstate == "40003" || sqlstate == "40P01" || sqlstate == "55P03" ||
+      sqlstate == "57014" || sqlstate.starts_with("08") || sqlstate.starts_with("53") ||
+      (sqlstate.starts_with("57P") && sqlstate != "57P04")) // 57P04: the database was dropped
     return ErrorKind::transient;
+  // Everything else needs a person: authorization (28), invalid catalog name (3D000), syntax or
+  // privilege (42), data exceptions (22), and the rest.
   return ErrorKind::permanent;
+}
+
+ErrorKind kind_of_connect_failure(bool needs_password, std::string_view message) {
+  if (needs_password) return ErrorKind::permanent;
+  // The server's refusals that need a person (28000/28P01 authentication, 3D000 no such database, 42501
+  // no CONNECT privilege) and libpq's own refusals of the conninfo ("invalid ..." values or options).
+  for (std::string_view words : {"authentication", "does not exist", "no pg_hba.conf entry",
+                                 "permission denied", "invalid"})
+    if (message.find(words) != std::string_view::npos) return ErrorKind::permanent;
+  // An unreachable or starting server, a timeout, too many clients: it may come back.
+  return ErrorKind::transient;
 }
 
 Result<std::unique_ptr<Conn>> Conn::connect(const std::string& conninfo, const std::string& password,
@@ -126,13 +143,9 @@ Result<std::unique_ptr<Conn>> Conn::connect(const std::string& conninfo, const s
   if (conn == nullptr) return fail(ErrorKind::transient, fmt::format("{}: cannot connect: out of memory", label));
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = scrub(scrub(trim_message(PQerrorMessage(conn)), password), password_in(conninfo));
+    const ErrorKind kind = kind_of_connect_failure(PQconnectionNeedsPassword(conn) != 0, message);
     PQfinish(conn);
-    // A refused password or a missing database needs a person; an unreachable server may come back.
-    const bool permanent = message.find("authentication") != std::string::npos ||
-                           message.find("does not exist") != std::string::npos ||
-                           message.find("invalid") != std::string::npos;
-    return fail(permanent ? ErrorKind::permanent : ErrorKind::transient,
-                fmt::format("{}: cannot connect: {}", label, message));
+    return fail(kind, fmt::format("{}: cannot connect: {}", label, message));
   }
   PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr); // NOTICEs (IF NOT EXISTS) are not errors
   return std::unique_ptr<Conn>(new Conn(conn));

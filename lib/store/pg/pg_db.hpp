@@ -105,7 +105,16 @@ private:
 };
 
 // The ErrorKind for a SQLSTATE: unique violation → conflict, foreign-key violation → not_found,
-// connection, serialization, deadlock, shutdown and resource errors → transient, else permanent.
+// connection, serialization, deadlock, lock, cancel, shutdown and resource errors → transient, else
+// permanent. Every error of a statement is classified by this, never by its message.
 ErrorKind kind_of_sqlstate(std::string_view sqlstate);
+
+// The ErrorKind of a failed connect. libpq keeps no SQLSTATE for it (the server's refusal reaches
+// PQerrorMessage as text only; a failure before the server answered has no code at all), so this is the
+// one place that reads words: `needs_password` (PQconnectionNeedsPassword: the server asked for a
+// password and none was given) → permanent; else the server's authentication, missing-database and
+// privilege refusals and libpq's "invalid" conninfo → permanent; anything else (unreachable, timeout,
+// starting up, too many clients) → transient.
+ErrorKind kind_of_connect_failure(bool needs_password, std::string_view message);
 
 } // namespace h2r::pg

@@ -177,7 +177,13 @@ CREATE TABLE user_names (
 CREATE UNIQUE INDEX user_names_by_employee ON user_names(connection, employee_id);
 )sql";
 
-constexpr std::array<const char*, 5> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5};
+// Version 6: the pause's kind beside its words, as SQLite's version 13 (lib/store/sqlite/sqlite_migrations.cpp).
+constexpr const char* k_step_6 = R"sql(
+ALTER TABLE connection_health ADD COLUMN pause_kind TEXT NOT NULL DEFAULT '';
+UPDATE connection_health SET pause_kind = 'daily_limit' WHERE pause_reason LIKE 'daily limit%';
+)sql";
+
+constexpr std::array<const char*, 6> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5, k_step_6};
 
 constexpr const char* k_versions_table =
     "CREATE TABLE h2r_schema_versions (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL "

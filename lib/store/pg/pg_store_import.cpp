@@ -37,9 +37,10 @@ public:
     return annotated([&]() -> Result<void> {
       pg::Params p;
       p.text(h.name).boolean(h.healthy).text(h.last_error).integer(h.last_error_at_ms).integer(h.last_success_at_ms)
-          .integer(h.paused_until_ms).text(h.pause_reason);
+          .integer(h.paused_until_ms).text(h.pause_reason).text(to_string(h.pause_kind));
       H2R_TRY(conn().exec("INSERT INTO connection_health (name, healthy, last_error, last_error_at_ms, "
-                          "last_success_at_ms, paused_until_ms, pause_reason) VALUES ($1,$2,$3,$4,$5,$6,$7)", p));
+                          "last_success_at_ms, paused_until_ms, pause_reason, pause_kind) "
+                          "VALUES ($1,$2,$3,$4,$5,$6,$7,$8)", p));
       return {};
     });
   }

@@ -1,6 +1,7 @@
 // PgStore: connections, their health, employees, links, the fields seen and meta.
 #include "store/pg/pg_store_impl.hpp"
 
+#include "store/employee_columns.hpp"
 #include "store/link_columns.hpp"
 
 #include <nlohmann/json.hpp>
@@ -28,23 +29,7 @@ constexpr const char* k_connection_columns =
     "allow_insecure_http";
 
 Result<EmployeeRow> read_employee(const pg::Rows& r, int i) {
-  EmployeeRow row;
-  row.employee_id = r.text(i, 0);
-  auto json = nlohmann::json::parse(r.text(i, 1), nullptr, false);
-  if (!json.is_object())
-    return fail(ErrorKind::permanent, fmt::format("employee {} has a damaged record column", row.employee_id));
-  for (const auto& [name, value] : json.items()) {
-    if (!value.is_string())
-      return fail(ErrorKind::permanent,
-                  fmt::format("employee {} has a damaged record column (field {})", row.employee_id, name));
-    row.record[name] = value.get<std::string>();
-  }
-  auto status = parse_hr_status(r.text(i, 2));
-  if (!status)
-    return fail(ErrorKind::permanent, fmt::format("employee {} has an unknown status '{}'", row.employee_id, r.text(i, 2)));
-  row.status = *status;
-  row.updated_at_ms = r.integer(i, 3);
-  return row;
+  return decode_employee(r.text(i, 0), r.text(i, 1), r.text(i, 2), r.integer(i, 3));
 }
 
 Result<LinkRow> read_link(const pg::Rows& r, int i) {
@@ -125,12 +110,13 @@ Result<void> PgStore::put_connection_health(const ConnectionHealth& h) {
   return with_conn(fmt::format("record the health of connection '{}'", h.name), [&](pg::Conn& c) -> Result<void> {
     auto done = c.exec(
         "INSERT INTO connection_health (name, healthy, last_error, last_error_at_ms, last_success_at_ms, "
-        "paused_until_ms, pause_reason) VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (name) DO UPDATE SET "
+        "paused_until_ms, pause_reason, pause_kind) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (name) DO UPDATE SET "
         "healthy = excluded.healthy, last_error = excluded.last_error, last_error_at_ms = excluded.last_error_at_ms, "
         "last_success_at_ms = excluded.last_success_at_ms, paused_until_ms = excluded.paused_until_ms, "
-        "pause_reason = excluded.pause_reason",
+        "pause_reason = excluded.pause_reason, pause_kind = excluded.pause_kind",
         pg::Params().text(h.name).boolean(h.healthy).text(h.last_error).integer(h.last_error_at_ms)
-            .integer(h.last_success_at_ms).integer(h.paused_until_ms).text(h.pause_reason));
+            .integer(h.last_success_at_ms).integer(h.paused_until_ms).text(h.pause_reason)
+            .text(to_string(h.pause_kind)));
     if (!done && done.error().kind == ErrorKind::not_found) return fail(ErrorKind::not_found, "no connection has that name");
     if (!done) return unexpected(std::move(done).error());
     return {};
@@ -141,12 +127,12 @@ Result<std::optional<ConnectionHealth>> PgStore::get_connection_health(const std
   return with_conn(fmt::format("read the health of connection '{}'", name),
                    [&](pg::Conn& c) -> Result<std::optional<ConnectionHealth>> {
                      auto r = H2R_TRY(c.exec("SELECT name, healthy, last_error, last_error_at_ms, last_success_at_ms, "
-                                             "paused_until_ms, pause_reason FROM connection_health WHERE name = $1",
+                                             "paused_until_ms, pause_reason, pause_kind FROM connection_health WHERE name = $1",
                                              pg::Params().text(name)));
                      if (r.empty()) return std::optional<ConnectionHealth>();
                      return std::optional<ConnectionHealth>(ConnectionHealth{
                          r.text(0, 0), r.boolean(0, 1), r.text(0, 2), r.integer(0, 3), r.integer(0, 4),
-                         r.integer(0, 5), r.text(0, 6)});
+                         r.integer(0, 5), r.text(0, 6), parse_pause_kind(r.text(0, 7))});
                    });
 }
 

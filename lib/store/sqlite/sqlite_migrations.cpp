@@ -225,8 +225,17 @@ CREATE TABLE user_names (
 CREATE UNIQUE INDEX user_names_by_employee ON user_names(connection, employee_id);
 )sql";
 
-constexpr std::array<const char*, 12> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4,  k_step_5,  k_step_6,
-                                                 k_step_7, k_step_8, k_step_9, k_step_10, k_step_11, k_step_12};
+// Version 13: why a connection is paused, as code reads it (PauseKind in lib/store/store.hpp), beside the
+// pause_reason written for people. Rows from before carry only the words: the daily-limit ones, the one
+// kind a restart restores, are recognised once here by the words every earlier version wrote.
+constexpr const char* k_step_13 = R"sql(
+ALTER TABLE connection_health ADD COLUMN pause_kind TEXT NOT NULL DEFAULT '';
+UPDATE connection_health SET pause_kind = 'daily_limit' WHERE pause_reason LIKE 'daily limit%';
+)sql";
+
+constexpr std::array<const char*, 13> k_steps = {k_step_1, k_step_2,  k_step_3,  k_step_4,  k_step_5,
+                                                 k_step_6, k_step_7,  k_step_8,  k_step_9,  k_step_10,
+                                                 k_step_11, k_step_12, k_step_13};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));

@@ -6,6 +6,7 @@
 #include "store/sqlite/sqlite_migrations.hpp"
 #include "store/sqlite/sqlite_store_impl.hpp"
 
+#include "store/employee_columns.hpp"
 #include "store/link_columns.hpp"
 
 #include <nlohmann/json.hpp>
@@ -66,36 +67,8 @@ constexpr const char* k_connection_columns =
     "name, account_id, client_id, secret_blob, oauth_url, api_url, rate_limit, created_at_ms, updated_at_ms, "
     "allow_insecure_http";
 
-Result<void> read_record_slow(const sqlite::Query& q, EmployeeRow& row);
-
 Result<EmployeeRow> read_employee(const sqlite::Query& q) {
-  EmployeeRow row;
-  row.employee_id = q.text_at(0);
-  // The document is built only to name what is damaged.
-  if (!parse_flat_object(q.text_view(1), row.record)) {
-    row.record.clear();
-    H2R_TRY(read_record_slow(q, row));
-  }
-  auto status = parse_hr_status(q.text_view(2));
-  if (!status)
-    return fail(ErrorKind::permanent, fmt::format("employee {} has an unknown status '{}'", row.employee_id,
-                                                  q.text_at(2)));
-  row.status = *status;
-  row.updated_at_ms = q.int_at(3);
-  return row;
-}
-
-Result<void> read_record_slow(const sqlite::Query& q, EmployeeRow& row) {
-  auto json = nlohmann::json::parse(q.text_at(1), nullptr, false);
-  if (!json.is_object())
-    return fail(ErrorKind::permanent, fmt::format("employee {} has a damaged record column", row.employee_id));
-  for (const auto& [name, value] : json.items()) {
-    if (!value.is_string())
-      return fail(ErrorKind::permanent,
-                  fmt::format("employee {} has a damaged record column (field {})", row.employee_id, name));
-    row.record[name] = value.get<std::string>();
-  }
-  return {};
+  return decode_employee(q.text_at(0), q.text_view(1), q.text_view(2), q.int_at(3));
 }
 
 // Columns 7..9 (schema version 6): pushed_body (NULL = unknown), pushed_at_ms, pushed_groups.
@@ -202,10 +175,11 @@ Result<void> SqliteStore::put_connection_health(const ConnectionHealth& health) 
   return locked(fmt::format("record the health of connection '{}'", health.name), [&]() -> Result<void> {
     auto q = H2R_TRY(m_db->query(
         "INSERT OR REPLACE INTO connection_health (name, healthy, last_error, last_error_at_ms, "
-        "last_success_at_ms, paused_until_ms, pause_reason) VALUES (?,?,?,?,?,?,?)"));
+        "last_success_at_ms, paused_until_ms, pause_reason, pause_kind) VALUES (?,?,?,?,?,?,?,?)"));
     q.bind_text(1, health.name).bind_int(2, health.healthy ? 1 : 0).bind_text(3, health.last_error);
     q.bind_int(4, health.last_error_at_ms).bind_int(5, health.last_success_at_ms);
     q.bind_int(6, health.paused_until_ms).bind_text(7, health.pause_reason);
+    q.bind_text(8, to_string(health.pause_kind));
     auto done = q.run();
     if (!done && done.error().kind == ErrorKind::not_found)
       return fail(ErrorKind::not_found, "no connection has that name");
@@ -218,7 +192,7 @@ Result<std::optional<ConnectionHealth>> SqliteStore::get_connection_health(const
                 [&]() -> Result<std::optional<ConnectionHealth>> {
                   auto q = H2R_TRY(m_db->query(
                       "SELECT name, healthy, last_error, last_error_at_ms, last_success_at_ms, paused_until_ms, "
-                      "pause_reason FROM connection_health WHERE name = ?1"));
+                      "pause_reason, pause_kind FROM connection_health WHERE name = ?1"));
                   if (!H2R_TRY(q.bind_text(1, name).step())) return std::optional<ConnectionHealth>();
                   ConnectionHealth h;
                   h.name = q.text_at(0);
@@ -228,6 +202,7 @@ Result<std::optional<ConnectionHealth>> SqliteStore::get_connection_health(const
                   h.last_success_at_ms = q.int_at(4);
                   h.paused_until_ms = q.int_at(5);
                   h.pause_reason = q.text_at(6);
+                  h.pause_kind = parse_pause_kind(q.text_at(7));
                   return std::optional<ConnectionHealth>(std::move(h));
                 });
 }

@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 #include "yaml/yaml_reader.hpp"
+#include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -270,7 +271,7 @@ TEST_CASE("config: durations and sizes") {
 }
 
 TEST_CASE("config: the example config loads clean") {
-  auto config = load_config(std::string(H2R_SOURCE_DIR) + "/config/h2rd.example.yaml");
+  auto config = load_config(std::string(test::source_dir()) + "/config/h2rd.example.yaml");
   REQUIRE_MESSAGE(config, all_messages(config ? Diagnostics{} : config.error()));
   CHECK(config->workers == 4);
   CHECK(config->max_connection_workers == 64);

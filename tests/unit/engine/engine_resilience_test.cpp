@@ -225,6 +225,7 @@ TEST_CASE("engine: a daily limit pauses the connection until Zoom's time, persis
   CHECK_FALSE(health.healthy);
   CHECK(health.paused_until_ms == to_unix_ms(until));
   CHECK(health.pause_reason.find("daily limit") == 0);
+  CHECK(health.pause_kind == PauseKind::daily_limit);
 
   // A restarted daemon (new registry and engine on the same database) keeps the pause.
   limited = false;
@@ -240,6 +241,39 @@ TEST_CASE("engine: a daily limit pauses the connection until Zoom's time, persis
   rig.engine->run_cycle();
   CHECK(rig.count_in(EventState::done) == 3);
   CHECK(rig.health("zoom-a").healthy);
+}
+
+// A restart restores the pause by its stored kind: the words beside it are for people and may be reworded.
+TEST_CASE("engine: a restart restores a daily-limit pause by its kind, not by the words of its reason") {
+  Rig rig(k_rules_one);
+  const SystemTime until = rig.clock.now() + 5h;
+  auto restarted_call = [&] {
+    ConnectionRegistry restarted(*rig.store, rig.box, rig.transport, rig.clock);
+    auto client = restarted.client("zoom-a");
+    REQUIRE(client);
+    return (*client)->get_user("x");
+  };
+  ConnectionHealth health{"zoom-a"};
+  health.healthy = false;
+  health.paused_until_ms = to_unix_ms(until);
+
+  // Reworded: still Zoom's daily limit, so no call before `until`.
+  health.pause_reason = "Zoom's daily request quota is used up until " + format_utc(until);
+  health.pause_kind = PauseKind::daily_limit;
+  REQUIRE(rig.store->put_connection_health(health));
+  auto paused = restarted_call();
+  REQUIRE_FALSE(paused);
+  CHECK(paused.error().reason == ErrorReason::paused);
+  CHECK(rig.transport.count("a.example/scim2") == 0);
+
+  // A circuit breaker's pause whose words happen to start like a daily limit's is not restored: the
+  // breaker starts closed after a restart.
+  health.pause_reason = "daily limit-like words of an open circuit";
+  health.pause_kind = PauseKind::circuit_open;
+  REQUIRE(rig.store->put_connection_health(health));
+  auto called = restarted_call();
+  CHECK((called || called.error().reason != ErrorReason::paused));
+  CHECK(rig.transport.count("a.example/scim2") == 1);
 }
 
 TEST_CASE("engine: invalid_client makes the connection unhealthy without hammering, an update heals it" * doctest::test_suite("threads")) {

@@ -1,6 +1,7 @@
 #include "rules/rules.hpp"
 #include "rules/scim_paths.hpp"
 #include "rules_test_util.hpp"
+#include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -242,7 +243,7 @@ TEST_CASE("rules: lifecycle.resync.deprovision is supervised by default, auto on
 }
 
 TEST_CASE("rules: the example rules file loads clean") {
-  auto rules = load_rules_file(std::string(H2R_SOURCE_DIR) + "/config/rules.example.yaml");
+  auto rules = load_rules_file(std::string(test::source_dir()) + "/config/rules.example.yaml");
   REQUIRE_MESSAGE(rules, test::diagnostics_text(rules ? Diagnostics{} : rules.error()));
   CHECK((*rules)->warnings().empty());
   CHECK((*rules)->connections() == std::vector<std::string>{"zoom-main", "zoom-research"});

@@ -127,6 +127,33 @@ TEST_CASE("sqlite store: a version 1 database is migrated, and its event fields 
   CHECK(scalar(**db, "PRAGMA user_version") == std::to_string(sqlite_schema_version()));
 }
 
+TEST_CASE("sqlite store: a version 12 database's daily-limit pause reads back with its kind") {
+  TempDir dir;
+  auto path = dir.file("h2r.db");
+  {
+    auto db = sqlite::Db::open(path);
+    REQUIRE(db);
+    REQUIRE(sqlite::migrate(**db, 12));
+    REQUIRE((*db)->exec(
+        "INSERT INTO connections (name, account_id, client_id, secret_blob, oauth_url, api_url, rate_limit, "
+        "created_at_ms, updated_at_ms) VALUES ('zoom-a', 'a', 'c', x'00', 'https://o', 'https://a', 10, 1, 1), "
+        "('zoom-b', 'a', 'c', x'00', 'https://o', 'https://a', 10, 1, 1)"));
+    REQUIRE((*db)->exec(
+        "INSERT INTO connection_health (name, healthy, last_error, last_error_at_ms, last_success_at_ms, "
+        "paused_until_ms, pause_reason) VALUES "
+        "('zoom-a', 0, '', 0, 0, 99, 'daily limit reached (Zoom''s X-RateLimit-Type: Daily-limit) until x'), "
+        "('zoom-b', 0, '', 0, 0, 99, 'circuit open: 5 of the last 10 calls failed (cool-down 30 s)')"));
+  }
+  auto store = SqliteStoreFactory::open(dir);
+  auto a = store->get_connection_health("zoom-a");
+  REQUIRE((a && a->has_value()));
+  CHECK((*a)->pause_kind == PauseKind::daily_limit);
+  CHECK((*a)->pause_reason.find("daily limit reached") == 0);
+  auto b = store->get_connection_health("zoom-b");
+  REQUIRE((b && b->has_value()));
+  CHECK((*b)->pause_kind == PauseKind::none);
+}
+
 TEST_CASE("sqlite store: a version 9 database holding two links to one Zoom user migrates, keeping both marked shared") {
   TempDir dir;
   auto path = dir.file("h2r.db");
