@@ -58,7 +58,7 @@ void Engine::take_over(std::vector<EventRow>& claimed, Cycle& cycle) {
 }
 
 std::optional<SetChanges> Engine::set_changes(const EventRow& member, const std::vector<Work>& work,
-                                                      const Rules& rules, long long until_ms) {
+                                              const Rules& rules, long long until_ms) {
   const std::string set = guard_set(member);
   SetChanges out;
   std::set<long long> in_batch;
