@@ -3,6 +3,7 @@
 #include "core/time.hpp"
 #include "engine/date_order.hpp"
 #include "engine/provisioner.hpp"
+#include "rules/text_fold.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -46,10 +47,26 @@ Result<PlanInputs> DryRun::inputs_for(const EventRow& event) {
   return in;
 }
 
+Result<std::vector<LinkRow>> DryRun::owners(const std::string& connection, const std::string& zoom_user_id,
+                                            const std::string& user_name) {
+  std::vector<LinkRow> out;
+  // A stored link of an employee this plan has planned stands as the plan left it (below).
+  for (auto& link : H2R_TRY(m_store.links_to_zoom_user(connection, zoom_user_id, user_name)))
+    if (!m_links.count({connection, link.employee_id})) out.push_back(std::move(link));
+  const std::string folded = user_name.empty() ? "" : fold_case(user_name);
+  for (const auto& [key, link] : m_links)
+    if (key.first == connection && link &&
+        ((!zoom_user_id.empty() && link->zoom_user_id == zoom_user_id) ||
+         (!folded.empty() && fold_case(link->user_name) == folded)))
+      out.push_back(*link);
+  return out;
+}
+
 Result<void> DryRun::plan_one(PlannedEvent& planned) {
   const EventRow& event = planned.event;
   const PlanInputs in = H2R_TRY(inputs_for(event));
   planned.plan = plan_in_date_order(event, in.employee, in.links, m_rules, H2R_TRY(later_final_events(m_store, event)));
+  std::string conflict;
   for (const auto& intent : planned.plan.intents) {
     auto client = m_connections.client(intent.connection);
     if (!client) {
@@ -58,7 +75,17 @@ Result<void> DryRun::plan_one(PlannedEvent& planned) {
       continue;
     }
     Provisioner provisioner(**client, true, m_now_ms);
+    provisioner.set_owner_lookup([this, connection = intent.connection](const std::string& id, const std::string& name) {
+      return owners(connection, id, name);
+    });
     auto report = provisioner.carry_out(intent, event.employee_id);
+    if (!report && report.error().reason == ErrorReason::owned_by_another) {
+      // As Engine::process: nothing is called at this target, and the event is held with the conflict.
+      if (conflict.empty()) conflict = report.error().message;
+      ActionReport held{intent.connection, "held", "", intent.desired ? intent.desired->user_name : intent.user_name};
+      planned.actions.push_back(held.to_json());
+      continue;
+    }
     if (!report) {
       planned.actions.push_back({{"connection", intent.connection}, {"error", report.error().message}});
       planned.failed = true;
@@ -69,20 +96,21 @@ Result<void> DryRun::plan_one(PlannedEvent& planned) {
     if (report->link) link = report->link;
     else if (report->remove_link) link.reset();
     else if (report->action == "created" && intent.desired)   // a dry-run create has no Zoom id yet
-      link = LinkRow{intent.connection, event.employee_id, "(new)", report->user_name,
+      link = LinkRow{intent.connection, event.employee_id, k_planned_user_id, report->user_name,
                      desired_digest(*intent.desired, true), true};
   }
-  m_employees[event.employee_id] = planned.plan.employee;
+  // A held conflict leaves the employee's record as it was (Engine::process).
+  if (conflict.empty()) m_employees[event.employee_id] = planned.plan.employee;
+  else m_call_conflicts[&planned] = std::move(conflict);
   return {};
 }
 
-std::string DryRun::plan_hold(const EventRow& event, const EventPlan& plan) const {
-  // As Engine::hold_supervised: a superseded event is never held; a conflict (an employee id reused?)
-  // comes first, then supervision, then a resync that takes something away.
-  if (!plan.superseded.empty()) return "";
-  if (!event.approved && !plan.conflict.empty()) return plan.conflict;
-  if (auto hold = supervision_hold(event, m_rules.lifecycle()); !hold.empty()) return hold;
-  return resync_hold(event, plan, m_rules.lifecycle());
+std::string DryRun::plan_hold(const PlannedEvent& planned) {
+  EventRow shown = planned.event;
+  if (!planned.queued) shown.id = 0;   // a file's event has no number yet
+  return hold_before_calls(shown, planned.plan, m_rules.lifecycle(), [this](const LinkRow& link) {
+    return m_store.links_to_zoom_user(link.connection, link.zoom_user_id, "");
+  });
 }
 
 Result<std::vector<PlannedEvent>> DryRun::run(std::vector<EventRow> file_events) {
@@ -101,7 +129,20 @@ Result<std::optional<PlannedEvent>> DryRun::plan_stored(long long id) {
 Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_events,
                                                   const std::vector<std::string>& employees) {
   m_connection_rows = H2R_TRY(m_store.list_connections());
-  // Each employee's events: the open ones stored, then the file's, in the order the engine runs them.
+  auto by_employee = H2R_TRY(queues(std::move(file_events), employees));
+  Lanes lanes;
+  for (auto& [employee, list] : by_employee) lanes[employee] = Lane{&list};
+  Order order;
+  H2R_TRY(run_cycles(lanes, order));
+  H2R_TRY(plan_blocked(lanes, order));
+  std::vector<PlannedEvent> out;
+  out.reserve(order.size());
+  for (auto* p : order) out.push_back(std::move(*p));
+  return out;
+}
+
+Result<std::map<std::string, std::vector<PlannedEvent>>> DryRun::queues(std::vector<EventRow> file_events,
+                                                                        const std::vector<std::string>& employees) {
   std::map<std::string, std::vector<PlannedEvent>> by_employee;
   for (std::size_t i = 0; i < file_events.size(); ++i) {
     PlannedEvent p;
@@ -126,152 +167,156 @@ Result<std::vector<PlannedEvent>> DryRun::run_for(std::vector<EventRow> file_eve
     std::stable_sort(list.begin(), list.end(),
                      [](const PlannedEvent& a, const PlannedEvent& b) { return runs_before(a.event, b.event); });
   }
+  return by_employee;
+}
 
-  struct Lane {
-    std::vector<PlannedEvent>* events;
-    std::size_t next = 0;            // the employee's next event not yet taken
-    long long ready_ms = 0;          // when the previous one ran
-    std::string held_by;             // HR id of a held event: nothing after it runs
-  };
-  std::map<std::string, Lane> lanes;
-  for (auto& [employee, list] : by_employee) lanes[employee] = Lane{&list};
-  std::vector<PlannedEvent*> order;  // as the engine would take them
-
-  // A held stored event at the head of its lane: shown where it stands, blocking the rest.
-  auto take_stored_holds = [&]() -> Result<void> {
-    for (auto& [employee, lane] : lanes) {
-      if (!lane.held_by.empty() || lane.next >= lane.events->size()) continue;
-      PlannedEvent& head = (*lane.events)[lane.next];
-      if (head.event.state != EventState::held) continue;
-      H2R_TRY(plan_one(head));
-      head.hold = head.event.reason.empty() ? "held for approval" : head.event.reason;
-      lane.held_by = head.event.event_id;
-      ++lane.next;
-      order.push_back(&head);
-    }
-    return {};
-  };
-
-  // Cycles as Engine::run_cycle: at `at`, batches of each employee's next due event; per batch the
-  // supervised ones are held, then the guard looks at the cycle's deactivations.
-  long long at = m_now_ms;
-  std::map<std::string, GuardSetRow> guard_sets;   // the guard's decisions in this plan, by set
-  std::map<std::string, std::string> refusals;   // set → the reason it was refused
-  for (;;) {
+Result<void> DryRun::run_cycles(Lanes& lanes, Order& order) {
+  for (long long at = m_now_ms;;) {
     for (;;) {
-      H2R_TRY(take_stored_holds());
-      std::vector<std::pair<Lane*, PlannedEvent*>> batch;
-      for (auto& [employee, lane] : lanes) {
-        if (!lane.held_by.empty() || lane.next >= lane.events->size()) continue;
-        PlannedEvent& head = (*lane.events)[lane.next];
-        if (std::max(head.event.due_at_ms, lane.ready_ms) <= at) batch.emplace_back(&lane, &head);
-      }
+      H2R_TRY(take_stored_holds(lanes, order));
+      const Batch batch = due_batch(lanes, at);
       if (batch.empty()) break;
-      std::stable_sort(batch.begin(), batch.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.second->event.due_at_ms, a.second->event.id) < std::tie(b.second->event.due_at_ms, b.second->event.id);
-      });
-      for (auto& [lane, p] : batch) {
-        const long long due = p->event.due_at_ms;
-        p->runs_at_ms = at;
-        if (at > m_now_ms) {
-          if (lane->ready_ms > due && lane->next > 0)
-            p->due_why = "after event " + (*lane->events)[lane->next - 1].event.event_id + " of the same employee";
-          else if (p->queued && p->event.attempts > 0)
-            p->due_why = "next attempt (" + std::to_string(p->event.attempts) + " made)";
-          else if (auto lead = due_reason(p->event.type, p->event.effective_at_ms, due); !lead.empty())
-            p->due_why = lead;
-          else
-            p->due_why = "effective date";
-        }
-        H2R_TRY(plan_one(*p));
-        EventRow shown = p->event;
-        if (!p->queued) shown.id = 0;   // a file's event has no number yet
-        p->hold = plan_hold(shown, p->plan);
-        order.push_back(p);
-      }
-      // The guard, as Engine::apply_guard: each set of changes (a file, a resync) is decided when it is
-      // first seen, on its changes planned so far, in a window of this plan's own grants.
-      auto guarded = [](const PlannedEvent& p) { return p.hold.empty() && !p.event.approved && takes_away(p.plan); };
-      std::map<std::string, int> in_batch;
-      for (auto& [lane, p] : batch)
-        if (guarded(*p)) ++in_batch[guard_set(p->event)];
-      // A set's changes still to run, as Engine::set_changes: this batch's, and the set's events not
-      // taken yet and due within the window, each planned on what the events before it left.
-      std::set<const PlannedEvent*> batched;
-      for (auto& [lane, p] : batch) batched.insert(p);
-      auto still_to_run = [&](const std::string& set) -> Result<int> {
-        int count = in_batch[set];
-        for (auto& [employee, lane] : lanes)
-          for (std::size_t i = lane.next; i < lane.events->size(); ++i) {
-            const PlannedEvent& other = (*lane.events)[i];
-            if (batched.count(&other) || other.event.approved || other.event.state == EventState::held || guard_set(other.event) != set ||
-                other.event.due_at_ms >= at + m_rules.lifecycle().guard_per.count())
-              continue;
-            const PlanInputs in = H2R_TRY(inputs_for(other.event));
-            if (takes_away(plan_event(other.event, in.employee, in.links, m_rules))) ++count;
-          }
-        return count;
-      };
-      std::map<std::string, std::string> refused;
-      for (auto& [lane, p] : batch) {
-        const std::string set = guard_set(p->event);
-        if (!guarded(*p) || refused.count(set) || !in_batch.count(set)) continue;
-        const Lifecycle& lifecycle = m_rules.lifecycle();
-        // A refused set keeps its reason, as the engine keeps its decision (a refusal stands).
-        if (auto r = refusals.find(set); r != refusals.end()) {
-          refused[set] = r->second;
-          continue;
-        }
-        const int count = H2R_TRY(still_to_run(set));
-        long long others = 0;
-        for (const auto& [other, g] : guard_sets)
-          if (other != set && g.at_ms > at - lifecycle.guard_per.count()) others += g.count;
-        std::optional<GuardSetRow> mine;
-        if (auto it = guard_sets.find(set); it != guard_sets.end() && it->second.at_ms > at - lifecycle.guard_per.count())
-          mine = it->second;
-        const GuardRequest request{set, at, lifecycle.guard_per.count(), count, lifecycle.guard_max};
-        const GuardDecision d = decide_guard(request, mine, others);
-        if (d.write) guard_sets[set] = GuardSetRow{d.at_ms, d.count, !d.answer.granted};
-        if (!d.answer.granted) {
-          refused[set] = guard_hold(p->event, count, d.answer.counted, lifecycle);
-          refusals[set] = refused[set];
-        }
-        in_batch.erase(set);
-      }
-      for (auto& [lane, p] : batch) {
-        if (guarded(*p))
-          if (auto it = refused.find(guard_set(p->event)); it != refused.end()) p->hold = it->second;
-        ++lane->next;
-        if (p->hold.empty()) lane->ready_ms = at;
-        else lane->held_by = p->event.event_id;
-      }
+      H2R_TRY(plan_batch(batch, at, order));
+      H2R_TRY(apply_guard(batch, lanes, at));
+      advance(batch);
     }
-    // The next cycle that finds work: the earliest instant an employee's next event falls due.
-    std::optional<long long> next;
-    for (auto& [employee, lane] : lanes) {
-      if (!lane.held_by.empty() || lane.next >= lane.events->size()) continue;
-      const long long due = std::max((*lane.events)[lane.next].event.due_at_ms, lane.ready_ms);
-      if (!next || due < *next) next = due;
-    }
-    if (!next) break;
+    const auto next = next_due(lanes);
+    if (!next) return {};
     at = std::max(*next, at + 1);
   }
-  // What waits behind a held event: planned in order (as if the held one were approved), no due time.
+}
+
+Result<void> DryRun::take_stored_holds(Lanes& lanes, Order& order) {
+  for (auto& [employee, lane] : lanes) {
+    if (!lane.open() || lane.head().event.state != EventState::held) continue;
+    PlannedEvent& head = lane.head();
+    H2R_TRY(plan_one(head));
+    head.hold = head.event.reason.empty() ? "held for approval" : head.event.reason;
+    lane.held_by = head.event.event_id;
+    ++lane.next;
+    order.push_back(&head);
+  }
+  return {};
+}
+
+DryRun::Batch DryRun::due_batch(Lanes& lanes, long long at) {
+  Batch batch;
+  for (auto& [employee, lane] : lanes)
+    if (lane.open() && std::max(lane.head().event.due_at_ms, lane.ready_ms) <= at) batch.emplace_back(&lane, &lane.head());
+  std::stable_sort(batch.begin(), batch.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.second->event.due_at_ms, a.second->event.id) < std::tie(b.second->event.due_at_ms, b.second->event.id);
+  });
+  return batch;
+}
+
+std::string DryRun::due_why(const Lane& lane, const PlannedEvent& p, long long at) const {
+  if (at <= m_now_ms) return "";
+  const long long due = p.event.due_at_ms;
+  if (lane.ready_ms > due && lane.next > 0)
+    return "after event " + (*lane.events)[lane.next - 1].event.event_id + " of the same employee";
+  if (p.queued && p.event.attempts > 0) return "next attempt (" + std::to_string(p.event.attempts) + " made)";
+  if (auto lead = due_reason(p.event.type, p.event.effective_at_ms, due); !lead.empty()) return lead;
+  return "effective date";
+}
+
+Result<void> DryRun::plan_batch(const Batch& batch, long long at, Order& order) {
+  for (const auto& [lane, p] : batch) {
+    p->runs_at_ms = at;
+    p->due_why = due_why(*lane, *p, at);
+    H2R_TRY(plan_one(*p));
+    p->hold = plan_hold(*p);
+    order.push_back(p);
+  }
+  return {};
+}
+
+Result<void> DryRun::apply_guard(const Batch& batch, const Lanes& lanes, long long at) {
+  // Each set of changes (a file, a resync) is decided when it is first seen, on its changes planned so
+  // far, in a window of this plan's own reservations.
+  auto guarded = [](const PlannedEvent& p) { return p.hold.empty() && guard_counts(p.event, p.plan); };
+  std::map<std::string, std::string> verdicts;   // set → its hold ("" granted)
+  for (const auto& [lane, p] : batch) {
+    const std::string set = guard_set(p->event);
+    if (guarded(*p) && !verdicts.count(set)) verdicts[set] = H2R_TRY(reserve_guard(*p, batch, lanes, at));
+  }
+  for (const auto& [lane, p] : batch) {
+    if (!guarded(*p)) continue;
+    if (const std::string& hold = verdicts[guard_set(p->event)]; !hold.empty()) p->hold = hold;
+  }
+  // Past the guard, a call the owner check refuses holds the event as a conflict (Engine::process).
+  for (const auto& [lane, p] : batch)
+    if (auto it = m_call_conflicts.find(p); it != m_call_conflicts.end() && p->hold.empty()) p->hold = it->second;
+  return {};
+}
+
+Result<std::string> DryRun::reserve_guard(const PlannedEvent& member, const Batch& batch, const Lanes& lanes,
+                                          long long at) {
+  const Lifecycle& lifecycle = m_rules.lifecycle();
+  const std::string set = guard_set(member.event);
+  // A refused set keeps its reason, as the engine keeps its decision (a refusal stands).
+  if (auto r = m_refusals.find(set); r != m_refusals.end()) return r->second;
+  const SetChanges changes = H2R_TRY(set_changes(set, batch, lanes, at + lifecycle.guard_per.count()));
+  // The window as the store reads it (Store::reserve_guard): the set's row and the places the others hold.
+  const long long since = at - lifecycle.guard_per.count();
+  long long others = 0;
+  for (const auto& [other, row] : m_guard_sets)
+    if (other != set && row.at_ms > since) others += row.count;
+  std::optional<GuardSetRow> mine;
+  if (auto it = m_guard_sets.find(set); it != m_guard_sets.end() && it->second.at_ms > since) mine = it->second;
+  const GuardDecision d = decide_guard(guard_request(member.event, changes, at, lifecycle), mine, others);
+  if (d.write) m_guard_sets[set] = GuardSetRow{d.at_ms, d.count, !d.answer.granted};
+  if (d.answer.granted) return std::string();
+  return m_refusals[set] = guard_hold(member.event, changes.count, d.answer.counted, lifecycle);
+}
+
+Result<SetChanges> DryRun::set_changes(const std::string& set, const Batch& batch, const Lanes& lanes,
+                                       long long until_ms) {
+  SetChanges changes;
+  std::set<const PlannedEvent*> batched;
+  for (const auto& [lane, p] : batch) {
+    batched.insert(p);
+    if (p->hold.empty() && guard_counts(p->event, p->plan) && guard_set(p->event) == set) changes.add(p->event);
+  }
+  for (const auto& [employee, lane] : lanes)
+    for (std::size_t i = lane.next; i < lane.events->size(); ++i) {
+      const PlannedEvent& other = (*lane.events)[i];
+      if (batched.count(&other) || !still_to_run_in(other.event, set, until_ms)) continue;
+      const PlanInputs in = H2R_TRY(inputs_for(other.event));
+      if (guard_counts(other.event, plan_event(other.event, in.employee, in.links, m_rules))) changes.add(other.event);
+    }
+  return changes;
+}
+
+void DryRun::advance(const Batch& batch) {
+  for (const auto& [lane, p] : batch) {
+    ++lane->next;
+    if (p->hold.empty()) lane->ready_ms = p->runs_at_ms.value_or(lane->ready_ms);
+    else lane->held_by = p->event.event_id;
+  }
+}
+
+std::optional<long long> DryRun::next_due(const Lanes& lanes) {
+  std::optional<long long> next;
+  for (const auto& [employee, lane] : lanes) {
+    if (!lane.open()) continue;
+    const long long due = std::max(lane.head().event.due_at_ms, lane.ready_ms);
+    if (!next || due < *next) next = due;
+  }
+  return next;
+}
+
+Result<void> DryRun::plan_blocked(Lanes& lanes, Order& order) {
   for (auto& [employee, lane] : lanes) {
     for (; lane.next < lane.events->size(); ++lane.next) {
-      PlannedEvent& p = (*lane.events)[lane.next];
+      PlannedEvent& p = lane.head();
       H2R_TRY(plan_one(p));
       p.blocked_by = lane.held_by;
-      EventRow shown = p.event;
-      if (!p.queued) shown.id = 0;
-      p.hold = plan_hold(shown, p.plan);   // held in its turn, too
+      p.hold = plan_hold(p);   // held in its turn, too
+      if (auto it = m_call_conflicts.find(&p); it != m_call_conflicts.end() && p.hold.empty()) p.hold = it->second;
       order.push_back(&p);
     }
   }
-  std::vector<PlannedEvent> out;
-  out.reserve(order.size());
-  for (auto* p : order) out.push_back(std::move(*p));
-  return out;
+  return {};
 }
 
 } // namespace h2r

@@ -17,6 +17,7 @@
 #include "engine/outcome_batcher.hpp"
 #include "engine/planner.hpp"
 #include "engine/provisioner.hpp"
+#include "engine/schedule.hpp"
 #include "hr/event.hpp"
 #include "hr/inbox.hpp"
 #include "rules/rules.hpp"
@@ -172,18 +173,11 @@ private:
   // The set's changes still to run within the guard's window that take something away: those in `work`,
   // and the set's other open events (pending or waiting, not approved) due before `until_ms`, planned on
   // the stored employee and links; with the latest due time among them. nullopt when the store cannot tell.
-  struct SetChanges {
-    int count = 0;
-    long long last_due_ms = 0;
-  };
   std::optional<SetChanges> set_changes(const EventRow& member, const std::vector<Work>& work, const Rules& rules,
                                         long long until_ms);
   bool may_start_calls() const { return !m_options.may_start_calls || m_options.may_start_calls(); }
   // Reads each claimed event's employee and links and plans it; an event whose reads fail is given back.
   std::vector<Work> plan_batch(std::vector<EventRow>& claimed, Cycle& cycle);
-  // The conflict an event not approved waits on (EventPlan::conflict, or a link to a Zoom user another
-  // employee's link shares); "" when none.
-  std::string conflict_hold(const Work& work);
   // Holds the conflicts and the supervised events (not approved yet) and removes them from `work`.
   void hold_supervised(std::vector<Work>& work, Cycle& cycle);
   // Gives back every event of the batch that addresses a Zoom userName (case aside, per connection)

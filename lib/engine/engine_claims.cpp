@@ -57,17 +57,14 @@ void Engine::take_over(std::vector<EventRow>& claimed, Cycle& cycle) {
   if (m_options.on_claims) m_options.on_claims(total, rescued);
 }
 
-std::optional<Engine::SetChanges> Engine::set_changes(const EventRow& member, const std::vector<Work>& work,
-                                                      const Rules& rules, long long until_ms) {
+std::optional<SetChanges> Engine::set_changes(const EventRow& member, const std::vector<Work>& work,
+                                              const Rules& rules, long long until_ms) {
   const std::string set = guard_set(member);
   SetChanges out;
   std::set<long long> in_batch;
   for (const auto& w : work) {
     in_batch.insert(w.event.id);
-    if (!w.event.approved && takes_away(w.plan) && guard_set(w.event) == set) {
-      ++out.count;
-      out.last_due_ms = std::max(out.last_due_ms, w.event.due_at_ms);
-    }
+    if (guard_counts(w.event, w.plan) && guard_set(w.event) == set) out.add(w.event);
   }
   std::vector<EventRow> others;
   for (EventState state : {EventState::pending, EventState::waiting}) {
@@ -88,9 +85,7 @@ std::optional<Engine::SetChanges> Engine::set_changes(const EventRow& member, co
       return out;
     }
     for (auto& e : *rows)
-      if (!e.approved && e.received_at_ms == member.received_at_ms && e.source_file == member.source_file &&
-          e.due_at_ms < until_ms && !in_batch.count(e.id))
-        others.push_back(std::move(e));
+      if (still_to_run_in(e, set, until_ms) && !in_batch.count(e.id)) others.push_back(std::move(e));
   }
   auto connections = m_store.list_connections();
   if (!connections) return std::nullopt;
@@ -105,10 +100,8 @@ std::optional<Engine::SetChanges> Engine::set_changes(const EventRow& member, co
     auto inputs = m_store.plan_inputs(ids, names);
     if (!inputs || inputs->size() != ids.size()) return std::nullopt;
     for (std::size_t i = from; i < to; ++i)
-      if (takes_away(plan_event(others[i], (*inputs)[i - from].employee, (*inputs)[i - from].links, rules))) {
-        ++out.count;
-        out.last_due_ms = std::max(out.last_due_ms, others[i].due_at_ms);
-      }
+      if (guard_counts(others[i], plan_event(others[i], (*inputs)[i - from].employee, (*inputs)[i - from].links, rules)))
+        out.add(others[i]);
   }
   return out;
 }
@@ -124,9 +117,7 @@ Engine::GuardVerdict Engine::reserve_guard(const EventRow& member, const std::ve
   auto changes = set_changes(member, work, cycle.rules, now_ms + lifecycle.guard_per.count());
   Result<GuardAnswer> answer = fail(ErrorKind::transient, "the set's events could not be read");
   if (changes) {
-    GuardRequest request{set, now_ms, lifecycle.guard_per.count(), changes->count, lifecycle.guard_max};
-    request.last_due_ms = changes->last_due_ms;
-    answer = m_store.reserve_guard(request);
+    answer = m_store.reserve_guard(guard_request(member, *changes, now_ms, lifecycle));
   }
   if (!answer) {
     // Never run past the guard on a store that cannot count: the set's events are given back.

@@ -162,10 +162,9 @@ void Engine::hold_supervised(std::vector<Work>& work, Cycle& cycle) {
       release(event);
       return true;
     }
-    if (!w.plan.superseded.empty()) return false;   // it changes nothing at Zoom: nothing to hold
-    std::string reason = conflict_hold(w);
-    if (reason.empty()) reason = supervision_hold(event, cycle.rules.lifecycle());
-    if (reason.empty()) reason = resync_hold(event, w.plan, cycle.rules.lifecycle());
+    const std::string reason = hold_before_calls(event, w.plan, cycle.rules.lifecycle(), [this](const LinkRow& link) {
+      return m_store.links_to_zoom_user(link.connection, link.zoom_user_id, "");
+    });
     if (reason.empty()) return false;
     if (auto r = m_store.hold_event(event.id, event.claim_token, reason, now_ms); !r) {
       note_write_failure(event, "hold_event", r.error(), cycle);
@@ -180,32 +179,9 @@ void Engine::hold_supervised(std::vector<Work>& work, Cycle& cycle) {
   });
 }
 
-std::string Engine::conflict_hold(const Work& work) {
-  if (work.event.approved) return "";
-  if (!work.plan.conflict.empty()) return work.plan.conflict;
-  // A link that shares its Zoom user with another employee's (kept by the schema migration that
-  // brought the one-employee-per-Zoom-user key): neither employee's events run until one is approved.
-  for (const auto& intent : work.plan.intents) {
-    if (!intent.link || !intent.link->shared) continue;
-    const LinkRow& link = *intent.link;
-    std::string others;
-    auto owners = m_store.links_to_zoom_user(link.connection, link.zoom_user_id, "");
-    if (owners)
-      for (const auto& owner : *owners)
-        if (owner.employee_id != link.employee_id) others += (others.empty() ? "" : ", ") + owner.employee_id;
-    if (owners && others.empty()) continue;   // the others moved on: the mark is stale
-    return "conflict: Zoom user '" + link.user_name + "' (id " + link.zoom_user_id + ") in connection '" +
-           link.connection + "' is linked to employee " + link.employee_id + " and to employee(s) " +
-           (others.empty() ? std::string("(unknown)") : others) +
-           " (links older than the one-employee-per-Zoom-user rule). Nothing was changed at Zoom. Approve the "
-           "event of the employee who owns that Zoom user (`h2rd events approve ID`); reject the other's";
-  }
-  return "";
-}
-
 void Engine::apply_guard(std::vector<Work>& work, Cycle& cycle) {
   reserve_approved(work, cycle);
-  auto guarded = [](const Work& w) { return !w.event.approved && takes_away(w.plan); };
+  auto guarded = [](const Work& w) { return guard_counts(w.event, w.plan); };
   std::map<std::string, GuardVerdict> verdicts;   // by set; only those that do not run
   std::set<std::string> decided;
   for (const auto& w : work) {

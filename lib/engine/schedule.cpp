@@ -4,6 +4,7 @@
 #include "core/time.hpp"
 #include "hr/readers.hpp"
 
+#include <algorithm>
 #include <tuple>
 
 namespace h2r {
@@ -76,6 +77,52 @@ std::string resync_hold(const EventRow& event, const EventPlan& plan, const Life
 
 bool takes_away(const EventPlan& plan) {
   return std::any_of(plan.intents.begin(), plan.intents.end(), [](const Intent& i) { return !taken_away(i).empty(); });
+}
+
+std::string hold_before_calls(const EventRow& event, const EventPlan& plan, const Lifecycle& lifecycle,
+                              const LinkSharers& sharers) {
+  if (!plan.superseded.empty()) return "";
+  if (!event.approved) {
+    if (!plan.conflict.empty()) return plan.conflict;
+    // A link that shares its Zoom user with another employee's (kept by the schema migration that
+    // brought the one-employee-per-Zoom-user key): neither employee's events run until one is approved.
+    for (const auto& intent : plan.intents) {
+      if (!intent.link || !intent.link->shared) continue;
+      const LinkRow& link = *intent.link;
+      std::string others;
+      auto owners = sharers(link);
+      if (owners)
+        for (const auto& owner : *owners)
+          if (owner.employee_id != link.employee_id) others += (others.empty() ? "" : ", ") + owner.employee_id;
+      if (owners && others.empty()) continue;   // the others moved on: the mark is stale
+      return std::string(k_conflict_prefix) + "Zoom user '" + link.user_name + "' (id " + link.zoom_user_id +
+             ") in connection '" + link.connection + "' is linked to employee " + link.employee_id +
+             " and to employee(s) " + (others.empty() ? std::string("(unknown)") : others) +
+             " (links older than the one-employee-per-Zoom-user rule). Nothing was changed at Zoom. Approve the "
+             "event of the employee who owns that Zoom user (`h2rd events approve ID`); reject the other's";
+    }
+  }
+  if (auto hold = supervision_hold(event, lifecycle); !hold.empty()) return hold;
+  return resync_hold(event, plan, lifecycle);
+}
+
+bool guard_counts(const EventRow& event, const EventPlan& plan) { return !event.approved && takes_away(plan); }
+
+void SetChanges::add(const EventRow& event) {
+  ++count;
+  last_due_ms = std::max(last_due_ms, event.due_at_ms);
+}
+
+bool still_to_run_in(const EventRow& other, const std::string& set, long long until_ms) {
+  return (other.state == EventState::pending || other.state == EventState::waiting) && !other.approved &&
+         other.due_at_ms < until_ms && guard_set(other) == set;
+}
+
+GuardRequest guard_request(const EventRow& member, const SetChanges& changes, long long now_ms,
+                           const Lifecycle& lifecycle) {
+  GuardRequest request{guard_set(member), now_ms, lifecycle.guard_per.count(), changes.count, lifecycle.guard_max};
+  request.last_due_ms = changes.last_due_ms;
+  return request;
 }
 
 std::string guard_set(const EventRow& event) { return event.source_file + "@" + std::to_string(event.received_at_ms); }

@@ -15,7 +15,9 @@
 #include "rules/rules.hpp"
 #include "store/store.hpp"
 
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace h2r {
 
@@ -46,6 +48,18 @@ std::string supervision_hold(const EventRow& event, const Lifecycle& lifecycle);
 // `supervised` (the default); "" when it may run.
 std::string resync_hold(const EventRow& event, const EventPlan& plan, const Lifecycle& lifecycle);
 
+// Every link of `link.connection` to the Zoom user of `link` (Store::links_to_zoom_user): how a hold
+// decision asks who else a link marked shared belongs to.
+using LinkSharers = std::function<Result<std::vector<LinkRow>>(const LinkRow& link)>;
+
+// Why an event is held before any Zoom call: the one rule of Engine::hold_supervised and `h2rd plan`.
+// A superseded event is never held (it changes nothing at Zoom). Unless the event is approved, a
+// conflict comes first (EventPlan::conflict, an employee id reused?; or a link whose Zoom user another
+// employee's link shares, asked of `sharers`: a mark the others moved on from is stale), then
+// supervision (supervision_hold), then a resync that takes something away (resync_hold). "" = it runs.
+std::string hold_before_calls(const EventRow& event, const EventPlan& plan, const Lifecycle& lifecycle,
+                              const LinkSharers& sharers);
+
 // The guard (lifecycle.guard) counts what takes something away: a plan that deactivates or deletes a
 // Zoom user, turns a license or feature off, or makes the user Basic.
 bool takes_away(const EventPlan& plan);
@@ -53,6 +67,25 @@ bool takes_away(const EventPlan& plan);
 // The set of changes an event belongs to for the guard, granted or held whole: its inbox file as it
 // arrived, or its rules edit's resync — "<source file>@<received at ms>".
 std::string guard_set(const EventRow& event);
+
+// The changes the guard counts: an event not approved whose plan takes something away.
+bool guard_counts(const EventRow& event, const EventPlan& plan);
+
+// A set's changes still to run within the guard's window (Engine::set_changes; `h2rd plan` alike).
+struct SetChanges {
+  int count = 0;
+  long long last_due_ms = 0;   // the latest due time among them
+  void add(const EventRow& event);
+};
+
+// Whether `other` (an open event not in the batch, before its plan is looked at) belongs to the
+// changes of set `set` still to run before `until_ms`: pending or waiting, not approved, of that set,
+// due before then. The caller adds it when guard_counts says its plan counts.
+bool still_to_run_in(const EventRow& other, const std::string& set, long long until_ms);
+
+// The request to the guard's budget (Store::reserve_guard) for the set of `member` at `now_ms`.
+GuardRequest guard_request(const EventRow& member, const SetChanges& changes, long long now_ms,
+                           const Lifecycle& lifecycle);
 
 // The hold reason each change of a set the guard refused gets: `count` of the set's changes still to
 // run would pass lifecycle.guard.max beside `counted` already reserved within lifecycle.guard.per.

@@ -6,6 +6,7 @@
 #include "core/time.hpp"
 
 #include <chrono>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -296,4 +297,64 @@ TEST_CASE("e2e plan: a paused connection is named: run would wait for it, and --
   H2rEnv healthy(groups_options(""));
   auto calm = healthy.h2rd({"plan", healthy.dir().write("plan/calm.json", event_json("p-3", "hire", employee("E9", "Ca", "Lm", "Sales"))).string()});
   CHECK_FALSE(has(calm.out, "note: connection"));
+}
+
+namespace {
+
+json person(const std::string& id, const std::string& first, const std::string& last, const std::string& email) {
+  json e = employee(id, first, last);
+  e["email"] = email;
+  return e;
+}
+
+// The hold `plan --json` shows for each event of `file`, by HR event id (null: it runs).
+std::map<std::string, json> planned_holds(H2rEnv& env, const std::string& name, const std::string& content) {
+  std::map<std::string, json> out;
+  for (const auto& item : env.h2rd_json({"plan", env.dir().write("plan/" + name, content).string()}))
+    out[item["event_id"].get<std::string>()] = item["hold"];
+  return out;
+}
+
+} // namespace
+
+// Issue 29: plan checked no owner, so it showed a take-over (or a second create) where run holds a conflict.
+TEST_CASE("e2e plan: a Zoom user or login another employee's link has is shown held as a conflict, as run holds it") {
+  H2rEnv env;
+  apply(env, "e1.json", event_json("evt-1", "hire", person("E1", "Anna", "Berg", "anna@example.com")));
+  const json anna = the_user(env, "anna@example.com");
+
+  // Another employee's hire with E1's address, case aside: plan and run hold it with the same words.
+  const std::string e9 = event_json("evt-9", "hire", person("E9", "Anna", "Other", "Anna@Example.com"));
+  const auto held = planned_holds(env, "e9.json", e9);
+  REQUIRE(held.count("evt-9"));
+  REQUIRE(held.at("evt-9").is_string());
+  const std::string reason = held.at("evt-9").get<std::string>();
+  CHECK(reason.rfind("conflict: ", 0) == 0);
+  CHECK(has(reason, "linked to employee E1"));
+  CHECK(has(reason, "employee E9"));
+  auto text = env.h2rd({"plan", env.dir().write("plan/e9-text.json", e9).string()});
+  INFO(text.out << text.err);
+  CHECK(has(text.out, "  held: conflict: "));
+  CHECK(has(text.out, "no call: Anna@Example.com is held"));
+  CHECK(has(text.out, "plan: 1 event(s): 0 due now, 0 not due yet, 1 held"));
+  apply(env, "e9.json", e9);
+  CHECK(state_of(env, "evt-9") == "held");
+  CHECK(shown(env, "evt-9")["reason"] == reason);
+  CHECK(the_user(env, "anna@example.com") == anna);
+
+  // Two hires of one address in one file: plan creates the first and holds the second on the link
+  // the first leaves, as run does.
+  const std::string twins = "[" + event_json("evt-a", "hire", person("A1", "Ann", "One", "twin@example.com")) + "," +
+                            event_json("evt-b", "hire", person("B1", "Bob", "Two", "twin@example.com")) + "]";
+  const auto planned = planned_holds(env, "twins.json", twins);
+  REQUIRE(planned.size() == 2);
+  CHECK(planned.at("evt-a").is_null());
+  REQUIRE(planned.at("evt-b").is_string());
+  CHECK(planned.at("evt-b").get<std::string>().rfind("conflict: ", 0) == 0);
+  CHECK(has(planned.at("evt-b").get<std::string>(), "linked to employee A1"));
+  apply(env, "twins.json", twins);
+  CHECK(state_of(env, "evt-a") == "done");
+  CHECK(state_of(env, "evt-b") == "held");
+  CHECK(has(shown(env, "evt-b")["reason"].get<std::string>(), "linked to employee A1"));
+  CHECK(env.sim_users_named("twin@example.com").size() == 1);
 }
