@@ -36,11 +36,11 @@ public:
         m_now_ms(now_ms), m_base_id(base_id), m_arrived("arrived in " + m_source_file) {}
 
   Result<std::vector<RepeatedEvent>> add(const std::vector<NewEvent>& events) override {
-    return annotated([&] { return insert(events); });
+    return annotated([&]() H2R_REQUIRES(m_store.m_mutex) { return insert(events); });
   }
 
   Result<IngestResult> commit() override {
-    return annotated([&]() -> Result<IngestResult> {
+    return annotated([&]() H2R_REQUIRES(m_store.m_mutex) -> Result<IngestResult> {
       if (m_committed) return fail(ErrorKind::invalid, "this ingest was committed already");
       if (m_known_table) H2R_TRY(m_store.m_db->exec("DROP TABLE temp.ingest_known"));
       H2R_TRY(m_tx.commit());
@@ -53,6 +53,7 @@ public:
 private:
   template <class Body>
   auto annotated(Body&& body) -> decltype(body()) {
+    m_store.m_mutex.assert_held();   // m_lock, until commit
     auto result = body();
     // invalid: about the file's content (its rejection report), said as it is.
     if (!result && result.error().kind != ErrorKind::invalid)
@@ -61,7 +62,7 @@ private:
     return result;
   }
 
-  Result<std::vector<RepeatedEvent>> insert(const std::vector<NewEvent>& events) {
+  Result<std::vector<RepeatedEvent>> insert(const std::vector<NewEvent>& events) H2R_REQUIRES(m_store.m_mutex) {
     sqlite::Db& db = *m_store.m_db;
     std::vector<RepeatedEvent> repeated;
     for (const auto& e : events)
@@ -110,7 +111,7 @@ private:
   // `ev` was not inserted: its event_id is stored. The record of the earlier event of this ingest
   // with it, or nullopt when it was stored before this ingest with the same content (and is not
   // repeated in it); invalid when it was stored before with other content.
-  Result<std::optional<int>> repeat_of(const HrEvent& ev) {
+  Result<std::optional<int>> repeat_of(const HrEvent& ev) H2R_REQUIRES(m_store.m_mutex) {
     sqlite::Db& db = *m_store.m_db;
     auto q = H2R_TRY(db.query("SELECT id, type, coalesce(leave_type, ''), employee_id, fields, effective_raw, "
                               "source_file FROM events WHERE event_id = ?1"));
@@ -156,8 +157,11 @@ private:
 };
 
 Result<std::unique_ptr<IngestBatch>> SqliteStore::begin_ingest(const std::string& source_file, long long now_ms) {
-  std::unique_lock lock(m_mutex);
-  auto begun = [&]() -> Result<std::unique_ptr<IngestBatch>> {
+  // Held by the batch until its commit or its end, beyond this scope: a std::unique_lock, which the
+  // analysis does not follow, so assert_held() says it (here, and in the batch before each use).
+  std::unique_lock<std::mutex> lock(m_mutex.native());
+  m_mutex.assert_held();
+  auto begun = [&]() H2R_REQUIRES(m_mutex) -> Result<std::unique_ptr<IngestBatch>> {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     auto q = H2R_TRY(m_db->query("SELECT coalesce(max(id), 0) FROM events"));
     H2R_TRY(q.step());
