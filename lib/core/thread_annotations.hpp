@@ -1,4 +1,4 @@
-// Clang's thread-safety attributes (https://clang.llvm.org/docs/ThreadSafetyAnalysis.html) as macros:
+// Clang's thread-safety attributes ("Thread Safety Analysis" in clang's manual) as macros:
 // they expand to the attribute under clang and to nothing elsewhere (GCC ignores them anyway, with a
 // warning). `scripts/build thread-safety` compiles with clang and -Wthread-safety -Werror, so a member
 // read or written without the mutex its declaration names is a build error there (docs/style.md,
