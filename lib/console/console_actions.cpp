@@ -87,7 +87,7 @@ void Console::action(const httplib::Request& req, httplib::Response& res, const 
   if (auto* message = std::get_if<std::string>(&parsed)) return console_error(res, 400, *message);
   const ActionRequest& r = std::get<ActionRequest>(parsed);
 
-  std::lock_guard lock(m_action_mutex);
+  MutexLock lock(m_action_mutex);
   std::vector<long long> ids = r.ids;
   if (r.all) {
     EventFilter filter;

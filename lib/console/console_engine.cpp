@@ -61,11 +61,11 @@ void Console::plan(const httplib::Request& req, httplib::Response& res) {
   if (open > k_max_plan_events)
     return console_error(res, 422, fmt::format("employee {} has more than {} open events: use `h2rd plan` on the server",
                                                (*event)->employee_id, k_max_plan_events));
-  std::unique_lock busy(m_engine_mutex, std::try_to_lock);
-  if (!busy.owns_lock()) {
+  if (!m_engine_mutex.try_lock()) {
     res.set_header("Retry-After", "1");
     return console_error(res, 429, "another plan or connection test is running; try again in a second");
   }
+  MutexLock busy(m_engine_mutex, k_adopt_lock);
   auto planned = DryRun(m_store, *m_engine.connections, *rules, m_clock.now()).plan_stored(id);
   if (!planned) return console_error(res, 500, "cannot read the store: " + planned.error().message);
   if (!*planned) return console_error(res, 409, fmt::format("event {} is no longer open", id));
@@ -86,11 +86,11 @@ void Console::test_connection(const httplib::Request& req, httplib::Response& re
   if (name.empty() || name.size() > k_max_name_bytes) return console_error(res, 400, "the connection name is 1 to 256 bytes");
   if (!m_engine.connections || !m_engine.transport)
     return console_error(res, 503, "connection tests are not available here: use `h2rd connection test NAME`");
-  std::unique_lock busy(m_engine_mutex, std::try_to_lock);
-  if (!busy.owns_lock()) {
+  if (!m_engine_mutex.try_lock()) {
     res.set_header("Retry-After", "1");
     return console_error(res, 429, "another plan or connection test is running; try again in a second");
   }
+  MutexLock busy(m_engine_mutex, k_adopt_lock);
   auto report = test_stored_connection(m_store, m_engine.connections->box(), name, *m_engine.transport, m_clock);
   if (unknown_connection(report)) return console_error(res, 404, report.error().message);
   // The store has no history for connections: the log keeps who tested what.

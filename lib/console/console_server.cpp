@@ -130,7 +130,7 @@ bool Console::screen(const httplib::Request& req, httplib::Response& res) {
     }
   }
   if (req.path.rfind("/api/", 0) == 0) {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (!take(m_api_bucket, m_limits.api_rate, m_limits.api_burst)) {
       res.set_header("Retry-After", "1");
       console_error(res, 429, "too many requests; try again in a second");
@@ -141,9 +141,9 @@ bool Console::screen(const httplib::Request& req, httplib::Response& res) {
 }
 
 int Console::set_tokens(std::vector<ConsoleToken> tokens) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_tokens = std::move(tokens);
-  return static_cast<int>(std::erase_if(m_sessions, [this](const auto& entry) {
+  return static_cast<int>(std::erase_if(m_sessions, [this](const auto& entry) H2R_REQUIRES(m_mutex) {
     const Session& s = entry.second;
     return std::none_of(m_tokens.begin(), m_tokens.end(), [&](const ConsoleToken& t) {
       return t.name == s.name && t.role == s.role && same_secret(t.value, s.token);
@@ -153,7 +153,7 @@ int Console::set_tokens(std::vector<ConsoleToken> tokens) {
 
 void Console::watch_token_file(std::string path) {
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     m_token_file = std::move(path);
     m_token_file_state.clear();
   }
@@ -164,7 +164,7 @@ void Console::refresh_tokens() {
   std::string path;
   std::string seen;
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (m_token_file.empty()) return;
     path = m_token_file;
   }
@@ -173,7 +173,7 @@ void Console::refresh_tokens() {
     seen = fmt::format("{} {} {} {} {}.{} {}.{}", st.st_dev, st.st_ino, st.st_mode, st.st_size, st.st_mtim.tv_sec,
                        st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (seen == m_token_file_state) return;
     m_token_file_state = seen;
   }
@@ -189,7 +189,7 @@ void Console::refresh_tokens() {
 }
 
 bool Console::bearer_failure_allowed(const std::string& client) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   auto it = m_bearer_failures.find(client);
   if (it == m_bearer_failures.end()) {
     if (m_bearer_failures.size() >= m_limits.max_failure_clients) {
@@ -213,14 +213,14 @@ std::optional<ConsolePrincipal> Console::principal(const httplib::Request& req) 
   const std::string auth = req.get_header_value("Authorization");
   if (auth.rfind("Bearer ", 0) == 0 && auth.size() <= k_max_header_value) {
     const std::string value = auth.substr(7);
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     for (const auto& t : m_tokens)
       if (same_secret(t.value, value)) return ConsolePrincipal{t.name, t.role, false, ""};
     return std::nullopt;
   }
   const std::string id = cookie_value(req, cookie_name(req));
   if (id.empty()) return std::nullopt;
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   auto it = m_sessions.find(id);
   if (it == m_sessions.end()) return std::nullopt;
   if (it->second.expires_ms <= now_ms()) {
@@ -278,7 +278,7 @@ void Console::install_session_routes(httplib::Server& server) {
     }
     const std::string value = body["token"].get<std::string>();
     refresh_tokens();
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     const ConsoleToken* found = nullptr;
     for (const auto& t : m_tokens)
       if (same_secret(t.value, value)) found = &t;
@@ -328,7 +328,7 @@ void Console::install_session_routes(httplib::Server& server) {
       console_error(res, 403, "missing or wrong X-CSRF-Token header (reload the page)");
       return;
     }
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     m_sessions.erase(cookie_value(req, cookie_name(req)));
     res.set_header("Set-Cookie", cookie_name(req) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     console_json(res, {{"ended", true}});

@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "core/clock.hpp"
+#include "core/mutex.hpp"
 #include "engine/connection_registry.hpp"
 #include "rules/rules.hpp"
 #include "console/console_tokens.hpp"
@@ -20,7 +21,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -128,19 +128,21 @@ private:
 
   Store& m_store;
   Config m_config;
-  std::vector<ConsoleToken> m_tokens;               // guarded by m_mutex
+  std::vector<ConsoleToken> m_tokens H2R_GUARDED_BY(m_mutex);
   const Clock& m_clock;
   std::vector<std::string> m_hosts;
   ConsoleLimits m_limits;
-  std::mutex m_mutex;                               // tokens, sessions, buckets
-  std::map<std::string, Session> m_sessions;        // by session id
-  Bucket m_api_bucket, m_login_bucket;
-  std::map<std::string, Bucket> m_bearer_failures;  // by client address, at most max_failure_clients + 1
-  std::string m_token_file;                          // watched when not empty
-  std::string m_token_file_state;                    // its stat() fields at the last look
-  std::mutex m_action_mutex;                        // one action at a time (the store's actor is shared)
+  Mutex m_mutex;
+  std::map<std::string, Session> m_sessions H2R_GUARDED_BY(m_mutex);   // by session id
+  Bucket m_api_bucket H2R_GUARDED_BY(m_mutex), m_login_bucket H2R_GUARDED_BY(m_mutex);
+  // By client address, at most max_failure_clients + 1.
+  std::map<std::string, Bucket> m_bearer_failures H2R_GUARDED_BY(m_mutex);
+  std::string m_token_file H2R_GUARDED_BY(m_mutex);         // watched when not empty
+  std::string m_token_file_state H2R_GUARDED_BY(m_mutex);   // its stat() fields at the last look
+  // Guard no member: they keep to one at a time what shares something outside this object.
+  Mutex m_action_mutex;   // one action at a time (the store's actor is shared)
   ConsoleEngine m_engine;
-  std::mutex m_engine_mutex;                        // one plan or connection test at a time (Zoom's budget)
+  Mutex m_engine_mutex;   // one plan or connection test at a time (Zoom's budget)
 };
 
 // The JSON error body every refusal carries: {"error": message}.

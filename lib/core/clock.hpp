@@ -1,10 +1,10 @@
 // Clock: the one way h2r code reads the time, so tests can move it (docs/style.md "Seams").
 #pragma once
 
+#include "core/mutex.hpp"
+
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 
 namespace h2r {
 
@@ -50,7 +50,7 @@ class Shutdown {
 public:
   void request() {
     {
-      std::lock_guard lock(m_mutex);
+      MutexLock lock(m_mutex);
       m_requested = true;
     }
     m_cv.notify_all();
@@ -60,37 +60,37 @@ public:
   // Sleeps up to `d` of real time, or until poked; returns true when shutdown was requested.
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> d) {
-    std::unique_lock lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (m_requested) return true;
     if (m_poked) {
       m_poked = false;
       return false;
     }
-    m_cv.wait_for(lock, d, [this] { return m_requested || m_poked; });
+    m_cv.wait_for(lock, d, [this]() H2R_REQUIRES(m_mutex) { return m_requested || m_poked; });
     m_poked = false;
     return m_requested;
   }
   // Sleeps up to `d`; true when woken by poke() or request(), false when the time ran out.
   template <class Rep, class Period>
   bool wait_poked(std::chrono::duration<Rep, Period> d) {
-    std::unique_lock lock(m_mutex);
-    bool woken = m_cv.wait_for(lock, d, [this] { return m_requested || m_poked; });
+    MutexLock lock(m_mutex);
+    bool woken = m_cv.wait_for(lock, d, [this]() H2R_REQUIRES(m_mutex) { return m_requested || m_poked; });
     m_poked = false;
     return woken;
   }
   void poke() {
     {
-      std::lock_guard lock(m_mutex);
+      MutexLock lock(m_mutex);
       m_poked = true;
     }
     m_cv.notify_all();
   }
 
 private:
-  mutable std::mutex m_mutex;
-  std::condition_variable m_cv;
+  mutable Mutex m_mutex;
+  CondVar m_cv;
   std::atomic<bool> m_requested{false};   // written under m_mutex (the waits' predicate), read without
-  bool m_poked = false;
+  bool m_poked H2R_GUARDED_BY(m_mutex) = false;
 };
 
 } // namespace h2r

@@ -1,5 +1,7 @@
 #include "core/logging.hpp"
 
+#include "core/mutex.hpp"
+
 #include <date/date.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
@@ -67,14 +69,14 @@ private:
   std::atomic<bool> m_use_json{false};
 };
 
-std::mutex g_sink_mutex;
-std::shared_ptr<FormatSwitchSink> g_sink;   // GUARDED_BY(g_sink_mutex); the one init_logging() made
+Mutex g_sink_mutex;
+std::shared_ptr<FormatSwitchSink> g_sink H2R_GUARDED_BY(g_sink_mutex);   // the one init_logging() made
 
 } // namespace
 
 void set_log_settings(const std::string& level, const std::string& format) {
   spdlog::set_level(spdlog::level::from_str(level));
-  std::lock_guard lock(g_sink_mutex);
+  MutexLock lock(g_sink_mutex);
   if (g_sink) g_sink->use_json(format == "json");
 }
 
@@ -83,7 +85,7 @@ void init_logging(const std::string& level, const std::string& format) {
   sink->use_json(format == "json");
   auto logger = std::make_shared<spdlog::logger>("h2r", sink);
   {
-    std::lock_guard lock(g_sink_mutex);
+    MutexLock lock(g_sink_mutex);
     g_sink = sink;
   }
   logger->set_level(spdlog::level::from_str(level));

@@ -77,7 +77,7 @@ bool RulesHolder::load(const std::string& why, bool wait_for_writers) {
     // once it is closed and has settled again, never half of it.
     const ReadLease lease = ReadLease::take(fd);
     if (wait_for_writers && lease.state() == ReadLease::State::writing) {
-      std::lock_guard lock(m_mutex);
+      MutexLock lock(m_mutex);
       m_pending_since = std::chrono::steady_clock::now();
       spdlog::info("rules.busy file=\"{}\" note=\"open for writing by a process; read once closed and unchanged for "
                    "{} ms\"", escape_for_log(m_path), m_settle.count());
@@ -91,7 +91,7 @@ bool RulesHolder::load(const std::string& why, bool wait_for_writers) {
   // What `h2rd check` refuses is refused here too: a target connection that does not exist.
   if (loaded)
     if (Diagnostics problems = check_installation(**loaded); has_errors(problems)) loaded = unexpected(std::move(problems));
-  std::unique_lock lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_signature = sig;
   m_pending.clear();
   if (!loaded) {
@@ -145,7 +145,7 @@ RulesChange RulesHolder::stored_rules() const {
 bool RulesHolder::reload_if_changed() {
   const std::string sig = signature();
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (sig == m_signature) {
       m_pending.clear();
       return false;
@@ -164,12 +164,12 @@ bool RulesHolder::reload_if_changed() {
 }
 
 RulesPtr RulesHolder::current() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_rules;
 }
 
 std::string RulesHolder::last_error() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_error;
 }
 

@@ -4,12 +4,12 @@
 // error (file:line:col) is kept for `status`. The file is parsed from one read of the whole of it.
 #pragma once
 
+#include "core/mutex.hpp"
 #include "rules/rules.hpp"
 #include "store/store.hpp"
 
 #include <chrono>
 #include <functional>
-#include <mutex>
 #include <sys/stat.h>
 
 namespace h2r {
@@ -52,17 +52,17 @@ private:
   Diagnostics check_installation(const Rules& rules) const;
   // At the first load: the rules the store says were in force before (version, and the rules when
   // their text is stored and still valid).
-  RulesChange stored_rules() const;
+  RulesChange stored_rules() const H2R_REQUIRES(m_mutex);
 
   std::string m_path;
   Store* m_store;
-  mutable std::mutex m_mutex;
-  RulesPtr m_rules;
-  std::string m_text;        // the text of m_rules
-  std::string m_error;
-  std::string m_signature;
-  std::string m_pending;     // the signature of a change not yet read ("" when none)
-  std::chrono::steady_clock::time_point m_pending_since;
+  mutable Mutex m_mutex;
+  RulesPtr m_rules H2R_GUARDED_BY(m_mutex);
+  std::string m_text H2R_GUARDED_BY(m_mutex);        // the text of m_rules
+  std::string m_error H2R_GUARDED_BY(m_mutex);
+  std::string m_signature H2R_GUARDED_BY(m_mutex);
+  std::string m_pending H2R_GUARDED_BY(m_mutex);     // the signature of a change not yet read ("" when none)
+  std::chrono::steady_clock::time_point m_pending_since H2R_GUARDED_BY(m_mutex);
   std::chrono::milliseconds m_settle{k_default_settle};
   RulesChanged m_on_change;
 };

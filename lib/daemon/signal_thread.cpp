@@ -22,7 +22,7 @@ void SignalThread::run() {
     int sig = 0;
     if (sigwait(&m_signals, &sig) != 0) continue;
     {
-      std::lock_guard lock(m_mutex);
+      MutexLock lock(m_mutex);
       if (m_done) return;
     }
     if (sig == SIGHUP) {
@@ -30,8 +30,9 @@ void SignalThread::run() {
       continue;
     }
     if (m_commands.shutdown) m_commands.shutdown(sig);
-    std::unique_lock lock(m_mutex);
-    if (!m_done_cv.wait_for(lock, m_deadline, [&] { return m_done; }) && m_commands.deadline_passed)
+    MutexLock lock(m_mutex);
+    const bool done = m_done_cv.wait_for(lock, m_deadline, [&]() H2R_REQUIRES(m_mutex) { return m_done; });
+    if (!done && m_commands.deadline_passed)
       m_commands.deadline_passed();
     return;
   }
@@ -39,7 +40,7 @@ void SignalThread::run() {
 
 void SignalThread::finished() {
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (m_done && !m_thread.joinable()) return;
     m_done = true;
   }

@@ -6,11 +6,11 @@
 // stay due and run after the next start).
 #pragma once
 
+#include "core/mutex.hpp"
+
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 namespace h2r {
@@ -42,9 +42,9 @@ private:
   sigset_t m_signals;
   SignalCommands m_commands;
   std::chrono::milliseconds m_deadline;
-  std::mutex m_mutex;
-  std::condition_variable m_done_cv;
-  bool m_done = false;   // GUARDED_BY(m_mutex)
+  Mutex m_mutex;
+  CondVar m_done_cv;
+  bool m_done H2R_GUARDED_BY(m_mutex) = false;
   std::thread m_thread;
 };
 

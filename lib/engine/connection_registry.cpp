@@ -39,7 +39,7 @@ ConnectionRegistry::Live& ConnectionRegistry::live(const std::string& name) {
 }
 
 Result<std::shared_ptr<ScimClient>> ConnectionRegistry::client(const std::string& name) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   Live& l = live(name);
   if (l.client) return l.client;
   auto row = m_store.get_connection(name);
@@ -98,18 +98,18 @@ SlotSource ConnectionRegistry::pace_source(const std::string& name) {
 }
 
 std::shared_ptr<RateLimiter> ConnectionRegistry::limiter(const std::string& name) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return live(name).limiter;
 }
 
 ConnectionRegistry::Pace ConnectionRegistry::pace(const std::string& name) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   Live& l = live(name);
   return {l.limiter ? l.limiter->rate() : 0.0, l.latency->value()};
 }
 
 void ConnectionRegistry::set_share(int daemons) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   daemons = std::max(1, daemons);
   if (daemons == m_share) return;
   spdlog::info("pacing.shared daemons={} before={}", daemons, m_share);
@@ -119,7 +119,7 @@ void ConnectionRegistry::set_share(int daemons) {
 }
 
 std::map<std::string, std::pair<long long, long long>> ConnectionRegistry::pace_counters() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   std::map<std::string, std::pair<long long, long long>> counters;
   for (const auto& [name, l] : m_live) {
     if (!l.limiter) continue;
@@ -130,12 +130,12 @@ std::map<std::string, std::pair<long long, long long>> ConnectionRegistry::pace_
 }
 
 int ConnectionRegistry::share() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_share;
 }
 
 void ConnectionRegistry::reset() {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   for (auto& [name, l] : m_live) {
     l.client.reset();
     l.unhealthy = false;
@@ -145,14 +145,14 @@ void ConnectionRegistry::reset() {
 }
 
 void ConnectionRegistry::set_breaker_config(const BreakerConfig& config) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_breaker_config = config;
   for (auto& [name, l] : m_live)
     if (l.breaker) l.breaker->configure(config);
 }
 
 BreakerConfig ConnectionRegistry::breaker_config() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_breaker_config;
 }
 
@@ -195,7 +195,7 @@ void ConnectionRegistry::persist(const std::string& name, const Live& l, const E
 }
 
 void ConnectionRegistry::record_success(const std::string& name) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   Live& l = live(name);
   const SystemTime now = m_clock.now();
   const bool closed = l.breaker->on_success(now);
@@ -210,7 +210,7 @@ void ConnectionRegistry::record_success(const std::string& name) {
 }
 
 void ConnectionRegistry::record_failure(const std::string& name, const Error& error) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   Live& l = live(name);
   const SystemTime now = m_clock.now();
   if (error.reason == ErrorReason::token_refused) {
@@ -247,7 +247,7 @@ void ConnectionRegistry::record_failure(const std::string& name, const Error& er
 }
 
 HealthVerdict ConnectionRegistry::verdict(const std::string& name) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   Live& l = live(name);
   const SystemTime now = m_clock.now();
   if (l.unhealthy) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/mutex.hpp"
 #include "engine/circuit_breaker.hpp"
 #include "engine/dispatcher.hpp"
 #include "secrets/secret_box.hpp"
@@ -12,7 +13,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 
 namespace h2r {
@@ -92,22 +92,23 @@ private:
     SystemTime daily_until{};          // Daily-limit pause (also set in the limiter)
     SystemTime last_persisted{};       // last health write after a success
   };
-  Live& live(const std::string& name);  // m_mutex held; its breaker made
+  Live& live(const std::string& name) H2R_REQUIRES(m_mutex);  // its breaker made
   SlotSource pace_source(const std::string& name);   // grants of the shared schedule, from the store
   void breaker_result(const std::string& name, Live& l, bool failed, const Error* error);
-  void persist(const std::string& name, const Live& l, const Error* error);
-  void restore_pause(const std::string& name, Live& l);   // the persisted Daily-limit pause, after a restart
+  void persist(const std::string& name, const Live& l, const Error* error) H2R_REQUIRES(m_mutex);
+  // The persisted Daily-limit pause, after a restart.
+  void restore_pause(const std::string& name, Live& l) H2R_REQUIRES(m_mutex);
 
   Store& m_store;
   const SecretBox& m_box;
   HttpTransport& m_transport;
   const Clock& m_clock;
   ScimClientOptions m_client_options;
-  BreakerConfig m_breaker_config;   // GUARDED_BY(m_mutex)
+  BreakerConfig m_breaker_config H2R_GUARDED_BY(m_mutex);
   TokenCache m_tokens;
-  mutable std::mutex m_mutex;
-  std::map<std::string, Live> m_live;   // GUARDED_BY(m_mutex)
-  int m_share = 1;                      // GUARDED_BY(m_mutex)
+  mutable Mutex m_mutex;
+  std::map<std::string, Live> m_live H2R_GUARDED_BY(m_mutex);
+  int m_share H2R_GUARDED_BY(m_mutex) = 1;
 };
 
 // Builds the ZoomConnection (credentials decrypted) for a stored row.

@@ -28,13 +28,13 @@ int connection_concurrency(double rate_per_s, std::optional<std::chrono::microse
 
 void LatencyEwma::observe(std::chrono::microseconds latency) {
   const double us = static_cast<double>(std::max<long long>(0, latency.count()));
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_us = m_seen ? m_alpha * us + (1 - m_alpha) * m_us : us;
   m_seen = true;
 }
 
 std::optional<std::chrono::microseconds> LatencyEwma::value() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (!m_seen) return std::nullopt;
   return std::chrono::microseconds(static_cast<long long>(m_us));
 }
@@ -68,7 +68,7 @@ void LaneRunner::lane_loop(std::size_t lane) {
     const bool stopping = m_stop && m_stop();
     std::size_t item = 0;
     {
-      std::lock_guard lock(m_mutex);
+      MutexLock lock(m_mutex);
       State& s = m_state[lane];
       if (stopping || s.next >= items.size() || s.running > target) {
         --s.running;
@@ -86,7 +86,7 @@ void LaneRunner::lane_loop(std::size_t lane) {
 }
 
 void LaneRunner::run() {
-  std::unique_lock lock(m_mutex);
+  MutexLock lock(m_mutex);
   for (std::size_t lane = 0; lane < m_lanes.size(); ++lane) {
     const auto size = static_cast<long long>(m_lanes[lane].items.size());
     if (size == 0) continue;
@@ -97,7 +97,7 @@ void LaneRunner::run() {
   }
   // Threads re-size their lane when they take an item; this also looks every k_resize_period, so a lane
   // whose first calls are still out widens as soon as its connection's first answer says how far it is.
-  while (!m_done.wait_for(lock, k_resize_period, [this] { return m_alive == 0; })) {
+  while (!m_done.wait_for(lock, k_resize_period, [this]() H2R_REQUIRES(m_mutex) { return m_alive == 0; })) {
     for (std::size_t lane = 0; lane < m_lanes.size(); ++lane) {
       const auto left = static_cast<long long>(m_lanes[lane].items.size() - m_state[lane].next);
       if (left == 0 || m_state[lane].running == 0) continue;   // done, or being given back
@@ -117,7 +117,7 @@ void LaneRunner::run() {
 }
 
 std::vector<std::size_t> LaneRunner::untaken() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   std::vector<std::size_t> out;
   for (std::size_t lane = 0; lane < m_lanes.size(); ++lane)
     for (std::size_t i = m_state[lane].next; i < m_lanes[lane].items.size(); ++i) out.push_back(m_lanes[lane].items[i]);
@@ -125,7 +125,7 @@ std::vector<std::size_t> LaneRunner::untaken() const {
 }
 
 std::vector<std::pair<std::string, int>> LaneRunner::peak_threads() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   std::vector<std::pair<std::string, int>> out;
   for (std::size_t lane = 0; lane < m_lanes.size(); ++lane) out.emplace_back(m_lanes[lane].key, m_state[lane].peak);
   return out;

@@ -6,10 +6,10 @@
 // RateLimiter stays the gate: extra threads wait for a slot, they never add calls.
 #pragma once
 
+#include "core/mutex.hpp"
+
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -36,10 +36,10 @@ public:
   std::optional<std::chrono::microseconds> value() const;   // nullopt before the first observation
 
 private:
-  mutable std::mutex m_mutex;
+  mutable Mutex m_mutex;
   const double m_alpha;
-  double m_us = 0;         // GUARDED_BY(m_mutex)
-  bool m_seen = false;     // GUARDED_BY(m_mutex)
+  double m_us H2R_GUARDED_BY(m_mutex) = 0;
+  bool m_seen H2R_GUARDED_BY(m_mutex) = false;
 };
 
 // Runs items in lanes, each lane on threads of its own. A lane has as many threads as target(key) says
@@ -70,17 +70,17 @@ private:
     int peak = 0;
   };
   void lane_loop(std::size_t lane);
-  void spawn(std::size_t lane, int wanted);   // m_mutex held: starts threads until `wanted` run
+  void spawn(std::size_t lane, int wanted) H2R_REQUIRES(m_mutex);   // starts threads until `wanted` run
 
   std::vector<Lane> m_lanes;
   Target m_target;
   Work m_work;
   Stop m_stop;
-  mutable std::mutex m_mutex;
-  std::condition_variable m_done;          // m_alive fell to 0
-  std::vector<State> m_state;              // GUARDED_BY(m_mutex)
-  std::vector<std::thread> m_threads;      // GUARDED_BY(m_mutex)
-  int m_alive = 0;                         // GUARDED_BY(m_mutex)
+  mutable Mutex m_mutex;
+  CondVar m_done;          // m_alive fell to 0
+  std::vector<State> m_state H2R_GUARDED_BY(m_mutex);
+  std::vector<std::thread> m_threads H2R_GUARDED_BY(m_mutex);
+  int m_alive H2R_GUARDED_BY(m_mutex) = 0;
 };
 
 } // namespace h2r

@@ -50,12 +50,12 @@ void copy_live_options(EngineOptions& to, const EngineOptions& from) {
 } // namespace
 
 void Engine::apply_options(const EngineOptions& options) {
-  std::lock_guard lock(m_options_mutex);
+  MutexLock lock(m_options_mutex);
   m_pending_options = options;
 }
 
 EngineOptions Engine::options() const {
-  std::lock_guard lock(m_options_mutex);
+  MutexLock lock(m_options_mutex);
   EngineOptions out = m_options;
   // Applied, adopted at the next batch boundary: report what will run.
   if (m_pending_options) copy_live_options(out, *m_pending_options);
@@ -63,7 +63,7 @@ EngineOptions Engine::options() const {
 }
 
 void Engine::adopt_options() {
-  std::lock_guard lock(m_options_mutex);
+  MutexLock lock(m_options_mutex);
   if (!m_pending_options) return;
   const EngineOptions& next = *m_pending_options;
   if (static_cast<const EngineLiveOptions&>(next) != static_cast<const EngineLiveOptions&>(m_options))
@@ -76,7 +76,7 @@ void Engine::adopt_options() {
 }
 
 std::chrono::milliseconds Engine::backoff(int attempt) {
-  std::lock_guard lock(m_rng_mutex);
+  MutexLock lock(m_rng_mutex);
   return jittered_backoff(attempt, m_options.retry_base, m_options.retry_max, k_min_backoff, m_rng);
 }
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/mutex.hpp"
 #include "engine/connection_registry.hpp"
 #include "engine/outcome_batcher.hpp"
 #include "engine/planner.hpp"
@@ -26,7 +27,6 @@
 #include <atomic>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string_view>
 #include <random>
 
@@ -141,10 +141,10 @@ private:
   struct Cycle {
     explicit Cycle(const Rules& r) : rules(r) {}
     const Rules& rules;
-    CycleReport report;
+    Mutex mutex;
+    CycleReport report H2R_GUARDED_BY(mutex);
     long long checked_ms = 0;                  // when the last claim looked for due events
     std::atomic<bool> store_failed{false};     // end the cycle: no event is taken again
-    std::mutex mutex;                          // guards report while workers run
     OutcomeBatcher* outcomes = nullptr;        // while workers run: their outcomes are written together
   };
 
@@ -220,11 +220,11 @@ private:
   // m_options is written only by adopt_options() under m_options_mutex, on the cycle's thread while no
   // worker runs; workers read it unlocked, ingest() (the inbox's thread) and options() under the mutex.
   EngineOptions m_options;
-  mutable std::mutex m_options_mutex;
-  std::optional<EngineOptions> m_pending_options;   // GUARDED_BY(m_options_mutex)
+  mutable Mutex m_options_mutex;
+  std::optional<EngineOptions> m_pending_options H2R_GUARDED_BY(m_options_mutex);
   const Clock& m_clock;
-  std::mutex m_rng_mutex;
-  std::mt19937_64 m_rng{std::random_device{}()};
+  Mutex m_rng_mutex;
+  std::mt19937_64 m_rng H2R_GUARDED_BY(m_rng_mutex){std::random_device{}()};
   std::atomic<long long> m_writes_failing_since_ms{0};
   // The guard's decisions for sets (guard_set), kept until they leave their window: a set's later
   // batches pass, or are held, without counting the set again (the store keeps the same decision for

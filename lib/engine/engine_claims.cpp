@@ -49,7 +49,7 @@ void Engine::take_over(std::vector<EventRow>& claimed, Cycle& cycle) {
     spdlog::error("event.failed id={} event_id=\"{}\" reason=\"{}\"", event.id, escape_for_log(event.event_id),
                   escape_for_log(outcome.reason));
     if (m_options.on_outcome) m_options.on_outcome(event, outcome);
-    std::lock_guard lock(cycle.mutex);
+    MutexLock lock(cycle.mutex);
     ++cycle.report.processed;
     ++cycle.report.failed;
     return true;

@@ -55,8 +55,9 @@ CycleReport Engine::run_cycle() {
     apply_guard(work, cycle);
     run_workers(work, cycle);
   }
-  cycle.report.store_failed = cycle.store_failed;
   scan_retries(cycle);
+  MutexLock lock(cycle.mutex);   // no worker runs now: taken for the analysis (core/mutex.hpp)
+  cycle.report.store_failed = cycle.store_failed;
   return cycle.report;
 }
 
@@ -101,6 +102,7 @@ std::vector<Engine::Work> Engine::plan_batch(std::vector<EventRow>& claimed, Cyc
     spdlog::error("store.read_failed what={} count={} error=\"{}\" action=\"claims given back\"", what, claimed.size(),
                   escape_for_log(error));
     for (const auto& event : claimed) release(event);
+    MutexLock lock(cycle.mutex);
     cycle.report.deferred += static_cast<int>(claimed.size());
     cycle.store_failed = true;
     return std::vector<Work>();
@@ -174,6 +176,7 @@ void Engine::hold_supervised(std::vector<Work>& work, Cycle& cycle) {
     spdlog::warn("event.held id={} event_id=\"{}\" reason=\"{}\"", event.id, escape_for_log(event.event_id),
                  escape_for_log(reason));
     if (reason.starts_with(k_conflict_prefix) && m_options.on_conflict) m_options.on_conflict(event, reason);
+    MutexLock lock(cycle.mutex);
     ++cycle.report.held;
     return true;
   });
@@ -203,14 +206,18 @@ void Engine::apply_guard(std::vector<Work>& work, Cycle& cycle) {
     if (cycle.store_failed || !it->second.counted) {
       release(w.event);
       cycle.store_failed = cycle.store_failed || !it->second.counted;
-      ++cycle.report.deferred;   // the cycle's thread alone: no worker runs yet
+      MutexLock lock(cycle.mutex);   // the cycle's thread alone: no worker runs yet
+      ++cycle.report.deferred;
       return true;
     }
     if (auto r = m_store.hold_event(w.event.id, w.event.claim_token, it->second.hold, now_ms); !r) {
       note_write_failure(w.event, "hold_event", r.error(), cycle);
     } else {
       note_write_success();
-      ++cycle.report.held;
+      {
+        MutexLock lock(cycle.mutex);
+        ++cycle.report.held;
+      }
       if (held_now[it->first]++ == 0) members.push_back(w.event);
     }
     return true;
@@ -269,7 +276,7 @@ void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {
   LaneRunner runner(std::move(lanes), target, [&](std::size_t i) {
     if (!may_start_calls()) {   // the heartbeat is too old: this claim may no longer hold
       release(work[i].event);
-      std::lock_guard lock(cycle.mutex);
+      MutexLock lock(cycle.mutex);
       ++cycle.report.deferred;
       return;
     }
@@ -322,7 +329,7 @@ bool Engine::finish(const Work& work, EventOutcome& outcome, Cycle& cycle) {
   if (m_options.on_outcome) m_options.on_outcome(work.event, outcome);
   if (outcome.state == EventState::held && outcome.reason.starts_with(k_conflict_prefix) && m_options.on_conflict)
     m_options.on_conflict(work.event, outcome.reason);
-  std::lock_guard lock(cycle.mutex);
+  MutexLock lock(cycle.mutex);
   CycleReport& report = cycle.report;
   ++report.processed;
   switch (outcome.state) {
@@ -368,7 +375,7 @@ void Engine::note_write_failure(const EventRow& event, std::string_view what, co
     spdlog::warn("event.lost_claim id={} event_id=\"{}\" what={} detail=\"{}\"", event.id,
                  escape_for_log(event.event_id), what, escape_for_log(error.message));
     if (m_options.on_lost_claim) m_options.on_lost_claim();
-    std::lock_guard lock(cycle.mutex);
+    MutexLock lock(cycle.mutex);
     ++cycle.report.lost_claims;
     return;
   }
@@ -389,13 +396,14 @@ void Engine::scan_retries(Cycle& cycle) {
   // them). Only those that were not yet due when the last claim looked: one that was due then but not
   // taken is blocked behind a held one, not a retry. (Not "due after now": a retry that fell due
   // while the last batch ran would be missed, and `run --once` would stop before it.)
-  CycleReport& report = cycle.report;
   EventFilter filter;
   filter.state = EventState::pending;
   filter.limit = k_retry_scan_limit;
   auto pending = m_store.list_events(filter);
   if (!pending) return;
   const long long checked_ms = cycle.checked_ms ? cycle.checked_ms : to_unix_ms(m_clock.now());
+  MutexLock lock(cycle.mutex);
+  CycleReport& report = cycle.report;
   for (const auto& e : *pending) {
     if (e.due_at_ms <= checked_ms) continue;
     const SystemTime at = from_unix_ms(e.due_at_ms);

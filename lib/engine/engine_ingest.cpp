@@ -83,7 +83,7 @@ Result<std::unique_ptr<IngestSession>> Engine::begin_ingest(const std::string& f
                                                             std::function<void()> on_stored) {
   IngestTimes times{m_clock.now(), {}};
   {
-    std::lock_guard lock(m_options_mutex);   // live config reloads change these (apply_options)
+    MutexLock lock(m_options_mutex);   // live config reloads change these (apply_options)
     times.schedule.time_zone = m_options.time_zone;
     times.schedule.max_future_days = m_options.max_future_days;
   }

@@ -13,7 +13,7 @@ Membership::Membership(Store& store, const Clock& clock, MembershipOptions optio
     : m_store(store), m_clock(clock), m_options(std::move(options)) {}
 
 bool Membership::beat() {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   const long long now_ms = to_unix_ms(m_clock.now());
   const auto sent = std::chrono::steady_clock::now();
   const long long lease_ms = m_options.lease.count();
@@ -49,7 +49,7 @@ bool Membership::fresh_locked(long long now_ms) const {
 
 bool Membership::may_start_calls() {
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     const long long now_ms = to_unix_ms(m_clock.now());
     if (fresh_locked(now_ms)) return true;
     // Strict: only while no claim can have run out (the last beat is within the lease) may a beat now
@@ -61,28 +61,28 @@ bool Membership::may_start_calls() {
   if (!m_options.strict) return true;
   // The beat's answer may have come long after it was sent: it proves the claims only while the
   // lease it extended is young, judged now.
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return beaten && fresh_locked(to_unix_ms(m_clock.now()));
 }
 
 bool Membership::leader() const {
   if (!m_options.strict) return true;   // the one daemon the single-instance lock lets in
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_leader && fresh_locked(to_unix_ms(m_clock.now()));
 }
 
 int Membership::daemons() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return std::max(1, static_cast<int>(m_live.size()));
 }
 
 std::vector<DaemonRow> Membership::live() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_live;
 }
 
 void Membership::leave() {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (auto r = m_store.remove_daemon(owner()); !r)
     spdlog::warn("daemon.remove_failed owner={} error=\"{}\"", escape_for_log(owner()), escape_for_log(r.error().message));
   m_leader = false;
@@ -97,7 +97,7 @@ int Membership::others_live() {
 
 std::optional<std::string> Membership::stale_reason() const {
   if (!m_options.strict) return std::nullopt;
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   const long long now_ms = to_unix_ms(m_clock.now());
   if (fresh_locked(now_ms)) return std::nullopt;
   if (m_last_success_ms == 0) return "no heartbeat recorded in the database yet: no Zoom call starts";

@@ -13,11 +13,11 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/mutex.hpp"
 #include "store/store.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,18 +65,18 @@ public:
 private:
   // Last success within half the lease, by the clock seam and by the monotonic clock alike (a wall
   // clock set back cannot make an old beat look young).
-  bool fresh_locked(long long now_ms) const;
+  bool fresh_locked(long long now_ms) const H2R_REQUIRES(m_mutex);
 
   Store& m_store;
   const Clock& m_clock;
   const MembershipOptions m_options;
-  mutable std::mutex m_mutex;
-  long long m_last_success_ms = 0;             // GUARDED_BY(m_mutex); 0 = never
+  mutable Mutex m_mutex;
+  long long m_last_success_ms H2R_GUARDED_BY(m_mutex) = 0;   // 0 = never
   // When the last successful beat was sent, by the monotonic clock: the lease it extended runs from
   // no earlier than this, whatever the answer's delay (a stalled connection).
-  std::chrono::steady_clock::time_point m_last_success_steady{};   // GUARDED_BY(m_mutex)
-  bool m_leader = false;                       // GUARDED_BY(m_mutex)
-  std::vector<DaemonRow> m_live;               // GUARDED_BY(m_mutex)
+  std::chrono::steady_clock::time_point m_last_success_steady H2R_GUARDED_BY(m_mutex){};
+  bool m_leader H2R_GUARDED_BY(m_mutex) = false;
+  std::vector<DaemonRow> m_live H2R_GUARDED_BY(m_mutex);
 };
 
 } // namespace h2r

@@ -8,23 +8,23 @@ OutcomeBatcher::OutcomeBatcher(Write write, std::size_t max_batch, std::chrono::
     : m_write(std::move(write)), m_max_batch(std::max<std::size_t>(1, max_batch)), m_gather(gather) {}
 
 void OutcomeBatcher::started() {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   ++m_working;
 }
 
 void OutcomeBatcher::abandoned() {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (--m_working == 0) m_leader_wake.notify_one();   // a leader may be waiting for this worker
 }
 
 bool OutcomeBatcher::leading() {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_leading;
 }
 
 Result<void> OutcomeBatcher::record(const EventOutcome& outcome) {
   Entry entry{&outcome, std::nullopt, {}};
-  std::unique_lock lock(m_mutex);
+  MutexLock lock(m_mutex);
   --m_working;
   m_queue.push_back(&entry);
   // The gathering leader only needs to know when it may stop waiting: the batch is full or nobody else

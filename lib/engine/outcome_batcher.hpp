@@ -9,13 +9,12 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/mutex.hpp"
 #include "store/store.hpp"
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <functional>
-#include <mutex>
 #include <vector>
 
 namespace h2r {
@@ -40,20 +39,20 @@ public:
 private:
   struct Entry {
     const EventOutcome* outcome;
-    std::optional<Result<void>> result;
-    std::condition_variable wake;   // its result is in, or it is to lead (notified under m_mutex)
+    std::optional<Result<void>> result;   // written and read under m_mutex
+    CondVar wake;   // its result is in, or it is to lead (notified under m_mutex)
   };
 
   Write m_write;
   const std::size_t m_max_batch;
   const std::chrono::microseconds m_gather;
-  std::mutex m_mutex;
+  Mutex m_mutex;
   // Wakes only the leader (an outcome came in, a worker gave up): a waiting worker is woken once, when
   // its own result is in or it is to lead, not at every hand-in (a wake-up storm under many workers).
-  std::condition_variable m_leader_wake;
-  std::vector<Entry*> m_queue;   // GUARDED_BY(m_mutex): handed in, not yet taken by a leader
-  int m_working = 0;             // GUARDED_BY(m_mutex): workers between started() and record()
-  bool m_leading = false;        // GUARDED_BY(m_mutex): a leader is gathering or writing
+  CondVar m_leader_wake;
+  std::vector<Entry*> m_queue H2R_GUARDED_BY(m_mutex);   // handed in, not yet taken by a leader
+  int m_working H2R_GUARDED_BY(m_mutex) = 0;             // workers between started() and record()
+  bool m_leading H2R_GUARDED_BY(m_mutex) = false;        // a leader is gathering or writing
 };
 
 } // namespace h2r

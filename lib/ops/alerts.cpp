@@ -40,12 +40,12 @@ void AlertSender::take_url(std::string url) {
 }
 
 bool AlertSender::enabled() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return !m_url.empty();
 }
 
 void AlertSender::set_url(const std::string& url) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   take_url(url);
   if (m_url.empty() && !m_queue.empty()) {
     m_dropped += m_queue.size();
@@ -61,7 +61,7 @@ void AlertSender::post(const std::string& name, nlohmann::json fields) {
   nlohmann::json body = {{"source", "h2rd"}, {"alert", name}, {"host", host_name()},
                          {"time", format_utc(std::chrono::system_clock::now())}};
   if (fields.is_object()) body.update(fields);
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (m_stopping || m_url.empty()) return;
   if (m_queue.size() >= m_options.max_queued) {
     m_queue.pop_front();
@@ -73,9 +73,9 @@ void AlertSender::post(const std::string& name, nlohmann::json fields) {
 }
 
 void AlertSender::loop() {
-  std::unique_lock lock(m_mutex);
+  MutexLock lock(m_mutex);
   for (;;) {
-    m_cv.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
+    m_cv.wait(lock, [this]() H2R_REQUIRES(m_mutex) { return m_stopping || !m_queue.empty(); });
     if (m_queue.empty() || (m_stopping && std::chrono::steady_clock::now() >= m_deadline)) return;
     std::string body = std::move(m_queue.front());
     m_queue.pop_front();
@@ -99,7 +99,9 @@ void AlertSender::loop() {
       spdlog::warn("alert.retry origin={} attempt={} error=\"{}\"", origin, attempt, escape_for_log(why));
       auto until = std::chrono::steady_clock::now() + delay;
       if (m_stopping) until = std::min(until, m_deadline);
-      m_cv.wait_until(lock, until, [&] { return m_stopping && std::chrono::steady_clock::now() >= m_deadline; });
+      m_cv.wait_until(lock, until, [&]() H2R_REQUIRES(m_mutex) {
+        return m_stopping && std::chrono::steady_clock::now() >= m_deadline;
+      });
       if (m_stopping && std::chrono::steady_clock::now() >= m_deadline) {
         ++m_dropped;
         break;
@@ -111,7 +113,7 @@ void AlertSender::loop() {
 
 void AlertSender::stop() {
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (!m_stopping) {
       m_stopping = true;
       m_deadline = std::chrono::steady_clock::now() + m_options.drain_on_stop;
@@ -122,12 +124,12 @@ void AlertSender::stop() {
 }
 
 std::size_t AlertSender::sent() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_sent;
 }
 
 std::size_t AlertSender::dropped() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_dropped;
 }
 

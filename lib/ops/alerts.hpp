@@ -7,12 +7,12 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/mutex.hpp"
 #include "zoom/http_transport.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <deque>
-#include <mutex>
 #include <thread>
 
 namespace h2r {
@@ -47,20 +47,20 @@ public:
 
 private:
   void loop();
-  // Checks `url` and sets m_url/m_origin ("" when empty or malformed, the latter logged). m_mutex held.
-  void take_url(std::string url);
+  // Checks `url` and sets m_url/m_origin ("" when empty or malformed, the latter logged).
+  void take_url(std::string url) H2R_REQUIRES(m_mutex);
 
-  std::string m_url;      // GUARDED_BY(m_mutex); "" = alerts off
-  std::string m_origin;   // for logs; GUARDED_BY(m_mutex)
   HttpTransport& m_transport;
   AlertOptions m_options;
-  mutable std::mutex m_mutex;
-  std::condition_variable m_cv;
-  std::deque<std::string> m_queue;
-  bool m_stopping = false;
-  std::chrono::steady_clock::time_point m_deadline{};
-  std::size_t m_sent = 0;
-  std::size_t m_dropped = 0;
+  mutable Mutex m_mutex;
+  std::string m_url H2R_GUARDED_BY(m_mutex);      // "" = alerts off
+  std::string m_origin H2R_GUARDED_BY(m_mutex);   // for logs
+  CondVar m_cv;
+  std::deque<std::string> m_queue H2R_GUARDED_BY(m_mutex);
+  bool m_stopping H2R_GUARDED_BY(m_mutex) = false;
+  std::chrono::steady_clock::time_point m_deadline H2R_GUARDED_BY(m_mutex){};
+  std::size_t m_sent H2R_GUARDED_BY(m_mutex) = 0;
+  std::size_t m_dropped H2R_GUARDED_BY(m_mutex) = 0;
   std::thread m_thread;
 };
 

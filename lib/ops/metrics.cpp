@@ -48,7 +48,7 @@ Metrics::Metrics() = default;
 void Metrics::observe_scim(const ScimCallRecord& call) {
   const std::string status = call.status == 0 ? "none" : std::to_string(call.status);
   const double seconds = std::chrono::duration<double>(call.latency).count();
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   ++m_requests[{call.connection, call.method, status}];
   Histogram& h = m_latency[call.connection];
   if (h.buckets.empty()) h.buckets.assign(latency_buckets().size(), 0);
@@ -78,48 +78,48 @@ void Metrics::count_attribute_change(std::string_view connection, std::string_vi
                                      const nlohmann::json& after) {
   std::string attribute = attribute_metric_label(path);
   const std::string_view kind = attribute_change_kind(before, after);
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   ++m_attribute_changes[{std::string(connection), std::move(attribute), std::string(kind)}];
 }
 
 void Metrics::count_group_change(std::string_view connection, bool add) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   ++m_group_changes[{std::string(connection), add ? "add" : "remove"}];
 }
 
 void Metrics::count_token(bool ok) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   ++(ok ? m_tokens_ok : m_tokens_failed);
 }
 
 void Metrics::count_event(std::string_view type, std::string_view state) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   ++m_events[{std::string(type), std::string(state)}];
 }
 
 void Metrics::count_store_write_failure(std::string_view what) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   ++m_store_write_failures[std::string(what)];
 }
 
 void Metrics::count_claims(int claimed, int rescued) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_claims += static_cast<std::uint64_t>(std::max(0, claimed));
   m_claim_rescues += static_cast<std::uint64_t>(std::max(0, rescued));
 }
 
 void Metrics::count_lease_loss() {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   ++m_lease_losses;
 }
 
 void Metrics::count_config_reload(bool ok) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   ++(ok ? m_config_reloads_ok : m_config_reloads_failed);
 }
 
 void Metrics::count_cycle(double seconds, long long end_unix_ms) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   ++m_cycles;
   m_last_cycle_seconds = seconds;
   m_last_cycle_unix_ms = end_unix_ms;
@@ -134,7 +134,7 @@ std::string Metrics::render(const LiveGauges& live) const {
       fmt::format_to(std::back_inserter(out), "{}{{{}}} {}\n", name, labels, value);
   };
   auto esc = escape_label_value;
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
 
   family(out, "h2r_build_info", "gauge", "Build of the running h2rd (always 1).");
   line("h2r_build_info", fmt::format("version=\"{}\",build_type=\"{}\"", esc(H2R_VERSION), esc(H2R_BUILD_TYPE)), "1");

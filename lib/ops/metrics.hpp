@@ -4,11 +4,11 @@
 // Thread-safe.
 #pragma once
 
+#include "core/mutex.hpp"
 #include "zoom/scim_client.hpp"
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -78,24 +78,24 @@ private:
     double sum = 0;
   };
 
-  mutable std::mutex m_mutex;
-  std::map<std::pair<std::string, std::string>, std::uint64_t> m_events;                 // type, state
-  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> m_requests; // conn, method, status
-  std::map<std::string, Histogram> m_latency;                                            // by connection
-  std::map<std::string, std::uint64_t> m_rate_limit_waits;                               // by connection
-  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> m_attribute_changes; // conn, attribute, kind
-  std::map<std::pair<std::string, std::string>, std::uint64_t> m_group_changes;          // conn, add|remove
-  std::uint64_t m_tokens_ok = 0;
-  std::uint64_t m_tokens_failed = 0;
-  std::map<std::string, std::uint64_t> m_store_write_failures;                           // by what
-  std::uint64_t m_claims = 0;
-  std::uint64_t m_claim_rescues = 0;
-  std::uint64_t m_lease_losses = 0;
-  std::uint64_t m_config_reloads_ok = 0;
-  std::uint64_t m_config_reloads_failed = 0;
-  std::uint64_t m_cycles = 0;
-  double m_last_cycle_seconds = 0;
-  long long m_last_cycle_unix_ms = 0;
+  mutable Mutex m_mutex;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> m_events H2R_GUARDED_BY(m_mutex);   // type, state
+  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> m_requests H2R_GUARDED_BY(m_mutex);   // conn, method, status
+  std::map<std::string, Histogram> m_latency H2R_GUARDED_BY(m_mutex);   // by connection
+  std::map<std::string, std::uint64_t> m_rate_limit_waits H2R_GUARDED_BY(m_mutex);   // by connection
+  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> m_attribute_changes H2R_GUARDED_BY(m_mutex);   // conn, attribute, kind
+  std::map<std::pair<std::string, std::string>, std::uint64_t> m_group_changes H2R_GUARDED_BY(m_mutex);   // conn, add|remove
+  std::uint64_t m_tokens_ok H2R_GUARDED_BY(m_mutex) = 0;
+  std::uint64_t m_tokens_failed H2R_GUARDED_BY(m_mutex) = 0;
+  std::map<std::string, std::uint64_t> m_store_write_failures H2R_GUARDED_BY(m_mutex);   // by what
+  std::uint64_t m_claims H2R_GUARDED_BY(m_mutex) = 0;
+  std::uint64_t m_claim_rescues H2R_GUARDED_BY(m_mutex) = 0;
+  std::uint64_t m_lease_losses H2R_GUARDED_BY(m_mutex) = 0;
+  std::uint64_t m_config_reloads_ok H2R_GUARDED_BY(m_mutex) = 0;
+  std::uint64_t m_config_reloads_failed H2R_GUARDED_BY(m_mutex) = 0;
+  std::uint64_t m_cycles H2R_GUARDED_BY(m_mutex) = 0;
+  double m_last_cycle_seconds H2R_GUARDED_BY(m_mutex) = 0;
+  long long m_last_cycle_unix_ms H2R_GUARDED_BY(m_mutex) = 0;
 };
 
 // The kind of an attribute change for h2r_attribute_changes_total: "set", "cleared" or "changed".

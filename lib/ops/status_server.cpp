@@ -1,5 +1,6 @@
 #include "ops/status_server.hpp"
 
+#include "core/mutex.hpp"
 #include "ops/metrics.hpp"
 
 #include <httplib.h>
@@ -13,7 +14,6 @@
 #include <charconv>
 #include <cstring>
 #include <list>
-#include <mutex>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -219,13 +219,13 @@ private:
   // Takes a place in the table, evicting the longest waiting connection of this client (over the
   // per-client cap) or of anyone (over the total cap); false when nothing can be evicted.
   bool admit(Slot& slot) {
-    std::lock_guard lock(m_mutex);
-    auto live = [&](const std::string* client) {
+    MutexLock lock(m_mutex);
+    auto live = [&](const std::string* client) H2R_REQUIRES(m_mutex) {
       return static_cast<int>(std::count_if(m_slots.begin(), m_slots.end(), [&](const Slot* s) {
         return !s->evicted && (!client || s->client == *client);
       }));
     };
-    auto evict = [&](const std::string* client) {
+    auto evict = [&](const std::string* client) H2R_REQUIRES(m_mutex) {
       Slot* oldest = nullptr;
       for (Slot* s : m_slots)
         if (!s->evicted && s->waiting && (!client || s->client == *client) &&
@@ -243,13 +243,13 @@ private:
   }
 
   void release(Slot& slot) {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     m_slots.remove(&slot);
   }
 
   const StatusServerOptions m_options;
-  std::mutex m_mutex;
-  std::list<Slot*> m_slots;
+  Mutex m_mutex;
+  std::list<Slot*> m_slots H2R_GUARDED_BY(m_mutex);
 };
 
 // /metrics and /healthz against DNS rebinding: a page on a name that resolves to this machine must not

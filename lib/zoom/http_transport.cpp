@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <condition_variable>
 #include <thread>
 
 namespace h2r {
@@ -93,14 +92,14 @@ public:
   Watchdog() : m_thread([this] { loop(); }) {}
   ~Watchdog() {
     {
-      std::lock_guard lock(m_mutex);
+      MutexLock lock(m_mutex);
       m_stopping = true;
     }
     m_changed.notify_all();
     m_thread.join();
   }
   long long watch(httplib::Client* client, std::chrono::steady_clock::time_point deadline) {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     const long long id = ++m_next_id;
     m_calls[id] = Call{client, deadline, false};
     m_changed.notify_all();
@@ -108,7 +107,7 @@ public:
   }
   // Forgets call `id`; true when its deadline had passed and it was cut off.
   bool done(long long id) {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     auto it = m_calls.find(id);
     const bool fired = it != m_calls.end() && it->second.fired;
     if (it != m_calls.end()) m_calls.erase(it);
@@ -123,7 +122,7 @@ private:
     bool fired;
   };
   void loop() {
-    std::unique_lock lock(m_mutex);
+    MutexLock lock(m_mutex);
     while (!m_stopping) {
       auto next = std::chrono::steady_clock::time_point::max();
       const auto now = std::chrono::steady_clock::now();
@@ -143,11 +142,11 @@ private:
         m_changed.wait_until(lock, next);
     }
   }
-  std::mutex m_mutex;
-  std::condition_variable m_changed;
-  std::map<long long, Call> m_calls;
-  long long m_next_id = 0;
-  bool m_stopping = false;
+  Mutex m_mutex;
+  CondVar m_changed;
+  std::map<long long, Call> m_calls H2R_GUARDED_BY(m_mutex);
+  long long m_next_id H2R_GUARDED_BY(m_mutex) = 0;
+  bool m_stopping H2R_GUARDED_BY(m_mutex) = false;
   std::thread m_thread;   // last: starts once the members above exist
 };
 
@@ -174,7 +173,7 @@ Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
 
   std::unique_ptr<httplib::Client> client;
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     auto& pool = m_pools[origin];
     if (!pool) pool = std::make_unique<Pool>();
     if (!pool->idle.empty()) {
@@ -241,7 +240,7 @@ Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
   for (auto& [name, value] : answer.headers) response.headers[ascii_lower(name)] = std::move(value);
 
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     auto& pool = m_pools[origin];
     if (pool->idle.size() < m_options.max_idle_per_origin) pool->idle.push_back(std::move(client));
   }

@@ -3,11 +3,11 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/mutex.hpp"
 
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,8 +77,8 @@ private:
   struct Pool;
   class Watchdog;
   TransportOptions m_options;
-  std::mutex m_mutex;
-  std::map<std::string, std::unique_ptr<Pool>> m_pools;   // by origin
+  Mutex m_mutex;
+  std::map<std::string, std::unique_ptr<Pool>> m_pools H2R_GUARDED_BY(m_mutex);   // by origin
   std::unique_ptr<Watchdog> m_watchdog;                   // ends calls past their deadline
 };
 

@@ -36,7 +36,7 @@ int RateLimiter::grant_size() const {
 }
 
 SystemTime RateLimiter::reserve(SystemTime now) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_last_now = std::max(m_last_now, now);
   if (!sharing(now)) return reserve_local(now);
   // A slot of the grant may be used up to one interval late (the call then goes out at once); older
@@ -68,7 +68,7 @@ SystemTime RateLimiter::reserve(SystemTime now) {
 }
 
 void RateLimiter::pause_until(SystemTime until, std::string reason) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (until > m_paused_until) {
     m_paused_until = until;
     m_pause_reason = std::move(reason);
@@ -79,49 +79,49 @@ void RateLimiter::pause_until(SystemTime until, std::string reason) {
 }
 
 std::optional<std::pair<SystemTime, std::string>> RateLimiter::pause(SystemTime now) const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (m_paused_until <= now) return std::nullopt;
   return std::make_pair(m_paused_until, m_pause_reason);
 }
 
 void RateLimiter::set_rate(double per_second) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_rate = per_second;
   m_interval = interval_for(per_second);
   m_local_interval = interval_for(per_second / m_share);
 }
 
 void RateLimiter::set_share(int daemons) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_share = std::max(1, daemons);
   m_local_interval = interval_for(m_rate / m_share);
 }
 
 void RateLimiter::set_source(SlotSource source) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_source = std::move(source);
   m_grant_left = 0;
   m_fallback_until = SystemTime{};
 }
 
 double RateLimiter::rate() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   const auto interval = sharing(m_last_now) ? m_interval : m_local_interval;
   return interval.count() == 0 ? 0.0 : 1e9 / static_cast<double>(interval.count());
 }
 
 long long RateLimiter::waits() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_waits;
 }
 
 long long RateLimiter::grants() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_grants;
 }
 
 long long RateLimiter::fallbacks() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_fallbacks;
 }
 

@@ -11,9 +11,9 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/mutex.hpp"
 
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -67,27 +67,27 @@ public:
   long long fallbacks() const;  // times the shared schedule failed and the limiter paced alone
 
 private:
-  SystemTime reserve_local(SystemTime now);   // m_mutex held
-  int grant_size() const;                     // m_mutex held
-  bool sharing(SystemTime now) const { return m_source && m_interval.count() > 0 && now >= m_fallback_until; }
+  SystemTime reserve_local(SystemTime now) H2R_REQUIRES(m_mutex);
+  int grant_size() const H2R_REQUIRES(m_mutex);
+  bool sharing(SystemTime now) const H2R_REQUIRES(m_mutex) { return m_source && m_interval.count() > 0 && now >= m_fallback_until; }
 
-  mutable std::mutex m_mutex;
-  double m_rate = 0;
-  int m_share = 1;
-  std::chrono::nanoseconds m_interval;        // at the whole rate (grants)
-  std::chrono::nanoseconds m_local_interval;  // at rate / share (no source, or it failed)
-  SystemTime m_next{};
-  SystemTime m_paused_until{};
-  std::string m_pause_reason;
-  long long m_waits = 0;
-  SlotSource m_source;
-  SystemTime m_grant_next{};                  // the next unused slot of the current grant
-  int m_grant_left = 0;
-  std::chrono::nanoseconds m_grant_interval{0};
-  SystemTime m_fallback_until{};
-  SystemTime m_last_now{};
-  long long m_grants = 0;
-  long long m_fallbacks = 0;
+  mutable Mutex m_mutex;
+  double m_rate H2R_GUARDED_BY(m_mutex) = 0;
+  int m_share H2R_GUARDED_BY(m_mutex) = 1;
+  std::chrono::nanoseconds m_interval H2R_GUARDED_BY(m_mutex);        // at the whole rate (grants)
+  std::chrono::nanoseconds m_local_interval H2R_GUARDED_BY(m_mutex);  // at rate / share (no source, or it failed)
+  SystemTime m_next H2R_GUARDED_BY(m_mutex){};
+  SystemTime m_paused_until H2R_GUARDED_BY(m_mutex){};
+  std::string m_pause_reason H2R_GUARDED_BY(m_mutex);
+  long long m_waits H2R_GUARDED_BY(m_mutex) = 0;
+  SlotSource m_source H2R_GUARDED_BY(m_mutex);
+  SystemTime m_grant_next H2R_GUARDED_BY(m_mutex){};                  // the next unused slot of the current grant
+  int m_grant_left H2R_GUARDED_BY(m_mutex) = 0;
+  std::chrono::nanoseconds m_grant_interval H2R_GUARDED_BY(m_mutex){0};
+  SystemTime m_fallback_until H2R_GUARDED_BY(m_mutex){};
+  SystemTime m_last_now H2R_GUARDED_BY(m_mutex){};
+  long long m_grants H2R_GUARDED_BY(m_mutex) = 0;
+  long long m_fallbacks H2R_GUARDED_BY(m_mutex) = 0;
 };
 
 } // namespace h2r

@@ -90,7 +90,7 @@ std::chrono::milliseconds TokenCache::refresh_margin(std::chrono::milliseconds l
 }
 
 std::shared_ptr<TokenCache::Entry> TokenCache::entry(const std::string& key) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   auto& e = m_entries[key];
   if (!e) e = std::make_shared<Entry>();
   return e;
@@ -101,7 +101,7 @@ int TokenCache::waiting(const std::string& key) { return entry(key)->waiting.loa
 Result<Secret> TokenCache::get(const std::string& key, const OAuthCredentials& credentials) {
   auto e = entry(key);
   ++e->waiting;
-  std::lock_guard fetch_lock(e->fetch_mutex);
+  MutexLock fetch_lock(e->fetch_mutex);
   --e->waiting;
   if (!e->token.empty() && m_clock.now() < e->refresh_at) return e->token;
   return fetch(*e, credentials);
@@ -143,24 +143,24 @@ Result<Secret> TokenCache::fetch(Entry& e, const OAuthCredentials& credentials) 
 
 void TokenCache::invalidate(const std::string& key, const Secret& stale) {
   auto e = entry(key);
-  std::lock_guard fetch_lock(e->fetch_mutex);
+  MutexLock fetch_lock(e->fetch_mutex);
   if (e->token == stale) e->token = Secret();
 }
 
 void TokenCache::forget(const std::string& key) {
   auto e = entry(key);
-  std::lock_guard fetch_lock(e->fetch_mutex);
+  MutexLock fetch_lock(e->fetch_mutex);
   e->token = Secret();
 }
 
 long long TokenCache::fetch_count(const std::string& key) const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   auto it = m_entries.find(key);
   return it == m_entries.end() ? 0 : it->second->fetches.load();
 }
 
 long long TokenCache::total_fetches() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   long long total = 0;
   for (const auto& [key, e] : m_entries) total += e->fetches;
   return total;

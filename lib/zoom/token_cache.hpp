@@ -4,13 +4,13 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/mutex.hpp"
 #include "core/secret.hpp"
 #include "zoom/http_transport.hpp"
 
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 
 namespace h2r {
 
@@ -62,19 +62,19 @@ public:
 
 private:
   struct Entry {
-    std::mutex fetch_mutex;    // held while fetching: the single flight
-    Secret token;
-    SystemTime refresh_at{};   // replace the token from this moment
+    Mutex fetch_mutex;    // held while fetching: the single flight
+    Secret token H2R_GUARDED_BY(fetch_mutex);
+    SystemTime refresh_at H2R_GUARDED_BY(fetch_mutex){};   // replace the token from this moment
     std::atomic<long long> fetches{0};
     std::atomic<int> waiting{0};   // callers between entering get() and taking fetch_mutex
   };
   std::shared_ptr<Entry> entry(const std::string& key);
-  Result<Secret> fetch(Entry& entry, const OAuthCredentials& credentials);
+  Result<Secret> fetch(Entry& entry, const OAuthCredentials& credentials) H2R_REQUIRES(entry.fetch_mutex);
 
   HttpTransport& m_transport;
   const Clock& m_clock;
-  mutable std::mutex m_mutex;
-  std::map<std::string, std::shared_ptr<Entry>> m_entries;
+  mutable Mutex m_mutex;
+  std::map<std::string, std::shared_ptr<Entry>> m_entries H2R_GUARDED_BY(m_mutex);
 };
 
 } // namespace h2r

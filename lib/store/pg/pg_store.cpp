@@ -128,8 +128,8 @@ Result<std::unique_ptr<pg::Conn>> PgStore::connect() {
 
 Result<PgStore::Lease> PgStore::acquire() {
   {
-    std::unique_lock lock(m_mutex);
-    m_freed.wait(lock, [&] { return !m_idle.empty() || m_open < k_max_connections; });
+    MutexLock lock(m_mutex);
+    m_freed.wait(lock, [&]() H2R_REQUIRES(m_mutex) { return !m_idle.empty() || m_open < k_max_connections; });
     if (!m_idle.empty()) {
       auto conn = std::move(m_idle.back());
       m_idle.pop_back();
@@ -139,7 +139,7 @@ Result<PgStore::Lease> PgStore::acquire() {
   }
   auto conn = connect();
   if (!conn) {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     --m_open;
     m_freed.notify_one();
     return unexpected(std::move(conn).error());
@@ -148,7 +148,7 @@ Result<PgStore::Lease> PgStore::acquire() {
 }
 
 void PgStore::give_back(std::unique_ptr<pg::Conn> conn) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (conn->broken()) {
     // A lost connection is dropped, and the idle ones with it (a restarted server or a broken network
     // took them too, libpq only notices on use): the next calls connect anew.
@@ -161,12 +161,12 @@ void PgStore::give_back(std::unique_ptr<pg::Conn> conn) {
 }
 
 std::string PgStore::actor() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_actor;
 }
 
 void PgStore::set_actor(const std::string& actor) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_actor = actor;
 }
 

@@ -3,13 +3,12 @@
 // transaction where it writes more than one row); an IngestBatch keeps its own until it ends.
 #pragma once
 
+#include "core/mutex.hpp"
 #include "store/pg/pg_db.hpp"
 #include "store/pg/pg_store.hpp"
 
 #include <fmt/format.h>
 
-#include <condition_variable>
-#include <mutex>
 
 namespace h2r {
 
@@ -156,11 +155,11 @@ private:
   std::string m_password;
   std::string m_label;   // "postgresql host H port P database D" (never a password); fixed once open
 
-  mutable std::mutex m_mutex;
-  std::condition_variable m_freed;
-  std::vector<std::unique_ptr<pg::Conn>> m_idle;  // guarded by m_mutex
-  int m_open = 0;                                 // connections out or idle; guarded by m_mutex
-  std::string m_actor = "h2rd";                   // guarded by m_mutex
+  mutable Mutex m_mutex;
+  CondVar m_freed;
+  std::vector<std::unique_ptr<pg::Conn>> m_idle H2R_GUARDED_BY(m_mutex);
+  int m_open H2R_GUARDED_BY(m_mutex) = 0;              // connections out or idle
+  std::string m_actor H2R_GUARDED_BY(m_mutex) = "h2rd";
 };
 
 } // namespace h2r

@@ -117,7 +117,7 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
 // ---- connections --------------------------------------------------------------------------------
 
 Result<void> SqliteStore::add_connection(const ConnectionRow& row) {
-  return locked(fmt::format("add connection '{}'", row.name), [&]() -> Result<void> {
+  return locked(fmt::format("add connection '{}'", row.name), [&]() H2R_REQUIRES(m_mutex) -> Result<void> {
     auto q = H2R_TRY(m_db->query(fmt::format("INSERT INTO connections ({}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                                              k_connection_columns)));
     q.bind_text(1, row.name).bind_text(2, row.account_id).bind_text(3, row.client_id);
@@ -132,7 +132,7 @@ Result<void> SqliteStore::add_connection(const ConnectionRow& row) {
 }
 
 Result<void> SqliteStore::update_connection(const ConnectionRow& row) {
-  return locked(fmt::format("update connection '{}'", row.name), [&]() -> Result<void> {
+  return locked(fmt::format("update connection '{}'", row.name), [&]() H2R_REQUIRES(m_mutex) -> Result<void> {
     auto q = H2R_TRY(m_db->query("UPDATE connections SET account_id = ?2, client_id = ?3, secret_blob = ?4, "
                                  "oauth_url = ?5, api_url = ?6, rate_limit = ?7, updated_at_ms = ?8, "
                                  "allow_insecure_http = ?9 WHERE name = ?1"));
@@ -146,7 +146,7 @@ Result<void> SqliteStore::update_connection(const ConnectionRow& row) {
 }
 
 Result<void> SqliteStore::remove_connection(const std::string& name) {
-  return locked(fmt::format("remove connection '{}'", name), [&]() -> Result<void> {
+  return locked(fmt::format("remove connection '{}'", name), [&]() H2R_REQUIRES(m_mutex) -> Result<void> {
     auto q = H2R_TRY(m_db->query("DELETE FROM connections WHERE name = ?1")); // links, health: CASCADE
     H2R_TRY(q.bind_text(1, name).run());
     if (m_db->changes() == 0) return fail(ErrorKind::not_found, "no connection has that name");
@@ -155,7 +155,7 @@ Result<void> SqliteStore::remove_connection(const std::string& name) {
 }
 
 Result<std::optional<ConnectionRow>> SqliteStore::get_connection(const std::string& name) {
-  return locked(fmt::format("read connection '{}'", name), [&]() -> Result<std::optional<ConnectionRow>> {
+  return locked(fmt::format("read connection '{}'", name), [&]() H2R_REQUIRES(m_mutex) -> Result<std::optional<ConnectionRow>> {
     auto q = H2R_TRY(m_db->query(fmt::format("SELECT {} FROM connections WHERE name = ?1", k_connection_columns)));
     if (!H2R_TRY(q.bind_text(1, name).step())) return std::optional<ConnectionRow>();
     return std::optional<ConnectionRow>(read_connection(q));
@@ -163,7 +163,7 @@ Result<std::optional<ConnectionRow>> SqliteStore::get_connection(const std::stri
 }
 
 Result<std::vector<ConnectionRow>> SqliteStore::list_connections() {
-  return locked("list connections", [&]() -> Result<std::vector<ConnectionRow>> {
+  return locked("list connections", [&]() H2R_REQUIRES(m_mutex) -> Result<std::vector<ConnectionRow>> {
     auto q = H2R_TRY(m_db->query(fmt::format("SELECT {} FROM connections ORDER BY name", k_connection_columns)));
     std::vector<ConnectionRow> rows;
     while (H2R_TRY(q.step())) rows.push_back(read_connection(q));
@@ -172,7 +172,7 @@ Result<std::vector<ConnectionRow>> SqliteStore::list_connections() {
 }
 
 Result<void> SqliteStore::put_connection_health(const ConnectionHealth& health) {
-  return locked(fmt::format("record the health of connection '{}'", health.name), [&]() -> Result<void> {
+  return locked(fmt::format("record the health of connection '{}'", health.name), [&]() H2R_REQUIRES(m_mutex) -> Result<void> {
     auto q = H2R_TRY(m_db->query(
         "INSERT OR REPLACE INTO connection_health (name, healthy, last_error, last_error_at_ms, "
         "last_success_at_ms, paused_until_ms, pause_reason, pause_kind) VALUES (?,?,?,?,?,?,?,?)"));
@@ -189,7 +189,7 @@ Result<void> SqliteStore::put_connection_health(const ConnectionHealth& health) 
 
 Result<std::optional<ConnectionHealth>> SqliteStore::get_connection_health(const std::string& name) {
   return locked(fmt::format("read the health of connection '{}'", name),
-                [&]() -> Result<std::optional<ConnectionHealth>> {
+                [&]() H2R_REQUIRES(m_mutex) -> Result<std::optional<ConnectionHealth>> {
                   auto q = H2R_TRY(m_db->query(
                       "SELECT name, healthy, last_error, last_error_at_ms, last_success_at_ms, paused_until_ms, "
                       "pause_reason, pause_kind FROM connection_health WHERE name = ?1"));
@@ -258,7 +258,7 @@ Result<void> SqliteStore::write_link(const LinkRow& row, bool importing) {
 }
 
 Result<std::optional<EmployeeRow>> SqliteStore::get_employee(const std::string& employee_id) {
-  return locked(fmt::format("read employee {}", employee_id), [&]() -> Result<std::optional<EmployeeRow>> {
+  return locked(fmt::format("read employee {}", employee_id), [&]() H2R_REQUIRES(m_mutex) -> Result<std::optional<EmployeeRow>> {
     auto q = H2R_TRY(m_db->query(
         "SELECT employee_id, record, status, updated_at_ms FROM employees WHERE employee_id = ?1"));
     if (!H2R_TRY(q.bind_text(1, employee_id).step())) return std::optional<EmployeeRow>();
@@ -267,11 +267,11 @@ Result<std::optional<EmployeeRow>> SqliteStore::get_employee(const std::string& 
 }
 
 Result<void> SqliteStore::put_employee(const EmployeeRow& row) {
-  return locked(fmt::format("write employee {}", row.employee_id), [&] { return write_employee(row); });
+  return locked(fmt::format("write employee {}", row.employee_id), [&]() H2R_REQUIRES(m_mutex) { return write_employee(row); });
 }
 
 Result<std::vector<EmployeeRow>> SqliteStore::list_employees() {
-  return locked("list employees", [&]() -> Result<std::vector<EmployeeRow>> {
+  return locked("list employees", [&]() H2R_REQUIRES(m_mutex) -> Result<std::vector<EmployeeRow>> {
     auto q = H2R_TRY(m_db->query("SELECT employee_id, record, status, updated_at_ms FROM employees "
                                  "ORDER BY employee_id"));
     std::vector<EmployeeRow> rows;
@@ -282,7 +282,7 @@ Result<std::vector<EmployeeRow>> SqliteStore::list_employees() {
 
 Result<std::optional<LinkRow>> SqliteStore::get_link(const std::string& connection, const std::string& employee_id) {
   return locked(fmt::format("read the link of employee {} in connection '{}'", employee_id, connection),
-                [&]() -> Result<std::optional<LinkRow>> {
+                [&]() H2R_REQUIRES(m_mutex) -> Result<std::optional<LinkRow>> {
                   auto q = H2R_TRY(m_db->query(fmt::format(
                       "SELECT {} FROM links WHERE connection = ?1 AND employee_id = ?2", k_link_columns)));
                   if (!H2R_TRY(q.bind_text(1, connection).bind_text(2, employee_id).step()))
@@ -293,11 +293,11 @@ Result<std::optional<LinkRow>> SqliteStore::get_link(const std::string& connecti
 
 Result<void> SqliteStore::put_link(const LinkRow& row) {
   return locked(fmt::format("write the link of employee {} in connection '{}'", row.employee_id, row.connection),
-                [&] { return write_link(row); });
+                [&]() H2R_REQUIRES(m_mutex) { return write_link(row); });
 }
 
 Result<std::vector<LinkRow>> SqliteStore::list_links(const std::string& connection) {
-  return locked(fmt::format("list the links of connection '{}'", connection), [&]() -> Result<std::vector<LinkRow>> {
+  return locked(fmt::format("list the links of connection '{}'", connection), [&]() H2R_REQUIRES(m_mutex) -> Result<std::vector<LinkRow>> {
     auto q = H2R_TRY(m_db->query(
         fmt::format("SELECT {} FROM links WHERE connection = ?1 ORDER BY employee_id", k_link_columns)));
     q.bind_text(1, connection);
@@ -311,7 +311,7 @@ Result<std::vector<LinkRow>> SqliteStore::links_to_zoom_user(const std::string& 
                                                             const std::string& zoom_user_id,
                                                             const std::string& user_name) {
   return locked(fmt::format("find the links to Zoom user '{}' in connection '{}'", zoom_user_id, connection),
-                [&]() -> Result<std::vector<LinkRow>> {
+                [&]() H2R_REQUIRES(m_mutex) -> Result<std::vector<LinkRow>> {
                   // Two lookups joined by OR, each served by an index (links_by_zoom_user, links_by_user_name).
                   auto q = H2R_TRY(m_db->query(fmt::format(
                       "SELECT {} FROM links WHERE connection = ?1 AND ((?2 <> '' AND zoom_user_id = ?2) OR "
@@ -327,7 +327,7 @@ Result<std::vector<LinkRow>> SqliteStore::links_to_zoom_user(const std::string& 
 Result<std::string> SqliteStore::reserve_user_name(const UserNameClaim& claim) {
   return locked(fmt::format("reserve userName '{}' for employee {} in connection '{}'", claim.user_name,
                             claim.employee_id, claim.connection),
-                [&]() -> Result<std::string> {
+                [&]() H2R_REQUIRES(m_mutex) -> Result<std::string> {
                   H2R_TRY(check_user_name_claim(claim));
                   // BEGIN IMMEDIATE: another store on the file reserves before or after this one. The
                   // key the employee held before is given up only when the new one is theirs (a
@@ -363,7 +363,7 @@ Result<std::string> SqliteStore::reserve_user_name(const UserNameClaim& claim) {
 Result<std::vector<PlanInputs>> SqliteStore::plan_inputs(const std::vector<std::string>& employee_ids,
                                                          const std::vector<std::string>& connections) {
   return locked(fmt::format("read the employees and links of {} events", employee_ids.size()),
-                [&]() -> Result<std::vector<PlanInputs>> {
+                [&]() H2R_REQUIRES(m_mutex) -> Result<std::vector<PlanInputs>> {
                   // One read transaction (one snapshot, one set of locks) for the whole batch.
                   auto tx = H2R_TRY(sqlite::Transaction::begin_read(*m_db));
                   auto employee = H2R_TRY(m_db->query(
@@ -388,7 +388,7 @@ Result<std::vector<PlanInputs>> SqliteStore::plan_inputs(const std::vector<std::
 }
 
 Result<std::set<std::string>> SqliteStore::seen_fields() {
-  return locked("list the fields seen", [&]() -> Result<std::set<std::string>> {
+  return locked("list the fields seen", [&]() H2R_REQUIRES(m_mutex) -> Result<std::set<std::string>> {
     auto q = H2R_TRY(m_db->query("SELECT name FROM fields_seen"));
     std::set<std::string> names;
     while (H2R_TRY(q.step())) names.insert(q.text_at(0));
@@ -399,7 +399,7 @@ Result<std::set<std::string>> SqliteStore::seen_fields() {
 // ---- meta ---------------------------------------------------------------------------------------
 
 Result<std::optional<std::string>> SqliteStore::get_meta(const std::string& key) {
-  return locked(fmt::format("read meta '{}'", key), [&]() -> Result<std::optional<std::string>> {
+  return locked(fmt::format("read meta '{}'", key), [&]() H2R_REQUIRES(m_mutex) -> Result<std::optional<std::string>> {
     auto q = H2R_TRY(m_db->query("SELECT value FROM meta WHERE key = ?1"));
     if (!H2R_TRY(q.bind_text(1, key).step())) return std::optional<std::string>();
     return std::optional<std::string>(q.text_at(0));
@@ -407,7 +407,7 @@ Result<std::optional<std::string>> SqliteStore::get_meta(const std::string& key)
 }
 
 Result<void> SqliteStore::set_meta(const std::string& key, const std::string& value) {
-  return locked(fmt::format("write meta '{}'", key), [&]() -> Result<void> {
+  return locked(fmt::format("write meta '{}'", key), [&]() H2R_REQUIRES(m_mutex) -> Result<void> {
     auto q = H2R_TRY(m_db->query("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)"));
     return q.bind_text(1, key).bind_text(2, value).run();
   });

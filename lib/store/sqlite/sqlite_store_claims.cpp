@@ -10,7 +10,7 @@
 namespace h2r {
 
 Result<std::vector<EventRow>> SqliteStore::claim_due_events(const ClaimRequest& request) {
-  return locked("claim the due events", [&]() -> Result<std::vector<EventRow>> {
+  return locked("claim the due events", [&]() H2R_REQUIRES(m_mutex) -> Result<std::vector<EventRow>> {
     if (request.owner.empty()) return fail(ErrorKind::invalid, "a claim needs an owner");
     if (request.lease_ms <= 0) return fail(ErrorKind::invalid, "a claim needs a lease longer than 0 ms");
     // One IMMEDIATE transaction: no other process can claim or change these rows between read and claim.

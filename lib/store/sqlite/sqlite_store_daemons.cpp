@@ -8,7 +8,7 @@
 namespace h2r {
 
 Result<int> SqliteStore::heartbeat(const DaemonRow& row, long long now_ms, long long lease_ms) {
-  return locked("record the daemon's heartbeat", [&]() -> Result<int> {
+  return locked("record the daemon's heartbeat", [&]() H2R_REQUIRES(m_mutex) -> Result<int> {
     if (row.owner.empty()) return fail(ErrorKind::invalid, "a heartbeat needs an owner");
     if (lease_ms <= 0) return fail(ErrorKind::invalid, "a heartbeat needs a lease longer than 0 ms");
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
@@ -32,7 +32,7 @@ Result<int> SqliteStore::heartbeat(const DaemonRow& row, long long now_ms, long 
 }
 
 Result<std::vector<DaemonRow>> SqliteStore::list_daemons(long long now_ms, long long stale_ms) {
-  return locked("list the daemons", [&]() -> Result<std::vector<DaemonRow>> {
+  return locked("list the daemons", [&]() H2R_REQUIRES(m_mutex) -> Result<std::vector<DaemonRow>> {
     // The claim count repeats the partial index's WHERE (events_claimed) so SQLite uses it.
     auto q = H2R_TRY(m_db->query(
         "SELECT d.owner, d.host, d.pid, d.version, d.started_at_ms, d.heartbeat_at_ms, "
@@ -60,7 +60,7 @@ Result<std::vector<DaemonRow>> SqliteStore::list_daemons(long long now_ms, long 
 }
 
 Result<void> SqliteStore::remove_daemon(const std::string& owner) {
-  return locked("forget the daemon", [&]() -> Result<void> {
+  return locked("forget the daemon", [&]() H2R_REQUIRES(m_mutex) -> Result<void> {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     for (const char* sql : {"DELETE FROM daemons WHERE owner = ?1", "DELETE FROM leader WHERE owner = ?1"}) {
       auto q = H2R_TRY(m_db->query(sql));
@@ -71,7 +71,7 @@ Result<void> SqliteStore::remove_daemon(const std::string& owner) {
 }
 
 Result<bool> SqliteStore::try_lead(const std::string& owner, long long now_ms, long long lease_ms) {
-  return locked("take the leader lease", [&]() -> Result<bool> {
+  return locked("take the leader lease", [&]() H2R_REQUIRES(m_mutex) -> Result<bool> {
     if (owner.empty()) return fail(ErrorKind::invalid, "the leader lease needs an owner");
     if (lease_ms <= 0) return fail(ErrorKind::invalid, "the leader lease needs a lease longer than 0 ms");
     // One statement: taken when free, renewed by its holder, taken over once it expired.
@@ -85,7 +85,7 @@ Result<bool> SqliteStore::try_lead(const std::string& owner, long long now_ms, l
 }
 
 Result<GuardAnswer> SqliteStore::reserve_guard(const GuardRequest& request) {
-  return locked("reserve the guard's budget", [&]() -> Result<GuardAnswer> {
+  return locked("reserve the guard's budget", [&]() H2R_REQUIRES(m_mutex) -> Result<GuardAnswer> {
     H2R_TRY(check_guard_request(request));
     // BEGIN IMMEDIATE: another store on the file reads and writes the budget before or after this one.
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
@@ -120,7 +120,7 @@ Result<GuardAnswer> SqliteStore::reserve_guard(const GuardRequest& request) {
 
 Result<PaceGrant> SqliteStore::take_pace_grant(const std::string& connection, long long from_us, long long interval_us,
                                                int count) {
-  return locked("take a pace grant", [&]() -> Result<PaceGrant> {
+  return locked("take a pace grant", [&]() H2R_REQUIRES(m_mutex) -> Result<PaceGrant> {
     H2R_TRY(check_pace_request(connection, from_us, interval_us, count));
     // One statement under the write lock: another store on the file sees the schedule before or after it.
     auto q = H2R_TRY(m_db->query("INSERT INTO pace(connection, tat_us) VALUES (?1, ?2 + ?3 * ?4) "

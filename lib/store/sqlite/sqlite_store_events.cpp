@@ -99,7 +99,7 @@ Result<std::vector<EventRow>> SqliteStore::select_due(long long now_ms, int limi
 }
 
 Result<std::vector<EventRow>> SqliteStore::due_events(long long now_ms, int limit) {
-  return locked("list the due events", [&] { return select_due(now_ms, limit, false); });
+  return locked("list the due events", [&]() H2R_REQUIRES(m_mutex) { return select_due(now_ms, limit, false); });
 }
 
 Result<void> SqliteStore::claim_lost(long long id) {
@@ -113,7 +113,7 @@ Result<void> SqliteStore::claim_lost(long long id) {
 }
 
 Result<void> SqliteStore::release_claim(long long id, const std::string& claim_token) {
-  return locked(fmt::format("release the claim on event {}", id), [&]() -> Result<void> {
+  return locked(fmt::format("release the claim on event {}", id), [&]() H2R_REQUIRES(m_mutex) -> Result<void> {
     auto q = H2R_TRY(m_db->query("UPDATE events SET claim_owner = NULL, claim_token = NULL, lease_until_ms = 0 "
                                  "WHERE id = ?1 AND claim_token = ?2"));
     H2R_TRY(q.bind_int(1, id).bind_text(2, claim_token).run());
@@ -123,7 +123,7 @@ Result<void> SqliteStore::release_claim(long long id, const std::string& claim_t
 }
 
 Result<bool> SqliteStore::claim_holds(long long id, const std::string& claim_token) {
-  return locked(fmt::format("check the claim on event {}", id), [&]() -> Result<bool> {
+  return locked(fmt::format("check the claim on event {}", id), [&]() H2R_REQUIRES(m_mutex) -> Result<bool> {
     auto q = H2R_TRY(m_db->query("SELECT 1 FROM events WHERE id = ?1 AND claim_token = ?2 "
                                  "AND state IN ('pending', 'waiting')"));
     q.bind_int(1, id).bind_text(2, claim_token);
@@ -134,7 +134,7 @@ Result<bool> SqliteStore::claim_holds(long long id, const std::string& claim_tok
 }
 
 Result<int> SqliteStore::release_claims(const std::string& owner) {
-  return locked("release the claims", [&]() -> Result<int> {
+  return locked("release the claims", [&]() H2R_REQUIRES(m_mutex) -> Result<int> {
     auto q = H2R_TRY(m_db->query("UPDATE events SET claim_owner = NULL, claim_token = NULL, lease_until_ms = 0 "
                                  "WHERE claim_token IS NOT NULL AND (?1 = '' OR claim_owner = ?1)"));
     H2R_TRY(q.bind_text(1, owner).run());
@@ -143,7 +143,7 @@ Result<int> SqliteStore::release_claims(const std::string& owner) {
 }
 
 Result<std::optional<long long>> SqliteStore::next_due_at() {
-  return locked("find the next due event", [&]() -> Result<std::optional<long long>> {
+  return locked("find the next due event", [&]() H2R_REQUIRES(m_mutex) -> Result<std::optional<long long>> {
     auto q = H2R_TRY(m_db->query("SELECT MIN(due_at_ms) FROM events INDEXED BY events_due "
                                  "WHERE state IN ('pending', 'waiting')"));
     if (!H2R_TRY(q.step()) || q.is_null(0)) return std::optional<long long>();
@@ -152,7 +152,7 @@ Result<std::optional<long long>> SqliteStore::next_due_at() {
 }
 
 Result<std::optional<EventRow>> SqliteStore::get_event(long long id) {
-  return locked(fmt::format("read event {}", id), [&]() -> Result<std::optional<EventRow>> {
+  return locked(fmt::format("read event {}", id), [&]() H2R_REQUIRES(m_mutex) -> Result<std::optional<EventRow>> {
     auto q = H2R_TRY(m_db->query(fmt::format("SELECT {} FROM events WHERE id = ?1", k_event_columns)));
     if (!H2R_TRY(q.bind_int(1, id).step())) return std::optional<EventRow>();
     return std::optional<EventRow>(H2R_TRY(read_event(q)));
@@ -160,7 +160,7 @@ Result<std::optional<EventRow>> SqliteStore::get_event(long long id) {
 }
 
 Result<std::optional<EventRow>> SqliteStore::find_event(const std::string& event_id) {
-  return locked(fmt::format("find event {}", event_id), [&]() -> Result<std::optional<EventRow>> {
+  return locked(fmt::format("find event {}", event_id), [&]() H2R_REQUIRES(m_mutex) -> Result<std::optional<EventRow>> {
     auto q = H2R_TRY(m_db->query(fmt::format("SELECT {} FROM events WHERE event_id = ?1", k_event_columns)));
     if (!H2R_TRY(q.bind_text(1, event_id).step())) return std::optional<EventRow>();
     return std::optional<EventRow>(H2R_TRY(read_event(q)));
@@ -168,7 +168,7 @@ Result<std::optional<EventRow>> SqliteStore::find_event(const std::string& event
 }
 
 Result<std::vector<EventRow>> SqliteStore::list_events(const EventFilter& filter) {
-  return locked("list events", [&]() -> Result<std::vector<EventRow>> {
+  return locked("list events", [&]() H2R_REQUIRES(m_mutex) -> Result<std::vector<EventRow>> {
     std::string where = "1";
     if (filter.state) where += " AND state = ?1";
     if (filter.employee_id) where += " AND employee_id = ?2";
@@ -194,7 +194,7 @@ Result<std::vector<EventRow>> SqliteStore::list_events(const EventFilter& filter
 }
 
 Result<std::map<EventState, long long>> SqliteStore::count_events_by_state() {
-  return locked("count events", [&]() -> Result<std::map<EventState, long long>> {
+  return locked("count events", [&]() H2R_REQUIRES(m_mutex) -> Result<std::map<EventState, long long>> {
     auto q = H2R_TRY(m_db->query("SELECT state, COUNT(*) FROM events GROUP BY state"));
     std::map<EventState, long long> counts;
     while (H2R_TRY(q.step())) {
@@ -233,7 +233,7 @@ Result<void> SqliteStore::write_outcome(const EventOutcome& outcome, long long n
 }
 
 Result<void> SqliteStore::record_outcome(const EventOutcome& outcome, long long now_ms) {
-  return locked(fmt::format("record the outcome of event {}", outcome.id), [&]() -> Result<void> {
+  return locked(fmt::format("record the outcome of event {}", outcome.id), [&]() H2R_REQUIRES(m_mutex) -> Result<void> {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     H2R_TRY(write_outcome(outcome, now_ms));
     return tx.commit();
@@ -246,11 +246,11 @@ std::vector<Result<void>> SqliteStore::record_outcomes(const std::vector<const E
   // its own, so one refused (lost claim, or a link's conflict) leaves nothing of itself and the others go on.
   std::vector<Result<void>> results;
   results.reserve(outcomes.size());
-  auto statement = [this](const char* sql) -> Result<void> {
+  auto statement = [this](const char* sql) H2R_REQUIRES(m_mutex) -> Result<void> {
     auto q = H2R_TRY(m_db->query(sql));
     return q.run();
   };
-  auto all = locked(fmt::format("record the outcomes of {} events", outcomes.size()), [&]() -> Result<void> {
+  auto all = locked(fmt::format("record the outcomes of {} events", outcomes.size()), [&]() H2R_REQUIRES(m_mutex) -> Result<void> {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     for (const EventOutcome* outcome : outcomes) {
       H2R_TRY(statement("SAVEPOINT outcome"));
@@ -284,7 +284,7 @@ Result<int> SqliteStore::transition(const std::string& sql, long long now_ms, st
 
 Result<void> SqliteStore::hold_event(long long id, const std::string& claim_token, const std::string& reason,
                                      long long now_ms) {
-  return locked(fmt::format("hold event {}", id), [&]() -> Result<void> {
+  return locked(fmt::format("hold event {}", id), [&]() H2R_REQUIRES(m_mutex) -> Result<void> {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     const std::string from = H2R_TRY(state_of(id));
     auto q = H2R_TRY(m_db->query("UPDATE events SET state = 'held', reason = ?3, updated_at_ms = ?2, "
@@ -298,7 +298,7 @@ Result<void> SqliteStore::hold_event(long long id, const std::string& claim_toke
 }
 
 Result<int> SqliteStore::approve_event(long long id, long long now_ms) {
-  return locked(fmt::format("approve event {}", id), [&]() -> Result<int> {
+  return locked(fmt::format("approve event {}", id), [&]() H2R_REQUIRES(m_mutex) -> Result<int> {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', approved = 1, reason = '', "
                                      "due_at_ms = ?1, updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE id = ?2 AND state = 'held'",
@@ -311,7 +311,7 @@ Result<int> SqliteStore::approve_event(long long id, long long now_ms) {
 }
 
 Result<int> SqliteStore::approve_all_held(long long now_ms) {
-  return locked("approve the held events", [&] {
+  return locked("approve the held events", [&]() H2R_REQUIRES(m_mutex) {
     return move_all_to_pending("held",
                                "UPDATE events SET state = 'pending', approved = 1, reason = '', due_at_ms = ?1, "
                                "updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE state = 'held'",
@@ -320,7 +320,7 @@ Result<int> SqliteStore::approve_all_held(long long now_ms) {
 }
 
 Result<void> SqliteStore::reject_event(long long id, const std::string& reason, long long now_ms) {
-  return locked(fmt::format("reject event {}", id), [&]() -> Result<void> {
+  return locked(fmt::format("reject event {}", id), [&]() H2R_REQUIRES(m_mutex) -> Result<void> {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     const std::string from = H2R_TRY(state_of(id));
     auto q = H2R_TRY(m_db->query("UPDATE events SET state = 'rejected', reason = ?3, updated_at_ms = ?2, " H2R_SQL_NO_CLAIM
@@ -337,7 +337,7 @@ Result<void> SqliteStore::reject_event(long long id, const std::string& reason, 
 }
 
 Result<int> SqliteStore::retry_event(long long id, long long now_ms) {
-  return locked(fmt::format("retry event {}", id), [&]() -> Result<int> {
+  return locked(fmt::format("retry event {}", id), [&]() H2R_REQUIRES(m_mutex) -> Result<int> {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     int changed = H2R_TRY(transition("UPDATE events SET state = 'pending', attempts = 0, reason = '', "
                                      "due_at_ms = ?1, updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE id = ?2 AND state = 'failed'",
@@ -354,7 +354,7 @@ Result<int> SqliteStore::retry_event(long long id, long long now_ms) {
 }
 
 Result<int> SqliteStore::retry_all_failed(long long now_ms) {
-  return locked("retry the failed events", [&] {
+  return locked("retry the failed events", [&]() H2R_REQUIRES(m_mutex) {
     return move_all_to_pending("failed",
                                "UPDATE events SET state = 'pending', attempts = 0, reason = '', due_at_ms = ?1, "
                                "updated_at_ms = ?1, " H2R_SQL_NO_CLAIM " WHERE state = 'failed'",
@@ -373,10 +373,10 @@ Result<int> SqliteStore::move_all_to_pending(std::string_view from, const std::s
 }
 
 Result<int> SqliteStore::promote_waiting(long long now_ms) {
-  return locked("promote the waiting events", [&]() -> Result<int> {
+  return locked("promote the waiting events", [&]() H2R_REQUIRES(m_mutex) -> Result<int> {
     // The ids for the history, read inside the write transaction (another process may change events);
     // most cycles find none and take no write lock.
-    auto due_waiting = [&]() -> Result<std::vector<long long>> {
+    auto due_waiting = [&]() H2R_REQUIRES(m_mutex) -> Result<std::vector<long long>> {
       auto q = H2R_TRY(m_db->query("SELECT id FROM events WHERE state IN ('pending', 'waiting') "
                                    "AND state = 'waiting' AND due_at_ms <= ?1"));
       q.bind_int(1, now_ms);

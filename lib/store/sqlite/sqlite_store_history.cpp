@@ -4,7 +4,7 @@
 namespace h2r {
 
 void SqliteStore::set_actor(const std::string& actor) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_actor = actor;
 }
 
@@ -23,7 +23,7 @@ Result<std::vector<long long>> SqliteStore::ids_in_state(std::string_view state)
 }
 
 Result<void> SqliteStore::note_event(long long id, const std::string& reason, long long now_ms) {
-  return locked(fmt::format("note on event {}", id), [&]() -> Result<void> {
+  return locked(fmt::format("note on event {}", id), [&]() H2R_REQUIRES(m_mutex) -> Result<void> {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     const std::string state = H2R_TRY(state_of(id));
     if (state.empty()) return fail(ErrorKind::not_found, "no event has that id");
@@ -44,7 +44,7 @@ Result<void> SqliteStore::write_history(long long id, std::string_view from, std
 }
 
 Result<std::vector<EventHistoryRow>> SqliteStore::event_history(long long id) {
-  return locked(fmt::format("read the history of event {}", id), [&]() -> Result<std::vector<EventHistoryRow>> {
+  return locked(fmt::format("read the history of event {}", id), [&]() H2R_REQUIRES(m_mutex) -> Result<std::vector<EventHistoryRow>> {
     auto q = H2R_TRY(m_db->query("SELECT at_ms, from_state, to_state, actor, reason FROM event_history "
                                  "WHERE event = ?1 ORDER BY seq"));
     q.bind_int(1, id);

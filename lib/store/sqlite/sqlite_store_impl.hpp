@@ -1,12 +1,11 @@
 // SqliteStore: the Store on one SQLite connection. Private to lib/store; others use sqlite_store.hpp.
 #pragma once
 
+#include "core/mutex.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/store.hpp"
 
 #include <fmt/format.h>
-
-#include <mutex>
 
 namespace h2r {
 
@@ -82,7 +81,7 @@ private:
   // Runs `body` under the mutex; an error gets "database FILE: cannot WHAT: " in front.
   template <class Body>
   auto locked(std::string_view what, Body&& body) -> decltype(body()) {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     auto result = body();
     if (!result) result.error().message = fmt::format("database {}: cannot {}: {}", m_db->path(), what,
                                                       result.error().message);
@@ -90,41 +89,42 @@ private:
   }
 
   // Helpers called with the mutex held, inside a transaction where one is needed.
-  Result<void> write_employee(const EmployeeRow& row);
+  Result<void> write_employee(const EmployeeRow& row) H2R_REQUIRES(m_mutex);
   // record_outcome's writes (fenced UPDATE, history, employee, links), inside the caller's transaction.
-  Result<void> write_outcome(const EventOutcome& outcome, long long now_ms);
+  Result<void> write_outcome(const EventOutcome& outcome, long long now_ms) H2R_REQUIRES(m_mutex);
   // `importing`: h2rd migrate's copy, which keeps the row's `shared` mark on a new row (else never set).
-  Result<void> write_link(const LinkRow& row, bool importing = false);
+  Result<void> write_link(const LinkRow& row, bool importing = false) H2R_REQUIRES(m_mutex);
   // Runs an UPDATE of events with ?1 = now_ms and ?2 = id (when given); returns the rows changed.
-  Result<int> transition(const std::string& sql, long long now_ms, std::optional<long long> id = std::nullopt);
+  Result<int> transition(const std::string& sql, long long now_ms, std::optional<long long> id = std::nullopt)
+      H2R_REQUIRES(m_mutex);
   // The due query of due_events, run with the mutex held.
   // for_claim: also skip employees with another event claimed under a running lease (due_events lists
   // the head all the same, as the PostgreSQL store does).
-  Result<std::vector<EventRow>> select_due(long long now_ms, int limit, bool for_claim);
+  Result<std::vector<EventRow>> select_due(long long now_ms, int limit, bool for_claim) H2R_REQUIRES(m_mutex);
   // Ends the expired claims (id, employee) of employees with an event in `claimed` other than that event.
   Result<void> drop_expired_claims(const std::vector<std::pair<long long, std::string>>& expired,
-                                   const std::vector<EventRow>& claimed, long long now_ms);
+                                   const std::vector<EventRow>& claimed, long long now_ms) H2R_REQUIRES(m_mutex);
   // A fresh claim token: 16 random bytes (SQLite's generator) in lower-case hex.
   static std::string random_token();
   // After a fenced UPDATE changed no row: not_found when no event has `id`, else conflict "lost claim".
-  Result<void> claim_lost(long long id);
+  Result<void> claim_lost(long long id) H2R_REQUIRES(m_mutex);
   // History (sqlite_store_history.cpp): the state of event `id` now ("" when absent), and one row of
   // its history by m_actor; `from` "" means the event arrived.
-  Result<std::string> state_of(long long id);
-  Result<std::vector<long long>> ids_in_state(std::string_view state);
+  Result<std::string> state_of(long long id) H2R_REQUIRES(m_mutex);
+  Result<std::vector<long long>> ids_in_state(std::string_view state) H2R_REQUIRES(m_mutex);
   // One transaction: `update_sql` (?1 = now_ms) moves every event in `from` to pending, and each moved
   // event gets a history row with `reason`. Returns how many changed. Run with the mutex held.
   Result<int> move_all_to_pending(std::string_view from, const std::string& update_sql, const std::string& reason,
-                                  long long now_ms);
+                                  long long now_ms) H2R_REQUIRES(m_mutex);
   Result<void> write_history(long long id, std::string_view from, std::string_view to, const std::string& reason,
-                             long long now_ms);
+                             long long now_ms) H2R_REQUIRES(m_mutex);
 
   friend class SqliteImportBatch; // sqlite_store_import.cpp: the same
   friend class SqliteIngestBatch; // sqlite_store_ingest.cpp: holds m_mutex for its lifetime
 
-  std::mutex m_mutex;
-  std::unique_ptr<sqlite::Db> m_db;
-  std::string m_actor = "h2rd";   // guarded by m_mutex
+  Mutex m_mutex;
+  std::unique_ptr<sqlite::Db> m_db H2R_PT_GUARDED_BY(m_mutex);
+  std::string m_actor H2R_GUARDED_BY(m_mutex) = "h2rd";
 };
 
 } // namespace h2r

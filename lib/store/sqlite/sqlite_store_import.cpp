@@ -26,7 +26,7 @@ public:
       : m_store(store), m_lock(std::move(lock)), m_tx(std::move(tx)) {}
 
   Result<void> add_connection(const ConnectionRow& row) override {
-    return annotated([&]() -> Result<void> {
+    return annotated([&]() H2R_REQUIRES(m_store.m_mutex) -> Result<void> {
       auto q = H2R_TRY(db().query(
           "INSERT INTO connections (name, account_id, client_id, secret_blob, oauth_url, api_url, rate_limit, "
           "created_at_ms, updated_at_ms, allow_insecure_http) VALUES (?,?,?,?,?,?,?,?,?,?)"));
@@ -39,7 +39,7 @@ public:
   }
 
   Result<void> add_connection_health(const ConnectionHealth& health) override {
-    return annotated([&]() -> Result<void> {
+    return annotated([&]() H2R_REQUIRES(m_store.m_mutex) -> Result<void> {
       auto q = H2R_TRY(db().query(
           "INSERT INTO connection_health (name, healthy, last_error, last_error_at_ms, last_success_at_ms, "
           "paused_until_ms, pause_reason, pause_kind) VALUES (?,?,?,?,?,?,?,?)"));
@@ -52,7 +52,7 @@ public:
   }
 
   Result<void> add_events(const std::vector<EventRow>& rows) override {
-    return annotated([&]() -> Result<void> {
+    return annotated([&]() H2R_REQUIRES(m_store.m_mutex) -> Result<void> {
       auto q = H2R_TRY(db().query(
           "INSERT INTO events (id, event_id, type, leave_type, employee_id, fields, effective_raw, effective_at_ms, "
           "due_at_ms, source_file, state, reason, attempts, approved, rules_version, result, received_at_ms, "
@@ -75,7 +75,7 @@ public:
   }
 
   Result<void> add_history(const std::vector<EventHistoryRow>& rows) override {
-    return annotated([&]() -> Result<void> {
+    return annotated([&]() H2R_REQUIRES(m_store.m_mutex) -> Result<void> {
       auto q = H2R_TRY(db().query(
           "INSERT INTO event_history (event, at_ms, from_state, to_state, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
       for (const auto& h : rows) {
@@ -91,21 +91,21 @@ public:
   }
 
   Result<void> add_employees(const std::vector<EmployeeRow>& rows) override {
-    return annotated([&]() -> Result<void> {
+    return annotated([&]() H2R_REQUIRES(m_store.m_mutex) -> Result<void> {
       for (const auto& row : rows) H2R_TRY(m_store.write_employee(row));
       return {};
     });
   }
 
   Result<void> add_links(const std::vector<LinkRow>& rows) override {
-    return annotated([&]() -> Result<void> {
+    return annotated([&]() H2R_REQUIRES(m_store.m_mutex) -> Result<void> {
       for (const auto& row : rows) H2R_TRY(m_store.write_link(row, true));
       return {};
     });
   }
 
   Result<void> add_seen_fields(const std::set<std::string>& names) override {
-    return annotated([&]() -> Result<void> {
+    return annotated([&]() H2R_REQUIRES(m_store.m_mutex) -> Result<void> {
       auto q = H2R_TRY(db().query("INSERT OR IGNORE INTO fields_seen (name) VALUES (?1)"));
       for (const auto& name : names) {
         H2R_TRY(q.bind_text(1, name).run());
@@ -116,14 +116,14 @@ public:
   }
 
   Result<void> set_meta(const std::string& key, const std::string& value) override {
-    return annotated([&]() -> Result<void> {
+    return annotated([&]() H2R_REQUIRES(m_store.m_mutex) -> Result<void> {
       auto q = H2R_TRY(db().query("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)"));
       return q.bind_text(1, key).bind_text(2, value).run();
     });
   }
 
   Result<void> commit() override {
-    return annotated([&]() -> Result<void> {
+    return annotated([&]() H2R_REQUIRES(m_store.m_mutex) -> Result<void> {
       if (m_committed) return fail(ErrorKind::invalid, "this import was committed already");
       H2R_TRY(m_tx.commit());   // INTEGER PRIMARY KEY: later ids follow max(id) by themselves
       m_committed = true;
@@ -133,10 +133,11 @@ public:
   }
 
 private:
-  sqlite::Db& db() { return *m_store.m_db; }
+  sqlite::Db& db() H2R_REQUIRES(m_store.m_mutex) { return *m_store.m_db; }
 
   template <class Body>
   auto annotated(Body&& body) -> decltype(body()) {
+    m_store.m_mutex.assert_held();   // m_lock, until commit
     if (m_committed) return fail(ErrorKind::invalid, "this import was committed already");
     auto result = body();
     if (!result) result.error().message = fmt::format("database {}: cannot import: {}", m_store.m_db->path(),
@@ -151,7 +152,7 @@ private:
 };
 
 Result<std::map<std::string, std::string>> SqliteStore::list_meta() {
-  return locked("list meta", [&]() -> Result<std::map<std::string, std::string>> {
+  return locked("list meta", [&]() H2R_REQUIRES(m_mutex) -> Result<std::map<std::string, std::string>> {
     auto q = H2R_TRY(m_db->query("SELECT key, value FROM meta ORDER BY key"));
     std::map<std::string, std::string> out;
     while (H2R_TRY(q.step())) out[q.text_at(0)] = q.text_at(1);
@@ -160,8 +161,11 @@ Result<std::map<std::string, std::string>> SqliteStore::list_meta() {
 }
 
 Result<std::unique_ptr<ImportBatch>> SqliteStore::begin_import() {
-  std::unique_lock lock(m_mutex);
-  auto begun = [&]() -> Result<std::unique_ptr<ImportBatch>> {
+  // Held by the batch until its commit or its end, beyond this scope: a std::unique_lock, which the
+  // analysis does not follow, so assert_held() says it (here, and in the batch before each use).
+  std::unique_lock<std::mutex> lock(m_mutex.native());
+  m_mutex.assert_held();
+  auto begun = [&]() H2R_REQUIRES(m_mutex) -> Result<std::unique_ptr<ImportBatch>> {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     auto q = H2R_TRY(m_db->query("SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM connections)"));
     H2R_TRY(q.step());

@@ -29,12 +29,13 @@ constexpr const char* k_create_known =
 class SqliteIngestBatch final : public IngestBatchBase {
 public:
   SqliteIngestBatch(SqliteStore& store, std::unique_lock<std::mutex> lock, sqlite::Transaction tx,
-                    std::string source_file, long long now_ms, long long base_id)
+                    std::string source_file, long long now_ms, long long base_id) H2R_REQUIRES(store.m_mutex)
       : IngestBatchBase("database " + store.m_db->path(), std::move(source_file), now_ms, base_id), m_store(store),
         m_lock(std::move(lock)), m_tx(std::move(tx)) {}
 
 private:
   Result<std::vector<std::optional<long long>>> insert_events(const std::vector<NewEvent>& events) override {
+    m_store.m_mutex.assert_held();   // m_lock, until finish()
     sqlite::Db& db = *m_store.m_db;
     auto q = H2R_TRY(db.query(k_insert_event));
     auto hq = H2R_TRY(db.query(k_insert_history));
@@ -64,6 +65,7 @@ private:
   }
 
   Result<void> note_fields(const std::set<std::string>& field_names) override {
+    m_store.m_mutex.assert_held();   // m_lock, until finish()
     auto fq = H2R_TRY(m_store.m_db->query("INSERT OR IGNORE INTO fields_seen (name) VALUES (?1)"));
     for (const auto& name : field_names) {
       H2R_TRY(fq.bind_text(1, name).run());
@@ -73,6 +75,7 @@ private:
   }
 
   Result<std::optional<StoredEvent>> stored_event(const std::string& event_id) override {
+    m_store.m_mutex.assert_held();   // m_lock, until finish()
     auto q = H2R_TRY(m_store.m_db->query("SELECT id, type, coalesce(leave_type, ''), employee_id, fields, "
                                          "effective_raw, source_file FROM events WHERE event_id = ?1"));
     q.bind_text(1, event_id);
@@ -82,6 +85,7 @@ private:
   }
 
   Result<std::optional<int>> note_known(const std::string& event_id, int record) override {
+    m_store.m_mutex.assert_held();   // m_lock, until finish()
     sqlite::Db& db = *m_store.m_db;
     if (!m_known_table) {
       H2R_TRY(db.exec(k_create_known));
@@ -100,6 +104,7 @@ private:
   }
 
   Result<void> finish() override {
+    m_store.m_mutex.assert_held();   // m_lock, until finish()
     if (m_known_table) H2R_TRY(m_store.m_db->exec("DROP TABLE temp.ingest_known"));
     H2R_TRY(m_tx.commit());
     m_lock.unlock(); // the store is free again, even while this object lives on
@@ -113,8 +118,11 @@ private:
 };
 
 Result<std::unique_ptr<IngestBatch>> SqliteStore::begin_ingest(const std::string& source_file, long long now_ms) {
-  std::unique_lock lock(m_mutex);
-  auto begun = [&]() -> Result<std::unique_ptr<IngestBatch>> {
+  // Held by the batch until its finish or its end, beyond this scope: a std::unique_lock, which the
+  // analysis does not follow, so assert_held() says it (here, and in the batch before each use).
+  std::unique_lock<std::mutex> lock(m_mutex.native());
+  m_mutex.assert_held();
+  auto begun = [&]() H2R_REQUIRES(m_mutex) -> Result<std::unique_ptr<IngestBatch>> {
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     auto q = H2R_TRY(m_db->query("SELECT coalesce(max(id), 0) FROM events"));
     H2R_TRY(q.step());

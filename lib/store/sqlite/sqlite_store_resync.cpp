@@ -7,7 +7,7 @@ namespace h2r {
 
 Result<IngestResult> SqliteStore::queue_resyncs(const std::string& source, const std::vector<NewEvent>& events,
                                                 long long now_ms) {
-  return locked("queue resync events", [&]() -> Result<IngestResult> {
+  return locked("queue resync events", [&]() H2R_REQUIRES(m_mutex) -> Result<IngestResult> {
     H2R_TRY(check_resync_events(events));
     auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
     IngestResult result;
