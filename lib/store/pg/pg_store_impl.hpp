@@ -19,6 +19,9 @@ inline constexpr const char* k_pg_event_columns =
     "claim_owner, claim_token, claimed_at_ms, lease_until_ms, rescued_from, rescues";
 Result<EventRow> pg_read_event(const pg::Rows& rows, int row);
 Result<std::vector<EventRow>> pg_read_events(const pg::Rows& rows);
+// One connection's health row: `replace` an existing one (put_connection_health) or insert it new
+// (an import); the columns in one place (pg_store_rows.cpp).
+Result<pg::Rows> pg_write_connection_health(pg::Conn& conn, const ConnectionHealth& health, bool replace);
 
 namespace pg {
 // pg_migrations.cpp: brings the schema of `conn` (search_path already set) to `target` (-1 = latest).

@@ -35,12 +35,7 @@ public:
 
   Result<void> add_connection_health(const ConnectionHealth& h) override {
     return annotated([&]() -> Result<void> {
-      pg::Params p;
-      p.text(h.name).boolean(h.healthy).text(h.last_error).integer(h.last_error_at_ms).integer(h.last_success_at_ms)
-          .integer(h.paused_until_ms).text(h.pause_reason).text(to_string(h.pause_kind));
-      H2R_TRY(conn().exec("INSERT INTO connection_health (name, healthy, last_error, last_error_at_ms, "
-                          "last_success_at_ms, paused_until_ms, pause_reason, pause_kind) "
-                          "VALUES ($1,$2,$3,$4,$5,$6,$7,$8)", p));
+      H2R_TRY(pg_write_connection_health(conn(), h, false));
       return {};
     });
   }

@@ -106,17 +106,23 @@ Result<std::vector<ConnectionRow>> PgStore::list_connections() {
   });
 }
 
+Result<pg::Rows> pg_write_connection_health(pg::Conn& conn, const ConnectionHealth& h, bool replace) {
+  std::string sql =
+      "INSERT INTO connection_health (name, healthy, last_error, last_error_at_ms, last_success_at_ms, "
+      "paused_until_ms, pause_reason, pause_kind) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)";
+  if (replace)
+    sql += " ON CONFLICT (name) DO UPDATE SET healthy = excluded.healthy, last_error = excluded.last_error, "
+           "last_error_at_ms = excluded.last_error_at_ms, last_success_at_ms = excluded.last_success_at_ms, "
+           "paused_until_ms = excluded.paused_until_ms, pause_reason = excluded.pause_reason, "
+           "pause_kind = excluded.pause_kind";
+  return conn.exec(sql, pg::Params().text(h.name).boolean(h.healthy).text(h.last_error).integer(h.last_error_at_ms)
+                            .integer(h.last_success_at_ms).integer(h.paused_until_ms).text(h.pause_reason)
+                            .text(to_string(h.pause_kind)));
+}
+
 Result<void> PgStore::put_connection_health(const ConnectionHealth& h) {
   return with_conn(fmt::format("record the health of connection '{}'", h.name), [&](pg::Conn& c) -> Result<void> {
-    auto done = c.exec(
-        "INSERT INTO connection_health (name, healthy, last_error, last_error_at_ms, last_success_at_ms, "
-        "paused_until_ms, pause_reason, pause_kind) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (name) DO UPDATE SET "
-        "healthy = excluded.healthy, last_error = excluded.last_error, last_error_at_ms = excluded.last_error_at_ms, "
-        "last_success_at_ms = excluded.last_success_at_ms, paused_until_ms = excluded.paused_until_ms, "
-        "pause_reason = excluded.pause_reason, pause_kind = excluded.pause_kind",
-        pg::Params().text(h.name).boolean(h.healthy).text(h.last_error).integer(h.last_error_at_ms)
-            .integer(h.last_success_at_ms).integer(h.paused_until_ms).text(h.pause_reason)
-            .text(to_string(h.pause_kind)));
+    auto done = pg_write_connection_health(c, h, true);
     if (!done && done.error().kind == ErrorKind::not_found) return fail(ErrorKind::not_found, "no connection has that name");
     if (!done) return unexpected(std::move(done).error());
     return {};

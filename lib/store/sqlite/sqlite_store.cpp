@@ -171,16 +171,20 @@ Result<std::vector<ConnectionRow>> SqliteStore::list_connections() {
   });
 }
 
+Result<void> sqlite_write_connection_health(sqlite::Db& db, const ConnectionHealth& health, bool replace) {
+  auto q = H2R_TRY(db.query(std::string(replace ? "INSERT OR REPLACE" : "INSERT") +
+                            " INTO connection_health (name, healthy, last_error, last_error_at_ms, "
+                            "last_success_at_ms, paused_until_ms, pause_reason, pause_kind) VALUES (?,?,?,?,?,?,?,?)"));
+  q.bind_text(1, health.name).bind_int(2, health.healthy ? 1 : 0).bind_text(3, health.last_error);
+  q.bind_int(4, health.last_error_at_ms).bind_int(5, health.last_success_at_ms);
+  q.bind_int(6, health.paused_until_ms).bind_text(7, health.pause_reason);
+  q.bind_text(8, to_string(health.pause_kind));
+  return q.run();
+}
+
 Result<void> SqliteStore::put_connection_health(const ConnectionHealth& health) {
   return locked(fmt::format("record the health of connection '{}'", health.name), [&]() H2R_REQUIRES(m_mutex) -> Result<void> {
-    auto q = H2R_TRY(m_db->query(
-        "INSERT OR REPLACE INTO connection_health (name, healthy, last_error, last_error_at_ms, "
-        "last_success_at_ms, paused_until_ms, pause_reason, pause_kind) VALUES (?,?,?,?,?,?,?,?)"));
-    q.bind_text(1, health.name).bind_int(2, health.healthy ? 1 : 0).bind_text(3, health.last_error);
-    q.bind_int(4, health.last_error_at_ms).bind_int(5, health.last_success_at_ms);
-    q.bind_int(6, health.paused_until_ms).bind_text(7, health.pause_reason);
-    q.bind_text(8, to_string(health.pause_kind));
-    auto done = q.run();
+    auto done = sqlite_write_connection_health(*m_db, health, true);
     if (!done && done.error().kind == ErrorKind::not_found)
       return fail(ErrorKind::not_found, "no connection has that name");
     return done;

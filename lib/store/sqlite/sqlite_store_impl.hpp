@@ -9,6 +9,10 @@
 
 namespace h2r {
 
+// One connection's health row: `replace` an existing one (put_connection_health) or insert it new (an
+// import); the columns in one place (sqlite_store.cpp). The caller holds the store's mutex.
+Result<void> sqlite_write_connection_health(sqlite::Db& db, const ConnectionHealth& health, bool replace);
+
 class SqliteStore final : public Store {
 public:
   explicit SqliteStore(std::unique_ptr<sqlite::Db> db) : m_db(std::move(db)) {}

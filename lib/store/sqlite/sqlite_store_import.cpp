@@ -39,16 +39,7 @@ public:
   }
 
   Result<void> add_connection_health(const ConnectionHealth& health) override {
-    return annotated([&]() H2R_REQUIRES(m_store.m_mutex) -> Result<void> {
-      auto q = H2R_TRY(db().query(
-          "INSERT INTO connection_health (name, healthy, last_error, last_error_at_ms, last_success_at_ms, "
-          "paused_until_ms, pause_reason, pause_kind) VALUES (?,?,?,?,?,?,?,?)"));
-      q.bind_text(1, health.name).bind_int(2, health.healthy ? 1 : 0).bind_text(3, health.last_error);
-      q.bind_int(4, health.last_error_at_ms).bind_int(5, health.last_success_at_ms);
-      q.bind_int(6, health.paused_until_ms).bind_text(7, health.pause_reason);
-      q.bind_text(8, to_string(health.pause_kind));
-      return q.run();
-    });
+    return annotated([&]() H2R_REQUIRES(m_store.m_mutex) { return sqlite_write_connection_health(db(), health, false); });
   }
 
   Result<void> add_events(const std::vector<EventRow>& rows) override {
