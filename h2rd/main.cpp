@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 
 #include <csignal>
+#include <optional>
 #include <iostream>
 
 int main(int argc, char** argv) {
@@ -20,30 +21,63 @@ int main(int argc, char** argv) {
   (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   std::vector<std::string> words(argv + 1, argv + argc);
   std::string config_flag;
-  std::size_t i = 0;
-  for (; i < words.size(); ++i) {
-    const std::string& w = words[i];
+  int config_flags = 0;
+  // -c/--config anywhere before `--`: at the front (`h2rd -c F status`) or among the command's options
+  // (`h2rd status -c F`). A value of the command's own options is skipped (`--reason -c` is a reason).
+  const auto take_config = [&](std::vector<std::string>& ws, std::size_t& i) -> std::optional<int> {
+    const std::string& w = ws[i];
     if (w == "-c" || w == "--config") {
-      if (i + 1 >= words.size()) {
+      if (i + 1 >= ws.size()) {
         print_error("option " + w + " needs a value");
         return k_exit_usage;
       }
-      config_flag = words[++i];
+      config_flag = ws[i + 1];
+      ws.erase(ws.begin() + static_cast<long>(i), ws.begin() + static_cast<long>(i) + 2);
     } else if (w.rfind("--config=", 0) == 0) {
       config_flag = w.substr(9);
-    } else if (w == "-h" || w == "--help" || w == "help") {
+      ws.erase(ws.begin() + static_cast<long>(i));
+    } else {
+      ++i;
+      return std::nullopt;
+    }
+    if (++config_flags > 1) {
+      print_error("the config file is given twice (-c/--config)");
+      return k_exit_usage;
+    }
+    return std::nullopt;
+  };
+  std::size_t i = 0;
+  while (i < words.size()) {
+    const std::string& w = words[i];
+    if (w == "-h" || w == "--help" || w == "help") {
       print_top_help(std::cout);
       return k_exit_ok;
-    } else {
-      break;
     }
+    if (w == "--version") return cmd_version({});
+    if (w != "-c" && w != "--config" && w.rfind("--config=", 0) != 0) break;
+    if (auto failed = take_config(words, i)) return *failed;
   }
   if (i >= words.size()) {
     print_top_help(std::cerr);
     return k_exit_usage;
   }
   const std::string command = words[i];
-  const Words rest(words.begin() + static_cast<long>(i) + 1, words.end());
+  Words rest(words.begin() + static_cast<long>(i) + 1, words.end());
+  {
+    const CommandSpec* spec = nullptr;
+    if (!rest.empty() && has_subcommands(command)) spec = find_command(command + " " + rest[0]);
+    if (spec == nullptr) spec = find_command(command);
+    for (std::size_t j = 0; j < rest.size() && rest[j] != "--";) {
+      bool takes_value = false;
+      if (spec != nullptr)
+        for (const auto& option : spec->options) takes_value = takes_value || (option.takes_value() && option.name == rest[j]);
+      if (takes_value) {
+        j += 2;
+        continue;
+      }
+      if (auto failed = take_config(rest, j)) return *failed;
+    }
+  }
   const std::string config_path = h2r::default_config_path(config_flag);
   if (command == "run") return cmd_run(config_path, rest);
   if (command == "check") return cmd_check(config_path, rest);

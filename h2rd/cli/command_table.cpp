@@ -152,8 +152,10 @@ void print_top_help(std::ostream& out) {
       if (s.path.substr(0, group.size() + 1) == group + " ") subs += (subs.empty() ? "" : "|") + std::string(s.path.substr(group.size() + 1));
     out << "  " << group << " " << subs << " ...\n" << std::string(26, ' ') << "see `h2rd " << group << " --help`\n";
   }
-  out << "\noptions:\n  -c, --config CONFIG       the config file (default $H2R_CONFIG, else /etc/h2r/h2rd.yaml)\n"
-         "  -h, --help                print this help; `h2rd COMMAND --help` shows a command's options\n";
+  out << "\noptions:\n  -c, --config CONFIG       the config file (default $H2R_CONFIG, else /etc/h2r/h2rd.yaml); before\n"
+         "                            the command or among its options\n"
+         "  -h, --help                print this help; `h2rd COMMAND --help` shows a command's options\n"
+         "      --version             the version (as `h2rd version`)\n";
 }
 
 } // namespace h2r::cli
