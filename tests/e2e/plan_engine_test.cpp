@@ -358,3 +358,20 @@ TEST_CASE("e2e plan: a Zoom user or login another employee's link has is shown h
   CHECK(has(shown(env, "evt-b")["reason"].get<std::string>(), "linked to employee A1"));
   CHECK(env.sim_users_named("twin@example.com").size() == 1);
 }
+
+// Issue 28: `plan` for someone h2r does not know printed "role: none (deactivate)" and "no call:  is
+// absent". It says in words that the employee is unknown and nothing is searched or sent, as run skips it.
+TEST_CASE("e2e plan: an event for an employee h2r does not know says so in words, as run skips it") {
+  H2rEnv env;
+  const std::string file = env.dir().write("plan/unknown.json", event_json("t-9", "terminate", id_only("E404"))).string();
+  auto text = env.h2rd({"plan", file});
+  INFO(text.out, text.err);
+  CHECK(text.exit_code == 0);
+  CHECK(has(text.out, "unknown employee: h2r has no record of employee E404"));
+  CHECK_FALSE(has(text.out, "role: none"));
+  CHECK_FALSE(has(text.out, "no call:  is"));
+  env.drop("unknown.json", event_json("t-9", "terminate", id_only("E404")));
+  REQUIRE(env.run_once().exit_code == 0);
+  CHECK(event_named(env, "t-9")["state"] == "skipped");
+  CHECK(env.sim().requests()["requests"].empty());   // no search by address, no call
+}
