@@ -212,7 +212,7 @@ private:
     auto map = m_reader.map(*node, "log", {"level", "format"});
     if (!map) return;
     if (const auto* n = map->get("level"))
-      if (auto v = m_reader.choice(*n, "log.level", {"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      if (auto v = m_reader.choice(*n, "log.level", {"trace", "debug", "info", "warning", "warn", "error", "critical", "off"}))
         m_config.log_level = *v;
     if (const auto* n = map->get("format"))
       if (auto v = m_reader.choice(*n, "log.format", {"text", "json"})) m_config.log_format = *v;

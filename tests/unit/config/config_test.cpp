@@ -3,6 +3,7 @@
 #include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -144,7 +145,7 @@ TEST_CASE("config: each problem is reported at its line and column with what wou
        "scheduler.max_connection_workers must be an integer from 1 to 1024, got 0"},
       {"scheduler:\n  max_connection_workers: 1025\n", 2, 27, "from 1 to 1024, got 1025"},
       {"scheduler: 30s\n", 1, 12, "scheduler must be a map, got '30s'"},
-      {"log: { level: verbose }\n", 1, 15, "log.level must be trace, debug, info, warn, error, critical or off"},
+      {"log: { level: verbose }\n", 1, 15, "log.level must be trace, debug, info, warning, warn, error, critical or off"},
       {"log: { format: xml }\n", 1, 16, "log.format must be text or json, got 'xml'"},
       {"listen: localhost\n", 1, 9, "listen must be host:port (e.g. 127.0.0.1:9464) or \"\""},
       {"listen: \"127.0.0.1:99999\"\n", 1, 9, "listen must be host:port"},
@@ -332,4 +333,16 @@ TEST_CASE("config: zoom.call_deadline and zoom.max_answer_bytes are read with th
       {"zoom: { timeout: 3s }\n", "unknown key 'timeout' in zoom"},
   };
   check_refused(dir, bad);
+}
+
+// Issue 28: log lines say "warning"; the config took only "warn". Both name the level now.
+TEST_CASE("config: log.level is warning as log lines say it, or warn") {
+  TempDir dir;
+  for (const std::string level : {"warning", "warn"}) {
+    CAPTURE(level);
+    auto config = load_config(dir.write("h2rd.yaml", "log: { level: " + level + " }\n"));
+    REQUIRE(config);
+    CHECK(config->log_level == level);
+    CHECK(spdlog::level::from_str(config->log_level) == spdlog::level::warn);
+  }
 }
