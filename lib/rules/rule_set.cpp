@@ -2,6 +2,7 @@
 
 #include "hr/text_checks.hpp"  // find_invalid_utf8, line_at: shared with the event readers
 #include "rules/scim_paths.hpp"
+#include "rules/text_fold.hpp"
 
 #include "core/text.hpp"
 
@@ -61,6 +62,27 @@ std::vector<RuleReference> RuleSetRules::field_references() const {
   return out;
 }
 
+namespace {
+
+// userName, and the e-mail addresses (emails[...].value): the attributes that say which Zoom user this is.
+bool identifies_user(const std::string& path) { return path == "userName" || path.rfind("emails", 0) == 0; }
+
+std::string empty_identity_problem(const AttributeRule& attribute, const EmployeeRecord& record) {
+  std::set<std::string> fields;
+  attribute.value->collect_fields(fields);
+  std::string missing;
+  for (const auto& field : fields) {
+    auto it = record.find(field);
+    if (it != record.end() && !trim(it->second).empty()) continue;
+    missing += (missing.empty() ? "" : ", ") + field;
+  }
+  return "the rules' " + attribute.path + " is empty for this employee" +
+         (missing.empty() ? "" : " (no value for " + missing + " in the employee's record)") +
+         ": nothing is sent to Zoom without the user's address";
+}
+
+} // namespace
+
 std::vector<TargetDecision> RuleSetRules::decide(const EmployeeRecord& record) const {
   std::vector<TargetDecision> out;
   for (const auto& target : m_rules.targets) {
@@ -86,6 +108,12 @@ DesiredUser RuleSetRules::build_user(const RoleRule& role, const EmployeeRecord&
       continue;
     }
     auto text = attribute.value->render(record);
+    // A userName or e-mail address that renders empty would send "" (or nothing) as the address of the
+    // employee's Zoom user: the event fails before any call, naming the attribute and the fields.
+    if (identifies_user(attribute.path) && (!text || trim(*text).empty())) {
+      if (user.problem.empty()) user.problem = empty_identity_problem(attribute, record);
+      continue;
+    }
     if (!text) continue;
     if (auto too_long = scim_value_too_long(attribute.path, *text)) {
       if (user.problem.empty()) user.problem = *too_long;   // the first is reported; none is sent

@@ -256,3 +256,40 @@ TEST_CASE("e2e identity: two hires with one address in one file: one Zoom user, 
     CHECK(users[0]["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"] == owner);
   }
 }
+
+// Issue 28: `userName: "{emial}"` (a typo) passed and sent userName "" to every linked user, and an HR
+// `"email": null` did the same for one. An address that renders empty fails the event before any call,
+// naming the attribute and the field.
+TEST_CASE("e2e identity: a userName that renders empty fails the event before any call, naming the field") {
+  H2rEnv env;
+  apply(env, "hire.json", event_json("h-1", "hire", person("E1", "Ada", "Ng", "ada.ng@example.com")));
+  const json before = the_user(env, "ada.ng@example.com");
+
+  SUBCASE("HR sends the e-mail as null") {
+    json moved = person("E1", "Ada", "Ng", "ada.ng@example.com");
+    moved["email"] = nullptr;
+    moved["job_title"] = "Lead";
+    apply(env, "null.json", event_json("u-1", "update", moved), 1);
+    const json shown = event_named(env, "u-1");
+    CHECK(shown["state"] == "failed");
+    const std::string reason = shown["reason"].get<std::string>();
+    CHECK(has(reason, "userName is empty"));
+    CHECK(has(reason, "no value for email"));
+  }
+  SUBCASE("the rules misspell the field") {
+    std::string rules = k_spec_rules;
+    rules.replace(rules.find("userName: \"{email}\""), 19, "userName: \"{emial}\"");
+    env.dir().write("rules.yaml", rules);
+    json moved = person("E1", "Ada", "Ng", "ada.ng@example.com");
+    moved["job_title"] = "Lead";
+    apply(env, "typo.json", event_json("u-2", "update", moved), 1);
+    const std::string reason = event_named(env, "u-2")["reason"].get<std::string>();
+    CHECK(has(reason, "userName is empty"));
+    CHECK(has(reason, "no value for emial"));
+  }
+  CHECK(sim_count(env, "PUT /Users/{id}") == 0);
+  CHECK(sim_count(env, "PATCH /Users/{id}") == 0);
+  const json after = the_user(env, "ada.ng@example.com");
+  CHECK(after["userName"] == before["userName"]);
+  CHECK(after.value("title", "") == before.value("title", ""));
+}
