@@ -51,12 +51,13 @@ Diagnostics RulesHolder::check_installation(const Rules& rules) const {
   std::vector<std::string> names;
   for (const auto& c : *connections) names.push_back(c.name);
   auto seen = m_store->seen_fields();
-  Diagnostics out = check_references(rules, names, seen ? *seen : std::set<std::string>{});
+  Diagnostics out = check_connection_references(rules, names);
   // A new installation runs before its first `h2rd connection add`: there, a missing connection is a
   // warning (no Zoom account can be changed; its events fail until it is added). Wherever connections
-  // exist, it is an error.
+  // exist, it is an error. A field that decides and is unknown is an error either way.
   if (names.empty())
     for (auto& d : out) d.warning = true;
+  for (auto& d : check_field_references(rules, seen ? *seen : std::set<std::string>{})) out.push_back(std::move(d));
   for (const auto& d : out)
     if (d.warning) spdlog::warn("rules.warning {}", escape_for_log(d.to_string(), 2000, ""));
   return out;

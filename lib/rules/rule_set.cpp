@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <tuple>
 
@@ -39,33 +40,43 @@ std::vector<RuleReference> RuleSetRules::connection_references() const {
   return out;
 }
 
+namespace {
+
+// userName, and the e-mail addresses (emails[...].value): the attributes that say which Zoom user this is.
+bool identifies_user(const std::string& path) { return path == "userName" || path.rfind("emails", 0) == 0; }
+
+} // namespace
+
 std::vector<RuleReference> RuleSetRules::field_references() const {
   std::vector<RuleReference> all;
   for (const auto& t : m_rules.targets)
     if (t.when) t.when->collect_field_references(all);
   for (const auto& r : m_rules.roles)
     if (r.when) r.when->collect_field_references(all);
+  for (auto& r : all) r.decides = true;   // conditions decide who gets a Zoom user, and which role
   for (const auto& a : m_rules.attributes) {
     if (!a.value) continue;
     std::set<std::string> fields;
     a.value->collect_fields(fields);
-    for (const auto& f : fields) all.push_back({f, a.line, a.column});
+    for (const auto& f : fields) all.push_back({f, a.line, a.column, identifies_user(a.path)});
   }
-  // Once per field, at its first place in the file.
+  // Once per field, at its first place in the file; deciding wherever it decides once.
   std::sort(all.begin(), all.end(), [](const RuleReference& x, const RuleReference& y) {
     return std::tie(x.line, x.column) < std::tie(y.line, y.column);
   });
-  std::set<std::string> seen;
+  std::map<std::string, std::size_t> first;
   std::vector<RuleReference> out;
-  for (auto& r : all)
-    if (seen.insert(r.name).second) out.push_back(std::move(r));
+  for (auto& r : all) {
+    auto [it, added] = first.emplace(r.name, out.size());
+    if (added)
+      out.push_back(std::move(r));
+    else
+      out[it->second].decides = out[it->second].decides || r.decides;
+  }
   return out;
 }
 
 namespace {
-
-// userName, and the e-mail addresses (emails[...].value): the attributes that say which Zoom user this is.
-bool identifies_user(const std::string& path) { return path == "userName" || path.rfind("emails", 0) == 0; }
 
 std::string empty_identity_problem(const AttributeRule& attribute, const EmployeeRecord& record) {
   std::set<std::string> fields;

@@ -45,6 +45,7 @@ struct RuleSet {
   std::vector<RoleRule> roles;
   OnNoRole on_no_role = OnNoRole::deprovision;
   std::vector<AttributeRule> attributes;  // file order
+  std::vector<std::string> hr_fields;      // declared fields beyond the event format's (`hr_fields:`)
   Lifecycle lifecycle;
   Diagnostics warnings;
 };
@@ -61,6 +62,7 @@ public:
   std::set<std::string> referenced_fields() const override;
   std::vector<RuleReference> connection_references() const override;
   std::vector<RuleReference> field_references() const override;
+  const std::vector<std::string>& declared_fields() const override { return m_rules.hr_fields; }
   std::vector<TargetDecision> decide(const EmployeeRecord& record) const override;
   const Diagnostics& warnings() const override { return m_rules.warnings; }
 

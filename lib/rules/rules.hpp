@@ -71,6 +71,9 @@ struct RuleReference {
   std::string name;
   int line = 0;
   int column = 0;
+  // For a field: it decides who gets which Zoom user — used in a condition (targets, roles) or in the
+  // userName / e-mail address — so a misspelt name changes whose account is touched.
+  bool decides = false;
 };
 
 class Rules {
@@ -85,6 +88,8 @@ public:
   virtual std::vector<RuleReference> connection_references() const = 0;  // one per target, file order
   // Each employee field the rules use (conditions and templates), once, at the first place it appears.
   virtual std::vector<RuleReference> field_references() const = 0;
+  // The HR fields the rules declare beyond the event format's (`hr_fields: [zone, badge]`).
+  virtual const std::vector<std::string>& declared_fields() const = 0;
   // For each target whose `when` matches: the role (first match) and the Zoom user it gives.
   // Targets that do not match the employee are absent from the result.
   virtual std::vector<TargetDecision> decide(const EmployeeRecord& record) const = 0;
@@ -104,8 +109,14 @@ const std::vector<std::string>& spec_event_fields();
 
 // What `h2rd check` adds to the loader's own checks, against the installation: a target naming a
 // connection not in `connections` is an error (with a "did you mean"); nullopt = no connection list
-// at hand, not checked. A field the rules use that is neither a SPEC field nor in `seen_fields` (fields
-// events have carried) is a warning, once per field, at its first place, with a "did you mean".
+// at hand, not checked.
+Diagnostics check_connection_references(const Rules& rules, const std::optional<std::vector<std::string>>& connections);
+// The fields the rules use, once per field at its first place, with a "did you mean": a field that
+// decides (RuleReference::decides) and is neither an event field (spec_event_fields) nor declared in
+// `hr_fields` is an error — a typo there silently matches no one or sends an empty login; any other
+// field that is neither, nor in `seen_fields` (fields events have carried), is a warning.
+Diagnostics check_field_references(const Rules& rules, const std::set<std::string>& seen_fields);
+// Both of the above.
 Diagnostics check_references(const Rules& rules, const std::optional<std::vector<std::string>>& connections,
                              const std::set<std::string>& seen_fields);
 

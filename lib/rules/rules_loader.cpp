@@ -54,7 +54,7 @@ public:
       return;
     }
     auto top = m_reader.map(root, "the rules file",
-                            {"version", "targets", "roles", "on_no_role", "attributes", "lifecycle"});
+                            {"version", "targets", "roles", "on_no_role", "attributes", "lifecycle", "hr_fields"});
     if (!top) return;
     for (std::string_view key : {"version", "targets", "roles", "attributes"}) m_reader.require(*top, key, "the rules file");
     if (const auto* n = top->get("version"))
@@ -67,6 +67,35 @@ public:
         m_out.on_no_role = *v == "keep" ? OnNoRole::keep : OnNoRole::deprovision;
     if (const auto* e = top->entry("attributes")) attributes(e->key_node, e->value);
     if (const auto* n = top->get("lifecycle")) lifecycle(*n);
+    if (const auto* n = top->get("hr_fields")) hr_fields(*n);
+  }
+
+  // hr_fields: [zone, badge]: the HR fields beyond the event format's that conditions and the login may
+  // use (check_field_references). At most k_max_hr_fields names, each a field name as templates take it.
+  void hr_fields(const YAML::Node& node) {
+    constexpr std::size_t k_max_hr_fields = 256, k_max_name = 64;
+    auto items = m_reader.list(node, "hr_fields");
+    if (!items) return;
+    if (items->size() > k_max_hr_fields) {
+      m_reader.error(node, "hr_fields names at most " + std::to_string(k_max_hr_fields) + " fields, got " +
+                               std::to_string(items->size()));
+      return;
+    }
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      const std::string what = "hr_fields[" + std::to_string(i) + "]";
+      auto name = m_reader.non_empty_string((*items)[i], what);
+      if (!name) continue;
+      const bool valid = name->size() <= k_max_name && std::all_of(name->begin(), name->end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+      });
+      if (!valid) {
+        m_reader.error((*items)[i], what + " must be a field name (letters, digits, _ - . only, at most " +
+                                        std::to_string(k_max_name) + " bytes), got " + yaml::describe((*items)[i]));
+        continue;
+      }
+      if (std::find(m_out.hr_fields.begin(), m_out.hr_fields.end(), *name) == m_out.hr_fields.end())
+        m_out.hr_fields.push_back(*name);
+    }
   }
 
 private:

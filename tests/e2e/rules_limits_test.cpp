@@ -19,6 +19,7 @@ using namespace std::chrono_literals;
 namespace {
 
 const char* const k_nickname_rules = R"(version: 1
+hr_fields: [nickname]
 targets:
   - connection: zoom-main
 roles:

@@ -200,6 +200,30 @@ TEST_CASE("e2e rules reload: a connection name typo in a live edit is refused, l
   CHECK(daemon.stop() == 0);
 }
 
+// Issue 28: a misspelt field in a condition (`departmnt`) was a warning; the reload took it, that role
+// matched no one, and its five people were deprovisioned. It is an error now, for check and the reload.
+TEST_CASE("e2e rules reload: a misspelt field in a condition is refused, and no one it would miss is deprovisioned") {
+  TenUsers ten;
+  H2rEnv& env = ten.env;
+  ChildProcess& daemon = ten.daemon;
+  const std::string& version = ten.version;
+  REQUIRE(active_users(env) == 10);
+
+  std::string sales = k_sales_role;
+  sales.replace(sales.find("field: department"), 17, "field: departmnt");
+  write_in_place(env.rules_path(), rules_for("zoom-main", k_engineering_role + sales));
+  auto check = env.h2rd({"check"});
+  CHECK(check.exit_code == 78);
+  CHECK(check.err.find("field 'departmnt' decides who gets which Zoom user") != std::string::npos);
+  CHECK(check.err.find("did you mean 'department'") != std::string::npos);
+  REQUIRE_MESSAGE(eventually([&] { return attention_text(env).find("departmnt") != std::string::npos; }), daemon.err());
+  CHECK(env.h2rd_json({"status"})["rules"]["version"] == version);
+  CHECK(env.h2rd_json({"events", "list", "--type", "resync"}).empty());
+  CHECK(active_users(env) == 10);
+  CHECK(daemon.err().find("rules.reload_failed") != std::string::npos);
+  CHECK(daemon.stop() == 0);
+}
+
 // Issue 25 item 4: a rules file written in place in two halves seconds apart, the first half valid
 // on its own (it drops the sales role: five users would be deprovisioned), is read only once whole.
 TEST_CASE("e2e rules reload: a rules file written in two halves is never applied half") {

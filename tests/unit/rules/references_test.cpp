@@ -23,6 +23,12 @@ attributes:
   title: "{badge}"
 )";
 
+// The loader's diagnostics for rules that must be refused ("" when they load).
+std::string load_error(const std::string& text) {
+  auto rules = load_rules_text(text, "rules.yaml");
+  return rules ? std::string() : diagnostics_text(rules.error());
+}
+
 } // namespace
 
 TEST_CASE("rules references: each target's connection and each field once, at its first place") {
@@ -46,7 +52,7 @@ TEST_CASE("rules references: each target's connection and each field once, at it
   CHECK(fields[3].column == 10);
 }
 
-TEST_CASE("check_references: unknown connections are errors with the nearest name, unknown fields warnings") {
+TEST_CASE("check_references: unknown connections are errors with the nearest name, unknown fields that decide errors") {
   auto rules = must_load(k_rules);
   auto problems = check_references(*rules, std::vector<std::string>{"zoom-main", "zoom-eu"}, {});
   const std::string text = diagnostics_text(problems);
@@ -54,16 +60,55 @@ TEST_CASE("check_references: unknown connections are errors with the nearest nam
   CHECK(text.find("rules.yaml:3:17: targets: connection 'zoom-mian' does not exist (did you mean 'zoom-main'?)") !=
         std::string::npos);
   CHECK(text.find("zoom-eu'") == std::string::npos);
-  CHECK(text.find("rules.yaml:5:20: warning: field 'locaton' is not an event field and no event has carried it (did "
-                  "you mean 'location'?)") != std::string::npos);
-  CHECK(text.find("rules.yaml:8:20: warning: field 'frist_name'") != std::string::npos);
+  // Issue 28: a field in a condition decides who gets a Zoom user: unknown there, it is an error.
+  CHECK(text.find("rules.yaml:5:20: field 'locaton' decides who gets which Zoom user but is neither an event field "
+                  "(h2r-events(5)) nor declared in hr_fields (did you mean 'location'?)") != std::string::npos);
+  CHECK(text.find("rules.yaml:8:20: field 'frist_name' decides") != std::string::npos);
   CHECK(text.find(":11:") == std::string::npos);   // frist_name again: not repeated
+  // A field of another attribute stays a warning.
   CHECK(text.find("rules.yaml:12:10: warning: field 'badge'") != std::string::npos);
   CHECK(problems.size() == 4);
 
-  // Without a connection list nothing is said about connections; a field events carried is known.
-  auto fewer = check_references(*rules, std::nullopt, {"badge"});
+  // Without a connection list nothing is said about connections; a field events carried is known for an
+  // attribute, not for a condition (that one must be declared).
+  auto fewer = check_references(*rules, std::nullopt, {"badge", "locaton"});
   CHECK(fewer.size() == 2);
   CHECK(diagnostics_text(fewer).find("zoom-mian") == std::string::npos);
   CHECK(diagnostics_text(fewer).find("badge") == std::string::npos);
+  CHECK(diagnostics_text(fewer).find("'locaton' decides") != std::string::npos);
+}
+
+TEST_CASE("check_references: hr_fields declares the HR fields conditions and the login may use") {
+  auto declared = must_load(R"(version: 1
+hr_fields: [zone, login_name]
+targets:
+  - connection: zoom-main
+    when: { field: zone, equals: EU }
+roles:
+  - name: staff
+    when: { field: departmnt, equals: Sales }
+attributes:
+  userName: "{login_name}"
+  emails.work: "{emial}"
+)");
+  auto problems = check_references(*declared, std::vector<std::string>{"zoom-main"}, {});
+  const std::string text = diagnostics_text(problems);
+  CAPTURE(text);
+  CHECK(text.find("'zone'") == std::string::npos);
+  CHECK(text.find("'login_name'") == std::string::npos);
+  CHECK(text.find("field 'departmnt' decides who gets which Zoom user") != std::string::npos);
+  CHECK(text.find("(did you mean 'department'?)") != std::string::npos);
+  CHECK(text.find("field 'emial' decides") != std::string::npos);   // an e-mail address decides too
+  CHECK(problems.size() == 2);
+  for (const auto& p : problems) CHECK_FALSE(p.warning);
+}
+
+TEST_CASE("rules: hr_fields takes field names only, a bounded list") {
+  const std::string head = "version: 1\ntargets: [{ connection: zoom-main }]\nroles: [{ name: all }]\n"
+                           "attributes: { userName: \"{email}\" }\n";
+  CHECK(load_error(head + "hr_fields: [\"bad name\"]\n").find("hr_fields[0] must be a field name") != std::string::npos);
+  CHECK(load_error(head + "hr_fields: zone\n").find("hr_fields") != std::string::npos);
+  std::string many = "hr_fields: [";
+  for (int i = 0; i < 257; ++i) many += (i ? ", f" : "f") + std::to_string(i);
+  CHECK(load_error(head + many + "]\n").find("at most 256 fields") != std::string::npos);
 }

@@ -28,7 +28,7 @@ TEST_CASE("validation: each problem is reported at its line:col with a clear mes
   const std::vector<Case> cases = {
       {"version: 1\ntargets: [{connection: zoom}]\nroles: [{name: all}]\nattributes: { userName: \"{email}\" }\n"
        "colour: blue\n",
-       5, 1, "unknown key 'colour' in the rules file (allowed: version, targets, roles, on_no_role, attributes or lifecycle)"},
+       5, 1, "unknown key 'colour' in the rules file (allowed: version, targets, roles, on_no_role, attributes, lifecycle or hr_fields)"},
       {"version: 2\ntargets: [{connection: zoom}]\n" + k_roles + k_attrs, 1, 10, "version must be 1"},
       {"targets: [{connection: zoom}]\n" + k_roles + k_attrs, 1, 1, "the rules file needs the key 'version'"},
       {"version: 1\ntargets: []\n" + k_roles + k_attrs, 2, 10, "targets needs at least one entry"},
