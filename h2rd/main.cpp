@@ -24,8 +24,15 @@ int main(int argc, char** argv) {
   int config_flags = 0;
   // -c/--config anywhere before `--`: at the front (`h2rd -c F status`) or among the command's options
   // (`h2rd status -c F`). A value of the command's own options is skipped (`--reason -c` is a reason).
+  const auto names_config = [](const std::string& w) {
+    return w == "-c" || w == "--config" || w.rfind("--config=", 0) == 0;
+  };
   const auto take_config = [&](std::vector<std::string>& ws, std::size_t& i) -> std::optional<int> {
     const std::string& w = ws[i];
+    if (!names_config(w)) {
+      ++i;
+      return std::nullopt;
+    }
     if (w == "-c" || w == "--config") {
       if (i + 1 >= ws.size()) {
         print_error("option " + w + " needs a value");
@@ -33,12 +40,9 @@ int main(int argc, char** argv) {
       }
       config_flag = ws[i + 1];
       ws.erase(ws.begin() + static_cast<long>(i), ws.begin() + static_cast<long>(i) + 2);
-    } else if (w.rfind("--config=", 0) == 0) {
+    } else {
       config_flag = w.substr(9);
       ws.erase(ws.begin() + static_cast<long>(i));
-    } else {
-      ++i;
-      return std::nullopt;
     }
     if (++config_flags > 1) {
       print_error("the config file is given twice (-c/--config)");
@@ -54,7 +58,7 @@ int main(int argc, char** argv) {
       return k_exit_ok;
     }
     if (w == "--version") return cmd_version({});
-    if (w != "-c" && w != "--config" && w.rfind("--config=", 0) != 0) break;
+    if (!names_config(w)) break;
     if (auto failed = take_config(words, i)) return *failed;
   }
   if (i >= words.size()) {

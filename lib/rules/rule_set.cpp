@@ -45,6 +45,20 @@ namespace {
 // userName, and the e-mail addresses (emails[...].value): the attributes that say which Zoom user this is.
 bool identifies_user(const std::string& path) { return path == "userName" || path.rfind("emails", 0) == 0; }
 
+std::string empty_identity_problem(const AttributeRule& attribute, const EmployeeRecord& record) {
+  std::set<std::string> fields;
+  attribute.value->collect_fields(fields);
+  std::string missing;
+  for (const auto& field : fields) {
+    auto it = record.find(field);
+    if (it != record.end() && !trim(it->second).empty()) continue;
+    missing += (missing.empty() ? "" : ", ") + field;
+  }
+  return "the rules' " + attribute.path + " is empty for this employee" +
+         (missing.empty() ? "" : " (no value for " + missing + " in the employee's record)") +
+         ": nothing is sent to Zoom without the user's address";
+}
+
 } // namespace
 
 std::vector<RuleReference> RuleSetRules::field_references() const {
@@ -75,24 +89,6 @@ std::vector<RuleReference> RuleSetRules::field_references() const {
   }
   return out;
 }
-
-namespace {
-
-std::string empty_identity_problem(const AttributeRule& attribute, const EmployeeRecord& record) {
-  std::set<std::string> fields;
-  attribute.value->collect_fields(fields);
-  std::string missing;
-  for (const auto& field : fields) {
-    auto it = record.find(field);
-    if (it != record.end() && !trim(it->second).empty()) continue;
-    missing += (missing.empty() ? "" : ", ") + field;
-  }
-  return "the rules' " + attribute.path + " is empty for this employee" +
-         (missing.empty() ? "" : " (no value for " + missing + " in the employee's record)") +
-         ": nothing is sent to Zoom without the user's address";
-}
-
-} // namespace
 
 std::vector<TargetDecision> RuleSetRules::decide(const EmployeeRecord& record) const {
   std::vector<TargetDecision> out;

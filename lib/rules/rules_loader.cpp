@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <tuple>
 
 namespace h2r {
@@ -85,9 +84,7 @@ public:
       const std::string what = "hr_fields[" + std::to_string(i) + "]";
       auto name = m_reader.non_empty_string((*items)[i], what);
       if (!name) continue;
-      const bool valid = name->size() <= k_max_name && std::all_of(name->begin(), name->end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-      });
+      const bool valid = name->size() <= k_max_name && std::all_of(name->begin(), name->end(), is_field_char);
       if (!valid) {
         m_reader.error((*items)[i], what + " must be a field name (letters, digits, _ - . only, at most " +
                                         std::to_string(k_max_name) + " bytes), got " + yaml::describe((*items)[i]));

@@ -5,13 +5,10 @@
 #include <cctype>
 
 namespace h2r {
-namespace {
 
 bool is_field_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
 }
-
-} // namespace
 
 std::optional<Template::Filter> Template::parse_filter(std::string_view text, std::string& error) {
   const std::string name = trim(text);

@@ -13,6 +13,9 @@
 
 namespace h2r {
 
+// A character of a field name, as placeholders and hr_fields take them: letters, digits, _ - .
+bool is_field_char(char c);
+
 // Literal text with `{field}` placeholders, each with optional filters applied left to right:
 // lower, upper, trim, ascii (strip diacritics), default('x') / default("x") (used when the value is
 // empty at that point). `{{` and `}}` are literal braces. Immutable; safe to share between threads.
