@@ -140,7 +140,7 @@ int cmd_events(const std::string& config_path, const Words& words) {
   }
 
   int code = k_exit_ok;
-  auto ctx = open_context(config_path, code);
+  auto ctx = open_context_without_key(config_path, code);
   if (!ctx) return code;
   Store& store = *ctx->store;
   store.set_actor(cli_actor());

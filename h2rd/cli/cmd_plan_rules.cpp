@@ -54,7 +54,7 @@ int cmd_plan_rules(const std::string& config_path, const Args& args) {
   }
   const std::string path = *args.value("--rules");
   int code = k_exit_ok;
-  auto ctx = open_context(config_path, code);
+  auto ctx = open_context_without_key(config_path, code);
   if (!ctx) return code;
   auto in_force = load_rules_or_report(*ctx, code);
   if (!in_force) return code;
@@ -81,7 +81,7 @@ int cmd_resync(const std::string& config_path, const Words& words) {
     print_error("usage: h2rd resync [--json] (see `h2rd resync --help`)");
     return k_exit_usage;
   }
-  auto ctx = open_context(config_path, code);
+  auto ctx = open_context_without_key(config_path, code);
   if (!ctx) return code;
   auto rules = load_rules_or_report(*ctx, code);
   if (!rules) return code;

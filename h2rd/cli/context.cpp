@@ -68,7 +68,7 @@ std::string lost_key_help(const Config& config, const std::vector<std::string>& 
 
 } // namespace
 
-std::optional<Context> open_context(const std::string& config_path, int& exit_code, NewKey new_key) {
+std::optional<Context> open_context_without_key(const std::string& config_path, int& exit_code) {
   auto config = load_config(config_path);
   if (!config) {
     for (const auto& d : config.error()) std::cerr << d.to_string() << "\n";
@@ -78,7 +78,6 @@ std::optional<Context> open_context(const std::string& config_path, int& exit_co
   Context context;
   context.config = std::move(*config);
   init_logging(context.config.log_level, context.config.log_format);
-  // The database first: whether a missing key may be created depends on what it holds.
   auto store = open_store(context.config.database, context.config.database_password_file);
   if (!store) {
     print_error(store.error().message);
@@ -86,6 +85,14 @@ std::optional<Context> open_context(const std::string& config_path, int& exit_co
     return std::nullopt;
   }
   context.store = std::move(*store);
+  return context;
+}
+
+std::optional<Context> open_context(const std::string& config_path, int& exit_code, NewKey new_key) {
+  // The database first: whether a missing key may be created depends on what it holds.
+  auto opened = open_context_without_key(config_path, exit_code);
+  if (!opened) return std::nullopt;
+  Context context = std::move(*opened);
   auto connections = context.store->list_connections();
   if (!connections) {
     print_error(connections.error().message);
@@ -114,7 +121,7 @@ std::optional<Context> open_status_context(const std::string& config_path, int& 
     exit_code = k_exit_config;
     return std::nullopt;
   }
-  if (!has_errors(problems)) return open_context(config_path, exit_code);
+  if (!has_errors(problems)) return open_context_without_key(config_path, exit_code);
   for (const auto& d : problems) std::cerr << d.to_string() << "\n";
   std::cerr << "h2rd: warning: " << config->path << " has errors (above); a running daemon keeps the settings "
             << "it runs with; this status reads " << redact_database(config->database) << "\n";

@@ -33,7 +33,12 @@ enum class NewKey { only_when_no_secrets, allowed };
 std::optional<Context> open_context(const std::string& config_path, int& exit_code,
                                     NewKey new_key = NewKey::only_when_no_secrets);
 
-// For `h2rd status`: like open_context, but a config file with errors (which a running daemon refused
+// For the commands that never touch a secret (`status`, `events ...`): the config and the store, no
+// secret box, so the key file is neither read nor made. An operator in the service's group runs them
+// without sudo: the key file stays readable by its owner only (docs/operations.md, "Operators").
+std::optional<Context> open_context_without_key(const std::string& config_path, int& exit_code);
+
+// For `h2rd status`: like open_context_without_key, but a config file with errors (which a running daemon refused
 // on reload, keeping its settings) is read leniently, each problem printed to stderr as a warning, so
 // status can still show the daemon — as long as the database it names exists. No secret box.
 std::optional<Context> open_status_context(const std::string& config_path, int& exit_code);

@@ -196,6 +196,32 @@ TEST_CASE("e2e hardening: a lost key file stops h2rd with exit 78 and recovery s
   CHECK_MESSAGE(test.exit_code == 0, test.err);
 }
 
+// An operator of the service's group runs status and events without sudo, and the key file stays
+// readable by its owner only (docs/operations.md, "Operators"): those commands never read it. Shown here
+// with the key gone, which makes every command that opens it refuse.
+TEST_CASE("e2e hardening: status, events, plan --rules and resync run without the key file, and do not make one") {
+  H2rEnv env;
+  env.drop("hire.json", event_json("k-1", "hire", employee("E1", "Kai", "Lee")));
+  REQUIRE(env.run_once().exit_code == 0);
+  const fs::path key = env.dir().path() / "state" / "secret.key";
+  REQUIRE(fs::exists(key));
+  fs::remove(key);
+
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"status"}, std::vector<std::string>{"events", "list"},
+        std::vector<std::string>{"events", "show", "k-1"},
+        std::vector<std::string>{"plan", "--rules", env.rules_path()}, std::vector<std::string>{"resync"}}) {
+    CAPTURE(command.front());
+    auto r = env.h2rd(command);
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK_FALSE(contains(r.err, "key file"));
+    CHECK_FALSE(fs::exists(key));
+  }
+  auto run = env.run_once();
+  CHECK(run.exit_code == 78);
+  CHECK(contains(run.err, "the key file " + key.string() + " is missing"));
+}
+
 TEST_CASE("e2e hardening: a rejected file with a 255-byte name gets a report that fits") {
   H2rEnv env;
   const std::string name = std::string(250, 'r') + ".json";
