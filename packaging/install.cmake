@@ -27,6 +27,10 @@ foreach(pair "database: h2r.db|database: /var/lib/h2r/h2r.db" "inbox: inbox|inbo
   list(GET pair 1 to)
   string(REGEX REPLACE "\n${from}\n" "\n${to}\n" h2r_config_text "${h2r_config_text}")
 endforeach()
+# The console's token file sits beside the database: the daemon writes it, and may write only below
+# /var/lib/h2r (a relative name would land in /etc/h2r, where h2rd could not create it and would not start).
+string(REPLACE "\n  tokens: h2r.db.console-tokens " "\n  tokens: /var/lib/h2r/h2r.db.console-tokens "
+       h2r_config_text "${h2r_config_text}")
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/packaging/h2rd.yaml "${h2r_config_text}")
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/packaging/h2rd.yaml DESTINATION ${H2R_CONFIG_DIR})
 # Examples, not live config: the admin copies rules.example.yaml to /etc/h2r (docs/operations.md).
