@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -109,7 +110,21 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
     H2R_TRY(db->exec(fmt::format("PRAGMA cache_size = -{}", k_cache_kib)));
     return {};
   }();
-  if (!setup) return annotate(path, "cannot set up", std::move(setup).error());
+  if (!setup) {
+    Error error = std::move(setup).error();
+    // WAL needs the database's -wal and -shm files; while no process has the database open, the first
+    // one creates them, which needs write access to the folder. An operator of the service's group has
+    // the database but not the folder (README.md, "Operators"): say so instead of SQLite's words alone.
+    if (path != ":memory:" && !std::filesystem::exists(path + "-shm")) {
+      const auto folder = std::filesystem::absolute(path).parent_path();
+      if (::access(folder.c_str(), W_OK) != 0)
+        error.message += fmt::format(" (this user cannot create the database's -wal and -shm files in {}; they exist "
+                                     "while the daemon runs: start it, or run this command as the user the daemon "
+                                     "runs as, e.g. sudo -u h2r)",
+                                     folder.string());
+    }
+    return annotate(path, "cannot set up", std::move(error));
+  }
   H2R_TRY(sqlite::migrate(*db)); // errors already name the file
   return std::unique_ptr<Store>(std::make_unique<SqliteStore>(std::move(db)));
 }
