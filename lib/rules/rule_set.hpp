@@ -46,6 +46,7 @@ struct RuleSet {
   OnNoRole on_no_role = OnNoRole::deprovision;
   std::vector<AttributeRule> attributes;  // file order
   std::vector<std::string> hr_fields;      // declared fields beyond the event format's (`hr_fields:`)
+  TemplateTables tables;                   // `tables:`, for templates' map(name)
   Lifecycle lifecycle;
   Diagnostics warnings;
 };

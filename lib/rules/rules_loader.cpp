@@ -1,10 +1,12 @@
 // rules.yaml → RuleSet: every problem reported with its line and column, all in one pass.
 #include "rules/rule_set.hpp"
 #include "rules/scim_paths.hpp"
+#include "rules/text_fold.hpp"
 
 #include <algorithm>
 #include <array>
 #include <tuple>
+#include <utility>
 
 namespace h2r {
 namespace {
@@ -53,7 +55,7 @@ public:
       return;
     }
     auto top = m_reader.map(root, "the rules file",
-                            {"version", "targets", "roles", "on_no_role", "attributes", "lifecycle", "hr_fields"});
+                            {"version", "targets", "roles", "on_no_role", "attributes", "lifecycle", "hr_fields", "tables"});
     if (!top) return;
     for (std::string_view key : {"version", "targets", "roles", "attributes"}) m_reader.require(*top, key, "the rules file");
     if (const auto* n = top->get("version"))
@@ -64,6 +66,7 @@ public:
     if (const auto* n = top->get("on_no_role"))
       if (auto v = m_reader.choice(*n, "on_no_role", {"deprovision", "keep"}))
         m_out.on_no_role = *v == "keep" ? OnNoRole::keep : OnNoRole::deprovision;
+    if (const auto* n = top->get("tables")) tables(*n);  // before the templates that name them
     if (const auto* e = top->entry("attributes")) attributes(e->key_node, e->value);
     if (const auto* n = top->get("lifecycle")) lifecycle(*n);
     if (const auto* n = top->get("hr_fields")) hr_fields(*n);
@@ -92,6 +95,66 @@ public:
       }
       if (std::find(m_out.hr_fields.begin(), m_out.hr_fields.end(), *name) == m_out.hr_fields.end())
         m_out.hr_fields.push_back(*name);
+    }
+  }
+
+  // tables: { cost_centre: { Sales: CC-100, "*": CC-999 } }: lookup tables for the template filter
+  // map(name); "*" is the value for keys not listed. Keys match after Unicode case folding.
+  void tables(const YAML::Node& node) {
+    constexpr std::size_t k_max_tables = 256, k_max_entries = 10'000, k_max_text = 1024, k_max_name = 64;
+    if (!node.IsMap()) {
+      m_reader.error(node, "tables must be a map of table name to a map of value to replacement, e.g. "
+                           "{ cost_centre: { Sales: CC-100, \"*\": CC-999 } }, got " + yaml::describe(node));
+      return;
+    }
+    if (node.size() > k_max_tables) {
+      m_reader.error(node, "tables has at most " + std::to_string(k_max_tables) + " tables, got " + std::to_string(node.size()));
+      return;
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const YAML::Node key = it->first;
+      const YAML::Node entries = it->second;
+      const std::string name = key.IsScalar() ? key.Scalar() : std::string();
+      if (name.empty() || name.size() > k_max_name || !std::all_of(name.begin(), name.end(), is_field_char)) {
+        m_reader.error(key, "a table name must be a name of letters, digits, _ - . (at most " +
+                                std::to_string(k_max_name) + " bytes), got " + yaml::describe(key));
+        continue;
+      }
+      const std::string what = "tables." + name;
+      if (m_out.tables.contains(name)) {
+        m_reader.error(key, "table '" + name + "' is defined twice");
+        continue;
+      }
+      if (!entries.IsMap()) {
+        m_reader.error(entries, what + " must be a map of value to replacement, e.g. { Sales: CC-100 }, got " +
+                                    yaml::describe(entries));
+        continue;
+      }
+      if (entries.size() > k_max_entries) {
+        m_reader.error(entries, what + " has at most " + std::to_string(k_max_entries) + " entries, got " +
+                                    std::to_string(entries.size()));
+        continue;
+      }
+      auto table = std::make_shared<TemplateTable>();
+      for (auto e = entries.begin(); e != entries.end(); ++e) {
+        const YAML::Node from = e->first;
+        const YAML::Node to = e->second;
+        if (!from.IsScalar() || from.Scalar().empty() || from.Scalar().size() > k_max_text) {
+          m_reader.error(from, "a key of " + what + " must be a non-empty text of at most " + std::to_string(k_max_text) +
+                                   " bytes, got " + yaml::describe(from));
+          continue;
+        }
+        const std::string entry = what + "." + from.Scalar();
+        if (!to.IsScalar() || to.Scalar().size() > k_max_text) {
+          m_reader.error(to, entry + " must be a text of at most " + std::to_string(k_max_text) + " bytes, got " +
+                                 yaml::describe(to));
+          continue;
+        }
+        const bool fresh = from.Scalar() == "*" ? !std::exchange(table->fallback, to.Scalar()).has_value()
+                                                : table->entries.emplace(fold_case(from.Scalar()), to.Scalar()).second;
+        if (!fresh) m_reader.error(from, entry + ": the key appears twice (keys match whatever their case)");
+      }
+      m_out.tables.emplace(name, std::move(table));
     }
   }
 
@@ -252,7 +315,7 @@ private:
     } else if (plain && is_number(text)) {
       rule.literal = text.find('.') == std::string::npos ? nlohmann::json(std::stoll(text)) : nlohmann::json(std::stod(text));
     } else {
-      auto parsed = Template::parse(text);
+      auto parsed = Template::parse(text, &m_out.tables);
       if (!parsed) {
         m_reader.error(value, what + ": " + parsed.error().message + " (at character " +
                                   std::to_string(parsed.error().offset + 1) + " of the template)");

@@ -131,6 +131,43 @@ std::string fold_ascii(std::string_view utf8) {
   });
 }
 
+namespace {
+
+// Byte offset of code point `count` of `utf8` (its size when it has fewer).
+std::size_t code_point_offset(std::string_view utf8, std::size_t count) {
+  std::size_t at = 0;
+  for (std::size_t n = 0; n < count && at < utf8.size(); ++n) {
+    const std::size_t length = utf8_sequence_length(utf8, at);
+    at += length == 0 ? 1 : length;
+  }
+  return at;
+}
+
+std::size_t code_point_count(std::string_view utf8) {
+  std::size_t n = 0;
+  for (std::size_t at = 0; at < utf8.size(); ++n) {
+    const std::size_t length = utf8_sequence_length(utf8, at);
+    at += length == 0 ? 1 : length;
+  }
+  return n;
+}
+
+} // namespace
+
+std::string utf8_left(std::string_view utf8, std::size_t count) {
+  return std::string(utf8.substr(0, code_point_offset(utf8, count)));
+}
+
+std::string utf8_mid(std::string_view utf8, std::size_t start, std::size_t count) {
+  const std::string_view rest = utf8.substr(code_point_offset(utf8, start));
+  return utf8_left(rest, count);
+}
+
+std::string utf8_right(std::string_view utf8, std::size_t count) {
+  const std::size_t total = code_point_count(utf8);
+  return std::string(utf8.substr(code_point_offset(utf8, total > count ? total - count : 0)));
+}
+
 std::string trim(std::string_view text) {
   constexpr std::string_view k_space = " \t\r\n\f\v";
   const auto first = text.find_first_not_of(k_space);

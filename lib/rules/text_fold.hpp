@@ -3,6 +3,7 @@
 // (plus a few common extras); other characters pass through them.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,15 @@ std::string fold_upper(std::string_view utf8);
 // Øre → Ore; combining marks (U+0300..U+036F) are dropped; typographic quotes and dashes become ASCII.
 // Characters with no ASCII form (e.g. CJK) are kept as they are.
 std::string fold_ascii(std::string_view utf8);
+// Any script to plain ASCII by ICU's transliterators "Any-Latin; Latin-ASCII" (the template filter
+// fold): "Ελένη" → "Elene", "Дмитрий" → "Dmitrij", "Zoë" → "Zoe", precomposed or decomposed alike.
+// Invalid UTF-8 bytes become U+FFFD first. Without ICU's transliteration data, fold_ascii.
+std::string fold_any_ascii(std::string_view utf8);
+// Code point substrings (the template filters left, right, mid): never split a UTF-8 sequence; an
+// invalid byte counts as one code point. `start` counts from 0.
+std::string utf8_left(std::string_view utf8, std::size_t count);
+std::string utf8_right(std::string_view utf8, std::size_t count);
+std::string utf8_mid(std::string_view utf8, std::size_t start, std::size_t count);
 // Removes leading and trailing ASCII white space.
 std::string trim(std::string_view text);
 

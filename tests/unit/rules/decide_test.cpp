@@ -255,6 +255,8 @@ TEST_CASE("rules: the example rules file loads clean") {
   CHECK(decisions[0].desired->user_name == "zoë.ålund@example.com");
   CHECK(decisions[0].desired->body["urn:ietf:params:scim:schemas:extension:zoom:1.0:User"]["personalLinkName"] ==
         "zoe.alund");
+  CHECK(decisions[0].desired->body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["division"] == "R&D");
+  CHECK(decisions[0].desired->body["nickName"] == "Zoë");
 }
 
 TEST_CASE("decide: a rendered value above its path's length limit is left out and named as the problem") {

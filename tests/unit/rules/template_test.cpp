@@ -57,7 +57,7 @@ TEST_CASE("template: malformed templates say what is wrong and where") {
     std::size_t offset;
   };
   const std::vector<Case> cases = {
-      {"{first_name|shout}", "unknown filter 'shout' (filters: lower, upper, trim, ascii, default('text'))", 0},
+      {"{first_name|shout}", "unknown filter 'shout' (filters: lower, upper, trim, ascii, fold, default('text'), or(field)", 0},
       {"ab {x", "a '{' that is never closed", 3},
       {"a } b", "a lone '}'", 2},
       {"x{}", "an empty placeholder", 1},

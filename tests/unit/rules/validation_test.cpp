@@ -28,7 +28,7 @@ TEST_CASE("validation: each problem is reported at its line:col with a clear mes
   const std::vector<Case> cases = {
       {"version: 1\ntargets: [{connection: zoom}]\nroles: [{name: all}]\nattributes: { userName: \"{email}\" }\n"
        "colour: blue\n",
-       5, 1, "unknown key 'colour' in the rules file (allowed: version, targets, roles, on_no_role, attributes, lifecycle or hr_fields)"},
+       5, 1, "unknown key 'colour' in the rules file (allowed: version, targets, roles, on_no_role, attributes, lifecycle, hr_fields or tables)"},
       {"version: 2\ntargets: [{connection: zoom}]\n" + k_roles + k_attrs, 1, 10, "version must be 1"},
       {"targets: [{connection: zoom}]\n" + k_roles + k_attrs, 1, 1, "the rules file needs the key 'version'"},
       {"version: 1\ntargets: []\n" + k_roles + k_attrs, 2, 10, "targets needs at least one entry"},
@@ -71,7 +71,8 @@ TEST_CASE("validation: each problem is reported at its line:col with a clear mes
       {k_head + k_roles + "attributes:\n  title: \"{job_title}\"\n", 4, 1,
        "attributes needs userName (the Zoom login e-mail)"},
       {k_head + k_roles + "attributes:\n  userName: \"{email|shout}\"\n", 5, 13,
-       "attributes.userName: unknown filter 'shout' (filters: lower, upper, trim, ascii, default('text')) (at character 1"},
+       "attributes.userName: unknown filter 'shout' (filters: lower, upper, trim, ascii, fold, default('text'), or(field), "
+       "map(table), left(n), right(n), mid(start, n), date('YYYY-MM-DD')) (at character 1"},
       {k_head + k_roles + "attributes:\n  userName: \"{email}\"\n  title: \"{job_title\"\n", 6, 10,
        "attributes.title: a '{' that is never closed"},
       {k_head + k_roles + "attributes:\n  userName: \"{email}\"\n  zoom.loginType.sso: \"{x}\"\n", 6, 23,
