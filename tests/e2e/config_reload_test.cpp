@@ -38,6 +38,17 @@ nlohmann::json event_named(const H2rEnv& env, const std::string& event_id) {
   return nullptr;
 }
 
+// `h2rd status` once it names a key waiting for a restart: exactly one.
+nlohmann::json status_naming_one_restart(const H2rEnv& env) {
+  nlohmann::json status;
+  REQUIRE(eventually([&] {
+    status = env.h2rd_json({"status"});
+    return !status["config"]["restart_needed"].empty();
+  }));
+  REQUIRE(status["config"]["restart_needed"].size() == 1);
+  return status;
+}
+
 // Status once the daemon runs (signals are only safe to send from then on).
 nlohmann::json running_status(const H2rEnv& env) {
   nlohmann::json status;
@@ -115,12 +126,7 @@ TEST_CASE("e2e config reload: a changed inbox is named as needing a restart and 
   running_status(env);
 
   reload(daemon, env, config_text("{ interval: 1s, workers: 4 }", "", "inbox2"));
-  nlohmann::json status;
-  REQUIRE(eventually([&] {
-    status = env.h2rd_json({"status"});
-    return !status["config"]["restart_needed"].empty();
-  }));
-  REQUIRE(status["config"]["restart_needed"].size() == 1);
+  const nlohmann::json status = status_naming_one_restart(env);
   const auto& change = status["config"]["restart_needed"][0];
   CHECK(change["key"] == "inbox");
   CHECK(change["running"] == env.inbox());
@@ -152,12 +158,7 @@ TEST_CASE("e2e config reload: a changed inbox.date_order is named as needing a r
   running_status(env);
 
   reload(daemon, env, config_text("{ interval: 1s, workers: 4 }", "", "{ path: inbox, date_order: MDY }"));
-  nlohmann::json status;
-  REQUIRE(eventually([&] {
-    status = env.h2rd_json({"status"});
-    return !status["config"]["restart_needed"].empty();
-  }));
-  REQUIRE(status["config"]["restart_needed"].size() == 1);
+  const nlohmann::json status = status_naming_one_restart(env);
   const auto& change = status["config"]["restart_needed"][0];
   CHECK(change["key"] == "inbox.date_order");
   CHECK(change["running"] == "ISO");
