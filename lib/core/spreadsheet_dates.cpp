@@ -11,6 +11,8 @@
 namespace h2r {
 namespace {
 
+constexpr std::size_t k_shown_fraction_digits = 6; // of a serial's fraction, in an error
+
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 std::size_t digit_run_end(std::string_view s, std::size_t from) {
@@ -132,16 +134,17 @@ Expected<std::string, std::string> excel_serial_to_iso(std::string_view text) {
                             ", 1900-01-01..9999-12-31)";
   if (!looks_like_serial(text)) return unexpected(range);
   const std::size_t whole_end = digit_run_end(text, 0);
-  const std::string_view fraction = text.substr(std::min(whole_end + 1, text.size()));
-  if (fraction.find_first_not_of('0') != std::string_view::npos)
-    return unexpected("is an Excel date and time (" + std::string(text.substr(0, whole_end)) + " the day, ." +
-                      std::string(fraction) + " a fraction of it, the time of day); h2r reads whole days: "
-                      "format the column as a date");
   const std::string_view whole = text.substr(0, whole_end);
   if (whole.size() > 7) return unexpected(range);
   long serial = 0;
   std::from_chars(whole.data(), whole.data() + whole.size(), serial);
   if (serial < 1 || serial > k_max_excel_serial) return unexpected(range);
+  const std::string_view fraction = text.substr(std::min(whole_end + 1, text.size()));
+  if (fraction.find_first_not_of('0') != std::string_view::npos) // shown cut: it comes from outside
+    return unexpected("is an Excel date and time (" + std::string(whole) + " the day, ." +
+                      std::string(fraction.substr(0, k_shown_fraction_digits)) +
+                      (fraction.size() > k_shown_fraction_digits ? "…" : "") +
+                      " a fraction of it, the time of day); h2r reads whole days: format the column as a date");
   if (serial == 60)
     return unexpected(std::string("is Excel's 1900-02-29, a day that never was (Excel counts 1900 as a leap "
                                   "year); write the date as YYYY-MM-DD"));

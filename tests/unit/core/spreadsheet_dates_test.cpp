@@ -103,6 +103,9 @@ TEST_CASE("spreadsheet dates: Excel serials in the 1900 date system, around its 
   const std::string fraction = refusal("46082.5", k_serials);
   CHECK(has(fraction, "is an Excel date and time (46082 the day, .5 a fraction of it, the time of day)"));
   CHECK(has(fraction, "format the column as a date"));
+  CHECK(has(refusal("46082.333333333333333333", k_serials), "(46082 the day, .333333… a fraction of it"));
+  CHECK(refusal("0.5", k_serials) == out_of_range);
+  CHECK(refusal(std::string(100'000, '9') + ".5", k_serials) == out_of_range); // nothing of it echoed
   CHECK(refusal("-5", k_serials) == "is not an ISO date (2026-12-01) or date-time with offset (2026-12-01T09:00:00Z)");
 }
 
