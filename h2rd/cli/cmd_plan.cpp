@@ -50,7 +50,7 @@ bool read_files(const std::vector<std::string>& paths, const Context& ctx, const
     }
     std::ostringstream buf;
     buf << in.rdbuf();
-    auto parsed = parse_event_file(*format, buf.str());
+    auto parsed = parse_event_file(*format, buf.str(), ctx.config.inbox_dates);
     if (!parsed.problems.empty()) {
       for (const auto& p : parsed.problems) std::cerr << path << ": " << p.to_string() << "\n";
       return false;

@@ -66,7 +66,7 @@ public:
                              "breaker", "console", "zoom"});
     if (!top) return;
     database(*top);
-    path(*top, "inbox", m_config.inbox);
+    inbox(*top);
     rules(*top);
     path(*top, "secret_key_file", m_config.secret_key_file);
     if (const auto* node = top->get("timezone")) {
@@ -104,6 +104,30 @@ private:
     const auto* node = top.get(key);
     if (!node) return;
     if (auto text = m_reader.non_empty_string(*node, key)) out = resolve(*text);
+  }
+
+  // `inbox: PATH`, or `inbox: { path: PATH, date_order: ISO|MDY|DMY, excel_serial_dates: BOOL }`.
+  void inbox(const yaml::MapView& top) {
+    const auto* node = top.get("inbox");
+    if (!node) return;
+    if (!node->IsMap()) {
+      path(top, "inbox", m_config.inbox);
+      return;
+    }
+    auto map = m_reader.map(*node, "inbox", {"path", "date_order", "excel_serial_dates"});
+    if (!map) return;
+    if (const auto* n = map->get("path"))
+      if (auto text = m_reader.non_empty_string(*n, "inbox.path")) m_config.inbox = resolve(*text);
+    if (const auto* n = map->get("date_order"))
+      if (auto text = m_reader.non_empty_string(*n, "inbox.date_order")) {
+        if (auto order = parse_date_order(*text))
+          m_config.inbox_dates.order = *order;
+        else
+          m_reader.error(*n, "inbox.date_order must be MDY (3/1/2026 is March 1), DMY (1/3/2026 is March 1) or "
+                             "ISO (2026-03-01 only, the default), got '" + *text + "'");
+      }
+    if (const auto* n = map->get("excel_serial_dates"))
+      if (auto on = m_reader.boolean(*n, "inbox.excel_serial_dates")) m_config.inbox_dates.excel_serials = *on;
   }
 
   // `database: FILE`, `database: postgresql://…`, or `database: { url: postgresql://…, password_file: FILE }`.

@@ -3,6 +3,7 @@
 
 #include "core/diagnostic.hpp"
 #include "core/expected.hpp"
+#include "core/spreadsheet_dates.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -44,6 +45,9 @@ struct Config {
   std::string database;
   std::string database_password_file; // database.password_file (absolute; mode 0600 or stricter); "" = libpq's PGPASSFILE / ~/.pgpass
   std::string inbox;                // default: inbox/ beside the config
+  // inbox.date_order (ISO | MDY | DMY) and inbox.excel_serial_dates, from the map form
+  // `inbox: { path: …, date_order: MDY }`; the plain `inbox: PATH` reads ISO dates only. Restart-only.
+  DateReading inbox_dates;
   std::string rules;                // default: rules.yaml beside the config
   // rules.on_change: "resync" queues a resync for every linked employee a rules edit changes;
   // "manual" only logs how many and waits for `h2rd resync`.

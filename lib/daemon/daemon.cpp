@@ -80,7 +80,8 @@ Daemon::Daemon(const Config& config, Store& store, const SecretBox& box, HttpTra
       m_connections(store, box, m_transport, clock, client_options(once), config.breaker),
       m_engine(store, m_connections, [this] { return m_rules.current(); }, hooked_engine_options(once), clock),
       m_membership(store, clock, membership_options()),
-      m_inbox(InboxOptions{config.inbox, config.max_file_bytes, config.retention_days},
+      m_inbox(InboxOptions{.dir = config.inbox, .max_file_bytes = config.max_file_bytes,
+                           .retention_days = config.retention_days, .dates = config.inbox_dates},
               [this](const std::string& file) { return m_engine.begin_ingest(file, [this] { m_wake.poke(); }); },
               clock),
       m_status(StatusHandlers{[this] { return metrics_text(); }, [this] { return health(); }}), m_once(once) {

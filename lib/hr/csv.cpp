@@ -120,7 +120,7 @@ bool fits_header(const CsvRow& row, std::size_t columns) {
 
 } // namespace
 
-ParsedFile parse_csv_events(std::string_view content) {
+ParsedFile parse_csv_events(std::string_view content, const DateReading& dates) {
   ParsedFile out;
   const char delimiter = sniff_csv_delimiter(content);
   CsvTable table = tokenize_csv(content, k_max_records_per_file + 1, delimiter);
@@ -152,7 +152,7 @@ ParsedFile parse_csv_events(std::string_view content) {
       continue;
     }
     ++record;
-    if (auto ev = csv_row_event(row, header, record, out.problems)) out.events.push_back(std::move(*ev));
+    if (auto ev = csv_row_event(row, header, record, out.problems, dates)) out.events.push_back(std::move(*ev));
     if (out.problems.size() > k_max_problems_listed) break;
   }
   out.notes = csv_notes(delimiter, header_info, blank_rows);
@@ -160,7 +160,7 @@ ParsedFile parse_csv_events(std::string_view content) {
 }
 
 std::optional<HrEvent> csv_row_event(const CsvRow& row, const std::vector<std::string>& header, int record,
-                                     std::vector<FileProblem>& problems) {
+                                     std::vector<FileProblem>& problems, const DateReading& dates) {
   if (!fits_header(row, header.size())) {
     add_problem(problems, {record, row.line, "", "has " + std::to_string(row.cells.size()) +
                                                      " fields, the header has " + std::to_string(header.size()) +
@@ -180,7 +180,7 @@ std::optional<HrEvent> csv_row_event(const CsvRow& row, const std::vector<std::s
       employee[name] = row.cells[c];
   }
   event["employee"] = std::move(employee);
-  return validate_event_record(event, record, row.line, problems);
+  return validate_event_record(event, record, row.line, problems, dates);
 }
 
 std::vector<std::string> csv_notes(char delimiter, CsvHeader& header, std::size_t blank_rows) {

@@ -33,7 +33,8 @@ CsvTable tokenize_csv(std::string_view content, std::size_t max_rows, char delim
 // tab); header names are matched to the fields of h2r-events(5) ignoring case, spaces, '-' and '_'; empty
 // columns at the end of the header (Excel's "a,b,c,") and their empty cells are ignored; empty rows
 // (",,,," or blanks) are skipped. ParsedFile::notes says which of these happened.
-ParsedFile parse_csv_events(std::string_view content);
+// `dates`: how effective dates are read (validate_event_record).
+ParsedFile parse_csv_events(std::string_view content, const DateReading& dates);
 
 struct CsvHeader;
 
@@ -44,7 +45,7 @@ std::size_t header_row_index(const CsvTable& table);
 // One data row that is not blank (record = its 1-based number among those): its event, or its
 // problems appended. The row's cells beyond the header's columns must be empty.
 std::optional<HrEvent> csv_row_event(const CsvRow& row, const std::vector<std::string>& header, int record,
-                                     std::vector<FileProblem>& problems);
+                                     std::vector<FileProblem>& problems, const DateReading& dates);
 
 // What parse_csv_events says about how it read a file (ParsedFile::notes); moves header.notes.
 std::vector<std::string> csv_notes(char delimiter, CsvHeader& header, std::size_t blank_rows);

@@ -82,7 +82,7 @@ Result<char> next_json_element(StreamInput& in, std::string& element) {
 
 // A JSON file that is an array of event objects: element by element. Anything else (one object,
 // blank, a syntax error) is read whole.
-Result<void> stream_json(StreamInput& in, ChunkOut& out, StreamRead& read) {
+Result<void> stream_json(StreamInput& in, ChunkOut& out, StreamRead& read, const DateReading& dates) {
   auto whole = [&]() -> Result<void> {
     read.read_whole = true;
     return {};
@@ -103,7 +103,7 @@ Result<void> stream_json(StreamInput& in, ChunkOut& out, StreamRead& read) {
       if (from == std::string::npos || !clean_text(element)) return whole();
       if (static_cast<std::size_t>(++record) > k_max_records_per_file) return whole();
       bool read_whole = false;
-      auto event = read_json_element(std::string_view(element).substr(from), record, read.problems, read_whole);
+      auto event = read_json_element(std::string_view(element).substr(from), record, read.problems, read_whole, dates);
       if (read_whole || out.too_many_problems()) return whole();
       if (event) H2R_TRY(out.push(std::move(*event)));
       if (end == ']') break;
@@ -114,7 +114,7 @@ Result<void> stream_json(StreamInput& in, ChunkOut& out, StreamRead& read) {
 }
 
 // NDJSON: line by line, as parse_ndjson_events reads them.
-Result<void> stream_ndjson(StreamInput& in, ChunkOut& out, StreamRead& read) {
+Result<void> stream_ndjson(StreamInput& in, ChunkOut& out, StreamRead& read, const DateReading& dates) {
   int line = 0;
   int record = 0;
   bool too_many_records = false;
@@ -132,7 +132,7 @@ Result<void> stream_ndjson(StreamInput& in, ChunkOut& out, StreamRead& read) {
       too_many_records = true;
       continue;
     }
-    if (auto event = read_ndjson_record(*text, record, line, read.problems)) H2R_TRY(out.push(std::move(*event)));
+    if (auto event = read_ndjson_record(*text, record, line, read.problems, dates)) H2R_TRY(out.push(std::move(*event)));
     if (out.too_many_problems()) break;
   }
   read.read_whole = true;
@@ -335,7 +335,7 @@ bool clean_text(std::string_view text) {
 using namespace hr_detail;
 
 Result<StreamRead> read_event_stream(FileFormat format, const ByteReader& read, const ChunkSink& sink,
-                                     std::size_t chunk_events) {
+                                     std::size_t chunk_events, const DateReading& dates) {
   StreamRead result;
   try {
     StreamInput in(read);
@@ -348,9 +348,9 @@ Result<StreamRead> read_event_stream(FileFormat format, const ByteReader& read, 
     }
     if (head.substr(0, 3) == "\xEF\xBB\xBF") in.consume(3);
     switch (format) {
-    case FileFormat::json: H2R_TRY(stream_json(in, out, result)); break;
-    case FileFormat::ndjson: H2R_TRY(stream_ndjson(in, out, result)); break;
-    case FileFormat::csv: H2R_TRY(stream_csv(in, out, result)); break;
+    case FileFormat::json: H2R_TRY(stream_json(in, out, result, dates)); break;
+    case FileFormat::ndjson: H2R_TRY(stream_ndjson(in, out, result, dates)); break;
+    case FileFormat::csv: H2R_TRY(stream_csv(in, out, result, dates)); break;
     }
     if (!result.read_whole) H2R_TRY(out.flush());
     if (result.read_whole || out.too_many_problems()) {

@@ -45,9 +45,10 @@ struct StreamRead {
 
 // Reads one file of `format` through `read`, handing chunks of at most `chunk_events` records to
 // `sink`. Never throws. Memory: one block, one record and one chunk (plus, for CSV, the rows before
-// the header), whatever the file's size.
+// the header), whatever the file's size. `dates`: how effective dates are read, as parse_event_file.
 Result<StreamRead> read_event_stream(FileFormat format, const ByteReader& read, const ChunkSink& sink,
-                                     std::size_t chunk_events = k_stream_chunk_events);
+                                     std::size_t chunk_events = k_stream_chunk_events,
+                                     const DateReading& dates = {});
 
 // A JSON file the streaming read gave up on (StreamRead::read_whole), read again in one pass without
 // being held in memory: its problems when they can be known that way, as parse_event_file reports

@@ -25,7 +25,7 @@ bool blank_for_every_separator(std::string_view text) {
 
 class CsvStream {
 public:
-  CsvStream(ChunkOut& out, StreamRead& read) : m_out(out), m_read(read) {}
+  CsvStream(ChunkOut& out, StreamRead& read, const DateReading& dates) : m_out(out), m_read(read), m_dates(dates) {}
 
   // One piece of the file: whole lines whose quotes are balanced, starting on `first_line`. False
   // when the file must be read whole.
@@ -77,13 +77,14 @@ private:
       ++m_blank_rows;
       return {};
     }
-    if (auto event = csv_row_event(row, m_header->fields, ++m_record, m_read.problems))
+    if (auto event = csv_row_event(row, m_header->fields, ++m_record, m_read.problems, m_dates))
       H2R_TRY(m_out.push(std::move(*event)));
     return {};
   }
 
   ChunkOut& m_out;
   StreamRead& m_read;
+  const DateReading& m_dates;
   std::string m_prefix; // the lines up to and including the header row
   char m_delimiter = ',';
   std::optional<CsvHeader> m_header;
@@ -95,8 +96,8 @@ private:
 
 } // namespace
 
-Result<void> stream_csv(StreamInput& in, ChunkOut& out, StreamRead& read) {
-  CsvStream csv(out, read);
+Result<void> stream_csv(StreamInput& in, ChunkOut& out, StreamRead& read, const DateReading& dates) {
+  CsvStream csv(out, read, dates);
   std::string segment;   // lines up to the end of a record: an even number of quotes
   std::size_t quotes = 0;
   int next_line = 1;     // the line `segment` starts on

@@ -58,6 +58,6 @@ private:
 bool clean_text(std::string_view text);
 
 // CSV: reads the rest of `in` (after any byte-order mark).
-Result<void> stream_csv(StreamInput& in, ChunkOut& out, StreamRead& read);
+Result<void> stream_csv(StreamInput& in, ChunkOut& out, StreamRead& read, const DateReading& dates);
 
 } // namespace h2r::hr_detail

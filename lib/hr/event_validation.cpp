@@ -40,6 +40,22 @@ struct Checker {
     add_problem(problems, {record, line, std::move(field), std::move(message)});
   }
 
+  // An effective date as written → the ISO text stored ("" after a problem): a spreadsheet's date
+  // read as `dates` says, then the year range checked on what it was read as.
+  std::string effective_date(const std::string& text, const DateReading& dates) {
+    auto iso = read_effective_date(text, dates);
+    if (!iso) {
+      problem("effective_date", quote_for_report(text) + " " + iso.error());
+      return "";
+    }
+    if (auto out_of_range = effective_date_range_problem(*iso)) {
+      const std::string read_as = *iso == text ? "" : " (read as " + *iso + ")";
+      problem("effective_date", quote_for_report(text) + read_as + " " + *out_of_range);
+      return "";
+    }
+    return std::move(*iso);
+  }
+
   // A required, non-empty string of at most `max_bytes` without control characters.
   std::optional<std::string> identifier(const json* j, const std::string& field, std::size_t max_bytes) {
     if (!j) {
@@ -94,7 +110,7 @@ bool is_plausible_email(std::string_view text) {
 }
 
 std::optional<HrEvent> validate_event_record(const json& j, int record, int line,
-                                             std::vector<FileProblem>& problems) {
+                                             std::vector<FileProblem>& problems, const DateReading& dates) {
   Checker check{record, line, problems};
   if (!j.is_object()) {
     check.problem("", std::string("an event must be a JSON object, not ") + json_type_name(j));
@@ -128,14 +144,8 @@ std::optional<HrEvent> validate_event_record(const json& j, int record, int line
     if (!d->is_string())
       check.problem("effective_date", std::string("must be a string, not ") + json_type_name(*d) +
                                           " (leave it out for 'now')");
-    else if (!is_valid_effective_date(d->get_ref<const std::string&>()))
-      check.problem("effective_date", quote_for_report(d->get_ref<const std::string&>()) +
-                                          " is not an ISO date (2026-12-01) or date-time with offset "
-                                          "(2026-12-01T09:00:00Z)");
-    else if (auto out_of_range = effective_date_range_problem(d->get_ref<const std::string&>()))
-      check.problem("effective_date", quote_for_report(d->get_ref<const std::string&>()) + " " + *out_of_range);
     else
-      event.effective_date = d->get_ref<const std::string&>();
+      event.effective_date = check.effective_date(d->get_ref<const std::string&>(), dates);
   }
 
   const json* leave = find_key(j, "leave_type");

@@ -17,9 +17,10 @@ bool is_plausible_email(std::string_view text);
 
 // Validates one record (`record`/`line` as in FileProblem) and appends its problems to `problems`.
 // Returns the event only when the record has no problem. The CSV reader builds the same JSON shape
-// from a row, so both formats are validated by this one function.
+// from a row, so both formats are validated by this one function. `dates` says how effective_date
+// is read (inbox.date_order, inbox.excel_serial_dates); the event holds it as ISO.
 std::optional<HrEvent> validate_event_record(const nlohmann::json& record_json, int record, int line,
-                                             std::vector<FileProblem>& problems);
+                                             std::vector<FileProblem>& problems, const DateReading& dates);
 
 // Adds a problem for the second and later occurrences of an event_id among `events`.
 void check_duplicate_event_ids(const std::vector<HrEvent>& events, std::vector<FileProblem>& problems);

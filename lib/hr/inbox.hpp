@@ -34,6 +34,7 @@ struct InboxOptions {
   // rescan(): a file nobody announced as complete (closed after writing, or renamed in) is taken once
   // its size and mtime have stayed the same this long (by `clock`): a writer may still be appending.
   std::chrono::milliseconds settle{k_default_settle};
+  DateReading dates;                             // inbox.date_order, inbox.excel_serial_dates (restart-only)
 
   static constexpr std::chrono::milliseconds k_default_settle{2'000};
 };
@@ -191,7 +192,7 @@ private:
   bool move_back(const std::string& moved, const std::string& name);
   static bool eligible_name(const std::string& name);
 
-  InboxOptions m_options;   // max_file_bytes and retention_days: see the atomics below
+  InboxOptions m_options;   // max_file_bytes and retention_days: see the atomics below; the rest never changes
   std::atomic<std::uint64_t> m_max_file_bytes;
   std::atomic<int> m_retention_days;
   IngestSessionSink m_sink;

@@ -131,7 +131,7 @@ private:
     const auto add = [&](std::vector<HrEvent>& events, std::vector<FileProblem>& found) {
       return m_session->add(events, found);
     };
-    auto streamed = read_event_stream(m_format, m_reader, add);
+    auto streamed = read_event_stream(m_format, m_reader, add, k_stream_chunk_events, m_inbox.m_options.dates);
     if (!streamed) return failed(streamed.error());
     m_events = streamed->events;
     m_problems = std::move(streamed->problems);
@@ -169,7 +169,7 @@ private:
       if (*n == 0) break;
       content.append(buf, *n);
     }
-    ParsedFile parsed = parse_event_file(m_format, content);
+    ParsedFile parsed = parse_event_file(m_format, content, m_inbox.m_options.dates);
     content = std::string();
     m_problems = std::move(parsed.problems);
     m_notes = std::move(parsed.notes);

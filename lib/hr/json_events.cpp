@@ -185,7 +185,7 @@ JsonScan scan_json_stream(std::istream& in) {
   return out;
 }
 
-ParsedFile parse_json_events(std::string_view content) {
+ParsedFile parse_json_events(std::string_view content, const DateReading& dates) {
   ParsedFile out;
   if (too_deep(content, 0, 0, out.problems)) return out;
   auto doc = parse_json_text(content, 0, 0, out.problems);
@@ -197,12 +197,12 @@ ParsedFile parse_json_events(std::string_view content) {
     }
     int record = 0;
     for (const auto& element : *doc) {
-      if (auto event = validate_event_record(element, ++record, 0, out.problems))
+      if (auto event = validate_event_record(element, ++record, 0, out.problems, dates))
         out.events.push_back(std::move(*event));
       if (out.problems.size() > k_max_problems_listed) break;
     }
   } else if (doc->is_object()) {
-    if (auto event = validate_event_record(*doc, 1, 0, out.problems)) out.events.push_back(std::move(*event));
+    if (auto event = validate_event_record(*doc, 1, 0, out.problems, dates)) out.events.push_back(std::move(*event));
   } else {
     add_problem(out.problems, {0, 0, "", "a JSON event file holds one event object or an array of them"});
   }
@@ -210,15 +210,15 @@ ParsedFile parse_json_events(std::string_view content) {
 }
 
 std::optional<HrEvent> read_ndjson_record(std::string_view text, int record, int line,
-                                          std::vector<FileProblem>& problems) {
+                                          std::vector<FileProblem>& problems, const DateReading& dates) {
   if (too_deep(text, record, line, problems)) return std::nullopt;
   auto doc = parse_json_text(text, record, line, problems);
   if (!doc) return std::nullopt;
-  return validate_event_record(*doc, record, line, problems);
+  return validate_event_record(*doc, record, line, problems, dates);
 }
 
 std::optional<HrEvent> read_json_element(std::string_view text, int record, std::vector<FileProblem>& problems,
-                                         bool& read_whole) {
+                                         bool& read_whole, const DateReading& dates) {
   std::vector<FileProblem> found;
   auto doc = parse_json_text(text, record, 0, found);
   if (!doc || !doc->is_object()) { // the whole-file reader numbers and words these
@@ -226,10 +226,10 @@ std::optional<HrEvent> read_json_element(std::string_view text, int record, std:
     return std::nullopt;
   }
   for (auto& p : found) add_problem(problems, std::move(p));
-  return validate_event_record(*doc, record, 0, problems);
+  return validate_event_record(*doc, record, 0, problems, dates);
 }
 
-ParsedFile parse_ndjson_events(std::string_view content) {
+ParsedFile parse_ndjson_events(std::string_view content, const DateReading& dates) {
   ParsedFile out;
   int line = 0;
   int record = 0;
@@ -245,7 +245,7 @@ ParsedFile parse_ndjson_events(std::string_view content) {
       add_problem(out.problems, {0, 0, "", "more than " + std::to_string(k_max_records_per_file) + " events"});
       break;
     }
-    if (auto event = read_ndjson_record(text, record, line, out.problems)) out.events.push_back(std::move(*event));
+    if (auto event = read_ndjson_record(text, record, line, out.problems, dates)) out.events.push_back(std::move(*event));
     if (out.problems.size() > k_max_problems_listed) break;
   }
   return out;

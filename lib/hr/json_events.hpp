@@ -12,18 +12,19 @@
 namespace h2r::hr_detail {
 
 // `content` is valid UTF-8 without a byte-order mark and not blank (parse_event_file checks that).
-ParsedFile parse_json_events(std::string_view content);
-ParsedFile parse_ndjson_events(std::string_view content);
+// `dates`: how effective dates are read (validate_event_record).
+ParsedFile parse_json_events(std::string_view content, const DateReading& dates);
+ParsedFile parse_ndjson_events(std::string_view content, const DateReading& dates);
 
 // One NDJSON line that is not blank (valid UTF-8 without NUL): its event, or its problems appended.
 std::optional<HrEvent> read_ndjson_record(std::string_view text, int record, int line,
-                                          std::vector<FileProblem>& problems);
+                                          std::vector<FileProblem>& problems, const DateReading& dates);
 
 // One element of a JSON array file, as text (record = its 1-based index): its event, or its problems
 // appended. Sets `read_whole` (and appends nothing) when the element is not JSON or not an object:
 // parse_json_events on the whole file words that as it must be (numbering, positions).
 std::optional<HrEvent> read_json_element(std::string_view text, int record, std::vector<FileProblem>& problems,
-                                         bool& read_whole);
+                                         bool& read_whole, const DateReading& dates);
 
 // What one SAX pass over a JSON text finds without building it in memory (scan_json_text,
 // scan_json_stream): the duplicate keys, named as the whole-file reader names them, then the syntax

@@ -42,7 +42,7 @@ std::string_view accepted_extensions() { return "accepted: .json, .ndjson, .json
 
 namespace {
 
-ParsedFile parse_checked(FileFormat format, std::string_view content) {
+ParsedFile parse_checked(FileFormat format, std::string_view content, const DateReading& dates) {
   constexpr std::string_view bom = "\xEF\xBB\xBF";
   std::size_t skipped = 0; // byte numbers in reports count from the start of the file
   if (content.substr(0, bom.size()) == bom) {
@@ -69,9 +69,9 @@ ParsedFile parse_checked(FileFormat format, std::string_view content) {
     return out;
   }
   switch (format) {
-  case FileFormat::json: out = parse_json_events(content); break;
-  case FileFormat::ndjson: out = parse_ndjson_events(content); break;
-  case FileFormat::csv: out = parse_csv_events(content); break;
+  case FileFormat::json: out = parse_json_events(content, dates); break;
+  case FileFormat::ndjson: out = parse_ndjson_events(content, dates); break;
+  case FileFormat::csv: out = parse_csv_events(content, dates); break;
   }
   check_duplicate_event_ids(out.events, out.problems);
   if (!out.problems.empty()) {
@@ -87,12 +87,12 @@ ParsedFile parse_checked(FileFormat format, std::string_view content) {
 
 } // namespace
 
-ParsedFile parse_event_file(FileFormat format, std::string_view content) {
+ParsedFile parse_event_file(FileFormat format, std::string_view content, const DateReading& dates) {
   try {
     // UTF-16 with a byte-order mark (Excel's "Unicode Text") is read as its UTF-8 equivalent.
     auto utf8 = decode_utf16_with_bom(content);
     if (utf8 && !*utf8) return ParsedFile{{}, {utf8->error()}, {}};
-    ParsedFile out = parse_checked(format, utf8 ? std::string_view(**utf8) : content);
+    ParsedFile out = parse_checked(format, utf8 ? std::string_view(**utf8) : content, dates);
     if (utf8 && out.problems.empty())
       out.notes.insert(out.notes.begin(), "read as UTF-16 (it starts with a UTF-16 byte-order mark)");
     return out;

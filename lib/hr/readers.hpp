@@ -2,6 +2,7 @@
 // list of every problem found in it. A file is taken whole or not at all (docs/man/h2r-events.5).
 #pragma once
 
+#include "core/spreadsheet_dates.hpp"
 #include "hr/event.hpp"
 
 #include <cstddef>
@@ -64,7 +65,8 @@ std::string_view accepted_extensions();
 // Every problem is collected (up to k_max_problems_listed), not just the first. An export with no
 // changes is fine and has no events: `[]`, an NDJSON or CSV file that is empty or only blank lines,
 // a CSV file with only its header. An empty .json file (zero bytes or only blanks) is a problem:
-// it is not JSON.
-ParsedFile parse_event_file(FileFormat format, std::string_view content);
+// it is not JSON. `dates` says how effective dates are read (inbox.date_order, inbox.excel_serial_dates:
+// core/spreadsheet_dates.hpp; the default reads ISO only); events hold them as ISO.
+ParsedFile parse_event_file(FileFormat format, std::string_view content, const DateReading& dates = {});
 
 } // namespace h2r

@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 using namespace h2r::test;
@@ -35,6 +36,17 @@ nlohmann::json event_named(const H2rEnv& env, const std::string& event_id) {
   for (const auto& e : env.events())
     if (e["event_id"] == event_id) return e;
   return nullptr;
+}
+
+// `h2rd status` once it names a key waiting for a restart: exactly one.
+nlohmann::json status_naming_one_restart(const H2rEnv& env) {
+  nlohmann::json status;
+  REQUIRE(eventually([&] {
+    status = env.h2rd_json({"status"});
+    return !status["config"]["restart_needed"].empty();
+  }));
+  REQUIRE(status["config"]["restart_needed"].size() == 1);
+  return status;
 }
 
 // Status once the daemon runs (signals are only safe to send from then on).
@@ -114,12 +126,7 @@ TEST_CASE("e2e config reload: a changed inbox is named as needing a restart and 
   running_status(env);
 
   reload(daemon, env, config_text("{ interval: 1s, workers: 4 }", "", "inbox2"));
-  nlohmann::json status;
-  REQUIRE(eventually([&] {
-    status = env.h2rd_json({"status"});
-    return !status["config"]["restart_needed"].empty();
-  }));
-  REQUIRE(status["config"]["restart_needed"].size() == 1);
+  const nlohmann::json status = status_naming_one_restart(env);
   const auto& change = status["config"]["restart_needed"][0];
   CHECK(change["key"] == "inbox");
   CHECK(change["running"] == env.inbox());
@@ -140,6 +147,35 @@ TEST_CASE("e2e config reload: a changed inbox is named as needing a restart and 
   reload(daemon, env, config_text("{ interval: 1s, workers: 4 }", ""));
   REQUIRE(eventually([&] { return env.h2rd_json({"status"})["config"]["restart_needed"].empty(); }));
   CHECK_FALSE(has_attention(env.h2rd_json({"status"}), "config_restart_needed"));
+  CHECK(daemon.stop() == 0);
+}
+
+// Issue 28: how the inbox reads dates waits for a restart, like its folder; the daemon keeps reading
+// ISO only, and a US export is rejected with the hint.
+TEST_CASE("e2e config reload: a changed inbox.date_order is named as needing a restart, dates stay ISO" * doctest::test_suite("threads")) {
+  H2rEnv env;
+  ChildProcess daemon({h2rd_path(), "-c", env.config_path(), "run"});
+  running_status(env);
+
+  reload(daemon, env, config_text("{ interval: 1s, workers: 4 }", "", "{ path: inbox, date_order: MDY }"));
+  const nlohmann::json status = status_naming_one_restart(env);
+  const auto& change = status["config"]["restart_needed"][0];
+  CHECK(change["key"] == "inbox.date_order");
+  CHECK(change["running"] == "ISO");
+  CHECK(change["file"] == "MDY");
+  CHECK(daemon.err().find("config.restart_needed key=inbox.date_order") != std::string::npos);
+
+  env.drop("us.csv", "event_id,type,effective_date,employee_id,email\nevt-us,hire,3/1/2026,E1,e1@example.com\n");
+  const std::string report = env.inbox() + "/rejected/us.csv.error.txt";
+  const std::string hint = "'3/1/2026' is not an ISO date (YYYY-MM-DD); if your HR system writes month/day/year, "
+                           "set inbox.date_order: MDY in h2rd.yaml";
+  CHECK(eventually([&] {
+    std::ifstream in(report);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str().find(hint) != std::string::npos;
+  }));
+  CHECK(env.events().empty());
   CHECK(daemon.stop() == 0);
 }
 

@@ -161,3 +161,24 @@ TEST_CASE("config diff: scheduler.claim_lease needs a restart") {
   CHECK_FALSE(changes[0].live);
   CHECK_FALSE(is_live_key("scheduler.claim_lease"));
 }
+
+// Issue 28: how the inbox reads dates is fixed while it runs, like its folder.
+TEST_CASE("config diff: inbox.date_order and inbox.excel_serial_dates need a restart") {
+  test::TempDir dir;
+  Config running = load(dir, "inbox: inbox\n");
+  Config loaded = load(dir, "inbox: { path: inbox, date_order: MDY, excel_serial_dates: true }\n");
+  auto changes = diff_config(running, loaded);
+  REQUIRE(changes.size() == 2);
+  const ConfigChange* order = find(changes, "inbox.date_order");
+  REQUIRE(order);
+  CHECK(order->before == "ISO");
+  CHECK(order->after == "MDY");
+  CHECK_FALSE(order->live);
+  const ConfigChange* serials = find(changes, "inbox.excel_serial_dates");
+  REQUIRE(serials);
+  CHECK(serials->before == "false");
+  CHECK(serials->after == "true");
+  CHECK_FALSE(serials->live);
+  adopt_live_keys(running, loaded);
+  CHECK(running.inbox_dates == DateReading{});
+}

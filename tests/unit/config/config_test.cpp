@@ -346,3 +346,30 @@ TEST_CASE("config: log.level is warning as log lines say it, or warn") {
     CHECK(spdlog::level::from_str(config->log_level) == spdlog::level::warn);
   }
 }
+
+// Issue 28: `inbox:` is a path, or a map that also says how the inbox reads spreadsheets' dates.
+TEST_CASE("config: inbox is a path or a map with date_order and excel_serial_dates") {
+  TempDir dir;
+  auto plain = load_config(dir.write("h2rd.yaml", "inbox: drop\n"));
+  REQUIRE(plain);
+  CHECK(plain->inbox == (dir.path / "drop").string());
+  CHECK(plain->inbox_dates == DateReading{});
+  auto map = load_config(dir.write("h2rd.yaml", "inbox: { path: drop, date_order: MDY, excel_serial_dates: true }\n"));
+  REQUIRE_MESSAGE(map, all_messages(map ? Diagnostics{} : map.error()));
+  CHECK(map->inbox == (dir.path / "drop").string());
+  CHECK(map->inbox_dates.order == DateOrder::mdy);
+  CHECK(map->inbox_dates.excel_serials);
+  auto dmy = load_config(dir.write("h2rd.yaml", "inbox:\n  date_order: dmy\n"));
+  REQUIRE(dmy);
+  CHECK(dmy->inbox == (dir.path / "inbox").string()); // the default folder
+  CHECK(dmy->inbox_dates.order == DateOrder::dmy);
+  CHECK_FALSE(dmy->inbox_dates.excel_serials);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"inbox: { date_order: YMD }\n", "inbox.date_order must be MDY (3/1/2026 is March 1), DMY (1/3/2026 is March "
+                                       "1) or ISO (2026-03-01 only, the default), got 'YMD'"},
+      {"inbox: { excel_serial_dates: maybe }\n", "inbox.excel_serial_dates"},
+      {"inbox: { path: \"\" }\n", "inbox.path"},
+      {"inbox: { folder: x }\n", "unknown key 'folder' in inbox"},
+  };
+  check_refused(dir, bad);
+}

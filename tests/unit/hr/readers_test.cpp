@@ -309,3 +309,36 @@ TEST_CASE("the example files in config/examples parse clean") {
   REQUIRE(csv.events.size() == 2);
   CHECK(csv.events[0].fields.at("location") == "Paris, France");
 }
+
+// Issue 28: every format reads effective dates as the inbox's date settings say, and stores them as ISO.
+TEST_CASE("readers: effective dates as spreadsheets write them, read by the inbox's date settings") {
+  const DateReading mdy{DateOrder::mdy, true};
+  auto csv = parse_event_file(FileFormat::csv,
+                              "event_id,type,effective_date,employee_id\ne1,terminate,3/1/2026,E1\n"
+                              "e2,terminate,46082,E2\ne3,terminate,2026-03-02,E3\n",
+                              mdy);
+  REQUIRE_MESSAGE(csv.problems.empty(), all_problems(csv));
+  REQUIRE(csv.events.size() == 3);
+  CHECK(csv.events[0].effective_date == "2026-03-01");
+  CHECK(csv.events[1].effective_date == "2026-03-01");
+  CHECK(csv.events[2].effective_date == "2026-03-02");
+  auto json = parse_event_file(FileFormat::json,
+                               R"({"event_id":"e","type":"terminate","effective_date":"1.3.2026","employee":{"employee_id":"E"}})",
+                               DateReading{DateOrder::dmy, false});
+  REQUIRE_MESSAGE(json.problems.empty(), all_problems(json));
+  CHECK(json.events[0].effective_date == "2026-03-01");
+  auto ndjson = parse_event_file(FileFormat::ndjson,
+                                 R"({"event_id":"e","type":"terminate","effective_date":"3/1/2026","employee":{"employee_id":"E"}})",
+                                 mdy);
+  REQUIRE_MESSAGE(ndjson.problems.empty(), all_problems(ndjson));
+  CHECK(ndjson.events[0].effective_date == "2026-03-01");
+
+  // The year range is checked on the date it was read as; the default reads ISO only, with a hint.
+  auto far = parse_event_file(FileFormat::csv, "event_id,type,effective_date,employee_id\ne1,terminate,2958465,E1\n", mdy);
+  CHECK(all_problems(far) == "record 1 (line 2): field 'effective_date': '2958465' (read as 9999-12-31) is after "
+                             "2199-12-31, the latest date h2r accepts\n");
+  auto plain = parse_event_file(FileFormat::csv, "event_id,type,effective_date,employee_id\ne1,terminate,3/1/2026,E1\n");
+  CHECK(all_problems(plain) == "record 1 (line 2): field 'effective_date': '3/1/2026' is not an ISO date (YYYY-MM-DD); "
+                               "if your HR system writes month/day/year, set inbox.date_order: MDY in h2rd.yaml "
+                               "(day/month/year: DMY)\n");
+}
