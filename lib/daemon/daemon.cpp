@@ -107,6 +107,7 @@ Result<void> Daemon::start() {
   H2R_TRY(join_cluster());
   if (!m_rules.reload("start"))
     return fail(ErrorKind::invalid, "the rules file " + m_config.rules + " is not valid (see the log; `h2rd check` lists every problem)");
+  reschedule_if_settings_changed("start");   // timezone or lead days edited since the last run
   if (auto r = m_inbox.prepare(); !r) {
     spdlog::error("inbox.unusable dir=\"{}\" error=\"{}\"", escape_for_log(m_config.inbox), escape_for_log(r.error().message));
     return fail(ErrorKind::invalid, "the inbox " + m_config.inbox + " is not usable: " + r.error().message);
@@ -282,6 +283,7 @@ void Daemon::reload_now() {
   // The config: validated; its live keys apply now, the others are named as needing a restart.
   reload_config();
   const bool ok = m_rules.reload("SIGHUP");
+  reschedule_if_settings_changed("SIGHUP");   // timezone (config) or lead days (rules) changed
   m_connections.reset();   // re-read connections (updated secrets, rate limits); health is re-learned
   auto rules = m_rules.current();
   m_notifier.send(ok ? "READY=1\nSTATUS=reloaded; rules " + (rules ? rules->version() : std::string("none"))

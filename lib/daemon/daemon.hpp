@@ -89,6 +89,12 @@ private:
   // Re-reads the console's token file (SIGHUP): added tokens work, removed ones end their sessions.
   // A file that cannot be read changes nothing (logged).
   void reload_console_tokens();
+  // When timezone or lifecycle.hire.lead_days differ from those the store's waiting events were timed
+  // with (meta schedule.settings), gives each waiting event the due time they make now
+  // (reschedule_waiting, lib/engine/reschedule.hpp) and logs `reload.rescheduled` with the counts.
+  // Called at start (`run` and `run --once`), after SIGHUP and after a rules change; a no-op when the
+  // settings are those stored, so several daemons on one database reschedule once.
+  void reschedule_if_settings_changed(const std::string& trigger);
   // Writes m_running_config to the store (meta `config.running`).
   void record_running_config();
   // New rules in force (reload, or a start under other rules than the last run): queue a resync for

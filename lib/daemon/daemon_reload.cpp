@@ -7,6 +7,8 @@
 #include "core/text.hpp"
 #include "core/time.hpp"
 #include "engine/engine_config.hpp"
+#include "engine/reschedule.hpp"
+#include "store/meta_keys.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -38,6 +40,30 @@ void Daemon::apply_live_config() {
   m_connections.set_breaker_config(m_config.breaker);
   m_inbox.set_limits(m_config.max_file_bytes, m_config.retention_days);
   m_alerts.set_url(m_config.notify_webhook);
+}
+
+void Daemon::reschedule_if_settings_changed(const std::string& trigger) {
+  RulesPtr rules = m_rules.current();
+  if (!rules) return;
+  const ScheduleOptions options{m_config.timezone, m_config.max_future_days, rules->lifecycle().hire_lead_days};
+  const std::string settings = schedule_settings(options);
+  auto stored = m_store.get_meta(k_meta_schedule_settings);
+  if (stored && *stored && **stored == settings) return;
+  const std::string before = stored && *stored ? **stored : "";
+  auto totals = stored ? reschedule_waiting(m_store, options, m_clock.now(), settings)
+                       : Result<RescheduleTotals>(unexpected(stored.error()));
+  if (!totals) {
+    spdlog::error("reload.reschedule_failed settings=\"{}\" trigger=\"{}\" error=\"{}\" action=\"waiting events not "
+                  "rescheduled yet keep their due times; the next reload or start tries again\"",
+                  escape_for_log(settings), trigger, escape_for_log(totals.error().message));
+    return;
+  }
+  if (totals->events > 0 || !before.empty())
+    spdlog::info("reload.rescheduled events={} earlier={} later={} due_now={} settings=\"{}\" was=\"{}\" trigger=\"{}\"",
+                 totals->events, totals->earlier, totals->later, totals->due_now, escape_for_log(settings),
+                 escape_for_log(before), trigger);
+  log_write_failure(m_store.set_meta(k_meta_schedule_settings, settings), k_meta_schedule_settings);
+  if (totals->due_now > 0) m_wake.poke();
 }
 
 void Daemon::record_running_config() {

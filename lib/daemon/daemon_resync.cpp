@@ -11,6 +11,7 @@ namespace h2r {
 
 void Daemon::on_rules_changed(const RulesChange& change) {
   if (!change.now) return;
+  reschedule_if_settings_changed("rules " + change.now->version());   // lifecycle.hire.lead_days may differ
   const std::string from = change.before_version.empty() ? "none" : change.before_version;
   // With manual, the oldest rules Zoom still reflects stay the clearing base until `h2rd resync` runs.
   const bool manual = m_config.rules_on_change == "manual";

@@ -21,10 +21,28 @@ Result<NewEvent> schedule_event(const HrEvent& event, const ScheduleOptions& opt
     }
     effective = *parsed;
   }
-  SystemTime due = effective;
-  if (event.type == EventType::hire && options.hire_lead_days > 0)
-    due = minus_days_in_zone(effective, options.hire_lead_days, options.time_zone);
+  const SystemTime due = due_time(event.type, effective, options);
   return NewEvent{event, to_unix_ms(effective), to_unix_ms(due), due > now ? EventState::waiting : EventState::pending};
+}
+
+SystemTime due_time(EventType type, SystemTime effective, const ScheduleOptions& options) {
+  if (type == EventType::hire && options.hire_lead_days > 0)
+    return minus_days_in_zone(effective, options.hire_lead_days, options.time_zone);
+  return effective;
+}
+
+std::optional<EventReschedule> reschedule_event(const EventRow& event, const ScheduleOptions& options, SystemTime now,
+                                                const std::string& reason) {
+  if (event.state != EventState::waiting || !event.claim_token.empty() || event.effective_raw.empty()) return std::nullopt;
+  // No window check: the date was accepted when the event arrived, and a waiting event stays waiting.
+  auto effective = parse_effective_date(event.effective_raw, options.time_zone);
+  if (!effective) return std::nullopt;
+  const SystemTime due = due_time(event.type, *effective, options);
+  const long long effective_ms = to_unix_ms(*effective);
+  const long long due_ms = to_unix_ms(due);
+  if (effective_ms == event.effective_at_ms && due_ms == event.due_at_ms) return std::nullopt;
+  return EventReschedule{event.id, effective_ms, due_ms, due > now ? EventState::waiting : EventState::pending,
+                         reason + "; due " + format_utc(due) + " (was " + format_utc(from_unix_ms(event.due_at_ms)) + ")"};
 }
 
 std::string due_reason(const EventType type, long long effective_at_ms, long long due_at_ms) {

@@ -16,6 +16,7 @@
 #include "store/store.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,19 @@ struct ScheduleOptions {
 // date that cannot be resolved or lies outside check_effective_window (core/time.hpp) is an `invalid`
 // error naming the record, line and field.
 Result<NewEvent> schedule_event(const HrEvent& event, const ScheduleOptions& options, SystemTime now);
+
+// When an event of `type` effective at `effective` is due: a hire lifecycle.hire.lead_days earlier (whole
+// days in the time zone), any other at its effective instant. The one rule of schedule_event and
+// reschedule_event.
+SystemTime due_time(EventType type, SystemTime effective, const ScheduleOptions& options);
+
+// A waiting event's effective and due instants recomputed from its effective date under `options` (a
+// reload or a start changed timezone or lifecycle.hire.lead_days): pending when the new due time is
+// not after `now`. nullopt when nothing changes, or the event is not waiting, is claimed, has no
+// effective date ("now" stays as it was), or its date no longer resolves. The change's reason is
+// `reason` followed by the new and the old due time.
+std::optional<EventReschedule> reschedule_event(const EventRow& event, const ScheduleOptions& options, SystemTime now,
+                                                const std::string& reason);
 
 // Why `event` (as schedule_event made it) is due when it is, for people: "" when due at its effective
 // instant, else "N day(s) of lifecycle.hire_lead_days before the effective date".

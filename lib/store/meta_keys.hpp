@@ -25,5 +25,8 @@ inline constexpr const char* k_meta_rules_error = "rules.error";
 // stored before reservations existed get theirs at the next `h2rd run`. `h2rd migrate` does not copy it,
 // so the new database's first run reserves the logins of the links it received.
 inline constexpr const char* k_meta_logins_reserved = "logins.reserved";
+// The settings the waiting events' due times were computed with (schedule_settings,
+// lib/engine/reschedule.hpp): a start or reload under other settings reschedules them.
+inline constexpr const char* k_meta_schedule_settings = "schedule.settings";
 
 } // namespace h2r

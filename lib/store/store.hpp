@@ -122,6 +122,16 @@ struct NewEvent {
   EventState state = EventState::pending; // pending or waiting
 };
 
+// A waiting event's times recomputed after the settings that made them changed (timezone,
+// lifecycle.hire.lead_days): Store::reschedule_events.
+struct EventReschedule {
+  long long id = 0;
+  long long effective_at_ms = 0;
+  long long due_at_ms = 0;
+  EventState state = EventState::waiting;   // waiting, or pending when the new due time has come
+  std::string reason;                       // its history row's reason
+};
+
 inline constexpr std::size_t k_max_duplicates_listed = 100;
 
 struct IngestResult {
@@ -439,6 +449,12 @@ public:
   virtual Result<int> retry_all_failed(long long now_ms) = 0;
   // waiting events whose due_at_ms <= now_ms become pending. Returns how many changed.
   virtual Result<int> promote_waiting(long long now_ms) = 0;
+  // In one transaction, each event of `changes` that is still waiting, unclaimed, and whose times
+  // differ from the given ones takes them (and the given state, waiting or pending), with a history row
+  // carrying its reason; any other is left as it is. Returns the ids changed. Giving the same changes
+  // twice changes nothing the second time (several daemons may reschedule the same events).
+  virtual Result<std::vector<long long>> reschedule_events(const std::vector<EventReschedule>& changes,
+                                                           long long now_ms) = 0;
   // Who makes the state changes through this store from now on, recorded in each event's history
   // (ingest, outcome, hold, approve, reject, retry): "h2rd" until set; the CLI sets "cli:USER".
   virtual void set_actor(const std::string& actor) = 0;

@@ -176,6 +176,12 @@ Result<int> FaultyStore::promote_waiting(long long now_ms) {
   return m_inner.promote_waiting(now_ms);
 }
 
+Result<std::vector<long long>> FaultyStore::reschedule_events(const std::vector<EventReschedule>& changes,
+                                                              long long now_ms) {
+  H2R_FAULT_POINT(reschedule_events);
+  return m_inner.reschedule_events(changes, now_ms);
+}
+
 Result<std::optional<EmployeeRow>> FaultyStore::get_employee(const std::string& employee_id) {
   H2R_FAULT_POINT(get_employee);
   return m_inner.get_employee(employee_id);

@@ -55,6 +55,8 @@ public:
   Result<int> retry_event(long long id, long long now_ms) override;
   Result<int> retry_all_failed(long long now_ms) override;
   Result<int> promote_waiting(long long now_ms) override;
+  Result<std::vector<long long>> reschedule_events(const std::vector<EventReschedule>& changes,
+                                                   long long now_ms) override;
 
   Result<std::optional<EmployeeRow>> get_employee(const std::string& employee_id) override;
   Result<void> put_employee(const EmployeeRow& row) override;

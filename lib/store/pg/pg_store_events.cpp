@@ -423,4 +423,25 @@ Result<std::vector<EventHistoryRow>> PgStore::event_history(long long id) {
   });
 }
 
+Result<std::vector<long long>> PgStore::reschedule_events(const std::vector<EventReschedule>& changes,
+                                                          long long now_ms) {
+  return with_conn("reschedule the waiting events", [&](pg::Conn& c) -> Result<std::vector<long long>> {
+    std::vector<long long> changed;
+    if (changes.empty()) return changed;
+    auto tx = H2R_TRY(pg::Tx::begin(c));
+    for (const auto& change : changes) {
+      auto r = H2R_TRY(c.exec("UPDATE events SET effective_at_ms = $2, due_at_ms = $3, state = $4, updated_at_ms = $5 "
+                              "WHERE id = $1 AND state = 'waiting' AND claim_token = '' "
+                              "AND (effective_at_ms <> $2 OR due_at_ms <> $3)",
+                              pg::Params().integer(change.id).integer(change.effective_at_ms).integer(change.due_at_ms)
+                                  .text(to_string(change.state)).integer(now_ms)));
+      if (r.affected() == 0) continue;
+      H2R_TRY(write_history(c, change.id, "waiting", to_string(change.state), change.reason, now_ms));
+      changed.push_back(change.id);
+    }
+    H2R_TRY(tx.commit());
+    return changed;
+  });
+}
+
 } // namespace h2r

@@ -396,4 +396,26 @@ Result<int> SqliteStore::promote_waiting(long long now_ms) {
   });
 }
 
+Result<std::vector<long long>> SqliteStore::reschedule_events(const std::vector<EventReschedule>& changes,
+                                                              long long now_ms) {
+  return locked("reschedule the waiting events", [&]() H2R_REQUIRES(m_mutex) -> Result<std::vector<long long>> {
+    std::vector<long long> changed;
+    if (changes.empty()) return changed;
+    auto tx = H2R_TRY(sqlite::Transaction::begin(*m_db));
+    for (const auto& c : changes) {
+      auto q = H2R_TRY(m_db->query("UPDATE events SET effective_at_ms = ?2, due_at_ms = ?3, state = ?4, updated_at_ms = ?5 "
+                                   "WHERE id = ?1 AND state = 'waiting' AND claim_token IS NULL "
+                                   "AND (effective_at_ms <> ?2 OR due_at_ms <> ?3)"));
+      q.bind_int(1, c.id).bind_int(2, c.effective_at_ms).bind_int(3, c.due_at_ms);
+      q.bind_text(4, std::string(to_string(c.state))).bind_int(5, now_ms);
+      H2R_TRY(q.run());
+      if (m_db->changes() == 0) continue;
+      H2R_TRY(write_history(c.id, "waiting", to_string(c.state), c.reason, now_ms));
+      changed.push_back(c.id);
+    }
+    H2R_TRY(tx.commit());
+    return changed;
+  });
+}
+
 } // namespace h2r

@@ -49,6 +49,8 @@ public:
   Result<int> retry_event(long long id, long long now_ms) override;
   Result<int> retry_all_failed(long long now_ms) override;
   Result<int> promote_waiting(long long now_ms) override;
+  Result<std::vector<long long>> reschedule_events(const std::vector<EventReschedule>& changes,
+                                                   long long now_ms) override;
   void set_actor(const std::string& actor) override;
   Result<std::vector<EventHistoryRow>> event_history(long long id) override;
   Result<void> note_event(long long id, const std::string& reason, long long now_ms) override;

@@ -190,6 +190,44 @@ TEST_CASE_TEMPLATE("store contract: promote_waiting and next_due_at", F, H2R_STO
   CHECK(**next == 200);
 }
 
+TEST_CASE_TEMPLATE("store contract: reschedule_events moves unclaimed waiting events only, and only once", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->ingest("f", {make_event("w1", "E1", 1000, 1000, EventState::waiting),
+                              make_event("w2", "E2", 2000, 2000, EventState::waiting),
+                              make_event("w3", "E3", 50, 50, EventState::waiting), make_event("p", "E4", 10, 10)},
+                        1));
+  const std::string token = claim(*store, "w3", 100);   // due and claimed: in flight
+  const std::vector<EventReschedule> changes{{id_of(*store, "w1"), 900, 500, EventState::waiting, "r1"},
+                                             {id_of(*store, "w2"), 2000, 90, EventState::pending, "r2"},
+                                             {id_of(*store, "w3"), 3000, 3000, EventState::waiting, "r3"},
+                                             {id_of(*store, "p"), 5, 5, EventState::pending, "r4"}};
+  auto changed = store->reschedule_events(changes, 100);
+  REQUIRE(changed);
+  CHECK(*changed == std::vector<long long>{id_of(*store, "w1"), id_of(*store, "w2")});
+  auto w1 = store->find_event("w1");
+  REQUIRE((w1 && w1->has_value()));
+  CHECK((*w1)->effective_at_ms == 900);
+  CHECK((*w1)->due_at_ms == 500);
+  CHECK((*w1)->state == EventState::waiting);
+  CHECK(state_of(*store, "w2") == EventState::pending);
+  CHECK((*store->find_event("w3"))->due_at_ms == 50);
+  CHECK((*store->find_event("p"))->due_at_ms == 10);
+  auto history = store->event_history(id_of(*store, "w2"));
+  REQUIRE(history);
+  CHECK(history->back().from == EventState::waiting);
+  CHECK(history->back().to == EventState::pending);
+  CHECK(history->back().reason == "r2");
+  // The same changes again (another daemon's reload): nothing changes, no history row is added.
+  changed = store->reschedule_events({changes[0]}, 100);
+  REQUIRE(changed);
+  CHECK(changed->empty());
+  CHECK(store->event_history(id_of(*store, "w1"))->size() == 2);
+  CHECK(store->release_claim(id_of(*store, "w3"), token));
+}
+
 TEST_CASE_TEMPLATE("store contract: record_outcome writes event, employee and links together or not at all", F,
                    H2R_STORE_IMPLEMENTATIONS) {
   H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
