@@ -177,3 +177,21 @@ TEST_CASE("e2e groups: h2rd check names a groups entry that is not a template, w
   CHECK(text.find("role 'staff'") != std::string::npos);
   CHECK(text.find("\"Dept {depart ment}\"") != std::string::npos);
 }
+
+TEST_CASE("e2e groups: plan shows the group create it would make, and makes none") {
+  H2rEnvOptions options;
+  options.rules = k_group_rules;
+  options.extra_config = "zoom: { create_missing_groups: true }\n";
+  H2rEnv env(options);
+  const std::string file = (env.dir().path() / "hire.json").string();
+  {
+    std::ofstream out(file);
+    out << event_json("evt-1", "hire", employee("E1", "Ann", "Able", "Sales"));
+  }
+  auto plan = env.h2rd({"plan", file});
+  INFO(plan.out, plan.err);
+  CHECK(plan.exit_code == 0);
+  CHECK(plan.out.find("POST /Groups  (create group Dept Sales") != std::string::npos);
+  CHECK(sim_count(env, "POST /Groups") == 0);
+  CHECK(env.sim().groups().empty());
+}
