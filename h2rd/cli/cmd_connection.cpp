@@ -4,6 +4,7 @@
 #include "h2rd/cli/context.hpp"
 #include "engine/connection_probe.hpp"
 #include "engine/connection_registry.hpp"
+#include "engine/group_check.hpp"
 #include "zoom/rate_limiter.hpp"
 #include "zoom/url.hpp"
 
@@ -167,6 +168,46 @@ int add_or_update(Context& ctx, const Args& args, bool adding) {
   return k_exit_ok;
 }
 
+// `connection test NAME --groups`, once the probe `report` went well: the groups of the rules that the
+// connection's Zoom account lacks (engine/group_check.hpp). Exit 1 when one is missing.
+int test_groups(Context& ctx, const Args& args, HttpTransport& transport, const ProbeReport& report) {
+  const std::string& name = args.positional[1];
+  int code = k_exit_ok;
+  auto rules = load_rules_or_report(ctx, code);
+  if (!rules) return code;
+  ConnectionRegistry registry(*ctx.store, *ctx.box, transport, SystemClock::instance());
+  auto client = registry.client(name);
+  if (!client) {
+    print_error("connection " + name + ": " + client.error().message);
+    return k_exit_failed;
+  }
+  auto check = check_groups(*ctx.store, **client, *rules);
+  if (!check) {
+    print_error("connection " + name + ": the group lookups failed: " + check.error().message);
+    return k_exit_failed;
+  }
+  if (args.has("--json")) {
+    auto out = probe_json(name, report);
+    out["groups"] = nlohmann::json::array();
+    for (const auto& g : check->groups)
+      out["groups"].push_back({{"name", g.name}, {"source", g.templated ? "template" : "literal"}, {"missing", g.missing}});
+    out["groups_missing"] = check->missing();
+    out["groups_unchecked"] = check->templated_unchecked;
+    print_json(out);
+  } else {
+    std::cout << "connection " << name << ": OK — token fetched, the account has " << report.user_count << " users\n";
+    std::cout << "groups: " << check->groups.size() << " checked, " << check->missing() << " missing in Zoom\n";
+    for (const auto& g : check->groups)
+      if (g.missing)
+        std::cout << "  missing: " << g.name << "  ("
+                  << (g.templated ? "from a template, for employees h2r knows" : "literal in the rules") << ")\n";
+    if (check->templated_unchecked)
+      std::cout << "  " << check->templated_unchecked << " more templated names not looked up (at most "
+                << k_max_checked_template_groups << ")\n";
+  }
+  return check->missing() ? k_exit_failed : k_exit_ok;
+}
+
 int test(Context& ctx, const Args& args) {
   if (args.positional.size() != 2) {
     print_error("usage: h2rd connection test NAME");
@@ -179,14 +220,14 @@ int test(Context& ctx, const Args& args) {
     print_error(report.error().message);
     return k_exit_failed;
   }
-  if (args.has("--json")) {
-    print_json(probe_json(name, report));
-  } else if (report) {
-    std::cout << "connection " << name << ": OK — token fetched, the account has " << report->user_count << " users\n";
-  } else {
-    print_error("connection " + name + ": " + report.error().message);
+  const bool groups = args.has("--groups");
+  if (!report || !groups) {
+    if (args.has("--json")) print_json(probe_json(name, report));
+    else if (report) std::cout << "connection " << name << ": OK — token fetched, the account has " << report->user_count << " users\n";
+    else print_error("connection " + name + ": " + report.error().message);
+    return report ? k_exit_ok : k_exit_failed;
   }
-  return report ? k_exit_ok : k_exit_failed;
+  return test_groups(ctx, args, transport, *report);
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 #include "h2rd/cli/context.hpp"
 #include "engine/connection_registry.hpp"
 #include "engine/dry_run.hpp"
+#include "engine/engine_config.hpp"
 #include "hr/readers.hpp"
 #include "rules/rules.hpp"
 #include "rules/short_path.hpp"
@@ -146,7 +147,8 @@ int cmd_plan(const std::string& config_path, const Words& words) {
   if (!read_files(args->positional, *ctx, *rules, now, events)) return k_exit_failed;
 
   HttplibTransport transport(transport_options(ctx->config));
-  ConnectionRegistry registry(*ctx->store, *ctx->box, transport, SystemClock::instance());
+  ConnectionRegistry registry(*ctx->store, *ctx->box, transport, SystemClock::instance(),
+                              scim_client_options(ctx->config));
   auto planned = DryRun(*ctx->store, registry, *rules, now).run(std::move(events));
   if (!planned) {
     print_error("cannot read the stored state: " + planned.error().message);

@@ -2,6 +2,7 @@
 #include "core/logging.hpp"
 #include "h2rd/cli/commands.hpp"
 #include "h2rd/cli/context.hpp"
+#include "engine/engine_config.hpp"
 #include "engine/reconciler.hpp"
 
 #include <algorithm>
@@ -23,7 +24,8 @@ int cmd_reconcile(const std::string& config_path, const Words& words) {
   auto rules = load_rules_or_report(*ctx, code);
   if (!rules) return code;
   HttplibTransport transport(transport_options(ctx->config));
-  ConnectionRegistry registry(*ctx->store, *ctx->box, transport, SystemClock::instance());
+  ConnectionRegistry registry(*ctx->store, *ctx->box, transport, SystemClock::instance(),
+                              scim_client_options(ctx->config));
   const bool apply = args->has("--apply");
   auto report = reconcile(*ctx->store, registry, *rules, args->value("--connection"), apply, SystemClock::instance(),
                           reconcile_retry(ctx->config));

@@ -39,7 +39,10 @@ const std::vector<CommandSpec>& command_table() {
         k_deny_insecure}},
       {"connection list", "", "every connection with its account, URL and health", {k_json}},
       {"connection show", "NAME", "one connection's settings and health (never the secret)", {k_json}},
-      {"connection test", "NAME", "fetch a token and make one list call; says exactly what is wrong", {k_json}},
+      {"connection test", "NAME", "fetch a token and make one list call; says exactly what is wrong",
+       {{"--groups", "", "also list the groups the rules can give in this connection that Zoom lacks (literal names, "
+                         "and templated ones as rendered for the employees h2r knows); exit 1 when one is missing"},
+        k_json}},
       {"connection remove", "NAME", "remove a connection and its links to Zoom users (Zoom is unchanged)", {}},
       {"plan", "FILE... | --rules NEW.yaml", "dry run: when each event would run, its role and targets, and the SCIM calls run would make",
        {{"--rules", "NEW.yaml", "instead: what this rules file would change at Zoom, per linked employee (old -> new), "

@@ -298,7 +298,7 @@ private:
   }
 
   void zoom(const YAML::Node& node) {
-    auto map = m_reader.map(node, "zoom", {"call_deadline", "max_answer_bytes"});
+    auto map = m_reader.map(node, "zoom", {"call_deadline", "max_answer_bytes", "create_missing_groups"});
     if (!map) return;
     if (const auto* n = map->get("call_deadline")) {
       if (auto d = m_reader.duration(*n, "zoom.call_deadline")) {
@@ -316,6 +316,26 @@ private:
           m_reader.error(*n, "zoom.max_answer_bytes must be from 64KiB to 1GiB (e.g. 8MiB)");
       }
     }
+    if (const auto* n = map->get("create_missing_groups")) create_missing_groups(*n);
+  }
+
+  // true / false (every connection or none), or a list of connection names.
+  void create_missing_groups(const YAML::Node& node) {
+    const std::string what = "zoom.create_missing_groups";
+    const bool flag = node.IsScalar() && (node.Scalar() == "true" || node.Scalar() == "false");
+    if (flag) {
+      if (auto all = m_reader.boolean(node, what)) m_config.zoom_create_missing_groups_all = *all;
+      return;
+    }
+    if (!node.IsSequence()) {
+      m_reader.error(node, what + " must be true, false or a list of connection names, got " + yaml::describe(node));
+      return;
+    }
+    auto items = m_reader.list(node, what);
+    if (!items) return;
+    for (std::size_t i = 0; i < items->size(); ++i)
+      if (auto name = m_reader.non_empty_string((*items)[i], what + "[" + std::to_string(i) + "]"))
+        m_config.zoom_create_missing_groups.push_back(*name);
   }
 
   void retry(const YAML::Node& node) {

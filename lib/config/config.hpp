@@ -79,6 +79,11 @@ struct Config {
   // zoom.max_answer_bytes of answer (64KiB..1GiB; restart; token answers at most 1 MiB whatever it says).
   std::chrono::milliseconds zoom_call_deadline{30'000};
   std::uint64_t zoom_max_answer_bytes = 8ull << 20;
+  // zoom.create_missing_groups (restart): a group the rules want that the connection's Zoom account
+  // lacks is created (POST /Groups) instead of failing the event. `true` = every connection
+  // (zoom_create_missing_groups_all), a list = the connections it names; default none.
+  bool zoom_create_missing_groups_all = false;
+  std::vector<std::string> zoom_create_missing_groups;
 };
 
 // Reads and validates the config file. Every problem is reported (file:line:col, sorted by place),

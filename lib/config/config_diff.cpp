@@ -92,6 +92,11 @@ const std::vector<KeySpec>& key_table() {
        [](Config& r, const Config& l) { r.breaker.cooldown = l.breaker.cooldown; }},
       {"zoom.call_deadline", false, [](const Config& c) { return duration(c.zoom_call_deadline); }, {}},
       {"zoom.max_answer_bytes", false, [](const Config& c) { return Value(c.zoom_max_answer_bytes); }, {}},
+      {"zoom.create_missing_groups", false,
+       [](const Config& c) {
+         return c.zoom_create_missing_groups_all ? Value(true) : Value(c.zoom_create_missing_groups);
+       },
+       {}},
       {"breaker.max_cooldown", true, [](const Config& c) { return duration(c.breaker.max_cooldown); },
        [](Config& r, const Config& l) { r.breaker.max_cooldown = l.breaker.max_cooldown; }},
   };

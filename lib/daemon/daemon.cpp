@@ -27,7 +27,7 @@ std::string outcome_state_name(EventState state) {
 } // namespace
 
 ScimClientOptions Daemon::client_options(bool once) {
-  ScimClientOptions options;
+  ScimClientOptions options = scim_client_options(m_config);
   // `run --once` waits for a 429's pause between cycles, where it counts against --max-wait: a call
   // never sleeps through a Retry-After (whatever it says) and the run ends within its bound.
   if (once) options.max_inline_pause = std::chrono::milliseconds(0);

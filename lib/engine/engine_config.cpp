@@ -15,4 +15,11 @@ EngineOptions engine_options(const Config& config) {
   return options;
 }
 
+ScimClientOptions scim_client_options(const Config& config) {
+  ScimClientOptions options;
+  options.create_missing_groups_all = config.zoom_create_missing_groups_all;
+  options.create_missing_groups = config.zoom_create_missing_groups;
+  return options;
+}
+
 } // namespace h2r

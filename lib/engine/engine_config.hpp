@@ -13,4 +13,8 @@ namespace h2r {
 // field (hooks, owner, once, batch) keeps EngineOptions' default.
 EngineOptions engine_options(const Config& config);
 
+// The SCIM clients' settings from `config` (zoom.create_missing_groups, restart-only); the rest keeps
+// ScimClientOptions' default.
+ScimClientOptions scim_client_options(const Config& config);
+
 } // namespace h2r

@@ -135,7 +135,7 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
     return report;   // what was last pushed is still what the rules want
   }
   nlohmann::json body = update_body(desired, intent.cleared);
-  auto groups = resolve_groups(desired);
+  auto groups = resolve_groups(report, desired);
   if (!groups) return unexpected(std::move(groups).error());
   if (intent.link) {
     auto updated = update_linked(report, intent, employee_id, body, *groups);

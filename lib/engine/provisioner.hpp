@@ -36,6 +36,8 @@ struct PlannedCall {
 // The Zoom user id a dry run gives a user it would create (`h2rd plan`: later events of the same
 // plan update "(new)").
 inline constexpr const char* k_planned_user_id = "(new)";
+// The id a dry run gives a group it would create (zoom.create_missing_groups).
+inline constexpr const char* k_planned_group_id = "(new group)";
 
 struct ActionReport {
   std::string connection;
@@ -110,9 +112,14 @@ private:
   Result<void> push_update(ActionReport& report, const std::string& id, const nlohmann::json& body,
                            const std::map<std::string, nlohmann::json>& before);
   Result<void> push_active(ActionReport& report, const std::string& id, bool active);
-  // The desired groups as Zoom has them, looked up before any write: a group the rules name that does
-  // not exist is a permanent error, and nothing has been changed yet.
-  Result<std::vector<ScimGroup>> resolve_groups(const DesiredUser& desired);
+  // The desired groups as Zoom has them, looked up before any other write. A group the rules name that
+  // does not exist is a permanent error, and nothing has been changed yet — unless the connection
+  // creates missing groups (ScimClient::creates_missing_groups): then it is created (POST /Groups, a
+  // call in `report`; in dry run only reported, with id k_planned_group_id). A create Zoom refuses
+  // because the name exists (another event made it meanwhile: 409) looks the group up again.
+  Result<std::vector<ScimGroup>> resolve_groups(ActionReport& report, const DesiredUser& desired);
+  // A group `name` created (or found after Zoom's 409), for resolve_groups.
+  Result<ScimGroup> create_group(ActionReport& report, const std::string& name);
   // Adds user `link.zoom_user_id` to each desired group it is not in, removes it from each group in
   // `link.pushed_groups` (the groups h2r added before) that is not desired, and leaves in
   // link.pushed_groups the groups to record now — also after each add or removal Zoom confirmed, when

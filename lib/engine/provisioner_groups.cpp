@@ -11,17 +11,50 @@
 
 namespace h2r {
 
-Result<std::vector<ScimGroup>> Provisioner::resolve_groups(const DesiredUser& desired) {
+Result<std::vector<ScimGroup>> Provisioner::resolve_groups(ActionReport& report, const DesiredUser& desired) {
+  for (const auto& entry : desired.groups_left_out)
+    spdlog::info("group.left_out connection={} user=\"{}\" role=\"{}\" entry=\"{}\" note=\"renders empty for this employee\"",
+                 escape_for_log(m_client.name()), escape_for_log(desired.user_name), escape_for_log(desired.role),
+                 escape_for_log(entry));
   std::vector<ScimGroup> out;
   for (const auto& name : desired.groups) {
     auto group = m_client.find_group(name);
     if (!group) return unexpected(std::move(group).error());
-    if (!*group)
+    if (*group) {
+      out.push_back(std::move(**group));
+      continue;
+    }
+    if (!m_client.creates_missing_groups())
       return fail(ErrorKind::permanent, "group '" + name + "' named by role '" + desired.role +
-                                            "' does not exist in Zoom connection " + m_client.name());
-    out.push_back(std::move(**group));
+                                            "' does not exist in Zoom connection " + m_client.name() +
+                                            " (create it there, or set zoom.create_missing_groups)");
+    auto created = create_group(report, name);
+    if (!created) return unexpected(std::move(created).error());
+    out.push_back(std::move(*created));
   }
   return out;
+}
+
+Result<ScimGroup> Provisioner::create_group(ActionReport& report, const std::string& name) {
+  if (m_dry_run) {
+    report.calls.push_back({"POST", name, "Groups", "create group " + name, {}});
+    return ScimGroup{k_planned_group_id, name, std::set<std::string>()};
+  }
+  auto created = m_client.create_group(name);
+  if (created) {
+    report.calls.push_back({"POST", created->id, "Groups", "create group " + name, {}});
+    spdlog::info("group.created connection={} group=\"{}\" group_id=\"{}\"", escape_for_log(m_client.name()),
+                 escape_for_log(name), escape_for_log(created->id));
+    return created;
+  }
+  if (created.error().kind != ErrorKind::conflict) return unexpected(std::move(created).error());
+  // Someone (another event of this cycle, another daemon) created it first: it is that group.
+  auto found = m_client.find_group(name);
+  if (!found) return unexpected(std::move(found).error());
+  if (!*found)
+    return fail(ErrorKind::transient, "Zoom connection " + m_client.name() + " says group '" + name +
+                                          "' exists but does not find it");
+  return std::move(**found);
 }
 
 Result<void> Provisioner::record_step(LinkRow& link, std::string_view step) {

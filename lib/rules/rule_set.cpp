@@ -27,10 +27,25 @@ std::set<std::string> RuleSetRules::referenced_fields() const {
   std::set<std::string> out;
   for (const auto& t : m_rules.targets)
     if (t.when) t.when->collect_fields(out);
-  for (const auto& r : m_rules.roles)
+  for (const auto& r : m_rules.roles) {
     if (r.when) r.when->collect_fields(out);
+    for (const auto& g : r.groups) g.name.collect_fields(out);
+  }
   for (const auto& a : m_rules.attributes)
     if (a.value) a.value->collect_fields(out);
+  return out;
+}
+
+std::vector<std::string> RuleSetRules::literal_groups() const {
+  std::vector<std::string> out;
+  for (const auto& r : m_rules.roles)
+    for (const auto& g : r.groups) {
+      std::set<std::string> fields;
+      g.name.collect_fields(fields);
+      if (!fields.empty()) continue;
+      auto name = g.name.render(EmployeeRecord{});   // no placeholder: the text, {{ }} made single
+      if (name && std::find(out.begin(), out.end(), *name) == out.end()) out.push_back(*name);
+    }
   return out;
 }
 
@@ -74,6 +89,12 @@ std::vector<RuleReference> RuleSetRules::field_references() const {
     a.value->collect_fields(fields);
     for (const auto& f : fields) all.push_back({f, a.line, a.column, identifies_user(a.path)});
   }
+  for (const auto& r : m_rules.roles)
+    for (const auto& g : r.groups) {
+      std::set<std::string> fields;
+      g.name.collect_fields(fields);
+      for (const auto& f : fields) all.push_back({f, g.line, g.column, false});
+    }
   // Once per field, at its first place in the file; deciding wherever it decides once.
   std::sort(all.begin(), all.end(), [](const RuleReference& x, const RuleReference& y) {
     return std::tie(x.line, x.column) < std::tie(y.line, y.column);
@@ -137,8 +158,31 @@ DesiredUser RuleSetRules::build_user(const RoleRule& role, const EmployeeRecord&
     for (const auto& [name, enabled] : role.licenses.items()) ext[name] = enabled;
   }
   set_scim_schemas(user.body);
-  user.groups = role.groups;
+  render_groups(role, record, user);
   return user;
+}
+
+void RuleSetRules::render_groups(const RoleRule& role, const EmployeeRecord& record, DesiredUser& user) {
+  for (const auto& group : role.groups) {
+    auto name = group.name.render(record);
+    if (!name || trim(*name).empty()) {
+      user.groups_left_out.push_back(group.text);
+      continue;
+    }
+    std::string bad;
+    if (utf8_chars(*name) > k_max_group_name_chars)
+      bad = std::to_string(utf8_chars(*name)) + " characters, more than the " + std::to_string(k_max_group_name_chars) +
+            " a group name may have";
+    else if (std::any_of(name->begin(), name->end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+      bad = "a control character";
+    if (!bad.empty()) {
+      if (user.problem.empty())
+        user.problem = "group \"" + group.text + "\" of role '" + role.name + "' renders to a name with " + bad +
+                       " for this employee: nothing is sent to Zoom";
+      continue;
+    }
+    if (std::find(user.groups.begin(), user.groups.end(), *name) == user.groups.end()) user.groups.push_back(*name);
+  }
 }
 
 std::string content_version(const std::string& bytes) {

@@ -22,13 +22,21 @@ struct AttributeRule {
   int column = 0;
 };
 
+// One entry of a role's zoom.groups: a template rendered per employee into a Zoom group display name.
+struct GroupRule {
+  std::string text;                 // as written
+  Template name;
+  int line = 0;                     // of the entry in the rules file
+  int column = 0;
+};
+
 struct RoleRule {
   std::string name;
   std::optional<Condition> when;    // none: matches everyone
   std::string user_type;            // "" = not sent
   nlohmann::json licenses = nlohmann::json::object();  // name → bool
   std::string zoom_role;            // "" = not sent
-  std::vector<std::string> groups;
+  std::vector<GroupRule> groups;    // distinct texts, file order
 };
 
 struct TargetRule {
@@ -63,12 +71,15 @@ public:
   std::set<std::string> referenced_fields() const override;
   std::vector<RuleReference> connection_references() const override;
   std::vector<RuleReference> field_references() const override;
+  std::vector<std::string> literal_groups() const override;
   const std::vector<std::string>& declared_fields() const override { return m_rules.hr_fields; }
   std::vector<TargetDecision> decide(const EmployeeRecord& record) const override;
   const Diagnostics& warnings() const override { return m_rules.warnings; }
 
 private:
   DesiredUser build_user(const RoleRule& role, const EmployeeRecord& record) const;
+  // The role's groups rendered into `user` (groups, groups_left_out; a name over the bounds: problem).
+  static void render_groups(const RoleRule& role, const EmployeeRecord& record, DesiredUser& user);
 
   RuleSet m_rules;
 };

@@ -53,12 +53,19 @@ struct DesiredUser {
   // produce (core, enterprise extension, Zoom extensions), roles/userType from the role. Never "id" or
   // "active": those are the engine's.
   nlohmann::json body;
-  std::vector<std::string> groups;  // Zoom group display names
+  // Zoom group display names: each role's groups entry rendered for the employee (distinct, file order).
+  std::vector<std::string> groups;
+  // The groups entries (as written) that rendered empty for this employee: left out, not a problem.
+  std::vector<std::string> groups_left_out;
   // Non-empty: the rules produced a value Zoom must not get (a text above its path's length limit,
   // scim_paths.hpp); that attribute is left out of `body`, and the provisioner fails the event with
   // this reason before sending anything.
   std::string problem;
 };
+
+// A rendered group name longer than this (UTF-8 code points), or with a control character, fails the
+// event before any call (DesiredUser::problem): Zoom's group names are short display texts.
+inline constexpr std::size_t k_max_group_name_chars = 128;
 
 struct TargetDecision {
   std::string connection;
@@ -88,6 +95,9 @@ public:
   virtual std::vector<RuleReference> connection_references() const = 0;  // one per target, file order
   // Each employee field the rules use (conditions and templates), once, at the first place it appears.
   virtual std::vector<RuleReference> field_references() const = 0;
+  // The group names of the roles' groups entries without a placeholder (the same for every employee),
+  // distinct, in file order; the other entries are templates (`h2rd connection test --groups`).
+  virtual std::vector<std::string> literal_groups() const = 0;
   // The HR fields the rules declare beyond the event format's (`hr_fields: [zone, badge]`).
   virtual const std::vector<std::string>& declared_fields() const = 0;
   // For each target whose `when` matches: the role (first match) and the Zoom user it gives.

@@ -234,13 +234,27 @@ private:
     if (const auto* n = map->get("licenses")) licenses(*n, what + ".licenses", role);
     if (const auto* n = map->get("groups")) {
       if (auto items = m_reader.list(*n, what + ".groups")) {
-        for (std::size_t i = 0; i < items->size(); ++i) {
-          auto group = m_reader.non_empty_string((*items)[i], what + ".groups[" + std::to_string(i) + "]");
-          if (group && std::find(role.groups.begin(), role.groups.end(), *group) == role.groups.end())
-            role.groups.push_back(*group);
-        }
+        for (std::size_t i = 0; i < items->size(); ++i) group((*items)[i], what + ".groups[" + std::to_string(i) + "]", role);
       }
     }
+  }
+
+  // A groups entry is a template (h2r-rules(5), Templates): one that does not parse — an unbalanced
+  // brace, `{depart ment}` — is an error naming the role and the entry, never a literal group name.
+  void group(const YAML::Node& node, const std::string& what, RoleRule& role) {
+    auto text = m_reader.non_empty_string(node, what);
+    if (!text) return;
+    auto parsed = Template::parse(*text);
+    if (!parsed) {
+      m_reader.error(node, what + " of role '" + role.name + "': group \"" + *text + "\" is not a template h2r can render: " +
+                               parsed.error().message + " (at character " + std::to_string(parsed.error().offset + 1) +
+                               "; write {{ and }} for literal braces)");
+      return;
+    }
+    if (std::any_of(role.groups.begin(), role.groups.end(), [&](const GroupRule& g) { return g.text == *text; })) return;
+    GroupRule rule{*text, std::move(*parsed), 0, 0};
+    std::tie(rule.line, rule.column) = yaml::position(node);
+    role.groups.push_back(std::move(rule));
   }
 
   void licenses(const YAML::Node& node, const std::string& what, RoleRule& role) {

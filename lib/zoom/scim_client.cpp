@@ -13,6 +13,7 @@
 #include <date/date.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace h2r {
@@ -369,6 +370,29 @@ Result<std::optional<std::string>> ScimClient::find_group_id(const std::string& 
   if (!group) return unexpected(std::move(group).error());
   if (!*group) return std::optional<std::string>();
   return std::optional<std::string>((*group)->id);
+}
+
+bool ScimClient::creates_missing_groups() const {
+  const auto& named = m_options.create_missing_groups;
+  return m_options.create_missing_groups_all || std::find(named.begin(), named.end(), name()) != named.end();
+}
+
+Result<ScimGroup> ScimClient::create_group(const std::string& display_name) {
+  const std::string what = "create group " + display_name;
+  nlohmann::json body = {{"schemas", {"urn:ietf:params:scim:schemas:core:2.0:Group"}}, {"displayName", display_name}};
+  auto response = call("POST", "/Groups", "/Groups", body, what);
+  if (!response) return unexpected(std::move(response).error());
+  if (response->status == 409) {
+    Error error = classify_scim_failure(*response, what, m_clock.now());
+    error.kind = ErrorKind::conflict;
+    return unexpected(std::move(error));
+  }
+  if (response->status != 201 && response->status != 200)
+    return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  auto answer = nlohmann::json::parse(response->body, nullptr, false);
+  if (!answer.is_object() || !answer.contains("id") || !answer["id"].is_string())
+    return fail(ErrorKind::transient, what + ": Zoom's answer has no group id");
+  return ScimGroup{answer["id"].get<std::string>(), display_name, std::set<std::string>()};
 }
 
 Result<void> ScimClient::add_group_member(const std::string& group_id, const std::string& user_id) {

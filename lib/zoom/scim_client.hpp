@@ -76,6 +76,10 @@ struct ScimClientOptions {
   std::function<void(const ScimCallRecord&)> observer; // may be empty
   // Sleeps until the given time; returns false when the daemon is shutting down. Default: real sleep.
   std::function<bool(SystemTime)> sleep_until;
+  // h2rd.yaml zoom.create_missing_groups: the provisioner creates a group the rules want that the
+  // account lacks — in every connection (`create_missing_groups_all`) or in those named.
+  bool create_missing_groups_all = false;
+  std::vector<std::string> create_missing_groups;
 };
 
 class ScimClient {
@@ -84,6 +88,8 @@ public:
              const Clock& clock, ScimClientOptions options = {});
 
   const std::string& name() const { return m_connection.name; }
+  // Whether a missing group is created in this connection (ScimClientOptions::create_missing_groups).
+  bool creates_missing_groups() const;
 
   // The user whose userName is `user_name` (case-insensitive at Zoom), or nullopt. Zoom's 400 "not
   // exist or not belong to this account" (a pending invitation) also counts as none.
@@ -106,6 +112,9 @@ public:
   // The group whose displayName is exactly `display_name`, or nullopt.
   Result<std::optional<ScimGroup>> find_group(const std::string& display_name);
   Result<std::optional<std::string>> find_group_id(const std::string& display_name);
+  // POST /Groups: a new group named `display_name`, as Zoom answers it (no members). Zoom's uniqueness
+  // error (409: the name exists) is a conflict.
+  Result<ScimGroup> create_group(const std::string& display_name);
   Result<void> add_group_member(const std::string& group_id, const std::string& user_id);
   Result<void> remove_group_member(const std::string& group_id, const std::string& user_id);
 

@@ -1,4 +1,5 @@
-// {base}/Groups: the part of Zoom's SCIM2 group endpoints h2r uses (find, read, add/remove members).
+// {base}/Groups: the part of Zoom's SCIM2 group endpoints h2r uses (find, read, create, add/remove
+// members). Each call is counted per route in GET /_sim/stats ("POST /Groups": creates tried).
 #include "http_util.hpp"
 #include "routes.hpp"
 
@@ -88,6 +89,25 @@ void register_group_routes(httplib::Server& server, SimState& sim) {
                const Page page = sim.store.list_groups(name, start_index, count);
                send_json(res, 200, list_response(page.total, start_index, page.items));
              }));
+
+  server.Post(regex_escape(base),
+              guarded(sim, "POST /Groups", RateCategory::light, [&sim](const httplib::Request& req, httplib::Response& res) {
+                const auto body = read_json_body(req, res);
+                if (!body) {
+                  return;
+                }
+                if (!body->contains("displayName") || !(*body)["displayName"].is_string() ||
+                    (*body)["displayName"].get_ref<const std::string&>().empty()) {
+                  send_scim_error(res, 400, "displayName is required.", "invalidValue");
+                  return;
+                }
+                const StoreReply reply = sim.store.create_group((*body)["displayName"].get<std::string>(), true);
+                if (reply.status == StoreStatus::group_name_taken) {
+                  send_scim_error(res, 409, "Group name already exists.", "uniqueness");
+                  return;
+                }
+                send_json(res, 201, reply.value);
+              }));
 
   server.Get(one, guarded(sim, "GET /Groups/{id}", RateCategory::light,
                           [&sim, prefix](const httplib::Request& req, httplib::Response& res) {

@@ -320,8 +320,12 @@ json UserStore::group_json(const Group& group) const {
           {"meta", {{"resourceType", "Group"}, {"location", m_location_base + "/Groups/" + percent_encode(group.id)}}}};
 }
 
-StoreReply UserStore::create_group(const std::string& display_name) {
+StoreReply UserStore::create_group(const std::string& display_name, bool unique) {
   std::lock_guard lock(m_mutex);
+  if (unique && std::any_of(m_groups.begin(), m_groups.end(),
+                            [&](const Group& g) { return iequals(g.display_name, display_name); })) {
+    return {StoreStatus::group_name_taken, {}};
+  }
   Group group{new_id('g'), display_name, {}};
   m_groups.push_back(group);
   return {StoreStatus::ok, group_json(group)};

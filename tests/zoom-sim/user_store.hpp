@@ -22,6 +22,7 @@ enum class StoreStatus {
   user_name_taken,       // another user has this userName (case-insensitive)
   employee_number_taken, // another user has this enterprise employeeNumber
   unknown_member,        // a group change names a user id that does not exist
+  group_name_taken,      // another group has this displayName (case-insensitive)
 };
 
 // The outcome of a store call: on `ok`, `value` is the full resource after the call.
@@ -63,7 +64,9 @@ public:
   nlohmann::json all_users() const;
   void clear_users();
 
-  StoreReply create_group(const std::string& display_name);
+  // `unique`: another group of that displayName (case aside) gives group_name_taken, as SCIM POST
+  // /Groups does; /_sim/groups seeds without the check.
+  StoreReply create_group(const std::string& display_name, bool unique = false);
   StoreReply get_group(const std::string& id) const;
   Page list_groups(const std::optional<std::string>& display_name, size_t start_index, size_t count) const;
   // Adds then removes member user ids; unknown ids to add give unknown_member and change nothing.

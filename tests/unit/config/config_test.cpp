@@ -335,6 +335,30 @@ TEST_CASE("config: zoom.call_deadline and zoom.max_answer_bytes are read with th
   check_refused(dir, bad);
 }
 
+// Issue 28: zoom.create_missing_groups — off by default, true for every connection, or a list of names.
+TEST_CASE("config: zoom.create_missing_groups is false, true or a list of connection names") {
+  TempDir dir;
+  auto defaults = load_config(dir.write("h2rd.yaml", ""));
+  REQUIRE(defaults);
+  CHECK_FALSE(defaults->zoom_create_missing_groups_all);
+  CHECK(defaults->zoom_create_missing_groups.empty());
+  auto all = load_config(dir.write("h2rd.yaml", "zoom: { create_missing_groups: true }\n"));
+  REQUIRE_MESSAGE(all, all_messages(all ? Diagnostics{} : all.error()));
+  CHECK(all->zoom_create_missing_groups_all);
+  auto named = load_config(dir.write("h2rd.yaml", "zoom: { create_missing_groups: [zoom-main, zoom-eu] }\n"));
+  REQUIRE_MESSAGE(named, all_messages(named ? Diagnostics{} : named.error()));
+  CHECK_FALSE(named->zoom_create_missing_groups_all);
+  CHECK(named->zoom_create_missing_groups == std::vector<std::string>{"zoom-main", "zoom-eu"});
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"zoom: { create_missing_groups: maybe }\n",
+       "zoom.create_missing_groups must be true, false or a list of connection names, got 'maybe'"},
+      {"zoom: { create_missing_groups: { a: 1 } }\n",
+       "zoom.create_missing_groups must be true, false or a list of connection names"},
+      {"zoom: { create_missing_groups: [\"\"] }\n", "zoom.create_missing_groups[0] must not be empty"},
+  };
+  check_refused(dir, bad);
+}
+
 // Issue 28: log lines say "warning"; the config took only "warn". Both name the level now.
 TEST_CASE("config: log.level is warning as log lines say it, or warn") {
   TempDir dir;

@@ -63,6 +63,7 @@ TEST_CASE("provisioner create: POST body, reported changes, link digest and push
                                 {"name", {{"givenName", "Ann \"A\",\n"}, {"familyName", "Lee"}}},
                                 {k_enterprise, {{"manager", {{"value", "boss@example.com"}}}}}},
                                {},
+                               {},
                                ""};
   intent.user_name = "ann@example.com";
   auto report = Provisioner(client, false, 7).carry_out(intent, "E1");

@@ -44,7 +44,7 @@ Intent intent_for(LinkRow link, std::vector<std::string> groups) {
   intent.connection = "zoom-main";
   intent.kind = IntentKind::provision;
   intent.desired = DesiredUser{"engineering", "j@example.com", {{"userName", "j@example.com"}, {"title", "Lead"}},
-                               std::move(groups), ""};
+                               std::move(groups), {}, ""};
   intent.link = std::move(link);
   intent.user_name = "j@example.com";
   return intent;
