@@ -61,12 +61,12 @@ public:
     if (const auto* n = top->get("version"))
       if (!n->IsScalar() || n->Scalar() != "1")
         m_reader.error(*n, "version must be 1 (the only rules format so far), got " + yaml::describe(*n));
+    if (const auto* n = top->get("tables")) tables(*n);  // before the templates that name them (groups, attributes)
     if (const auto* n = top->get("targets")) targets(*n);
     if (const auto* n = top->get("roles")) roles(*n);
     if (const auto* n = top->get("on_no_role"))
       if (auto v = m_reader.choice(*n, "on_no_role", {"deprovision", "keep"}))
         m_out.on_no_role = *v == "keep" ? OnNoRole::keep : OnNoRole::deprovision;
-    if (const auto* n = top->get("tables")) tables(*n);  // before the templates that name them
     if (const auto* e = top->entry("attributes")) attributes(e->key_node, e->value);
     if (const auto* n = top->get("lifecycle")) lifecycle(*n);
     if (const auto* n = top->get("hr_fields")) hr_fields(*n);
@@ -244,7 +244,7 @@ private:
   void group(const YAML::Node& node, const std::string& what, RoleRule& role) {
     auto text = m_reader.non_empty_string(node, what);
     if (!text) return;
-    auto parsed = Template::parse(*text);
+    auto parsed = Template::parse(*text, &m_out.tables);
     if (!parsed) {
       m_reader.error(node, what + " of role '" + role.name + "': group \"" + *text + "\" is not a template h2r can render: " +
                                parsed.error().message + " (at character " + std::to_string(parsed.error().offset + 1) +

@@ -87,3 +87,17 @@ TEST_CASE("rules groups: fields used in group templates are field references") {
   const std::string warnings = diagnostics_text(check_field_references(*rules, {}));
   CHECK_MESSAGE(warnings.find("departmnet") != std::string::npos, warnings);
 }
+
+TEST_CASE("rules groups: an entry may look its name up in the rules' tables, and check names an unknown table") {
+  const std::string tables = "tables:\n  dept_group: { Sales: Sales Team, \"*\": Everyone Else }\n";
+  auto rules = must_load(tables + rules_with_groups(R"(["{department|map(dept_group)}"])"));
+  CHECK(desired_for(rules, {{"email", "a@example.com"}, {"department", "sales"}}).groups ==
+        std::vector<std::string>{"Sales Team"});
+  CHECK(desired_for(rules, {{"email", "a@example.com"}, {"department", "Ops"}}).groups ==
+        std::vector<std::string>{"Everyone Else"});
+
+  auto unknown = load_rules_text(tables + rules_with_groups(R"(["{department|map(dept_groups)}"])"), "rules.yaml");
+  REQUIRE_FALSE(unknown);
+  CHECK_MESSAGE(diagnostics_text(unknown.error()).find("dept_groups") != std::string::npos,
+                diagnostics_text(unknown.error()));
+}
