@@ -205,6 +205,14 @@ private:
   void note_write_success();
   // Takes the options of the last apply_options() into m_options, on the cycle's thread between batches.
   void adopt_options();
+  // The settings that time an event ingested now: a reload's time zone at once (a file read after a
+  // reload must not be timed by the settings it replaced, which the daemon has just rescheduled away),
+  // the rules' hire lead days.
+  ScheduleOptions current_schedule() const;
+  // After a file timed under `used` is stored: when the settings changed meanwhile (a reload while it
+  // was read, after the daemon rescheduled the waiting events), its events — and any other waiting
+  // event — get the times the settings in force give (reschedule_waiting; idempotent).
+  void reschedule_after_ingest(const ScheduleOptions& used, const std::string& file_name);
 
   EventOutcome process(const Work& work, const std::string& rules_version);
   // Transient: pending again after backoff(attempts) (or Zoom's retry_at if later), failed after

@@ -3,6 +3,7 @@
 
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "engine/reschedule.hpp"
 #include "engine/schedule.hpp"
 #include "hr/event_stream.hpp"
 #include "hr/readers.hpp"
@@ -22,10 +23,11 @@ struct IngestTimes {
 
 class EngineIngestSession final : public IngestSession {
 public:
+  using AfterCommit = std::function<void(const ScheduleOptions& used, const std::string& file_name)>;
   EngineIngestSession(std::unique_ptr<IngestBatch> batch, std::string file_name, IngestTimes times,
-                      std::function<void()> on_stored)
+                      std::function<void()> on_stored, AfterCommit after_commit)
       : m_batch(std::move(batch)), m_file_name(std::move(file_name)), m_times(std::move(times)),
-        m_on_stored(std::move(on_stored)) {}
+        m_on_stored(std::move(on_stored)), m_after_commit(std::move(after_commit)) {}
 
   Result<void> add(std::vector<HrEvent>& events, std::vector<FileProblem>& problems) override {
     m_rows.clear();
@@ -53,6 +55,7 @@ public:
                    result->duplicates.size());
     spdlog::info("inbox.ingested file=\"{}\" events={} duplicates={}", escape_for_log(m_file_name), result->inserted,
                  result->duplicate_count);
+    if (m_after_commit) m_after_commit(m_times.schedule, m_file_name);
     if (m_on_stored) m_on_stored();
     return {};
   }
@@ -73,6 +76,7 @@ private:
   std::string m_file_name;
   IngestTimes m_times;
   std::function<void()> m_on_stored;
+  AfterCommit m_after_commit;
   std::vector<NewEvent> m_rows; // one chunk
   std::optional<std::string> m_date_problem;
 };
@@ -81,16 +85,39 @@ private:
 
 Result<std::unique_ptr<IngestSession>> Engine::begin_ingest(const std::string& file_name,
                                                             std::function<void()> on_stored) {
-  IngestTimes times{m_clock.now(), {}};
+  IngestTimes times{m_clock.now(), current_schedule()};
+  auto batch = H2R_TRY(m_store.begin_ingest(file_name, to_unix_ms(times.now)));
+  return std::unique_ptr<IngestSession>(std::make_unique<EngineIngestSession>(
+      std::move(batch), file_name, std::move(times), std::move(on_stored),
+      [this](const ScheduleOptions& used, const std::string& name) { reschedule_after_ingest(used, name); }));
+}
+
+ScheduleOptions Engine::current_schedule() const {
+  ScheduleOptions out;
   {
     MutexLock lock(m_options_mutex);   // live config reloads change these (apply_options)
-    times.schedule.time_zone = m_options.time_zone;
-    times.schedule.max_future_days = m_options.max_future_days;
+    const EngineOptions& live = m_pending_options ? *m_pending_options : m_options;
+    out.time_zone = live.time_zone;
+    out.max_future_days = live.max_future_days;
   }
-  if (RulesPtr rules = m_rules()) times.schedule.hire_lead_days = rules->lifecycle().hire_lead_days;
-  auto batch = H2R_TRY(m_store.begin_ingest(file_name, to_unix_ms(times.now)));
-  return std::unique_ptr<IngestSession>(
-      std::make_unique<EngineIngestSession>(std::move(batch), file_name, std::move(times), std::move(on_stored)));
+  if (RulesPtr rules = m_rules()) out.hire_lead_days = rules->lifecycle().hire_lead_days;
+  return out;
+}
+
+void Engine::reschedule_after_ingest(const ScheduleOptions& used, const std::string& file_name) {
+  const ScheduleOptions now_in_force = current_schedule();
+  const std::string settings = schedule_settings(now_in_force);
+  if (schedule_settings(used) == settings) return;
+  auto totals = reschedule_waiting(m_store, now_in_force, m_clock.now(), settings);
+  if (!totals) {
+    spdlog::error("ingest.reschedule_failed file=\"{}\" settings=\"{}\" error=\"{}\" action=\"the file's waiting "
+                  "events keep the times of the settings it was read under until the next reload or start\"",
+                  escape_for_log(file_name), escape_for_log(settings), escape_for_log(totals.error().message));
+    return;
+  }
+  spdlog::info("ingest.rescheduled file=\"{}\" events={} earlier={} later={} due_now={} settings=\"{}\" was=\"{}\"",
+               escape_for_log(file_name), totals->events, totals->earlier, totals->later, totals->due_now,
+               escape_for_log(settings), escape_for_log(schedule_settings(used)));
 }
 
 Result<void> Engine::ingest(const std::string& file_name, const std::vector<HrEvent>& events) {

@@ -1,5 +1,6 @@
 // The inbox → Engine::begin_ingest → SQLite path: a file is stored chunk by chunk in one transaction,
 // and a file rejected late (after chunks were inserted) leaves nothing stored.
+#include "core/time.hpp"
 #include "engine/engine.hpp"
 #include "fakes/fake_transport.hpp"
 #include "hr/event_stream.hpp"
@@ -203,4 +204,46 @@ TEST_CASE("ingest: the store reports duplicates as a count and the first ids, an
   CHECK(result.duplicate_count == 200);
   CHECK(result.duplicates.size() == k_max_duplicates_listed);
   CHECK(result.duplicates.front() == "k1");
+}
+
+// A reload's time zone reaches a file being read: the daemon reschedules the waiting events when it
+// reloads, so a file begun under the old zone and stored after must not keep the old zone's times.
+TEST_CASE("engine ingest: a time zone reloaded while a file is read gives its events the new zone's times") {
+  Rig rig;
+  EngineOptions utc;
+  utc.time_zone = "UTC";
+  rig.engine.apply_options(utc);
+  auto session = rig.engine.begin_ingest("late.json");
+  REQUIRE(session);
+  EngineOptions berlin;
+  berlin.time_zone = "Europe/Berlin";
+  rig.engine.apply_options(berlin);   // SIGHUP while the file is read
+
+  HrEvent terminate;
+  terminate.event_id = "t-1";
+  terminate.type = EventType::terminate;
+  terminate.employee_id = "E1";
+  terminate.fields = {{"employee_id", "E1"}};
+  terminate.effective_date = "2026-12-30";
+  std::vector<HrEvent> events{terminate};
+  std::vector<FileProblem> problems;
+  REQUIRE((*session)->add(events, problems));
+  REQUIRE((*session)->commit());
+  auto row = rig.store->find_event("t-1");
+  REQUIRE((row && row->has_value()));
+  CHECK((*row)->state == EventState::waiting);
+  CHECK((*row)->effective_at_ms == to_unix_ms(*parse_effective_date("2026-12-30", "Europe/Berlin")));
+  CHECK((*row)->due_at_ms == to_unix_ms(*parse_effective_date("2026-12-30", "Europe/Berlin")));
+
+  // A file begun after the reload is timed by the new zone from the start.
+  auto next = rig.engine.begin_ingest("next.json");
+  REQUIRE(next);
+  HrEvent later = terminate;
+  later.event_id = "t-2";
+  later.employee_id = "E2";
+  later.fields = {{"employee_id", "E2"}};
+  std::vector<HrEvent> more{later};
+  REQUIRE((*next)->add(more, problems));
+  REQUIRE((*next)->commit());
+  CHECK(rig.store->find_event("t-2").value()->due_at_ms == to_unix_ms(*parse_effective_date("2026-12-30", "Europe/Berlin")));
 }
