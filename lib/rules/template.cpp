@@ -133,7 +133,12 @@ std::optional<Template::Filter> Template::parse_filter(std::string_view text, co
   if (name == "fold") return plain(FilterKind::fold);
   if (name == "default") {
     if (call.arguments.size() == 1)
-      if (auto arg = quoted(call.arguments[0])) return Filter{FilterKind::fallback, *arg, 0, 0, nullptr};
+      if (auto arg = quoted(call.arguments[0])) {
+        if (arg->size() > k_template_max_argument)
+          return fail("default's text is " + std::to_string(arg->size()) + " bytes (at most " +
+                      std::to_string(k_template_max_argument) + ")");
+        return Filter{FilterKind::fallback, *arg, 0, 0, nullptr};
+      }
     return fail("filter '" + trim(text) + "' must be written default('text') or default(\"text\")");
   }
   if (name == "or") {

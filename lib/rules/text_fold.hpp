@@ -25,7 +25,8 @@ std::string fold_upper(std::string_view utf8);
 std::string fold_ascii(std::string_view utf8);
 // Any script to plain ASCII by ICU's transliterators "Any-Latin; Latin-ASCII" (the template filter
 // fold): "Ελένη" → "Elene", "Дмитрий" → "Dmitrij", "Zoë" → "Zoe", precomposed or decomposed alike.
-// Invalid UTF-8 bytes become U+FFFD first. Without ICU's transliteration data, fold_ascii.
+// Invalid UTF-8 bytes become U+FFFD first; what has no ASCII form (emoji, U+FFFD) is kept. Without
+// ICU's transliteration data, fold_ascii.
 std::string fold_any_ascii(std::string_view utf8);
 // Code point substrings (the template filters left, right, mid): never split a UTF-8 sequence; an
 // invalid byte counts as one code point. `start` counts from 0.

@@ -197,6 +197,10 @@ TEST_CASE("template functions: wrong arity, numbers, tables and format tokens ar
   REQUIRE_FALSE(without_tables);
   CHECK(without_tables.error().message == "map(cost_centre): unknown table 'cost_centre' (the rules file has no tables)");
   CHECK(Template::parse("{join(' ', f, f, f, f, f, f, f, f, f, f, f, f, f, f, f, f)}"));  // 16 fields
+  CHECK(Template::parse("{x|default('" + std::string(1024, 'd') + "')}"));
+  auto long_default = Template::parse("{x|default('" + std::string(1025, 'd') + "')}");
+  REQUIRE_FALSE(long_default);
+  CHECK(long_default.error().message == "default's text is 1025 bytes (at most 1024)");
   CHECK(Template::parse("{x|date('" + std::string(64, '-') + "')}"));
   auto long_format = Template::parse("{x|date('" + std::string(65, '-') + "')}");
   REQUIRE_FALSE(long_format);
