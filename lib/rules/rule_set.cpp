@@ -162,6 +162,21 @@ DesiredUser RuleSetRules::build_user(const RoleRule& role, const EmployeeRecord&
   return user;
 }
 
+namespace {
+
+// A group name rendered from HR data, as Zoom names match it: no space at either end, and one space
+// for each run of spaces ("{division} {department}" with no division is "Sales", not " Sales").
+std::string tidy_group_name(std::string_view name) {
+  std::string out;
+  for (char c : trim(name)) {
+    if (c == ' ' && !out.empty() && out.back() == ' ') continue;
+    out += c;
+  }
+  return out;
+}
+
+} // namespace
+
 void RuleSetRules::render_groups(const RoleRule& role, const EmployeeRecord& record, DesiredUser& user) {
   for (const auto& group : role.groups) {
     auto name = group.name.render(record);
@@ -169,6 +184,9 @@ void RuleSetRules::render_groups(const RoleRule& role, const EmployeeRecord& rec
       user.groups_left_out.push_back(group.text);
       continue;
     }
+    std::set<std::string> fields;
+    group.name.collect_fields(fields);
+    if (!fields.empty()) name = tidy_group_name(*name);   // a literal entry is the name as written
     std::string bad;
     if (utf8_chars(*name) > k_max_group_name_chars)
       bad = std::to_string(utf8_chars(*name)) + " characters, more than the " + std::to_string(k_max_group_name_chars) +

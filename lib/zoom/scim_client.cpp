@@ -27,7 +27,8 @@ bool says_user_missing(const HttpResponse& response) {
   return detail.find("not exist") != std::string::npos;
 }
 
-bool says_user_exists(const HttpResponse& response) {
+// Zoom's "that already exists" for a user or a group: 409, or a 400 whose detail says so.
+bool says_exists(const HttpResponse& response) {
   if (response.status == 409) return true;
   if (response.status != 400) return false;
   std::string detail = ascii_lower(zoom_error_detail(response.body));
@@ -292,7 +293,7 @@ Result<ScimUser> ScimClient::create_user(const std::string& user_name, std::stri
   const std::string what = "create user " + user_name;
   auto response = call("POST", "/Users", "/Users", &body_text, what);
   if (!response) return unexpected(std::move(response).error());
-  if (says_user_exists(*response)) {
+  if (says_exists(*response)) {
     Error error = classify_scim_failure(*response, what, m_clock.now());
     error.kind = ErrorKind::conflict;
     return unexpected(std::move(error));
@@ -350,11 +351,26 @@ Result<std::optional<ScimGroup>> ScimClient::find_group(const std::string& displ
   auto list = nlohmann::json::parse(response->body, nullptr, false);
   if (!list.is_object()) return fail(ErrorKind::transient, what + ": Zoom's answer is not JSON");
   const auto resources = list.value("Resources", nlohmann::json::array());
-  for (const auto& item : resources.is_array() ? resources : nlohmann::json::array()) {
-    if (!item.is_object() || !item.contains("displayName") || item["displayName"] != display_name ||
-        !item.contains("id") || !item["id"].is_string())
+  // The group whose name is `display_name` exactly; else one that differs only in ASCII case, as Zoom's
+  // filter and its uniqueness compare names (a group named from HR data, "Dept sales", finds Zoom's
+  // "Dept Sales" instead of failing on a create that Zoom refuses as a duplicate).
+  const nlohmann::json* found = nullptr;   // into `resources`, which outlives it
+  const std::string wanted_lower = ascii_lower(display_name);
+  if (!resources.is_array()) return std::optional<ScimGroup>();
+  for (const auto& item : resources) {
+    if (!item.is_object() || !item.contains("displayName") || !item["displayName"].is_string() || !item.contains("id") ||
+        !item["id"].is_string())
       continue;
-    ScimGroup group{item["id"].get<std::string>(), display_name, std::nullopt};
+    const auto& name = item["displayName"].get_ref<const std::string&>();
+    if (name == display_name) {
+      found = &item;
+      break;
+    }
+    if (!found && ascii_lower(name) == wanted_lower) found = &item;
+  }
+  if (found) {
+    const auto& item = *found;
+    ScimGroup group{item["id"].get<std::string>(), item["displayName"].get<std::string>(), std::nullopt};
     if (item.contains("members") && item["members"].is_array()) {
       group.members.emplace();
       for (const auto& m : item["members"])
@@ -382,7 +398,7 @@ Result<ScimGroup> ScimClient::create_group(const std::string& display_name) {
   nlohmann::json body = {{"schemas", {"urn:ietf:params:scim:schemas:core:2.0:Group"}}, {"displayName", display_name}};
   auto response = call("POST", "/Groups", "/Groups", body, what);
   if (!response) return unexpected(std::move(response).error());
-  if (response->status == 409) {
+  if (says_exists(*response)) {
     Error error = classify_scim_failure(*response, what, m_clock.now());
     error.kind = ErrorKind::conflict;
     return unexpected(std::move(error));

@@ -109,7 +109,8 @@ public:
   Result<void> set_active(const std::string& id, bool active);
   Result<void> delete_user(const std::string& id);
 
-  // The group whose displayName is exactly `display_name`, or nullopt.
+  // The group whose displayName is `display_name` exactly, else one that differs only in ASCII case (as
+  // Zoom compares names), or nullopt.
   Result<std::optional<ScimGroup>> find_group(const std::string& display_name);
   Result<std::optional<std::string>> find_group_id(const std::string& display_name);
   // POST /Groups: a new group named `display_name`, as Zoom answers it (no members). Zoom's uniqueness

@@ -151,3 +151,39 @@ TEST_CASE("provisioner: a daemon that lost the event reserves no login and sends
   REQUIRE(holder);
   CHECK(holder->empty());
 }
+
+TEST_CASE("scim groups: a name from HR data finds Zoom's group whatever its ASCII case, the exact name first") {
+  Rig rig;
+  rig.group("Dept Sales", "g-9", {});
+  auto found = rig.client.find_group("Dept sales");
+  REQUIRE(found);
+  REQUIRE(found->has_value());
+  CHECK((*found)->id == "g-9");
+  CHECK((*found)->display_name == "Dept Sales");   // Zoom's name, not ours
+
+  json both = {{"totalResults", 2},
+               {"Resources", {{{"id", "g-2"}, {"displayName", "DEPT SALES"}}, {{"id", "g-1"}, {"displayName", "Dept Sales"}}}}};
+  rig.transport.push("displayName", json_response(200, both));
+  auto exact = rig.client.find_group("Dept Sales");
+  REQUIRE((exact && exact->has_value()));
+  CHECK((*exact)->id == "g-1");
+
+  rig.transport.push("displayName", json_response(200, {{"totalResults", 1},
+                                                        {"Resources", {{{"id", "g-3"}, {"displayName", "Dept Ops"}}}}}));
+  auto other = rig.client.find_group("Dept Sales");
+  REQUIRE(other);
+  CHECK_FALSE(other->has_value());
+}
+
+TEST_CASE("scim groups: a create Zoom refuses as existing, by 409 or by a 400 that says so, is a conflict") {
+  for (const int status : {409, 400}) {
+    CAPTURE(status);
+    Rig rig;
+    rig.transport.on("/scim2/Groups", [status](const HttpRequest&) -> Result<HttpResponse> {
+      return json_response(status, {{"detail", "Group name already exists"}});
+    });
+    auto created = rig.client.create_group("Dept Sales");
+    REQUIRE_FALSE(created);
+    CHECK(created.error().kind == ErrorKind::conflict);
+  }
+}

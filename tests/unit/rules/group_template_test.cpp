@@ -101,3 +101,9 @@ TEST_CASE("rules groups: an entry may look its name up in the rules' tables, and
   CHECK_MESSAGE(diagnostics_text(unknown.error()).find("dept_groups") != std::string::npos,
                 diagnostics_text(unknown.error()));
 }
+
+TEST_CASE("rules groups: a name rendered from HR data has no space at its ends and one for each run") {
+  auto rules = must_load(rules_with_groups(R"(["{division} {department}", " Dept  {department} ", "  All  Staff"])"));
+  auto user = desired_for(rules, {{"email", "a@example.com"}, {"department", "Sales"}});
+  CHECK(user.groups == std::vector<std::string>{"Sales", "Dept Sales", "  All  Staff"});
+}
