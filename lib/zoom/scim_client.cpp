@@ -35,6 +35,18 @@ bool says_exists(const HttpResponse& response) {
   return detail.find("already exist") != std::string::npos || detail.find("already in use") != std::string::npos;
 }
 
+// A POST's answer: created (200/201), a conflict when Zoom says the user or group already exists, or
+// the classified failure.
+Result<void> created(const HttpResponse& response, const std::string& what, SystemTime now) {
+  if (says_exists(response)) {
+    Error error = classify_scim_failure(response, what, now);
+    error.kind = ErrorKind::conflict;
+    return unexpected(std::move(error));
+  }
+  if (response.status != 201 && response.status != 200) return unexpected(classify_scim_failure(response, what, now));
+  return {};
+}
+
 // A filter value in double quotes, with `"` and `\` escaped as SCIM's filter grammar wants.
 std::string quoted_filter_value(const std::string& value) {
   std::string out = "\"";
@@ -293,13 +305,7 @@ Result<ScimUser> ScimClient::create_user(const std::string& user_name, std::stri
   const std::string what = "create user " + user_name;
   auto response = call("POST", "/Users", "/Users", &body_text, what);
   if (!response) return unexpected(std::move(response).error());
-  if (says_exists(*response)) {
-    Error error = classify_scim_failure(*response, what, m_clock.now());
-    error.kind = ErrorKind::conflict;
-    return unexpected(std::move(error));
-  }
-  if (response->status != 201 && response->status != 200)
-    return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  H2R_TRY(created(*response, what, m_clock.now()));
   UserFields fields;
   if (!read_user_fields(response->body, fields) || fields.id.empty())
     return fail(ErrorKind::transient, what + ": Zoom's answer has no user id");
@@ -398,13 +404,7 @@ Result<ScimGroup> ScimClient::create_group(const std::string& display_name) {
   nlohmann::json body = {{"schemas", {"urn:ietf:params:scim:schemas:core:2.0:Group"}}, {"displayName", display_name}};
   auto response = call("POST", "/Groups", "/Groups", body, what);
   if (!response) return unexpected(std::move(response).error());
-  if (says_exists(*response)) {
-    Error error = classify_scim_failure(*response, what, m_clock.now());
-    error.kind = ErrorKind::conflict;
-    return unexpected(std::move(error));
-  }
-  if (response->status != 201 && response->status != 200)
-    return unexpected(classify_scim_failure(*response, what, m_clock.now()));
+  H2R_TRY(created(*response, what, m_clock.now()));
   auto answer = nlohmann::json::parse(response->body, nullptr, false);
   if (!answer.is_object() || !answer.contains("id") || !answer["id"].is_string())
     return fail(ErrorKind::transient, what + ": Zoom's answer has no group id");
