@@ -6,7 +6,10 @@
 #include "lifecycle_util.hpp"
 #include "resilience_helpers.hpp"
 
+#include <sqlite3.h>
+
 #include <csignal>
+#include <fstream>
 
 using namespace h2r::test;
 using namespace std::chrono_literals;
@@ -92,6 +95,39 @@ void settle_and_stop(H2rEnv& env, ChildProcess& daemon) {
   REQUIRE(daemon.wait(60s) == 0);
 }
 
+// Whether a writer could take the SQLite file's write lock right now (BEGIN IMMEDIATE, no waiting).
+bool write_lock_free(const std::string& path) {
+  sqlite3* db = nullptr;
+  bool free = false;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK)
+    free = sqlite3_exec(db, "BEGIN IMMEDIATE; ROLLBACK;", nullptr, nullptr, nullptr) == SQLITE_OK;
+  sqlite3_close(db);
+  return free;
+}
+
+// Whether the process is stopped (state T in /proc/PID/stat): a SIGSTOP is delivered, not only sent.
+bool stopped(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');  // the command name in parentheses may hold spaces
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'T';
+}
+
+// Freezes the daemon (SIGSTOP) at a moment it holds no write transaction. SQLite has one writer: a
+// daemon frozen inside a write blocks every other writer, the operator's reject included (it fails
+// after the store's busy_timeout) — a frozen process holding the lock, not the case under test. A
+// loaded machine makes that moment likely enough to matter (seen under ThreadSanitizer in CI).
+void freeze_outside_a_write(H2rEnv& env, ChildProcess& daemon) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    daemon.send_signal(SIGSTOP);
+    REQUIRE(eventually([&] { return stopped(daemon.pid()); }, 10s, 1ms));
+    if (write_lock_free(env.database())) return;
+    daemon.send_signal(SIGCONT);
+    std::this_thread::sleep_for(10ms);
+  }
+  FAIL("the daemon held the write lock at each of 200 tries to freeze it");
+}
+
 } // namespace
 
 TEST_CASE("e2e call fence: terminates rejected while the daemon works on them send no call" *
@@ -109,7 +145,7 @@ TEST_CASE("e2e call fence: a frozen daemon whose events were rejected meanwhile 
           "when it resumes" * doctest::test_suite("threads")) {
   H2rEnv env(options());
   auto daemon = start_working(env);
-  daemon->send_signal(SIGSTOP);
+  freeze_outside_a_write(env, *daemon);
   const long long patches_before = sim_count(env, "PATCH /Users/{id}");
   CHECK(reject_open_terminates(env) >= 10);
   daemon->send_signal(SIGCONT);
