@@ -1,5 +1,6 @@
 // Issue 2's end-to-end proofs: real inbox folder, real SQLite file, real HTTP to zoom-sim.
 #include "support/h2r_env.hpp"
+#include "support/file_text.hpp"
 
 #include <doctest/doctest.h>
 
@@ -9,13 +10,6 @@
 using namespace h2r::test;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 } // namespace
 
@@ -50,7 +44,7 @@ TEST_CASE("e2e backbone: hires in the inbox become Zoom users with the mapped at
   CHECK(bob[0]["userType"] == "Basic");
 
   for (const auto& e : env.events()) CHECK(e["state"] == "done");
-  CHECK(read_file(env.inbox() + "/processed/hires.json").find("evt-1") != std::string::npos);
+  CHECK(file_text(env.inbox() + "/processed/hires.json").find("evt-1") != std::string::npos);
 
   // The same file again: duplicates are ignored, no second user.
   env.drop("hires-again.json", event_json("evt-1", "hire", jill));
@@ -111,7 +105,7 @@ TEST_CASE("e2e backbone: bad credentials give a clear error and no secret anywhe
     everything += r.out + r.err;
   }
   CHECK(everything.find(wrong_secret) == std::string::npos);
-  std::string db = read_file(env.database()) + read_file(env.database() + "-wal");
+  std::string db = file_text(env.database()) + file_text(env.database() + "-wal");
   CHECK(db.find(wrong_secret) == std::string::npos);
   CHECK(db.find("zoom-main") != std::string::npos);   // the file read is the real database
 }

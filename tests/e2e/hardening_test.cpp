@@ -3,6 +3,7 @@
 // URLs and listen addresses, a lost key file, over-long file names, absurd rate limits.
 #include "core/time.hpp"
 #include "lifecycle_util.hpp"
+#include "support/file_text.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -14,13 +15,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // "YYYY-MM-DD" `days` days from the real today (the CLI reads the real clock).
 std::string date_in_days(int days) {
@@ -43,7 +37,7 @@ TEST_CASE("e2e hardening: a terminate dated 3026-01-15 is rejected with its reco
   CHECK(run.exit_code == 0);
   const fs::path rejected = fs::path(env.inbox()) / "rejected";
   REQUIRE(fs::exists(rejected / "term.ndjson"));
-  const std::string report = read_text(rejected / "term.ndjson.error.txt");
+  const std::string report = file_text(rejected / "term.ndjson.error.txt");
   CHECK(contains(report, "record 1 (line 2): field 'effective_date': '3026-01-15' is after 2199-12-31"));
   CHECK(the_user(env, "jill.chill@example.com")["active"] == true);
   for (const auto& e : env.events()) CHECK(e["event_id"] != "evt-2");   // nothing of the file was stored
@@ -54,7 +48,7 @@ TEST_CASE("e2e hardening: a terminate dated 3026-01-15 is rejected with its reco
   run = env.run_once();
   CHECK(run.exit_code == 0);
   REQUIRE(fs::exists(rejected / "term2.ndjson.error.txt"));
-  const std::string report2 = read_text(rejected / "term2.ndjson.error.txt");
+  const std::string report2 = file_text(rejected / "term2.ndjson.error.txt");
   CHECK(contains(report2, "record 1 (line 1): field 'effective_date': '" + in_four_years + "'"));
   CHECK(contains(report2, "more than 1095 days ahead"));
   CHECK(contains(report2, "limits.max_future_days"));
@@ -153,7 +147,7 @@ TEST_CASE("e2e hardening: a non-loopback listen is refused by check and run unle
   options.extra_config = "listen: \"0.0.0.0:0\"\n";
   // The env writes `listen: ""` itself; a second listen key would be a duplicate: replace it instead.
   H2rEnv env(options);
-  std::string config = read_text(env.config_path());
+  std::string config = file_text(env.config_path());
   config.replace(config.find("listen: \"\"\n"), std::string("listen: \"\"\n").size(), "");
   std::ofstream(env.config_path(), std::ios::trunc) << config;
 
@@ -239,7 +233,7 @@ TEST_CASE("e2e hardening: a rejected file with a 255-byte name gets a report tha
     ++reports;
     CHECK(file.size() == 255);
     CHECK(file.starts_with(std::string(200, 'r')));
-    CHECK(contains(read_text(entry.path()), "file: " + name + "\n"));
+    CHECK(contains(file_text(entry.path()), "file: " + name + "\n"));
   }
   CHECK(reports == 1);
 }

@@ -5,6 +5,7 @@
 #include "support/h2r_env.hpp"
 #include "support/hostile_server.hpp"
 #include "support/test_paths.hpp"
+#include "support/file_text.hpp"
 
 #include <doctest/doctest.h>
 #include <sys/resource.h>
@@ -25,13 +26,6 @@ namespace {
 constexpr const char* k_secret = "hostile-client-secret-5b1f0c9e";
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // An h2r installation whose connection zoom-main points at a HostileServer.
 struct HostileZoom {
@@ -169,7 +163,7 @@ TEST_CASE("e2e hostile zoom: a token endpoint echoing the client secret leaks it
   for (const auto& entry : fs::recursive_directory_iterator(h.env.dir().path())) {
     if (!entry.is_regular_file()) continue;
     INFO(entry.path().string());
-    CHECK_FALSE(contains(read_bytes(entry.path()), k_secret));
+    CHECK_FALSE(contains(file_text(entry.path()), k_secret));
   }
 }
 

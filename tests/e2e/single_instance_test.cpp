@@ -3,6 +3,7 @@
 // hire is processed once (no "linked" outcomes, one create per hire at Zoom).
 #include "e2e/resilience_helpers.hpp"
 #include "support/test_paths.hpp"
+#include "support/file_text.hpp"
 
 #include <csignal>
 #include <filesystem>
@@ -13,13 +14,6 @@ using namespace h2r::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 } // namespace
 
@@ -34,7 +28,7 @@ TEST_CASE("e2e single instance: a second h2rd run on one database exits 1 naming
   auto first = start_daemon(env);
   const std::string pid = std::to_string(first->pid());
   const std::string lock_file = env.database() + ".lock";
-  REQUIRE(eventually([&] { return read_text(lock_file).find(pid) == 0; }, 60s, 50ms));
+  REQUIRE(eventually([&] { return file_text(lock_file).find(pid) == 0; }, 60s, 50ms));
 
   auto second = start_daemon(env);
   auto code = second->wait(60s);
@@ -73,7 +67,7 @@ TEST_CASE("e2e single instance: a database reached through a symlink is locked b
   H2rEnv env;
   REQUIRE(env.run_once().exit_code == 0);   // the database file exists
   std::filesystem::create_symlink(env.database(), env.dir().path() / "alias.db");
-  std::string text = read_text(env.config_path());
+  std::string text = file_text(env.config_path());
   const std::string plain = "database: state/h2r.db";
   REQUIRE(text.find(plain) != std::string::npos);
   text.replace(text.find(plain), plain.size(), "database: alias.db");
@@ -81,7 +75,7 @@ TEST_CASE("e2e single instance: a database reached through a symlink is locked b
 
   auto first = start_daemon(env);
   const std::string pid = std::to_string(first->pid());
-  REQUIRE(eventually([&] { return read_text(env.database() + ".lock").find(pid) == 0; }, 60s, 50ms));
+  REQUIRE(eventually([&] { return file_text(env.database() + ".lock").find(pid) == 0; }, 60s, 50ms));
 
   ChildProcess second({h2rd_path(), "-c", alias_config, "run", "--once"});
   auto code = second.wait(60s);

@@ -1,6 +1,7 @@
 // Issue 17 item 4 end to end: CSV files as Excel saves them go through the real inbox (`h2rd run
 // --once`) and `h2rd plan`: each is accepted, or rejected with the promised message in NAME.error.txt.
 #include "support/h2r_env.hpp"
+#include "support/file_text.hpp"
 
 #include <doctest/doctest.h>
 
@@ -12,13 +13,6 @@
 using namespace h2r::test;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -80,10 +74,10 @@ TEST_CASE("e2e spreadsheet CSV: Excel's variants are accepted or rejected with t
   CHECK(has(run.err, "inbox.note file=\"names.csv\" note=\"header names read as: 'Event_ID' → 'event_id', "
                      "'Type' → 'type', 'Employee_ID' → 'employee_id'"));
 
-  const std::string cp1252 = read_file(env.inbox() + "/rejected/cp1252.csv.error.txt");
+  const std::string cp1252 = file_text(env.inbox() + "/rejected/cp1252.csv.error.txt");
   CHECK(has(cp1252, "record 1 (line 2): field 'first_name': invalid UTF-8 in 'Jos\\xE9' (byte "));
   CHECK(has(cp1252, "this looks like Windows-1252; save as CSV UTF-8"));
-  const std::string near = read_file(env.inbox() + "/rejected/near.csv.error.txt");
+  const std::string near = file_text(env.inbox() + "/rejected/near.csv.error.txt");
   CHECK(has(near, "line 1: header: missing required column(s): employee_id (did you mean 'EmployeID'?)"));
 
   // `plan` reads the same files the same way (the notes on stderr), and refuses the same ones.

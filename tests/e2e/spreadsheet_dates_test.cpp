@@ -3,6 +3,7 @@
 // read and stored as ISO (Excel's serials too, with excel_serial_dates); without it the file is rejected
 // with a report naming inbox.date_order and the value.
 #include "support/h2r_env.hpp"
+#include "support/file_text.hpp"
 
 #include <doctest/doctest.h>
 
@@ -16,18 +17,11 @@ using namespace h2r::test;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // h2rd.yaml with its plain `inbox: inbox` replaced by `inbox: { path: inbox, <settings> }`.
 void set_inbox(const H2rEnv& env, const std::string& settings) {
-  std::string config = read_file(env.config_path());
+  std::string config = file_text(env.config_path());
   const std::string plain = "inbox: inbox\n";
   const auto at = config.find(plain);
   REQUIRE(at != std::string::npos);
@@ -109,7 +103,7 @@ TEST_CASE("e2e spreadsheet dates: without inbox.date_order a US export is reject
   INFO(run.err);
   CHECK(run.exit_code == 0);
   CHECK(std::filesystem::exists(env.inbox() + "/rejected/us.csv"));
-  const std::string report = read_file(env.inbox() + "/rejected/us.csv.error.txt");
+  const std::string report = file_text(env.inbox() + "/rejected/us.csv.error.txt");
   INFO(report);
   CHECK(has(report, "record 2 (line 3): field 'effective_date': '3/1/2026' is not an ISO date (YYYY-MM-DD); if your "
                     "HR system writes month/day/year, set inbox.date_order: MDY in h2rd.yaml (day/month/year: DMY)"));

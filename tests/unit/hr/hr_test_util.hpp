@@ -1,6 +1,8 @@
 // Helpers for lib/hr tests: a temporary folder that cleans itself up, and whole-file read/write.
 #pragma once
 
+#include "support/file_text.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -37,11 +39,6 @@ inline void write_file(const std::string& path, const std::string& content) {
   out << content;
 }
 
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::file_text;
 
 } // namespace h2r::hr_test

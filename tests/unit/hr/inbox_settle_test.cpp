@@ -16,7 +16,7 @@
 #include <sstream>
 
 using namespace h2r;
-using hr_test::read_file;
+using hr_test::file_text;
 using hr_test::write_file;
 using namespace std::chrono_literals;
 
@@ -95,7 +95,7 @@ TEST_CASE("rescan takes a file only once its size and mtime stayed the same for 
   CHECK(taken.accepted == 1);
   REQUIRE(rig.calls.size() == 1);
   CHECK(rig.calls[0] == std::pair<std::string, std::size_t>("x.ndjson", 2));
-  CHECK(read_file(rig.processed("x.ndjson")) == line(1) + line(2));
+  CHECK(file_text(rig.processed("x.ndjson")) == line(1) + line(2));
   CHECK(rig.inbox->take_settled().settling == 0);
 }
 
@@ -148,7 +148,7 @@ TEST_CASE("a file that grows while its events are stored is not moved, and is re
   REQUIRE(rig.calls.size() == 2);
   CHECK(rig.calls[0].second == 1);
   CHECK(rig.calls[1].second == 2);
-  CHECK(read_file(rig.processed("x.ndjson")) == line(1) + line(2));
+  CHECK(file_text(rig.processed("x.ndjson")) == line(1) + line(2));
 }
 
 TEST_CASE("an export with no changes is accepted with 0 events, an empty .json file is rejected") {
@@ -169,7 +169,7 @@ TEST_CASE("an export with no changes is accepted with 0 events, an empty .json f
     CHECK(exists(rig.processed(name)));
     CHECK(log.text().find("inbox.accepted file=\"" + name + "\" events=0") != std::string::npos);
   }
-  CHECK(read_file(rig.dir + "/rejected/f-empty.json.error.txt").find("file is empty (not JSON") != std::string::npos);
+  CHECK(file_text(rig.dir + "/rejected/f-empty.json.error.txt").find("file is empty (not JSON") != std::string::npos);
 }
 
 TEST_CASE("hostile file names cannot forge a log line or a report line") {
@@ -196,7 +196,7 @@ TEST_CASE("hostile file names cannot forge a log line or a report line") {
   }
   CHECK(count == 6); // one line per file
   for (const std::string& rejected : {"bad\n" + fake + "\n.csv", "z\n" + fake + "\n.xml"}) {
-    const std::string body = read_file(rig.dir + "/rejected/" + rejected + ".error.txt");
+    const std::string body = file_text(rig.dir + "/rejected/" + rejected + ".error.txt");
     CAPTURE(body);
     CHECK(body.find("\n" + fake) == std::string::npos);
     CHECK(body.rfind("file: ", 0) == 0);

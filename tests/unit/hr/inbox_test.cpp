@@ -15,7 +15,7 @@
 #include <thread>
 
 using namespace h2r;
-using hr_test::read_file;
+using hr_test::file_text;
 using hr_test::write_file;
 namespace fs = std::filesystem;
 
@@ -108,7 +108,7 @@ TEST_CASE("a good file is stored and moved to processed/") {
   REQUIRE(f.calls.size() == 1);
   CHECK(f.calls[0] == std::pair<std::string, std::size_t>("a.json", 1));
   CHECK_FALSE(exists_nofollow(f.in("a.json")));
-  CHECK(read_file(f.processed("a.json")) == k_good);
+  CHECK(file_text(f.processed("a.json")) == k_good);
   CHECK(f.inbox->scan().accepted == 0); // nothing left
 }
 
@@ -139,7 +139,7 @@ TEST_CASE("a bad file is rejected whole with a report listing every problem") {
   CHECK(f.calls.empty()); // the good record was not stored either
   CHECK_FALSE(exists_nofollow(f.in("mixed.ndjson")));
   CHECK(exists_nofollow(f.rejected("mixed.ndjson")));
-  const std::string text = read_file(f.rejected("mixed.ndjson.error.txt"));
+  const std::string text = file_text(f.rejected("mixed.ndjson.error.txt"));
   CHECK(text.find("file: mixed.ndjson\n") != std::string::npos);
   CHECK(text.find("problems: 2\n") != std::string::npos);
   CHECK(text.find("record 2 (line 3): field 'email': not a plausible e-mail address") != std::string::npos);
@@ -164,7 +164,7 @@ TEST_CASE("a large JSON file with a syntax error at its end is rejected without 
   CHECK(f.inbox->scan().rejected == 1);
   CHECK(Inbox::whole_file_reads() == whole_before);
   CHECK(f.calls.empty());
-  const std::string text = read_file(f.rejected("big.json.error.txt"));
+  const std::string text = file_text(f.rejected("big.json.error.txt"));
   CHECK(text.find("problems: 1\n") != std::string::npos);
   CHECK(text.find("not valid JSON: parse error at line " + std::to_string(records + 2) + ", column 2: syntax error") !=
         std::string::npos);
@@ -183,31 +183,31 @@ TEST_CASE("hostile files are rejected without being read, followed or blocked on
     REQUIRE(::symlink(target.c_str(), f.in("link.json").c_str()) == 0);
     CHECK(f.inbox->scan().rejected == 1);
     CHECK(f.calls.empty());
-    CHECK(read_file(target) == k_good);
+    CHECK(file_text(target) == k_good);
     CHECK(fs::is_symlink(f.rejected("link.json")));
-    CHECK(read_file(f.rejected("link.json.error.txt")).find("is a symbolic link") != std::string::npos);
+    CHECK(file_text(f.rejected("link.json.error.txt")).find("is a symbolic link") != std::string::npos);
   }
   SUBCASE("FIFO: does not block, moved to rejected/") {
     REQUIRE(::mkfifo(f.in("pipe.json").c_str(), 0600) == 0);
     CHECK(f.inbox->scan().rejected == 1);
     CHECK(fs::is_fifo(f.rejected("pipe.json")));
-    CHECK(read_file(f.rejected("pipe.json.error.txt")).find("is a FIFO, not a regular file") != std::string::npos);
+    CHECK(file_text(f.rejected("pipe.json.error.txt")).find("is a FIFO, not a regular file") != std::string::npos);
   }
   SUBCASE("over the size limit: decided from its size, not its content") {
     { std::ofstream(f.in("big.json")); }
     fs::resize_file(f.in("big.json"), (64ull << 20) + 1); // sparse, all NUL: would be "binary" if read
     CHECK(f.inbox->scan().rejected == 1);
-    CHECK(read_file(f.rejected("big.json.error.txt")).find("is 67108865 bytes, above the limit of 67108864 bytes") != std::string::npos);
+    CHECK(file_text(f.rejected("big.json.error.txt")).find("is 67108865 bytes, above the limit of 67108864 bytes") != std::string::npos);
   }
   SUBCASE("deep nesting") {
     write_file(f.in("deep.json"), std::string(100000, '[') + std::string(100000, ']'));
     CHECK(f.inbox->scan().rejected == 1);
-    CHECK(read_file(f.rejected("deep.json.error.txt")).find("nested deeper than 16 levels") != std::string::npos);
+    CHECK(file_text(f.rejected("deep.json.error.txt")).find("nested deeper than 16 levels") != std::string::npos);
   }
   SUBCASE("invalid UTF-8") {
     write_file(f.in("latin1.csv"), "event_id,type,employee_id,name\ne1,terminate,E1,Zo\xEB\n");
     CHECK(f.inbox->scan().rejected == 1);
-    CHECK(read_file(f.rejected("latin1.csv.error.txt")).find("record 1 (line 2): field 'name': invalid UTF-8 in 'Zo\\xEB'") != std::string::npos);
+    CHECK(file_text(f.rejected("latin1.csv.error.txt")).find("record 1 (line 2): field 'name': invalid UTF-8 in 'Zo\\xEB'") != std::string::npos);
   }
   SUBCASE("binary garbage") {
     std::string junk;
@@ -219,12 +219,12 @@ TEST_CASE("hostile files are rejected without being read, followed or blocked on
   SUBCASE("empty file") {
     write_file(f.in("empty.json"), "");
     CHECK(f.inbox->scan().rejected == 1);
-    CHECK(read_file(f.rejected("empty.json.error.txt")).find("file is empty") != std::string::npos);
+    CHECK(file_text(f.rejected("empty.json.error.txt")).find("file is empty") != std::string::npos);
   }
   SUBCASE("unknown extension") {
     write_file(f.in("events.xml"), "<x/>");
     CHECK(f.inbox->scan().rejected == 1);
-    CHECK(read_file(f.rejected("events.xml.error.txt")).find("accepted: .json, .ndjson, .jsonl, .csv") != std::string::npos);
+    CHECK(file_text(f.rejected("events.xml.error.txt")).find("accepted: .json, .ndjson, .jsonl, .csv") != std::string::npos);
   }
   CHECK(f.calls.empty());
 }
@@ -234,18 +234,18 @@ TEST_CASE("a name already in processed/ or rejected/ gets a suffix, never an ove
   write_file(f.processed("a.json"), "old");
   write_file(f.in("a.json"), k_good);
   CHECK(f.inbox->scan().accepted == 1);
-  CHECK(read_file(f.processed("a.json")) == "old");
-  CHECK(read_file(f.processed("a.json.20261128T100000Z-1")) == k_good);
+  CHECK(file_text(f.processed("a.json")) == "old");
+  CHECK(file_text(f.processed("a.json.20261128T100000Z-1")) == k_good);
 
   write_file(f.in("b.json"), "{");
   write_file(f.in("c.json"), "[");
   f.inbox->scan();
   write_file(f.in("b.json"), "{{");
   f.inbox->scan();
-  CHECK(read_file(f.rejected("b.json")) == "{");
-  CHECK(read_file(f.rejected("b.json.20261128T100000Z-1")) == "{{");
+  CHECK(file_text(f.rejected("b.json")) == "{");
+  CHECK(file_text(f.rejected("b.json.20261128T100000Z-1")) == "{{");
   CHECK(exists_nofollow(f.rejected("b.json.error.txt")));
-  CHECK(read_file(f.rejected("b.json.20261128T100000Z-1.error.txt")).find("moved to: rejected/b.json.20261128T100000Z-1") != std::string::npos);
+  CHECK(file_text(f.rejected("b.json.20261128T100000Z-1.error.txt")).find("moved to: rejected/b.json.20261128T100000Z-1") != std::string::npos);
 }
 
 TEST_CASE("sink errors: invalid rejects the file, anything else defers it to the next scan") {
@@ -263,7 +263,7 @@ TEST_CASE("sink errors: invalid rejects the file, anything else defers it to the
   f.answers.push_back(unexpected(Error::invalid("event e1 conflicts with stored event")));
   write_file(f.in("b.json"), k_good);
   CHECK(f.inbox->scan().rejected == 1);
-  CHECK(read_file(f.rejected("b.json.error.txt")).find("event e1 conflicts with stored event") != std::string::npos);
+  CHECK(file_text(f.rejected("b.json.error.txt")).find("event e1 conflicts with stored event") != std::string::npos);
 }
 
 TEST_CASE("purge_old deletes files older than the retention period") {
@@ -311,7 +311,7 @@ TEST_CASE("inbox: a rejected file with a 255-byte name gets a report whose name 
   CHECK(report.size() == hr_detail::k_max_name_bytes);
   CHECK(report.ends_with(".error.txt"));
   CHECK(report.find('~') != std::string::npos);
-  const std::string text = read_file(f.rejected(report));
+  const std::string text = file_text(f.rejected(report));
   CHECK(text.find("file: " + name + "\n") != std::string::npos);   // the report names the whole file
   CHECK(text.find("unknown event type 'fire'") != std::string::npos);
 
@@ -389,5 +389,5 @@ TEST_CASE("inbox: a file above the start-up limit but within a reloaded one is r
   const auto report = f.inbox->scan();
   CHECK(report.rejected == 0);
   CHECK(f.call_count() == 1);
-  CHECK(read_file(f.processed("a.json")) == k_good);
+  CHECK(file_text(f.processed("a.json")) == k_good);
 }

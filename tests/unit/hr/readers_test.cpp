@@ -297,7 +297,7 @@ TEST_CASE("CSV problems") {
 TEST_CASE("the example files in config/examples parse clean") {
   for (const char* name : {"01-hires.json", "02-hires.csv", "03-updates.ndjson"}) {
     CAPTURE(name);
-    const std::string content = hr_test::read_file(std::string(test::source_dir()) + "/config/examples/" + name);
+    const std::string content = hr_test::file_text(std::string(test::source_dir()) + "/config/examples/" + name);
     REQUIRE_FALSE(content.empty());
     auto format = format_for_name(name);
     REQUIRE(format);
@@ -305,7 +305,7 @@ TEST_CASE("the example files in config/examples parse clean") {
     CHECK_MESSAGE(f.problems.empty(), all_problems(f));
     CHECK(f.events.size() >= 2);
   }
-  auto csv = parse_event_file(FileFormat::csv, hr_test::read_file(std::string(test::source_dir()) + "/config/examples/02-hires.csv"));
+  auto csv = parse_event_file(FileFormat::csv, hr_test::file_text(std::string(test::source_dir()) + "/config/examples/02-hires.csv"));
   REQUIRE(csv.events.size() == 2);
   CHECK(csv.events[0].fields.at("location") == "Paris, France");
 }
