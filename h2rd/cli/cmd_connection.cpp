@@ -241,7 +241,10 @@ int cmd_connection(const std::string& config_path, const Words& words) {
   // Re-sealing a secret is the way out of a lost key file: only that may make a new one while the
   // database holds secrets sealed with the old key (context.hpp).
   const bool resealing = sub == "update" && (args->has("--client-secret-stdin") || args->value("--client-secret-file"));
-  auto ctx = open_context(config_path, code, resealing ? NewKey::allowed : NewKey::only_when_no_secrets);
+  // Listing and showing read no secret, so operators without the key file (README.md, "Operators") may.
+  const bool reading = sub == "list" || sub == "show";
+  auto ctx = reading ? open_context_without_key(config_path, code)
+                     : open_context(config_path, code, resealing ? NewKey::allowed : NewKey::only_when_no_secrets);
   if (!ctx) return code;
   if (sub == "add" || sub == "update") return add_or_update(*ctx, *args, sub == "add");
   if (sub == "test") return test(*ctx, *args);

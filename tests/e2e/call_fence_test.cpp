@@ -5,11 +5,11 @@
 // active, and every PATCH the sim saw belongs to a terminate that ended done.
 #include "lifecycle_util.hpp"
 #include "resilience_helpers.hpp"
+#include "support/file_text.hpp"
 
 #include <sqlite3.h>
 
 #include <csignal>
-#include <fstream>
 
 using namespace h2r::test;
 using namespace std::chrono_literals;
@@ -107,8 +107,7 @@ bool write_lock_free(const std::string& path) {
 
 // Whether the process is stopped (state T in /proc/PID/stat): a SIGSTOP is delivered, not only sent.
 bool stopped(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string stat = file_text("/proc/" + std::to_string(pid) + "/stat");
   const auto close = stat.rfind(')');  // the command name in parentheses may hold spaces
   return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'T';
 }

@@ -193,7 +193,7 @@ TEST_CASE("e2e hardening: a lost key file stops h2rd with exit 78 and recovery s
 // An operator of the service's group runs status and events without sudo, and the key file stays
 // readable by its owner only (docs/operations.md, "Operators"): those commands never read it. Shown here
 // with the key gone, which makes every command that opens it refuse.
-TEST_CASE("e2e hardening: status, events, plan --rules and resync run without the key file, and do not make one") {
+TEST_CASE("e2e hardening: status, events, plan --rules, resync and connection list/show run without the key file, and make none") {
   H2rEnv env;
   env.drop("hire.json", event_json("k-1", "hire", employee("E1", "Kai", "Lee")));
   REQUIRE(env.run_once().exit_code == 0);
@@ -204,8 +204,9 @@ TEST_CASE("e2e hardening: status, events, plan --rules and resync run without th
   for (const std::vector<std::string>& command :
        {std::vector<std::string>{"status"}, std::vector<std::string>{"events", "list"},
         std::vector<std::string>{"events", "show", "k-1"},
-        std::vector<std::string>{"plan", "--rules", env.rules_path()}, std::vector<std::string>{"resync"}}) {
-    CAPTURE(command.front());
+        std::vector<std::string>{"plan", "--rules", env.rules_path()}, std::vector<std::string>{"resync"},
+        std::vector<std::string>{"connection", "list"}, std::vector<std::string>{"connection", "show", "zoom-main"}}) {
+    CAPTURE(command);
     auto r = env.h2rd(command);
     CHECK_MESSAGE(r.exit_code == 0, r.err);
     CHECK_FALSE(contains(r.err, "key file"));
