@@ -4,6 +4,7 @@
 #include "core/time.hpp"
 #include "h2rd/cli/context.hpp"
 #include "h2rd/cli/events_view.hpp"
+#include "views/event_actions.hpp"
 
 #include <fmt/format.h>
 
@@ -110,6 +111,29 @@ int show(Store& store, const EventRow& e, bool json, long long now) {
   return k_exit_ok;
 }
 
+// The selection of a bulk action from its options, or nullopt after printing what is wrong.
+std::optional<EventSelection> bulk_selection(const Args& args) {
+  EventSelection selection;
+  selection.all = true;
+  if (auto f = args.value("--file")) selection.source_file = *f;
+  if (auto m = args.value("--reason-matches")) selection.reason_contains = *m;
+  for (const std::string* text : {&selection.source_file, &selection.reason_contains})
+    if (text->size() > k_max_selection_text || text->find_first_of("\r\n") != std::string::npos) {
+      print_error(fmt::format("--file and --reason-matches: one line of at most {} bytes", k_max_selection_text));
+      return std::nullopt;
+    }
+  if (auto e = args.value("--expect")) {
+    char* end = nullptr;
+    const long long n = std::strtoll(e->c_str(), &end, 10);
+    if (e->empty() || *end != '\0' || n < 0 || n > k_max_selected_events) {
+      print_error(fmt::format("--expect: '{}' is not a number from 0 to {}", *e, k_max_selected_events));
+      return std::nullopt;
+    }
+    selection.expect_count = n;
+  }
+  return selection;
+}
+
 } // namespace
 
 int cmd_events(const std::string& config_path, const Words& words) {
@@ -118,12 +142,17 @@ int cmd_events(const std::string& config_path, const Words& words) {
   if (!args) return parse_code;
   const std::string sub = args->positional[0];
   const bool json = args->has("--json");
-  const bool bulk = args->has("--failed") || args->has("--all");
-  if (sub == "list" ? args->positional.size() != 1 : args->positional.size() != (bulk ? 1u : 2u)) {
+  // A bulk action: every held (approve --all), every failed (retry --failed), or the open events of a
+  // file (reject --file); --file, --reason-matches and --expect narrow and check it.
+  const bool bulk = args->has("--failed") || args->has("--all") || (sub == "reject" && args->value("--file"));
+  const bool narrowing = args->value("--expect") || args->value("--reason-matches") || (sub != "list" && args->value("--file"));
+  if ((sub == "list" ? args->positional.size() != 1 : args->positional.size() != (bulk ? 1u : 2u)) ||
+      (sub != "list" && !bulk && narrowing)) {
     print_error(fmt::format("usage: h2rd events {}{} (see `h2rd events {} --help`)", sub,
                             sub == "list"      ? " [options]"
-                            : sub == "retry"   ? " ID | --failed"
-                            : sub == "approve" ? " ID | --all"
+                            : sub == "retry"   ? " ID | --failed [--reason-matches TEXT] [--file NAME] [--expect N]"
+                            : sub == "approve" ? " ID | --all [--file NAME] [--expect N]"
+                            : sub == "reject"  ? " ID | --file NAME [--expect N]"
                                                : " ID",
                             sub));
     return k_exit_usage;
@@ -138,6 +167,11 @@ int cmd_events(const std::string& config_path, const Words& words) {
     }
     reason = *cleaned;
   }
+  std::optional<EventSelection> selection;
+  if (bulk && sub != "list") {
+    selection = bulk_selection(*args);
+    if (!selection) return k_exit_usage;
+  }
 
   int code = k_exit_ok;
   auto ctx = open_context_without_key(config_path, code);
@@ -150,45 +184,33 @@ int cmd_events(const std::string& config_path, const Words& words) {
     auto filter = list_filter(*args, ctx->config.timezone);
     return filter ? list(store, *filter, json, now) : k_exit_usage;
   }
-  std::optional<EventRow> event;
   if (!bulk) {
     auto found = resolve_event(store, args->positional[1]);
     if (!found) {
       print_error(found.error().message);
       return found.error().kind == ErrorKind::invalid ? k_exit_usage : k_exit_failed;
     }
-    event = std::move(*found);
+    if (sub == "show") return show(store, *found, json, now);
+    selection = EventSelection{};
+    selection->ids = {found->id};
   }
-  if (sub == "show") return show(store, *event, json, now);
-  if (event) {
-    if (auto why = event_action_refusal(sub, *event); !why.empty()) {
-      print_error(why);
-      return k_exit_failed;
-    }
+  const EventActionOutcome done = act_on_events(store, sub, *selection, reason, now);
+  if (done.status != 200) {
+    print_error(done.error);
+    return done.status == 400 ? k_exit_usage : k_exit_failed;
   }
-  Result<int> changed = 0;
-  std::string what;
-  if (sub == "retry") {
-    changed = bulk ? store.retry_all_failed(now) : store.retry_event(event->id, now);
-    what = "queued again";
-  } else if (sub == "approve") {
-    changed = bulk ? store.approve_all_held(now) : store.approve_event(event->id, now);
-    what = "approved";
+  const std::string what = sub == "retry" ? "queued again" : sub == "approve" ? "approved" : "rejected";
+  if (json) {
+    nlohmann::json errors = nlohmann::json::array();
+    for (const auto& [id, message] : done.errors) errors.push_back({{"id", id}, {"error", message}});
+    print_json({{"changed", done.changed}, {"ids", done.ids}, {"errors", errors}});
   } else {
-    auto r = store.reject_event(event->id, reason, now);
-    if (!r) changed = unexpected(r.error());
-    else changed = 1;
-    what = "rejected";
+    std::cout << done.changed << " event" << (done.changed == 1 ? "" : "s") << " " << what;
+    if (sub == "retry" && done.changed > 0) std::cout << "; the daemon runs them at its next cycle";
+    std::cout << "\n";
+    for (const auto& [id, message] : done.errors) print_error(fmt::format("event {}: {}", id, message));
   }
-  if (!changed) {
-    print_error(changed.error().message);
-    return k_exit_failed;
-  }
-  if (json)
-    print_json({{"changed", *changed}});
-  else
-    std::cout << *changed << " event" << (*changed == 1 ? "" : "s") << " " << what << "\n";
-  return k_exit_ok;
+  return done.errors.empty() ? k_exit_ok : k_exit_failed;
 }
 
 } // namespace h2r::cli

@@ -397,3 +397,45 @@ TEST_CASE("console: deleting or chmodding the token file revokes its tokens and 
   CHECK(status(ConsoleFixture::bearer(k_reviewer)) == 401);
   server.stop();
 }
+
+TEST_CASE("console: a selection by source_file and reason_contains runs the CLI's code, checked by expect_count" * doctest::test_suite("threads")) {
+  ConsoleFixture f;
+  const auto h = ConsoleFixture::bearer(k_reviewer);
+  // Reject needs the file: every open event at once is never one action.
+  auto everything = f.post("/api/v1/events/reject", {{"all", true}, {"expect_count", 3}}, h);
+  REQUIRE(everything);
+  CHECK(everything->status == 400);
+  auto other_file = f.post("/api/v1/events/reject", {{"all", true}, {"source_file", "b.json"}, {"expect_count", 3}}, h);
+  REQUIRE(other_file);
+  CHECK(other_file->status == 409);
+  CHECK(nlohmann::json::parse(other_file->body)["count"] == 0);
+  // retry: the failure whose reason holds the text, case aside.
+  auto none = f.post("/api/v1/events/retry", {{"all", true}, {"reason_contains", "timeout"}, {"expect_count", 1}}, h);
+  REQUIRE(none);
+  CHECK(none->status == 409);
+  CHECK(f.state("c") == EventState::failed);
+  auto said_no = f.post("/api/v1/events/retry", {{"all", true}, {"reason_contains", "ZOOM SAID"}, {"expect_count", 1}}, h);
+  REQUIRE(said_no);
+  CHECK(said_no->status == 200);
+  CHECK(f.state("c") == EventState::pending);
+  // The bad file's open events (held a, b and the pending c, d) go in one request, with the reason.
+  auto bad = f.post("/api/v1/events/reject",
+                    {{"all", true}, {"source_file", "a.json"}, {"expect_count", 4}, {"reason", "wrong export"}}, h);
+  REQUIRE(bad);
+  CHECK(bad->status == 200);
+  CHECK(nlohmann::json::parse(bad->body)["changed"] == 4);
+  for (const char* e : {"a", "b", "c", "d"}) {
+    CHECK(f.state(e) == EventState::rejected);
+    CHECK(f.history(e).back() == "rejected console:alice wrong export");
+  }
+  // Bounded, and only with all: true.
+  for (const nlohmann::json& body :
+       {nlohmann::json{{"ids", {f.id("a")}}, {"source_file", "a.json"}},
+        nlohmann::json{{"all", true}, {"expect_count", 0}, {"reason_contains", std::string(257, 'x')}},
+        nlohmann::json{{"all", true}, {"expect_count", 0}, {"source_file", "a\nb"}}}) {
+    CAPTURE(body.dump());
+    auto r = f.post("/api/v1/events/retry", body, h);
+    REQUIRE(r);
+    CHECK(r->status == 400);
+  }
+}
