@@ -68,27 +68,53 @@ std::optional<EventFilter> list_filter(const Args& args, const std::string& time
   return filter;
 }
 
+// `text` cut to `width` code points (with "…" when cut), padded to `width` + 2 columns: setw counts
+// bytes, so a name in another script would otherwise push the next columns right.
+std::string column_text(const std::string& text, std::size_t width) {
+  std::string out;
+  std::size_t points = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const std::size_t len = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    if (points == width) {
+      out += "…";
+      ++points;
+      break;
+    }
+    out.append(text, i, len);
+    ++points;
+    i += len;
+  }
+  out.append(width + 2 - points, ' ');   // by code points: setw would pad by bytes
+  return out;
+}
+
 int list(Store& store, const EventFilter& filter, bool json, long long now) {
   auto rows = store.list_events(filter);
   if (!rows) {
     print_error(rows.error().message);
     return k_exit_failed;
   }
+  EmployeeNames names(store);
   if (json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& e : *rows) out.push_back(event_json(e, false, now));
+    for (const auto& e : *rows) {
+      out.push_back(event_json(e, false, now));
+      out.back()["name"] = names.of(e);
+    }
     print_json(out);
     return k_exit_ok;
   }
   std::size_t event_width = 5;
   for (const auto& e : *rows) event_width = std::max(event_width, std::min<std::size_t>(e.event_id.size(), 40));
   std::cout << std::left << std::setw(7) << "ID" << std::setw(static_cast<int>(event_width + 2)) << "EVENT"
-            << std::setw(10) << "TYPE" << std::setw(12) << "EMPLOYEE" << std::setw(9) << "STATE" << std::setw(22)
+            << std::setw(10) << "TYPE" << std::setw(12) << "EMPLOYEE" << std::setw(22) << "NAME" << std::setw(9) << "STATE" << std::setw(22)
             << "EFFECTIVE" << std::setw(22) << "DUE" << "REASON\n";
   for (const auto& e : *rows) {
     const std::string wait = wait_text(e, now);
     std::cout << std::left << std::setw(7) << e.id << std::setw(static_cast<int>(event_width + 2)) << e.event_id
-              << std::setw(10) << to_string(e.type) << std::setw(12) << e.employee_id << std::setw(9) << to_string(e.state)
+              << std::setw(10) << to_string(e.type) << std::setw(12) << e.employee_id
+              << column_text(names.of(e), 20) << std::setw(9) << to_string(e.state)
               << std::setw(22) << time_text(e.effective_at_ms) << std::setw(22)
               << (is_final(e.state) ? "-" : time_text(e.due_at_ms)) << (wait.empty() ? shown_reason(e.reason) : wait) << "\n";
   }
@@ -96,18 +122,22 @@ int list(Store& store, const EventFilter& filter, bool json, long long now) {
 }
 
 int show(Store& store, const EventRow& e, bool json, long long now) {
+  if (json) {
+    auto j = event_detail_json(store, e, now);
+    if (!j) {
+      print_error(j.error().message);
+      return k_exit_failed;
+    }
+    print_json(*j);
+    return k_exit_ok;
+  }
   auto history = store.event_history(e.id);
-  if (!history) {
-    print_error(history.error().message);
+  auto links = links_of(store, e.employee_id);
+  if (!history || !links) {
+    print_error(!history ? history.error().message : links.error().message);
     return k_exit_failed;
   }
-  if (json) {
-    auto j = event_json(e, true, now);
-    j["history"] = history_json(*history);
-    print_json(j);
-  } else {
-    print_audit_record(std::cout, e, *history, now);
-  }
+  print_audit_record(std::cout, e, *history, now, EmployeeNames(store).of(e), *links);
   return k_exit_ok;
 }
 

@@ -108,10 +108,14 @@ std::string summary(const EventRow& e, const nlohmann::json& result, const std::
 } // namespace
 
 void print_audit_record(std::ostream& out, const EventRow& e, const std::vector<EventHistoryRow>& history,
-                        long long now_ms) {
+                        long long now_ms, const std::string& name, const std::vector<LinkRow>& links) {
   const nlohmann::json result = e.result.empty() ? nlohmann::json() : nlohmann::json::parse(e.result, nullptr, false);
   out << "event " << e.id << " (HR event_id " << e.event_id << "): " << to_string(e.type) << " of employee "
-      << e.employee_id << " — " << to_string(e.state) << "\n\n"
+      << e.employee_id << (name.empty() ? "" : " (" + shown_reason(name) + ")") << " — " << to_string(e.state) << "\n";
+  for (const auto& link : links)
+    out << "Zoom user in " << link.connection << ": " << shown_reason(link.user_name) << " (id "
+        << shown_reason(link.zoom_user_id) << ", " << (link.active ? "active" : "inactive") << ")\n";
+  out << "\n"
       << summary(e, result, history, now_ms) << "\n\nchanges:\n";
   std::vector<std::array<std::string, 4>> rows;
   if (result.is_object() && result.contains("actions") && result["actions"].is_array())

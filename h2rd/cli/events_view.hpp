@@ -26,9 +26,10 @@ using h2r::wait_text;
 // that is not UTF-8; backslashes as they are, the reason may be escaped already).
 std::string shown_reason(std::string_view reason);
 
-// `h2rd events show ID` for people.
+// `h2rd events show ID` for people: `name` is the employee's (views.hpp: EmployeeNames), `links` their
+// Zoom users (views.hpp: links_of).
 void print_audit_record(std::ostream& out, const EventRow& e, const std::vector<EventHistoryRow>& history,
-                        long long now_ms);
+                        long long now_ms, const std::string& name, const std::vector<LinkRow>& links);
 
 // The event `text` names: "12" is the event with internal id 12, else the one with HR event_id "12";
 // "id:12" and "hr:12" choose. Errors (not_found, invalid for an ambiguous name) say what to type.

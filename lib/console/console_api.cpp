@@ -181,8 +181,11 @@ void Console::install_read_routes(httplib::Server& server) {
     auto rows = value_or_throw(m_store.list_events(filter));
     const long long now = now_ms();
     nlohmann::json events = nlohmann::json::array();
-    for (std::size_t i = static_cast<std::size_t>(offset); i < rows.size() && i < static_cast<std::size_t>(offset + limit); ++i)
+    EmployeeNames names(m_store);
+    for (std::size_t i = static_cast<std::size_t>(offset); i < rows.size() && i < static_cast<std::size_t>(offset + limit); ++i) {
       events.push_back(event_json(rows[i], false, now));
+      events.back()["name"] = names.of(rows[i]);
+    }
     console_json(res, {{"events", events}, {"offset", offset}, {"limit", limit},
                        {"more", rows.size() > static_cast<std::size_t>(offset + limit)}});
   }));
@@ -191,9 +194,7 @@ void Console::install_read_routes(httplib::Server& server) {
     const long long id = path_id(req);
     auto row = value_or_throw(m_store.get_event(id));
     if (!row) return console_error(res, 404, fmt::format("no event has the id {}", id));
-    auto j = event_json(*row, true, now_ms());
-    j["history"] = history_json(value_or_throw(m_store.event_history(id)));
-    console_json(res, j);
+    console_json(res, value_or_throw(event_detail_json(m_store, *row, now_ms())));
   }));
   server.Get("/api/v1/connections", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal& who) {
     params_of(req, {});
@@ -211,18 +212,19 @@ void Console::install_read_routes(httplib::Server& server) {
       record = {{"employee_id", employee->employee_id}, {"status", to_string(employee->status)},
                 {"record", employee->record}, {"updated", time_json(employee->updated_at_ms)}};
     nlohmann::json links = nlohmann::json::array();
-    for (const auto& c : value_or_throw(m_store.list_connections())) {
-      auto link = value_or_throw(m_store.get_link(c.name, id));
-      if (!link) continue;
-      links.push_back({{"connection", link->connection}, {"zoom_user_id", link->zoom_user_id},
-                       {"user_name", link->user_name}, {"active", link->active}, {"updated", time_json(link->updated_at_ms)}});
-    }
+    for (const auto& link : value_or_throw(links_of(m_store, id)))
+      links.push_back({{"connection", link.connection}, {"zoom_user_id", link.zoom_user_id},
+                       {"user_name", link.user_name}, {"active", link.active}, {"updated", time_json(link.updated_at_ms)}});
     EventFilter filter;
     filter.employee_id = id;
     filter.limit = 1000;
     nlohmann::json events = nlohmann::json::array();
     const long long now = now_ms();
-    for (const auto& e : value_or_throw(m_store.list_events(filter))) events.push_back(event_json(e, false, now));
+    EmployeeNames names(m_store);
+    for (const auto& e : value_or_throw(m_store.list_events(filter))) {
+      events.push_back(event_json(e, false, now));
+      events.back()["name"] = names.of(e);
+    }
     if (!employee && events.empty()) return console_error(res, 404, "h2r knows no employee with the id '" + id + "'");
     console_json(res, {{"employee", record}, {"links", links}, {"events", events}});
   }));

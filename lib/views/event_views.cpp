@@ -39,6 +39,54 @@ nlohmann::json event_json(const EventRow& e, bool full, long long now_ms) {
   return j;
 }
 
+namespace {
+
+// "First Last" from a record's or an event's fields; "" when it has neither.
+template <typename Fields, typename Get>
+std::string name_in(const Fields& fields, Get get) {
+  std::string out;
+  for (const char* key : {"first_name", "last_name"}) {
+    auto it = fields.find(key);
+    if (it == fields.end()) continue;
+    const std::string part = get(it->second);
+    if (part.empty()) continue;
+    if (!out.empty()) out += ' ';
+    out += part;
+  }
+  return out;
+}
+
+} // namespace
+
+Result<std::vector<LinkRow>> links_of(Store& store, const std::string& employee_id) {
+  std::vector<LinkRow> out;
+  for (const auto& c : H2R_TRY(store.list_connections()))
+    if (auto link = H2R_TRY(store.get_link(c.name, employee_id))) out.push_back(std::move(*link));
+  return out;
+}
+
+Result<nlohmann::json> event_detail_json(Store& store, const EventRow& e, long long now_ms) {
+  auto j = event_json(e, true, now_ms);
+  j["name"] = EmployeeNames(store).of(e);
+  j["zoom_users"] = nlohmann::json::array();
+  for (const auto& link : H2R_TRY(links_of(store, e.employee_id)))
+    j["zoom_users"].push_back({{"connection", link.connection}, {"zoom_user_id", link.zoom_user_id},
+                               {"user_name", link.user_name}, {"active", link.active}});
+  j["history"] = history_json(H2R_TRY(store.event_history(e.id)));
+  return j;
+}
+
+std::string EmployeeNames::of(const EventRow& e) {
+  std::string name = name_in(e.fields, [](const std::optional<std::string>& v) { return v.value_or(""); });
+  if (!name.empty()) return name;
+  auto known = m_by_employee.find(e.employee_id);
+  if (known != m_by_employee.end()) return known->second;
+  auto employee = m_store.get_employee(e.employee_id);
+  if (employee && *employee) name = name_in((*employee)->record, [](const std::string& v) { return v; });
+  m_by_employee.emplace(e.employee_id, name);
+  return name;
+}
+
 nlohmann::json history_json(const std::vector<EventHistoryRow>& history) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& h : history)

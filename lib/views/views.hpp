@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,27 @@ nlohmann::json time_json(long long unix_ms);
 // the received/updated times.
 nlohmann::json event_json(const EventRow& e, bool full, long long now_ms);
 nlohmann::json history_json(const std::vector<EventHistoryRow>& history);
+// `h2rd events show ID --json` and GET /api/v1/events/{id}: the full event plus the employee's `name`,
+// their `zoom_users` (connection, zoom_user_id, user_name, active) and the `history`.
+Result<nlohmann::json> event_detail_json(Store& store, const EventRow& e, long long now_ms);
+
+// The names people know employees by, for lists of events (`h2rd events list`, the console's event
+// lists; issue 27: "names in every event list"): the event's own first_name and last_name when it
+// carries them, else those of the employee's last known record — a terminate often carries only the
+// id. One store lookup per employee, kept for the object's life; "" when h2r knows no name.
+// The employee's links to Zoom users, one per connection that has one (connection, Zoom user id,
+// userName, active), for an event's detail and the employee page.
+Result<std::vector<LinkRow>> links_of(Store& store, const std::string& employee_id);
+
+class EmployeeNames {
+public:
+  explicit EmployeeNames(Store& store) : m_store(store) {}
+  std::string of(const EventRow& e);
+
+private:
+  Store& m_store;
+  std::map<std::string, std::string> m_by_employee;
+};
 
 // One planned event as `h2rd plan --json` lists it: due, hold, targets, note and per connection the
 // calls (method, path, summary) with their attribute changes {path, before, after}; `short_paths` adds

@@ -111,3 +111,36 @@ TEST_CASE("e2e events bulk: the selection options go with a selection only, and 
   }
   CHECK(state_of(env, "h-1") == "done");
 }
+
+TEST_CASE("e2e events: the list names each event's employee, a terminate by the name h2r keeps") {
+  H2rEnv env;
+  json zoe = employee("E2", "Zoë Ōkafor-Wojciechowska", "Kowalczykówna");
+  zoe["email"] = "zoe.okafor@example.com";
+  apply(env, "hires.json", "[" + event_json("h-1", "hire", employee("E1", "Ann", "Okafor")) + "," +
+                               event_json("h-2", "hire", zoe) + "]");
+  REQUIRE(env.h2rd_json({"events", "list"}).size() == 2);
+  apply(env, "terms.json", event_json("t-1", "terminate", {{"employee_id", "E1"}}));
+  auto listed = env.h2rd_json({"events", "list"});
+  REQUIRE(listed.size() == 3);
+  for (const auto& e : listed) {
+    CAPTURE(e.dump());
+    CHECK(e["name"] == (e["employee_id"] == "E1" ? "Ann Okafor" : "Zoë Ōkafor-Wojciechowska Kowalczykówna"));
+  }
+  // The text list: a long name cut at 20 code points (never inside a character), the columns kept.
+  auto text = env.h2rd({"events", "list"});
+  CHECK(text.out.find("NAME") != std::string::npos);
+  CHECK(text.out.find("E1          Ann Okafor" + std::string(12, ' ') + "done") != std::string::npos);
+  CHECK(text.out.find("E2          Zoë Ōkafor-Wojciecho… done") != std::string::npos);
+
+  // events show: who, and the Zoom user the event changed.
+  auto shown = env.h2rd({"events", "show", "t-1"});
+  CHECK(shown.out.find("terminate of employee E1 (Ann Okafor) — done") != std::string::npos);
+  CHECK(shown.out.find("Zoom user in zoom-main: ann.okafor@example.com (id ") != std::string::npos);
+  CHECK(shown.out.find(", inactive)") != std::string::npos);
+  auto detail = env.h2rd_json({"events", "show", "t-1"});
+  CHECK(detail["name"] == "Ann Okafor");
+  REQUIRE(detail["zoom_users"].size() == 1);
+  CHECK(detail["zoom_users"][0]["user_name"] == "ann.okafor@example.com");
+  CHECK(detail["zoom_users"][0]["active"] == false);
+  CHECK(detail["history"].size() >= 2);
+}

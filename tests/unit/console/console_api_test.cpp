@@ -439,3 +439,26 @@ TEST_CASE("console: a selection by source_file and reason_contains runs the CLI'
     CHECK(r->status == 400);
   }
 }
+
+TEST_CASE("console: event lists and an event's detail name the employee, from the event or the record h2r keeps" * doctest::test_suite("threads")) {
+  ConsoleFixture f;
+  EmployeeRow ann;
+  ann.employee_id = "E1";
+  ann.record = {{"employee_id", "E1"}, {"first_name", "Ann"}, {"last_name", "Okafor"}};
+  REQUIRE(f.store->put_employee(ann));
+  const auto h = ConsoleFixture::bearer(k_viewer);
+  auto c = f.client();
+  auto list = c.Get("/api/v1/events", h);
+  REQUIRE(list);
+  REQUIRE(list->status == 200);
+  for (const auto& e : nlohmann::json::parse(list->body)["events"]) {
+    CAPTURE(e.dump());
+    CHECK(e["name"] == (e["employee_id"] == "E1" ? "Ann Okafor" : ""));
+  }
+  auto detail = c.Get(("/api/v1/events/" + std::to_string(f.id("a"))).c_str(), h);
+  REQUIRE(detail);
+  CHECK(nlohmann::json::parse(detail->body)["name"] == "Ann Okafor");
+  auto employee = c.Get("/api/v1/employees/E1", h);
+  REQUIRE(employee);
+  CHECK(nlohmann::json::parse(employee->body)["events"][0]["name"] == "Ann Okafor");
+}
