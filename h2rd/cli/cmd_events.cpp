@@ -147,6 +147,7 @@ std::optional<EventSelection> bulk_selection(const Args& args) {
   selection.all = true;
   if (auto f = args.value("--file")) selection.source_file = *f;
   if (auto m = args.value("--reason-matches")) selection.reason_contains = *m;
+  selection.waiting_retries = args.has("--pending");
   for (const std::string* text : {&selection.source_file, &selection.reason_contains})
     if (text->size() > k_max_selection_text || text->find_first_of("\r\n") != std::string::npos) {
       print_error(fmt::format("--file and --reason-matches: one line of at most {} bytes", k_max_selection_text));
@@ -174,13 +175,14 @@ int cmd_events(const std::string& config_path, const Words& words) {
   const bool json = args->has("--json");
   // A bulk action: every held (approve --all), every failed (retry --failed), or the open events of a
   // file (reject --file); --file, --reason-matches and --expect narrow and check it.
-  const bool bulk = args->has("--failed") || args->has("--all") || (sub == "reject" && args->value("--file"));
+  const bool bulk = args->has("--failed") || args->has("--pending") || args->has("--all") ||
+                    (sub == "reject" && args->value("--file"));
   const bool narrowing = args->value("--expect") || args->value("--reason-matches") || (sub != "list" && args->value("--file"));
   if ((sub == "list" ? args->positional.size() != 1 : args->positional.size() != (bulk ? 1u : 2u)) ||
-      (sub != "list" && !bulk && narrowing)) {
+      (sub != "list" && !bulk && narrowing) || (args->has("--failed") && args->has("--pending"))) {
     print_error(fmt::format("usage: h2rd events {}{} (see `h2rd events {} --help`)", sub,
                             sub == "list"      ? " [options]"
-                            : sub == "retry"   ? " ID | --failed [--reason-matches TEXT] [--file NAME] [--expect N]"
+                            : sub == "retry"   ? " ID | --failed | --pending [--reason-matches TEXT] [--file NAME] [--expect N]"
                             : sub == "approve" ? " ID | --all [--file NAME] [--expect N]"
                             : sub == "reject"  ? " ID | --file NAME [--expect N]"
                                                : " ID",

@@ -64,6 +64,9 @@ std::variant<ActionRequest, std::string> parse_action(const std::string& text, c
       auto file = selection_text(v);
       if (!file) return fmt::format("source_file: one line of 1 to {} bytes of UTF-8", k_max_selection_text);
       r.selection.source_file = *file;
+    } else if (key == "pending" && verb == "retry") {
+      if (!v.is_boolean()) return std::string("pending: true or false");
+      r.selection.waiting_retries = v.get<bool>();
     } else if (key == "reason_contains" && verb == "retry") {
       auto part = selection_text(v);
       if (!part) return fmt::format("reason_contains: one line of 1 to {} bytes of UTF-8", k_max_selection_text);
@@ -78,7 +81,7 @@ std::variant<ActionRequest, std::string> parse_action(const std::string& text, c
     } else {
       return fmt::format("unknown field '{}' (known for {}: {})", key.substr(0, 40), verb,
                          verb == "reject"  ? "ids, all, expect_count, source_file, reason"
-                         : verb == "retry" ? "ids, all, expect_count, source_file, reason_contains"
+                         : verb == "retry" ? "ids, all, pending, expect_count, source_file, reason_contains"
                                            : "ids, all, expect_count, source_file");
     }
   }
@@ -87,8 +90,8 @@ std::variant<ActionRequest, std::string> parse_action(const std::string& text, c
   if (sel.all && sel.expect_count < 0)
     return std::string("all: true needs expect_count, the number of events the page showed, so that nothing that "
                        "arrived since is changed by accident");
-  if (!sel.all && (sel.expect_count >= 0 || !sel.source_file.empty() || !sel.reason_contains.empty()))
-    return std::string("expect_count, source_file and reason_contains go with all: true");
+  if (!sel.all && (sel.expect_count >= 0 || !sel.source_file.empty() || !sel.reason_contains.empty() || sel.waiting_retries))
+    return std::string("expect_count, source_file, reason_contains and pending go with all: true");
   if (sel.all && verb == "reject" && sel.source_file.empty())
     return std::string("reject with all: true needs source_file: the open events of one file, never every one");
   return r;

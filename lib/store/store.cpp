@@ -86,10 +86,15 @@ Result<IngestResult> Store::ingest(const std::string& source_file, const std::ve
   return result;
 }
 
+bool waits_to_retry(const EventRow& e) {
+  return e.state == EventState::pending && e.attempts > 0 && e.claim_token.empty();
+}
+
 std::string event_action_refusal(std::string_view action, const EventRow& e) {
   const auto state = to_string(e.state);
-  if (action == "retry" && e.state != EventState::failed)
-    return fmt::format("event {} is {}; only failed events can be retried", e.id, state);
+  if (action == "retry" && e.state != EventState::failed && !waits_to_retry(e))
+    return fmt::format("event {} is {}; only failed events, or pending ones waiting to try again, can be retried",
+                       e.id, e.state == EventState::pending && e.attempts > 0 ? "in flight" : state);
   if (action == "approve" && e.state != EventState::held)
     return fmt::format("event {} is {}; only held events can be approved", e.id, state);
   if (action == "reject" && is_final(e.state))

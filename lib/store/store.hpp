@@ -361,6 +361,8 @@ public:
 // event `e` in its state, or "" when it can: retry takes failed events, approve held ones, reject any
 // that has not ended. The one rule both front ends apply before calling the store.
 std::string event_action_refusal(std::string_view action, const EventRow& e);
+// A pending event that a transient error sent back to wait (attempts > 0) and no daemon works on now.
+bool waits_to_retry(const EventRow& e);
 
 // What Store::queue_resyncs accepts, for every backend: only `resync` events arriving pending or waiting
 // (invalid, naming the first event that is not).
@@ -444,7 +446,9 @@ public:
   // held or pending or waiting → rejected. not_found when the event is final or absent. The event's
   // employee gives up the logins (reserve_user_name) it holds where no Zoom user is linked to it.
   virtual Result<void> reject_event(long long id, const std::string& reason, long long now_ms) = 0;
-  // failed → pending, attempts 0, due now. Returns how many changed (0 or 1; retry_all: every failed).
+  // failed → pending, attempts 0, due now; or a pending event waiting out its backoff after a
+  // transient error (attempts > 0, due later, unclaimed) → due now, its attempts kept. Returns how many
+  // changed (0 or 1; retry_all: every failed).
   virtual Result<int> retry_event(long long id, long long now_ms) = 0;
   virtual Result<int> retry_all_failed(long long now_ms) = 0;
   // waiting events whose due_at_ms <= now_ms become pending. Returns how many changed.

@@ -16,17 +16,20 @@ bool reason_holds(const EventRow& e, const std::string& lowered_text) {
 }
 
 // The events `selection` means now, oldest first; an error text when it cannot be read.
-Result<std::vector<long long>> selected(Store& store, std::string_view verb, const EventSelection& selection) {
+Result<std::vector<long long>> selected(Store& store, std::string_view verb, const EventSelection& selection,
+                                        long long now_ms) {
   EventFilter filter;
   if (verb == "approve") filter.state = EventState::held;
-  if (verb == "retry") filter.state = EventState::failed;
+  if (verb == "retry") filter.state = selection.waiting_retries ? EventState::pending : EventState::failed;
   if (!selection.source_file.empty()) filter.source_file = selection.source_file;
   filter.limit = static_cast<int>(k_max_selected_events) + 1;
   auto rows = H2R_TRY(store.list_events(filter));
   const std::string text = ascii_lower(selection.reason_contains);
   std::vector<long long> ids;
   for (const auto& e : rows)
-    if (applies(verb, e) && reason_holds(e, text)) ids.push_back(e.id);
+    if (applies(verb, e) && reason_holds(e, text) &&
+        (!selection.waiting_retries || (waits_to_retry(e) && e.due_at_ms > now_ms)))
+      ids.push_back(e.id);
   std::reverse(ids.begin(), ids.end());   // list_events is newest first; act in arrival order
   return ids;
 }
@@ -34,7 +37,10 @@ Result<std::vector<long long>> selected(Store& store, std::string_view verb, con
 } // namespace
 
 std::string describe_selection(std::string_view verb, const EventSelection& selection) {
-  std::string out = verb == "approve" ? "held" : verb == "retry" ? "failed" : "pending, waiting or held";
+  std::string out = verb == "approve"             ? "held"
+                    : selection.waiting_retries ? "pending waiting to try again"
+                    : verb == "retry"           ? "failed"
+                                                : "pending, waiting or held";
   if (!selection.reason_contains.empty()) out += " whose reason holds '" + selection.reason_contains + "'";
   if (!selection.source_file.empty()) out += " from " + selection.source_file;
   return out;
@@ -51,7 +57,7 @@ EventActionOutcome act_on_events(Store& store, std::string_view verb, const Even
   if (selection.all) {
     if (verb == "reject" && selection.source_file.empty())
       return refuse(400, "rejecting a selection needs its source file: every open event at once is never one action");
-    auto ids = selected(store, verb, selection);
+    auto ids = selected(store, verb, selection, now_ms);
     if (!ids) return refuse(500, "cannot read the store: " + ids.error().message);
     out.count = static_cast<long long>(ids->size());
     if (selection.expect_count >= 0 && out.count != selection.expect_count)

@@ -26,6 +26,8 @@ struct EventSelection {
   bool all = false;               // every event the verb applies to now, narrowed by the two fields below
   std::string source_file;        // only events from this file (its name, with or without the folder)
   std::string reason_contains;    // only events whose reason holds this text (ASCII case ignored)
+  bool waiting_retries = false;   // retry: the pending events waiting out a backoff, made due now,
+                                  // instead of the failed ones (after an outage: no need to wait)
   long long expect_count = -1;    // with `all`: how many the caller saw; another number now changes nothing
 };
 

@@ -84,7 +84,7 @@ TEST_CASE("e2e events: history shows held, approved by whom, then done, and show
   auto retry = env.h2rd({"events", "retry", "h-5001"});
   CHECK(retry.exit_code == 1);
   CHECK(retry.err.find("event " + std::to_string(shown["id"].get<long long>()) +
-                       " is done; only failed events can be retried") != std::string::npos);
+                       " is done; only failed events, or pending ones waiting to try again, can be retried") != std::string::npos);
 }
 
 TEST_CASE("e2e events: reject --reason keeps the reason escaped and bounded, in the event and its history") {

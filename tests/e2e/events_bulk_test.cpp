@@ -144,3 +144,29 @@ TEST_CASE("e2e events: the list names each event's employee, a terminate by the 
   CHECK(detail["zoom_users"][0]["active"] == false);
   CHECK(detail["history"].size() >= 2);
 }
+
+TEST_CASE("e2e events bulk: after an outage retry --pending makes the events waiting out a backoff due now") {
+  H2rEnv env;
+  env.sim().configure({{"fail_rate", 1.0}});   // Zoom answers 5xx to everything: an outage
+  env.drop("out.json", hires(1, 2));
+  env.run_once();
+  auto waiting = env.h2rd_json({"events", "list", "--state", "pending"});
+  REQUIRE(waiting.size() == 2);
+  for (const auto& e : waiting) {
+    CAPTURE(e.dump());
+    CHECK(e["attempts"].get<int>() >= 1);
+    CHECK_FALSE(e["waits"].is_null());   // a backoff: not due before a later cycle
+  }
+  env.sim().configure({{"fail_rate", 0.0}});
+  auto stale = env.h2rd({"events", "retry", "--pending", "--expect", "3"});
+  CHECK(stale.exit_code == 1);
+  CHECK(stale.err.find("2 events are pending waiting to try again now, not 3") != std::string::npos);
+  auto retry = env.h2rd({"events", "retry", "--pending", "--expect", "2"});
+  INFO(retry.err);
+  CHECK(retry.exit_code == 0);
+  CHECK(retry.out.find("2 events queued again") != std::string::npos);
+  for (const auto& e : env.h2rd_json({"events", "list", "--state", "pending"})) CHECK(e["waits"].is_null());
+  REQUIRE(env.run_once().exit_code == 0);
+  CHECK(env.h2rd_json({"events", "list", "--state", "done"}).size() == 2);
+  CHECK(env.h2rd({"events", "retry", "--failed", "--pending"}).exit_code == 2);
+}

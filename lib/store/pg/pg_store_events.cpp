@@ -365,6 +365,15 @@ Result<int> PgStore::retry_event(long long id, long long now_ms) {
       H2R_TRY(tx.commit());
       return static_cast<int>(r.affected());
     }
+    // A pending event waiting out its backoff after a transient error, not in flight: due now.
+    auto soon = H2R_TRY(c.exec("UPDATE events SET due_at_ms = $1, updated_at_ms = $1 WHERE id = $2 AND "
+                               "state = 'pending' AND attempts > 0 AND due_at_ms > $1 AND claim_token = ''",
+                               pg::Params().integer(now_ms).integer(id)));
+    if (soon.affected() > 0) {
+      H2R_TRY(write_history(c, id, "pending", "pending", "retry now", now_ms));
+      H2R_TRY(tx.commit());
+      return static_cast<int>(soon.affected());
+    }
     auto exists = H2R_TRY(c.exec("SELECT 1 FROM events WHERE id = $1", pg::Params().integer(id)));
     if (exists.empty()) return fail(ErrorKind::not_found, "no event has that id");
     return 0;

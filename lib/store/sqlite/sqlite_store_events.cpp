@@ -347,6 +347,15 @@ Result<int> SqliteStore::retry_event(long long id, long long now_ms) {
       H2R_TRY(tx.commit());
       return changed;
     }
+    // A pending event waiting out its backoff after a transient error, not in flight: due now.
+    changed = H2R_TRY(transition("UPDATE events SET due_at_ms = ?1, updated_at_ms = ?1 WHERE id = ?2 AND "
+                                 "state = 'pending' AND attempts > 0 AND due_at_ms > ?1 AND claim_token IS NULL",
+                                 now_ms, id));
+    if (changed > 0) {
+      H2R_TRY(write_history(id, "pending", "pending", "retry now", now_ms));
+      H2R_TRY(tx.commit());
+      return changed;
+    }
     auto q = H2R_TRY(m_db->query("SELECT 1 FROM events WHERE id = ?1"));
     if (!H2R_TRY(q.bind_int(1, id).step())) return fail(ErrorKind::not_found, "no event has that id");
     return 0;

@@ -98,3 +98,44 @@ TEST_CASE_TEMPLATE("store contract: list_events filters by type, effective range
   CHECK(listed(*store, {.source_file = std::string("ires.json")}).empty());   // a name, not any suffix
   CHECK(listed(*store, {.employee_id = std::string("E1"), .type = EventType::hire}) == std::vector<std::string>{"h1"});
 }
+
+TEST_CASE_TEMPLATE("store contract: retry makes a pending event waiting out its backoff due now, never one in flight or waiting for its date",
+                   F, H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  TempDir dir;
+  auto store = F::open(dir);
+  REQUIRE(store->ingest("in/a.json", {make_event("backoff", "E1", 10, 10), make_event("fresh", "E2", 10, 10),
+                                      make_event("flight", "E3", 10, 10),
+                                      make_event("later", "E4", 5'000, 5'000, EventState::waiting)}, 5));
+  // A transient error sent two of them back to wait until 1000; one of those is claimed again.
+  for (const char* id : {"backoff", "flight"}) {
+    EventOutcome again;
+    again.id = id_of(*store, id);
+    again.claim_token = claim(*store, id, 20);
+    again.state = EventState::pending;
+    again.reason = "HTTP 503 from Zoom";
+    again.attempts = 2;
+    again.next_attempt_at_ms = 1'000;
+    REQUIRE(store->record_outcome(again, 20));
+  }
+  const std::string in_flight = claim(*store, "flight", 1'000);
+  REQUIRE_FALSE(in_flight.empty());
+
+  store->set_actor("cli:alice");
+  auto retried = store->retry_event(id_of(*store, "backoff"), 100);
+  REQUIRE(retried);
+  CHECK(*retried == 1);
+  auto row = store->find_event("backoff");
+  REQUIRE((row && row->has_value()));
+  CHECK((*row)->state == EventState::pending);
+  CHECK((*row)->due_at_ms == 100);
+  CHECK((*row)->attempts == 2);                         // kept: the backoff grows on if it fails again
+  CHECK(steps(*store, "backoff").back() == "pending>pending cli:alice retry now");
+  CHECK(*store->retry_event(id_of(*store, "backoff"), 101) == 0);   // due already
+  CHECK(*store->retry_event(id_of(*store, "fresh"), 100) == 0);     // never failed
+  CHECK(*store->retry_event(id_of(*store, "flight"), 100) == 0);    // a daemon works on it
+  CHECK(*store->retry_event(id_of(*store, "later"), 100) == 0);     // waits for its effective date
+  auto later = store->find_event("later");
+  REQUIRE((later && later->has_value()));
+  CHECK((*later)->due_at_ms == 5'000);
+}
