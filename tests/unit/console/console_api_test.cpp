@@ -451,7 +451,8 @@ TEST_CASE("console: event lists and an event's detail name the employee, from th
   auto list = c.Get("/api/v1/events", h);
   REQUIRE(list);
   REQUIRE(list->status == 200);
-  for (const auto& e : nlohmann::json::parse(list->body)["events"]) {
+  const auto listed = nlohmann::json::parse(list->body);   // a named object: the loop reads inside it
+  for (const auto& e : listed["events"]) {
     CAPTURE(e.dump());
     CHECK(e["name"] == (e["employee_id"] == "E1" ? "Ann Okafor" : ""));
   }
