@@ -26,9 +26,10 @@ Result<std::vector<long long>> selected(Store& store, std::string_view verb, con
   auto rows = H2R_TRY(store.list_events(filter));
   const std::string text = ascii_lower(selection.reason_contains);
   std::vector<long long> ids;
+  // A pending row that retry applies to waits to retry already (event_action_refusal); only one not
+  // yet due is made due by it.
   for (const auto& e : rows)
-    if (applies(verb, e) && reason_holds(e, text) &&
-        (!selection.waiting_retries || (waits_to_retry(e) && e.due_at_ms > now_ms)))
+    if (applies(verb, e) && reason_holds(e, text) && (!selection.waiting_retries || e.due_at_ms > now_ms))
       ids.push_back(e.id);
   std::reverse(ids.begin(), ids.end());   // list_events is newest first; act in arrival order
   return ids;
