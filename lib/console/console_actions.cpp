@@ -22,7 +22,7 @@ constexpr std::size_t k_max_reason = 500;
 
 struct ActionRequest {
   EventSelection selection;
-  std::string reason = "rejected by an admin";
+  std::string reason;   // reject: required, the reviewer's own words (issue 27)
 };
 
 // A selection's text field (source_file, reason_contains): one line of 1 to 256 bytes of UTF-8.
@@ -92,6 +92,8 @@ std::variant<ActionRequest, std::string> parse_action(const std::string& text, c
                        "arrived since is changed by accident");
   if (!sel.all && (sel.expect_count >= 0 || !sel.source_file.empty() || !sel.reason_contains.empty() || sel.waiting_retries))
     return std::string("expect_count, source_file, reason_contains and pending go with all: true");
+  if (verb == "reject" && r.reason.empty())
+    return std::string("reject needs a reason: a line that says why, kept in each event's history");
   if (sel.all && verb == "reject" && sel.source_file.empty())
     return std::string("reject with all: true needs source_file: the open events of one file, never every one");
   return r;

@@ -182,9 +182,14 @@ void Console::install_read_routes(httplib::Server& server) {
     const long long now = now_ms();
     nlohmann::json events = nlohmann::json::array();
     EmployeeNames names(m_store);
+    // The badge of what an event takes away follows the rules in force (lifecycle.terminate, .leave).
+    const RulesPtr rules = m_engine.rules ? m_engine.rules() : nullptr;
     for (std::size_t i = static_cast<std::size_t>(offset); i < rows.size() && i < static_cast<std::size_t>(offset + limit); ++i) {
-      events.push_back(event_json(rows[i], false, now));
-      events.back()["name"] = names.of(rows[i]);
+      const EventRow& e = rows[i];
+      auto& j = events.emplace_back(event_json(e, false, now));
+      j["name"] = names.of(e);
+      j["title"] = names.title_of(e);
+      j["effect"] = rules && !is_final(e.state) ? event_effect(e, rules->lifecycle()) : "";
     }
     console_json(res, {{"events", events}, {"offset", offset}, {"limit", limit},
                        {"more", rows.size() > static_cast<std::size_t>(offset + limit)}});

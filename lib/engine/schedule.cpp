@@ -58,7 +58,7 @@ bool runs_before(const EventRow& a, const EventRow& b) {
 
 std::string supervision_hold(const EventRow& event, const Lifecycle& lifecycle) {
   if (event.approved || !lifecycle.supervised.count(event.type)) return "";
-  return "supervised: " + std::string(to_string(event.type)) + " waits for `h2rd events approve " +
+  return std::string(k_supervised_prefix) + std::string(to_string(event.type)) + " waits for `h2rd events approve " +
          (event.id > 0 ? std::to_string(event.id) : "ID") + "`";
 }
 
@@ -86,7 +86,7 @@ std::string resync_hold(const EventRow& event, const EventPlan& plan, const Life
   if (event.type != EventType::resync || event.approved || !lifecycle.resync_deprovision_supervised) return "";
   for (const auto& intent : plan.intents)
     if (auto what = taken_away(intent); !what.empty())
-      return "supervised: this resync (a rules edit) would " + what + " for employee " + event.employee_id +
+      return std::string(k_supervised_prefix) + "this resync (a rules edit) would " + what + " for employee " + event.employee_id +
              " in " + intent.connection + "; approve it (`h2rd events approve " +
              (event.id > 0 ? std::to_string(event.id) : std::string("ID")) +
              "` or `--all`), or set lifecycle.resync.deprovision: auto";

@@ -54,6 +54,10 @@ std::string due_reason(const EventType type, long long effective_at_ms, long lon
 // employee's next event only when every earlier one has ended.
 bool runs_before(const EventRow& a, const EventRow& b);
 
+// How every supervision hold reason starts (supervision_hold, resync_hold), as k_guard_prefix and
+// k_conflict_prefix (store/store.hpp) start theirs: the console groups held events by it.
+inline constexpr std::string_view k_supervised_prefix = "supervised: ";
+
 // The hold reason of a supervised event that is not approved yet; "" when it may run.
 std::string supervision_hold(const EventRow& event, const Lifecycle& lifecycle);
 

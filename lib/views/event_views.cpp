@@ -1,6 +1,7 @@
 #include "views/views.hpp"
 
 #include "core/time.hpp"
+#include "engine/schedule.hpp"
 
 #include <fmt/format.h>
 
@@ -25,6 +26,7 @@ nlohmann::json event_json(const EventRow& e, bool full, long long now_ms) {
                       {"source_file", e.source_file},
                       {"attempts", e.attempts}};
   if (e.leave_type) j["leave_type"] = to_string(*e.leave_type);
+  if (e.state == EventState::held) j["hold"] = hold_kind(e);
   if (full) {
     nlohmann::json fields = nlohmann::json::object();
     for (const auto& [k, v] : e.fields) fields[k] = v ? nlohmann::json(*v) : nlohmann::json();
@@ -76,15 +78,49 @@ Result<nlohmann::json> event_detail_json(Store& store, const EventRow& e, long l
   return j;
 }
 
+const EmployeeRecord& EmployeeNames::record_of(const std::string& employee_id) {
+  auto known = m_records.find(employee_id);
+  if (known != m_records.end()) return known->second;
+  auto employee = m_store.get_employee(employee_id);
+  return m_records.emplace(employee_id, employee && *employee ? (*employee)->record : EmployeeRecord{}).first->second;
+}
+
 std::string EmployeeNames::of(const EventRow& e) {
   std::string name = name_in(e.fields, [](const std::optional<std::string>& v) { return v.value_or(""); });
   if (!name.empty()) return name;
-  auto known = m_by_employee.find(e.employee_id);
-  if (known != m_by_employee.end()) return known->second;
-  auto employee = m_store.get_employee(e.employee_id);
-  if (employee && *employee) name = name_in((*employee)->record, [](const std::string& v) { return v; });
-  m_by_employee.emplace(e.employee_id, name);
-  return name;
+  return name_in(record_of(e.employee_id), [](const std::string& v) { return v; });
+}
+
+std::string EmployeeNames::title_of(const EventRow& e) {
+  if (auto it = e.fields.find("job_title"); it != e.fields.end() && it->second && !it->second->empty()) return *it->second;
+  const EmployeeRecord& record = record_of(e.employee_id);
+  auto it = record.find("job_title");
+  return it == record.end() ? std::string() : it->second;
+}
+
+std::string hold_kind(const EventRow& e) {
+  if (e.state != EventState::held) return "";
+  if (e.reason.starts_with(k_guard_prefix)) return "guard";
+  if (e.reason.starts_with(k_conflict_prefix)) return "conflict";
+  if (e.reason.starts_with(k_supervised_prefix)) return "supervised";
+  return "approval";
+}
+
+std::string event_effect(const EventRow& e, const Lifecycle& lifecycle) {
+  if (e.type == EventType::terminate) return lifecycle.terminate == TerminateAction::remove ? "deletes" : "deactivates";
+  if (e.type == EventType::leave && e.leave_type) {
+    auto it = lifecycle.leave.find(*e.leave_type);
+    return it != lifecycle.leave.end() && it->second == LeaveAction::deactivate ? "deactivates" : "";
+  }
+  // A supervised resync names what it would do (resync_hold): "would delete", "would deactivate", or
+  // a license or user type taken away.
+  const std::string kind = hold_kind(e);
+  if (e.type == EventType::resync && kind == "supervised") {
+    if (e.reason.find(" would delete ") != std::string::npos) return "deletes";
+    if (e.reason.find(" would deactivate ") != std::string::npos) return "deactivates";
+    return "takes away";
+  }
+  return kind == "guard" ? "takes away" : "";
 }
 
 nlohmann::json history_json(const std::vector<EventHistoryRow>& history) {

@@ -36,15 +36,31 @@ Result<nlohmann::json> event_detail_json(Store& store, const EventRow& e, long l
 // userName, active), for an event's detail and the employee page.
 Result<std::vector<LinkRow>> links_of(Store& store, const std::string& employee_id);
 
+// title_of: the job_title the same way (the event's, else the last known record's), for the console's
+// Review rows.
 class EmployeeNames {
 public:
   explicit EmployeeNames(Store& store) : m_store(store) {}
   std::string of(const EventRow& e);
+  std::string title_of(const EventRow& e);
 
 private:
+  // The employee's last known record ({} when h2r has none or cannot read it), read once.
+  const EmployeeRecord& record_of(const std::string& employee_id);
   Store& m_store;
-  std::map<std::string, std::string> m_by_employee;
+  std::map<std::string, EmployeeRecord> m_records;
 };
+
+// Why a held event is held, as a word the console groups by: "guard" (the mass-deactivation guard held
+// its file or resync), "supervised" (lifecycle.supervised or lifecycle.resync.deprovision),
+// "conflict" (its Zoom user is another employee's), "approval" (any other hold); "" when not held.
+// event_json carries it as "hold".
+std::string hold_kind(const EventRow& e);
+
+// What an open event takes away, for a badge beside it: "deletes" or "deactivates" (a terminate, by
+// lifecycle.terminate; a leave whose type lifecycle.leave deactivates; a supervised resync, by its
+// reason), "takes away" (a guard-held change that downgrades a license or user type), else "".
+std::string event_effect(const EventRow& e, const Lifecycle& lifecycle);
 
 // One planned event as `h2rd plan --json` lists it: due, hold, targets, note and per connection the
 // calls (method, path, summary) with their attribute changes {path, before, after}; `short_paths` adds

@@ -1,7 +1,8 @@
 // Browser test of the h2r console (issue 15): zoom-sim + a real `h2rd run`, Debian's chromium driven by
 // puppeteer-core. Logs in with the token URL, checks the Overview counts against `h2rd status --json`,
-// opens an event and sees its attribute diff, approves a held guard batch from Review and waits until
-// zoom-sim shows the users deactivated. Screenshots of each page go to the folder given as argv[4].
+// opens an event and sees its attribute diff, opens an event with the keyboard alone; then the review
+// tasks of issue 27, each in at most 4 actions: approves only a guard batch (zoom-sim shows the users
+// deactivated), retries every failure of one reason, rejects a 40-row bad export with a typed reason. Screenshots of each page go to the folder given as argv[4].
 // Usage: node console_test.mjs H2RD ZOOM_SIM SCREENSHOT_DIR (ctest passes them; see tests/CMakeLists.txt).
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -50,6 +51,7 @@ roles:
 on_no_role: deprovision
 lifecycle:
   guard: { max_deactivations_per_cycle: 1 }
+  supervised: [leave]
 attributes:
   userName: "{email}"
   name.givenName: "{first_name}"
@@ -81,10 +83,29 @@ attributes:
   const events = hjson('events', 'list');
   if (events.some((e) => e.state !== 'done' && e.state !== 'skipped')) fail('a sample event did not finish: ' + JSON.stringify(events.map((e) => e.state)));
 
-  // Two terminations in one cycle: the guard (1 per cycle) holds both.
-  const employees = [...new Set(events.filter((e) => e.type === 'hire' && e.state === 'done').map((e) => e.employee_id))].slice(0, 2);
-  drop('04-leavers.ndjson', employees.map((id, i) => JSON.stringify({ event_id: 'term-' + i, type: 'terminate', employee: { employee_id: id } })).join('\n') + '\n');
-  await until('2 held events', () => hjson('events', 'list', '--state', 'held').length === 2);
+  // A day's mess, all at once (issue 27):
+  //  - two terminations in one file: the guard (1 per cycle) holds both;
+  //  - two long-term leaves: supervised (lifecycle.supervised), held beside them, not part of that batch;
+  //  - a bad export of 40 hires effective in 60 days: waiting;
+  //  - five hires that fail, for two reasons: a job title above Zoom's 128 characters (3), a last name
+  //    above 64 (2).
+  const employees = [...new Set(events.filter((e) => e.type === 'hire' && e.state === 'done').map((e) => e.employee_id))];
+  if (employees.length < 4) fail('the samples hire fewer than 4 employees');
+  const line = (o) => JSON.stringify(o);
+  drop('04-leavers.ndjson', employees.slice(0, 2).map((id, i) => line({ event_id: 'term-' + i, type: 'terminate', employee: { employee_id: id } })).join('\n') + '\n');
+  drop('05-leaves.ndjson', employees.slice(2, 4).map((id, i) => line({ event_id: 'leave-' + i, type: 'leave', leave_type: 'long_term', employee: { employee_id: id } })).join('\n') + '\n');
+  const later = new Date(Date.now() + 60 * 86400e3).toISOString().slice(0, 10);
+  const person = (id, extra) => Object.assign({ employee_id: id, first_name: 'Pat', last_name: 'Okafor' + id, email: id.toLowerCase() + '@example.com',
+    employment_type: 'full_time', job_title: 'Analyst' }, extra);
+  drop('06-bad-export.ndjson', Array.from({ length: 40 }, (_, i) => line({ event_id: 'bad-' + i, type: 'hire', effective_date: later,
+    employee: person('E9' + String(i).padStart(3, '0')) })).join('\n') + '\n');
+  drop('07-odd-hires.ndjson', [0, 1, 2].map((i) => line({ event_id: 'long-title-' + i, type: 'hire', employee: person('E81' + i, { job_title: 'T'.repeat(200) }) }))
+    .concat([0, 1].map((i) => line({ event_id: 'long-name-' + i, type: 'hire', employee: person('E82' + i, { last_name: 'N'.repeat(100) }) }))).join('\n') + '\n');
+  await until('4 held, 5 failed, 40 waiting', () => {
+    const by = {};
+    for (const e of hjson('events', 'list', '--limit', '1000')) by[e.state] = (by[e.state] || 0) + 1;
+    return by.held === 4 && by.failed === 5 && by.waiting === 40;
+  });
 
   const { url } = await until('the console URL', () => { const c = hjson('console'); return c.daemon_running && !c.url.includes(':0/') && c; });
   const browser = await puppeteer.launch({ executablePath: '/usr/bin/chromium', headless: true,
@@ -92,6 +113,8 @@ attributes:
   try {
     const page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 800 });
+    const pageErrors = [];
+    page.on('pageerror', (e) => { pageErrors.push(e.message); console.error('page error: ' + e.message); });
     const ready = (name) => page.waitForFunction((n) => document.body.dataset.ready === n, { timeout: 60000 }, name);
     const shot = (name) => page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
 
@@ -121,26 +144,89 @@ attributes:
     if (diff.length === 0) fail('no attribute diff shown for event ' + update.id);
     await shot('event-detail');
 
-    // Review: the held batch, approved all at once with the count shown.
+    // Keyboard only: Tab from the top of the Events page to the first event's link, Enter opens it.
+    await page.goto(new URL('#/events', url).href);
+    await ready('events');
+    await page.waitForSelector('#event-list a.event-link');
+    let tabs = 0;
+    while (!(await page.evaluate(() => document.activeElement?.classList.contains('event-link')))) {
+      if (++tabs > 60) fail('60 Tab presses did not reach an event link');
+      await page.keyboard.press('Tab');
+    }
+    const focused = await page.evaluate(() => document.activeElement.textContent);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((id) => document.querySelector('#event-detail h1')?.textContent.startsWith('Event ' + id + ' '),
+      { timeout: 60000 }, focused);
+
+    // Actions are counted as a person would count them: clicks and typing a reason.
+    const clickIn = async (selector) => { await page.waitForSelector(selector + ':not([disabled])', { timeout: 60000 }); await page.click(selector); };
+    const said = (text) => page.waitForFunction((t) => document.querySelector('#message')?.textContent.includes(t), { timeout: 60000 }, text);
+
+    // Review: the guard's batch (the two terminations) approved alone, in 3 actions: select all,
+    // Approve 2, confirm; the supervised leaves beside it stay held.
     await page.goto(new URL('#/review', url).href);
     await ready('review');
-    await page.waitForSelector('#approve-all');
-    const label = await page.$eval('#approve-all', (b) => b.textContent);
-    if (label !== 'Approve all 2') fail('the Review button says ' + label);
+    const guard = 'section[data-group^="held:guard:"]';
+    await page.waitForSelector(guard);
+    const groups = await page.$$eval('section[data-group^="held:"]', (ss) => ss.map((x) => x.dataset.group + '=' + x.querySelectorAll('tbody tr').length));
+    if (groups.length !== 2 || !groups.some((g) => g.startsWith('held:supervised=2'))) fail('Review groups: ' + groups.join(', '));
+    const rowText = await page.$eval(guard + ' tbody tr', (tr) => tr.textContent);
+    if (!rowText.includes('deactivates') || !rowText.includes('04-leavers.ndjson')) fail('a guard row lacks its badge or file: ' + rowText);
     // The planned SCIM diff of a held termination: its deactivation, asked of the engine when clicked.
-    await page.click('tr[data-id] .plan-button');
+    await page.click(guard + ' .plan-button');
     await page.waitForSelector('tr.plan-row tr.diff-row', { timeout: 60000 });
     const planned = await page.$$eval('tr.plan-row tr.diff-row', (rows) => rows.map((r) => r.textContent));
     if (!planned.some((t) => t.startsWith('active'))) fail('the planned diff of a termination shows no active change: ' + planned.join(' | '));
     await shot('review');
-    await page.click('#approve-all');
-    await page.waitForFunction(() => document.querySelector('#message')?.textContent.includes('approve: 2'), { timeout: 60000 });
+    await page.click(guard + ' input.select-all');
+    await clickIn(guard + ' button[data-verb="approve"]');
+    const question = await page.$eval('#confirm', (d) => d.textContent);
+    if (!question.includes('Approve 2 events?') || !question.includes('deactivates')) fail('the confirmation says: ' + question);
+    await page.click('#confirm-ok');
+    await said('Approve: 2 events changed');
     await until('the terminations done', () => hjson('events', 'list', '--type', 'terminate').filter((e) => e.state === 'done').length === 2);
     const show = hjson('events', 'show', 'term-0');
     if (!show.history.some((x) => x.actor === 'console:admin')) fail('the approval is not in the history as console:admin');
+    if (hjson('events', 'list', '--type', 'leave', '--state', 'held').length !== 2) fail('approving the guard batch approved the supervised leaves');
     const users = await (await fetch(simUrl + '/_sim/users')).json();
     const inactive = users.filter((u) => u.active === false).length;
     if (inactive < 2) fail('zoom-sim has ' + inactive + ' inactive users, expected the 2 terminated');
+
+    // Review: retry every failure of one reason (the long titles), in 3 actions; the other reason's
+    // failures are not touched.
+    await page.goto(new URL('#/review', url).href);
+    await ready('review');
+    await page.waitForSelector('section[data-group^="failed:"]');
+    const titleGroup = await page.$$eval('section[data-group^="failed:"]', (ss) => {
+      const g = ss.find((x) => x.querySelector('.reason')?.textContent.includes('attribute title'));
+      return g ? g.dataset.group : null;
+    }) || fail('no failed group for the long titles');
+    const sel = `section[data-group="${titleGroup.replace(/"/g, '\\"')}"]`;
+    await page.click(sel + ' input.select-all');
+    await clickIn(sel + ' button[data-verb="retry"]');
+    await page.click('#confirm-ok');
+    await said('Retry: 3 events changed');
+    const retriedBy = (id) => hjson('events', 'show', id).history.some((x) => x.from === 'failed' && x.actor === 'console:admin');
+    for (const id of ['long-title-0', 'long-title-1', 'long-title-2']) if (!retriedBy(id)) fail(id + ' was not retried by console:admin');
+    for (const id of ['long-name-0', 'long-name-1']) if (retriedBy(id)) fail(id + ' was retried with the other reason');
+
+    // Files: the bad export's 40 waiting hires rejected with a typed reason, in 3 actions: the file's
+    // "Reject 40 open", the reason, confirm.
+    await page.goto(new URL('#/files', url).href);
+    await ready('files');
+    const bad = 'tr[data-file="06-bad-export.ndjson"] button.reject-open';
+    await page.waitForSelector(bad);
+    if ((await page.$eval(bad, (b) => b.textContent)) !== 'Reject 40 open') fail('the Files button does not count 40');
+    await page.click(bad);
+    await page.waitForSelector('#confirm-reason');
+    if (!(await page.$eval('#confirm-ok', (b) => b.disabled))) fail('Reject is enabled before a reason is typed');
+    await page.type('#confirm-reason', 'wrong export from the HR system');
+    await page.click('#confirm-ok');
+    await said('Reject: 40 events of 06-bad-export.ndjson changed');
+    const rejected = hjson('events', 'list', '--file', '06-bad-export.ndjson', '--limit', '1000');
+    if (rejected.length !== 40 || rejected.some((e) => e.state !== 'rejected')) fail('the bad export is not all rejected');
+    if (!hjson('events', 'show', 'bad-7').history.some((x) => x.to === 'rejected' && x.reason === 'wrong export from the HR system'))
+      fail('the typed reason is not in the history');
 
     for (const [name, hash] of [['files', '#/files'], ['employee', '#/employee/' + employees[0]], ['connections', '#/connections']]) {
       await page.goto(new URL(hash, url).href);
@@ -152,6 +238,10 @@ attributes:
       await shot(name);
     }
     console.log('console browser test: OK, screenshots in ' + shots);
+  } catch (e) {
+    // What the page showed when it failed, beside the other screenshots.
+    for (const p of await browser.pages()) await p.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+    throw e;
   } finally {
     await browser.close();
   }

@@ -21,6 +21,9 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+// replaceChildren with h()'s rules: arrays flattened, null and undefined left out.
+function fill(el, ...children) { el.replaceChildren(...children.flat(2).filter((c) => c !== null && c !== undefined)); }
+
 // A time in the configured zone, UTC on hover.
 function time(iso) {
   if (!iso) return h('span', { class: 'muted' }, '-');
@@ -74,9 +77,23 @@ async function login() {
 }
 
 function stopTimer() { if (state.timer) clearInterval(state.timer); state.timer = null; }
-function every(ms, fn) { stopTimer(); state.timer = setInterval(() => fn().catch(() => {}), ms); }
+// A page redraws itself every `ms`; the element that had the focus (found again by its data-key) gets
+// it back, so a keyboard user is not thrown to the top of the page.
+function every(ms, fn) {
+  stopTimer();
+  state.timer = setInterval(async () => {
+    const key = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : undefined;
+    await fn().catch(() => {});
+    if (key && document.activeElement === document.body) {
+      const again = document.querySelector('[data-key="' + CSS.escape(key) + '"]');
+      if (again) again.focus();
+    }
+  }, ms);
+}
 function stamp() { $('updated').textContent = new Date().toLocaleTimeString(); }
 function message(text, bad) { const m = $('message'); if (m) { m.textContent = text; m.className = bad ? 'error' : 'muted'; } }
+// Each page's #message is a live region (role=status): a screen reader says an action's result.
+const messageBox = () => h('div', { id: 'message', role: 'status', 'aria-live': 'polite' });
 
 function table(headers, rows) {
   return h('table', {}, h('thead', {}, h('tr', {}, headers.map((x) => h('th', {}, x)))), h('tbody', {}, rows));
@@ -91,7 +108,7 @@ async function overview() {
     if (!r.ok) { body.replaceChildren(h('p', { class: 'error' }, r.data.error)); return; }
     const s = r.data;
     const cards = Object.entries(s.queue).map(([k, n]) =>
-      h('a', { href: '#/events?state=' + k, class: 'card', 'data-count': k }, h('div', { class: 'n' }, n), h('div', { class: 'label' }, k)));
+      h('a', { href: '#/events?state=' + k, class: 'card', 'data-count': k, 'data-key': 'count:' + k }, h('div', { class: 'n' }, n), h('div', { class: 'label' }, k)));
     const att = s.attention.length
       ? h('ul', { class: 'attention', id: 'attention' }, s.attention.map((a) => h('li', { 'data-kind': a.kind }, a.message)))
       : h('p', { class: 'muted' }, 'Nothing needs a person.');
@@ -138,7 +155,7 @@ async function events() {
   });
   const list = h('div', { id: 'event-list' });
   const more = h('div', { class: 'toolbar' });
-  $('main').replaceChildren(h('h1', {}, 'Events'), form, h('div', { id: 'message' }), list, more);
+  $('main').replaceChildren(h('h1', {}, 'Events'), form, messageBox(), list, more);
   let offset = Number(p.get('offset') || 0);
   const draw = async () => {
     const q = new URLSearchParams(p); q.set('limit', '50'); q.set('offset', String(offset));
@@ -146,16 +163,17 @@ async function events() {
     if (!r.ok) { message(r.data.error, true); return; }
     list.replaceChildren(table(['id', 'event', 'type', 'employee', 'state', 'effective', 'attempts', 'reason'],
       r.data.events.map((e) => {
-        const tr = h('tr', { class: 'clickable', 'data-id': e.id }, h('td', {}, e.id), h('td', {}, e.event_id), h('td', {}, e.type),
+        const tr = h('tr', { class: 'clickable', 'data-id': e.id }, h('td', {}, h('a', { href: '#/events/' + e.id, class: 'event-link', 'data-key': 'event:' + e.id }, e.id)),
+          h('td', {}, e.event_id), h('td', {}, e.type),
           h('td', {}, h('a', { href: '#/employee/' + encodeURIComponent(e.employee_id) }, e.employee_id)), h('td', {}, stateTag(e.state)),
           h('td', {}, time(e.effective)), h('td', {}, e.attempts), h('td', {}, e.waits || e.reason));
         tr.addEventListener('click', (ev) => { if (ev.target.tagName !== 'A') location.hash = '#/events/' + e.id; });
         return tr;
       })));
     more.replaceChildren(
-      offset > 0 ? h('button', { onclick: () => { offset = Math.max(0, offset - 50); draw(); } }, '← newer') : '',
+      offset > 0 ? h('button', { 'data-key': 'newer', onclick: () => { offset = Math.max(0, offset - 50); draw(); } }, '← newer') : '',
       h('span', { class: 'muted' }, 'events ' + (offset + 1) + '–' + (offset + r.data.events.length)),
-      r.data.more ? h('button', { onclick: () => { offset += 50; draw(); } }, 'older →') : '');
+      r.data.more ? h('button', { 'data-key': 'older', onclick: () => { offset += 50; draw(); } }, 'older →') : '');
     stamp();
   };
   await draw();
@@ -173,7 +191,7 @@ const show = (v) => (v === null || v === undefined ? '-' : typeof v === 'string'
 
 async function eventDetail(id) {
   const body = h('div', { id: 'event-detail' });
-  $('main').replaceChildren(h('p', {}, h('a', { href: '#/events' }, '← events')), h('div', { id: 'message' }), body);
+  $('main').replaceChildren(h('p', {}, h('a', { href: '#/events' }, '← events')), messageBox(), body);
   const draw = async () => {
     const r = await api('GET', '/events/' + id);
     if (!r.ok) { message(r.data.error, true); return; }
@@ -211,55 +229,159 @@ async function eventDetail(id) {
 
 function actionBar(e) {
   if (state.role !== 'reviewer') return h('p', { class: 'muted' }, 'A viewer token can look, not act.');
-  const act = async (verb, extra) => {
-    const r = await api('POST', '/events/' + verb, Object.assign({ ids: [e.id] }, extra || {}));
+  const act = async (verb) => {
+    let extra = {};
+    if (verb === 'reject') {
+      const answer = await confirmDialog({ title: 'Reject event ' + e.id + '?', text: 'The ' + e.type + ' of ' + (e.name || e.employee_id) +
+        ' will never run.', reason: true, confirmLabel: 'Reject', danger: true });
+      if (!answer) return;
+      extra = { reason: answer.reason };
+    }
+    const r = await api('POST', '/events/' + verb, Object.assign({ ids: [e.id] }, extra));
+    await route();   // redraws the page (a new #message), then says what happened
     message(r.ok ? verb + ': ' + r.data.changed + ' changed' : r.data.error, !r.ok);
-    route();
   };
   const bar = h('div', { class: 'toolbar' });
   if (e.state === 'held') bar.append(h('button', { class: 'primary', onclick: () => act('approve') }, 'Approve'));
   if (e.state === 'failed') bar.append(h('button', { onclick: () => act('retry') }, 'Retry'));
   if (['held', 'pending', 'waiting'].includes(e.state))
-    bar.append(h('button', { class: 'danger', onclick: () => act('reject', { reason: 'rejected in the console' }) }, 'Reject'));
+    bar.append(h('button', { class: 'danger', onclick: () => act('reject') }, 'Reject…'));
   return bar;
 }
 
 // ---- Review -------------------------------------------------------------------------------------
-async function review() {
-  stopTimer();
-  const r = await api('GET', '/events?state=held&limit=500');
-  const main = $('main');
-  if (!r.ok) { main.replaceChildren(h('p', { class: 'error' }, r.data.error)); return; }
-  const held = r.data.events;
+// A confirmation naming what is about to change, as a modal <dialog>; with `reason`, a required line
+// that goes into each event's history. Resolves to { reason } on confirm, null on cancel.
+function confirmDialog({ title, text, reason, confirmLabel, danger }) {
+  return new Promise((resolve) => {
+    const back = document.activeElement;
+    const input = reason ? h('input', { id: 'confirm-reason', name: 'reason', required: true, maxlength: '500', autocomplete: 'off' }) : null;
+    const ok = h('button', { id: 'confirm-ok', type: 'submit', class: danger ? 'danger-solid' : 'primary', disabled: !!reason }, confirmLabel);
+    const cancel = h('button', { id: 'confirm-cancel', type: 'button' }, 'Cancel');
+    if (input) input.addEventListener('input', () => { ok.disabled = input.value.trim() === ''; });
+    const form = h('form', { method: 'dialog' }, h('h2', { id: 'confirm-title' }, title), h('p', {}, text),
+      input ? h('label', { class: 'stack' }, 'Reason (kept in each event\'s history)', input) : null,
+      h('div', { class: 'toolbar' }, ok, cancel));
+    const dialog = h('dialog', { id: 'confirm', 'aria-labelledby': 'confirm-title' }, form);
+    let answer = null;
+    form.addEventListener('submit', (ev) => {
+      if (input && input.value.trim() === '') { ev.preventDefault(); return; }
+      answer = { reason: input ? input.value.trim() : undefined };
+    });
+    cancel.addEventListener('click', () => dialog.close());
+    dialog.addEventListener('close', () => { dialog.remove(); if (back && back.focus) back.focus(); resolve(answer); });
+    document.body.append(dialog);
+    dialog.showModal();
+    (input || ok).focus();
+  });
+}
+
+// Why a held event waits, as a group heading.
+const holdTitle = { guard: 'Held by the guard', supervised: 'Supervised: waiting for approval', conflict: 'Conflicts: the Zoom user is another employee\'s', approval: 'Held for approval' };
+// Failures grouped by their reason with the numbers left out ("after 5 attempts", ids, statuses).
+const reasonKey = (r) => (r || '').replace(/\d+/g, '#').slice(0, 200);
+
+function plural(n, one, many) { return n + ' ' + (n === 1 ? one : (many || one + 's')); }
+
+// One group of rows with its own select-all and buttons; `verbs` are those a reviewer may use on it.
+function reviewGroup({ key, heading, note, rows, verbs, kind }) {
+  const reviewer = state.role === 'reviewer';
   const boxes = [];
-  const details = await Promise.all(held.slice(0, 100).map((e) => api('GET', '/events/' + e.id).then((x) => x.data)));
-  const rows = held.map((e, i) => {
-    const box = h('input', { type: 'checkbox', value: e.id, 'aria-label': 'select event ' + e.id });
+  const all = h('input', { type: 'checkbox', class: 'select-all', 'aria-label': 'select all ' + rows.length + ' in ' + heading });
+  const buttons = [];
+  const selected = () => boxes.filter((b) => b.checked).map((b) => Number(b.value));
+  const refresh = () => {
+    const n = selected().length;
+    all.checked = n === rows.length && n > 0;
+    all.indeterminate = n > 0 && n < rows.length;
+    for (const b of buttons) { b.disabled = n === 0; b.textContent = b.dataset.label + ' ' + n; }
+  };
+  all.addEventListener('change', () => { for (const b of boxes) b.checked = all.checked; refresh(); });
+  const cells = rows.map((e) => {
+    const box = h('input', { type: 'checkbox', value: e.id, 'aria-label': 'select event ' + e.id + (e.name ? ' of ' + e.name : '') });
+    box.addEventListener('change', refresh);
     boxes.push(box);
-    const d = details[i];
-    const fields = d ? Object.entries(d.fields).map(([k, v]) => k + ': ' + show(v)).join('; ') : '';
-    const tr = h('tr', { 'data-id': e.id }, h('td', {}, box), h('td', {}, h('a', { href: '#/events/' + e.id }, e.id)), h('td', {}, e.type),
-      h('td', {}, e.employee_id), h('td', {}, time(e.effective)), h('td', {}, e.reason), h('td', { class: 'muted' }, fields),
-      h('td', {}, h('button', { class: 'plan-button', onclick: (ev) => togglePlan(tr, e.id, ev.target) }, 'Planned changes')));
+    const tr = h('tr', { 'data-id': e.id },
+      reviewer ? h('td', {}, box) : null,
+      h('td', {}, h('a', { href: '#/events/' + e.id }, e.id)),
+      h('td', {}, h('a', { href: '#/employee/' + encodeURIComponent(e.employee_id) }, e.name || e.employee_id),
+        e.name ? h('div', { class: 'muted' }, e.employee_id) : null),
+      h('td', {}, e.title || ''),
+      h('td', {}, e.type, e.leave_type ? h('div', { class: 'muted' }, e.leave_type.replace('_', ' ') + ' leave') : null),
+      h('td', {}, e.effect ? h('span', { class: 'badge badge-' + e.effect.replace(' ', '-') }, e.effect) : ''),
+      h('td', {}, time(e.effective)),
+      h('td', { class: 'file' }, e.source_file.split('/').pop()),
+      kind === 'held' ? h('td', {}, h('button', { type: 'button', class: 'plan-button', onclick: (ev) => togglePlan(tr, e.id, ev.target) }, 'Planned changes')) : null);
     return tr;
   });
-  const reviewer = state.role === 'reviewer';
-  const act = async (verb, body) => {
-    const res = await api('POST', '/events/' + verb, body);
+  const act = async (verb) => {
+    const ids = selected();
+    const label = { approve: 'Approve', reject: 'Reject', retry: 'Retry' }[verb];
+    const effects = [...new Set(rows.filter((e) => ids.includes(e.id) && e.effect).map((e) => e.effect))];
+    const answer = await confirmDialog({
+      title: label + ' ' + plural(ids.length, 'event') + '?',
+      text: heading + ': ' + plural(ids.length, 'event') + (effects.length ? ' (' + effects.join(', ') + ' Zoom users)' : '') +
+        (verb === 'approve' ? ' will run at the daemon\'s next cycle.' : verb === 'retry' ? ' will run again at the daemon\'s next cycle.'
+          : ' will never run.') + ' If any of them changed since this page was drawn, nothing changes.',
+      reason: verb === 'reject', confirmLabel: label + ' ' + ids.length, danger: verb === 'reject' });
+    if (!answer) return;
+    const res = await api('POST', '/events/' + verb, verb === 'reject' ? { ids, reason: answer.reason } : { ids });
     await review();
-    message(res.ok ? verb + ': ' + res.data.changed + ' event(s) changed' : res.data.error, !res.ok);
+    message(res.ok ? label + ': ' + plural(res.data.changed, 'event') + ' changed' + (res.data.errors.length ? ', ' + res.data.errors.length + ' not' : '')
+      : res.data.error + (res.data.refusals ? ' — ' + res.data.refusals.slice(0, 3).join('; ') : ''), !res.ok);
   };
-  const selected = () => boxes.filter((b) => b.checked).map((b) => Number(b.value));
-  main.replaceChildren(h('h1', {}, 'Review — ' + held.length + ' held'), h('div', { id: 'message' }),
-    reviewer ? h('div', { class: 'toolbar' },
-      h('button', { id: 'approve-all', class: 'primary', disabled: held.length === 0,
-        onclick: () => act('approve', { all: true, expect_count: held.length }) }, 'Approve all ' + held.length),
-      h('button', { id: 'approve-selected', onclick: () => { const ids = selected(); if (ids.length) act('approve', { ids }); } }, 'Approve selected'),
-      h('button', { id: 'reject-selected', class: 'danger', onclick: () => { const ids = selected(); if (ids.length) act('reject', { ids, reason: 'rejected in the console' }); } }, 'Reject selected'))
-      : h('p', { class: 'muted' }, 'A viewer token can look, not approve.'),
-    held.length ? table(['', 'id', 'type', 'employee', 'effective', 'why held', 'what HR sent', 'if approved now'], rows)
-      : h('p', { class: 'muted' }, 'Nothing is held.'));
+  for (const verb of reviewer ? verbs : []) {
+    const label = { approve: 'Approve', reject: 'Reject', retry: 'Retry' }[verb];
+    buttons.push(h('button', { type: 'button', class: verb === 'approve' || verb === 'retry' ? 'primary' : 'danger',
+      'data-verb': verb, 'data-label': label, disabled: true, onclick: () => act(verb) }, label + ' 0'));
+  }
+  const headers = [reviewer ? '' : null, 'id', 'name', 'title', 'type', 'takes away', 'effective', 'file', kind === 'held' ? 'if approved now' : null]
+    .filter((x) => x !== null);
+  return h('section', { class: 'group', 'data-group': key },
+    h('h3', {}, heading + ' (' + rows.length + ')'), note ? h('p', { class: 'muted reason' }, note) : null,
+    reviewer ? h('div', { class: 'toolbar' }, h('label', {}, all, ' select all ' + rows.length), buttons) : null,
+    h('div', { class: 'scroll' }, table(headers, cells)));
+}
+
+// The held events grouped by why they are held (a guard hold by its file), and the failed ones by
+// reason; each group acts on its own selection, by id, so a row that changed meanwhile refuses the
+// whole action. The page checks every 5 s whether the lists changed and says so without redrawing
+// (a redraw would drop the selection and the focus).
+async function review() {
+  stopTimer();
+  const [held, failed] = await Promise.all([api('GET', '/events?state=held&limit=500'), api('GET', '/events?state=failed&limit=500')]);
+  const main = $('main');
+  if (!held.ok || !failed.ok) { main.replaceChildren(h('p', { class: 'error' }, (held.ok ? failed : held).data.error)); return; }
+  const groups = new Map();
+  for (const e of held.data.events) {
+    const kind = e.hold || 'approval';
+    const key = 'held:' + kind + (kind === 'guard' ? ':' + e.source_file : '');
+    if (!groups.has(key)) groups.set(key, { key, kind: 'held', verbs: ['approve', 'reject'], rows: [], note: e.reason,
+      heading: holdTitle[kind] + (kind === 'guard' ? ' — ' + e.source_file.split('/').pop() : '') });
+    groups.get(key).rows.push(e);
+  }
+  const failures = new Map();
+  for (const e of failed.data.events) {
+    const key = 'failed:' + reasonKey(e.reason);
+    if (!failures.has(key)) failures.set(key, { key, kind: 'failed', verbs: ['retry'], rows: [], note: e.reason, heading: 'Failed' });
+    failures.get(key).rows.push(e);
+  }
+  let n = 0;
+  for (const g of failures.values()) g.heading = 'Failed, reason ' + ++n;
+  const ids = (r) => r.data.events.map((e) => e.id).join(',');
+  const seen = ids(held) + '/' + ids(failed);
+  const notice = h('div', { id: 'changed', class: 'notice', hidden: true }, 'The held or failed events changed since this page was drawn. ',
+    h('button', { type: 'button', onclick: () => review() }, 'Show the new list'));
+  fill(main, h('h1', {}, 'Review — ' + held.data.events.length + ' held, ' + failed.data.events.length + ' failed'),
+    messageBox(), notice,
+    state.role === 'reviewer' ? null : h('p', { class: 'muted' }, 'A viewer token can look, not approve.'),
+    h('h2', {}, 'Held'), groups.size ? [...groups.values()].map(reviewGroup) : h('p', { class: 'muted' }, 'Nothing is held.'),
+    h('h2', {}, 'Failed'), failures.size ? [...failures.values()].map(reviewGroup) : h('p', { class: 'muted' }, 'Nothing failed.'));
   stamp();
+  every(5000, async () => {
+    const [a, b] = await Promise.all([api('GET', '/events?state=held&limit=500'), api('GET', '/events?state=failed&limit=500')]);
+    if (a.ok && b.ok && ids(a) + '/' + ids(b) !== seen) notice.hidden = false;
+  });
 }
 
 // The SCIM calls and attribute changes a held event would make now (GET /events/{id}/plan: the engine's
@@ -295,15 +417,31 @@ async function togglePlan(tr, id, button) {
 }
 
 // ---- Files, Employee, Connections ---------------------------------------------------------------
+// The inbox's files; a reviewer rejects every open event of a bad export (pending, waiting or held)
+// in one action: the count shown is sent as expect_count, so a file that grew meanwhile is refused.
 async function files() {
   stopTimer();
   const r = await api('GET', '/files');
   if (!r.ok) { $('main').replaceChildren(h('p', { class: 'error' }, r.data.error)); return; }
-  $('main').replaceChildren(h('h1', {}, 'Files'), table(['file', 'folder', 'modified', 'bytes', 'events by state', 'rejection report'],
-    r.data.files.map((f) => h('tr', {}, h('td', {}, h('a', { href: '#/events?file=' + encodeURIComponent(f.name) }, f.name)),
-      h('td', {}, f.accepted ? 'processed' : 'REJECTED'), h('td', {}, time(f.modified)), h('td', {}, f.bytes),
-      h('td', {}, Object.entries(f.events).map(([k, n]) => k + '=' + n).join(' ') || '-'),
-      h('td', {}, f.report ? h('pre', {}, f.report) : '-')))));
+  const open = (f) => ['pending', 'waiting', 'held'].reduce((n, k) => n + (f.events[k] || 0), 0);
+  const rejectOpen = async (f) => {
+    const n = open(f);
+    const answer = await confirmDialog({ title: 'Reject ' + plural(n, 'open event') + ' of ' + f.name + '?',
+      text: 'Every pending, waiting or held event of ' + f.name + ' (' + n + ') will never run. If the count changed since this page was drawn, nothing changes.',
+      reason: true, confirmLabel: 'Reject ' + n, danger: true });
+    if (!answer) return;
+    const res = await api('POST', '/events/reject', { all: true, source_file: f.name, expect_count: n, reason: answer.reason });
+    await files();
+    message(res.ok ? 'Reject: ' + plural(res.data.changed, 'event') + ' of ' + f.name + ' changed' : res.data.error, !res.ok);
+  };
+  const reviewer = state.role === 'reviewer';
+  fill($('main'), h('h1', {}, 'Files'), messageBox(), h('div', { class: 'scroll' },
+    table(['file', 'folder', 'modified', 'bytes', 'events by state', reviewer ? 'open events' : null, 'rejection report'].filter((x) => x !== null),
+      r.data.files.map((f) => h('tr', { 'data-file': f.name }, h('td', {}, h('a', { href: '#/events?file=' + encodeURIComponent(f.name) }, f.name)),
+        h('td', {}, f.accepted ? 'processed' : 'REJECTED'), h('td', {}, time(f.modified)), h('td', {}, f.bytes),
+        h('td', {}, Object.entries(f.events).map(([k, n]) => k + '=' + n).join(' ') || '-'),
+        reviewer ? h('td', {}, open(f) ? h('button', { type: 'button', class: 'danger reject-open', onclick: () => rejectOpen(f) }, 'Reject ' + open(f) + ' open') : '-') : null,
+        h('td', {}, f.report ? h('pre', {}, f.report) : '-'))))));
   stamp();
 }
 
@@ -311,7 +449,7 @@ async function employee(id) {
   stopTimer();
   const form = h('form', { class: 'filters' }, h('label', {}, 'employee id', h('input', { name: 'id', value: id || '' })), h('button', { type: 'submit' }, 'Show'));
   form.addEventListener('submit', (ev) => { ev.preventDefault(); location.hash = '#/employee/' + encodeURIComponent(form.elements.id.value); });
-  $('main').replaceChildren(h('h1', {}, 'Employee'), form, h('div', { id: 'message' }));
+  $('main').replaceChildren(h('h1', {}, 'Employee'), form, messageBox());
   if (!id) return;
   const r = await api('GET', '/employees/' + encodeURIComponent(id));
   if (!r.ok) { message(r.data.error, true); return; }

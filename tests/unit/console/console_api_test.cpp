@@ -255,6 +255,7 @@ TEST_CASE("console: every request value is validated with an error naming it" * 
   check400(f.post("/api/v1/events/approve", {{"ids", {0}}}, h), "ids");
   check400(f.post("/api/v1/events/approve", {{"ids", {1}}, {"extra", 1}}, h), "extra");
   check400(f.post("/api/v1/events/reject", {{"ids", {1}}, {"reason", "two\nlines"}}, h), "reason");
+  check400(f.post("/api/v1/events/reject", {{"ids", {1}}}, h), "needs a reason");
   auto not_json = c.Post("/api/v1/events/approve", h, "ids=1", "application/x-www-form-urlencoded");
   REQUIRE(not_json);
   CHECK(not_json->status == 415);
@@ -405,7 +406,7 @@ TEST_CASE("console: a selection by source_file and reason_contains runs the CLI'
   auto everything = f.post("/api/v1/events/reject", {{"all", true}, {"expect_count", 3}}, h);
   REQUIRE(everything);
   CHECK(everything->status == 400);
-  auto other_file = f.post("/api/v1/events/reject", {{"all", true}, {"source_file", "b.json"}, {"expect_count", 3}}, h);
+  auto other_file = f.post("/api/v1/events/reject", {{"all", true}, {"source_file", "b.json"}, {"expect_count", 3}, {"reason", "wrong export"}}, h);
   REQUIRE(other_file);
   CHECK(other_file->status == 409);
   CHECK(nlohmann::json::parse(other_file->body)["count"] == 0);
