@@ -3,6 +3,7 @@
 #include "console/console_server.hpp"
 
 #include "core/time.hpp"
+#include "core/utf8.hpp"
 #include "views/views.hpp"
 
 #include <fmt/format.h>
@@ -207,6 +208,15 @@ void Console::install_read_routes(httplib::Server& server) {
     for (const auto& c : value_or_throw(m_store.list_connections())) out.push_back(connection_json(m_store, c, who));
     console_json(res, {{"connections", out}});
   }));
+  server.Get("/api/v1/employees", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal&) {
+    auto p = params_of(req, {"q", "limit", "offset"});
+    const std::string q = p.count("q") ? p["q"] : "";
+    if (find_invalid_utf8(q) || std::any_of(q.begin(), q.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+      throw BadRequest{"q: one line of UTF-8 text without control characters"};
+    const long long limit = number_param(p, "limit", 50, 1, k_max_page);
+    const long long offset = number_param(p, "offset", 0, 0, k_max_offset);
+    console_json(res, value_or_throw(employee_search_json(m_store, q, static_cast<int>(limit), static_cast<int>(offset))));
+  }));
   server.Get(R"(/api/v1/employees/([^/]+))", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal&) {
     params_of(req, {});
     const std::string id = httplib::detail::decode_url(req.matches[1], false);
@@ -227,11 +237,15 @@ void Console::install_read_routes(httplib::Server& server) {
     const long long now = now_ms();
     EmployeeNames names(m_store);
     for (const auto& e : value_or_throw(m_store.list_events(filter))) {
-      events.push_back(event_json(e, false, now));
-      events.back()["name"] = names.of(e);
+      auto& j = events.emplace_back(event_json(e, false, now));
+      j["name"] = names.of(e);
+      j["changes"] = event_changes_json(e);   // the timeline's diffs, inline
     }
     if (!employee && events.empty()) return console_error(res, 404, "h2r knows no employee with the id '" + id + "'");
-    console_json(res, {{"employee", record}, {"links", links}, {"events", events}});
+    EventRow who;   // no event: the name of the last known record
+    who.employee_id = id;
+    console_json(res, {{"employee", record}, {"name", names.of(who)},
+                       {"links", links}, {"events", events}});
   }));
   server.Get("/api/v1/files", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal&) {
     params_of(req, {});

@@ -21,6 +21,7 @@ nlohmann::json event_json(const EventRow& e, bool full, long long now_ms) {
                       {"state", to_string(e.state)},
                       {"reason", e.reason},
                       {"effective", time_json(e.effective_at_ms)},
+                      {"effective_raw", e.effective_raw},
                       {"due", is_final(e.state) ? nlohmann::json() : time_json(e.due_at_ms)},
                       {"waits", wait_text(e, now_ms).empty() ? nlohmann::json() : nlohmann::json(wait_text(e, now_ms))},
                       {"source_file", e.source_file},
@@ -31,7 +32,6 @@ nlohmann::json event_json(const EventRow& e, bool full, long long now_ms) {
     nlohmann::json fields = nlohmann::json::object();
     for (const auto& [k, v] : e.fields) fields[k] = v ? nlohmann::json(*v) : nlohmann::json();
     j["fields"] = fields;
-    j["effective_raw"] = e.effective_raw;
     j["approved"] = e.approved;
     j["rules_version"] = e.rules_version.empty() ? nlohmann::json() : nlohmann::json(e.rules_version);
     j["result"] = e.result.empty() ? nlohmann::json() : nlohmann::json::parse(e.result, nullptr, false);

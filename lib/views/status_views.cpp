@@ -207,6 +207,7 @@ Result<nlohmann::json> status_json(Store& store, const Config& config, long long
       j["healthy"] = (*h)->healthy;
       j["last_success"] = time_json((*h)->last_success_at_ms);
       j["last_error"] = (*h)->last_error.empty() ? nlohmann::json() : nlohmann::json((*h)->last_error);
+      j["last_error_at"] = time_json((*h)->last_error_at_ms);
       j["paused_until"] = time_json((*h)->paused_until_ms);
       j["pause_reason"] = (*h)->pause_reason.empty() ? nlohmann::json() : nlohmann::json((*h)->pause_reason);
     }

@@ -62,6 +62,18 @@ std::string hold_kind(const EventRow& e);
 // reason), "takes away" (a guard-held change that downgrades a license or user type), else "".
 std::string event_effect(const EventRow& e, const Lifecycle& lifecycle);
 
+// GET /api/v1/employees?q=QUERY&limit=&offset=: the employees h2r keeps whose id, name (first, last,
+// or both), e-mail or a Zoom userName contains QUERY — Unicode case aside, or diacritics and script
+// aside ("okafor" finds "Okafor", "alund" "Ålund"); every employee for an empty QUERY. Ordered by last
+// name, first name, id: {"employees": [{employee_id, name, email, title, department, status,
+// zoom_users: [{connection, user_name, active}], updated}], "total", "offset", "limit", "more"}.
+// It reads every employee and link (one pass, no index): for a console, not a hot path.
+Result<nlohmann::json> employee_search_json(Store& store, std::string_view query, int limit, int offset);
+
+// The attribute changes an event made, from its result: [{connection, path, short_path (as rules.yaml
+// writes it), before, after}]; [] when it recorded none.
+nlohmann::json event_changes_json(const EventRow& e);
+
 // One planned event as `h2rd plan --json` lists it: due, hold, targets, note and per connection the
 // calls (method, path, summary) with their attribute changes {path, before, after}; `short_paths` adds
 // each change's short_path (short_scim_path: the name rules.yaml uses).

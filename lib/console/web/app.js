@@ -36,6 +36,13 @@ function time(iso) {
   return h('time', { datetime: iso, title: iso + ' (UTC)' }, text);
 }
 
+// An event's effective date: as a date when HR gave only a date (it means that day in the configured
+// zone), else the instant.
+function effective(e) {
+  if (e.effective_raw && /^\d{4}-\d{2}-\d{2}$/.test(e.effective_raw)) return h('time', { datetime: e.effective_raw, title: e.effective + ' (UTC)' }, e.effective_raw);
+  return time(e.effective);
+}
+
 function stateTag(s) { return h('span', { class: 'state state-' + s, 'data-state': s }, s); }
 
 async function api(method, path, body) {
@@ -90,35 +97,89 @@ function every(ms, fn) {
     }
   }, ms);
 }
-function stamp() { $('updated').textContent = new Date().toLocaleTimeString(); }
+// A wall-clock time of day in the configured zone (never the browser's): one zone on every page.
+function clockTime(d) {
+  try { return new Intl.DateTimeFormat('sv-SE', { timeZone: state.tz, hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(d); }
+  catch (e) { return d.toISOString().slice(11, 19) + 'Z'; }
+}
+function stamp() { $('updated').textContent = clockTime(new Date()); }
 function message(text, bad) { const m = $('message'); if (m) { m.textContent = text; m.className = bad ? 'error' : 'muted'; } }
 // Each page's #message is a live region (role=status): a screen reader says an action's result.
 const messageBox = () => h('div', { id: 'message', role: 'status', 'aria-live': 'polite' });
 
+// A table in a box of its own that scrolls sideways when it is wider than the screen (a phone), so the
+// page itself never does.
 function table(headers, rows) {
-  return h('table', {}, h('thead', {}, h('tr', {}, headers.map((x) => h('th', {}, x)))), h('tbody', {}, rows));
+  return h('div', { class: 'scroll' },
+    h('table', {}, h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))), h('tbody', {}, rows)));
 }
 
 // ---- Overview -----------------------------------------------------------------------------------
+// Where each ATTENTION item is dealt with in the console, and what its link says.
+function attentionLink(a) {
+  const n = a.count;
+  switch (a.kind) {
+    case 'failed_events': return ['#/review', 'Review ' + plural(n, 'failed event')];
+    case 'held_events': return ['#/review', 'Review ' + plural(n, 'held event')];
+    case 'guard_held': return ['#/review', 'Review the guard\'s hold of ' + (a.file || '').split('/').pop()];
+    case 'conflict': return a.event ? ['#/events/' + a.event, 'Open event ' + a.event] : ['#/events?state=held', 'Open the held events'];
+    case 'rejected_files': return ['#/files', 'See the rejected files'];
+    case 'connection_unhealthy': case 'connection_paused': return ['#/connections', 'Open connection ' + a.connection];
+    default: return null;
+  }
+}
+
+// A connection's health, coloured; its last error only while it is current (after the last success).
+function health(c) {
+  if (c.healthy === null || c.healthy === undefined) return h('span', { class: 'health health-unused' }, 'not used yet');
+  return h('span', { class: 'health ' + (c.healthy ? 'health-ok' : 'health-bad') }, c.healthy ? '● healthy' : '▲ UNHEALTHY');
+}
+const currentError = (c) => c.last_error && (!c.last_success || !c.last_error_at || c.last_error_at > c.last_success) ? c.last_error : null;
+
 async function overview() {
+  const banners = h('div', { id: 'banners' });
   const body = h('div', { id: 'overview' });
-  $('main').replaceChildren(h('h1', {}, 'Overview'), body);
+  fill($('main'), h('h1', {}, 'Overview'), banners, body);
+  let lastGood = null;   // when the daemon last answered
   const draw = async () => {
-    const r = await api('GET', '/status');
-    if (!r.ok) { body.replaceChildren(h('p', { class: 'error' }, r.data.error)); return; }
+    let r;
+    try { r = await api('GET', '/status'); } catch (e) { if (!(e instanceof TypeError)) throw e; r = null; }   // TypeError: no answer
+    if (!r || r.status >= 500 || !r.data || !r.data.queue) {
+      // The page stays as it was, marked: what it shows is from the last answer.
+      fill(banners, h('div', { class: 'banner banner-bad', role: 'alert', 'data-banner': 'unreachable' },
+        'The console cannot reach h2rd' + (lastGood ? ' since ' + clockTime(lastGood) : '') + ': what this page shows is from then.'));
+      body.classList.add('stale');
+      return;
+    }
+    if (!r.ok) { fill(body, h('p', { class: 'error' }, r.data.error)); return; }
+    lastGood = new Date();
+    body.classList.remove('stale');
     const s = r.data;
+    const guard = s.attention.filter((a) => a.kind === 'guard_held');
+    const rejectedFiles = (s.attention.find((a) => a.kind === 'rejected_files') || {}).count || 0;
+    fill(banners,
+      s.daemon.state !== 'running' ? h('div', { class: 'banner banner-bad', role: 'alert', 'data-banner': 'daemon' },
+        'The daemon is ' + s.daemon.state + ': no event is provisioned until it runs again.') : null,
+      guard.map((g) => h('div', { class: 'banner banner-warn', role: 'alert', 'data-banner': 'guard' },
+        'The guard is holding ' + plural(g.count, 'change') + ' of ' + g.file.split('/').pop() + ': more deactivations than lifecycle.guard.max allows. ',
+        h('a', { href: '#/review' }, 'Review them'))));
     const cards = Object.entries(s.queue).map(([k, n]) =>
-      h('a', { href: '#/events?state=' + k, class: 'card', 'data-count': k, 'data-key': 'count:' + k }, h('div', { class: 'n' }, n), h('div', { class: 'label' }, k)));
+      h('a', { href: '#/events?state=' + k, class: 'card', 'data-count': k, 'data-key': 'count:' + k }, h('div', { class: 'n' }, n), h('div', { class: 'label' }, k + ' events')));
+    cards.push(h('a', { href: '#/files', class: 'card', 'data-count': 'rejected_files', 'data-key': 'count:rejected_files' },
+      h('div', { class: 'n' }, rejectedFiles), h('div', { class: 'label' }, 'rejected files')));
     const att = s.attention.length
-      ? h('ul', { class: 'attention', id: 'attention' }, s.attention.map((a) => h('li', { 'data-kind': a.kind }, a.message)))
+      ? h('ul', { class: 'attention', id: 'attention' }, s.attention.map((a) => {
+        const link = attentionLink(a);
+        return h('li', { 'data-kind': a.kind }, link ? [h('a', { href: link[0], 'data-key': 'attention:' + a.kind + (a.file || a.connection || a.event || '') }, link[1]), ': '] : null, a.message);
+      }))
       : h('p', { class: 'muted' }, 'Nothing needs a person.');
-    const conns = table(['connection', 'health', 'last success', 'last error', 'paused until'], s.connections.map((c) =>
-      h('tr', {}, h('td', {}, c.name), h('td', {}, c.healthy === null ? 'not used yet' : c.healthy ? 'healthy' : 'UNHEALTHY'),
-        h('td', {}, time(c.last_success)), h('td', {}, c.last_error || '-'), h('td', {}, time(c.paused_until)))));
-    body.replaceChildren(h('div', { class: 'cards' }, cards),
+    const conns = table(['connection', 'health', 'last success', 'current error', 'paused until'], s.connections.map((c) =>
+      h('tr', { 'data-name': c.name }, h('td', {}, c.name), h('td', {}, health(c)),
+        h('td', {}, time(c.last_success)), h('td', { class: currentError(c) ? 'error' : 'muted' }, currentError(c) || 'none'), h('td', {}, time(c.paused_until)))));
+    fill(body, h('div', { class: 'cards' }, cards),
       h('h2', {}, 'Attention (' + s.attention.length + ')'), att,
       h('h2', {}, 'Daemon'), h('dl', { class: 'kv' },
-        h('dt', {}, 'state'), h('dd', {}, s.daemon.state), h('dt', {}, 'pid'), h('dd', {}, s.daemon.pid ?? '-'),
+        h('dt', {}, 'state'), h('dd', { class: s.daemon.state === 'running' ? 'health-ok' : 'error' }, s.daemon.state), h('dt', {}, 'pid'), h('dd', {}, s.daemon.pid ?? '-'),
         h('dt', {}, 'started'), h('dd', {}, time(s.daemon.started)), h('dt', {}, 'last cycle'), h('dd', {}, time(s.last_cycle)),
         h('dt', {}, 'rules version'), h('dd', {}, s.rules.version ? s.rules.version.slice(0, 12) : '-'),
         h('dt', {}, 'rules reload error'), h('dd', { class: s.rules.error ? 'error' : '' }, s.rules.error || 'none')),
@@ -166,7 +227,7 @@ async function events() {
         const tr = h('tr', { class: 'clickable', 'data-id': e.id }, h('td', {}, h('a', { href: '#/events/' + e.id, class: 'event-link', 'data-key': 'event:' + e.id }, e.id)),
           h('td', {}, e.event_id), h('td', {}, e.type),
           h('td', {}, h('a', { href: '#/employee/' + encodeURIComponent(e.employee_id) }, e.employee_id)), h('td', {}, stateTag(e.state)),
-          h('td', {}, time(e.effective)), h('td', {}, e.attempts), h('td', {}, e.waits || e.reason));
+          h('td', {}, effective(e)), h('td', {}, e.attempts), h('td', {}, e.waits || e.reason));
         tr.addEventListener('click', (ev) => { if (ev.target.tagName !== 'A') location.hash = '#/events/' + e.id; });
         return tr;
       })));
@@ -205,7 +266,7 @@ async function eventDetail(id) {
       h('h1', {}, 'Event ' + e.id + ' — ' + e.type + ' of ' + e.employee_id + ' ', stateTag(e.state)),
       h('dl', { class: 'kv' },
         h('dt', {}, 'HR event_id'), h('dd', {}, e.event_id),
-        h('dt', {}, 'effective'), h('dd', {}, time(e.effective), ' (as written: ' + (e.effective_raw || 'none') + ')'),
+        h('dt', {}, 'effective'), h('dd', {}, effective(e), e.effective_raw ? '' : ' (no date given: on arrival)'),
         h('dt', {}, 'reason'), h('dd', {}, e.waits || e.reason || '-'),
         h('dt', {}, 'attempts'), h('dd', {}, e.attempts),
         h('dt', {}, 'rules version'), h('dd', {}, e.rules_version || '-'),
@@ -309,7 +370,7 @@ function reviewGroup({ key, heading, note, rows, verbs, kind }) {
       h('td', {}, e.title || ''),
       h('td', {}, e.type, e.leave_type ? h('div', { class: 'muted' }, e.leave_type.replace('_', ' ') + ' leave') : null),
       h('td', {}, e.effect ? h('span', { class: 'badge badge-' + e.effect.replace(' ', '-') }, e.effect) : ''),
-      h('td', {}, time(e.effective)),
+      h('td', {}, effective(e)),
       h('td', { class: 'file' }, e.source_file.split('/').pop()),
       kind === 'held' ? h('td', {}, h('button', { type: 'button', class: 'plan-button', onclick: (ev) => togglePlan(tr, e.id, ev.target) }, 'Planned changes')) : null);
     return tr;
@@ -340,7 +401,7 @@ function reviewGroup({ key, heading, note, rows, verbs, kind }) {
   return h('section', { class: 'group', 'data-group': key },
     h('h3', {}, heading + ' (' + rows.length + ')'), note ? h('p', { class: 'muted reason' }, note) : null,
     reviewer ? h('div', { class: 'toolbar' }, h('label', {}, all, ' select all ' + rows.length), buttons) : null,
-    h('div', { class: 'scroll' }, table(headers, cells)));
+    table(headers, cells));
 }
 
 // The held events grouped by why they are held (a guard hold by its file), and the failed ones by
@@ -435,32 +496,69 @@ async function files() {
     message(res.ok ? 'Reject: ' + plural(res.data.changed, 'event') + ' of ' + f.name + ' changed' : res.data.error, !res.ok);
   };
   const reviewer = state.role === 'reviewer';
-  fill($('main'), h('h1', {}, 'Files'), messageBox(), h('div', { class: 'scroll' },
+  fill($('main'), h('h1', {}, 'Files'), messageBox(),
     table(['file', 'folder', 'modified', 'bytes', 'events by state', reviewer ? 'open events' : null, 'rejection report'].filter((x) => x !== null),
       r.data.files.map((f) => h('tr', { 'data-file': f.name }, h('td', {}, h('a', { href: '#/events?file=' + encodeURIComponent(f.name) }, f.name)),
         h('td', {}, f.accepted ? 'processed' : 'REJECTED'), h('td', {}, time(f.modified)), h('td', {}, f.bytes),
         h('td', {}, Object.entries(f.events).map(([k, n]) => k + '=' + n).join(' ') || '-'),
         reviewer ? h('td', {}, open(f) ? h('button', { type: 'button', class: 'danger reject-open', onclick: () => rejectOpen(f) }, 'Reject ' + open(f) + ' open') : '-') : null,
-        h('td', {}, f.report ? h('pre', {}, f.report) : '-'))))));
+        h('td', {}, f.report ? h('pre', {}, f.report) : '-')))));
   stamp();
 }
 
+// Employees: search by name, e-mail, Zoom address or id (GET /employees?q=), 50 a page.
+async function employees() {
+  stopTimer();
+  const p = params();
+  const q = p.get('q') || '';
+  const offset = Number(p.get('offset') || 0);
+  const input = h('input', { id: 'employee-search', name: 'q', type: 'search', placeholder: 'Okafor, jill@example.com, E1001', autocomplete: 'off' });
+  input.value = q;
+  const form = h('form', { class: 'filters', role: 'search' }, h('label', {}, 'name, e-mail, Zoom address or id', input), h('button', { type: 'submit' }, 'Search'));
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); location.hash = '#/employees' + (input.value.trim() ? '?q=' + encodeURIComponent(input.value.trim()) : ''); });
+  const query = new URLSearchParams();
+  if (q) query.set('q', q);
+  query.set('limit', '50'); query.set('offset', String(offset));
+  const r = await api('GET', '/employees?' + query.toString());
+  const main = $('main');
+  if (!r.ok) { fill(main, h('h1', {}, 'Employees'), form, h('p', { class: 'error' }, r.data.error)); return; }
+  const page = (o) => '#/employees?' + new URLSearchParams(Object.assign(q ? { q } : {}, { offset: String(o) })).toString();
+  fill(main, h('h1', {}, 'Employees'), form,
+    h('p', { id: 'employee-count', class: 'muted', role: 'status' }, r.data.total + (r.data.total === 1 ? ' employee' : ' employees') + (q ? ' match “' + q + '”' : '')),
+    r.data.employees.length ? table(['name', 'id', 'title', 'department', 'HR status', 'Zoom users'],
+      r.data.employees.map((e) => h('tr', { 'data-employee': e.employee_id },
+        h('td', {}, h('a', { href: '#/employee/' + encodeURIComponent(e.employee_id) }, e.name || e.employee_id)), h('td', {}, e.employee_id),
+        h('td', {}, e.title), h('td', {}, e.department), h('td', {}, e.status),
+        h('td', {}, e.zoom_users.map((z) => h('div', {}, z.user_name + (z.active ? '' : ' (inactive)') + (r.data.employees.length && e.zoom_users.length > 1 ? ' in ' + z.connection : ''))))))) : null,
+    h('div', { class: 'toolbar' }, offset > 0 ? h('a', { href: page(Math.max(0, offset - 50)) }, '← previous') : null,
+      r.data.more ? h('a', { href: page(offset + 50) }, 'next →') : null));
+  stamp();
+}
+
+// One employee: the last known record, the Zoom user per connection, the timeline with each event's
+// attribute changes inline (named as rules.yaml names them).
 async function employee(id) {
   stopTimer();
-  const form = h('form', { class: 'filters' }, h('label', {}, 'employee id', h('input', { name: 'id', value: id || '' })), h('button', { type: 'submit' }, 'Show'));
-  form.addEventListener('submit', (ev) => { ev.preventDefault(); location.hash = '#/employee/' + encodeURIComponent(form.elements.id.value); });
-  $('main').replaceChildren(h('h1', {}, 'Employee'), form, messageBox());
-  if (!id) return;
+  if (!id) { location.hash = '#/employees'; return; }
+  const main = $('main');
   const r = await api('GET', '/employees/' + encodeURIComponent(id));
-  if (!r.ok) { message(r.data.error, true); return; }
+  if (!r.ok) { fill(main, h('p', {}, h('a', { href: '#/employees' }, '← employees')), h('p', { class: 'error' }, r.data.error)); return; }
   const e = r.data.employee;
-  $('main').append(
+  const changes = (x) => (x.changes || []).length
+    ? h('ul', { class: 'changes' }, x.changes.map((c) => h('li', { class: 'diff-row' }, h('span', { title: c.path }, c.short_path), ': ',
+      h('span', { class: 'diff-old' }, show(c.before)), ' → ', h('span', { class: 'diff-new' }, show(c.after)))))
+    : null;
+  fill(main, h('p', {}, h('a', { href: '#/employees' }, '← employees')),
+    h('h1', {}, (r.data.name || id) + (r.data.name ? ' (' + id + ')' : '')), messageBox(),
     h('h2', {}, 'Last known record' + (e ? ' (' + e.status + ')' : '')),
-    e ? table(['field', 'value'], Object.entries(e.record).map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {}, v)))) : h('p', { class: 'muted' }, 'none yet'),
-    h('h2', {}, 'Zoom users'), table(['connection', 'userName', 'Zoom user id', 'active', 'updated'], r.data.links.map((l) =>
-      h('tr', {}, h('td', {}, l.connection), h('td', {}, l.user_name), h('td', {}, l.zoom_user_id), h('td', {}, l.active ? 'yes' : 'no'), h('td', {}, time(l.updated))))),
-    h('h2', {}, 'Timeline'), table(['id', 'type', 'state', 'effective', 'reason'], r.data.events.map((x) =>
-      h('tr', {}, h('td', {}, h('a', { href: '#/events/' + x.id }, x.id)), h('td', {}, x.type), h('td', {}, stateTag(x.state)), h('td', {}, time(x.effective)), h('td', {}, x.reason)))));
+    e ? table(['field', 'value'], Object.entries(e.record).map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {}, v))))
+      : h('p', { class: 'muted' }, 'none yet'),
+    h('h2', {}, 'Zoom users'), r.data.links.length ? table(['connection', 'userName', 'Zoom user id', 'active', 'updated'], r.data.links.map((l) =>
+      h('tr', {}, h('td', {}, l.connection), h('td', {}, l.user_name), h('td', {}, l.zoom_user_id), h('td', {}, l.active ? 'yes' : 'no'), h('td', {}, time(l.updated)))))
+      : h('p', { class: 'muted' }, 'no Zoom user is linked'),
+    h('h2', {}, 'Timeline'), table(['id', 'type', 'state', 'effective', 'reason and changes'], r.data.events.map((x) =>
+      h('tr', { 'data-id': x.id }, h('td', {}, h('a', { href: '#/events/' + x.id }, x.id)), h('td', {}, x.type), h('td', {}, stateTag(x.state)),
+        h('td', {}, effective(x)), h('td', {}, x.waits || x.reason || '', changes(x))))));
   stamp();
 }
 
@@ -500,7 +598,14 @@ async function connections() {
 async function route() {
   const path = location.hash.replace(/^#\/?/, '').split('?')[0];
   const [page, arg] = [path.split('/')[0] || 'overview', decodeURIComponent(path.split('/').slice(1).join('/'))];
-  for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.page === page);
+  const section = page === 'employee' ? 'employees' : page;
+  for (const a of document.querySelectorAll('#nav a')) {
+    a.classList.toggle('active', a.dataset.page === section);
+    if (a.dataset.page === section) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+  const titles = { overview: 'Overview', events: arg ? 'Event ' + arg : 'Events', review: 'Review', files: 'Files',
+    employees: 'Employees', employee: 'Employee ' + arg, connections: 'Connections' };
+  document.title = (titles[page] || 'Overview') + ' — h2r console';
   stopTimer();
   document.body.dataset.page = page;
   try {
@@ -508,12 +613,26 @@ async function route() {
     else if (page === 'events') await events();
     else if (page === 'review') await review();
     else if (page === 'files') await files();
+    else if (page === 'employees') await employees();
     else if (page === 'employee') await employee(arg);
     else if (page === 'connections') await connections();
     else await overview();
   } catch (e) { /* shown already (login) */ }
   document.body.dataset.ready = page;
 }
+
+// A table box that scrolls sideways (a phone) can be reached and scrolled with the keyboard: it takes
+// the focus (tabindex 0) while it overflows, and only then, so a table that fits adds no Tab stop.
+function markScrollers() {
+  for (const box of document.querySelectorAll('.scroll')) {
+    if (box.scrollWidth > box.clientWidth) box.setAttribute('tabindex', '0');
+    else box.removeAttribute('tabindex');
+  }
+}
+let scrollerFrame = 0;
+const markSoon = () => { cancelAnimationFrame(scrollerFrame); scrollerFrame = requestAnimationFrame(markScrollers); };
+window.addEventListener('resize', markSoon);
+new MutationObserver(markSoon).observe(document.documentElement, { childList: true, subtree: true });
 
 window.addEventListener('hashchange', () => { if (!location.hash.startsWith('#token=')) route(); });
 window.addEventListener('DOMContentLoaded', async () => {
