@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   if (command == "events") return cmd_events(config_path, rest);
   if (command == "reconcile") return cmd_reconcile(config_path, rest);
   if (command == "resync") return cmd_resync(config_path, rest);
+  if (command == "provision") return cmd_provision(config_path, rest);
   if (command == "status") return cmd_status(config_path, rest);
   if (command == "console") return cmd_console(config_path, rest);
   if (command == "migrate") return cmd_migrate(config_path, rest);

@@ -4,6 +4,7 @@
 #include "core/time.hpp"
 #include "h2rd/cli/context.hpp"
 #include "h2rd/cli/events_view.hpp"
+#include "engine/dry_run.hpp"
 #include "views/event_actions.hpp"
 
 #include <fmt/format.h>
@@ -121,13 +122,36 @@ int list(Store& store, const EventFilter& filter, bool json, long long now) {
   return k_exit_ok;
 }
 
-int show(Store& store, const EventRow& e, bool json, long long now) {
+// `events show ID --plan`: what the open event would do now, as `h2rd plan` and the console's Planned
+// changes say it (DryRun::plan_stored: only lookups reach Zoom, so the key file is read for a token).
+// nullopt with `code` set when it cannot be planned.
+std::optional<nlohmann::json> planned_now(const std::string& config_path, const EventRow& e, int& code) {
+  if (is_final(e.state)) {
+    print_error(fmt::format("event {} is {}: only an open event (pending, waiting, held) has a plan", e.id, to_string(e.state)));
+    code = k_exit_failed;
+    return std::nullopt;
+  }
+  auto engine = open_engine_context(config_path, code);
+  if (!engine) return std::nullopt;
+  const SystemTime now = SystemClock::instance().now();
+  auto planned = DryRun(*engine->ctx.store, *engine->connections, *engine->rules, now).plan_stored(e.id);
+  if (!planned || !*planned) {
+    print_error(!planned ? "cannot read the stored state: " + planned.error().message
+                         : fmt::format("event {} is no longer open", e.id));
+    code = k_exit_failed;
+    return std::nullopt;
+  }
+  return planned_json(**planned, to_unix_ms(now), true);
+}
+
+int show(Store& store, const EventRow& e, bool json, long long now, const std::optional<nlohmann::json>& plan) {
   if (json) {
     auto j = event_detail_json(store, e, now);
     if (!j) {
       print_error(j.error().message);
       return k_exit_failed;
     }
+    if (plan) (*j)["plan"] = *plan;
     print_json(*j);
     return k_exit_ok;
   }
@@ -138,6 +162,10 @@ int show(Store& store, const EventRow& e, bool json, long long now) {
     return k_exit_failed;
   }
   print_audit_record(std::cout, e, *history, now, EmployeeNames(store).of(e), *links);
+  if (plan) {
+    std::cout << "\nif it ran now (the engine's dry run; only lookups reached Zoom):\n";
+    print_planned_calls(std::cout, *plan);
+  }
   return k_exit_ok;
 }
 
@@ -222,7 +250,11 @@ int cmd_events(const std::string& config_path, const Words& words) {
       print_error(found.error().message);
       return found.error().kind == ErrorKind::invalid ? k_exit_usage : k_exit_failed;
     }
-    if (sub == "show") return show(store, *found, json, now);
+    if (sub == "show") {
+      std::optional<nlohmann::json> plan;
+      if (args->has("--plan") && !(plan = planned_now(config_path, *found, code))) return code;
+      return show(store, *found, json, now, plan);
+    }
     selection = EventSelection{};
     selection->ids = {found->id};
   }

@@ -5,6 +5,7 @@
 #include "core/time.hpp"
 #include "h2rd/cli/commands.hpp"
 #include "h2rd/cli/context.hpp"
+#include "h2rd/cli/events_view.hpp"
 #include "engine/connection_registry.hpp"
 #include "engine/dry_run.hpp"
 #include "engine/engine_config.hpp"
@@ -22,12 +23,6 @@ namespace h2r::cli {
 namespace {
 
 constexpr long long k_day_ms = 24 * 3600'000LL;
-
-std::string value_text(const nlohmann::json& v) {
-  if (v.is_null()) return "-";
-  if (v.is_string()) return v.get<std::string>();
-  return v.dump();
-}
 
 // "in 3 days", "in 5 hours", "in 12 minutes" (rounded up: never "in 0").
 std::string due_in_text(long long ms) {
@@ -85,28 +80,10 @@ void print_planned(const PlannedEvent& p, const nlohmann::json& item, long long 
     if (!item["due_why"].is_null()) std::cout << " (" << item["due_why"].get<std::string>() << ")";
     std::cout << (item["hold"].is_null() ? " — not due yet\n" : "\n");
   }
-  if (!item["hold"].is_null())
-    std::cout << "  held: " << item["hold"].get<std::string>() << " (`h2rd run` holds it: none of these calls until it is approved)\n";
   for (const auto& t : item["targets"])
     std::cout << "  role: " << (t["role"].is_null() ? "none (" + t["intent"].get<std::string>() + ")" : t["role"].get<std::string>())
               << " in " << t["connection"].get<std::string>() << "\n";
-  if (item["actions"].empty()) std::cout << "  nothing to do: " << item["note"].get<std::string>() << "\n";
-  for (const auto& a : item["actions"]) {
-    const std::string connection = "  [" + a["connection"].get<std::string>() + "] ";
-    if (a.contains("error")) {
-      std::cout << connection << "cannot plan: " << a["error"].get<std::string>() << "\n";
-      continue;
-    }
-    if (a["calls"].empty())
-      std::cout << connection << "no call: " << a["userName"].get<std::string>() << " is " << a["action"].get<std::string>() << "\n";
-    for (const auto& call : a["calls"]) {
-      std::cout << connection << call["method"].get<std::string>() << " " << call["path"].get<std::string>() << "  ("
-                << call["summary"].get<std::string>() << " " << a["userName"].get<std::string>() << ")\n";
-      for (const auto& ch : call["changes"])
-        std::cout << "      " << short_scim_path(ch["path"].get<std::string>()) << ": " << value_text(ch["before"]) << " → "
-                  << value_text(ch["after"]) << "\n";
-    }
-  }
+  print_planned_calls(std::cout, item);
 }
 
 // Why `h2rd run` would not call this connection now ("" when it would): a pause (rate limit, circuit
@@ -136,20 +113,17 @@ int cmd_plan(const std::string& config_path, const Words& words) {
     return k_exit_usage;
   }
   int code = k_exit_ok;
-  auto ctx = open_context(config_path, code);
-  if (!ctx) return code;
-  auto rules = load_rules_or_report(*ctx, code);
-  if (!rules) return code;
+  auto engine = open_engine_context(config_path, code);
+  if (!engine) return code;
+  const Context* ctx = &engine->ctx;
+  const RulesPtr& rules = engine->rules;
   const SystemTime now = SystemClock::instance().now();
   const long long now_ms = to_unix_ms(now);
   // Read every file first: a bad one stops the plan before anything is looked up.
   std::vector<EventRow> events;
   if (!read_files(args->positional, *ctx, *rules, now, events)) return k_exit_failed;
 
-  HttplibTransport transport(transport_options(ctx->config));
-  ConnectionRegistry registry(*ctx->store, *ctx->box, transport, SystemClock::instance(),
-                              scim_client_options(ctx->config));
-  auto planned = DryRun(*ctx->store, registry, *rules, now).run(std::move(events));
+  auto planned = DryRun(*ctx->store, *engine->connections, *rules, now).run(std::move(events));
   if (!planned) {
     print_error("cannot read the stored state: " + planned.error().message);
     return k_exit_failed;

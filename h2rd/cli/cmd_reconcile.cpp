@@ -4,6 +4,7 @@
 #include "h2rd/cli/context.hpp"
 #include "engine/engine_config.hpp"
 #include "engine/reconciler.hpp"
+#include "views/drift.hpp"
 
 #include <algorithm>
 #include <iostream>
@@ -19,40 +20,28 @@ int cmd_reconcile(const std::string& config_path, const Words& words) {
     return k_exit_usage;
   }
   int code = k_exit_ok;
-  auto ctx = open_context(config_path, code);
-  if (!ctx) return code;
-  auto rules = load_rules_or_report(*ctx, code);
-  if (!rules) return code;
-  HttplibTransport transport(transport_options(ctx->config));
-  ConnectionRegistry registry(*ctx->store, *ctx->box, transport, SystemClock::instance(),
-                              scim_client_options(ctx->config));
+  auto engine = open_engine_context(config_path, code);
+  if (!engine) return code;
+  const Context* ctx = &engine->ctx;
   const bool apply = args->has("--apply");
-  auto report = reconcile(*ctx->store, registry, *rules, args->value("--connection"), apply, SystemClock::instance(),
+  auto report = reconcile(*ctx->store, *engine->connections, *engine->rules, args->value("--connection"), apply, SystemClock::instance(),
                           reconcile_retry(ctx->config));
   if (!report) {
     print_error("reconcile: " + report.error().message);
     return k_exit_failed;
   }
-  bool fix_failed = false;
-  nlohmann::json drift = nlohmann::json::array();
-  for (const auto& d : report->drift) {
-    nlohmann::json changes = nlohmann::json::array();
-    for (const auto& c : d.changes) changes.push_back({{"path", c.path}, {"zoom", c.before}, {"rules", c.after}});
-    drift.push_back({{"connection", d.connection}, {"kind", d.kind}, {"employee_id", d.employee_id},
-                     {"employee_ids", d.employee_ids}, {"userName", d.user_name}, {"user_id", d.user_id}, {"detail", d.detail}, {"changes", changes},
-                     {"fixed", d.fixed}, {"fix_error", d.fix_error}});
-    fix_failed = fix_failed || !d.fix_error.empty();
-  }
+  nlohmann::json out = reconcile_json(*report, apply);
+  const nlohmann::json& drift = out["drift"];
+  const bool fix_failed = std::any_of(report->drift.begin(), report->drift.end(),
+                                      [](const DriftItem& d) { return !d.fix_error.empty(); });
   // Exit status for scripts: 1 a fix failed; 3 employees drift (left unfixed); 0 otherwise. Zoom users no
   // employee accounts for (admins, service accounts) are listed but are no drift of h2r's to fix.
   const bool unfixed = std::any_of(report->drift.begin(), report->drift.end(),
                                    [](const DriftItem& d) { return d.kind != "unaccounted" && !d.fixed; });
   const int exit_code = fix_failed ? k_exit_failed : unfixed ? k_exit_drift : k_exit_ok;
   if (args->has("--json")) {
-    print_json({{"zoom_users", report->zoom_users}, {"employees_checked", report->employees_checked},
-                {"in_sync", report->in_sync}, {"employees_drifted", report->employee_drift()},
-                {"left_alone", report->left_alone}, {"unaccounted", report->unaccounted}, {"drift", drift},
-                {"applied", apply}, {"exit_code", exit_code}});
+    out["exit_code"] = exit_code;
+    print_json(out);
   } else {
     // The totals add up: checked = in sync + drift + left alone.
     std::cout << "employees checked: " << report->employees_checked << " = " << report->in_sync << " in sync + "

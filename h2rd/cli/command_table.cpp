@@ -61,7 +61,9 @@ const std::vector<CommandSpec>& command_table() {
         {"--limit", "N", "at most N events (default 1000)"},
         k_json}},
       {"events show", "ID", "one event as an audit record: summary, attribute changes, history (ID: number or HR event_id)",
-       {k_json}},
+       {{"--plan", "", "for an open event, also the calls it would make now and their attribute changes (the engine's dry "
+                       "run, as `h2rd plan`: only lookups reach Zoom; reads the key file)"},
+        k_json}},
       {"events retry", "ID | --failed | --pending",
        "queue a failed event again, or make one waiting to try again due now; the daemon runs it at its next cycle "
        "(ID: number or HR event_id)",
@@ -77,6 +79,10 @@ const std::vector<CommandSpec>& command_table() {
        {{"--file", "NAME", "every pending, waiting or held event from this source file (a bad export)"},
         {"--expect", "N", "with --file: change nothing unless the selection is N events"},
         {"--reason", "TEXT", "why, kept in the event's history (at most 500 bytes)"}, k_json}},
+      {"provision", "EMPLOYEE_ID", "what h2r would do for this employee now and why (the role each target matches, the "
+                                   "condition that failed); only lookups reach Zoom",
+       {{"--apply", "", "do it: queue an on-demand update the daemon runs at its next cycle, guard and supervision applied"},
+        k_json}},
       {"reconcile", "", "compare Zoom's users with what the rules say; fix with --apply",
        {{"--connection", "NAME", "only this connection"}, {"--apply", "", "fix missing, attribute and active-state drift"},
         k_json}},

@@ -18,6 +18,7 @@ int cmd_plan_rules(const std::string& config_path, const Args& args);
 int cmd_resync(const std::string& config_path, const Words& words);
 int cmd_events(const std::string& config_path, const Words& words);
 int cmd_reconcile(const std::string& config_path, const Words& words);
+int cmd_provision(const std::string& config_path, const Words& words);
 int cmd_status(const std::string& config_path, const Words& words);
 int cmd_console(const std::string& config_path, const Words& words);
 int cmd_migrate(const std::string& config_path, const Words& words);

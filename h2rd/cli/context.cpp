@@ -6,6 +6,7 @@
 #include "core/utf8.hpp"
 #include "core/time.hpp"
 #include "core/db_url.hpp"
+#include "engine/engine_config.hpp"
 #include "store/open_store.hpp"
 
 #include <filesystem>
@@ -144,6 +145,18 @@ RulesPtr load_rules_or_report(const Context& context, int& exit_code) {
   for (const auto& d : rules.error()) std::cerr << d.to_string() << "\n";
   exit_code = k_exit_config;
   return nullptr;
+}
+
+std::optional<EngineContext> open_engine_context(const std::string& config_path, int& exit_code) {
+  auto ctx = open_context(config_path, exit_code);
+  if (!ctx) return std::nullopt;
+  auto rules = load_rules_or_report(*ctx, exit_code);
+  if (!rules) return std::nullopt;
+  EngineContext out{std::move(*ctx), std::move(rules), nullptr, nullptr};
+  out.transport = std::make_unique<HttplibTransport>(transport_options(out.ctx.config));
+  out.connections = std::make_unique<ConnectionRegistry>(*out.ctx.store, *out.ctx.box, *out.transport,
+                                                         SystemClock::instance(), scim_client_options(out.ctx.config));
+  return out;
 }
 
 TransportOptions transport_options(const Config& config) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "engine/connection_registry.hpp"
 #include "rules/rules.hpp"
 #include "h2rd/cli/args.hpp"
 #include "secrets/secret_box.hpp"
@@ -45,6 +46,18 @@ std::optional<Context> open_status_context(const std::string& config_path, int& 
 
 // The rules file of the config, or nullptr with every problem printed to stderr (exit 78).
 RulesPtr load_rules_or_report(const Context& context, int& exit_code);
+
+// What the commands that ask Zoom through the engine need (plan, provision, reconcile, events show
+// --plan): the context with its key, the rules in force and the connections over a real transport
+// (zoom.call_deadline, zoom.max_answer_bytes; the client options of h2rd.yaml). nullopt with
+// `exit_code` set (each problem printed) when one cannot be had.
+struct EngineContext {
+  Context ctx;
+  RulesPtr rules;
+  std::unique_ptr<HttplibTransport> transport;
+  std::unique_ptr<ConnectionRegistry> connections;
+};
+std::optional<EngineContext> open_engine_context(const std::string& config_path, int& exit_code);
 
 // One-sentence error to stderr: "h2rd: <message>".
 // The transport options h2rd.yaml sets (zoom.call_deadline, zoom.max_answer_bytes).

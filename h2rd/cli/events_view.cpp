@@ -178,6 +178,28 @@ Result<EventRow> resolve_event(Store& store, const std::string& text) {
   return fail(ErrorKind::not_found, "no event has the id or HR event_id " + quoted + " (see `h2rd events list`)");
 }
 
+void print_planned_calls(std::ostream& out, const nlohmann::json& planned, const std::string& indent) {
+  if (!planned["hold"].is_null())
+    out << indent << "held: " << planned["hold"].get<std::string>() << " (`h2rd run` holds it: none of these calls until it is approved)\n";
+  if (planned["actions"].empty()) out << indent << "nothing to do: " << planned["note"].get<std::string>() << "\n";
+  for (const auto& a : planned["actions"]) {
+    const std::string connection = indent + "[" + a["connection"].get<std::string>() + "] ";
+    if (a.contains("error")) {
+      out << connection << "cannot plan: " << a["error"].get<std::string>() << "\n";
+      continue;
+    }
+    if (a["calls"].empty())
+      out << connection << "no call: " << a["userName"].get<std::string>() << " is " << a["action"].get<std::string>() << "\n";
+    for (const auto& call : a["calls"]) {
+      out << connection << call["method"].get<std::string>() << " " << call["path"].get<std::string>() << "  ("
+          << call["summary"].get<std::string>() << " " << a["userName"].get<std::string>() << ")\n";
+      for (const auto& ch : call["changes"])
+        out << indent << "    " << short_scim_path(ch["path"].get<std::string>()) << ": " << json_text(ch["before"]) << " → "
+            << json_text(ch["after"]) << "\n";
+    }
+  }
+}
+
 std::string cli_actor() {
   auto safe = [](std::string_view name) {
     return !name.empty() && name.size() <= k_max_user_name &&

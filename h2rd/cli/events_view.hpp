@@ -31,6 +31,11 @@ std::string shown_reason(std::string_view reason);
 void print_audit_record(std::ostream& out, const EventRow& e, const std::vector<EventHistoryRow>& history,
                         long long now_ms, const std::string& name, const std::vector<LinkRow>& links);
 
+// A planned event's (planned_json's) calls for people, each line indented by `indent`: its hold, and
+// per connection each call with its attribute changes old → new (or why there is none); `h2rd plan`,
+// `h2rd provision` and `h2rd events show --plan`.
+void print_planned_calls(std::ostream& out, const nlohmann::json& planned, const std::string& indent = "  ");
+
 // The event `text` names: "12" is the event with internal id 12, else the one with HR event_id "12";
 // "id:12" and "hr:12" choose. Errors (not_found, invalid for an ambiguous name) say what to type.
 Result<EventRow> resolve_event(Store& store, const std::string& text);

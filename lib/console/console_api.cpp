@@ -202,6 +202,30 @@ void Console::install_read_routes(httplib::Server& server) {
     if (!row) return console_error(res, 404, fmt::format("no event has the id {}", id));
     console_json(res, value_or_throw(event_detail_json(m_store, *row, now_ms())));
   }));
+  // The chart of the day: per hour of the last 24 (UTC hours, oldest first), the events that ended in
+  // each final state (the store's history, every daemon) and this daemon's SCIM calls and 429s.
+  server.Get("/api/v1/activity", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal&) {
+    params_of(req, {});
+    constexpr long long hour = 3'600'000;
+    const long long now = now_ms();
+    const long long first = now - now % hour - (static_cast<long long>(Metrics::k_hours_kept) - 1) * hour;
+    nlohmann::json hours = nlohmann::json::array();
+    for (long long h = first; h <= now; h += hour)
+      hours.push_back({{"start", time_json(h)}, {"done", 0}, {"skipped", 0}, {"superseded", 0}, {"failed", 0}, {"rejected", 0},
+                       {"calls", nullptr}, {"throttled", nullptr}});
+    for (const auto& row : value_or_throw(m_store.outcomes_by_hour(first))) {
+      const long long i = (row.hour_ms - first) / hour;
+      if (i >= 0 && i < static_cast<long long>(hours.size())) hours[static_cast<std::size_t>(i)][std::string(to_string(row.state))] = row.count;
+    }
+    if (m_engine.metrics)
+      for (const auto& c : m_engine.metrics->calls_by_hour(now)) {
+        const long long i = (c.hour_ms - first) / hour;
+        if (i < 0 || i >= static_cast<long long>(hours.size())) continue;
+        hours[static_cast<std::size_t>(i)]["calls"] = c.calls;
+        hours[static_cast<std::size_t>(i)]["throttled"] = c.throttled;
+      }
+    console_json(res, {{"hours", hours}, {"calls_known", m_engine.metrics != nullptr}});
+  }));
   server.Get("/api/v1/connections", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal& who) {
     params_of(req, {});
     nlohmann::json out = nlohmann::json::array();

@@ -1,6 +1,13 @@
 // The console's questions to the engine:
 //  - GET /api/v1/events/{id}/plan: what an open event would do now — the DryRun `h2rd plan` uses, over
 //    the event's employee's open events; only GETs reach Zoom. A Zoom error is part of the answer.
+//  - GET /api/v1/employees/{id}/provision: what provisioning that employee now would do and why
+//    (lib/views/provision.hpp, as `h2rd provision ID`); POST (a reviewer) queues it, as `--apply`.
+//  - GET /api/v1/employees/{id}/zoom: each linked Zoom user read now (GET /Users/{id}): active, type,
+//    role, licenses, groups (when Zoom lists them on the user), title, department.
+//  - GET /api/v1/drift[?connection=NAME]: `h2rd reconcile` (no --apply): every Zoom user of each
+//    connection against what the rules say; POST /api/v1/drift/fix {"employee_ids": [...]} (a reviewer)
+//    queues an on-demand event per employee (lib/views/provision.hpp), as one set for the guard.
 //  - POST /api/v1/connections/{name}/test: `h2rd connection test NAME` (token + one list call), the
 //    outcome recorded as the connection's health and logged with the actor console:<token name>.
 // One at a time (a second answers 429), each bounded to one event or connection.
@@ -9,6 +16,8 @@
 #include "core/text.hpp"
 #include "engine/connection_probe.hpp"
 #include "engine/dry_run.hpp"
+#include "views/drift.hpp"
+#include "views/provision.hpp"
 #include "views/views.hpp"
 
 #include <fmt/format.h>
@@ -21,11 +30,21 @@ namespace {
 // Open events of one employee a plan may look at: each may cost Zoom lookups.
 constexpr int k_max_plan_events = 50;
 constexpr std::size_t k_max_name_bytes = 256;
+// Employees one "fix all" may queue (a larger drift: `h2rd reconcile --apply`, or several fixes).
+constexpr std::size_t k_max_fix_employees = 1'000;
 
 } // namespace
 
 void Console::install_engine_routes(httplib::Server& server) {
   server.Get(R"(/api/v1/events/(\d+)/plan)", [this](const httplib::Request& req, httplib::Response& res) { plan(req, res); });
+  server.Get(R"(/api/v1/employees/([^/]+)/provision)",
+             [this](const httplib::Request& req, httplib::Response& res) { provision(req, res, false); });
+  server.Post(R"(/api/v1/employees/([^/]+)/provision)",
+              [this](const httplib::Request& req, httplib::Response& res) { provision(req, res, true); });
+  server.Get(R"(/api/v1/employees/([^/]+)/zoom)",
+             [this](const httplib::Request& req, httplib::Response& res) { zoom_state(req, res); });
+  server.Get("/api/v1/drift", [this](const httplib::Request& req, httplib::Response& res) { drift(req, res); });
+  server.Post("/api/v1/drift/fix", [this](const httplib::Request& req, httplib::Response& res) { fix_drift(req, res); });
   server.Post(R"(/api/v1/connections/([^/]+)/test)",
               [this](const httplib::Request& req, httplib::Response& res) { test_connection(req, res); });
 }
@@ -73,6 +92,156 @@ void Console::plan(const httplib::Request& req, httplib::Response& res) {
   out["failed"] = (*planned)->failed;   // a target could not be planned: its action carries the error
   out["rules_version"] = rules->version();
   console_json(res, out);
+}
+
+void Console::provision(const httplib::Request& req, httplib::Response& res, bool apply) {
+  auto who = require(req, res, apply);
+  if (!who) return;
+  if (!req.params.empty()) return console_error(res, 400, "this endpoint takes no parameters");
+  if (apply && !req.body.empty()) {
+    auto body = nlohmann::json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.empty()) return console_error(res, 400, "the body must be empty or {}");
+  }
+  const std::string id = httplib::detail::decode_url(req.matches[1], false);
+  if (id.empty() || id.size() > k_max_name_bytes) return console_error(res, 400, "the employee id is 1 to 256 bytes");
+  RulesPtr rules = m_engine.rules ? m_engine.rules() : nullptr;
+  if (!m_engine.connections || !rules)
+    return console_error(res, 503, "provisioning on demand is not available: the daemon has no rules in force");
+  if (!m_engine_mutex.try_lock()) {
+    res.set_header("Retry-After", "1");
+    return console_error(res, 429, "another plan, preview or connection test is running; try again in a second");
+  }
+  MutexLock busy(m_engine_mutex, k_adopt_lock);
+  auto preview = preview_provision(m_store, *m_engine.connections, *rules, m_config, id, m_clock.now());
+  if (!preview) return console_error(res, preview.error().kind == ErrorKind::not_found ? 404 : 500, preview.error().message);
+  auto out = provision_json(*preview, rules->version(), now_ms());
+  if (apply) {
+    MutexLock lock(m_action_mutex);   // the store's actor is the console's, one action at a time
+    const std::string actor = "console:" + who->name;
+    auto queued = queue_provision(m_store, *preview, actor, now_ms());
+    if (!queued) return console_error(res, 500, "cannot queue the on-demand event: " + queued.error().message);
+    out["queued"] = {{"id", *queued}, {"event_id", preview->event.event.event_id}};
+    spdlog::info("console.provision actor=\"{}\" employee=\"{}\" event={}", escape_for_log(actor), escape_for_log(id), *queued);
+  }
+  console_json(res, out);
+}
+
+namespace {
+
+// What the Employee page shows of a Zoom user as Zoom has it: the fields people ask about, not the body.
+// A member of `object` when it is a string, else "" (JSON); never get<>() on what Zoom sent.
+nlohmann::json text_of(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? *it : nlohmann::json("");
+}
+
+nlohmann::json live_user(const ScimUser& user) {
+  const nlohmann::json b = user.body.is_object() ? user.body : nlohmann::json::object();
+  nlohmann::json out = {{"active", user.active}, {"user_name", user.user_name}, {"user_type", text_of(b, "userType")},
+                        {"display_name", text_of(b, "displayName")}, {"title", text_of(b, "title")},
+                        {"role", nullptr}, {"licenses", nlohmann::json::object()}, {"groups", nlohmann::json::array()},
+                        {"department", nullptr}};
+  if (auto roles = b.find("roles"); roles != b.end() && roles->is_array() && !roles->empty())
+    out["role"] = text_of(roles->front(), "value");
+  if (auto e = b.find("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"); e != b.end() && e->is_object())
+    out["department"] = text_of(*e, "department");
+  if (auto z = b.find("urn:ietf:params:scim:schemas:extension:zoom:1.0:User"); z != b.end() && z->is_object())
+    for (const auto& [k, v] : z->items())
+      if (v.is_boolean()) out["licenses"][k] = v;
+  if (auto groups = b.find("groups"); groups != b.end() && groups->is_array())
+    for (const auto& g : *groups)
+      if (auto d = text_of(g, "display"); !d.get_ref<const std::string&>().empty()) out["groups"].push_back(d);
+  return out;
+}
+
+} // namespace
+
+void Console::zoom_state(const httplib::Request& req, httplib::Response& res) {
+  auto who = require(req, res, false);
+  if (!who) return;
+  if (!req.params.empty()) return console_error(res, 400, "this endpoint takes no parameters");
+  const std::string id = httplib::detail::decode_url(req.matches[1], false);
+  if (id.empty() || id.size() > k_max_name_bytes) return console_error(res, 400, "the employee id is 1 to 256 bytes");
+  if (!m_engine.connections) return console_error(res, 503, "Zoom cannot be read here: the daemon's connections are not available");
+  auto links = links_of(m_store, id);
+  if (!links) return console_error(res, 500, "cannot read the store: " + links.error().message);
+  if (!m_engine_mutex.try_lock()) {
+    res.set_header("Retry-After", "1");
+    return console_error(res, 429, "another plan, preview, drift check or connection test is running; try again in a second");
+  }
+  MutexLock busy(m_engine_mutex, k_adopt_lock);
+  nlohmann::json users = nlohmann::json::array();
+  for (const auto& link : *links) {
+    nlohmann::json item = {{"connection", link.connection}, {"zoom_user_id", link.zoom_user_id}};
+    auto client = m_engine.connections->client(link.connection);
+    auto user = client ? (*client)->get_user(link.zoom_user_id) : Result<ScimUser>(unexpected(client.error()));
+    if (user) item["zoom"] = live_user(*user);
+    else if (user.error().kind == ErrorKind::not_found) item["error"] = "Zoom has no such user any more";
+    // Zoom's error text goes to the reviewer role only, as the connections' last_error does.
+    else item["error"] = who->role == ConsoleRole::reviewer ? user.error().message : "(an error: shown to the reviewer role)";
+    users.push_back(std::move(item));
+  }
+  console_json(res, {{"employee_id", id}, {"users", users}, {"read_at", time_json(now_ms())}});
+}
+
+void Console::drift(const httplib::Request& req, httplib::Response& res) {
+  auto who = require(req, res, false);
+  if (!who) return;
+  std::optional<std::string> only;
+  for (const auto& [k, v] : req.params) {
+    if (k != "connection" || only || v.empty() || v.size() > k_max_name_bytes)
+      return console_error(res, 400, "the only parameter is connection=NAME (1 to 256 bytes), once");
+    only = v;
+  }
+  RulesPtr rules = m_engine.rules ? m_engine.rules() : nullptr;
+  if (!m_engine.connections || !rules) return console_error(res, 503, "drift is not available: the daemon has no rules in force");
+  if (!m_engine_mutex.try_lock()) {
+    res.set_header("Retry-After", "1");
+    return console_error(res, 429, "another plan, preview, drift check or connection test is running; try again in a second");
+  }
+  MutexLock busy(m_engine_mutex, k_adopt_lock);
+  auto report = reconcile(m_store, *m_engine.connections, *rules, only, false, m_clock);
+  if (!report) return console_error(res, report.error().kind == ErrorKind::not_found ? 404 : 502, "reconcile: " + report.error().message);
+  console_json(res, reconcile_json(*report, false));
+}
+
+void Console::fix_drift(const httplib::Request& req, httplib::Response& res) {
+  auto who = require(req, res, true);
+  if (!who) return;
+  const auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (!body.is_object() || body.size() != 1 || !body.contains("employee_ids") || !body["employee_ids"].is_array() ||
+      body["employee_ids"].empty() || body["employee_ids"].size() > k_max_fix_employees)
+    return console_error(res, 400, fmt::format("give {{\"employee_ids\": [...]}}: 1 to {} employee ids", k_max_fix_employees));
+  std::vector<std::string> ids;
+  for (const auto& v : body["employee_ids"]) {
+    if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > k_max_name_bytes)
+      return console_error(res, 400, "employee_ids: each is a text of 1 to 256 bytes");
+    if (std::find(ids.begin(), ids.end(), v.get<std::string>()) != ids.end())
+      return console_error(res, 400, "employee_ids: '" + v.get<std::string>() + "' is named twice");
+    ids.push_back(v.get<std::string>());
+  }
+  RulesPtr rules = m_engine.rules ? m_engine.rules() : nullptr;
+  if (!rules) return console_error(res, 503, "fixing drift is not available: the daemon has no rules in force");
+  std::vector<NewEvent> events;
+  const SystemTime now = m_clock.now();
+  for (const auto& id : ids) {
+    auto employee = m_store.get_employee(id);
+    if (!employee) return console_error(res, 500, "cannot read the store: " + employee.error().message);
+    if (!*employee) return console_error(res, 404, "h2r keeps no record of employee '" + id + "': nothing was queued");
+    auto event = on_demand_event(**employee, *rules, m_config, now);
+    if (!event) return console_error(res, 500, event.error().message);
+    events.push_back(std::move(*event));
+  }
+  MutexLock lock(m_action_mutex);   // the store's actor is the console's, one action at a time
+  const std::string actor = "console:" + who->name;
+  auto queued = queue_on_demand(m_store, events, actor, now_ms());
+  if (!queued) return console_error(res, queued.error().kind == ErrorKind::conflict ? 409 : 500, queued.error().message);
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    out.push_back({{"employee_id", ids[i]}, {"id", (*queued)[i]}, {"event_id", events[i].event.event_id}});
+  spdlog::info("console.fix_drift actor=\"{}\" employees={}", escape_for_log(actor), ids.size());
+  console_json(res, {{"queued", out}});
 }
 
 void Console::test_connection(const httplib::Request& req, httplib::Response& res) {

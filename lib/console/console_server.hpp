@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "core/mutex.hpp"
 #include "engine/connection_registry.hpp"
+#include "ops/metrics.hpp"
 #include "rules/rules.hpp"
 #include "console/console_tokens.hpp"
 #include "store/store.hpp"
@@ -60,6 +61,7 @@ struct ConsoleEngine {
   ConnectionRegistry* connections = nullptr;   // the daemon's: its clients, limiters, token cache, box
   HttpTransport* transport = nullptr;          // for the connection test's own token fetch
   std::function<RulesPtr()> rules;             // the rules in force (null while none are)
+  const Metrics* metrics = nullptr;            // the daemon's: its SCIM calls per hour (GET /activity)
 };
 
 class Console {
@@ -122,6 +124,14 @@ private:
   void install_engine_routes(httplib::Server& server);
   void plan(const httplib::Request& req, httplib::Response& res);
   void test_connection(const httplib::Request& req, httplib::Response& res);
+  // GET: the preview of provisioning one employee on demand; POST (a reviewer): queue it too.
+  void provision(const httplib::Request& req, httplib::Response& res, bool apply);
+  // GET /api/v1/drift: `h2rd reconcile` without --apply; POST /api/v1/drift/fix (a reviewer): queue an
+  // on-demand event for each employee named, in one set for the guard.
+  void drift(const httplib::Request& req, httplib::Response& res);
+  // GET /api/v1/employees/{id}/zoom: the employee's Zoom users as Zoom has them now.
+  void zoom_state(const httplib::Request& req, httplib::Response& res);
+  void fix_drift(const httplib::Request& req, httplib::Response& res);
 
   void action(const httplib::Request& req, httplib::Response& res, const std::string& verb);
   long long now_ms() const;

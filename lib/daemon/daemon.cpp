@@ -121,7 +121,8 @@ Result<void> Daemon::start() {
         return unexpected(std::move(console).error());
       }
       m_console = std::move(*console);
-      m_console.console->set_engine(ConsoleEngine{&m_connections, &m_transport, [this] { return m_rules.current(); }});
+      m_console.console->set_engine(
+          ConsoleEngine{&m_connections, &m_transport, [this] { return m_rules.current(); }, &m_metrics});
       m_status.set_install([this](httplib::Server& server) { m_console.console->install(server); });
     }
     auto port = m_status.start(m_config.listen);

@@ -150,6 +150,7 @@ EventPlan plan_event(const EventRow& event, const std::optional<EmployeeRow>& be
     else if (desired && previous.count(connection) && previous[connection])
       intent.cleared = cleared_attributes(*previous[connection], *desired);
     intent.why = std::move(why);
+    intent.push_anyway = event.source_file.starts_with(k_on_demand_source_prefix);
     plan.intents.push_back(std::move(intent));
   };
   // Every connection the employee is in or should be in gets `kind_for_all`.

@@ -129,7 +129,7 @@ Result<ActionReport> Provisioner::provision(const Intent& intent, const std::str
   // A value above its length limit: fail before any call, so nothing partial reaches Zoom.
   if (!desired.problem.empty()) return fail(ErrorKind::permanent, desired.problem);
   ActionReport report{intent.connection, "unchanged", "", desired.user_name};
-  if (intent.link && already_pushed(intent)) {
+  if (intent.link && !intent.push_anyway && already_pushed(intent)) {
     report.user_id = intent.link->zoom_user_id;
     report.link = intent.link;
     return report;   // what was last pushed is still what the rules want
@@ -268,6 +268,12 @@ Result<ActionReport> Provisioner::deprovision(const Intent& intent, const std::s
     id = intent.link->zoom_user_id;
     active = intent.link->active;
     report.user_name = intent.link->user_name;
+    // On demand, Zoom's own state counts, not the link's: a user reactivated by hand is deactivated.
+    if (intent.push_anyway && !active) {
+      auto user = m_client.get_user(id);
+      if (!user && user.error().kind != ErrorKind::not_found) return unexpected(std::move(user).error());
+      if (user) active = user->active;
+    }
   } else if (!intent.user_name.empty()) {
     auto found = m_client.find_by_user_name(intent.user_name);
     if (!found) return unexpected(std::move(found).error());

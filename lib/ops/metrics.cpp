@@ -1,6 +1,7 @@
 #include "ops/metrics.hpp"
 
 #include "core/build_info.hpp"
+#include "core/time.hpp"
 #include "engine/provisioner.hpp"
 #include "rules/short_path.hpp"
 
@@ -60,6 +61,30 @@ void Metrics::observe_scim(const ScimCallRecord& call) {
   ++h.count;
   h.sum += seconds;
   if (call.status == 429) ++m_rate_limit_waits[call.connection];
+  lock.unlock();
+  count_call_hour(to_unix_ms(std::chrono::system_clock::now()), call.status == 429);
+}
+
+void Metrics::count_call_hour(long long now_ms, bool throttled) {
+  constexpr long long hour = 3'600'000;
+  const long long start = now_ms - now_ms % hour;
+  MutexLock lock(m_mutex);
+  HourOfCalls& slot = m_hours[static_cast<std::size_t>((start / hour) % static_cast<long long>(k_hours_kept))];
+  if (slot.hour_ms != start) slot = HourOfCalls{start, 0, 0};   // a day old: begin the hour again
+  ++slot.calls;
+  if (throttled) ++slot.throttled;
+}
+
+std::vector<Metrics::HourOfCalls> Metrics::calls_by_hour(long long now_ms) const {
+  constexpr long long hour = 3'600'000;
+  const long long newest = now_ms - now_ms % hour;
+  std::vector<HourOfCalls> out;
+  MutexLock lock(m_mutex);
+  for (long long h = newest - static_cast<long long>(k_hours_kept - 1) * hour; h <= newest; h += hour) {
+    const HourOfCalls& slot = m_hours[static_cast<std::size_t>((h / hour) % static_cast<long long>(k_hours_kept))];
+    out.push_back(slot.hour_ms == h ? slot : HourOfCalls{h, 0, 0});
+  }
+  return out;
 }
 
 void Metrics::count_applied(const ActionReport& report) {

@@ -7,6 +7,7 @@
 #include "core/mutex.hpp"
 #include "zoom/scim_client.hpp"
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -65,6 +66,18 @@ public:
   // One scheduler cycle ended at `end_unix_ms` after `seconds`.
   void count_cycle(double seconds, long long end_unix_ms);
 
+  // This daemon's SCIM calls and 429 answers per hour, for the console's chart of the day: the last
+  // 24 hours up to the one holding `now_ms`, oldest first (in memory: a restart starts from zero).
+  struct HourOfCalls {
+    long long hour_ms = 0;   // the hour's start (UTC)
+    std::uint64_t calls = 0;
+    std::uint64_t throttled = 0;   // answered 429
+  };
+  static constexpr std::size_t k_hours_kept = 24;
+  std::vector<HourOfCalls> calls_by_hour(long long now_ms) const;
+  // observe_scim's hourly count at `now_ms` (observe_scim passes the system clock's time).
+  void count_call_hour(long long now_ms, bool throttled);
+
   // The whole exposition, families in a fixed order, ending with a newline.
   std::string render(const LiveGauges& live) const;
 
@@ -96,6 +109,7 @@ private:
   std::uint64_t m_cycles H2R_GUARDED_BY(m_mutex) = 0;
   double m_last_cycle_seconds H2R_GUARDED_BY(m_mutex) = 0;
   long long m_last_cycle_unix_ms H2R_GUARDED_BY(m_mutex) = 0;
+  std::array<HourOfCalls, k_hours_kept> m_hours H2R_GUARDED_BY(m_mutex){};   // ring, by hour index % 24
 };
 
 // The kind of an attribute change for h2r_attribute_changes_total: "set", "cleared" or "changed".

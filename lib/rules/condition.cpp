@@ -1,5 +1,7 @@
 #include "rules/condition.hpp"
 
+#include "core/text.hpp"
+
 #include "rules/text_fold.hpp"
 
 #include <re2/re2.h>
@@ -232,6 +234,62 @@ bool Condition::leaf_matches(const EmployeeRecord& record) const {
   case Op::ends_with: return value.ends_with(expected);
   default: return false;
   }
+}
+
+std::string Condition::place() const { return m_line > 0 ? " (line " + std::to_string(m_line) + ")" : ""; }
+
+std::string Condition::leaf_text() const {
+  auto quoted = [](const std::vector<std::string>& values) {
+    std::string out;
+    for (const auto& v : values) out += (out.empty() ? "'" : ", '") + truncate_utf8(v, 80) + "'";
+    return out;
+  };
+  switch (m_op) {
+  case Op::equals: return m_field + " is " + quoted(m_values);
+  case Op::not_equals: return m_field + " is not " + quoted(m_values);
+  case Op::in: return m_field + " is one of " + quoted(m_values);
+  case Op::contains: return m_field + " contains " + quoted(m_values);
+  case Op::starts_with: return m_field + " starts with " + quoted(m_values);
+  case Op::ends_with: return m_field + " ends with " + quoted(m_values);
+  case Op::matches: return m_field + " matches /" + truncate_utf8(m_regex ? m_regex->pattern() : "", 80) + "/";
+  case Op::exists: return m_field + (m_exists ? " is given" : " is absent");
+  }
+  return m_field;
+}
+
+std::string Condition::leaf_why_not(const EmployeeRecord& record) const {
+  if (leaf_matches(record)) return "";
+  const auto it = record.find(m_field);
+  const bool present = it != record.end() && !it->second.empty();
+  const std::string is = present ? "is '" + truncate_utf8(it->second, 80) + "'" : "is empty or absent";
+  return m_field + " " + is + ", and the rule asks that " + leaf_text() + place();
+}
+
+std::string Condition::why_not(const EmployeeRecord& record) const {
+  switch (m_kind) {
+  case Kind::all:
+    for (const auto& c : m_children)
+      if (auto why = c.why_not(record); !why.empty()) return why;
+    return "";
+  case Kind::any: {
+    std::string out;
+    for (const auto& c : m_children) {
+      auto why = c.why_not(record);
+      if (why.empty()) return "";
+      out += (out.empty() ? "none of its `any` holds: " : "; ") + why;
+    }
+    return out;
+  }
+  case Kind::negation: {
+    if (m_children.front().why_not(record).empty())
+      return "its `not` part holds for this employee" +
+             (m_children.front().m_kind == Kind::leaf ? ": " + m_children.front().leaf_text() + m_children.front().place() : "");
+    return "";
+  }
+  case Kind::leaf:
+    return leaf_why_not(record);
+  }
+  return "";
 }
 
 void Condition::collect_fields(std::set<std::string>& out) const {

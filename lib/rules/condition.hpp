@@ -40,6 +40,10 @@ public:
   enum class Op { equals, not_equals, in, contains, starts_with, ends_with, matches, exists };
 
   bool matches(const EmployeeRecord& record) const;
+  // Why the condition is false for `record`, for people: the leaf that decides it, e.g. "department
+  // is 'Sales', not one of 'engineering', 'product' (line 12)" (`any`: each of its parts, `not`: the
+  // part that holds); "" when it holds. Values from the record are cut at 80 bytes.
+  std::string why_not(const EmployeeRecord& record) const;
   void collect_fields(std::set<std::string>& out) const;
   // Each leaf's field with the place of its name, in file order (repeats included).
   void collect_field_references(std::vector<RuleReference>& out) const;
@@ -56,6 +60,10 @@ public:
 
 private:
   bool leaf_matches(const EmployeeRecord& record) const;
+  std::string leaf_why_not(const EmployeeRecord& record) const;
+  // What the leaf asks, e.g. "department is one of 'a', 'b'", and its place " (line 12)".
+  std::string leaf_text() const;
+  std::string place() const;
 
   Kind m_kind = Kind::leaf;
   std::vector<Condition> m_children;

@@ -126,6 +126,28 @@ std::vector<TargetDecision> RuleSetRules::decide(const EmployeeRecord& record) c
   return out;
 }
 
+std::vector<TargetTrace> RuleSetRules::trace(const EmployeeRecord& record) const {
+  std::vector<TargetTrace> out;
+  for (const auto& target : m_rules.targets) {
+    TargetTrace t;
+    t.connection = target.connection;
+    t.why_not = target.when ? target.when->why_not(record) : "";
+    t.taken = t.why_not.empty();
+    if (t.taken) {
+      for (const auto& role : m_rules.roles) {
+        RoleTrace r;
+        r.role = role.name;
+        r.why_not = role.when ? role.when->why_not(record) : "";
+        r.matched = r.why_not.empty();
+        t.roles.push_back(std::move(r));
+        if (t.roles.back().matched) break;
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 DesiredUser RuleSetRules::build_user(const RoleRule& role, const EmployeeRecord& record) const {
   DesiredUser user;
   user.role = role.name;

@@ -74,6 +74,7 @@ public:
   std::vector<std::string> literal_groups() const override;
   const std::vector<std::string>& declared_fields() const override { return m_rules.hr_fields; }
   std::vector<TargetDecision> decide(const EmployeeRecord& record) const override;
+  std::vector<TargetTrace> trace(const EmployeeRecord& record) const override;
   const Diagnostics& warnings() const override { return m_rules.warnings; }
 
 private:

@@ -83,6 +83,21 @@ struct RuleReference {
   bool decides = false;
 };
 
+// Why the rules decide as they do for one employee (`h2rd provision`, the console's Preview): per
+// target in file order, whether its `when` takes the employee and, when not, the condition that
+// failed; per role in order up to the first that matches, whether it matched and, when not, why not.
+struct RoleTrace {
+  std::string role;
+  bool matched = false;
+  std::string why_not;       // the failing condition, e.g. "department is 'Sales', not 'engineering' (line 12)"
+};
+struct TargetTrace {
+  std::string connection;
+  bool taken = false;
+  std::string why_not;       // when the target's `when` does not take the employee
+  std::vector<RoleTrace> roles;   // up to and including the first that matches (all when none does)
+};
+
 class Rules {
 public:
   virtual ~Rules() = default;
@@ -103,6 +118,11 @@ public:
   // For each target whose `when` matches: the role (first match) and the Zoom user it gives.
   // Targets that do not match the employee are absent from the result.
   virtual std::vector<TargetDecision> decide(const EmployeeRecord& record) const = 0;
+  // Every target, as decide() walks them, with why (TargetTrace). Empty for rules that cannot say.
+  virtual std::vector<TargetTrace> trace(const EmployeeRecord& record) const {
+    (void)record;
+    return {};
+  }
   virtual const Diagnostics& warnings() const = 0;
 };
 

@@ -169,6 +169,19 @@ struct EventFilter {
   int limit = 1000;                       // newest first
 };
 
+// Store::outcomes_by_hour's query, the same on both backends ({} = the parameter: ?1 or $1).
+inline constexpr const char* k_outcomes_by_hour_sql =
+    "SELECT (at_ms / 3600000) * 3600000 AS hour, to_state, count(*) FROM event_history "
+    "WHERE at_ms >= {} AND to_state IN ('done', 'skipped', 'superseded', 'failed', 'rejected') "
+    "GROUP BY hour, to_state ORDER BY hour, to_state";
+
+// Store::outcomes_by_hour: the changes into one final state within one hour.
+struct HourlyOutcomes {
+  long long hour_ms = 0;                  // the hour's start (UTC, a multiple of 3,600,000)
+  EventState state = EventState::done;
+  long long count = 0;
+};
+
 // One state change of an event, for its audit history. Written in the same transaction as the change.
 struct EventHistoryRow {
   long long event = 0;                    // EventRow::id
@@ -464,6 +477,11 @@ public:
   virtual void set_actor(const std::string& actor) = 0;
   // An event's state changes, oldest first.
   virtual Result<std::vector<EventHistoryRow>> event_history(long long id) = 0;
+  // How many state changes into each final state (done, skipped, superseded, failed, rejected) were
+  // made in each hour from `since_ms` on (the console's chart of the day; an event retried after a
+  // failure counts once per ending). Rows by hour, then state; hours with none are absent. Indexed by
+  // time (event_history_by_time): the cost is that of the rows counted.
+  virtual Result<std::vector<HourlyOutcomes>> outcomes_by_hour(long long since_ms) = 0;
   // A history row that changes no state (from = to = the event's state now), e.g. the calls a daemon
   // had already sent when an operator's decision refused its outcome. not_found: no such id.
   virtual Result<void> note_event(long long id, const std::string& reason, long long now_ms) = 0;

@@ -43,7 +43,7 @@ Result<nlohmann::json> employee_search_json(Store& store, std::string_view query
   std::vector<Hit> hits;
   for (const auto& e : H2R_TRY(store.list_employees())) {
     const std::string first = field(e.record, "first_name"), last = field(e.record, "last_name");
-    const std::string name = trim(first + " " + last);
+    const std::string name = record_name(e.record);
     std::vector<std::string> texts = {e.employee_id, name, field(e.record, "email")};
     auto own = links.find(e.employee_id);
     if (own != links.end())

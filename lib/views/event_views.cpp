@@ -78,6 +78,10 @@ Result<nlohmann::json> event_detail_json(Store& store, const EventRow& e, long l
   return j;
 }
 
+std::string record_name(const EmployeeRecord& record) {
+  return name_in(record, [](const std::string& v) { return v; });
+}
+
 const EmployeeRecord& EmployeeNames::record_of(const std::string& employee_id) {
   auto known = m_records.find(employee_id);
   if (known != m_records.end()) return known->second;
@@ -88,7 +92,7 @@ const EmployeeRecord& EmployeeNames::record_of(const std::string& employee_id) {
 std::string EmployeeNames::of(const EventRow& e) {
   std::string name = name_in(e.fields, [](const std::optional<std::string>& v) { return v.value_or(""); });
   if (!name.empty()) return name;
-  return name_in(record_of(e.employee_id), [](const std::string& v) { return v; });
+  return record_name(record_of(e.employee_id));
 }
 
 std::string EmployeeNames::title_of(const EventRow& e) {

@@ -36,6 +36,9 @@ Result<nlohmann::json> event_detail_json(Store& store, const EventRow& e, long l
 // userName, active), for an event's detail and the employee page.
 Result<std::vector<LinkRow>> links_of(Store& store, const std::string& employee_id);
 
+// "First Last" from a record's first_name and last_name (either may be missing); "" with neither.
+std::string record_name(const EmployeeRecord& record);
+
 // title_of: the job_title the same way (the event's, else the last known record's), for the console's
 // Review rows.
 class EmployeeNames {

@@ -88,7 +88,7 @@ attributes:
   //  - two long-term leaves: supervised (lifecycle.supervised), held beside them, not part of that batch;
   //  - a bad export of 40 hires effective in 60 days: waiting;
   //  - five hires that fail, for two reasons: a job title above Zoom's 128 characters (3), a last name
-  //    above 64 (2).
+  //    above 64 (2); and one ordinary hire (E7000), for provisioning on demand later.
   const employees = [...new Set(events.filter((e) => e.type === 'hire' && e.state === 'done').map((e) => e.employee_id))];
   if (employees.length < 4) fail('the samples hire fewer than 4 employees');
   const line = (o) => JSON.stringify(o);
@@ -100,7 +100,8 @@ attributes:
   drop('06-bad-export.ndjson', Array.from({ length: 40 }, (_, i) => line({ event_id: 'bad-' + i, type: 'hire', effective_date: later,
     employee: person('E9' + String(i).padStart(3, '0')) })).join('\n') + '\n');
   drop('07-odd-hires.ndjson', [0, 1, 2].map((i) => line({ event_id: 'long-title-' + i, type: 'hire', employee: person('E81' + i, { job_title: 'T'.repeat(200) }) }))
-    .concat([0, 1].map((i) => line({ event_id: 'long-name-' + i, type: 'hire', employee: person('E82' + i, { last_name: 'N'.repeat(100) }) }))).join('\n') + '\n');
+    .concat([0, 1].map((i) => line({ event_id: 'long-name-' + i, type: 'hire', employee: person('E82' + i, { last_name: 'N'.repeat(100) }) })))
+    .concat([line({ event_id: 'spare-hire', type: 'hire', employee: person('E7000', { last_name: 'Spare' }) })]).join('\n') + '\n');
   await until('4 held, 5 failed, 40 waiting', () => {
     const by = {};
     for (const e of hjson('events', 'list', '--limit', '1000')) by[e.state] = (by[e.state] || 0) + 1;
@@ -128,6 +129,13 @@ attributes:
       const shown = await page.$eval(`[data-count="${state}"] .n`, (el) => el.textContent);
       if (Number(shown) !== n) fail(`Overview shows ${state}=${shown}, h2rd status --json says ${n}`);
     }
+    // The chart of the day: the samples' endings in this hour, drawn as SVG with a text name.
+    await page.waitForSelector('#chart-events', { timeout: 60000 });
+    const chartName = await page.$eval('#chart-events', (svg) => svg.getAttribute('aria-label'));
+    const doneNow = hjson('events', 'list', '--state', 'done').length;
+    if (!chartName.includes(doneNow + ' done')) fail('the chart says "' + chartName + '", the store has ' + doneNow + ' done');
+    if (!(await page.$('#chart-events rect.bar-done'))) fail('the chart draws no done bar');
+    await page.waitForSelector('#chart-calls rect.bar-answered');
     await shot('overview');
 
     // Events, and one update's detail with its attribute diff.
@@ -238,9 +246,51 @@ attributes:
     await page.click('tr[data-employee="E1001"] a');
     await page.waitForFunction(() => document.querySelector('main h1')?.textContent === 'Zoë Ålund (E1001)', { timeout: 60000 });
     if ((await page.title()) !== 'Employee E1001 — h2r console') fail('the Employee page is titled ' + (await page.title()));
+    // Her Zoom user as Zoom has it now, read live.
+    await page.waitForSelector('#zoom-now tr[data-connection="zoom-main"]', { timeout: 60000 });
+    const live = await page.$eval('#zoom-now tr[data-connection="zoom-main"]', (tr) => tr.textContent);
+    if (!live.includes('Staff Engineer')) fail('the live Zoom state shows ' + live);
     const timeline = await page.$$eval('ul.changes li', (ls) => ls.map((l) => l.textContent));
     if (!timeline.some((t) => t.startsWith('title: ') && t.endsWith('→ Staff Engineer'))) fail('no inline title change: ' + timeline.join(' | '));
     await shot('employee');
+
+    // Provision on demand: someone changed a title in Zoom by hand; the Employee page's Preview shows
+    // the role that matches and the PUT that restores it, and "Provision now" (confirmed) does it.
+    const spare = 'E7000';   // hired with the odd hires, and left alone since
+    await until('the spare hire done', () => hjson('events', 'show', 'spare-hire').state === 'done');
+    const linked = hjson('events', 'show', hjson('events', 'list', '--employee', spare)[0].event_id).zoom_users[0];
+    const patched = await fetch(simUrl + '/_sim/users/' + linked.zoom_user_id, { method: 'PATCH',
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ title: 'Changed in Zoom' }) });
+    if (!patched.ok) fail('zoom-sim refused the out-of-band change: ' + patched.status);
+    await page.goto(new URL('#/employee/' + spare, url).href);
+    await ready('employee');
+    await page.click('#preview-button');
+    await page.waitForSelector('#provision-result li.role-match', { timeout: 60000 });
+    const previewText = await page.$eval('#provision-result', (d) => d.textContent);
+    if (!previewText.includes('role staff matches') || !previewText.includes('PUT')) fail('the preview says: ' + previewText);
+    await shot('provision');
+    await page.click('#provision-now');
+    await page.click('#confirm-ok');
+    await said('Provision: queued as event ');
+    const titleNow = async () => ((await (await fetch(simUrl + '/_sim/users')).json()).find((x) => x.id === linked.zoom_user_id) || {}).title;
+    await until('the title restored in Zoom', async () => (await titleNow()) !== 'Changed in Zoom');
+    const queuedBy = hjson('events', 'list', '--employee', spare).find((e) => e.event_id.startsWith('on-demand-'));
+    if (!queuedBy || queuedBy.state !== 'done') fail('the on-demand event is not done: ' + JSON.stringify(queuedBy));
+
+    // Drift: the same title changed by hand again; the Drift page finds it and "Fix" queues an
+    // on-demand event that puts it right (3 actions: Look for drift, Fix, confirm).
+    await fetch(simUrl + '/_sim/users/' + linked.zoom_user_id, { method: 'PATCH',
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ title: 'Changed again' }) });
+    await page.goto(new URL('#/drift', url).href);
+    await ready('drift');
+    await page.click('#drift-check');
+    const driftRow = `tr[data-drift="attributes"][data-employee="${spare}"]`;
+    await page.waitForSelector(driftRow, { timeout: 60000 });
+    await shot('drift');
+    await page.click(driftRow + ' button.fix-one');
+    await page.click('#confirm-ok');
+    await said('Fix: queued 1 on-demand event');
+    await until('the title restored again', async () => (await titleNow()) !== 'Changed again');
 
     for (const [name, hash] of [['files', '#/files'], ['connections', '#/connections']]) {
       await page.goto(new URL(hash, url).href);
@@ -255,7 +305,7 @@ attributes:
     // the phone no page scrolls sideways (wide tables scroll in their own box).
     const axeSource = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/axe-core/axe.min.js'), 'utf8');
     const pages = [['overview', '#/overview'], ['events', '#/events'], ['events', '#/events/' + update.id], ['review', '#/review'],
-      ['files', '#/files'], ['employees', '#/employees'], ['employee', '#/employee/E1001'], ['connections', '#/connections']];
+      ['files', '#/files'], ['employees', '#/employees'], ['employee', '#/employee/E1001'], ['drift', '#/drift'], ['connections', '#/connections']];
     for (const [width, height] of [[1280, 800], [390, 844]]) {
       await page.setViewport({ width, height });
       for (const [name, hash] of pages) {

@@ -88,6 +88,9 @@ public:
 
   void set_actor(const std::string& actor) override { m_inner.set_actor(actor); }
   Result<std::vector<EventHistoryRow>> event_history(long long id) override;
+  Result<std::vector<HourlyOutcomes>> outcomes_by_hour(long long since_ms) override {
+    return m_inner.outcomes_by_hour(since_ms);
+  }
   Result<void> note_event(long long id, const std::string& reason, long long now_ms) override {
     return m_inner.note_event(id, reason, now_ms);
   }

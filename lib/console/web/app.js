@@ -57,6 +57,16 @@ async function api(method, path, body) {
   return { status: res.status, ok: res.ok, data };
 }
 
+// For the engine's questions (plan, preview, Zoom now, drift), which run one at a time: a 429 is
+// asked again after its Retry-After, up to 5 times.
+async function engineApi(method, path, body) {
+  for (let i = 0; ; ++i) {
+    const r = await api(method, path, body);
+    if (r.status !== 429 || i >= 5) return r;
+    await new Promise((done) => setTimeout(done, 1000));
+  }
+}
+
 function showLogin(why) {
   stopTimer();
   $('main').replaceChildren(h('h1', {}, 'Log in'),
@@ -136,11 +146,55 @@ function health(c) {
 }
 const currentError = (c) => c.last_error && (!c.last_success || !c.last_error_at || c.last_error_at > c.last_success) ? c.last_error : null;
 
+// ---- The chart of the day: SVG drawn here, no library (a few rectangles and lines) -------------------
+const SVG_NS = 'http://www.w3.org/2000/svg';
+function s(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+// Series: [key in the hour's data, label]; colours in app.css (.bar-KEY, .sw-KEY: no inline styles under the CSP).
+const OUTCOMES = [['done', 'done'], ['skipped', 'skipped'], ['superseded', 'superseded'], ['failed', 'failed'], ['rejected', 'rejected']];
+const CALLS = [['answered', 'answered'], ['throttled', 'answered 429']];
+const hourLabel = (iso) => { try { return new Intl.DateTimeFormat('sv-SE', { timeZone: state.tz, hour: '2-digit' }).format(new Date(iso)); } catch (e) { return iso.slice(11, 13); } };
+
+// Bars per hour (stacked `series`, each [key, colour]) over the last 24 hours, with a legend and a
+// text summary for screen readers (the SVG is one image with that summary as its name).
+function hourChart(id, title, hours, series, unit) {
+  const W = 720, H = 160, left = 36, bottom = 22, top = 8;
+  const value = (x, k) => x[k] || 0;
+  const max = Math.max(1, ...hours.map((x) => series.reduce((n, [k]) => n + value(x, k), 0)));
+  const bw = (W - left) / hours.length;
+  const y = (v) => top + (H - top - bottom) * (1 - v / max);
+  const totals = series.map(([k]) => [k, hours.reduce((n, x) => n + value(x, k), 0)]);
+  const summary = title + ', last 24 hours: ' + totals.map(([k, n], i) => n + ' ' + series[i][1]).join(', ') + '.';
+  const bars = hours.map((x, i) => {
+    let base = 0;
+    const parts = series.map(([k, label]) => {
+      const v = value(x, k);
+      if (!v) return null;
+      const r = s('rect', { x: left + i * bw + 1, y: y(base + v), width: Math.max(1, bw - 2), height: y(base) - y(base + v), class: 'bar-' + k },
+        s('title', {}, hourLabel(x.start) + ':00 — ' + v + ' ' + label));
+      base += v;
+      return r;
+    });
+    return [parts, i % 3 === 0 ? s('text', { x: left + i * bw + bw / 2, y: H - 6, 'text-anchor': 'middle', class: 'axis' }, hourLabel(x.start)) : null];
+  });
+  const svgEl = s('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': summary, class: 'chart', id },
+    s('line', { x1: left, x2: W, y1: y(0), y2: y(0), class: 'axis-line' }),
+    s('text', { x: left - 4, y: y(max) + 4, 'text-anchor': 'end', class: 'axis' }, max),
+    s('text', { x: left - 4, y: y(0), 'text-anchor': 'end', class: 'axis' }, 0), bars);
+  return h('figure', { class: 'chart-box' }, h('figcaption', {}, title + ' per hour' + (unit ? ' (' + unit + ')' : '')), svgEl,
+    h('ul', { class: 'legend' }, totals.map(([k, n], i) => h('li', {}, h('span', { class: 'swatch sw-' + k }), series[i][1] + ' ' + n))));
+}
+
 async function overview() {
   const banners = h('div', { id: 'banners' });
   const body = h('div', { id: 'overview' });
   fill($('main'), h('h1', {}, 'Overview'), banners, body);
   let lastGood = null;   // when the daemon last answered
+  let chart = null, chartAt = 0;   // the chart of the day, asked for every 30 s
   const draw = async () => {
     let r;
     try { r = await api('GET', '/status'); } catch (e) { if (!(e instanceof TypeError)) throw e; r = null; }   // TypeError: no answer
@@ -176,7 +230,17 @@ async function overview() {
     const conns = table(['connection', 'health', 'last success', 'current error', 'paused until'], s.connections.map((c) =>
       h('tr', { 'data-name': c.name }, h('td', {}, c.name), h('td', {}, health(c)),
         h('td', {}, time(c.last_success)), h('td', { class: currentError(c) ? 'error' : 'muted' }, currentError(c) || 'none'), h('td', {}, time(c.paused_until)))));
+    if (Date.now() - chartAt > 30000) {
+      const a = await api('GET', '/activity');
+      if (a.ok) {
+        chartAt = Date.now();
+        chart = h('div', { class: 'charts' }, hourChart('chart-events', 'Events ended', a.data.hours, OUTCOMES),
+          a.data.calls_known ? hourChart('chart-calls', 'Zoom calls', a.data.hours.map((x) => ({ start: x.start,
+            answered: (x.calls || 0) - (x.throttled || 0), throttled: x.throttled || 0 })), CALLS, 'this daemon, since it started') : null);
+      }
+    }
     fill(body, h('div', { class: 'cards' }, cards),
+      h('h2', {}, 'The last 24 hours'), chart,
       h('h2', {}, 'Attention (' + s.attention.length + ')'), att,
       h('h2', {}, 'Daemon'), h('dl', { class: 'kv' },
         h('dt', {}, 'state'), h('dd', { class: s.daemon.state === 'running' ? 'health-ok' : 'error' }, s.daemon.state), h('dt', {}, 'pid'), h('dd', {}, s.daemon.pid ?? '-'),
@@ -445,35 +509,39 @@ async function review() {
   });
 }
 
+// What one planned event (planned_json) would do: each connection's calls with their attribute diff
+// old → new, or why nothing; the Review's "Planned changes" and the Employee page's Preview.
+function plannedItems(p) {
+  const items = [];
+  for (const a of p.actions || []) {
+    if (a.error) { items.push(h('p', { class: 'error' }, a.connection + ': cannot plan: ' + a.error)); continue; }
+    if (!(a.calls || []).length) items.push(h('p', { class: 'muted' }, a.connection + ': no call — ' + a.userName + ' is ' + a.action));
+    for (const c of a.calls || []) {
+      items.push(h('p', { class: 'plan-call' }, a.connection + ': ' + c.method + ' ' + c.path + ' (' + c.summary + ' ' + a.userName + ')'));
+      if ((c.changes || []).length)
+        items.push(table(['attribute', 'old', 'new'], c.changes.map((ch) => h('tr', { class: 'diff-row' },
+          h('td', { title: ch.path }, ch.short_path || ch.path), h('td', { class: 'diff-old' }, show(ch.before)),
+          h('td', { class: 'diff-new' }, show(ch.after))))));
+    }
+  }
+  if (!items.length) items.push(h('p', { class: 'muted' }, 'nothing to do: ' + (p.note || '')));
+  if (p.blocked_by) items.unshift(h('p', { class: 'muted' }, 'runs after ' + p.blocked_by + ' of the same employee, also held'));
+  if (p.hold) items.unshift(h('p', { class: 'hold' }, 'held: ' + p.hold));
+  return items;
+}
+
 // The SCIM calls and attribute changes a held event would make now (GET /events/{id}/plan: the engine's
 // dry run, only lookups reach Zoom), in a row under the event's; a second click hides it.
 async function togglePlan(tr, id, button) {
   const next = tr.nextElementSibling;
   if (next && next.classList.contains('plan-row')) { next.remove(); return; }
   button.disabled = true;
-  const r = await api('GET', '/events/' + id + '/plan');
+  const r = await engineApi('GET', '/events/' + id + '/plan');
   button.disabled = false;
   const cell = h('td', { colspan: tr.children.length });
   const row = h('tr', { class: 'plan-row', 'data-plan': id }, cell);
   if (!r.ok) cell.append(h('p', { class: 'error' }, r.data.error));
-  else {
-    const p = r.data;
-    const items = [];
-    for (const a of p.actions || []) {
-      if (a.error) { items.push(h('p', { class: 'error' }, a.connection + ': cannot plan: ' + a.error)); continue; }
-      if (!(a.calls || []).length) items.push(h('p', { class: 'muted' }, a.connection + ': no call — ' + a.userName + ' is ' + a.action));
-      for (const c of a.calls || []) {
-        items.push(h('p', { class: 'plan-call' }, a.connection + ': ' + c.method + ' ' + c.path + ' (' + c.summary + ' ' + a.userName + ')'));
-        if ((c.changes || []).length)
-          items.push(table(['attribute', 'old', 'new'], c.changes.map((ch) => h('tr', { class: 'diff-row' },
-            h('td', { title: ch.path }, ch.short_path || ch.path), h('td', { class: 'diff-old' }, show(ch.before)),
-            h('td', { class: 'diff-new' }, show(ch.after))))));
-      }
-    }
-    if (!items.length) items.push(h('p', { class: 'muted' }, 'nothing to do: ' + (p.note || '')));
-    if (p.blocked_by) items.unshift(h('p', { class: 'muted' }, 'runs after ' + p.blocked_by + ' of the same employee, also held'));
-    cell.append(...items);
-  }
+  else cell.append(...plannedItems(r.data));
   tr.after(row);
 }
 
@@ -504,6 +572,64 @@ async function files() {
         reviewer ? h('td', {}, open(f) ? h('button', { type: 'button', class: 'danger reject-open', onclick: () => rejectOpen(f) }, 'Reject ' + open(f) + ' open') : '-') : null,
         h('td', {}, f.report ? h('pre', {}, f.report) : '-')))));
   stamp();
+}
+
+// The employee's Zoom users as Zoom has them now (GET /employees/{id}/zoom, read when the page opens).
+function zoomNow(id) {
+  const box = h('div', { id: 'zoom-now' }, h('p', { class: 'muted' }, 'reading Zoom…'));
+  engineApi('GET', '/employees/' + encodeURIComponent(id) + '/zoom').then((r) => {
+    if (!r.ok) { fill(box, h('p', { class: 'error' }, r.data.error)); return; }
+    if (!r.data.users.length) { fill(box, h('p', { class: 'muted' }, 'no Zoom user is linked')); return; }
+    fill(box, table(['connection', 'active', 'type', 'role', 'licenses', 'groups', 'title', 'department'], r.data.users.map((u) => {
+      if (!u.zoom) return h('tr', {}, h('td', {}, u.connection), h('td', { colspan: 7, class: 'error' }, u.error));
+      const z = u.zoom;
+      const on = Object.entries(z.licenses).filter(([, v]) => v).map(([k]) => k);
+      return h('tr', { 'data-connection': u.connection }, h('td', {}, u.connection), h('td', {}, z.active ? 'yes' : 'NO'), h('td', {}, z.user_type || '-'),
+        h('td', {}, z.role || '-'), h('td', {}, on.join(', ') || '-'), h('td', {}, z.groups.join(', ') || '-'), h('td', {}, z.title || '-'),
+        h('td', {}, show(z.department)));
+    })), h('p', { class: 'muted' }, 'read from Zoom at ', time(r.data.read_at)));
+  }).catch(() => {});
+  return box;
+}
+
+// Preview: what provisioning this employee now would do and why (GET /employees/{id}/provision: the
+// role each target matches or the condition that failed, the employee's open events first, the calls
+// with their diff; only lookups reach Zoom). A reviewer's "Provision now" queues it (POST): the daemon
+// runs it at its next cycle with the guard and supervision applied.
+function provisionPanel(id, name) {
+  const out = h('div', { id: 'provision-result' });
+  const path = '/employees/' + encodeURIComponent(id) + '/provision';
+  const render = (p) => {
+    const why = [];
+    for (const t of p.why) {
+      if (!t.taken) { why.push(h('li', {}, t.connection + ': not a target for this employee — ' + t.why_not)); continue; }
+      for (const r of t.roles)
+        why.push(h('li', { class: r.matched ? 'role-match' : 'role-miss' }, t.connection + ': role ' + r.role + (r.matched ? ' matches' : ' does not match — ' + r.why_not)));
+      if (!t.roles.length || !t.roles[t.roles.length - 1].matched) why.push(h('li', {}, t.connection + ': no role matches, so on_no_role applies'));
+    }
+    const reviewer = state.role === 'reviewer';
+    fill(out, h('h3', {}, 'Why'), h('ul', { class: 'why' }, why),
+      p.open.length ? [h('h3', {}, 'First, ' + plural(p.open.length, 'open event') + ' of ' + name + ', in order'),
+        p.open.map((o) => [h('p', {}, h('a', { href: '#/events/' + o.id }, o.event_id), ' (' + o.type + ', ' + o.state + ')'), plannedItems(o)])] : null,
+      h('h3', {}, 'Now'), h('div', { class: 'plan-now' }, plannedItems(p.plan)),
+      reviewer ? h('div', { class: 'toolbar' }, h('button', { type: 'button', id: 'provision-now', class: 'primary', onclick: async () => {
+        const answer = await confirmDialog({ title: 'Provision ' + name + ' now?', confirmLabel: 'Provision',
+          text: 'An on-demand update of ' + name + ' is queued: the daemon runs it at its next cycle, after their open events, with the guard and supervision applied.' });
+        if (!answer) return;
+        const res = await engineApi('POST', path, {});
+        message(res.ok ? 'Provision: queued as event ' + res.data.queued.id + '; the daemon runs it at its next cycle' : res.data.error, !res.ok);
+        if (res.ok) render(res.data);
+      } }, 'Provision now')) : null);
+  };
+  const button = h('button', { type: 'button', id: 'preview-button', onclick: async () => {
+    button.disabled = true;
+    fill(out, h('p', { class: 'muted' }, 'asking the engine…'));
+    const r = await engineApi('GET', path);
+    button.disabled = false;
+    if (!r.ok) { fill(out, h('p', { class: 'error' }, r.data.error)); return; }
+    render(r.data);
+  } }, 'Preview: what h2r would do now');
+  return h('div', { class: 'provision' }, button, out);
 }
 
 // Employees: search by name, e-mail, Zoom address or id (GET /employees?q=), 50 a page.
@@ -556,9 +682,55 @@ async function employee(id) {
     h('h2', {}, 'Zoom users'), r.data.links.length ? table(['connection', 'userName', 'Zoom user id', 'active', 'updated'], r.data.links.map((l) =>
       h('tr', {}, h('td', {}, l.connection), h('td', {}, l.user_name), h('td', {}, l.zoom_user_id), h('td', {}, l.active ? 'yes' : 'no'), h('td', {}, time(l.updated)))))
       : h('p', { class: 'muted' }, 'no Zoom user is linked'),
+    h('h2', {}, 'In Zoom now'), zoomNow(id),
+    h('h2', {}, 'Provision on demand'), provisionPanel(id, r.data.name || id),
     h('h2', {}, 'Timeline'), table(['id', 'type', 'state', 'effective', 'reason and changes'], r.data.events.map((x) =>
       h('tr', { 'data-id': x.id }, h('td', {}, h('a', { href: '#/events/' + x.id }, x.id)), h('td', {}, x.type), h('td', {}, stateTag(x.state)),
         h('td', {}, effective(x)), h('td', {}, x.waits || x.reason || '', changes(x))))));
+  stamp();
+}
+
+// ---- Drift -------------------------------------------------------------------------------------
+// `h2rd reconcile` in the console: every Zoom user of each connection against what the rules say
+// (GET /drift, asked when the button is pressed: it reads whole accounts). A reviewer fixes a row, or
+// all of them, by queueing on-demand events (POST /drift/fix): the daemon runs them at its next cycle
+// with the guard and supervision applied, so "Fix all" can never deactivate past the guard.
+async function drift() {
+  stopTimer();
+  const out = h('div', { id: 'drift-result' });
+  const reviewer = state.role === 'reviewer';
+  const fix = async (items) => {
+    const ids = [...new Set(items.map((d) => d.employee_id))];
+    const answer = await confirmDialog({ title: 'Fix ' + plural(ids.length, 'employee') + '?', confirmLabel: 'Fix ' + ids.length,
+      text: plural(ids.length, 'on-demand event') + ' will be queued; the daemon runs them at its next cycle, with the guard and supervision applied.' });
+    if (!answer) return;
+    const r = await api('POST', '/drift/fix', { employee_ids: ids });
+    message(r.ok ? 'Fix: queued ' + plural(r.data.queued.length, 'on-demand event') + '; the daemon runs them at its next cycle' : r.data.error, !r.ok);
+  };
+  const look = async () => {
+    button.disabled = true;
+    fill(out, h('p', { class: 'muted' }, 'reading every Zoom user…'));
+    const r = await engineApi('GET', '/drift');
+    button.disabled = false;
+    if (!r.ok) { fill(out, h('p', { class: 'error' }, r.data.error)); return; }
+    const d = r.data;
+    const fixable = d.drift.filter((x) => x.fixable);
+    fill(out, h('p', { id: 'drift-summary' }, d.employees_checked + ' employees checked: ' + d.in_sync + ' in sync, ' + d.employees_drifted +
+      ' with drift, ' + d.left_alone + ' left alone; ' + d.zoom_users + ' Zoom users, ' + d.unaccounted + ' that no employee accounts for (listed, never touched).'),
+    reviewer && fixable.length ? h('div', { class: 'toolbar' }, h('button', { type: 'button', id: 'fix-all', class: 'primary',
+      disabled: fixable.length > 1000, onclick: () => fix(fixable) }, 'Fix all ' + fixable.length)) : null,
+    d.drift.length ? table(['connection', 'kind', 'employee', 'Zoom user', 'what differs', reviewer ? 'fix' : null].filter((x) => x !== null),
+      d.drift.map((x) => h('tr', { 'data-drift': x.kind, 'data-employee': x.employee_id }, h('td', {}, x.connection), h('td', {}, x.kind),
+        h('td', {}, x.employee_id ? h('a', { href: '#/employee/' + encodeURIComponent(x.employee_id) }, x.employee_id) : '-'),
+        h('td', {}, x.userName), h('td', {}, x.detail, x.changes.length ? h('ul', { class: 'changes' }, x.changes.map((c) =>
+          h('li', { class: 'diff-row' }, c.path + ': ', h('span', { class: 'diff-old' }, show(c.zoom)), ' → ', h('span', { class: 'diff-new' }, show(c.rules))))) : null),
+        reviewer ? h('td', {}, x.fixable ? h('button', { type: 'button', class: 'fix-one', onclick: () => fix([x]) }, 'Fix') : '-') : null)))
+      : h('p', { class: 'muted' }, 'No drift: Zoom is as the rules say.'));
+  };
+  const button = h('button', { type: 'button', id: 'drift-check', class: 'primary', onclick: look }, 'Look for drift');
+  fill($('main'), h('h1', {}, 'Drift'), messageBox(),
+    h('p', { class: 'muted' }, 'Every Zoom user of each connection against what the rules say, as h2rd reconcile does. A fix is queued as an on-demand event: the guard and supervision apply.'),
+    button, out);
   stamp();
 }
 
@@ -604,7 +776,7 @@ async function route() {
     if (a.dataset.page === section) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   const titles = { overview: 'Overview', events: arg ? 'Event ' + arg : 'Events', review: 'Review', files: 'Files',
-    employees: 'Employees', employee: 'Employee ' + arg, connections: 'Connections' };
+    employees: 'Employees', employee: 'Employee ' + arg, connections: 'Connections', drift: 'Drift' };
   document.title = (titles[page] || 'Overview') + ' — h2r console';
   stopTimer();
   document.body.dataset.page = page;
@@ -616,6 +788,7 @@ async function route() {
     else if (page === 'employees') await employees();
     else if (page === 'employee') await employee(arg);
     else if (page === 'connections') await connections();
+    else if (page === 'drift') await drift();
     else await overview();
   } catch (e) { /* shown already (login) */ }
   document.body.dataset.ready = page;

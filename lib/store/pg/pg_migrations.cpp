@@ -183,7 +183,12 @@ ALTER TABLE connection_health ADD COLUMN pause_kind TEXT NOT NULL DEFAULT '';
 UPDATE connection_health SET pause_kind = 'daily_limit' WHERE pause_reason LIKE 'daily limit%';
 )sql";
 
-constexpr std::array<const char*, 6> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5, k_step_6};
+// Version 7: the history by time, as SQLite's version 14 (Store::outcomes_by_hour).
+constexpr const char* k_step_7 = R"sql(
+CREATE INDEX event_history_by_time ON event_history(at_ms);
+)sql";
+
+constexpr std::array<const char*, 7> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5, k_step_6, k_step_7};
 
 constexpr const char* k_versions_table =
     "CREATE TABLE h2r_schema_versions (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL "

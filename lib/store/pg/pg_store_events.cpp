@@ -408,6 +408,19 @@ Result<void> PgStore::note_event(long long id, const std::string& reason, long l
   });
 }
 
+Result<std::vector<HourlyOutcomes>> PgStore::outcomes_by_hour(long long since_ms) {
+  return with_conn("count the outcomes by hour", [&](pg::Conn& c) -> Result<std::vector<HourlyOutcomes>> {
+    auto r = H2R_TRY(c.exec(fmt::format(k_outcomes_by_hour_sql, "$1"), pg::Params().integer(since_ms)));
+    std::vector<HourlyOutcomes> rows;
+    for (int i = 0; i < r.size(); ++i) {
+      auto state = parse_event_state(r.text(i, 1));
+      if (!state) return fail(ErrorKind::permanent, "a history row has a damaged state");
+      rows.push_back({r.integer(i, 0), *state, r.integer(i, 2)});
+    }
+    return rows;
+  });
+}
+
 Result<std::vector<EventHistoryRow>> PgStore::event_history(long long id) {
   return with_conn(fmt::format("read the history of event {}", id), [&](pg::Conn& c) -> Result<std::vector<EventHistoryRow>> {
     auto r = H2R_TRY(c.exec("SELECT at_ms, from_state, to_state, actor, reason FROM event_history WHERE event = $1 "

@@ -233,9 +233,14 @@ ALTER TABLE connection_health ADD COLUMN pause_kind TEXT NOT NULL DEFAULT '';
 UPDATE connection_health SET pause_kind = 'daily_limit' WHERE pause_reason LIKE 'daily limit%';
 )sql";
 
-constexpr std::array<const char*, 13> k_steps = {k_step_1, k_step_2,  k_step_3,  k_step_4,  k_step_5,
+// Version 14: the history by time, for Store::outcomes_by_hour (the console's chart of the day).
+constexpr const char* k_step_14 = R"sql(
+CREATE INDEX event_history_by_time ON event_history(at_ms);
+)sql";
+
+constexpr std::array<const char*, 14> k_steps = {k_step_1, k_step_2,  k_step_3,  k_step_4,  k_step_5,
                                                  k_step_6, k_step_7,  k_step_8,  k_step_9,  k_step_10,
-                                                 k_step_11, k_step_12, k_step_13};
+                                                 k_step_11, k_step_12, k_step_13, k_step_14};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));

@@ -43,6 +43,20 @@ Result<void> SqliteStore::write_history(long long id, std::string_view from, std
   return q.run();
 }
 
+Result<std::vector<HourlyOutcomes>> SqliteStore::outcomes_by_hour(long long since_ms) {
+  return locked("count the outcomes by hour", [&]() H2R_REQUIRES(m_mutex) -> Result<std::vector<HourlyOutcomes>> {
+    auto q = H2R_TRY(m_db->query(fmt::format(k_outcomes_by_hour_sql, "?1")));
+    q.bind_int(1, since_ms);
+    std::vector<HourlyOutcomes> rows;
+    while (H2R_TRY(q.step())) {
+      auto state = parse_event_state(q.text_at(1));
+      if (!state) return fail(ErrorKind::permanent, "a history row has a damaged state");
+      rows.push_back({q.int_at(0), *state, q.int_at(2)});
+    }
+    return rows;
+  });
+}
+
 Result<std::vector<EventHistoryRow>> SqliteStore::event_history(long long id) {
   return locked(fmt::format("read the history of event {}", id), [&]() H2R_REQUIRES(m_mutex) -> Result<std::vector<EventHistoryRow>> {
     auto q = H2R_TRY(m_db->query("SELECT at_ms, from_state, to_state, actor, reason FROM event_history "

@@ -53,6 +53,7 @@ public:
                                                    long long now_ms) override;
   void set_actor(const std::string& actor) override;
   Result<std::vector<EventHistoryRow>> event_history(long long id) override;
+  Result<std::vector<HourlyOutcomes>> outcomes_by_hour(long long since_ms) override;
   Result<void> note_event(long long id, const std::string& reason, long long now_ms) override;
 
   Result<std::optional<EmployeeRow>> get_employee(const std::string& employee_id) override;

@@ -464,3 +464,37 @@ TEST_CASE("console: event lists and an event's detail name the employee, from th
   REQUIRE(employee);
   CHECK(nlohmann::json::parse(employee->body)["events"][0]["name"] == "Ann Okafor");
 }
+
+TEST_CASE("console: the chart of the day counts each hour's endings, and the employee search checks its query" * doctest::test_suite("threads")) {
+  ConsoleFixture f;
+  const auto h = ConsoleFixture::bearer(k_viewer);
+  auto c = f.client();
+  // Now (the fake clock): b is rejected, and it is the only ending of the last 24 hours.
+  REQUIRE(f.post("/api/v1/events/reject", {{"ids", {f.id("b")}}, {"reason", "not wanted"}}, ConsoleFixture::bearer(k_reviewer))->status == 200);
+  auto activity = c.Get("/api/v1/activity", h);
+  REQUIRE(activity);
+  REQUIRE(activity->status == 200);
+  const auto day = nlohmann::json::parse(activity->body);
+  REQUIRE(day["hours"].size() == 24);
+  CHECK(day["hours"].back()["rejected"] == 1);
+  long long endings = 0;
+  for (const auto& hour : day["hours"])
+    for (const char* s : {"done", "skipped", "superseded", "failed", "rejected"}) endings += hour[s].get<long long>();
+  CHECK(endings == 1);                             // c failed in 1970: outside the day
+  CHECK(day["calls_known"] == false);              // no daemon metrics in this console
+  CHECK(day["hours"].back()["calls"].is_null());
+  CHECK(c.Get("/api/v1/activity?hours=48", h)->status == 400);
+
+  REQUIRE(f.store->put_employee(EmployeeRow{"E7", {{"first_name", "Chidi"}, {"last_name", "Okafor"}}, HrStatus::active, 0}));
+  auto found = c.Get("/api/v1/employees?q=okafor", h);
+  REQUIRE(found);
+  CHECK(found->status == 200);
+  CHECK(nlohmann::json::parse(found->body)["employees"][0]["employee_id"] == "E7");
+  CHECK(c.Get("/api/v1/employees?q=%01", h)->status == 400);
+  CHECK(c.Get("/api/v1/employees?q=%FF", h)->status == 400);
+  CHECK(c.Get(("/api/v1/employees?q=" + std::string(300, 'x')).c_str(), h)->status == 400);
+  CHECK(c.Get("/api/v1/employees?limit=0", h)->status == 400);
+  // Provisioning on demand needs the daemon's engine: 503 here, and a viewer may not queue it.
+  CHECK(c.Get("/api/v1/employees/E7/provision", h)->status == 503);
+  CHECK(f.post("/api/v1/employees/E7/provision", nlohmann::json::object(), h)->status == 403);
+}

@@ -244,3 +244,28 @@ TEST_CASE("metrics: pacing grants and fallbacks by connection, only where the da
   CHECK(shared.at("h2r_pace_grants_total{connection=\"zoom-\\\"b\\\"\"}") == 3);
   CHECK(shared.at("h2r_pace_fallbacks_total{connection=\"zoom-\\\"b\\\"\"}") == 0);
 }
+
+TEST_CASE("metrics: SCIM calls and 429s per hour for the last 24 hours, an hour a day old begun again") {
+  Metrics m;
+  constexpr long long hour = 3'600'000;
+  const long long t = 1'000 * 24 * hour + 30 * 60'000;   // half past midnight, UTC
+  m.count_call_hour(t - 24 * hour, false);              // a day before, in the ring slot of t's hour
+  m.count_call_hour(t - hour, false);                   // the hour before
+  m.count_call_hour(t, false);                          // t's hour begins its slot again
+  m.count_call_hour(t + 1, true);
+  auto hours = m.calls_by_hour(t);
+  REQUIRE(hours.size() == Metrics::k_hours_kept);
+  CHECK(hours.back().hour_ms == t - 30 * 60'000);
+  CHECK(hours.back().calls == 2);
+  CHECK(hours.back().throttled == 1);
+  CHECK(hours[hours.size() - 2].calls == 1);
+  CHECK(hours.front().hour_ms == hours.back().hour_ms - 23 * hour);
+  long long total = 0;
+  for (const auto& h : hours) total += static_cast<long long>(h.calls);
+  CHECK(total == 3);
+  // A day later the same slot of the ring counts its new hour from zero.
+  m.count_call_hour(t + 24 * hour, false);
+  auto next_day = m.calls_by_hour(t + 24 * hour);
+  CHECK(next_day.back().calls == 1);
+  CHECK(next_day.back().throttled == 0);
+}

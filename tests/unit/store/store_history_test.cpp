@@ -139,3 +139,40 @@ TEST_CASE_TEMPLATE("store contract: retry makes a pending event waiting out its 
   REQUIRE((later && later->has_value()));
   CHECK((*later)->due_at_ms == 5'000);
 }
+
+TEST_CASE_TEMPLATE("store contract: outcomes_by_hour counts the changes into each final state per hour, from a time on",
+                   F, H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  TempDir dir;
+  auto store = F::open(dir);
+  constexpr long long hour = 3'600'000;
+  const long long day = 500 * 24 * hour;   // some midnight, UTC
+  REQUIRE(store->ingest("a.json", {make_event("a", "E1", 10, 10), make_event("b", "E2", 10, 10), make_event("c", "E3", 10, 10),
+                                   make_event("d", "E4", 10, 10)}, day - hour));
+  auto finish = [&](const char* id, EventState state, long long at) {
+    EventOutcome done;
+    done.id = id_of(*store, id);
+    done.claim_token = claim(*store, id, at);
+    done.state = state;
+    done.reason = state == EventState::failed ? "no" : "";
+    REQUIRE(store->record_outcome(done, at));
+  };
+  finish("a", EventState::done, day - 10);                  // the hour before: not counted from `day`
+  finish("b", EventState::done, day + 5);
+  finish("c", EventState::failed, day + 2 * hour + 7);
+  REQUIRE(store->reject_event(id_of(*store, "d"), "wrong export", day + 2 * hour + 9));
+  auto rows = store->outcomes_by_hour(day);
+  REQUIRE(rows);
+  REQUIRE(rows->size() == 3);
+  CHECK((*rows)[0].hour_ms == day);
+  CHECK((*rows)[0].state == EventState::done);
+  CHECK((*rows)[0].count == 1);
+  CHECK((*rows)[1].hour_ms == day + 2 * hour);
+  CHECK((*rows)[1].state == EventState::failed);
+  CHECK((*rows)[2].state == EventState::rejected);
+  // From the hour before, event a's ending counts too; the arrivals (pending) never do.
+  auto wider = store->outcomes_by_hour(day - hour);
+  REQUIRE(wider);
+  CHECK(wider->size() == 4);
+  CHECK((*wider)[0].hour_ms == day - hour);
+}
