@@ -511,7 +511,7 @@ async function review() {
 
 // What one planned event (planned_json) would do: each connection's calls with their attribute diff
 // old → new, or why nothing; the Review's "Planned changes" and the Employee page's Preview.
-function plannedItems(p) {
+function plannedItems(p, showHold = true) {
   const items = [];
   for (const a of p.actions || []) {
     if (a.error) { items.push(h('p', { class: 'error' }, a.connection + ': cannot plan: ' + a.error)); continue; }
@@ -526,7 +526,7 @@ function plannedItems(p) {
   }
   if (!items.length) items.push(h('p', { class: 'muted' }, 'nothing to do: ' + (p.note || '')));
   if (p.blocked_by) items.unshift(h('p', { class: 'muted' }, 'runs after ' + p.blocked_by + ' of the same employee, also held'));
-  if (p.hold) items.unshift(h('p', { class: 'hold' }, 'held: ' + p.hold));
+  if (p.hold && showHold) items.unshift(h('p', { class: 'hold' }, 'held: ' + p.hold));
   return items;
 }
 
@@ -541,7 +541,7 @@ async function togglePlan(tr, id, button) {
   const cell = h('td', { colspan: tr.children.length });
   const row = h('tr', { class: 'plan-row', 'data-plan': id }, cell);
   if (!r.ok) cell.append(h('p', { class: 'error' }, r.data.error));
-  else cell.append(...plannedItems(r.data));
+  else cell.append(...plannedItems(r.data, false));   // the group's note says why it is held
   tr.after(row);
 }
 
