@@ -70,6 +70,7 @@ Result<std::vector<LinkRow>> links_of(Store& store, const std::string& employee_
 Result<nlohmann::json> event_detail_json(Store& store, const EventRow& e, long long now_ms) {
   auto j = event_json(e, true, now_ms);
   j["name"] = EmployeeNames(store).of(e);
+  j["changes"] = event_changes_json(e);   // the result's attribute changes, named as rules.yaml names them
   j["zoom_users"] = nlohmann::json::array();
   for (const auto& link : H2R_TRY(links_of(store, e.employee_id)))
     j["zoom_users"].push_back({{"connection", link.connection}, {"zoom_user_id", link.zoom_user_id},

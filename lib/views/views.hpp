@@ -25,7 +25,8 @@ nlohmann::json time_json(long long unix_ms);
 nlohmann::json event_json(const EventRow& e, bool full, long long now_ms);
 nlohmann::json history_json(const std::vector<EventHistoryRow>& history);
 // `h2rd events show ID --json` and GET /api/v1/events/{id}: the full event plus the employee's `name`,
-// their `zoom_users` (connection, zoom_user_id, user_name, active) and the `history`.
+// their `zoom_users` (connection, zoom_user_id, user_name, active), the `changes` its result records
+// (event_changes_json) and the `history`.
 Result<nlohmann::json> event_detail_json(Store& store, const EventRow& e, long long now_ms);
 
 // The names people know employees by, for lists of events (`h2rd events list`, the console's event

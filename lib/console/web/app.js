@@ -305,13 +305,6 @@ async function events() {
   every(5000, draw);
 }
 
-function changesOf(result) {
-  const rows = [];
-  for (const a of (result && result.actions) || [])
-    for (const c of a.calls || [])
-      for (const ch of c.changes || []) rows.push([a.connection, ch.path, ch.before, ch.after]);
-  return rows;
-}
 const show = (v) => (v === null || v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
 
 async function eventDetail(id) {
@@ -325,7 +318,7 @@ async function eventDetail(id) {
     const actions = (res.actions || []).map((a) => h('li', {}, a.connection + ': ' + a.action + ' ' + (a.userName || '') +
       (a.user_id ? ' (Zoom user ' + a.user_id + ')' : '') + ' — ' +
       ((a.calls || []).map((c) => c.method + ' ' + (c.summary || '')).join(', ') || 'no call needed')));
-    const diff = changesOf(res);
+    const diff = e.changes || [];
     body.replaceChildren(
       h('h1', {}, 'Event ' + e.id + ' — ' + e.type + ' of ' + e.employee_id + ' ', stateTag(e.state)),
       h('dl', { class: 'kv' },
@@ -339,8 +332,8 @@ async function eventDetail(id) {
         h('dt', {}, 'received'), h('dd', {}, time(e.received))),
       h('h2', {}, 'Actions per connection'), actions.length ? h('ul', {}, actions) : h('p', { class: 'muted' }, 'none recorded'),
       h('h2', {}, 'Attribute changes'),
-      diff.length ? table(['connection', 'attribute', 'old', 'new'], diff.map((d) => h('tr', { class: 'diff-row' }, h('td', {}, d[0]),
-        h('td', {}, d[1]), h('td', { class: 'diff-old' }, show(d[2])), h('td', { class: 'diff-new' }, show(d[3])))))
+      diff.length ? table(['connection', 'attribute', 'old', 'new'], diff.map((d) => h('tr', { class: 'diff-row' }, h('td', {}, d.connection),
+        h('td', { title: d.path }, d.short_path), h('td', { class: 'diff-old' }, show(d.before)), h('td', { class: 'diff-new' }, show(d.after)))))
         : h('p', { class: 'muted' }, 'no attribute changes recorded'),
       h('h2', {}, 'HR fields'), table(['field', 'value'], Object.entries(e.fields).map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {}, show(v))))),
       h('h2', {}, 'History'), table(['when', 'change', 'by', 'reason'], e.history.map((x) =>
