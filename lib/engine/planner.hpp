@@ -36,13 +36,10 @@ struct Intent {
   std::map<std::string, nlohmann::json> cleared;
   std::string why;                          // one phrase for people: "hire", "no role matches", ...
   // Push the whole user even when the link says Zoom was last given exactly this (already_pushed): an
-  // event provisioned on demand (k_on_demand_source_prefix) puts right what was changed in Zoom by hand.
+  // event provisioned on demand (source k_on_demand_source_prefix, hr/event.hpp, then who asked:
+  // "cli:alice", "console:alice") puts right what was changed in Zoom by hand.
   bool push_anyway = false;
 };
-
-// The source_file of an event an admin asked for (`h2rd provision EMPLOYEE --apply`, the console's
-// "Provision now"): this prefix, then who asked ("cli:alice", "console:alice").
-inline constexpr std::string_view k_on_demand_source_prefix = "on-demand:";
 
 struct EventPlan {
   EmployeeRow employee;                     // the employee after this event

@@ -11,8 +11,8 @@
 
 namespace h2r {
 
-// The source_file of the resync events a rules edit queues: this prefix, then the new rules' version.
-inline constexpr std::string_view k_resync_source_prefix = "rules:";
+// The source_file of the resync events a rules edit queues: k_resync_source_prefix (hr/event.hpp), then
+// the new rules' version.
 
 // One linked Zoom user whose last push differs from what the new rules want.
 struct ResyncChange {

@@ -11,6 +11,13 @@ namespace h2r {
 // resync is h2r's own: queued when the rules change (an employee's Zoom user no longer matches them),
 // never accepted from an HR file.
 enum class EventType { hire, update, leave, return_to_work, terminate, rehire, resync };
+
+// The source names of h2r's own events, in place of an inbox file's name: a rules edit's resyncs
+// ("rules:" + the rules version) and an admin's on-demand events ("on-demand:" + who asked: `h2rd
+// provision --apply`, the console). The inbox refuses a file named so (lib/hr/inbox.cpp): its
+// events would pass for h2r's own.
+inline constexpr std::string_view k_resync_source_prefix = "rules:";
+inline constexpr std::string_view k_on_demand_source_prefix = "on-demand:";
 enum class LeaveType { long_term, fmla, legal, security };
 
 std::string_view to_string(EventType type);   // "hire", ..., "return", ...

@@ -206,6 +206,10 @@ Inbox::Outcome Inbox::process(const std::string& name, bool settled) {
   if (!S_ISREG(st.st_mode)) return reject_one(std::string("is ") + file_kind(st.st_mode) + ", not a regular file");
   const auto format = format_for_name(name);
   if (!format) return reject_one("unknown file extension (" + std::string(accepted_extensions()) + ")");
+  for (std::string_view own : {k_resync_source_prefix, k_on_demand_source_prefix})
+    if (std::string_view(name).starts_with(own))
+      return reject_one("is named like h2r's own events (a name starting '" + std::string(own) +
+                        "' is a rules edit's or an admin's, never an HR file's): rename it");
   if (static_cast<std::uint64_t>(st.st_size) > limit) return reject_one(too_big(static_cast<std::uint64_t>(st.st_size)));
 
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

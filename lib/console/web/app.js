@@ -290,7 +290,8 @@ async function events() {
       r.data.events.map((e) => {
         const tr = h('tr', { class: 'clickable', 'data-id': e.id }, h('td', {}, h('a', { href: '#/events/' + e.id, class: 'event-link', 'data-key': 'event:' + e.id }, e.id)),
           h('td', {}, e.event_id), h('td', {}, e.type),
-          h('td', {}, h('a', { href: '#/employee/' + encodeURIComponent(e.employee_id) }, e.employee_id)), h('td', {}, stateTag(e.state)),
+          h('td', {}, h('a', { href: '#/employee/' + encodeURIComponent(e.employee_id) }, e.name || e.employee_id),
+            e.name ? h('div', { class: 'muted' }, e.employee_id) : null), h('td', {}, stateTag(e.state)),
           h('td', {}, effective(e)), h('td', {}, e.attempts), h('td', {}, e.waits || e.reason));
         tr.addEventListener('click', (ev) => { if (ev.target.tagName !== 'A') location.hash = '#/events/' + e.id; });
         return tr;

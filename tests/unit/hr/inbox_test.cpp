@@ -391,3 +391,16 @@ TEST_CASE("inbox: a file above the start-up limit but within a reloaded one is r
   CHECK(f.call_count() == 1);
   CHECK(file_text(f.processed("a.json")) == k_good);
 }
+
+TEST_CASE("a file named like h2r's own events (rules:, on-demand:) is rejected, and nothing of it is stored") {
+  Fixture f;
+  for (const char* name : {"rules:abc.json", "on-demand:cli:root.json"}) {
+    write_file(f.in(name), k_good);
+    auto report = f.inbox->scan();
+    CHECK(report.rejected == 1);
+    CHECK(f.call_count() == 0);
+    CHECK(file_text(f.rejected(name) + ".error.txt").find("named like h2r's own events") != std::string::npos);
+  }
+  write_file(f.in("my-rules:abc.json"), k_good);   // only at the start
+  CHECK(f.inbox->scan().accepted == 1);
+}
