@@ -243,7 +243,7 @@ void Console::install_read_routes(httplib::Server& server) {
   }));
   server.Get(R"(/api/v1/employees/([^/]+))", route([this](const httplib::Request& req, httplib::Response& res, const ConsolePrincipal&) {
     params_of(req, {});
-    const std::string id = httplib::detail::decode_url(req.matches[1], false);
+    const std::string id = req.matches[1];   // httplib decoded the path once already
     if (id.empty() || id.size() > k_max_param_bytes) throw BadRequest{"the employee id is 1 to 256 bytes"};
     auto employee = value_or_throw(m_store.get_employee(id));
     nlohmann::json record = nullptr;

@@ -49,6 +49,28 @@ void Console::install_engine_routes(httplib::Server& server) {
               [this](const httplib::Request& req, httplib::Response& res) { test_connection(req, res); });
 }
 
+// Bounded: a plan plays the employee's open events in order, each may look users up in Zoom. False
+// (answered 422 or 500) when the employee has more than k_max_plan_events.
+bool Console::plan_bounded(httplib::Response& res, const std::string& employee_id) {
+  int open = 0;
+  for (EventState s : {EventState::pending, EventState::waiting, EventState::held}) {
+    EventFilter filter;
+    filter.state = s;
+    filter.employee_id = employee_id;
+    filter.limit = k_max_plan_events + 1;
+    auto rows = m_store.list_events(filter);
+    if (!rows) {
+      console_error(res, 500, "cannot read the store: " + rows.error().message);
+      return false;
+    }
+    open += static_cast<int>(rows->size());
+  }
+  if (open <= k_max_plan_events) return true;
+  console_error(res, 422, fmt::format("employee {} has more than {} open events: use `h2rd plan` on the server", employee_id,
+                                      k_max_plan_events));
+  return false;
+}
+
 void Console::plan(const httplib::Request& req, httplib::Response& res) {
   auto who = require(req, res, false);
   if (!who) return;
@@ -66,20 +88,7 @@ void Console::plan(const httplib::Request& req, httplib::Response& res) {
   if (state != EventState::pending && state != EventState::waiting && state != EventState::held)
     return console_error(res, 409, fmt::format("event {} is {}: only an open event (pending, waiting, held) has a plan", id,
                                                to_string(state)));
-  // Bounded: the plan plays the employee's open events in order, each may look users up in Zoom.
-  int open = 0;
-  for (EventState s : {EventState::pending, EventState::waiting, EventState::held}) {
-    EventFilter filter;
-    filter.state = s;
-    filter.employee_id = (*event)->employee_id;
-    filter.limit = k_max_plan_events + 1;
-    auto rows = m_store.list_events(filter);
-    if (!rows) return console_error(res, 500, "cannot read the store: " + rows.error().message);
-    open += static_cast<int>(rows->size());
-  }
-  if (open > k_max_plan_events)
-    return console_error(res, 422, fmt::format("employee {} has more than {} open events: use `h2rd plan` on the server",
-                                               (*event)->employee_id, k_max_plan_events));
+  if (!plan_bounded(res, (*event)->employee_id)) return;
   if (!m_engine_mutex.try_lock()) {
     res.set_header("Retry-After", "1");
     return console_error(res, 429, "another plan or connection test is running; try again in a second");
@@ -98,11 +107,19 @@ void Console::provision(const httplib::Request& req, httplib::Response& res, boo
   auto who = require(req, res, apply);
   if (!who) return;
   if (!req.params.empty()) return console_error(res, 400, "this endpoint takes no parameters");
+  // apply: {"expect_type": "update"|"terminate"}, the kind of event the preview showed; another one
+  // now (the employee's status or the rules changed meanwhile) is refused, nothing queued.
+  std::string expect_type;
   if (apply && !req.body.empty()) {
     auto body = nlohmann::json::parse(req.body, nullptr, false);
-    if (!body.is_object() || !body.empty()) return console_error(res, 400, "the body must be empty or {}");
+    const bool ok = body.is_object() && (body.empty() || (body.size() == 1 && body.contains("expect_type") &&
+                                                         body["expect_type"].is_string()));
+    if (!ok) return console_error(res, 400, "the body must be {} or {\"expect_type\": \"update\" or \"terminate\"}");
+    if (!body.empty()) expect_type = body["expect_type"].get<std::string>();
+    if (!expect_type.empty() && expect_type != "update" && expect_type != "terminate")
+      return console_error(res, 400, "expect_type: \"update\" or \"terminate\"");
   }
-  const std::string id = httplib::detail::decode_url(req.matches[1], false);
+  const std::string id = req.matches[1];   // httplib decoded the path once already
   if (id.empty() || id.size() > k_max_name_bytes) return console_error(res, 400, "the employee id is 1 to 256 bytes");
   RulesPtr rules = m_engine.rules ? m_engine.rules() : nullptr;
   if (!m_engine.connections || !rules)
@@ -112,9 +129,14 @@ void Console::provision(const httplib::Request& req, httplib::Response& res, boo
     return console_error(res, 429, "another plan, preview or connection test is running; try again in a second");
   }
   MutexLock busy(m_engine_mutex, k_adopt_lock);
+  if (!plan_bounded(res, id)) return;
   auto preview = preview_provision(m_store, *m_engine.connections, *rules, m_config, id, m_clock.now());
   if (!preview) return console_error(res, preview.error().kind == ErrorKind::not_found ? 404 : 500, preview.error().message);
   auto out = provision_json(*preview, rules->version(), now_ms());
+  const std::string type(to_string(preview->event.event.type));
+  if (apply && !expect_type.empty() && expect_type != type)
+    return console_error(res, 409, "the employee's on-demand event is now a " + type + ", not the " + expect_type +
+                                       " the preview showed (their status changed): nothing was queued; preview again");
   if (apply) {
     MutexLock lock(m_action_mutex);   // the store's actor is the console's, one action at a time
     const std::string actor = "console:" + who->name;
@@ -161,7 +183,7 @@ void Console::zoom_state(const httplib::Request& req, httplib::Response& res) {
   auto who = require(req, res, false);
   if (!who) return;
   if (!req.params.empty()) return console_error(res, 400, "this endpoint takes no parameters");
-  const std::string id = httplib::detail::decode_url(req.matches[1], false);
+  const std::string id = req.matches[1];   // httplib decoded the path once already
   if (id.empty() || id.size() > k_max_name_bytes) return console_error(res, 400, "the employee id is 1 to 256 bytes");
   if (!m_engine.connections) return console_error(res, 503, "Zoom cannot be read here: the daemon's connections are not available");
   auto links = links_of(m_store, id);
@@ -186,8 +208,14 @@ void Console::zoom_state(const httplib::Request& req, httplib::Response& res) {
 }
 
 void Console::drift(const httplib::Request& req, httplib::Response& res) {
+  // A reviewer's: it reads every Zoom user of each connection on the daemon's own rate limit and daily
+  // quota, and holds the engine's questions (plans, previews, tests) until it is done. A GET: no CSRF
+  // token, the role is checked here.
   auto who = require(req, res, false);
   if (!who) return;
+  if (who->role != ConsoleRole::reviewer)
+    return console_error(res, 403, "the token '" + who->name + "' is a viewer: only a reviewer may look for drift (it reads "
+                                   "every Zoom user on the daemon's rate limit); `h2rd reconcile` on the server does too");
   std::optional<std::string> only;
   for (const auto& [k, v] : req.params) {
     if (k != "connection" || only || v.empty() || v.size() > k_max_name_bytes)
@@ -224,24 +252,32 @@ void Console::fix_drift(const httplib::Request& req, httplib::Response& res) {
   RulesPtr rules = m_engine.rules ? m_engine.rules() : nullptr;
   if (!rules) return console_error(res, 503, "fixing drift is not available: the daemon has no rules in force");
   std::vector<NewEvent> events;
+  nlohmann::json skipped = nlohmann::json::array();
   const SystemTime now = m_clock.now();
   for (const auto& id : ids) {
     auto employee = m_store.get_employee(id);
     if (!employee) return console_error(res, 500, "cannot read the store: " + employee.error().message);
     if (!*employee) return console_error(res, 404, "h2r keeps no record of employee '" + id + "': nothing was queued");
+    // On leave, an update changes nothing at Zoom (the leave decided): no event that would not fix it.
+    if ((*employee)->status == HrStatus::on_leave) {
+      skipped.push_back({{"employee_id", id}, {"why", "on leave: the leave decides their Zoom user"}});
+      continue;
+    }
     auto event = on_demand_event(**employee, *rules, m_config, now);
     if (!event) return console_error(res, 500, event.error().message);
     events.push_back(std::move(*event));
   }
-  MutexLock lock(m_action_mutex);   // the store's actor is the console's, one action at a time
-  const std::string actor = "console:" + who->name;
-  auto queued = queue_on_demand(m_store, events, actor, now_ms());
-  if (!queued) return console_error(res, queued.error().kind == ErrorKind::conflict ? 409 : 500, queued.error().message);
   nlohmann::json out = nlohmann::json::array();
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    out.push_back({{"employee_id", ids[i]}, {"id", (*queued)[i]}, {"event_id", events[i].event.event_id}});
-  spdlog::info("console.fix_drift actor=\"{}\" employees={}", escape_for_log(actor), ids.size());
-  console_json(res, {{"queued", out}});
+  if (!events.empty()) {
+    MutexLock lock(m_action_mutex);   // the store's actor is the console's, one action at a time
+    const std::string actor = "console:" + who->name;
+    auto queued = queue_on_demand(m_store, events, actor, now_ms());
+    if (!queued) return console_error(res, queued.error().kind == ErrorKind::conflict ? 409 : 500, queued.error().message);
+    for (std::size_t i = 0; i < events.size(); ++i)
+      out.push_back({{"employee_id", events[i].event.employee_id}, {"id", (*queued)[i]}, {"event_id", events[i].event.event_id}});
+    spdlog::info("console.fix_drift actor=\"{}\" queued={} skipped={}", escape_for_log(actor), events.size(), skipped.size());
+  }
+  console_json(res, {{"queued", out}, {"skipped", skipped}});
 }
 
 void Console::test_connection(const httplib::Request& req, httplib::Response& res) {
@@ -251,7 +287,7 @@ void Console::test_connection(const httplib::Request& req, httplib::Response& re
     auto body = nlohmann::json::parse(req.body, nullptr, false);
     if (!body.is_object() || !body.empty()) return console_error(res, 400, "the body must be empty or {}");
   }
-  const std::string name = httplib::detail::decode_url(req.matches[1], false);
+  const std::string name = req.matches[1];   // httplib decoded the path once already
   if (name.empty() || name.size() > k_max_name_bytes) return console_error(res, 400, "the connection name is 1 to 256 bytes");
   if (!m_engine.connections || !m_engine.transport)
     return console_error(res, 503, "connection tests are not available here: use `h2rd connection test NAME`");

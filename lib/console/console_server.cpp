@@ -250,7 +250,7 @@ std::optional<ConsolePrincipal> Console::require(const httplib::Request& req, ht
     }
   }
   if (write && who->role != ConsoleRole::reviewer) {
-    console_error(res, 403, "the token '" + who->name + "' is a viewer: only a reviewer may approve, reject, retry or test a connection");
+    console_error(res, 403, "the token '" + who->name + "' is a viewer: only a reviewer may approve, reject, retry, provision, look for drift or test a connection");
     return std::nullopt;
   }
   return who;

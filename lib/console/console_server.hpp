@@ -126,6 +126,7 @@ private:
   void test_connection(const httplib::Request& req, httplib::Response& res);
   // GET: the preview of provisioning one employee on demand; POST (a reviewer): queue it too.
   void provision(const httplib::Request& req, httplib::Response& res, bool apply);
+  bool plan_bounded(httplib::Response& res, const std::string& employee_id);
   // GET /api/v1/drift: `h2rd reconcile` without --apply; POST /api/v1/drift/fix (a reviewer): queue an
   // on-demand event for each employee named, in one set for the guard.
   void drift(const httplib::Request& req, httplib::Response& res);

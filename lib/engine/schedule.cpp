@@ -77,6 +77,16 @@ std::string taken_away(const Intent& intent) {
         pushed["userType"] != body["userType"] && body["userType"] == "Basic")
       return "make it a Basic user";
   }
+  // On demand the whole user is pushed whatever was pushed before (Intent::push_anyway), and what Zoom
+  // has now is not known before the calls: a Basic type or a license turned off in it counts as taken
+  // away (someone may have upgraded the user by hand), so a "fix all" never downgrades past the guard.
+  if (intent.push_anyway && intent.desired && intent.desired->body.is_object()) {
+    const auto& body = intent.desired->body;
+    if (body.contains("userType") && body["userType"] == "Basic") return "make it a Basic user";
+    if (auto z = body.find(k_zoom_license_urn); z != body.end() && z->is_object())
+      for (const auto& [license, on] : z->items())
+        if (on.is_boolean() && !on.get<bool>()) return "turn off " + license;
+  }
   return "";
 }
 

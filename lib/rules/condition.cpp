@@ -239,9 +239,13 @@ bool Condition::leaf_matches(const EmployeeRecord& record) const {
 std::string Condition::place() const { return m_line > 0 ? " (line " + std::to_string(m_line) + ")" : ""; }
 
 std::string Condition::leaf_text() const {
+  // At most 5 values, each cut at 80 bytes: an `in` list may be long.
   auto quoted = [](const std::vector<std::string>& values) {
+    constexpr std::size_t k_shown = 5;
     std::string out;
-    for (const auto& v : values) out += (out.empty() ? "'" : ", '") + truncate_utf8(v, 80) + "'";
+    for (std::size_t i = 0; i < values.size() && i < k_shown; ++i)
+      out += (out.empty() ? "'" : ", '") + truncate_utf8(values[i], 80) + "'";
+    if (values.size() > k_shown) out += " and " + std::to_string(values.size() - k_shown) + " more";
     return out;
   };
   switch (m_op) {

@@ -173,6 +173,7 @@ struct EventFilter {
 inline constexpr const char* k_outcomes_by_hour_sql =
     "SELECT (at_ms / 3600000) * 3600000 AS hour, to_state, count(*) FROM event_history "
     "WHERE at_ms >= {} AND to_state IN ('done', 'skipped', 'superseded', 'failed', 'rejected') "
+    "AND (from_state IS NULL OR from_state <> to_state) "
     "GROUP BY hour, to_state ORDER BY hour, to_state";
 
 // Store::outcomes_by_hour: the changes into one final state within one hour.
@@ -479,8 +480,9 @@ public:
   virtual Result<std::vector<EventHistoryRow>> event_history(long long id) = 0;
   // How many state changes into each final state (done, skipped, superseded, failed, rejected) were
   // made in each hour from `since_ms` on (the console's chart of the day; an event retried after a
-  // failure counts once per ending). Rows by hour, then state; hours with none are absent. Indexed by
-  // time (event_history_by_time): the cost is that of the rows counted.
+  // failure counts once per ending, a note on a final event — from = to — none). Rows by hour, then
+  // state; hours with none are absent. Indexed by time (event_history_by_time): the cost is that of
+  // the rows counted.
   virtual Result<std::vector<HourlyOutcomes>> outcomes_by_hour(long long since_ms) = 0;
   // A history row that changes no state (from = to = the event's state now), e.g. the calls a daemon
   // had already sent when an operator's decision refused its outcome. not_found: no such id.

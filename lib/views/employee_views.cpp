@@ -22,9 +22,11 @@ struct Needle {
   std::string cased;
   std::string ascii;
   explicit Needle(std::string_view text) : cased(fold_case(text)), ascii(fold_case(fold_any_ascii(text))) {}
+  // An empty fold (a query of combining marks only, with no ASCII form) matches nothing by that fold.
   bool in(std::string_view text) const {
-    return !text.empty() && (fold_case(text).find(cased) != std::string::npos ||
-                             fold_case(fold_any_ascii(text)).find(ascii) != std::string::npos);
+    if (text.empty()) return false;
+    if (!cased.empty() && fold_case(text).find(cased) != std::string::npos) return true;
+    return !ascii.empty() && fold_case(fold_any_ascii(text)).find(ascii) != std::string::npos;
   }
 };
 
@@ -80,7 +82,9 @@ nlohmann::json event_changes_json(const EventRow& e) {
       for (const auto& change : call["changes"]) {
         if (!change.is_object() || !change.contains("path") || !change["path"].is_string()) continue;
         const std::string path = change["path"].get<std::string>();
-        out.push_back({{"connection", action.value("connection", "")}, {"path", path}, {"short_path", short_scim_path(path)},
+        const auto connection = action.find("connection");
+        out.push_back({{"connection", connection != action.end() && connection->is_string() ? *connection : nlohmann::json("")},
+                       {"path", path}, {"short_path", short_scim_path(path)},
                        {"before", change.value("before", nlohmann::json())}, {"after", change.value("after", nlohmann::json())}});
       }
     }

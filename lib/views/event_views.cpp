@@ -113,8 +113,8 @@ std::string hold_kind(const EventRow& e) {
 
 std::string event_effect(const EventRow& e, const Lifecycle& lifecycle) {
   if (e.type == EventType::terminate) return lifecycle.terminate == TerminateAction::remove ? "deletes" : "deactivates";
-  if (e.type == EventType::leave && e.leave_type) {
-    auto it = lifecycle.leave.find(*e.leave_type);
+  if (e.type == EventType::leave) {   // no leave_type: long_term, as the planner reads it
+    auto it = lifecycle.leave.find(e.leave_type.value_or(LeaveType::long_term));
     return it != lifecycle.leave.end() && it->second == LeaveAction::deactivate ? "deactivates" : "";
   }
   // A supervised resync names what it would do (resync_hold): "would delete", "would deactivate", or

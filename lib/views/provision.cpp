@@ -19,10 +19,17 @@ Result<NewEvent> on_demand_event(const EmployeeRow& employee, const Rules& rules
 
 Result<std::vector<long long>> queue_on_demand(Store& store, const std::vector<NewEvent>& events, const std::string& actor,
                                                long long now_ms) {
+  // An event_id stored before (the same employee, the same millisecond) would be skipped by ingest while
+  // the rest is stored: refused before anything is, so that the answer says what was queued.
+  for (const auto& e : events)
+    if (H2R_TRY(store.find_event(e.event.event_id)))
+      return fail(ErrorKind::conflict, "an on-demand event of employee " + e.event.employee_id +
+                                           " was queued this same millisecond: nothing was queued, ask again");
   store.set_actor(actor);
   auto result = H2R_TRY(store.ingest(std::string(k_on_demand_source_prefix) + actor, events, now_ms));
   if (result.duplicate_count > 0)
-    return fail(ErrorKind::conflict, "an on-demand event of the same employee and millisecond was stored before: ask again");
+    return fail(ErrorKind::conflict, "an on-demand event was stored meanwhile by another request: see `h2rd events list "
+                                     "--file on-demand:" + actor + "`");
   std::vector<long long> ids;
   for (const auto& e : events) {
     auto row = H2R_TRY(store.find_event(e.event.event_id));

@@ -45,6 +45,9 @@ async function main() {
 targets:
   - connection: zoom-main
 roles:
+  - name: analyst
+    when: { field: job_title, equals: Analyst }
+    zoom: { user_type: Licensed }
   - name: staff
     when: { field: employment_type, in: [full_time, part_time] }
     zoom: { user_type: Basic }
@@ -256,7 +259,9 @@ attributes:
 
     // Provision on demand: someone changed a title in Zoom by hand; the Employee page's Preview shows
     // the role that matches and the PUT that restores it, and "Provision now" (confirmed) does it.
-    const spare = 'E7000';   // hired with the odd hires, and left alone since
+    // E7000 was hired with the odd hires, and left alone since. An analyst: Licensed, so pushing them
+    // whole on demand takes nothing away and the guard (spent by the leavers above) does not hold it.
+    const spare = 'E7000';
     await until('the spare hire done', () => hjson('events', 'show', 'spare-hire').state === 'done');
     const linked = hjson('events', 'show', hjson('events', 'list', '--employee', spare)[0].event_id).zoom_users[0];
     const patched = await fetch(simUrl + '/_sim/users/' + linked.zoom_user_id, { method: 'PATCH',
@@ -267,7 +272,7 @@ attributes:
     await page.click('#preview-button');
     await page.waitForSelector('#provision-result li.role-match', { timeout: 60000 });
     const previewText = await page.$eval('#provision-result', (d) => d.textContent);
-    if (!previewText.includes('role staff matches') || !previewText.includes('PUT')) fail('the preview says: ' + previewText);
+    if (!previewText.includes('role analyst matches') || !previewText.includes('PUT')) fail('the preview says: ' + previewText);
     await shot('provision');
     await page.click('#provision-now');
     await page.click('#confirm-ok');

@@ -22,7 +22,7 @@ function h(tag, attrs, ...children) {
 }
 
 // replaceChildren with h()'s rules: arrays flattened, null and undefined left out.
-function fill(el, ...children) { el.replaceChildren(...children.flat(2).filter((c) => c !== null && c !== undefined)); }
+function fill(el, ...children) { el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined)); }
 
 // A time in the configured zone, UTC on hover.
 function time(iso) {
@@ -424,7 +424,8 @@ function reviewGroup({ key, heading, note, rows, verbs, kind }) {
       reviewer ? h('td', {}, box) : null,
       h('td', {}, h('a', { href: '#/events/' + e.id }, e.id)),
       h('td', {}, h('a', { href: '#/employee/' + encodeURIComponent(e.employee_id) }, e.name || e.employee_id),
-        e.name ? h('div', { class: 'muted' }, e.employee_id) : null),
+        e.name ? h('div', { class: 'muted' }, e.employee_id) : null,
+        e.hold === 'conflict' ? h('div', { class: 'reason' }, e.reason) : null),   // each conflict is its own decision
       h('td', {}, e.title || ''),
       h('td', {}, e.type, e.leave_type ? h('div', { class: 'muted' }, e.leave_type.replace('_', ' ') + ' leave') : null),
       h('td', {}, e.effect ? h('span', { class: 'badge badge-' + e.effect.replace(' ', '-') }, e.effect) : ''),
@@ -607,10 +608,11 @@ function provisionPanel(id, name) {
         p.open.map((o) => [h('p', {}, h('a', { href: '#/events/' + o.id }, o.event_id), ' (' + o.type + ', ' + o.state + ')'), plannedItems(o)])] : null,
       h('h3', {}, 'Now'), h('div', { class: 'plan-now' }, plannedItems(p.plan)),
       reviewer ? h('div', { class: 'toolbar' }, h('button', { type: 'button', id: 'provision-now', class: 'primary', onclick: async () => {
-        const answer = await confirmDialog({ title: 'Provision ' + name + ' now?', confirmLabel: 'Provision',
-          text: 'An on-demand update of ' + name + ' is queued: the daemon runs it at its next cycle, after their open events, with the guard and supervision applied.' });
+        const what = p.plan.type === 'terminate' ? 'terminate (they have left: their Zoom user is deactivated, or deleted if the rules say so)' : 'update';
+        const answer = await confirmDialog({ title: 'Provision ' + name + ' now?', confirmLabel: 'Provision', danger: p.plan.type === 'terminate',
+          text: 'An on-demand ' + what + ' of ' + name + ' is queued: the daemon runs it at its next cycle, after their open events, with the guard and supervision applied.' });
         if (!answer) return;
-        const res = await engineApi('POST', path, {});
+        const res = await engineApi('POST', path, { expect_type: p.plan.type });
         message(res.ok ? 'Provision: queued as event ' + res.data.queued.id + '; the daemon runs it at its next cycle' : res.data.error, !res.ok);
         if (res.ok) render(res.data);
       } }, 'Provision now')) : null);
@@ -696,10 +698,12 @@ async function drift() {
   const fix = async (items) => {
     const ids = [...new Set(items.map((d) => d.employee_id))];
     const answer = await confirmDialog({ title: 'Fix ' + plural(ids.length, 'employee') + '?', confirmLabel: 'Fix ' + ids.length,
-      text: plural(ids.length, 'on-demand event') + ' will be queued; the daemon runs them at its next cycle, with the guard and supervision applied.' });
+      text: plural(ids.length, 'on-demand event') + ' will be queued: an update for each active employee, a terminate (deactivate, or delete if the rules say so) ' +
+        'for each who left; employees on leave or never hired through h2r are left out. The daemon runs them at its next cycle, with the guard and supervision applied.' });
     if (!answer) return;
     const r = await api('POST', '/drift/fix', { employee_ids: ids });
-    message(r.ok ? 'Fix: queued ' + plural(r.data.queued.length, 'on-demand event') + '; the daemon runs them at its next cycle' : r.data.error, !r.ok);
+    message(r.ok ? 'Fix: queued ' + plural(r.data.queued.length, 'on-demand event') + '; the daemon runs them at its next cycle' +
+      (r.data.skipped.length ? '; left out: ' + r.data.skipped.map((x) => x.employee_id + ' (' + x.why + ')').join(', ') : '') : r.data.error, !r.ok);
   };
   const look = async () => {
     button.disabled = true;

@@ -494,6 +494,16 @@ TEST_CASE("console: the chart of the day counts each hour's endings, and the emp
   CHECK(c.Get("/api/v1/employees?q=%FF", h)->status == 400);
   CHECK(c.Get(("/api/v1/employees?q=" + std::string(300, 'x')).c_str(), h)->status == 400);
   CHECK(c.Get("/api/v1/employees?limit=0", h)->status == 400);
+  // An id with a % in it is taken as written: the path is decoded once (A%2542 is the id A%42, not AB).
+  REQUIRE(f.store->put_employee(EmployeeRow{"A%42", {{"first_name", "Per"}, {"last_name", "Cent"}}, HrStatus::active, 0}));
+  auto percent = c.Get("/api/v1/employees/A%2542", h);
+  REQUIRE(percent);
+  CHECK(percent->status == 200);
+  CHECK(nlohmann::json::parse(percent->body)["employee"]["employee_id"] == "A%42");
+  CHECK(c.Get("/api/v1/employees/AB", h)->status == 404);
+  // Drift reads whole Zoom accounts: a reviewer's (503 here: no engine), never a viewer's.
+  CHECK(c.Get("/api/v1/drift", h)->status == 403);
+  CHECK(c.Get("/api/v1/drift", ConsoleFixture::bearer(k_reviewer))->status == 503);
   // Provisioning on demand needs the daemon's engine: 503 here, and a viewer may not queue it.
   CHECK(c.Get("/api/v1/employees/E7/provision", h)->status == 503);
   CHECK(f.post("/api/v1/employees/E7/provision", nlohmann::json::object(), h)->status == 403);

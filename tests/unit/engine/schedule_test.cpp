@@ -99,3 +99,24 @@ TEST_CASE("scim paths: short names for people") {
   CHECK(short_scim_path("name.givenName") == "name.givenName");
   CHECK(short_scim_path(std::string(k_scim_zoom_urn)) == std::string(k_scim_zoom_urn));
 }
+
+TEST_CASE("takes_away: an on-demand push of a Basic type or a license off counts for the guard, whatever was pushed") {
+  EventPlan plan;
+  Intent intent;
+  intent.kind = IntentKind::provision;
+  LinkRow link;
+  link.pushed_body = {{"userType", "Basic"}};   // what h2r pushed: the same Basic
+  intent.link = link;
+  DesiredUser desired;
+  desired.body = {{"userType", "Basic"}};
+  intent.desired = desired;
+  plan.intents = {intent};
+  CHECK_FALSE(takes_away(plan));                // an ordinary update: nothing changes that h2r knows of
+  plan.intents[0].push_anyway = true;           // on demand: Zoom may have a Licensed user by hand
+  CHECK(takes_away(plan));
+  plan.intents[0].desired->body = {{"userType", "Licensed"},
+                                   {"urn:ietf:params:scim:schemas:extension:zoom:1.0:User", {{"zoomPhone", false}}}};
+  CHECK(takes_away(plan));                      // a license turned off
+  plan.intents[0].desired->body["urn:ietf:params:scim:schemas:extension:zoom:1.0:User"]["zoomPhone"] = true;
+  CHECK_FALSE(takes_away(plan));                // nothing taken: counts for nothing
+}
