@@ -269,6 +269,7 @@ attributes:
     if (!patched.ok) fail('zoom-sim refused the out-of-band change: ' + patched.status);
     await page.goto(new URL('#/employee/' + spare, url).href);
     await ready('employee');
+    await page.waitForFunction((id) => document.querySelector('main h1')?.textContent.endsWith('(' + id + ')'), { timeout: 60000 }, spare);
     await page.click('#preview-button');
     await page.waitForSelector('#provision-result li.role-match', { timeout: 60000 });
     const previewText = await page.$eval('#provision-result', (d) => d.textContent);

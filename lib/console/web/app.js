@@ -778,6 +778,7 @@ async function route() {
   document.title = (titles[page] || 'Overview') + ' — h2r console';
   stopTimer();
   document.body.dataset.page = page;
+  delete document.body.dataset.ready;   // set again once this page is drawn (the browser test waits for it)
   try {
     if (page === 'events' && arg) await eventDetail(arg);
     else if (page === 'events') await events();
