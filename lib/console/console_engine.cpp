@@ -166,9 +166,9 @@ nlohmann::json live_user(const ScimUser& user) {
                         {"department", nullptr}};
   if (auto roles = b.find("roles"); roles != b.end() && roles->is_array() && !roles->empty())
     out["role"] = text_of(roles->front(), "value");
-  if (auto e = b.find("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"); e != b.end() && e->is_object())
+  if (auto e = b.find(k_scim_enterprise_urn); e != b.end() && e->is_object())
     out["department"] = text_of(*e, "department");
-  if (auto z = b.find("urn:ietf:params:scim:schemas:extension:zoom:1.0:User"); z != b.end() && z->is_object())
+  if (auto z = b.find(k_zoom_license_urn); z != b.end() && z->is_object())
     for (const auto& [k, v] : z->items())
       if (v.is_boolean()) out["licenses"][k] = v;
   if (auto groups = b.find("groups"); groups != b.end() && groups->is_array())
