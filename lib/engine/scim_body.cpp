@@ -100,7 +100,7 @@ std::string desired_digest(const DesiredUser& desired, bool active, std::string_
 nlohmann::json update_body(const DesiredUser& desired, const std::map<std::string, nlohmann::json>& cleared) {
   nlohmann::json body = desired.body;
   for (const auto& [path, value] : cleared) set_path(body, path, value);
-  if (!body.contains("schemas") || !body["schemas"].is_array()) body["schemas"] = nlohmann::json::array({k_scim_user_urn});
+  if (!body.contains("schemas") || !body["schemas"].is_array()) body["schemas"] = nlohmann::json::array({k_scim_core_urn});
   for (const char* urn : {k_scim_enterprise_urn, k_zoom_user_urn, k_zoom_license_urn}) {
     auto& schemas = body["schemas"];
     if (body.contains(urn) && std::find(schemas.begin(), schemas.end(), nlohmann::json(urn)) == schemas.end())

@@ -176,7 +176,7 @@ DesiredUser RuleSetRules::build_user(const RoleRule& role, const EmployeeRecord&
   if (!role.zoom_role.empty())
     user.body["roles"] = nlohmann::json::array({{{"value", role.zoom_role}, {"primary", true}}});
   if (!role.licenses.empty()) {
-    auto& ext = user.body[std::string(k_scim_zoom_urn)];
+    auto& ext = user.body[std::string(k_zoom_license_urn)];
     for (const auto& [name, enabled] : role.licenses.items()) ext[name] = enabled;
   }
   set_scim_schemas(user.body);

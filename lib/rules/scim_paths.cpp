@@ -69,8 +69,8 @@ std::string short_scim_path(std::string_view path) {
     return path.substr(urn.size() + 1);
   };
   if (auto rest = rest_after(k_scim_enterprise_urn)) return "enterprise." + std::string(*rest);
-  if (auto rest = rest_after(k_scim_zoom_user_urn)) return "zoom." + std::string(*rest);
-  if (auto rest = rest_after(k_scim_zoom_urn)) {
+  if (auto rest = rest_after(k_zoom_user_urn)) return "zoom." + std::string(*rest);
+  if (auto rest = rest_after(k_zoom_license_urn)) {
     // The zoom:1.0 extension holds rules attributes (zoom.pronouns) beside the role's license flags.
     const std::string attribute = "zoom." + std::string(*rest);
     return is_known_scim_path(attribute) ? attribute : "zoom.licenses." + std::string(*rest);
@@ -146,9 +146,9 @@ void set_scim_attribute(nlohmann::json& body, std::string_view path, const nlohm
     else
       ext[key] = value;
   } else if (path.starts_with("zoom.loginType.")) {
-    body[std::string(k_scim_zoom_user_urn)]["loginType"][key_of(path, "zoom.loginType.")] = value;
+    body[std::string(k_zoom_user_urn)]["loginType"][key_of(path, "zoom.loginType.")] = value;
   } else if (path.starts_with("zoom.")) {
-    body[std::string(k_scim_zoom_urn)][key_of(path, "zoom.")] = value;
+    body[std::string(k_zoom_license_urn)][key_of(path, "zoom.")] = value;
   } else {
     body[std::string(path)] = value;
   }
@@ -156,7 +156,7 @@ void set_scim_attribute(nlohmann::json& body, std::string_view path, const nlohm
 
 void set_scim_schemas(nlohmann::json& body) {
   auto schemas = nlohmann::json::array({k_scim_core_urn});
-  for (std::string_view urn : {k_scim_enterprise_urn, k_scim_zoom_user_urn, k_scim_zoom_urn})
+  for (std::string_view urn : {k_scim_enterprise_urn, k_zoom_user_urn, k_zoom_license_urn})
     if (body.contains(std::string(urn))) schemas.push_back(urn);
   body["schemas"] = std::move(schemas);
 }

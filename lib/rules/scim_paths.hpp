@@ -2,6 +2,7 @@
 // (docs/zoom.md "User body").
 #pragma once
 
+#include "core/scim_urns.hpp"
 #include "rules/short_path.hpp"
 
 #include <nlohmann/json.hpp>
@@ -12,11 +13,6 @@
 #include <string_view>
 
 namespace h2r {
-
-inline constexpr std::string_view k_scim_core_urn = "urn:ietf:params:scim:schemas:core:2.0:User";
-inline constexpr std::string_view k_scim_enterprise_urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-inline constexpr std::string_view k_scim_zoom_user_urn = "urn:us:zoom:scim:schemas:extension:1.0:ZoomUser";
-inline constexpr std::string_view k_scim_zoom_urn = "urn:ietf:params:scim:schemas:extension:zoom:1.0:User";
 
 enum class ScimValueType { text, boolean };
 

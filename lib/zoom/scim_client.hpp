@@ -6,6 +6,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/scim_urns.hpp"
 #include "zoom/http_transport.hpp"
 #include "zoom/rate_limiter.hpp"
 #include "zoom/token_cache.hpp"
@@ -19,12 +20,6 @@
 #include <vector>
 
 namespace h2r {
-
-inline constexpr const char* k_scim_user_urn = "urn:ietf:params:scim:schemas:core:2.0:User";
-inline constexpr const char* k_scim_enterprise_urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-inline constexpr const char* k_zoom_user_urn = "urn:us:zoom:scim:schemas:extension:1.0:ZoomUser";
-inline constexpr const char* k_zoom_license_urn = "urn:ietf:params:scim:schemas:extension:zoom:1.0:User";
-inline constexpr const char* k_scim_patch_urn = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 // The RateLimiter pause reason a Daily-limit 429 sets (the connection waits until the stated time).
 inline constexpr const char* k_daily_limit_reason = "daily limit";

@@ -93,11 +93,11 @@ TEST_CASE("schedule: order, supervision and the guard") {
 
 TEST_CASE("scim paths: short names for people") {
   CHECK(short_scim_path(std::string(k_scim_enterprise_urn) + ".department") == "enterprise.department");
-  CHECK(short_scim_path(std::string(k_scim_zoom_user_urn) + ".loginType.sso") == "zoom.loginType.sso");
-  CHECK(short_scim_path(std::string(k_scim_zoom_urn) + ".pronouns") == "zoom.pronouns");
-  CHECK(short_scim_path(std::string(k_scim_zoom_urn) + ".zoomOneBizPlus") == "zoom.licenses.zoomOneBizPlus");
+  CHECK(short_scim_path(std::string(k_zoom_user_urn) + ".loginType.sso") == "zoom.loginType.sso");
+  CHECK(short_scim_path(std::string(k_zoom_license_urn) + ".pronouns") == "zoom.pronouns");
+  CHECK(short_scim_path(std::string(k_zoom_license_urn) + ".zoomOneBizPlus") == "zoom.licenses.zoomOneBizPlus");
   CHECK(short_scim_path("name.givenName") == "name.givenName");
-  CHECK(short_scim_path(std::string(k_scim_zoom_urn)) == std::string(k_scim_zoom_urn));
+  CHECK(short_scim_path(std::string(k_zoom_license_urn)) == std::string(k_zoom_license_urn));
 }
 
 TEST_CASE("takes_away: an on-demand push of a Basic type or a license off counts for the guard, whatever was pushed") {
