@@ -4,6 +4,9 @@ with h2r's default concurrency settings (no `scheduler` keys in h2rd.yaml).
   7. one connection, R = 80/s, zoom-sim --latency-ms 150: achieved / R, and the share of 429 answers;
   8. 50 connections, R = 10/s each, one zoom-sim per account (--rate-limit 10 --latency-ms 150):
      aggregate / (50 x 10), and the lowest account's own rate / 10.
+ 11. a service provider's daemon (issue 30): 100 connections, R = 3/s each, 1,200 hires: aggregate /
+     300, the lowest account, 429s, and h2rd's threads, CPU per SCIM call and peak RSS against the
+     issue's bounds (threads <= 64, <= 0.15 ms CPU per call, < 128 MiB).
 
 bench.py imports this module and passes itself as `b` (Sim, run_child, rate_of, gen_events, ...).
 """
@@ -21,6 +24,9 @@ SIZES = {
     "many_accounts": (50,    4),     # 8. connections, one zoom-sim each
     "many_rate":     (10,    10),    # 8. R of each
     "many_hires":    (40,    6),     # 8. hires per account
+    "msp_accounts":  (100,   6),     # 11. connections, one zoom-sim each
+    "msp_rate":      (3,     3),     # 11. R of each
+    "msp_hires":     (12,    3),     # 11. hires per account (1,200 in all)
 }
 
 
@@ -135,14 +141,11 @@ def fig7_one_connection(ctx, b):
             "threads": threads}
 
 
-def fig8_many_connections(ctx, b):
-    """50 connections at R=10/s each, 150 ms latency, default settings"""
-    accounts = size("many_accounts", ctx.smoke)
-    r = size("many_rate", ctx.smoke)
-    n = size("many_hires", ctx.smoke)
+def many_connections(ctx, b, figure, accounts, r, n):
+    """`accounts` connections at R=r/s each, n hires each, 150 ms latency, default settings"""
     names = [f"c{i:02d}" for i in range(1, accounts + 1)]
     sims = {name: start_sim(ctx, b, r, 24) for name in names}
-    env = Env(b, ctx.h2rd, ctx.dir("fig8"), sims, r)
+    env = Env(b, ctx.h2rd, ctx.dir(figure), sims, r)
     events = [ev for name in names for ev in hires(b, name, n)]
     env.drop(events, "hires.ndjson")
     marks = {name: sim.mark() for name, sim in sims.items()}
@@ -156,6 +159,9 @@ def fig8_many_connections(ctx, b):
         creates += sum(1 for c in calls if c[1] == "POST" and c[3] == 201)
         per[name] = b.rate_of(answered) / r
         everything += answered
+    for sim in sims.values():
+        sim.stop()
+        ctx.sims.remove(sim)
     if code != 0 or creates != accounts * n:
         raise b.BenchError(f"h2r provisioned {creates} of {accounts * n} hires over {accounts} accounts (exit {code}; "
                            f"see {env.log_path})")
@@ -165,6 +171,18 @@ def fig8_many_connections(ctx, b):
     return {"accounts": accounts, "R": r, "n": n, "aggregate_rps": aggregate, "ratio": aggregate / (accounts * r),
             "worst": worst, "worst_ratio": per[worst], "calls": len(everything), "n429": n429, "wall_s": wall,
             "rss_kib": rss, "cpu_s": cpu, "threads": threads}
+
+
+def fig8_many_connections(ctx, b):
+    """50 connections at R=10/s each, 150 ms latency, default settings"""
+    return many_connections(ctx, b, "fig8", size("many_accounts", ctx.smoke), size("many_rate", ctx.smoke),
+                            size("many_hires", ctx.smoke))
+
+
+def fig11_msp(ctx, b):
+    """100 connections at R=3/s each, 150 ms latency, default settings (a service provider's daemon)"""
+    return many_connections(ctx, b, "fig11", size("msp_accounts", ctx.smoke), size("msp_rate", ctx.smoke),
+                            size("msp_hires", ctx.smoke))
 
 
 def rows(res, mark_of):
@@ -187,4 +205,18 @@ def rows(res, mark_of):
                     f"{1000 * f['cpu_s'] / max(1, f['calls']):.2f} ms/call",
                     f"{f['ratio']:.3f} of {total}/s; target >= 0.95, each account >= 0.9",
                     mark_of(f["ratio"] >= 0.95 and f["worst_ratio"] >= 0.9)))
+    f = res.get("fig11")
+    if isinstance(f, dict):
+        total = f["accounts"] * f["R"]
+        ms_per_call = 1000 * f["cpu_s"] / max(1, f["calls"])
+        share429 = f["n429"] / max(1, f["calls"] + f["n429"])
+        out.append((f"11. {f['accounts']} connections x R={f['R']}/s at {LATENCY_MS} ms ({f['accounts'] * f['n']} hires), "
+                    "default settings",
+                    f"{f['aggregate_rps']:.1f} req/s in all over {f['calls']} calls; lowest account {f['worst']} at "
+                    f"{f['worst_ratio']:.3f} of its R; {f['n429']} x 429 ({100 * share429:.2f}%); h2rd {f['threads']} "
+                    f"threads at most, CPU {ms_per_call:.2f} ms/call, peak RSS {f['rss_kib'] / 1024:.0f} MiB",
+                    f"{f['ratio']:.3f} of {total}/s; targets >= 0.95, each >= 0.9, <= 0.5% 429, threads <= 64, "
+                    "<= 0.15 ms/call, < 128 MiB",
+                    mark_of(f["ratio"] >= 0.95 and f["worst_ratio"] >= 0.9 and share429 <= 0.005 and f["threads"] <= 64
+                            and ms_per_call <= 0.15 and f["rss_kib"] < 128 * 1024)))
     return out

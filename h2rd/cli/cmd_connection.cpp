@@ -214,7 +214,7 @@ int test(Context& ctx, const Args& args) {
     return k_exit_usage;
   }
   const std::string& name = args.positional[1];
-  HttplibTransport transport(transport_options(ctx.config));
+  CurlTransport transport(transport_options(ctx.config));
   auto report = test_stored_connection(*ctx.store, *ctx.box, name, transport, SystemClock::instance());
   if (!report && unknown_connection(report)) {
     print_error(report.error().message);

@@ -8,7 +8,7 @@
 #include "daemon/daemon.hpp"
 #include "daemon/signal_thread.hpp"
 #include "store/sqlite/instance_lock.hpp"
-#include "zoom/http_transport.hpp"
+#include "zoom/curl_transport.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -93,7 +93,7 @@ int cmd_run(const std::string& config_path, const Words& words) {
   if (!ctx) return code;
   std::optional<InstanceLock> instance;   // held until this function returns
   if (!lock_instance(*ctx, instance)) return k_exit_failed;
-  HttplibTransport transport(transport_options(ctx->config));
+  CurlTransport transport(transport_options(ctx->config));
   const bool once = args->has("--once");
   Daemon daemon(ctx->config, *ctx->store, *ctx->box, transport, SystemClock::instance(), once);
   if (auto started = daemon.start(); !started) {

@@ -153,7 +153,7 @@ std::optional<EngineContext> open_engine_context(const std::string& config_path,
   auto rules = load_rules_or_report(*ctx, exit_code);
   if (!rules) return std::nullopt;
   EngineContext out{std::move(*ctx), std::move(rules), nullptr, nullptr};
-  out.transport = std::make_unique<HttplibTransport>(transport_options(out.ctx.config));
+  out.transport = std::make_unique<CurlTransport>(transport_options(out.ctx.config));
   out.connections = std::make_unique<ConnectionRegistry>(*out.ctx.store, *out.ctx.box, *out.transport,
                                                          SystemClock::instance(), scim_client_options(out.ctx.config));
   return out;

@@ -8,7 +8,7 @@
 #include "secrets/secret_box.hpp"
 #include "views/views.hpp"
 #include "store/store.hpp"
-#include "zoom/http_transport.hpp"
+#include "zoom/curl_transport.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -54,7 +54,7 @@ RulesPtr load_rules_or_report(const Context& context, int& exit_code);
 struct EngineContext {
   Context ctx;
   RulesPtr rules;
-  std::unique_ptr<HttplibTransport> transport;
+  std::unique_ptr<CurlTransport> transport;
   std::unique_ptr<ConnectionRegistry> connections;
 };
 std::optional<EngineContext> open_engine_context(const std::string& config_path, int& exit_code);

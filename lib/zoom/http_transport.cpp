@@ -2,6 +2,7 @@
 
 #include "core/text.hpp"
 
+#include "zoom/transport_errors.hpp"
 #include "zoom/url.hpp"
 
 #include <httplib.h>
@@ -19,26 +20,13 @@ std::pair<time_t, time_t> sec_usec(std::chrono::duration<Rep, Period> d) {
   return {static_cast<time_t>(us / 1'000'000), static_cast<time_t>(us % 1'000'000)};
 }
 
-std::string where_of(const UrlParts& url) { return url.scheme + "://" + url.host + ":" + std::to_string(url.port); }
-
-std::string duration_text(std::chrono::milliseconds d) {
-  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
-}
-
 Error transport_error(httplib::Error error, const UrlParts& url) {
-  const std::string where = where_of(url);
   switch (error) {
-  case httplib::Error::SSLServerVerification:
-    return Error{ErrorKind::permanent, "the TLS certificate of " + where + " could not be verified", 0, "", ErrorReason::tls};
-  case httplib::Error::SSLLoadingCerts:
-    return Error{ErrorKind::permanent, "the system's CA certificates could not be loaded", 0, "", ErrorReason::tls};
+  case httplib::Error::SSLServerVerification: return transport::tls_unverified(url);
+  case httplib::Error::SSLLoadingCerts: return transport::ca_not_loaded();
   case httplib::Error::Connection:
-  case httplib::Error::ConnectionTimeout:
-    return Error{ErrorKind::transient, "cannot reach " + where + " (" + httplib::to_string(error) + ")", 0, "",
-                 ErrorReason::unreachable};
-  default:
-    return Error{ErrorKind::transient, "no answer from " + where + " (" + httplib::to_string(error) + ")", 0, "",
-                 ErrorReason::no_answer};
+  case httplib::Error::ConnectionTimeout: return transport::unreachable(url, httplib::to_string(error));
+  default: return transport::no_answer(url, httplib::to_string(error));
   }
 }
 
@@ -53,36 +41,7 @@ bool encoded_already(std::string_view path) {
   return true;
 }
 
-std::string byte_hex(unsigned char c) {
-  static constexpr char k_hex[] = "0123456789abcdef";
-  return std::string("0x") + k_hex[c >> 4] + k_hex[c & 15];
-}
-
-// RFC 9110 5.6.2 tchar.
-bool is_tchar(unsigned char c) {
-  return std::isalnum(c) != 0 || (c != 0 && std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos);
-}
-
-std::string megabytes(std::size_t bytes) {
-  return bytes % (1u << 20) == 0 ? std::to_string(bytes >> 20) + " MiB" : std::to_string(bytes) + " bytes";
-}
-
 } // namespace
-
-std::string header_problem(std::string_view name, std::string_view value) {
-  if (name.empty()) return "an HTTP header with an empty name";
-  for (std::size_t i = 0; i < name.size(); ++i)
-    if (!is_tchar(static_cast<unsigned char>(name[i])))
-      return "HTTP header name has byte " + byte_hex(static_cast<unsigned char>(name[i])) + " at " + std::to_string(i) +
-             ", not allowed in a header name (RFC 9110)";
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const auto c = static_cast<unsigned char>(value[i]);
-    if ((c < 0x20 && c != '\t') || c == 0x7f)
-      return "the " + std::string(name.substr(0, 64)) + " header's value has control byte " + byte_hex(c) + " at byte " +
-             std::to_string(i) + " (RFC 9110 forbids CR, LF, NUL and other control characters in a header value)";
-  }
-  return {};
-}
 
 // Ends calls past their deadline: one thread per transport, sleeping until the earliest deadline of
 // the calls in flight, then stop()ping that call's client (cpp-httplib's thread-safe way to cut a
@@ -164,12 +123,9 @@ HttplibTransport::HttplibTransport(TransportOptions options)
 HttplibTransport::~HttplibTransport() = default;
 
 Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
-  auto url = split_url(request.url);
-  if (!url) return fail(ErrorKind::permanent, "not an http(s) URL: " + request.url.substr(0, 200));
-  const std::string origin = url->origin();
-  for (const auto& [name, value] : request.headers)
-    if (auto problem = header_problem(name, value); !problem.empty())
-      return fail(ErrorKind::permanent, "not sent to " + where_of(*url) + ": " + problem);
+  UrlParts url;
+  if (auto refused = transport::refuse(request, url)) return unexpected(std::move(*refused));
+  const std::string origin = url.origin();
 
   std::unique_ptr<httplib::Client> client;
   {
@@ -191,7 +147,7 @@ Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
     client->set_read_timeout(rs, ru);
     auto [ws, wu] = sec_usec(m_options.write_timeout);
     client->set_write_timeout(ws, wu);
-    if (url->scheme == "https") {
+    if (url.scheme == "https") {
       client->enable_server_certificate_verification(true);
       if (!m_options.ca_cert_file.empty()) client->set_ca_cert_path(m_options.ca_cert_file);
     }
@@ -199,7 +155,7 @@ Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
 
   httplib::Request req;
   req.method = request.method;
-  req.path = std::move(url->path);
+  req.path = std::move(url.path);
   for (const auto& [name, value] : request.headers) req.headers.emplace(name, value);
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
     req.body = request.body;
@@ -226,15 +182,9 @@ Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
   const long long watch = m_watchdog->watch(client.get(), std::chrono::steady_clock::now() + m_options.deadline);
   const bool sent = client->send(req, answer, error);
   const bool past_deadline = m_watchdog->done(watch);
-  if (too_big)
-    return fail(ErrorKind::transient, "the answer of " + where_of(*url) + " is larger than " + megabytes(cap) +
-                                          ", the most h2r reads: cut off");
-  if (past_deadline)
-    return unexpected(Error{ErrorKind::transient,
-                            "no complete answer from " + where_of(*url) + " within " +
-                                duration_text(m_options.deadline) + " (zoom.call_deadline): cut off",
-                            0, "", ErrorReason::no_answer});
-  if (!sent) return unexpected(transport_error(error, *url));
+  if (too_big) return unexpected(transport::answer_too_big(url, cap));
+  if (past_deadline) return unexpected(transport::past_deadline(url, m_options.deadline));
+  if (!sent) return unexpected(transport_error(error, url));
 
   response.status = answer.status;
   for (auto& [name, value] : answer.headers) response.headers[ascii_lower(name)] = std::move(value);

@@ -8,7 +8,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/sim_process.hpp"
 #include "support/temp_dir.hpp"
-#include "zoom/http_transport.hpp"
+#include "zoom/curl_transport.hpp"
 
 #include <doctest/doctest.h>
 
@@ -96,7 +96,7 @@ private:
   FakeClock m_clock;
   std::unique_ptr<Store> m_store;
   std::unique_ptr<SecretBox> m_box;
-  HttplibTransport m_transport;
+  CurlTransport m_transport;
   RulesPtr m_rules;
   std::unique_ptr<ConnectionRegistry> m_registry;
   std::unique_ptr<Engine> m_engine;

@@ -71,7 +71,7 @@ std::vector<SeenRequest> HostileServer::requests() const {
 
 void HostileServer::record(const httplib::Request& req) {
   std::lock_guard lock(m_mutex);
-  m_requests.push_back({req.method, req.path, req.headers});
+  m_requests.push_back({req.method, req.path, req.headers, req.remote_port});
 }
 
 HostileServer::Handler HostileServer::token(const std::string& access_token) {

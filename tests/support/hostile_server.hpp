@@ -18,6 +18,7 @@ struct SeenRequest {
   std::string method;
   std::string path;     // without the query
   httplib::Headers headers;
+  int remote_port = -1;   // the client's port: the same one twice is one kept-alive connection
 };
 
 class HostileServer {

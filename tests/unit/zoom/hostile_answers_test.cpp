@@ -1,6 +1,6 @@
 // Issue 26 at the unit level: header values checked before sending, the token and list answers read
-// without exceptions, secrets scrubbed from a server's text, and HttplibTransport's deadline and size
-// cap against a HostileServer (tests/support/hostile_server.hpp).
+// without exceptions, and secrets scrubbed from a server's text, against a HostileServer
+// (tests/support/hostile_server.hpp). The transports' deadline and size cap: transport_test.cpp.
 #include "support/hostile_server.hpp"
 #include "zoom/http_transport.hpp"
 #include "zoom/scim_client.hpp"
@@ -98,38 +98,6 @@ TEST_CASE("hostile answers: scrub_secrets removes each secret as is and JSON-esc
   CHECK(scrub_secrets("secret s3cr3t-value and s3cr3t-value", {"s3cr3t-value"}) == "secret [redacted] and [redacted]");
   CHECK(scrub_secrets(R"({"x":"a\"b\\c-long"})", {"a\"b\\c-long"}) == R"({"x":"[redacted]"})");
   CHECK(scrub_secrets("a b c", {"a", ""}) == "a b c");
-}
-
-TEST_CASE("hostile answers: the transport cuts a 1 byte/s answer at its deadline and a large answer at its cap") {
-  HostileServer zoom;
-  TransportOptions options;
-  options.deadline = 1500ms;
-  options.max_answer_bytes = 64 * 1024;
-  HttplibTransport transport(options);
-
-  zoom.on_scim(zoom.drip("0123456789"));
-  const auto start = std::chrono::steady_clock::now();
-  auto slow = transport.send({"GET", zoom.api_url() + "/Users", {}, "", ""});
-  REQUIRE_FALSE(slow);
-  CHECK(std::chrono::steady_clock::now() - start < 5s);
-  CHECK(slow.error().kind == ErrorKind::transient);
-  CHECK(contains(slow.error().message, "within 1500ms (zoom.call_deadline)"));
-
-  std::atomic<std::size_t> sent{0};
-  zoom.on_scim(zoom.big(64u << 20, 'x', &sent));
-  auto big = transport.send({"GET", zoom.api_url() + "/Users", {}, "", ""});
-  REQUIRE_FALSE(big);
-  CHECK(contains(big.error().message, "is larger than 65536 bytes, the most h2r reads"));
-  CHECK(sent.load() < (64u << 20));
-
-  // A request's own cap is smaller still (token answers), and an answer within the cap arrives whole.
-  zoom.on_scim(HostileServer::json(200, std::string(1000, ' ') + "{}"));
-  HttpRequest small{"GET", zoom.api_url() + "/Users", {}, "", ""};
-  small.max_answer_bytes = 100;
-  CHECK_FALSE(transport.send(small));
-  auto fine = transport.send({"GET", zoom.api_url() + "/Users", {}, "", ""});
-  REQUIRE(fine);
-  CHECK(fine->body.size() == 1002);
 }
 
 TEST_CASE("hostile answers: a token refusal echoing the client secret and the Basic header keeps neither") {
