@@ -26,6 +26,8 @@ namespace {
 // Headers of one answer together (names and values): past this the answer is cut off. Zoom's are a
 // few KiB; libcurl itself refuses a single header line over 100 KiB.
 constexpr std::size_t k_max_header_bytes = 256u << 10;
+// Connections libcurl keeps open for reuse, all origins together: room for 1,000 accounts' few each.
+constexpr long k_max_cached_connections = 4096;
 // Easy handles kept for reuse (each holds its buffers and TLS session ids), beyond those in flight.
 constexpr std::size_t k_idle_easy_handles = 64;
 
@@ -49,6 +51,7 @@ struct Call {
   std::size_t header_bytes = 0;
   bool too_big = false;
   std::chrono::steady_clock::time_point started;
+  char error_text[CURL_ERROR_SIZE] = {};   // libcurl's own words for a failure (host, port, what failed)
 
   Call() = default;
   Call(const Call&) = delete;
@@ -118,6 +121,9 @@ public:
     // HTTP/2 streams share one connection per origin where the server offers it (TLS, ALPN); over
     // HTTP/1.1 each call in flight has a connection of its own, kept alive in the multi's cache.
     curl_multi_setopt(m_multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    // Idle connections kept for reuse, over all origins (libcurl closes the oldest beyond it; its
+    // default, 4 x the calls in flight, would close connections a burst opened as soon as it ends).
+    curl_multi_setopt(m_multi, CURLMOPT_MAXCONNECTS, k_max_cached_connections);
     curl_multi_setopt(m_multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(m_multi, CURLMOPT_SOCKETDATA, this);
     curl_multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, on_timer);
@@ -143,14 +149,12 @@ public:
       MutexLock lock(m_mutex);
       if (!m_stopping) {
         m_queue.push_back(std::move(call));
-        call = nullptr;
+        // Under the lock: once it is released, the destructor may close the eventfd.
+        wake();
+        return;
       }
     }
-    if (call) {
-      call->done(unexpected(transport::no_answer(call->url, "the transport is closing")));
-      return;
-    }
-    wake();
+    call->done(unexpected(transport::no_answer(call->url, "the transport is closing")));
   }
 
   long connections_opened() const { return m_connections.load(); }
@@ -278,7 +282,7 @@ private:
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, call.get());
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, call.get());
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, call.get());
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->error_text);
 
     // No "Expect: 100-continue" round trip: the body follows the headers at once.
     call->headers = curl_slist_append(call->headers, "Expect:");
@@ -290,6 +294,8 @@ private:
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call->headers);
     if (request.method == "GET") {
       curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    } else if (request.method == "HEAD") {
+      curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
     } else {
       curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     }
@@ -331,7 +337,8 @@ private:
   }
 
   Error error_of(const Call& call, CURLcode code) const {
-    const std::string why = curl_easy_strerror(code);
+    // libcurl's error buffer names the host, port and what failed; never a header or a body.
+    const std::string why = call.error_text[0] ? std::string(call.error_text) : std::string(curl_easy_strerror(code));
     switch (code) {
     case CURLE_WRITE_ERROR:
       if (call.too_big) return call.header_bytes > k_max_header_bytes ? transport::answer_too_big(call.url, k_max_header_bytes)

@@ -113,6 +113,7 @@ struct ThrowawayCert {
 
 TEST_CASE_TEMPLATE("transport: sequential calls to one origin reuse one kept-alive connection", T, HttplibTransport,
                    CurlTransport) {
+  // Five calls: cpp-httplib's server closes a connection after 5 requests (CPPHTTPLIB_KEEPALIVE_MAX_COUNT).
   HostileServer zoom;
   T transport;
   for (int i = 0; i < 5; ++i) {
@@ -162,6 +163,7 @@ TEST_CASE_TEMPLATE("transport: a POST's body and content type arrive as sent, an
     mutex.lock();
     REQUIRE(other);
     CHECK(got_method == method);
+    if (method != std::string("DELETE")) CHECK(got_body == body);
   }
 }
 
@@ -189,6 +191,7 @@ TEST_CASE_TEMPLATE("transport: a 1 byte/s answer ends at the deadline, a large o
   auto slow = transport.send({"GET", zoom.api_url() + "/Users", {}, "", ""});
   REQUIRE_FALSE(slow);
   CHECK(std::chrono::steady_clock::now() - start >= 1400ms);
+  CHECK(std::chrono::steady_clock::now() - start < 5s);   // the 10 s the drip would take: cut well before
   CHECK(slow.error().kind == ErrorKind::transient);
   CHECK(slow.error().reason == ErrorReason::no_answer);
   CHECK(contains(slow.error().message, "within 1500ms (zoom.call_deadline)"));
@@ -281,7 +284,7 @@ TEST_CASE("transport: curl keeps 16 calls in flight from one thread") {
       cv.notify_all();
     });
   std::unique_lock lock(mutex);
-  cv.wait(lock, [&] { return done == 16; });
+  REQUIRE(cv.wait_for(lock, 120s, [&] { return done == 16; }));   // a lost call fails here, not by hanging
   CHECK(ok == 16);
   // The server saw calls overlap although no thread of this test waited on any of them (httplib's
   // server runs up to 8 handlers at once).
