@@ -45,7 +45,7 @@ SIZES = {
 }
 
 
-FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "fig11"]
+FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "fig11", "fig12"]
 
 
 def size(name, smoke):
@@ -614,6 +614,11 @@ def fig11_msp(ctx):
     return bench_conc.fig11_msp(ctx, sys.modules[__name__])
 
 
+def fig12_idle(ctx):
+    """an idle daemon with 1, 100 and 1,000 configured connections (bench_conc.py)"""
+    return bench_conc.fig12_idle(ctx, sys.modules[__name__])
+
+
 def fig10_daemons(ctx):
     """1, 2 and 3 daemons on PostgreSQL against one on SQLite (bench_pg.py)"""
     return bench_pg.fig10_daemons(ctx, sys.modules[__name__])
@@ -763,7 +768,7 @@ def main(argv):
         ctx.sims.append(ctx.sim)
         steps = [(1, fig1_throughput), (5, fig5_rss), (6, fig6_latency), (2, fig2_rate_limited),
                  (3, fig3_ingest), (4, fig4_instructions), (7, fig7_one_connection), (8, fig8_many_connections),
-                 (9, fig9_bulk_ingest), (10, fig10_daemons), (11, fig11_msp)]
+                 (9, fig9_bulk_ingest), (10, fig10_daemons), (11, fig11_msp), (12, fig12_idle)]
         for num, fn in steps:
             if num not in only:
                 continue

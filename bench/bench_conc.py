@@ -4,6 +4,8 @@ with h2r's default concurrency settings (no `scheduler` keys in h2rd.yaml).
   7. one connection, R = 80/s, zoom-sim --latency-ms 150: achieved / R, and the share of 429 answers;
   8. 50 connections, R = 10/s each, one zoom-sim per account (--rate-limit 10 --latency-ms 150):
      aggregate / (50 x 10), and the lowest account's own rate / 10.
+ 12. idle cost per connection (issue 30): RSS and threads of an idle `h2rd run` with 1, 100 and 1,000
+     configured connections (all to one zoom-sim), read from /proc once it has settled.
  11. a service provider's daemon (issue 30): 100 connections, R = 3/s each, 1,200 hires: aggregate /
      300, the lowest account, 429s, and h2rd's threads, CPU per SCIM call and peak RSS against the
      issue's bounds (threads <= 64, <= 0.15 ms CPU per call, < 128 MiB).
@@ -12,6 +14,7 @@ bench.py imports this module and passes itself as `b` (Sim, run_child, rate_of, 
 """
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -27,6 +30,7 @@ SIZES = {
     "msp_accounts":  (100,   6),     # 11. connections, one zoom-sim each
     "msp_rate":      (3,     3),     # 11. R of each
     "msp_hires":     (12,    3),     # 11. hires per account (1,200 in all)
+    "idle_most":     (1000,  10),    # 12. the largest number of configured connections (also 1 and 1/10 of it)
 }
 
 
@@ -185,6 +189,50 @@ def fig11_msp(ctx, b):
                             size("msp_hires", ctx.smoke))
 
 
+def proc_status(pid):
+    """(VmRSS KiB, Threads) of a running process."""
+    rss = threads = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+            elif line.startswith("Threads:"):
+                threads = int(line.split()[1])
+    return rss, threads
+
+
+def fig12_idle(ctx, b):
+    """an idle daemon with 1, 100 and 1,000 configured connections: RSS and threads"""
+    most = size("idle_most", ctx.smoke)
+    sim = ctx.sim
+    out = []
+    for n in sorted({1, max(1, most // 10), most}):
+        env = Env(b, ctx.h2rd, ctx.dir(f"fig12-{n}"), {f"c{i:04d}": sim for i in range(1, n + 1)}, 10)
+        with open(env.log_path, "a") as err:
+            proc = subprocess.Popen([ctx.h2rd, "-c", env.config, "run"], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            deadline = time.monotonic() + 60
+            while "daemon.started" not in open(env.log_path).read():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise b.BenchError(f"h2rd run with {n} connections did not start (see {env.log_path})")
+                time.sleep(0.05)
+            time.sleep(3)   # settled: the first cycle and the connections' first probes are over
+            samples = []
+            for _ in range(10):
+                samples.append(proc_status(proc.pid))
+                time.sleep(0.1)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        out.append({"connections": n, "rss_kib": max(r for r, _ in samples), "threads": max(t for _, t in samples)})
+    return {"points": out}
+
+
 def rows(res, mark_of):
     out = []
     f = res.get("fig7")
@@ -219,4 +267,14 @@ def rows(res, mark_of):
                     "<= 0.15 ms/call, < 128 MiB",
                     mark_of(f["ratio"] >= 0.95 and f["worst_ratio"] >= 0.9 and share429 <= 0.005 and f["threads"] <= 64
                             and ms_per_call <= 0.15 and f["rss_kib"] < 128 * 1024)))
+    f = res.get("fig12")
+    if isinstance(f, dict):
+        points = f["points"]
+        first, last = points[0], points[-1]
+        per = (last["rss_kib"] - first["rss_kib"]) / max(1, last["connections"] - first["connections"])
+        out.append(("12. Idle daemon: cost per configured connection",
+                    "; ".join(f"{p['connections']} connections: RSS {p['rss_kib'] / 1024:.1f} MiB, {p['threads']} threads"
+                              for p in points),
+                    f"{per:.1f} KiB and {(last['threads'] - first['threads']) / max(1, last['connections'] - first['connections']):.2f} "
+                    "threads per connection; no target (tracked)", "-"))
     return out
