@@ -11,6 +11,7 @@ import math
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -81,10 +82,11 @@ def vm_hwm_kib(pid):
     return 0
 
 
-def run_child(argv, timeout, stdin_text=None, stdout=None, stderr=None, env=None):
+def run_child(argv, timeout, stdin_text=None, stdout=None, stderr=None, env=None, cpu_out=None):
     """Runs argv; returns (exit code, wall seconds, peak RSS KiB), bounded by timeout. Peak RSS is VmHWM
     polled every 2 ms (wait4's ru_maxrss also counts the forking Python's own ~24 MiB: subprocess
-    uses vfork, and exec records the old memory's high-water mark); ru_maxrss when never read."""
+    uses vfork, and exec records the old memory's high-water mark); ru_maxrss when never read.
+    `cpu_out` (a list), when given, gets the child's user + system CPU seconds appended."""
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
                             stdout=stdout or subprocess.DEVNULL, stderr=stderr or subprocess.DEVNULL, env=env,
@@ -99,6 +101,8 @@ def run_child(argv, timeout, stdin_text=None, stdout=None, stderr=None, env=None
         if pid == proc.pid:
             wall = time.monotonic() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
+            if cpu_out is not None:
+                cpu_out.append(usage.ru_utime + usage.ru_stime)
             return proc.returncode, wall, hwm or usage.ru_maxrss
         hwm = max(hwm, vm_hwm_kib(proc.pid))
         if time.monotonic() > deadline:
@@ -260,9 +264,10 @@ class H2r:
         os.rename(tmp, os.path.join(self.inbox, name))
         return t
 
-    def run_once(self, timeout, wrap=()):
+    def run_once(self, timeout, wrap=(), cpu_out=None):
         with self._log() as err:
-            return run_child([*wrap, self.h2rd, "-c", self.config, "run", "--once"], timeout, stderr=err)
+            return run_child([*wrap, self.h2rd, "-c", self.config, "run", "--once"], timeout, stderr=err,
+                             cpu_out=cpu_out)
 
     def start_daemon(self):
         self.daemon_log = self._log()
@@ -313,8 +318,10 @@ class H2r:
 
 def run_wrk(sim, lua, mode, requests, wrk_bin, timeout):
     """wrk -t2 -c8 against POST /Users until `requests` SCIM calls were answered; the rate is taken from
-    zoom-sim's own log, the same way as h2r's."""
+    zoom-sim's own log, the same way as h2r's. Returns (rate, wrk's CPU seconds per request it made):
+    wrk's CPU is the growth of this process's reaped children's (no other child ends meanwhile)."""
     token = sim.token()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     env = dict(os.environ, H2R_BENCH_TOKEN=token, H2R_BENCH_MODE=mode, H2R_BENCH_BASE="/scim2")
     mark = sim.mark()
     proc = subprocess.Popen([wrk_bin, "-t2", "-c8", f"-d{int(timeout)}s", "-s", lua, sim.url + "/scim2/Users"],
@@ -325,20 +332,23 @@ def run_wrk(sim, lua, mode, requests, wrk_bin, timeout):
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=15)
-    calls = sim.since(mark)[:requests]
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = (children_after.ru_utime + children_after.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
+    made = sim.since(mark)
+    calls = made[:requests]
     bad = sum(1 for c in calls if c[3] >= 300)
     if bad:
         raise BenchError(f"wrk ({mode}): {bad} of {len(calls)} calls failed; output: {out[-500:]}")
-    return rate_of(calls)
+    return rate_of(calls), wrk_cpu / max(1, len(made))
 
 
 def fig1_throughput(ctx):
     n = size("hires", ctx.smoke)
     sim = ctx.sim
     sim.reset()
-    wrk_create = run_wrk(sim, ctx.lua, "create", n, ctx.wrk, 300)
+    wrk_create, wrk_create_cpu = run_wrk(sim, ctx.lua, "create", n, ctx.wrk, 300)
     sim.reset()
-    wrk_mix = run_wrk(sim, ctx.lua, "mix", 2 * n, ctx.wrk, 300)
+    wrk_mix, wrk_mix_cpu = run_wrk(sim, ctx.lua, "mix", 2 * n, ctx.wrk, 300)
     sim.reset()
     # 8 connections, as wrk -c8: a lane sized from rate 10000/s would open more keep-alive connections
     # than zoom-sim has threads (16), and the extra ones would wait for its 5 s keep-alive timeout.
@@ -347,18 +357,23 @@ def fig1_throughput(ctx):
     gen_events.write_events(events, n, "E", None, "hire")
     env.drop(events, "hires.ndjson")
     mark = sim.mark()
-    code, wall, rss = env.run_once(600)
+    cpu = []
+    code, wall, rss = env.run_once(600, cpu_out=cpu)
     calls = sim.since(mark)
     creates = sum(1 for c in calls if c[1] == "POST" and c[3] == 201)
     if code != 0 or creates != n:
         raise BenchError(f"h2r provisioned {creates} of {n} hires (exit {code}; see {env.log_path})")
     h2r_rate = rate_of(calls)
+    h2r_cpu = cpu[0] / max(1, len(calls))
     ctx.fig1_env = env
     return {
         "n": n, "h2r_rps": h2r_rate, "h2r_calls": len(calls), "h2r_wall_s": wall,
         "wrk_create_rps": wrk_create, "wrk_mix_rps": wrk_mix,
         "ratio": h2r_rate / wrk_create if wrk_create else 0.0,
         "ratio_mix": h2r_rate / wrk_mix if wrk_mix else 0.0,
+        # Issue 30's restatement: CPU per SCIM call, h2rd's own against wrk's own (GET+POST, as h2r's mix).
+        "h2r_cpu_ms": 1000 * h2r_cpu, "wrk_cpu_ms": 1000 * wrk_mix_cpu, "wrk_create_cpu_ms": 1000 * wrk_create_cpu,
+        "cpu_ratio": h2r_cpu / wrk_mix_cpu if wrk_mix_cpu else 0.0,
     }
 
 
@@ -649,11 +664,16 @@ def rows(res):
     out = []
     f = res.get("fig1")
     if isinstance(f, dict):
-        out.append(("1. Provisioning throughput (no limit)",
+        out.append(("1. CPU per SCIM call, h2rd against wrk (no limit)",
+                    f"h2rd {f['h2r_cpu_ms']:.3f} ms/call ({f['n']} hires, {f['h2r_calls']} calls); wrk GET+POST "
+                    f"{f['wrk_cpu_ms']:.3f} ms/request (POST-only {f['wrk_create_cpu_ms']:.3f})",
+                    f"{f['cpu_ratio']:.1f}x wrk's; target <= 3x",
+                    mark_of(0 < f["cpu_ratio"] <= 3)))
+        out.append(("1b. Provisioning throughput (no limit)",
                     f"h2r {f['h2r_rps']:.0f} req/s ({f['n']} hires, {f['h2r_calls']} calls); wrk POST-only "
                     f"{f['wrk_create_rps']:.0f} req/s; wrk GET+POST {f['wrk_mix_rps']:.0f} req/s",
-                    f"{f['ratio']:.2f} of wrk (GET+POST: {f['ratio_mix']:.2f}); target >= 0.9",
-                    mark_of(f["ratio"] >= 0.9)))
+                    f"{f['ratio']:.2f} of wrk (GET+POST: {f['ratio_mix']:.2f}); no target (tracked: it measures "
+                    "zoom-sim as much as h2rd)", "-"))
     f = res.get("fig2")
     if isinstance(f, dict):
         out.append((f"2. Under rate limit R={f['R']}/s",

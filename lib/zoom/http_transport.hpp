@@ -1,5 +1,6 @@
 // HttpTransport: the seam between h2r and the network. Tests put a fake behind it to drop a
-// response, stall, or answer 429; production uses HttplibTransport (keep-alive, TLS verification on).
+// response, stall, or answer 429; production uses CurlTransport (zoom/curl_transport.hpp: one I/O
+// thread, keep-alive, TLS verification on).
 #pragma once
 
 #include "core/error.hpp"
@@ -62,11 +63,13 @@ struct TransportOptions {
   std::size_t max_idle_per_origin = 64;   // as many as scheduler.max_connection_workers by default
   // The whole call — connect, send, wait, read the answer — ends by then (a drip-fed answer too).
   std::chrono::milliseconds deadline = k_default_call_deadline;
-  std::size_t max_answer_bytes = k_default_max_answer_bytes;   // answer bodies (after decompression)
+  std::size_t max_answer_bytes = k_default_max_answer_bytes;   // answer bodies, as read
 };
 
-// cpp-httplib behind a pool of keep-alive clients per origin, so concurrent workers each get a
-// connection of their own and reuse it. Thread-safe.
+// The transport h2rd used before CurlTransport, kept for the transports' shared contract tests
+// (tests/unit/zoom/transport_test.cpp) and for comparison; to be removed once the engine calls
+// send_async(). cpp-httplib behind a pool of keep-alive clients per origin, so concurrent workers
+// each get a connection of their own and reuse it. Thread-safe.
 class HttplibTransport final : public HttpTransport {
 public:
   explicit HttplibTransport(TransportOptions options = {});
