@@ -292,7 +292,10 @@ TEST_CASE("transport: curl keeps 16 calls in flight from one thread") {
   CHECK(transport.connections_opened() >= 2);
 }
 
-TEST_CASE("transport: curl serves many threads at once, each answer to its own caller" * doctest::test_suite("threads")) {
+// Not in the ThreadSanitizer subset ("threads"): HostileServer is cpp-httplib's server, which Debian
+// ships uninstrumented, and TSan then reports races between its own handler threads (seen in CI, not
+// every run). CurlTransport runs under TSan in the end-to-end "threads" cases, inside h2rd.
+TEST_CASE("transport: curl serves many threads at once, each answer to its own caller") {
   HostileServer zoom;
   zoom.on_scim([](const httplib::Request& req, httplib::Response& res) {
     res.set_content(req.get_header_value("X-Call"), "text/plain");
