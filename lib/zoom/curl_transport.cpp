@@ -288,7 +288,7 @@ private:
     call->headers = curl_slist_append(call->headers, "Expect:");
     for (const auto& [name, value] : request.headers)
       call->headers = curl_slist_append(call->headers, (value.empty() ? name + ";" : name + ": " + value).c_str());
-    const bool has_body = !request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
+    const bool has_body = transport::sends_body(request);
     if (has_body && !request.content_type.empty())
       call->headers = curl_slist_append(call->headers, ("Content-Type: " + request.content_type).c_str());
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call->headers);

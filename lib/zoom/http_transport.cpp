@@ -157,7 +157,7 @@ Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
   req.method = request.method;
   req.path = std::move(url.path);
   for (const auto& [name, value] : request.headers) req.headers.emplace(name, value);
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+  if (transport::sends_body(request)) {
     req.body = request.body;
     if (!request.content_type.empty()) req.headers.emplace("Content-Type", request.content_type);
   }

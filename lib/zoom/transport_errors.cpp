@@ -54,6 +54,10 @@ std::optional<Error> refuse(const HttpRequest& request, UrlParts& url) {
   return std::nullopt;
 }
 
+bool sends_body(const HttpRequest& request) {
+  return !request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
+}
+
 Error answer_too_big(const UrlParts& url, std::size_t cap) {
   return Error{ErrorKind::transient,
                "the answer of " + where_of(url) + " is larger than " + megabytes(cap) + ", the most h2r reads: cut off"};

@@ -19,6 +19,9 @@ std::string where_of(const UrlParts& url);
 // Splits the request's URL into `url` and checks every header value (header_problem); the error of a
 // request that must not be sent, or nullopt.
 std::optional<Error> refuse(const HttpRequest& request, UrlParts& url);
+// Whether the request carries a body (and its Content-Type): any non-empty body, and always for POST,
+// PUT and PATCH (an empty one is sent as Content-Length: 0). Both transports decide it here.
+bool sends_body(const HttpRequest& request);
 // The answer passed `cap` bytes (the request's own or TransportOptions::max_answer_bytes).
 Error answer_too_big(const UrlParts& url, std::size_t cap);
 // No complete answer by the call's deadline (zoom.call_deadline).
