@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_events  # noqa: E402
 import bench_conc  # noqa: E402
 import bench_pg  # noqa: E402
+import bench_soak  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_SECRET = "sim-secret"          # zoom-sim's default client secret: a test fixture, not a credential
@@ -46,7 +47,9 @@ SIZES = {
 }
 
 
-FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "fig11", "fig12"]
+FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "fig11", "fig12", "fig13"]
+# Run only when named (--only), except at smoke sizes: figure 13 takes 90 minutes.
+LONG_FIGURES = ["fig13"]
 
 
 def size(name, smoke):
@@ -634,6 +637,11 @@ def fig12_idle(ctx):
     return bench_conc.fig12_idle(ctx, sys.modules[__name__])
 
 
+def fig13_soak(ctx):
+    """steady memory: 90 minutes at ~4 events/s (bench_soak.py)"""
+    return bench_soak.fig13_soak(ctx, sys.modules[__name__])
+
+
 def fig10_daemons(ctx):
     """1, 2 and 3 daemons on PostgreSQL against one on SQLite (bench_pg.py)"""
     return bench_pg.fig10_daemons(ctx, sys.modules[__name__])
@@ -716,6 +724,7 @@ def rows(res):
                     f"{f['rss_kib'] / 1024 / 64:.2f} of 64 MiB, {f['ratio']:.2f} of sqlite3; "
                     "target < 64 MiB and >= 0.5", mark_of(ok)))
     out += bench_pg.rows(res, mark_of)   # figure 10, after 9
+    out += bench_soak.rows(res, mark_of)
     for key in FIGURES:
         if isinstance(res.get(key), str):
             out.append((key, "NOT MEASURED: " + res[key], "", "ERROR"))
@@ -743,6 +752,7 @@ class Ctx:
         self.sims = []
         self.sim = None
         self.fig1_env = None
+        self.soak_minutes = args.soak_minutes
 
     def dir(self, name):
         path = os.path.join(self.work, name)
@@ -762,7 +772,9 @@ def main(argv):
     p.add_argument("--json", help="write the raw results (JSON) here")
     p.add_argument("--workdir", help="scratch folder (default: a new temp folder, removed afterwards)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
-    p.add_argument("--only", default=",".join(k[3:] for k in FIGURES), help="figures to run, e.g. 1,5 (5 needs 1)")
+    p.add_argument("--only", help="figures to run, e.g. 1,5 (5 needs 1); default all but 13, which takes 90 minutes "
+                   "(all at --smoke sizes)")
+    p.add_argument("--soak-minutes", type=float, help="figure 13's length (default 90; 20 s at --smoke)")
     p.add_argument("--command", default="scripts/bench")
     p.add_argument("--size", action="append", default=[], metavar="NAME=N",
                    help="override a size, e.g. hires=5000 (names: " + ", ".join([*SIZES, *bench_conc.SIZES, *bench_pg.SIZES]) + ")")
@@ -778,7 +790,10 @@ def main(argv):
             p.error(f"--size {item}: expected NAME=N with NAME one of {', '.join([*SIZES, *bench_conc.SIZES, *bench_pg.SIZES])}")
         table[name] = (int(value), int(value))
     ctx = Ctx(args)
-    only = {int(x) for x in args.only.split(",") if x.strip()}
+    if args.soak_minutes is not None and not args.soak_minutes > 0:
+        p.error("--soak-minutes must be more than 0")
+    default = [k for k in FIGURES if args.smoke or k not in LONG_FIGURES]
+    only = {int(x) for x in (args.only or ",".join(k[3:] for k in default)).split(",") if x.strip()}
     m = machine()
     res = {}
     started = time.monotonic()
@@ -788,7 +803,8 @@ def main(argv):
         ctx.sims.append(ctx.sim)
         steps = [(1, fig1_throughput), (5, fig5_rss), (6, fig6_latency), (2, fig2_rate_limited),
                  (3, fig3_ingest), (4, fig4_instructions), (7, fig7_one_connection), (8, fig8_many_connections),
-                 (9, fig9_bulk_ingest), (10, fig10_daemons), (11, fig11_msp), (12, fig12_idle)]
+                 (9, fig9_bulk_ingest), (10, fig10_daemons), (11, fig11_msp), (12, fig12_idle),
+                 (13, fig13_soak)]
         for num, fn in steps:
             if num not in only:
                 continue

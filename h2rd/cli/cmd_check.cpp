@@ -35,7 +35,7 @@ Diagnostics check_installation(const Config& config, const Rules& rules, int& un
   struct stat st {};
   if (!is_database_url(config.database) && ::stat(config.database.c_str(), &st) != 0) {
     why_not = "there is no database at " + shown + " yet (`h2rd connection add` creates it)";
-  } else if (auto store = open_store(config.database, config.database_password_file); !store) {
+  } else if (auto store = open_store(config.database, config.database_password_file, config.database_cache); !store) {
     why_not = "the database " + shown + " does not open: " + store.error().message;
   } else if (auto rows = (*store)->list_connections(); !rows) {
     why_not = "the database " + shown + " cannot be read: " + rows.error().message;

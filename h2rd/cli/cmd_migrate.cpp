@@ -103,7 +103,7 @@ int cmd_migrate(const std::string& config_path, const Words& words) {
     print_error(lock.error().message + "; stop it before migrating (systemctl stop h2rd)");
     return k_exit_failed;
   }
-  auto from = open_sqlite_store(config->database);
+  auto from = open_sqlite_store(config->database, config->database_cache);
   if (!from) {
     print_error(from.error().message);
     return k_exit_failed;

@@ -79,7 +79,8 @@ std::optional<Context> open_context_without_key(const std::string& config_path, 
   Context context;
   context.config = std::move(*config);
   init_logging(context.config.log_level, context.config.log_format);
-  auto store = open_store(context.config.database, context.config.database_password_file);
+  auto store = open_store(context.config.database, context.config.database_password_file,
+                          context.config.database_cache);
   if (!store) {
     print_error(store.error().message);
     exit_code = k_exit_failed;
@@ -129,7 +130,8 @@ std::optional<Context> open_status_context(const std::string& config_path, int& 
   Context context;
   context.config = std::move(*config);
   init_logging(context.config.log_level, context.config.log_format);
-  auto store = open_store(context.config.database, context.config.database_password_file);
+  auto store = open_store(context.config.database, context.config.database_password_file,
+                          context.config.database_cache);
   if (!store) {
     print_error(store.error().message);
     exit_code = k_exit_failed;

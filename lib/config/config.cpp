@@ -244,7 +244,7 @@ private:
 
   void extensions(const yaml::MapView& top) {
     if (const auto* node = top.get("limits")) {
-      if (auto map = m_reader.map(*node, "limits", {"max_file_bytes", "max_future_days"})) {
+      if (auto map = m_reader.map(*node, "limits", {"max_file_bytes", "max_future_days", "database_cache"})) {
         if (const auto* n = map->get("max_future_days"))
           if (auto d = m_reader.integer(*n, "limits.max_future_days", 1, 36500))
             m_config.max_future_days = static_cast<int>(*d);
@@ -254,6 +254,14 @@ private:
               m_config.max_file_bytes = *s;
             else
               m_reader.error(*n, "limits.max_file_bytes must be more than 0 (e.g. 64MiB)");
+          }
+        }
+        if (const auto* n = map->get("database_cache")) {
+          if (auto s = m_reader.size(*n, "limits.database_cache")) {
+            if (*s >= k_min_database_cache && *s <= k_max_database_cache)
+              m_config.database_cache = *s;
+            else
+              m_reader.error(*n, "limits.database_cache must be from 1MiB to 16GiB (e.g. 16MiB)");
           }
         }
       }

@@ -1,6 +1,7 @@
 // Config: h2rd.yaml as one struct with documented defaults (docs/man/h2rd.yaml.5).
 #pragma once
 
+#include "core/database_cache.hpp"
 #include "core/diagnostic.hpp"
 #include "core/expected.hpp"
 #include "core/spreadsheet_dates.hpp"
@@ -68,6 +69,9 @@ struct Config {
   // Extensions beyond SPEC (documented in config/h2rd.example.yaml):
   std::uint64_t max_file_bytes = 64ull << 20;  // limits.max_file_bytes ("64MiB"): larger files are rejected unread
   int max_future_days = 1095;                   // limits.max_future_days (1..36500): later effective dates reject the file
+  // limits.database_cache ("16MiB", 1MiB..16GiB; restart): SQLite's memory in this process — its page
+  // caches, mostly — shared by every connection the process opens. Not used with PostgreSQL.
+  std::uint64_t database_cache = k_default_database_cache;
   int retention_days = 30;                      // retention.days: processed/ and rejected/ cleanup; 0 = keep forever
   int max_attempts = 12;                        // retry.max_attempts for transient failures (1..1000)
   std::chrono::milliseconds retry_base{30'000}; // retry.base: first backoff step (at most 1d)

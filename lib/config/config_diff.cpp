@@ -71,6 +71,7 @@ const std::vector<KeySpec>& key_table() {
        [](Config& r, const Config& l) { r.max_file_bytes = l.max_file_bytes; }},
       {"limits.max_future_days", true, [](const Config& c) { return Value(c.max_future_days); },
        [](Config& r, const Config& l) { r.max_future_days = l.max_future_days; }},
+      {"limits.database_cache", false, [](const Config& c) { return Value(c.database_cache); }, {}},
       {"retention.days", true, [](const Config& c) { return Value(c.retention_days); },
        [](Config& r, const Config& l) { r.retention_days = l.retention_days; }},
       {"retry.max_attempts", true, [](const Config& c) { return Value(c.max_attempts); },

@@ -10,7 +10,7 @@ namespace h2r {
 Result<ConsoleHandle> open_console(const Config& config, const Clock& clock) {
   auto tokens = load_console_tokens(config.console.tokens, true);
   if (!tokens) return unexpected(std::move(tokens).error());
-  auto store = open_store(config.database, config.database_password_file);
+  auto store = open_store(config.database, config.database_password_file, config.database_cache);
   if (!store) return unexpected(std::move(store).error());
   std::vector<std::string> hosts;
   // A `listen` on a named address (listen_allow_remote) is reached by that name too; the wildcard

@@ -6,12 +6,13 @@
 
 namespace h2r {
 
-Result<std::unique_ptr<Store>> open_store(const std::string& database, const std::string& password_file) {
+Result<std::unique_ptr<Store>> open_store(const std::string& database, const std::string& password_file,
+                                          std::uint64_t cache_bytes) {
   if (!is_database_url(database)) {
     if (!password_file.empty())
       return fail(ErrorKind::invalid, "a database password file goes with a PostgreSQL URL only, not with the "
                                       "SQLite file " + database);
-    return open_sqlite_store(database);
+    return open_sqlite_store(database, cache_bytes);
   }
   if (auto part = url_password_part(database); !part.empty())
     return fail(ErrorKind::invalid, "the database URL " + redact_database(database) + " holds a password (" + part +

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -25,9 +26,6 @@ namespace {
 
 // How long a statement waits for another process's (or connection's) write lock before failing.
 constexpr int k_busy_timeout_ms = 5000;
-// Page cache per connection: a large ingest touches index pages all over, and spilling them to the WAL
-// before the commit costs more than the memory.
-constexpr int k_cache_kib = 32 * 1024;
 
 // Creates the database file with mode 0600 when it is missing: it holds encrypted secrets, and SQLite
 // gives its -wal and -shm files the mode of the database file.
@@ -94,7 +92,7 @@ Result<LinkRow> read_link(const sqlite::Query& q) {
 
 int sqlite_schema_version() { return sqlite::schema_version(); }
 
-Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, std::uint64_t cache_bytes) {
   if (path.empty()) return fail(ErrorKind::invalid, "no database file given (database is empty)");
   if (path != ":memory:") H2R_TRY(create_private_file(path));
   auto opened = sqlite::Db::open(path);
@@ -107,7 +105,11 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
     if (!H2R_TRY(wal.step()) || wal.text_at(0) != "wal")
       return fail(ErrorKind::permanent, "cannot switch to WAL journal mode");
     H2R_TRY(db->exec("PRAGMA synchronous = NORMAL")); // durable enough with WAL; never corrupts
-    H2R_TRY(db->exec(fmt::format("PRAGMA cache_size = -{}", k_cache_kib)));
+    // A large ingest touches index pages all over, and spilling them to the WAL before the commit costs
+    // more than memory: one connection may use the whole budget, the soft heap limit keeps the sum.
+    cache_bytes = std::clamp(cache_bytes, k_min_database_cache, k_max_database_cache);
+    H2R_TRY(db->exec(fmt::format("PRAGMA cache_size = -{}", cache_bytes / 1024)));
+    sqlite3_soft_heap_limit64(static_cast<sqlite3_int64>(cache_bytes));
     return {};
   }();
   if (!setup) {

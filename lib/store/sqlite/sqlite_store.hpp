@@ -3,12 +3,20 @@
 // wait on busy_timeout.
 #pragma once
 
+#include "core/database_cache.hpp"
 #include "store/store.hpp"
+
+#include <cstdint>
 
 namespace h2r {
 
 // Opens (creating with its schema, or migrating) the database at `path`. An error names the file.
-Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
+// `cache_bytes` (limits.database_cache) is SQLite's memory budget in this process, shared by all its
+// connections: each may cache that much, and SQLite's soft heap limit holds them together to it,
+// taking back the least recently used pages first (sqlite3_soft_heap_limit64). The last store opened
+// sets it for all.
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
+                                                 std::uint64_t cache_bytes = k_default_database_cache);
 
 // The schema version this build writes (PRAGMA user_version).
 int sqlite_schema_version();

@@ -162,6 +162,20 @@ TEST_CASE("config diff: scheduler.claim_lease needs a restart") {
   CHECK_FALSE(is_live_key("scheduler.claim_lease"));
 }
 
+// Issue 30: every store is opened with the budget at start (store/sqlite/sqlite_store.hpp).
+TEST_CASE("config diff: limits.database_cache needs a restart") {
+  test::TempDir dir;
+  Config running = load(dir, "limits: { database_cache: 16MiB }\n");
+  Config loaded = load(dir, "limits: { database_cache: 32MiB }\n");
+  auto changes = diff_config(running, loaded);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].key == "limits.database_cache");
+  CHECK(changes[0].before == std::to_string(16 << 20));
+  CHECK(changes[0].after == std::to_string(32 << 20));
+  CHECK_FALSE(changes[0].live);
+  CHECK_FALSE(is_live_key("limits.database_cache"));
+}
+
 // Issue 28: how the inbox reads dates is fixed while it runs, like its folder.
 TEST_CASE("config diff: inbox.date_order and inbox.excel_serial_dates need a restart") {
   test::TempDir dir;

@@ -73,6 +73,7 @@ TEST_CASE("config: an empty file gives every default, paths beside the config") 
   CHECK(config->log_level == "info");
   CHECK(config->log_format == "text");
   CHECK(config->max_file_bytes == 64ull << 20);
+  CHECK(config->database_cache == 16ull << 20);
   CHECK(config->max_future_days == 1095);
   CHECK(!config->listen_allow_remote);
   CHECK(config->retention_days == 30);
@@ -92,7 +93,7 @@ timezone: America/New_York
 scheduler: { interval: 500ms, workers: 64, max_connection_workers: 1024, claim_lease: 45s }
 listen: ""
 log: { level: debug, format: json }
-limits: { max_file_bytes: 1GiB, max_future_days: 30 }
+limits: { max_file_bytes: 1GiB, max_future_days: 30, database_cache: 48MiB }
 retention: { days: 7 }
 retry: { max_attempts: 3, base: 2m, max: 1h30m }
 notify: { webhook: "https://hooks.example.com/h2r" }
@@ -113,6 +114,7 @@ notify: { webhook: "https://hooks.example.com/h2r" }
   CHECK(config->log_level == "debug");
   CHECK(config->log_format == "json");
   CHECK(config->max_file_bytes == 1ull << 30);
+  CHECK(config->database_cache == 48ull << 20);
   CHECK(config->max_future_days == 30);
   CHECK(config->retention_days == 7);
   CHECK(config->max_attempts == 3);
@@ -152,6 +154,9 @@ TEST_CASE("config: each problem is reported at its line and column with what wou
       {"listen: [a]\n", 1, 9, "listen must be a text value, got a list"},
       {"database: \"\"\n", 1, 11, "database must not be empty"},
       {"limits: { max_file_bytes: 12XB }\n", 1, 27, "limits.max_file_bytes must be a size such as"},
+      {"limits: { database_cache: 512KiB }\n", 1, 27, "limits.database_cache must be from 1MiB to 16GiB"},
+      {"limits: { database_cache: 17GiB }\n", 1, 27, "limits.database_cache must be from 1MiB to 16GiB"},
+      {"limits: { database_cache: lots }\n", 1, 27, "limits.database_cache must be a size such as"},
       {"retention: { days: -1 }\n", 1, 20, "retention.days must be an integer from 0 to 36500"},
       {"retry: { base: 1m, max: 10s }\n", 1, 25, "retry.max must be at least retry.base"},
       {"retry: { max: 31d }\n", 1, 15, "retry.max must be at most 30d"},

@@ -4,6 +4,7 @@
 #include "store_test_util.hpp"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <csignal>
 #include <fstream>
@@ -371,4 +372,47 @@ TEST_CASE("sqlite store: a damaged employee record or event fields column is an 
   auto event = store->find_event("ev-1");
   REQUIRE_FALSE(event);
   CHECK(event.error().message.find("has a damaged fields column") != std::string::npos);
+}
+
+namespace {
+
+// SQLite's heap in this process after writing ~12 MiB of rows one transaction at a time and reading
+// them all back through each of `connections` stores on the file, with limits.database_cache at `budget`.
+long long sqlite_heap_after_a_large_workload(std::uint64_t budget, int connections) {
+  TempDir dir;
+  std::vector<std::unique_ptr<Store>> stores;
+  for (int c = 0; c < connections; ++c) {
+    auto store = open_sqlite_store(dir.file("h2r.db"), budget);
+    REQUIRE(store);
+    stores.push_back(std::move(*store));
+  }
+  const std::string value(4096, 'v');
+  for (int i = 0; i < 3000; ++i) REQUIRE(stores[0]->set_meta(fmt::format("bulk.{:05}", i), value));
+  for (auto& store : stores)
+    for (int i = 0; i < 3000; ++i) {
+      auto read = store->get_meta(fmt::format("bulk.{:05}", i));
+      REQUIRE(read);
+      REQUIRE(read->has_value());
+    }
+  return sqlite3_memory_used();
+}
+
+} // namespace
+
+TEST_CASE("sqlite store: limits.database_cache bounds SQLite's memory, however large the database grows") {
+  constexpr long long mib = 1ll << 20;
+  SUBCASE("one connection") {
+    const long long small = sqlite_heap_after_a_large_workload(1ull << 20, 1);
+    const long long large = sqlite_heap_after_a_large_workload(64ull << 20, 1);
+    INFO("SQLite heap with a 1 MiB budget: " << small << " bytes; with 64 MiB: " << large);
+    CHECK(small < 2 * mib);
+    CHECK(large > 8 * mib);   // the workload does fill a cache that may hold it: the bound above is the budget's
+  }
+  SUBCASE("the budget is one for all the process's connections, not one each") {
+    const long long three = sqlite_heap_after_a_large_workload(4ull << 20, 3);
+    INFO("SQLite heap of 3 connections with a 4 MiB budget: " << three << " bytes");
+    CHECK(three < 6 * mib);
+    CHECK(three > 3 * mib);
+  }
+  sqlite3_soft_heap_limit64(static_cast<sqlite3_int64>(k_default_database_cache));
 }
