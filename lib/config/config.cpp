@@ -205,7 +205,7 @@ private:
   void scheduler(const yaml::MapView& top) {
     const auto* node = top.get("scheduler");
     if (!node) return;
-    auto map = m_reader.map(*node, "scheduler", {"interval", "workers", "max_connection_workers", "claim_lease"});
+    auto map = m_reader.map(*node, "scheduler", {"interval", "workers", "max_connection_workers", "threads", "claim_lease"});
     if (!map) return;
     if (const auto* n = map->get("interval")) {
       if (auto d = m_reader.duration(*n, "scheduler.interval")) {
@@ -228,6 +228,8 @@ private:
     if (const auto* n = map->get("max_connection_workers"))
       if (auto w = m_reader.integer(*n, "scheduler.max_connection_workers", 1, k_max_connection_workers))
         m_config.max_connection_workers = static_cast<int>(*w);
+    if (const auto* n = map->get("threads"))
+      if (auto t = m_reader.integer(*n, "scheduler.threads", 1, 64)) m_config.threads = static_cast<int>(*t);
   }
 
   void log(const yaml::MapView& top) {

@@ -62,6 +62,7 @@ struct Config {
   std::chrono::milliseconds claim_lease{120'000};
   int workers = 4;                  // 1..64: the least concurrency of a connection; events that call none
   int max_connection_workers = 64;  // 1..1024: the most concurrency of one connection (scheduler.max_connection_workers)
+  int threads = 8;                  // 1..64: the threads that run every worker's fiber (scheduler.threads; restart)
   std::string listen = "127.0.0.1:9464";                 // "" = no metrics/health endpoint
   bool listen_allow_remote = false; // listen_allow_remote: a non-loopback `listen` is refused without it
   std::string log_level = "info";   // trace debug info warn error critical off

@@ -57,6 +57,7 @@ const std::vector<KeySpec>& key_table() {
        [](Config& r, const Config& l) { r.workers = l.workers; }},
       {"scheduler.max_connection_workers", true, [](const Config& c) { return Value(c.max_connection_workers); },
        [](Config& r, const Config& l) { r.max_connection_workers = l.max_connection_workers; }},
+      {"scheduler.threads", false, [](const Config& c) { return Value(c.threads); }, {}},
       {"scheduler.claim_lease", false, [](const Config& c) { return duration(c.claim_lease); }, {}},
       {"rules.on_change", true, [](const Config& c) { return Value(c.rules_on_change); },
        [](Config& r, const Config& l) { r.rules_on_change = l.rules_on_change; }},

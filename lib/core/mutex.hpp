@@ -6,8 +6,9 @@
 //   int m_count H2R_GUARDED_BY(m_mutex) = 0;
 //   void bump_locked() H2R_REQUIRES(m_mutex);   // a helper called with the lock held
 //
-// so the clang build (scripts/build thread-safety) refuses an access without the lock. No cost: each
-// type is the std one inside, every member inline.
+// so the clang build (scripts/build thread-safety) refuses an access without the lock. Almost no cost:
+// each type is the std one inside, every member inline, plus a count of the locks each thread holds
+// (mutexes_held(): a fiber never gives its thread back with one held, core/fiber.hpp).
 #pragma once
 
 #include "core/thread_annotations.hpp"
@@ -18,15 +19,33 @@
 
 namespace h2r {
 
+namespace detail {
+// How many Mutex locks the calling thread holds now (a CondVar wait counts as holding): a fiber
+// gives its thread back only with none held (core/fiber.hpp).
+inline thread_local int t_mutexes_held = 0;
+} // namespace detail
+
+inline int mutexes_held() { return detail::t_mutexes_held; }
+
 class H2R_CAPABILITY("mutex") Mutex {
 public:
   Mutex() = default;
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
-  void lock() H2R_ACQUIRE() { m_mutex.lock(); }
-  void unlock() H2R_RELEASE() { m_mutex.unlock(); }
-  bool try_lock() H2R_TRY_ACQUIRE(true) { return m_mutex.try_lock(); }
+  void lock() H2R_ACQUIRE() {
+    m_mutex.lock();
+    ++detail::t_mutexes_held;
+  }
+  void unlock() H2R_RELEASE() {
+    --detail::t_mutexes_held;
+    m_mutex.unlock();
+  }
+  bool try_lock() H2R_TRY_ACQUIRE(true) {
+    if (!m_mutex.try_lock()) return false;
+    ++detail::t_mutexes_held;
+    return true;
+  }
   // Tells the analysis the calling thread holds this mutex (checks nothing at run time): for code
   // that runs under a lock taken elsewhere, e.g. by an object that holds it for its lifetime.
   void assert_held() const H2R_ASSERT_CAPABILITY(this) {}
@@ -47,15 +66,23 @@ inline constexpr AdoptLock k_adopt_lock{};
 // between (the analysis follows both), and CondVar waits on it.
 class H2R_SCOPED_CAPABILITY MutexLock {
 public:
-  explicit MutexLock(Mutex& mutex) H2R_ACQUIRE(mutex) : m_lock(mutex.m_mutex) {}
-  // Takes over `mutex`, which the caller holds (a successful try_lock()).
+  explicit MutexLock(Mutex& mutex) H2R_ACQUIRE(mutex) : m_lock(mutex.m_mutex) { ++detail::t_mutexes_held; }
+  // Takes over `mutex`, which the caller holds (a successful try_lock(), counted then).
   MutexLock(Mutex& mutex, AdoptLock) H2R_REQUIRES(mutex) : m_lock(mutex.m_mutex, std::adopt_lock) {}
-  ~MutexLock() H2R_RELEASE() {}
+  ~MutexLock() H2R_RELEASE() {
+    if (m_lock.owns_lock()) --detail::t_mutexes_held;
+  }
   MutexLock(const MutexLock&) = delete;
   MutexLock& operator=(const MutexLock&) = delete;
 
-  void lock() H2R_ACQUIRE() { m_lock.lock(); }
-  void unlock() H2R_RELEASE() { m_lock.unlock(); }
+  void lock() H2R_ACQUIRE() {
+    m_lock.lock();
+    ++detail::t_mutexes_held;
+  }
+  void unlock() H2R_RELEASE() {
+    --detail::t_mutexes_held;
+    m_lock.unlock();
+  }
 
 private:
   friend class CondVar;

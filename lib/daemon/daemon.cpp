@@ -1,5 +1,6 @@
 #include "daemon/daemon.hpp"
 
+#include "core/fiber.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
 #include "engine/engine_config.hpp"
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 #include <unistd.h>
@@ -19,6 +21,8 @@ namespace {
 
 constexpr std::chrono::milliseconds k_rules_poll{1000};   // how often the rules file is checked for edits
 constexpr std::chrono::milliseconds k_shared_poll{1000};   // how often a daemon on a shared database looks for due events
+// A worker fiber's pacing wait looks at the shutdown flag this often (a thread's wakes on it at once).
+constexpr std::chrono::milliseconds k_fiber_wait_slice{200};
 
 std::string outcome_state_name(EventState state) {
   return state == EventState::pending ? "retrying" : std::string(to_string(state));
@@ -35,10 +39,15 @@ ScimClientOptions Daemon::client_options(bool once) {
     m_metrics.observe_scim(call);
     m_heartbeat.beat();   // an answered (or timed-out) call is progress
   };
-  // Rate-limit waits wake on shutdown.
+  // Rate-limit waits wake on shutdown. A worker fiber gives its thread back while it waits, looking
+  // at the shutdown flag every k_fiber_wait_slice (core/fiber.hpp); a thread waits on the flag itself.
   options.sleep_until = [this](SystemTime t) {
-    auto left = t - m_clock.now();
-    return left <= SystemTime::duration(0) || !m_shutdown.wait_for(left);
+    for (;;) {
+      const auto left = t - m_clock.now();
+      if (left <= SystemTime::duration(0)) return true;
+      if (m_shutdown.requested()) return false;
+      if (!fiber::sleep_for(std::min<SystemTime::duration>(left, k_fiber_wait_slice))) return !m_shutdown.wait_for(left);
+    }
   };
   return options;
 }

@@ -39,18 +39,18 @@ std::optional<std::chrono::microseconds> LatencyEwma::value() const {
   return std::chrono::microseconds(static_cast<long long>(m_us));
 }
 
-LaneRunner::LaneRunner(std::vector<Lane> lanes, Target target, Work work, Stop stop)
-    : m_lanes(std::move(lanes)), m_target(std::move(target)), m_work(std::move(work)), m_stop(std::move(stop)),
+LaneRunner::LaneRunner(FiberPool& pool, std::vector<Lane> lanes, Target target, Work work, Stop stop)
+    : m_pool(pool), m_lanes(std::move(lanes)), m_target(std::move(target)), m_work(std::move(work)), m_stop(std::move(stop)),
       m_state(m_lanes.size()) {}
 
 void LaneRunner::spawn(std::size_t lane, int wanted) {
   State& s = m_state[lane];
   while (s.running < wanted) {
     try {
-      m_threads.emplace_back([this, lane] { lane_loop(lane); });
+      m_pool.spawn([this, lane] { lane_loop(lane); });
     } catch (const std::system_error& e) {
-      // Out of threads: the lane goes on with those it has (or, with none, its items are given back).
-      spdlog::error("dispatch.thread_failed connection=\"{}\" threads={} error=\"{}\"", escape_for_log(m_lanes[lane].key),
+      // Out of memory for stacks: the lane goes on with those it has (or, with none, its items are given back).
+      spdlog::error("dispatch.fiber_failed connection=\"{}\" fibers={} error=\"{}\"", escape_for_log(m_lanes[lane].key),
                     s.running, escape_for_log(e.what()));
       return;
     }
@@ -76,7 +76,7 @@ void LaneRunner::lane_loop(std::size_t lane) {
         return;
       }
       item = items[s.next++];
-      // More help only for items no thread of the lane can take yet: the others may be just about to take
+      // More help only for items no fiber of the lane can take yet: the others may be just about to take
       // one, so count them as free (at the tail of a lane this under-provisions, never over).
       const auto left = static_cast<long long>(items.size() - s.next);
       spawn(lane, static_cast<int>(std::min<long long>(target, std::max<long long>(s.running, 1 + left))));
@@ -95,7 +95,7 @@ void LaneRunner::run() {
     lock.lock();
     spawn(lane, static_cast<int>(std::min<long long>(target, size)));
   }
-  // Threads re-size their lane when they take an item; this also looks every k_resize_period, so a lane
+  // Fibers re-size their lane when they take an item; this also looks every k_resize_period, so a lane
   // whose first calls are still out widens as soon as its connection's first answer says how far it is.
   while (!m_done.wait_for(lock, k_resize_period, [this]() H2R_REQUIRES(m_mutex) { return m_alive == 0; })) {
     for (std::size_t lane = 0; lane < m_lanes.size(); ++lane) {
@@ -111,9 +111,7 @@ void LaneRunner::run() {
       if (s.running > 0) spawn(lane, static_cast<int>(std::min<long long>(target, std::max<long long>(s.running, still_left))));
     }
   }
-  std::vector<std::thread> threads = std::move(m_threads);
-  lock.unlock();
-  for (auto& t : threads) t.join();
+  // Every fiber has said it ended (m_alive is 0) under m_mutex, and touches nothing of this object after.
 }
 
 std::vector<std::size_t> LaneRunner::untaken() const {
@@ -124,7 +122,7 @@ std::vector<std::size_t> LaneRunner::untaken() const {
   return out;
 }
 
-std::vector<std::pair<std::string, int>> LaneRunner::peak_threads() const {
+std::vector<std::pair<std::string, int>> LaneRunner::peak_fibers() const {
   MutexLock lock(m_mutex);
   std::vector<std::pair<std::string, int>> out;
   for (std::size_t lane = 0; lane < m_lanes.size(); ++lane) out.emplace_back(m_lanes[lane].key, m_state[lane].peak);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/fiber.hpp"
 #include "core/mutex.hpp"
 #include "engine/connection_registry.hpp"
 #include "engine/outcome_batcher.hpp"
@@ -38,9 +39,9 @@ namespace h2r {
 struct EngineLiveOptions {
   std::string time_zone = "UTC";
   int max_future_days = 1095;                  // limits.max_future_days: a later effective date rejects the file
-  // Concurrency (engine/dispatcher.hpp): each connection runs its events on threads of its own, as many
+  // Concurrency (engine/dispatcher.hpp): each connection runs its events on fibers of its own, as many
   // as its rate limit × observed latency needs, at least `workers` and at most max_connection_workers.
-  // Events that call no connection run on `workers` threads.
+  // Events that call no connection run on `workers` fibers. All fibers share EngineOptions::threads.
   int workers = 4;
   int max_connection_workers = 64;
   int max_attempts = 12;                       // transient failures before an event is failed
@@ -59,8 +60,11 @@ struct EngineOptions : EngineLiveOptions {
   // are taken over once it ran out (a rescue), or released when it restarts on SQLite.
   std::chrono::milliseconds claim_lease{30 * 60'000};
   std::string owner;                           // the claim owner; "" = "host:pid:random", made by the Engine
+  // The threads that run every worker fiber (scheduler.threads; core/fiber.hpp), made at the first
+  // cycle that has work. Not live: a restart changes it.
+  int threads = 8;
   // Hooks for the daemon (metrics, alerts, heartbeat, shutdown); each may be empty. on_outcome and
-  // stop_requested are called from worker threads.
+  // stop_requested are called from worker fibers (on the threads of the engine's FiberPool).
   std::function<void(const EventRow&, const EventOutcome&)> on_outcome;   // after the outcome is recorded
   // One target's writes made at Zoom (PUT/POST/PATCH/DELETE, with their attribute changes), as soon as
   // they all succeeded, whatever the event's outcome; called from worker threads. Never for a dry run.
@@ -234,6 +238,7 @@ private:
   Mutex m_rng_mutex;
   std::mt19937_64 m_rng H2R_GUARDED_BY(m_rng_mutex){std::random_device{}()};
   std::atomic<long long> m_writes_failing_since_ms{0};
+  std::unique_ptr<FiberPool> m_fibers;   // made by the cycle's thread at the first run_workers(); the cycle's thread only
   // The guard's decisions for sets (guard_set), kept until they leave their window: a set's later
   // batches pass, or are held, without counting the set again (the store keeps the same decision for
   // that long). The cycle's thread only.

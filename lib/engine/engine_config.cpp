@@ -12,6 +12,7 @@ EngineOptions engine_options(const Config& config) {
   options.retry_base = config.retry_base;
   options.retry_max = config.retry_max;
   options.claim_lease = config.claim_lease;
+  options.threads = config.threads;
   return options;
 }
 

@@ -273,7 +273,8 @@ void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {
       },
       k_outcome_batch, k_outcome_gather);
   cycle.outcomes = &outcomes;
-  LaneRunner runner(std::move(lanes), target, [&](std::size_t i) {
+  if (!m_fibers) m_fibers = std::make_unique<FiberPool>(m_options.threads);
+  LaneRunner runner(*m_fibers, std::move(lanes), target, [&](std::size_t i) {
     if (!may_start_calls()) {   // the heartbeat is too old: this claim may no longer hold
       release(work[i].event);
       MutexLock lock(cycle.mutex);
@@ -312,8 +313,8 @@ void Engine::run_workers(std::vector<Work>& work, Cycle& cycle) {
   }, stopping);
   runner.run();
   cycle.outcomes = nullptr;
-  for (const auto& [connection, threads] : runner.peak_threads())
-    spdlog::debug("dispatch.lane connection=\"{}\" peak_threads={}", escape_for_log(connection), threads);
+  for (const auto& [connection, threads] : runner.peak_fibers())
+    spdlog::debug("dispatch.lane connection=\"{}\" peak_fibers={}", escape_for_log(connection), threads);
   // Work no lane took (shutdown, or a failed write ended the cycle) is given back, due as it was.
   for (std::size_t i : runner.untaken()) release(work[i].event);
 }

@@ -13,7 +13,24 @@ bool ObservedTransport::is_token_request(const HttpRequest& request) {
 
 Result<HttpResponse> ObservedTransport::send(const HttpRequest& request) {
   auto response = m_inner.send(request);
-  if (!is_token_request(request)) return response;
+  observe(request, response);
+  return response;
+}
+
+void ObservedTransport::send_async(HttpRequest request, Done done) {
+  if (!is_token_request(request)) return m_inner.send_async(std::move(request), std::move(done));
+  // A token request: the URL is kept for the log line (what it needs of the request).
+  HttpRequest seen;
+  seen.method = request.method;
+  seen.url = request.url;
+  m_inner.send_async(std::move(request), [this, seen = std::move(seen), done = std::move(done)](Result<HttpResponse> r) {
+    observe(seen, r);
+    done(std::move(r));
+  });
+}
+
+void ObservedTransport::observe(const HttpRequest& request, const Result<HttpResponse>& response) {
+  if (!is_token_request(request)) return;
   const bool ok = response && response->status == 200;
   m_metrics.count_token(ok);
   if (!ok) {
@@ -23,7 +40,6 @@ Result<HttpResponse> ObservedTransport::send(const HttpRequest& request) {
                  response ? std::to_string(response->status) : "none",
                  response ? std::string("token endpoint refused the request") : escape_for_log(response.error().message));
   }
-  return response;
 }
 
 } // namespace h2r

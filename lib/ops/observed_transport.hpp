@@ -12,11 +12,15 @@ class ObservedTransport final : public HttpTransport {
 public:
   ObservedTransport(HttpTransport& inner, Metrics& metrics) : m_inner(inner), m_metrics(metrics) {}
   Result<HttpResponse> send(const HttpRequest& request) override;
+  // The wrapped transport's own send_async (a fiber's call must not fall back to a blocking send()).
+  void send_async(HttpRequest request, Done done) override;
 
   // True for Zoom's Server-to-Server token request (POST ...?grant_type=account_credentials...).
   static bool is_token_request(const HttpRequest& request);
 
 private:
+  void observe(const HttpRequest& request, const Result<HttpResponse>& response);
+
   HttpTransport& m_inner;
   Metrics& m_metrics;
 };

@@ -22,7 +22,8 @@ namespace h2r {
 
 using CallFence = std::function<Result<void>()>;
 
-// Sets `fence` for the calling thread for the scope's lifetime (scopes nest; the outer one comes back).
+// Sets `fence` for the calling fiber (or thread, off fibers) for the scope's lifetime (scopes nest;
+// the outer one comes back).
 // It also keeps the calls that passed it (sent()), so that an outcome refused because an operator
 // decided meanwhile can still say truthfully what had already been sent.
 class CallFenceScope {
@@ -42,7 +43,7 @@ private:
   std::vector<std::string> m_sent;
 };
 
-// The calling thread's fence's answer for `call` (method, path and what, for people), about to be sent
+// The calling fiber's (or thread's) fence's answer for `call` (method, path and what, for people), about to be sent
 // at `at` (UTC with milliseconds); ok when the thread has none. A call it lets through is kept in the
 // scope's sent().
 Result<void> check_call_fence(std::string_view call = {}, std::string_view at = {});

@@ -20,8 +20,6 @@ namespace h2r {
 
 class CurlTransport final : public HttpTransport {
 public:
-  using Done = std::function<void(Result<HttpResponse>)>;
-
   explicit CurlTransport(TransportOptions options = {});
   ~CurlTransport() override;
   CurlTransport(const CurlTransport&) = delete;
@@ -30,7 +28,7 @@ public:
   Result<HttpResponse> send(const HttpRequest& request) override;
   // Starts `request`; `done` is called once, on the I/O thread (or at once, on this thread, for a
   // request refused before sending: a bad URL or header value).
-  void send_async(HttpRequest request, Done done);
+  void send_async(HttpRequest request, Done done) override;
 
   // Connections opened since the transport was made (a reused keep-alive connection is not counted):
   // for tests and the benchmarks.

@@ -1,5 +1,6 @@
 #include "zoom/http_transport.hpp"
 
+#include "core/fiber.hpp"
 #include "core/text.hpp"
 
 #include "zoom/transport_errors.hpp"
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <thread>
 
 namespace h2r {
@@ -121,6 +123,20 @@ struct HttplibTransport::Pool {
 HttplibTransport::HttplibTransport(TransportOptions options)
     : m_options(std::move(options)), m_watchdog(std::make_unique<Watchdog>()) {}
 HttplibTransport::~HttplibTransport() = default;
+
+Result<HttpResponse> send_from_fiber(HttpTransport& transport, const HttpRequest& request) {
+  // Written by `done` before it resumes this fiber; read after the fiber's thread has taken it back
+  // (the resume and the switch synchronise through the fiber's thread's lock).
+  std::optional<Result<HttpResponse>> result;
+  const bool suspended = fiber::suspend([&](fiber::Resume resume) {
+    transport.send_async(request, [&result, resume = std::move(resume)](Result<HttpResponse> answer) {
+      result.emplace(std::move(answer));
+      resume();
+    });
+  });
+  if (!suspended) return transport.send(request);
+  return std::move(*result);
+}
 
 Result<HttpResponse> HttplibTransport::send(const HttpRequest& request) {
   UrlParts url;

@@ -7,6 +7,7 @@
 #include "core/mutex.hpp"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,7 +42,17 @@ public:
   // failures, malformed URLs and header values RFC 9110 does not allow (never sent). An answer past
   // the deadline or the size cap is a transient error. The message names the host, never a header value.
   virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
+
+  using Done = std::function<void(Result<HttpResponse>)>;
+  // Starts `request` and hands its result to `done`, called once: on a thread of the transport's own,
+  // or at once on this thread. This one calls send() and then `done`; a transport with an I/O thread
+  // (CurlTransport) returns at once and calls `done` there.
+  virtual void send_async(HttpRequest request, Done done) { done(send(request)); }
 };
+
+// send() for a caller that may be a fiber (core/fiber.hpp): the fiber gives its thread back until the
+// answer comes (send_async), instead of blocking it. Off fibers, or with a Mutex held, it is send().
+Result<HttpResponse> send_from_fiber(HttpTransport& transport, const HttpRequest& request);
 
 // Defaults of TransportOptions (h2rd.yaml zoom.call_deadline, zoom.max_answer_bytes; h2rd.yaml(5)).
 inline constexpr std::chrono::milliseconds k_default_call_deadline{30'000};

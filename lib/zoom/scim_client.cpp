@@ -1,5 +1,7 @@
 #include "zoom/scim_client.hpp"
 
+#include "core/fiber.hpp"
+
 #include <date/date.h>
 
 #include "zoom/call_fence.hpp"
@@ -156,7 +158,7 @@ ScimClient::ScimClient(ZoomConnection connection, HttpTransport& transport, Toke
 bool ScimClient::wait_until(SystemTime t) {
   if (m_options.sleep_until) return m_options.sleep_until(t);
   auto now = m_clock.now();
-  if (t > now) std::this_thread::sleep_for(t - now);
+  if (t > now && !fiber::sleep_for(t - now)) std::this_thread::sleep_for(t - now);   // a fiber lets others run
   return true;
 }
 
@@ -210,7 +212,7 @@ Result<HttpResponse> ScimClient::call(const std::string& method, const std::stri
     }
     request.headers[0].second = "Bearer " + token->reveal();
     auto started = std::chrono::steady_clock::now();
-    auto response = m_transport.send(request);
+    auto response = send_from_fiber(m_transport, request);   // a fiber gives its thread back meanwhile
     if (m_options.observer)
       m_options.observer({m_connection.name, method, route, response ? response->status : 0,
                           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)});

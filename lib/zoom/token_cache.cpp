@@ -98,16 +98,60 @@ std::shared_ptr<TokenCache::Entry> TokenCache::entry(const std::string& key) {
 
 int TokenCache::waiting(const std::string& key) { return entry(key)->waiting.load(); }
 
-Result<Secret> TokenCache::get(const std::string& key, const OAuthCredentials& credentials) {
-  auto e = entry(key);
-  ++e->waiting;
-  MutexLock fetch_lock(e->fetch_mutex);
-  --e->waiting;
-  if (!e->token.empty() && m_clock.now() < e->refresh_at) return e->token;
-  return fetch(*e, credentials);
+void TokenCache::wait_for_fetch(Entry& e, MutexLock& lock) {
+  while (e.fetching) {
+    ++e.waiting;
+    lock.unlock();
+    const bool suspended = fiber::suspend([&e](fiber::Resume resume) {
+      MutexLock inner(e.mutex);
+      if (e.fetching) {
+        e.fiber_waiters.push_back(std::move(resume));
+        return;
+      }
+      inner.unlock();
+      resume();   // it ended between the unlock above and now
+    });
+    lock.lock();
+    // Off fibers (or with another lock held) the caller waits as a thread. A resumed fiber looks
+    // again: a newer fetch may have begun meanwhile.
+    if (!suspended) e.fetched.wait(lock, [&e]() H2R_REQUIRES(e.mutex) { return !e.fetching; });
+    --e.waiting;
+  }
 }
 
-Result<Secret> TokenCache::fetch(Entry& e, const OAuthCredentials& credentials) {
+Result<Secret> TokenCache::get(const std::string& key, const OAuthCredentials& credentials) {
+  auto e = entry(key);
+  MutexLock lock(e->mutex);
+  for (;;) {
+    wait_for_fetch(*e, lock);
+    if (!e->token.empty() && m_clock.now() < e->refresh_at) return e->token;
+    if (!e->fetching) break;
+  }
+  e->fetching = true;
+  const Secret stale = e->token;
+  lock.unlock();
+  const SystemTime sent_at = m_clock.now();
+  auto answer = fetch(credentials, stale);
+  lock.lock();
+  e->fetching = false;
+  std::vector<fiber::Resume> waiters = std::move(e->fiber_waiters);
+  e->fiber_waiters.clear();
+  e->fetched.notify_all();
+  if (answer) {
+    const std::chrono::milliseconds lifetime = answer->lifetime;
+    e->token = std::move(answer->access_token);
+    // Lifetime counts from when the request was sent: the server's clock started no earlier.
+    e->refresh_at = add_ms_saturating(sent_at, lifetime - refresh_margin(lifetime));
+    ++e->fetches;
+  }
+  Secret token = answer ? e->token : Secret();
+  lock.unlock();
+  for (auto& resume : waiters) resume();
+  if (!answer) return unexpected(std::move(answer).error());
+  return token;
+}
+
+Result<TokenAnswer> TokenCache::fetch(const OAuthCredentials& credentials, const Secret& stale) {
   HttpRequest request;
   request.method = "POST";
   request.url = credentials.oauth_url + (credentials.oauth_url.find('?') == std::string::npos ? "?" : "&") +
@@ -115,8 +159,7 @@ Result<Secret> TokenCache::fetch(Entry& e, const OAuthCredentials& credentials) 
   request.headers = {{"Authorization", basic_auth(credentials).reveal()}, {"Accept", "application/json"}};
   request.content_type = "application/x-www-form-urlencoded";
   request.max_answer_bytes = k_max_token_answer_bytes;
-  const SystemTime sent_at = m_clock.now();
-  auto response = m_transport.send(request);
+  auto response = send_from_fiber(m_transport, request);   // a fiber gives its thread back meanwhile
   if (!response) {
     Error error = response.error();
     error.message = "token request: " + server_text(error.message);
@@ -127,29 +170,22 @@ Result<Secret> TokenCache::fetch(Entry& e, const OAuthCredentials& credentials) 
     const std::string basic = request.headers[0].second;
     response->body = scrub_secrets(std::move(response->body),
                                    {credentials.client_secret.reveal(), basic, basic.substr(basic.find(' ') + 1),
-                                    e.token.reveal()});
+                                    stale.reveal()});
     return unexpected(token_refusal(*response, m_clock.now()));
   }
-
-  auto answer = parse_token_answer(response->body);
-  if (!answer) return unexpected(std::move(answer).error());
-  const std::chrono::milliseconds lifetime = answer->lifetime;
-  e.token = std::move(answer->access_token);
-  // Lifetime counts from when the request was sent: the server's clock started no earlier.
-  e.refresh_at = add_ms_saturating(sent_at, lifetime - refresh_margin(lifetime));
-  ++e.fetches;
-  return e.token;
+  return parse_token_answer(response->body);
 }
 
 void TokenCache::invalidate(const std::string& key, const Secret& stale) {
   auto e = entry(key);
-  MutexLock fetch_lock(e->fetch_mutex);
-  if (e->token == stale) e->token = Secret();
+  MutexLock lock(e->mutex);
+  if (e->token == stale) e->token = Secret();   // a fetch in flight brings a newer one anyway
 }
 
 void TokenCache::forget(const std::string& key) {
   auto e = entry(key);
-  MutexLock fetch_lock(e->fetch_mutex);
+  MutexLock lock(e->mutex);
+  wait_for_fetch(*e, lock);   // a fetch in flight used the old credentials: its token goes too
   e->token = Secret();
 }
 

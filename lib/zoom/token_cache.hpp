@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/fiber.hpp"
 #include "core/mutex.hpp"
 #include "core/secret.hpp"
 #include "zoom/http_transport.hpp"
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <vector>
 
 namespace h2r {
 
@@ -61,15 +63,24 @@ public:
   static std::chrono::milliseconds refresh_margin(std::chrono::milliseconds lifetime);
 
 private:
+  // The single flight of one connection: one caller fetches with no lock held (so a fiber may give its
+  // thread back while the answer comes, core/fiber.hpp); the others wait for it, a fiber suspended and
+  // a thread on `fetched`, and then take its token (or, if it failed, the next of them fetches).
   struct Entry {
-    Mutex fetch_mutex;    // held while fetching: the single flight
-    Secret token H2R_GUARDED_BY(fetch_mutex);
-    SystemTime refresh_at H2R_GUARDED_BY(fetch_mutex){};   // replace the token from this moment
+    Mutex mutex;
+    Secret token H2R_GUARDED_BY(mutex);
+    SystemTime refresh_at H2R_GUARDED_BY(mutex){};   // replace the token from this moment
+    bool fetching H2R_GUARDED_BY(mutex) = false;
+    std::vector<fiber::Resume> fiber_waiters H2R_GUARDED_BY(mutex);
+    CondVar fetched;       // fetching became false (threads waiting)
     std::atomic<long long> fetches{0};
-    std::atomic<int> waiting{0};   // callers between entering get() and taking fetch_mutex
+    std::atomic<int> waiting{0};   // callers waiting for the fetch in flight
   };
   std::shared_ptr<Entry> entry(const std::string& key);
-  Result<Secret> fetch(Entry& entry, const OAuthCredentials& credentials) H2R_REQUIRES(entry.fetch_mutex);
+  // Returns once no fetch of `e` is in flight (at once when none is); `lock` holds e.mutex before and after.
+  static void wait_for_fetch(Entry& e, MutexLock& lock) H2R_REQUIRES(e.mutex);
+  // One request to the token endpoint; `stale` is the token it replaces (scrubbed from a refusal).
+  Result<TokenAnswer> fetch(const OAuthCredentials& credentials, const Secret& stale);
 
   HttpTransport& m_transport;
   const Clock& m_clock;

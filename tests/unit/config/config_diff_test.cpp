@@ -162,6 +162,18 @@ TEST_CASE("config diff: scheduler.claim_lease needs a restart") {
   CHECK_FALSE(is_live_key("scheduler.claim_lease"));
 }
 
+// Issue 30: the engine's FiberPool is made once, at the first cycle with work.
+TEST_CASE("config diff: scheduler.threads needs a restart") {
+  test::TempDir dir;
+  auto changes = diff_config(load(dir, "scheduler: { threads: 8 }\n"), load(dir, "scheduler: { threads: 4 }\n"));
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].key == "scheduler.threads");
+  CHECK(changes[0].before == "8");
+  CHECK(changes[0].after == "4");
+  CHECK_FALSE(changes[0].live);
+  CHECK_FALSE(is_live_key("scheduler.threads"));
+}
+
 // Issue 30: every store is opened with the budget at start (store/sqlite/sqlite_store.hpp).
 TEST_CASE("config diff: limits.database_cache needs a restart") {
   test::TempDir dir;

@@ -69,6 +69,7 @@ TEST_CASE("config: an empty file gives every default, paths beside the config") 
   CHECK(config->claim_lease == 2min);
   CHECK(config->workers == 4);
   CHECK(config->max_connection_workers == 64);
+  CHECK(config->threads == 8);
   CHECK(config->listen == "127.0.0.1:9464");
   CHECK(config->log_level == "info");
   CHECK(config->log_format == "text");
@@ -90,7 +91,7 @@ inbox: /srv/inbox
 rules: ../rules.yaml
 secret_key_file: ./keys/secret.key
 timezone: America/New_York
-scheduler: { interval: 500ms, workers: 64, max_connection_workers: 1024, claim_lease: 45s }
+scheduler: { interval: 500ms, workers: 64, max_connection_workers: 1024, threads: 3, claim_lease: 45s }
 listen: ""
 log: { level: debug, format: json }
 limits: { max_file_bytes: 1GiB, max_future_days: 30, database_cache: 48MiB }
@@ -110,6 +111,7 @@ notify: { webhook: "https://hooks.example.com/h2r" }
   CHECK(config->claim_lease == 45s);
   CHECK(config->workers == 64);
   CHECK(config->max_connection_workers == 1024);
+  CHECK(config->threads == 3);
   CHECK(config->listen.empty());
   CHECK(config->log_level == "debug");
   CHECK(config->log_format == "json");
@@ -139,7 +141,7 @@ TEST_CASE("config: each problem is reported at its line and column with what wou
       {"scheduler: { interval: 30 }\n", 1, 24, "scheduler.interval must be a duration such as 500ms, 30s"},
       {"scheduler: { interval: 0s }\n", 1, 24, "scheduler.interval must be longer than 0"},
       {"scheduler: { every: 1s }\n", 1, 14,
-       "unknown key 'every' in scheduler (allowed: interval, workers, max_connection_workers or claim_lease)"},
+       "unknown key 'every' in scheduler (allowed: interval, workers, max_connection_workers, threads or claim_lease)"},
       {"scheduler: { claim_lease: 9s }\n", 1, 27, "scheduler.claim_lease must be at least 10s and at most 24h"},
       {"scheduler: { claim_lease: 25h }\n", 1, 27, "scheduler.claim_lease must be at least 10s and at most 24h"},
       {"scheduler: { claim_lease: soon }\n", 1, 27, "scheduler.claim_lease must be a duration"},
@@ -147,6 +149,8 @@ TEST_CASE("config: each problem is reported at its line and column with what wou
        "scheduler.max_connection_workers must be an integer from 1 to 1024, got 0"},
       {"scheduler:\n  max_connection_workers: 1025\n", 2, 27, "from 1 to 1024, got 1025"},
       {"scheduler: 30s\n", 1, 12, "scheduler must be a map, got '30s'"},
+      {"scheduler: { threads: 0 }\n", 1, 23, "scheduler.threads must be an integer from 1 to 64, got 0"},
+      {"scheduler: { threads: 65 }\n", 1, 23, "scheduler.threads must be an integer from 1 to 64, got 65"},
       {"log: { level: verbose }\n", 1, 15, "log.level must be trace, debug, info, warning, warn, error, critical or off"},
       {"log: { format: xml }\n", 1, 16, "log.format must be text or json, got 'xml'"},
       {"listen: localhost\n", 1, 9, "listen must be host:port (e.g. 127.0.0.1:9464) or \"\""},

@@ -89,13 +89,17 @@ struct Gates {
   }
 };
 
+// These items block their thread (a gate, not a fiber wait): the pool needs a thread for each one held.
+constexpr int k_threads_for_blocking_items = 16;
+
 } // namespace
 
 TEST_CASE("dispatcher: a lane runs as many items at once as its target, never more than it has" * doctest::test_suite("threads")) {
+  FiberPool pool(k_threads_for_blocking_items);
   Gates gates;
   std::vector<LaneRunner::Lane> lanes{{"wide", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}}, {"narrow", {10, 11}}};
   auto lane_of = [](std::size_t i) { return std::string(i < 10 ? "wide" : "narrow"); };
-  LaneRunner runner(lanes, [](const std::string& key) { return key == "wide" ? 6 : 5; },
+  LaneRunner runner(pool, lanes, [](const std::string& key) { return key == "wide" ? 6 : 5; },
                     [&](std::size_t i) { gates.work(lane_of(i)); }, [] { return false; });
   std::thread t([&] { runner.run(); });
   // The wide lane reaches 6 at once (its target), the narrow one its 2 items.
@@ -108,16 +112,17 @@ TEST_CASE("dispatcher: a lane runs as many items at once as its target, never mo
   CHECK(gates.peak["wide"] == 6);
   CHECK(gates.peak["narrow"] == 2);
   CHECK(runner.untaken().empty());
-  for (const auto& [key, peak] : runner.peak_threads()) CHECK(peak == (key == "wide" ? 6 : 2));
+  for (const auto& [key, peak] : runner.peak_fibers()) CHECK(peak == (key == "wide" ? 6 : 2));
 }
 
 TEST_CASE("dispatcher: a lane grows when its target rises and shrinks when it falls" * doctest::test_suite("threads")) {
+  FiberPool pool(k_threads_for_blocking_items);
   Gates gates;
   std::atomic<int> target{1};
   std::vector<std::size_t> items(40);
   for (std::size_t i = 0; i < items.size(); ++i) items[i] = i;
   std::atomic<int> started{0};
-  LaneRunner runner({{"c", items}}, [&](const std::string&) { return target.load(); },
+  LaneRunner runner(pool, {{"c", items}}, [&](const std::string&) { return target.load(); },
                     [&](std::size_t) {
                       if (++started <= 1) gates.work("first");   // the first item waits for the raise
                       else gates.work("rest");
@@ -135,12 +140,13 @@ TEST_CASE("dispatcher: a lane grows when its target rises and shrinks when it fa
 }
 
 TEST_CASE("dispatcher: a lane whose items are stuck holds none of another lane's threads" * doctest::test_suite("threads")) {
+  FiberPool pool(k_threads_for_blocking_items);
   Gates gates;
   std::vector<std::size_t> slow(20), fast(20);
   for (std::size_t i = 0; i < 20; ++i) slow[i] = i, fast[i] = 20 + i;
   gates.release("fast");
   // Slow items first, as a batch sorted by arrival would give them; each lane's target is 4.
-  LaneRunner runner({{"slow", slow}, {"fast", fast}}, [](const std::string&) { return 4; },
+  LaneRunner runner(pool, {{"slow", slow}, {"fast", fast}}, [](const std::string&) { return 4; },
                     [&](std::size_t i) { gates.work(i < 20 ? "slow" : "fast"); }, [] { return false; });
   std::thread t([&] { runner.run(); });
   CHECK(gates.wait([&] { return gates.done["fast"] == 20; }));   // all of them while "slow" is stuck
@@ -151,12 +157,37 @@ TEST_CASE("dispatcher: a lane whose items are stuck holds none of another lane's
 }
 
 TEST_CASE("dispatcher: a stop leaves the items not started, and lists them" * doctest::test_suite("threads")) {
+  FiberPool pool(k_threads_for_blocking_items);
   std::atomic<int> ran{0};
   std::atomic<bool> stop{false};
   std::vector<std::size_t> items{0, 1, 2, 3, 4, 5, 6, 7};
-  LaneRunner runner({{"c", items}}, [](const std::string&) { return 1; },
+  LaneRunner runner(pool, {{"c", items}}, [](const std::string&) { return 1; },
                     [&](std::size_t) { if (++ran == 3) stop = true; }, [&] { return stop.load(); });
   runner.run();
   CHECK(ran == 3);
   CHECK(runner.untaken() == std::vector<std::size_t>{3, 4, 5, 6, 7});
+}
+
+// Issue 30: lanes whose items wait as fibers do (for a pacing slot, for Zoom's answer) hold no thread.
+TEST_CASE("dispatcher: 100 lanes whose items wait all wait at once on 2 threads" * doctest::test_suite("threads")) {
+  FiberPool pool(2);
+  std::vector<LaneRunner::Lane> lanes;
+  for (std::size_t i = 0; i < 100; ++i) lanes.push_back({"c" + std::to_string(i), {2 * i, 2 * i + 1}});
+  std::atomic<int> waiting{0}, peak{0}, done{0};
+  LaneRunner runner(pool, lanes, [](const std::string&) { return 1; },
+                    [&](std::size_t) {
+                      const int now = ++waiting;
+                      for (int p = peak.load(); now > p && !peak.compare_exchange_weak(p, now);) {}
+                      // Each waits until all 100 lanes' first items wait together (or 20 s, and the check fails).
+                      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+                      while (peak < 100 && std::chrono::steady_clock::now() < until)
+                        REQUIRE(fiber::sleep_for(std::chrono::milliseconds(10)));
+                      --waiting;
+                      ++done;
+                    }, [] { return false; });
+  runner.run();
+  CHECK(done == 200);
+  CHECK(peak == 100);   // one item of every lane waited at once, although only 2 threads ran them
+  CHECK(pool.threads() == 2);
+  CHECK(pool.fibers() == 0);
 }

@@ -5,6 +5,8 @@
 #include "support/process.hpp"
 
 #include <doctest/doctest.h>
+
+#include <vector>
 #include <httplib.h>
 
 #include <map>
@@ -116,10 +118,16 @@ namespace {
 
 struct ScriptedTransport final : HttpTransport {
   int status = 200;
+  int async_calls = 0;
+  std::vector<Done> pending;   // send_async's callbacks, called by the test when it likes
   Result<HttpResponse> send(const HttpRequest&) override {
     HttpResponse r;
     r.status = status;
     return r;
+  }
+  void send_async(HttpRequest, Done done) override {
+    ++async_calls;
+    pending.push_back(std::move(done));
   }
 };
 
@@ -140,6 +148,27 @@ TEST_CASE("ops: token requests are counted by the observing transport, other req
   auto values = parse_exposition(metrics.render({}));
   CHECK(values["h2r_tokens_fetched_total{result=\"ok\"}"] == 1);
   CHECK(values["h2r_tokens_fetched_total{result=\"error\"}"] == 1);
+}
+
+// Issue 30: a fiber's call goes through send_async; a decorator that fell back to the blocking send()
+// would hold the fiber's thread for the whole call.
+TEST_CASE("ops: the observing transport passes send_async on, and still counts the token answers it sees" *
+          doctest::test_suite("threads")) {
+  Metrics metrics;
+  ScriptedTransport inner;
+  ObservedTransport transport(inner, metrics);
+  int answered = 0;
+  transport.send_async({"GET", "http://127.0.0.1:1/scim2/Users", {}, "", ""}, [&](Result<HttpResponse>) { ++answered; });
+  transport.send_async({"POST", "http://127.0.0.1:1/oauth/token?grant_type=account_credentials&account_id=a", {}, "", ""},
+                       [&](Result<HttpResponse>) { ++answered; });
+  CHECK(inner.async_calls == 2);
+  CHECK(answered == 0);   // nothing waited for an answer
+  HttpResponse ok;
+  ok.status = 200;
+  for (auto& done : inner.pending) done(ok);
+  CHECK(answered == 2);
+  auto values = parse_exposition(metrics.render({}));
+  CHECK(values["h2r_tokens_fetched_total{result=\"ok\"}"] == 1);
 }
 
 TEST_CASE("ops: parse_listen" * doctest::test_suite("threads")) {

@@ -1,11 +1,14 @@
 // TokenCache against a FakeTransport and a FakeClock: reuse, early refresh, single flight, invalidation.
 #include "fakes/fake_transport.hpp"
+#include "core/fiber.hpp"
 #include "zoom/token_cache.hpp"
 #include "support/eventually.hpp"
 
 #include <doctest/doctest.h>
 
+#include <mutex>
 #include <thread>
+#include <vector>
 
 using namespace h2r;
 using namespace h2r::test;
@@ -147,4 +150,64 @@ TEST_CASE("token cache: a huge expires_in (1e18 s) is clamped to a day, not wrap
   clock.advance(23h);                                                // a day at most (less the margin)
   CHECK(cache.get("c", credentials()).value().reveal() == "t2");
   CHECK(transport.count("/oauth/token") == 2);
+}
+
+namespace {
+
+// Answers when the test says so: send_async keeps the call; a blocking send() is refused, as a fiber's
+// fetch must not use it.
+struct HeldTransport final : HttpTransport {
+  std::mutex mutex;
+  std::vector<std::pair<std::string, Done>> held;   // url, callback
+  int blocking_sends = 0;
+  Result<HttpResponse> send(const HttpRequest&) override {
+    std::lock_guard lock(mutex);
+    ++blocking_sends;
+    return unexpected(Error::transient("a blocking send, from a fiber"));
+  }
+  void send_async(HttpRequest request, Done done) override {
+    std::lock_guard lock(mutex);
+    held.emplace_back(request.url, std::move(done));
+  }
+  std::size_t count() {
+    std::lock_guard lock(mutex);
+    return held.size();
+  }
+};
+
+} // namespace
+
+// Issue 30: the engine's workers are fibers on a few threads; one connection's fetch must hold none
+// of them, and neither must the callers waiting for it.
+TEST_CASE("token cache: on one thread, 8 fibers wait for one fetch while another connection fetches" *
+          doctest::test_suite("threads")) {
+  HeldTransport transport;
+  FakeClock clock;
+  TokenCache cache(transport, clock);
+  std::vector<std::string> got(9);
+  auto d_credentials = credentials();
+  d_credentials.account_id = "acc-2";
+  {
+    FiberPool pool(1);
+    for (std::size_t i = 0; i < 9; ++i)
+      pool.spawn([&, i] {
+        auto token = i < 8 ? cache.get("c", credentials()) : cache.get("d", d_credentials);
+        got[i] = token ? token->reveal() : "error: " + token.error().message;
+      });
+    // Both fetches are out, and c's other 7 callers wait for its fetch: all on the pool's one thread.
+    REQUIRE(eventually([&] { return transport.count() == 2 && cache.waiting("c") == 7; }, 60s));
+    std::vector<std::pair<std::string, HttpTransport::Done>> held;
+    {
+      std::lock_guard lock(transport.mutex);
+      held = std::move(transport.held);
+    }
+    for (auto& [url, done] : held) {
+      const bool c = url.find("account_id=acc-1") != std::string::npos;
+      done(token_response(c ? "token-c" : "token-d", 3600));
+    }
+  }
+  for (std::size_t i = 0; i < 8; ++i) CHECK(got[i] == "token-c");
+  CHECK(got[8] == "token-d");
+  CHECK(cache.fetch_count("c") == 1);
+  CHECK(transport.blocking_sends == 0);
 }

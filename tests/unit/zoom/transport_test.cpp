@@ -4,6 +4,7 @@
 // in the middle of its answer. CurlTransport's own: many calls in flight from one thread, and many
 // threads at once (ThreadSanitizer runs the "threads" suite).
 #include "support/hostile_server.hpp"
+#include "core/fiber.hpp"
 #include "zoom/curl_transport.hpp"
 #include "zoom/http_transport.hpp"
 
@@ -290,6 +291,34 @@ TEST_CASE("transport: curl keeps 16 calls in flight from one thread") {
   // server runs up to 8 handlers at once).
   CHECK(peak.load() >= 2);
   CHECK(transport.connections_opened() >= 2);
+}
+
+// Issue 30: the engine's workers are fibers; a call from one gives the thread to the next fiber.
+TEST_CASE("transport: 8 fibers on one thread have their calls in flight together, each answer to its own") {
+  HostileServer zoom;
+  std::atomic<int> running{0}, peak{0};
+  zoom.on_scim([&](const httplib::Request& req, httplib::Response& res) {
+    const int now = ++running;
+    for (int seen = peak.load(); now > seen && !peak.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(200ms);
+    --running;
+    res.set_header("Connection", "close");
+    res.set_content(req.get_header_value("X-Call"), "text/plain");
+  });
+  CurlTransport transport;
+  std::atomic<int> right{0};
+  {
+    FiberPool pool(1);
+    for (int i = 0; i < 8; ++i)
+      pool.spawn([&, i] {
+        const std::string id = "call-" + std::to_string(i);
+        auto answer = send_from_fiber(transport, {"GET", zoom.api_url() + "/Users", {{"X-Call", id}}, "", ""});
+        if (answer && answer->status == 200 && answer->body == id) ++right;
+      });
+  }
+  CHECK(right.load() == 8);
+  CHECK(peak.load() >= 2);   // one thread, yet the server saw calls overlap
 }
 
 // Not in the ThreadSanitizer subset ("threads"): HostileServer is cpp-httplib's server, which Debian
