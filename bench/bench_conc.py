@@ -41,7 +41,7 @@ def size(name, smoke):
 class Env:
     """An h2r folder with default scheduler settings and one connection per zoom-sim."""
 
-    def __init__(self, b, h2rd, root, sims, rate, database="h2r.db"):
+    def __init__(self, b, h2rd, root, sims, rate, database="h2r.db", extra_config=""):
         self.b = b
         self.h2rd = h2rd
         self.root = root
@@ -60,7 +60,7 @@ class Env:
         with open(self.config, "w") as f:
             f.write(f"database: {database}\ninbox: inbox\nrules: rules.yaml\nsecret_key_file: secret.key\n"
                     "timezone: UTC\nlisten: \"\"\nlog: { level: info, format: text }\n"
-                    "retry: { max_attempts: 3, base: 1s, max: 2s }\n")
+                    "retry: { max_attempts: 3, base: 1s, max: 2s }\n" + extra_config)
         for name, sim in sims.items():
             with open(self.log_path, "a") as err:
                 code, _, _ = b.run_child([h2rd, "-c", self.config, "connection", "add", name,

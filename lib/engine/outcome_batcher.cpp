@@ -3,6 +3,57 @@
 #include <algorithm>
 
 namespace h2r {
+namespace {
+
+// How often a gathering leader that is a fiber looks whether it may stop.
+constexpr std::chrono::microseconds k_gather_step{250};
+
+} // namespace
+
+void OutcomeBatcher::signal(Entry& e) {
+  e.signalled = true;
+  if (e.resume) {
+    fiber::Resume resume = std::move(*e.resume);
+    e.resume.reset();
+    resume();
+  } else {
+    e.wake.notify_one();
+  }
+}
+
+void OutcomeBatcher::wait(Entry& entry, MutexLock& lock) {
+  if (!entry.signalled && fiber::on_fiber()) {
+    lock.unlock();
+    (void)fiber::suspend([this, &entry](fiber::Resume resume) {
+      MutexLock inner(m_mutex);
+      if (!entry.signalled) {
+        entry.resume = std::move(resume);
+        return;
+      }
+      inner.unlock();
+      resume();   // signalled between the unlock above and now
+    });
+    lock.lock();
+  }
+  // A thread (or a fiber that could not suspend) waits here; a resumed fiber finds it signalled.
+  entry.wake.wait(lock, [&entry]() H2R_REQUIRES(m_mutex) { return entry.signalled; });
+  entry.signalled = false;
+}
+
+void OutcomeBatcher::gather(MutexLock& lock, std::chrono::steady_clock::time_point deadline) {
+  const auto waiting = [this]() H2R_REQUIRES(m_mutex) { return m_queue.size() < m_max_batch && m_working > 0; };
+  if (fiber::on_fiber()) {
+    while (waiting() && std::chrono::steady_clock::now() < deadline) {
+      lock.unlock();
+      const bool slept = fiber::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          k_gather_step, deadline - std::chrono::steady_clock::now()));
+      lock.lock();
+      if (!slept) break;   // it may not give its thread away: wait as a thread below
+    }
+  }
+  while (waiting() && m_leader_wake.wait_until(lock, deadline) != std::cv_status::timeout) {
+  }
+}
 
 OutcomeBatcher::OutcomeBatcher(Write write, std::size_t max_batch, std::chrono::microseconds gather)
     : m_write(std::move(write)), m_max_batch(std::max<std::size_t>(1, max_batch)), m_gather(gather) {}
@@ -32,15 +83,12 @@ Result<void> OutcomeBatcher::record(const EventOutcome& outcome) {
   if (m_leading && (m_queue.size() >= m_max_batch || m_working == 0)) m_leader_wake.notify_one();
   while (!entry.result) {
     if (m_leading) {
-      entry.wake.wait(lock);
+      wait(entry, lock);
       continue;
     }
     // Lead: gather while other workers may still hand in an outcome, then write what is in.
     m_leading = true;
-    const auto deadline = std::chrono::steady_clock::now() + m_gather;
-    while (m_queue.size() < m_max_batch && m_working > 0 &&
-           m_leader_wake.wait_until(lock, deadline) != std::cv_status::timeout) {
-    }
+    gather(lock, std::chrono::steady_clock::now() + m_gather);
     std::vector<Entry*> batch;
     batch.swap(m_queue);
     if (batch.size() > m_max_batch) {   // the rest waits for the next leader
@@ -59,8 +107,8 @@ Result<void> OutcomeBatcher::record(const EventOutcome& outcome) {
     m_leading = false;
     // Each entry outlives these calls: its owner returns only after taking m_mutex, held here.
     for (Entry* e : batch)
-      if (e != &entry) e->wake.notify_one();
-    if (!m_queue.empty()) m_queue.front()->wake.notify_one();   // the rest: its first waiter leads
+      if (e != &entry) signal(*e);
+    if (!m_queue.empty()) signal(*m_queue.front());   // the rest: its first waiter leads
   }
   return std::move(*entry.result);
 }

@@ -9,12 +9,14 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/fiber.hpp"
 #include "core/mutex.hpp"
 #include "store/store.hpp"
 
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace h2r {
@@ -40,8 +42,18 @@ private:
   struct Entry {
     const EventOutcome* outcome;
     std::optional<Result<void>> result;   // written and read under m_mutex
-    CondVar wake;   // its result is in, or it is to lead (notified under m_mutex)
+    // Its result is in, or it is to lead: set under m_mutex by signal(), taken by wait().
+    bool signalled = false;
+    CondVar wake;                          // a waiting thread
+    std::optional<fiber::Resume> resume;   // a waiting fiber (core/fiber.hpp), which holds no thread meanwhile
   };
+  // Wakes `e`'s owner (under m_mutex).
+  static void signal(Entry& e);
+  // Waits for signal(entry); `lock` holds m_mutex before and after. A fiber gives its thread back.
+  void wait(Entry& entry, MutexLock& lock) H2R_REQUIRES(m_mutex);
+  // The leader's gather: until `deadline`, the batch is full or nobody else works. A fiber looks every
+  // k_gather_step instead of being woken, so it holds no thread while it gathers.
+  void gather(MutexLock& lock, std::chrono::steady_clock::time_point deadline) H2R_REQUIRES(m_mutex);
 
   Write m_write;
   const std::size_t m_max_batch;

@@ -1,5 +1,6 @@
 // Group commit of outcomes (engine/outcome_batcher.hpp): a worker alone writes at once; workers that
 // hand in together are written in one store call, each getting its own result back.
+#include "core/fiber.hpp"
 #include "engine/outcome_batcher.hpp"
 #include "support/eventually.hpp"
 
@@ -137,4 +138,29 @@ TEST_CASE("outcome batcher: the last worker giving up ends a leader's wait" * do
   leader.join();
   REQUIRE(writes.batches.size() == 1);
   CHECK(writes.batches[0] == std::vector<long long>{1});
+}
+
+// Issue 30: the workers are fibers, many to a thread. A leader gathering, or a worker waiting for its
+// write, must not hold the thread the others need to hand their outcomes in.
+TEST_CASE("outcome batcher: 8 fibers on one thread hand in together and share one write" * doctest::test_suite("threads")) {
+  Writes writes;
+  OutcomeBatcher batcher(writes.writer(), 64, std::chrono::seconds(2));
+  std::vector<EventOutcome> outcomes(8);
+  std::atomic<int> ok{0};
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    outcomes[i].id = static_cast<long long>(i) + 1;
+    batcher.started();
+  }
+  {
+    FiberPool pool(1);
+    for (std::size_t i = 0; i < outcomes.size(); ++i)
+      pool.spawn([&, i] {
+        REQUIRE(fiber::sleep_for(1ms));   // the work before the outcome: the others start meanwhile
+        if (batcher.record(outcomes[i])) ++ok;
+      });
+  }
+  CHECK(ok == 8);
+  std::lock_guard lock(writes.mutex);
+  REQUIRE(writes.batches.size() == 1);   // a leader holding the thread would write 8 batches of 1, 2 s apart
+  CHECK(writes.batches[0].size() == 8);
 }
