@@ -23,7 +23,7 @@ void OutcomeBatcher::signal(Entry& e) {
 
 void OutcomeBatcher::wait(Entry& entry, MutexLock& lock) {
   if (!entry.signalled && fiber::on_fiber()) {
-    lock.unlock();
+    m_mutex.unlock();   // the Mutex itself, not `lock`: the analysis follows the capability the caller holds
     (void)fiber::suspend([this, &entry](fiber::Resume resume) {
       MutexLock inner(m_mutex);
       if (!entry.signalled) {
@@ -33,7 +33,7 @@ void OutcomeBatcher::wait(Entry& entry, MutexLock& lock) {
       inner.unlock();
       resume();   // signalled between the unlock above and now
     });
-    lock.lock();
+    m_mutex.lock();
   }
   // A thread (or a fiber that could not suspend) waits here; a resumed fiber finds it signalled.
   entry.wake.wait(lock, [&entry]() H2R_REQUIRES(m_mutex) { return entry.signalled; });
@@ -44,10 +44,10 @@ void OutcomeBatcher::gather(MutexLock& lock, std::chrono::steady_clock::time_poi
   const auto waiting = [this]() H2R_REQUIRES(m_mutex) { return m_queue.size() < m_max_batch && m_working > 0; };
   if (fiber::on_fiber()) {
     while (waiting() && std::chrono::steady_clock::now() < deadline) {
-      lock.unlock();
+      m_mutex.unlock();
       const bool slept = fiber::sleep_for(std::min<std::chrono::steady_clock::duration>(
           k_gather_step, deadline - std::chrono::steady_clock::now()));
-      lock.lock();
+      m_mutex.lock();
       if (!slept) break;   // it may not give its thread away: wait as a thread below
     }
   }

@@ -101,7 +101,7 @@ int TokenCache::waiting(const std::string& key) { return entry(key)->waiting.loa
 void TokenCache::wait_for_fetch(Entry& e, MutexLock& lock) {
   while (e.fetching) {
     ++e.waiting;
-    lock.unlock();
+    e.mutex.unlock();   // the Mutex itself, not `lock`: the analysis follows the capability the caller holds
     const bool suspended = fiber::suspend([&e](fiber::Resume resume) {
       MutexLock inner(e.mutex);
       if (e.fetching) {
@@ -111,7 +111,7 @@ void TokenCache::wait_for_fetch(Entry& e, MutexLock& lock) {
       inner.unlock();
       resume();   // it ended between the unlock above and now
     });
-    lock.lock();
+    e.mutex.lock();
     // Off fibers (or with another lock held) the caller waits as a thread. A resumed fiber looks
     // again: a newer fetch may have begun meanwhile.
     if (!suspended) e.fetched.wait(lock, [&e]() H2R_REQUIRES(e.mutex) { return !e.fetching; });
