@@ -140,6 +140,15 @@ Result<std::vector<PlanInputs>> Store::plan_inputs(const std::vector<std::string
   return inputs;
 }
 
+std::vector<LinkRow> links_in_order(std::vector<LinkRow> links, const std::vector<std::string>& connections) {
+  std::vector<LinkRow> out;
+  out.reserve(links.size());
+  for (const auto& connection : connections)
+    for (auto& link : links)
+      if (link.connection == connection) out.push_back(std::move(link));
+  return out;
+}
+
 Unexpected<Error> link_taken(const LinkRow& row) {
   return fail(ErrorKind::conflict,
               fmt::format("Zoom user '{}' ({}) in connection '{}' is linked to another employee; it cannot be linked "

@@ -338,6 +338,10 @@ struct PlanInputs {
   std::vector<LinkRow> links;
 };
 
+// The links of one employee (all of its connections, in any order) as PlanInputs holds them: in the order of
+// `connections`, those of other connections left out.
+std::vector<LinkRow> links_in_order(std::vector<LinkRow> links, const std::vector<std::string>& connections);
+
 struct EventOutcome {
   long long id = 0;                          // EventRow::id
   std::string claim_token;                   // the claim this outcome was worked out under

@@ -188,7 +188,13 @@ constexpr const char* k_step_7 = R"sql(
 CREATE INDEX event_history_by_time ON event_history(at_ms);
 )sql";
 
-constexpr std::array<const char*, 7> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4, k_step_5, k_step_6, k_step_7};
+// Version 8: the links of one employee, as SQLite's version 15 (PgStore::plan_inputs).
+constexpr const char* k_step_8 = R"sql(
+CREATE INDEX links_by_employee ON links(employee_id);
+)sql";
+
+constexpr std::array<const char*, 8> k_steps = {k_step_1, k_step_2, k_step_3, k_step_4,
+                                                k_step_5, k_step_6, k_step_7, k_step_8};
 
 constexpr const char* k_versions_table =
     "CREATE TABLE h2r_schema_versions (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL "

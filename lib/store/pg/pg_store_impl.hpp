@@ -102,6 +102,8 @@ public:
   Result<std::optional<LinkRow>> get_link(const std::string& connection, const std::string& employee_id) override;
   Result<void> put_link(const LinkRow& row) override;
   Result<std::vector<LinkRow>> list_links(const std::string& connection) override;
+  Result<std::vector<PlanInputs>> plan_inputs(const std::vector<std::string>& employee_ids,
+                                              const std::vector<std::string>& connections) override;
   Result<std::vector<LinkRow>> links_to_zoom_user(const std::string& connection, const std::string& zoom_user_id,
                                                   const std::string& user_name) override;
   Result<std::string> reserve_user_name(const UserNameClaim& claim) override;

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 namespace h2r {
 
 namespace {
@@ -217,6 +219,63 @@ Result<std::optional<LinkRow>> PgStore::get_link(const std::string& connection, 
                                              pg::Params().text(connection).text(employee_id)));
                      if (r.empty()) return std::optional<LinkRow>();
                      return std::optional<LinkRow>(H2R_TRY(read_link(r, 0)));
+                   });
+}
+
+namespace {
+
+// A PostgreSQL text[] literal of `values`: each element quoted, its quotes and backslashes escaped.
+std::string text_array(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (const auto& value : values) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char ch : value) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+} // namespace
+
+Result<std::vector<PlanInputs>> PgStore::plan_inputs(const std::vector<std::string>& employee_ids,
+                                                     const std::vector<std::string>& connections) {
+  return with_conn(fmt::format("read the employees and links of {} events", employee_ids.size()),
+                   [&](pg::Conn& c) -> Result<std::vector<PlanInputs>> {
+                     // Two statements for the whole batch, not one per event and connection (a daemon of
+                     // hundreds of connections made that many round trips per event), in one snapshot.
+                     auto tx = H2R_TRY(pg::Tx::begin(c));
+                     H2R_TRY(c.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
+                     const std::string ids = text_array(employee_ids);
+                     auto employees = H2R_TRY(c.exec("SELECT employee_id, record, status, updated_at_ms FROM employees "
+                                                     "WHERE employee_id = ANY($1::text[])",
+                                                     pg::Params().text(ids)));
+                     auto links = H2R_TRY(c.exec(fmt::format("SELECT {} FROM links WHERE employee_id = ANY($1::text[])",
+                                                             k_link_columns),
+                                                 pg::Params().text(ids)));
+                     H2R_TRY(tx.commit());
+                     std::map<std::string, EmployeeRow> by_id;
+                     for (int i = 0; i < employees.size(); ++i) {
+                       auto row = H2R_TRY(read_employee(employees, i));
+                       by_id.emplace(row.employee_id, std::move(row));
+                     }
+                     std::map<std::string, std::vector<LinkRow>> links_of;
+                     for (int i = 0; i < links.size(); ++i) {
+                       auto row = H2R_TRY(read_link(links, i));
+                       links_of[row.employee_id].push_back(std::move(row));
+                     }
+                     std::vector<PlanInputs> inputs;
+                     inputs.reserve(employee_ids.size());
+                     for (const auto& employee_id : employee_ids) {
+                       PlanInputs& in = inputs.emplace_back();
+                       if (auto e = by_id.find(employee_id); e != by_id.end()) in.employee = e->second;
+                       if (auto l = links_of.find(employee_id); l != links_of.end())
+                         in.links = links_in_order(l->second, connections);
+                     }
+                     return inputs;
                    });
 }
 

@@ -238,9 +238,16 @@ constexpr const char* k_step_14 = R"sql(
 CREATE INDEX event_history_by_time ON event_history(at_ms);
 )sql";
 
-constexpr std::array<const char*, 14> k_steps = {k_step_1, k_step_2,  k_step_3,  k_step_4,  k_step_5,
-                                                 k_step_6, k_step_7,  k_step_8,  k_step_9,  k_step_10,
-                                                 k_step_11, k_step_12, k_step_13, k_step_14};
+// Version 15: the links of one employee, in every connection (SqliteStore::plan_inputs reads them once per
+// event, not once per event and connection: a daemon of hundreds of connections planned in O(events x
+// connections) lookups).
+constexpr const char* k_step_15 = R"sql(
+CREATE INDEX links_by_employee ON links(employee_id);
+)sql";
+
+constexpr std::array<const char*, 15> k_steps = {k_step_1,  k_step_2,  k_step_3,  k_step_4,  k_step_5,
+                                                 k_step_6,  k_step_7,  k_step_8,  k_step_9,  k_step_10,
+                                                 k_step_11, k_step_12, k_step_13, k_step_14, k_step_15};
 
 Result<int> user_version(Db& db) {
   auto query = H2R_TRY(db.query("PRAGMA user_version"));

@@ -389,19 +389,21 @@ Result<std::vector<PlanInputs>> SqliteStore::plan_inputs(const std::vector<std::
                   auto tx = H2R_TRY(sqlite::Transaction::begin_read(*m_db));
                   auto employee = H2R_TRY(m_db->query(
                       "SELECT employee_id, record, status, updated_at_ms FROM employees WHERE employee_id = ?1"));
-                  auto link = H2R_TRY(m_db->query(fmt::format(
-                      "SELECT {} FROM links WHERE connection = ?1 AND employee_id = ?2", k_link_columns)));
+                  // An employee's links in every connection at once (links_by_employee): a daemon of
+                  // hundreds of connections does one lookup per event, not one per event and connection.
+                  auto link = H2R_TRY(m_db->query(fmt::format("SELECT {} FROM links WHERE employee_id = ?1",
+                                                              k_link_columns)));
                   std::vector<PlanInputs> inputs;
                   inputs.reserve(employee_ids.size());
                   for (const auto& employee_id : employee_ids) {
                     PlanInputs& in = inputs.emplace_back();
                     if (H2R_TRY(employee.bind_text(1, employee_id).step())) in.employee = H2R_TRY(read_employee(employee));
                     employee.reset();
-                    for (const auto& connection : connections) {
-                      if (H2R_TRY(link.bind_text(1, connection).bind_text(2, employee_id).step()))
-                        in.links.push_back(H2R_TRY(read_link(link)));
-                      link.reset();
-                    }
+                    std::vector<LinkRow> links;
+                    link.bind_text(1, employee_id);
+                    while (H2R_TRY(link.step())) links.push_back(H2R_TRY(read_link(link)));
+                    link.reset();
+                    in.links = links_in_order(std::move(links), connections);
                   }
                   H2R_TRY(tx.commit());
                   return inputs;

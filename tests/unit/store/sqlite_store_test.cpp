@@ -61,6 +61,19 @@ TEST_CASE("sqlite store: WAL, foreign keys and the schema version are in place")
   CHECK(sqlite_schema_version() == sqlite::schema_version());
 }
 
+TEST_CASE("sqlite store: an employee's links are found by index, not by a scan of every connection's") {
+  TempDir dir;
+  auto path = dir.file("h2r.db");
+  REQUIRE(open_sqlite_store(path));
+  auto db = sqlite::Db::open(path);
+  REQUIRE(db);
+  auto plan = (*db)->query("EXPLAIN QUERY PLAN SELECT * FROM links WHERE employee_id = ?1");
+  REQUIRE(plan);
+  std::string detail;
+  while (plan->step().value_or(false)) detail += plan->text_at(3) + "\n";
+  CHECK(detail.find("USING INDEX links_by_employee") != std::string::npos);
+}
+
 TEST_CASE("sqlite store: reopening an existing file keeps everything, two stores share one file") {
   TempDir dir;
   auto path = dir.file("h2r.db");

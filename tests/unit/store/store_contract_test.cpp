@@ -489,6 +489,35 @@ TEST_CASE_TEMPLATE("store contract: plan_inputs reads each employee and its link
   CHECK(none->empty());
 }
 
+TEST_CASE_TEMPLATE("store contract: plan_inputs leaves out connections not asked for, and reads any employee id", F,
+                   H2R_STORE_IMPLEMENTATIONS) {
+  H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
+  TempDir dir;
+  auto store = F::open(dir);
+  for (const char* name : {"zoom-a", "zoom-b", "zoom-c"}) REQUIRE(store->add_connection(make_connection(name)));
+  // Ids a PostgreSQL array literal would misread unless quoted: quotes, backslashes, commas, braces, spaces,
+  // NULL, non-Latin letters.
+  const std::vector<std::string> ids = {"E\"1", "E\\2", "E,3", "{E4}", " E5 ", "NULL", "Сотрудник-6"};
+  for (const auto& id : ids) {
+    REQUIRE(store->put_employee(EmployeeRow{id, {{"email", "x@example.com"}}, HrStatus::active, 5}));
+    for (const char* name : {"zoom-a", "zoom-b", "zoom-c"}) REQUIRE(store->put_link(make_link(name, id)));
+  }
+  std::vector<std::string> asked = ids;
+  asked.push_back(ids[0]);   // the same employee twice in one batch
+  auto inputs = store->plan_inputs(asked, {"zoom-c", "zoom-a"});
+  REQUIRE(inputs);
+  REQUIRE(inputs->size() == asked.size());
+  for (std::size_t i = 0; i < asked.size(); ++i) {
+    CAPTURE(asked[i]);
+    REQUIRE((*inputs)[i].employee.has_value());
+    CHECK((*inputs)[i].employee->employee_id == asked[i]);
+    REQUIRE((*inputs)[i].links.size() == 2);   // zoom-b's link is not asked for
+    CHECK((*inputs)[i].links[0].connection == "zoom-c");
+    CHECK((*inputs)[i].links[1].connection == "zoom-a");
+    CHECK((*inputs)[i].links[0].employee_id == asked[i]);
+  }
+}
+
 TEST_CASE_TEMPLATE("store contract: concurrent callers on one store lose nothing" * doctest::test_suite("threads"), F, H2R_STORE_IMPLEMENTATIONS) {
   H2R_STORE_SKIP_UNLESS_AVAILABLE(F);
   TempDir dir;
