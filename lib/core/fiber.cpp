@@ -86,6 +86,10 @@ enum class State { ready, running, suspending, suspended, done };
 
 } // namespace
 
+struct Fiber;
+// A worker's timers: when each suspended fiber that asked for one is to be resumed.
+using Timers = std::multimap<Steady::time_point, Fiber*>;
+
 struct Fiber {
   FiberPool::Worker* worker = nullptr;
   std::function<void()> body;
@@ -93,6 +97,7 @@ struct Fiber {
   ucontext_t context{};
   State state = State::ready;   // under the worker's mutex once spawned
   bool wake_pending = false;    // resumed while still switching away (under the worker's mutex)
+  std::optional<Timers::iterator> timer;   // its entry in the worker's timers while it has one (same)
   std::array<void*, static_cast<std::size_t>(fiber::Slot::count)> locals{};
 #ifdef H2R_FIBER_TSAN
   void* tsan = nullptr;
@@ -105,7 +110,7 @@ struct FiberPool::Worker {
   Mutex mutex;
   CondVar wake;
   std::deque<Fiber*> ready H2R_GUARDED_BY(mutex);
-  std::multimap<Steady::time_point, Fiber*> timers H2R_GUARDED_BY(mutex);
+  Timers timers H2R_GUARDED_BY(mutex);
   int alive H2R_GUARDED_BY(mutex) = 0;    // fibers spawned here, not ended
   bool stopping H2R_GUARDED_BY(mutex) = false;
   CondVar idle;                           // alive fell to 0
@@ -123,7 +128,12 @@ struct FiberPool::Worker {
 
   void loop();
   void run(Fiber* f);
+  // Queues `f` to run; a timer it still has goes (whichever of a Resume and its timer comes first wins).
   void make_ready(Fiber* f) H2R_REQUIRES(mutex) {
+    if (f->timer) {
+      timers.erase(*f->timer);
+      f->timer.reset();
+    }
     f->state = State::ready;
     ready.push_back(f);
     wake.notify_one();
@@ -243,10 +253,7 @@ void FiberPool::Worker::loop() {
       MutexLock lock(mutex);
       for (;;) {
         const auto now = Steady::now();
-        while (!timers.empty() && timers.begin()->first <= now) {
-          make_ready(timers.begin()->second);
-          timers.erase(timers.begin());
-        }
+        while (!timers.empty() && timers.begin()->first <= now) make_ready(timers.begin()->second);
         if (!ready.empty()) {
           next = ready.front();
           ready.pop_front();
@@ -254,10 +261,13 @@ void FiberPool::Worker::loop() {
           break;
         }
         if (stopping && alive == 0) return;
-        if (timers.empty())
+        if (timers.empty()) {
           wake.wait(lock);
-        else
-          wake.wait_until(lock, timers.begin()->first);
+        } else {
+          // A copy: a Resume may cancel this timer, freeing its node, while the thread waits.
+          const Steady::time_point until = timers.begin()->first;
+          wake.wait_until(lock, until);
+        }
       }
     }
     run(next);
@@ -286,16 +296,14 @@ Fiber* begin_suspend(std::optional<Steady::time_point> wake_at) {
   f->state = State::suspending;
   f->wake_pending = false;
   if (wake_at) {
-    w.timers.emplace(*wake_at, f);
+    f->timer = w.timers.emplace(*wake_at, f);
     w.wake.notify_one();
   }
   return f;
 }
 
-} // namespace
-
-bool suspend(const std::function<void(Resume)>& arm) {
-  Fiber* f = begin_suspend(std::nullopt);
+bool suspend_with(std::optional<Steady::time_point> wake_at, const std::function<void(Resume)>& arm) {
+  Fiber* f = begin_suspend(wake_at);
   if (!f) return false;
   FiberPool::Worker& w = *f->worker;
   arm([f, &w] {
@@ -309,6 +317,14 @@ bool suspend(const std::function<void(Resume)>& arm) {
   return true;
 }
 
+} // namespace
+
+bool suspend(const std::function<void(Resume)>& arm) { return suspend_with(std::nullopt, arm); }
+
+bool suspend_until(Steady::time_point deadline, const std::function<void(Resume)>& arm) {
+  return suspend_with(deadline, arm);
+}
+
 bool sleep_for(Steady::duration d) {
   Fiber* f = begin_suspend(Steady::now() + std::max(Steady::duration::zero(), d));
   if (!f) return false;
@@ -317,6 +333,60 @@ bool sleep_for(Steady::duration d) {
 }
 
 } // namespace fiber
+
+struct FiberCondition::Waiter {
+  bool notified = false;
+  std::optional<fiber::Resume> resume;   // set by its arm, unless notified first
+};
+
+bool FiberCondition::wake_fiber() {
+  if (m_fibers.empty()) return false;
+  Waiter* w = m_fibers.front();
+  m_fibers.pop_front();
+  w->notified = true;
+  if (w->resume) (*w->resume)();   // else its arm has not run yet, and will find it notified
+  return true;
+}
+
+void FiberCondition::notify_one() {
+  if (!wake_fiber()) m_threads.notify_one();
+}
+
+void FiberCondition::notify_all() {
+  while (wake_fiber()) {
+  }
+  m_threads.notify_all();
+}
+
+bool FiberCondition::wait_until(Mutex& mutex, std::optional<Steady::time_point> deadline) {
+  // A fiber may give its thread back only holding no Mutex once `mutex` is let go.
+  if (fiber::on_fiber() && mutexes_held() == 1) {
+    Waiter self;
+    m_fibers.push_back(&self);
+    mutex.unlock();
+    const auto arm = [&mutex, &self](fiber::Resume resume) {
+      MutexLock lock(mutex);
+      if (!self.notified) {
+        self.resume = std::move(resume);
+        return;
+      }
+      lock.unlock();
+      resume();   // notified between the unlock above and now
+    };
+    const bool suspended = deadline ? fiber::suspend_until(*deadline, arm) : fiber::suspend(arm);
+    mutex.lock();
+    if (self.notified) return true;
+    // The deadline came (a notifier, which holds `mutex`, can no longer reach this waiter), or it could
+    // not suspend after all: it waits as a thread below.
+    m_fibers.erase(std::find(m_fibers.begin(), m_fibers.end(), &self));
+    if (suspended) return false;
+  }
+  if (!deadline) {
+    m_threads.wait(mutex);
+    return true;
+  }
+  return m_threads.wait_until(mutex, *deadline) == std::cv_status::no_timeout;
+}
 
 std::size_t FiberPool::default_stack_bytes() {
 #if defined(H2R_FIBER_ASAN) || defined(H2R_FIBER_TSAN)

@@ -11,7 +11,8 @@
 //   thread, core/mutex.hpp): fiber::suspend() and fiber::sleep_for() answer false and do nothing when
 //   called with one held, or when not on a fiber, and the caller then waits as a thread does. A
 //   fiber suspended with a lock held could block every other fiber of its thread forever.
-// - Any other wait in a fiber (a CondVar, a store call) holds its thread, as it did before.
+// - A wait for another fiber or thread is a FiberCondition (below), which gives the thread back; any
+//   other wait in a fiber (a CondVar, a store call) holds its thread, as it did before.
 // - The state that belonged to a thread and now belongs to the work a fiber does (the call fence,
 //   zoom/call_fence.hpp) lives in fiber::local(): one set of slots per fiber, or per thread off them.
 #pragma once
@@ -19,9 +20,12 @@
 #include "core/mutex.hpp"
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace h2r {
@@ -45,11 +49,47 @@ using Resume = std::function<void()>;
 // when the caller may not suspend (not on a fiber, or holding a Mutex): the caller waits instead.
 bool suspend(const std::function<void(Resume)>& arm);
 
+// suspend(), and the fiber's thread resumes it at `deadline` if the Resume has not come by then. The
+// Resume may still be called after that, but only while the fiber cannot have gone on to another
+// suspension (which it would end): call it under a lock the fiber takes before it goes on, as
+// FiberCondition does.
+bool suspend_until(std::chrono::steady_clock::time_point deadline, const std::function<void(Resume)>& arm);
+
 // Suspends the running fiber for `d` (its thread runs others meanwhile). False, without waiting, when
 // suspend() could not: the caller sleeps as a thread does.
 bool sleep_for(std::chrono::steady_clock::duration d);
 
 } // namespace fiber
+
+// A condition variable for code that runs on fibers and on threads alike. A fiber waits without holding
+// its thread (its others run meanwhile); a thread, or a fiber holding another Mutex besides `mutex`,
+// waits as on a CondVar. Every wait and notify is made holding the same Mutex, which guards the
+// condition waited for; waits may return spuriously, so wait in a loop that looks at it:
+//   while (!m_done) m_done_cv.wait(m_mutex);
+// (no predicate overloads: clang's analysis could not tell that a predicate's lock is `mutex`).
+class FiberCondition {
+public:
+  FiberCondition() = default;
+  FiberCondition(const FiberCondition&) = delete;
+  FiberCondition& operator=(const FiberCondition&) = delete;
+
+  void wait(Mutex& mutex) H2R_REQUIRES(mutex) { (void)wait_until(mutex, std::nullopt); }
+  // False when `deadline` passed before a notify.
+  bool wait_until(Mutex& mutex, std::chrono::steady_clock::time_point deadline) H2R_REQUIRES(mutex) {
+    return wait_until(mutex, std::optional(deadline));
+  }
+  // With the Mutex of the waits held.
+  void notify_one();
+  void notify_all();
+
+private:
+  struct Waiter;   // a suspended fiber's, on its own stack (fiber.cpp)
+  bool wait_until(Mutex& mutex, std::optional<std::chrono::steady_clock::time_point> deadline) H2R_REQUIRES(mutex);
+  bool wake_fiber();   // the first waiting fiber, if any
+
+  std::deque<Waiter*> m_fibers;            // under the waits' Mutex
+  std::condition_variable_any m_threads;   // waits on the Mutex itself (it counts its holders)
+};
 
 class FiberPool {
 public:

@@ -3,56 +3,20 @@
 #include <algorithm>
 
 namespace h2r {
-namespace {
-
-// How often a gathering leader that is a fiber looks whether it may stop.
-constexpr std::chrono::microseconds k_gather_step{250};
-
-} // namespace
 
 void OutcomeBatcher::signal(Entry& e) {
   e.signalled = true;
-  if (e.resume) {
-    fiber::Resume resume = std::move(*e.resume);
-    e.resume.reset();
-    resume();
-  } else {
-    e.wake.notify_one();
-  }
+  e.wake.notify_one();
 }
 
-void OutcomeBatcher::wait(Entry& entry, MutexLock& lock) {
-  if (!entry.signalled && fiber::on_fiber()) {
-    m_mutex.unlock();   // the Mutex itself, not `lock`: the analysis follows the capability the caller holds
-    (void)fiber::suspend([this, &entry](fiber::Resume resume) {
-      MutexLock inner(m_mutex);
-      if (!entry.signalled) {
-        entry.resume = std::move(resume);
-        return;
-      }
-      inner.unlock();
-      resume();   // signalled between the unlock above and now
-    });
-    m_mutex.lock();
-  }
-  // A thread (or a fiber that could not suspend) waits here; a resumed fiber finds it signalled.
-  entry.wake.wait(lock, [&entry]() H2R_REQUIRES(m_mutex) { return entry.signalled; });
+void OutcomeBatcher::wait(Entry& entry) {
+  while (!entry.signalled) entry.wake.wait(m_mutex);
   entry.signalled = false;
 }
 
-void OutcomeBatcher::gather(MutexLock& lock, std::chrono::steady_clock::time_point deadline) {
-  const auto waiting = [this]() H2R_REQUIRES(m_mutex) { return m_queue.size() < m_max_batch && m_working > 0; };
-  if (fiber::on_fiber()) {
-    while (waiting() && std::chrono::steady_clock::now() < deadline) {
-      m_mutex.unlock();
-      const bool slept = fiber::sleep_for(std::min<std::chrono::steady_clock::duration>(
-          k_gather_step, deadline - std::chrono::steady_clock::now()));
-      m_mutex.lock();
-      if (!slept) break;   // it may not give its thread away: wait as a thread below
-    }
-  }
-  while (waiting() && m_leader_wake.wait_until(lock, deadline) != std::cv_status::timeout) {
-  }
+void OutcomeBatcher::gather(std::chrono::steady_clock::time_point deadline) {
+  while (m_queue.size() < m_max_batch && m_working > 0)
+    if (!m_leader_wake.wait_until(m_mutex, deadline)) return;
 }
 
 OutcomeBatcher::OutcomeBatcher(Write write, std::size_t max_batch, std::chrono::microseconds gather)
@@ -83,12 +47,12 @@ Result<void> OutcomeBatcher::record(const EventOutcome& outcome) {
   if (m_leading && (m_queue.size() >= m_max_batch || m_working == 0)) m_leader_wake.notify_one();
   while (!entry.result) {
     if (m_leading) {
-      wait(entry, lock);
+      wait(entry);
       continue;
     }
     // Lead: gather while other workers may still hand in an outcome, then write what is in.
     m_leading = true;
-    gather(lock, std::chrono::steady_clock::now() + m_gather);
+    gather(std::chrono::steady_clock::now() + m_gather);
     std::vector<Entry*> batch;
     batch.swap(m_queue);
     if (batch.size() > m_max_batch) {   // the rest waits for the next leader

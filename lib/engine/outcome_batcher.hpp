@@ -44,16 +44,14 @@ private:
     std::optional<Result<void>> result;   // written and read under m_mutex
     // Its result is in, or it is to lead: set under m_mutex by signal(), taken by wait().
     bool signalled = false;
-    CondVar wake;                          // a waiting thread
-    std::optional<fiber::Resume> resume;   // a waiting fiber (core/fiber.hpp), which holds no thread meanwhile
+    FiberCondition wake;   // a waiting fiber holds no thread meanwhile (core/fiber.hpp)
   };
   // Wakes `e`'s owner (under m_mutex).
   static void signal(Entry& e);
-  // Waits for signal(entry); `lock` holds m_mutex before and after. A fiber gives its thread back.
-  void wait(Entry& entry, MutexLock& lock) H2R_REQUIRES(m_mutex);
-  // The leader's gather: until `deadline`, the batch is full or nobody else works. A fiber looks every
-  // k_gather_step instead of being woken, so it holds no thread while it gathers.
-  void gather(MutexLock& lock, std::chrono::steady_clock::time_point deadline) H2R_REQUIRES(m_mutex);
+  // Waits for signal(entry), holding m_mutex before and after.
+  void wait(Entry& entry) H2R_REQUIRES(m_mutex);
+  // The leader's gather: until `deadline`, the batch is full or nobody else works.
+  void gather(std::chrono::steady_clock::time_point deadline) H2R_REQUIRES(m_mutex);
 
   Write m_write;
   const std::size_t m_max_batch;
@@ -61,7 +59,7 @@ private:
   Mutex m_mutex;
   // Wakes only the leader (an outcome came in, a worker gave up): a waiting worker is woken once, when
   // its own result is in or it is to lead, not at every hand-in (a wake-up storm under many workers).
-  CondVar m_leader_wake;
+  FiberCondition m_leader_wake;
   std::vector<Entry*> m_queue H2R_GUARDED_BY(m_mutex);   // handed in, not yet taken by a leader
   int m_working H2R_GUARDED_BY(m_mutex) = 0;             // workers between started() and record()
   bool m_leading H2R_GUARDED_BY(m_mutex) = false;        // a leader is gathering or writing

@@ -98,32 +98,18 @@ std::shared_ptr<TokenCache::Entry> TokenCache::entry(const std::string& key) {
 
 int TokenCache::waiting(const std::string& key) { return entry(key)->waiting.load(); }
 
-void TokenCache::wait_for_fetch(Entry& e, MutexLock& lock) {
-  while (e.fetching) {
-    ++e.waiting;
-    e.mutex.unlock();   // the Mutex itself, not `lock`: the analysis follows the capability the caller holds
-    const bool suspended = fiber::suspend([&e](fiber::Resume resume) {
-      MutexLock inner(e.mutex);
-      if (e.fetching) {
-        e.fiber_waiters.push_back(std::move(resume));
-        return;
-      }
-      inner.unlock();
-      resume();   // it ended between the unlock above and now
-    });
-    e.mutex.lock();
-    // Off fibers (or with another lock held) the caller waits as a thread. A resumed fiber looks
-    // again: a newer fetch may have begun meanwhile.
-    if (!suspended) e.fetched.wait(lock, [&e]() H2R_REQUIRES(e.mutex) { return !e.fetching; });
-    --e.waiting;
-  }
+void TokenCache::wait_for_fetch(Entry& e) {
+  if (!e.fetching) return;
+  ++e.waiting;
+  while (e.fetching) e.fetched.wait(e.mutex);
+  --e.waiting;
 }
 
 Result<Secret> TokenCache::get(const std::string& key, const OAuthCredentials& credentials) {
   auto e = entry(key);
   MutexLock lock(e->mutex);
   for (;;) {
-    wait_for_fetch(*e, lock);
+    wait_for_fetch(*e);
     if (!e->token.empty() && m_clock.now() < e->refresh_at) return e->token;
     if (!e->fetching) break;
   }
@@ -134,8 +120,6 @@ Result<Secret> TokenCache::get(const std::string& key, const OAuthCredentials& c
   auto answer = fetch(credentials, stale);
   lock.lock();
   e->fetching = false;
-  std::vector<fiber::Resume> waiters = std::move(e->fiber_waiters);
-  e->fiber_waiters.clear();
   e->fetched.notify_all();
   if (answer) {
     const std::chrono::milliseconds lifetime = answer->lifetime;
@@ -146,7 +130,6 @@ Result<Secret> TokenCache::get(const std::string& key, const OAuthCredentials& c
   }
   Secret token = answer ? e->token : Secret();
   lock.unlock();
-  for (auto& resume : waiters) resume();
   if (!answer) return unexpected(std::move(answer).error());
   return token;
 }
@@ -185,7 +168,7 @@ void TokenCache::invalidate(const std::string& key, const Secret& stale) {
 void TokenCache::forget(const std::string& key) {
   auto e = entry(key);
   MutexLock lock(e->mutex);
-  wait_for_fetch(*e, lock);   // a fetch in flight used the old credentials: its token goes too
+  wait_for_fetch(*e);   // a fetch in flight used the old credentials: its token goes too
   e->token = Secret();
 }
 

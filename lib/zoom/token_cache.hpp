@@ -71,14 +71,13 @@ private:
     Secret token H2R_GUARDED_BY(mutex);
     SystemTime refresh_at H2R_GUARDED_BY(mutex){};   // replace the token from this moment
     bool fetching H2R_GUARDED_BY(mutex) = false;
-    std::vector<fiber::Resume> fiber_waiters H2R_GUARDED_BY(mutex);
-    CondVar fetched;       // fetching became false (threads waiting)
+    FiberCondition fetched;   // fetching became false (a waiting fiber holds no thread, core/fiber.hpp)
     std::atomic<long long> fetches{0};
     std::atomic<int> waiting{0};   // callers waiting for the fetch in flight
   };
   std::shared_ptr<Entry> entry(const std::string& key);
-  // Returns once no fetch of `e` is in flight (at once when none is); `lock` holds e.mutex before and after.
-  static void wait_for_fetch(Entry& e, MutexLock& lock) H2R_REQUIRES(e.mutex);
+  // Returns once no fetch of `e` is in flight (at once when none is), holding e.mutex before and after.
+  static void wait_for_fetch(Entry& e) H2R_REQUIRES(e.mutex);
   // One request to the token endpoint; `stale` is the token it replaces (scrubbed from a refusal).
   Result<TokenAnswer> fetch(const OAuthCredentials& credentials, const Secret& stale);
 

@@ -112,3 +112,103 @@ TEST_CASE("fiber: each fiber has its own local slots, however they interleave on
   CHECK(fiber::local(fiber::Slot::call_fence) == &mine[0]);   // this thread's own, untouched
   fiber::local(fiber::Slot::call_fence) = nullptr;
 }
+
+TEST_CASE("fiber condition: waiting fibers hold no thread, notify_one wakes one and notify_all the rest" *
+          doctest::test_suite("threads")) {
+  Mutex mutex;
+  FiberCondition cond;
+  int released = 0;   // under mutex
+  std::atomic<int> waiting{0}, woke{0}, timed_out{0};
+  {
+    FiberPool pool(1);   // one thread: a waiter that held it would keep the notifier from ever running
+    for (int i = 0; i < 3; ++i)
+      pool.spawn([&, ticket = i] {
+        MutexLock lock(mutex);
+        ++waiting;
+        const auto deadline = std::chrono::steady_clock::now() + 20s;
+        bool ok = true;
+        while (ok && released <= ticket) ok = cond.wait_until(mutex, deadline);
+        if (ok) ++woke; else ++timed_out;
+      });
+    pool.spawn([&] {
+      while (waiting < 3) REQUIRE(fiber::sleep_for(1ms));
+      {
+        MutexLock lock(mutex);
+        released = 1;
+        cond.notify_one();
+      }
+      while (woke < 1 && timed_out == 0) REQUIRE(fiber::sleep_for(1ms));
+      CHECK(woke == 1);
+      MutexLock lock(mutex);
+      released = 3;
+      cond.notify_all();
+    });
+  }
+  CHECK(woke == 3);
+  CHECK(timed_out == 0);
+}
+
+TEST_CASE("fiber condition: a timed wait ends at its deadline, and a timer that lost to a Resume wakes nothing later" *
+          doctest::test_suite("threads")) {
+  Mutex mutex;
+  FiberCondition cond;
+  std::atomic<bool> armed{false}, resumed_by_thread{false}, ended{false};
+  fiber::Resume later;
+  FiberPool pool(1);
+  pool.spawn([&] {
+    {
+      MutexLock lock(mutex);
+      const auto start = std::chrono::steady_clock::now();
+      CHECK_FALSE(cond.wait_until(mutex, start + 20ms));   // nobody notifies
+      CHECK(std::chrono::steady_clock::now() >= start + 20ms);
+    }
+    // A Resume (at once) beats a timer 50 ms away; the next suspension must then wait for its own Resume,
+    // which comes only after that timer would have fired.
+    CHECK(fiber::suspend_until(std::chrono::steady_clock::now() + 50ms, [](fiber::Resume resume) { resume(); }));
+    CHECK(fiber::suspend([&](fiber::Resume resume) {
+      later = std::move(resume);
+      armed = true;
+    }));
+    CHECK(resumed_by_thread);
+    ended = true;
+  });
+  while (!armed) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(200ms);
+  resumed_by_thread = true;
+  later();
+  while (!ended) std::this_thread::sleep_for(1ms);
+}
+
+TEST_CASE("fiber condition: a thread, and a fiber holding another Mutex, wait as threads and are woken" *
+          doctest::test_suite("threads")) {
+  Mutex mutex, other;
+  FiberCondition cond;
+  bool go = false;   // under mutex
+  std::atomic<int> waiting{0}, woke{0};
+  std::thread thread_waiter([&] {
+    MutexLock lock(mutex);
+    ++waiting;
+    while (!go) cond.wait(mutex);
+    ++woke;
+  });
+  {
+    FiberPool pool(2);
+    pool.spawn([&] {
+      MutexLock hold(other);   // it may not give its thread away now
+      MutexLock lock(mutex);
+      ++waiting;
+      const auto deadline = std::chrono::steady_clock::now() + 20s;
+      bool ok = true;
+      while (ok && !go) ok = cond.wait_until(mutex, deadline);
+      CHECK(ok);
+      CHECK(mutexes_held() == 2);
+      ++woke;
+    });
+    while (waiting < 2) std::this_thread::sleep_for(1ms);
+    MutexLock lock(mutex);
+    go = true;
+    cond.notify_all();
+  }
+  thread_waiter.join();
+  CHECK(woke == 2);
+}
