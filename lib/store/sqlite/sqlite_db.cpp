@@ -113,9 +113,15 @@ namespace {
 // A savepoint or statement journal stays in memory up to this size (SQLite's default: 64 KiB), then
 // spills to a temporary file. One outcome's savepoint in record_outcomes holds the before-images of the
 // ~15 pages it touches (events and its indexes, history, employees, links), just over 64 KiB: each batch
-// created, wrote and deleted a file in the temporary folder (half of all pwrite calls per hire). 1 MiB
-// keeps them in memory; a statement that changes more (a bulk approve) still spills past it.
-constexpr int k_statement_journal_spill = 1 << 20;
+// created, wrote and deleted a file in the temporary folder (half of all pwrite calls per hire). 120 KiB
+// keeps them in memory; a statement that changes more (a heartbeat over thousands of claims, a bulk
+// approve) still spills past it.
+// It must stay under 128 KiB: the in-memory journal is kept in chunks of this size and spills by
+// writing whole chunks, and SQLite's unix VFS writes at most 128 KiB - 1 bytes at once (seekAndWriteFd
+// masks the count with 0x1ffff): a 1 MiB chunk was written as 0 bytes, and every statement that spilled
+// failed with "database or disk is full" (tests/unit/store/sqlite_store_daemons_test.cpp).
+constexpr int k_statement_journal_spill = 120 << 10;
+static_assert(k_statement_journal_spill < (128 << 10));
 
 void configure_sqlite_once() {
   static std::once_flag once;
