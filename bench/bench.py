@@ -47,7 +47,7 @@ SIZES = {
 }
 
 
-FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "fig11", "fig12", "fig13"]
+FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "fig11", "fig12", "fig13", "fig14"]
 # Run only when named (--only), except at smoke sizes: figure 13 takes 90 minutes.
 LONG_FIGURES = ["fig13"]
 
@@ -632,6 +632,11 @@ def fig11_msp(ctx):
     return bench_conc.fig11_msp(ctx, sys.modules[__name__])
 
 
+def fig14_msp_stretch(ctx):
+    """figure 11's stretch row: 500 connections at R=2/s each, 150 ms latency, default settings (bench_conc.py)"""
+    return bench_conc.fig14_msp_stretch(ctx, sys.modules[__name__])
+
+
 def fig12_idle(ctx):
     """an idle daemon with 1, 100 and 1,000 configured connections (bench_conc.py)"""
     return bench_conc.fig12_idle(ctx, sys.modules[__name__])
@@ -804,7 +809,7 @@ def main(argv):
         steps = [(1, fig1_throughput), (5, fig5_rss), (6, fig6_latency), (2, fig2_rate_limited),
                  (3, fig3_ingest), (4, fig4_instructions), (7, fig7_one_connection), (8, fig8_many_connections),
                  (9, fig9_bulk_ingest), (10, fig10_daemons), (11, fig11_msp), (12, fig12_idle),
-                 (13, fig13_soak)]
+                 (14, fig14_msp_stretch), (13, fig13_soak)]
         for num, fn in steps:
             if num not in only:
                 continue
