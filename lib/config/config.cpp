@@ -14,6 +14,9 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <thread>
+
+#include <sched.h>
 
 namespace h2r {
 namespace {
@@ -451,6 +454,7 @@ std::optional<Config> read_config(const std::string& path, Diagnostics& diagnost
   config.inbox = (folder / "inbox").string();
   config.rules = (folder / "rules.yaml").string();
   config.secret_key_file = (folder / "secret.key").string();
+  config.threads = 0;   // unset: default_threads of the database the file names, below
 
   yaml::Reader reader(path, diagnostics);
   bool parsed = false;
@@ -463,6 +467,7 @@ std::optional<Config> read_config(const std::string& path, Diagnostics& diagnost
     parsed = false;
     reader.error_at(0, 0, std::string("cannot read the config file: ") + e.what());
   }
+  if (config.threads == 0) config.threads = default_threads(config.database);
   // Beside a SQLite file; with PostgreSQL, beside the config (each daemon has its own).
   if (config.console.tokens.empty())
     config.console.tokens = is_database_url(config.database) ? (folder / "h2r.console-tokens").string()
@@ -483,6 +488,15 @@ Expected<Config, Diagnostics> load_config(const std::string& path) {
 
 std::optional<Config> load_config_lenient(const std::string& path, Diagnostics& problems) {
   return read_config(path, problems);
+}
+
+int default_threads(const std::string& database) {
+  if (is_database_url(database)) return 8;
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  const int allowed = ::sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus)
+                                                                      : static_cast<int>(std::thread::hardware_concurrency());
+  return std::clamp(allowed, 2, 8);
 }
 
 std::string default_config_path(const std::string& explicit_path) {

@@ -62,7 +62,9 @@ struct Config {
   std::chrono::milliseconds claim_lease{120'000};
   int workers = 4;                  // 1..64: the least concurrency of a connection; events that call none
   int max_connection_workers = 64;  // 1..1024: the most concurrency of one connection (scheduler.max_connection_workers)
-  int threads = 8;                  // 1..64: the threads that run every worker's fiber (scheduler.threads; restart)
+  // 1..64: the threads that run every worker's fiber (scheduler.threads; restart). Unset in the file:
+  // default_threads(database).
+  int threads = 8;
   std::string listen = "127.0.0.1:9464";                 // "" = no metrics/health endpoint
   bool listen_allow_remote = false; // listen_allow_remote: a non-loopback `listen` is refused without it
   std::string log_level = "info";   // trace debug info warn error critical off
@@ -94,6 +96,11 @@ struct Config {
 // Reads and validates the config file. Every problem is reported (file:line:col, sorted by place),
 // unknown keys included; a missing file is one diagnostic with line 0. An empty file gives the defaults.
 Expected<Config, Diagnostics> load_config(const std::string& path);
+
+// scheduler.threads when the file does not set it. On SQLite, the CPUs this process may run on (at
+// least 2, at most 8): every store call is this machine's work, one at a time, so threads beyond its
+// cores only add wake-ups. On PostgreSQL, 8: a store call holds its thread for a network round trip.
+int default_threads(const std::string& database);
 
 // The config path to use: `explicit_path` when not empty, else $H2R_CONFIG, else /etc/h2r/h2rd.yaml.
 std::string default_config_path(const std::string& explicit_path);

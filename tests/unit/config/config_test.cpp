@@ -5,11 +5,14 @@
 #include <doctest/doctest.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <sched.h>
 
 namespace fs = std::filesystem;
 using namespace h2r;
@@ -69,7 +72,7 @@ TEST_CASE("config: an empty file gives every default, paths beside the config") 
   CHECK(config->claim_lease == 2min);
   CHECK(config->workers == 4);
   CHECK(config->max_connection_workers == 64);
-  CHECK(config->threads == 8);
+  CHECK(config->threads == default_threads(config->database));
   CHECK(config->listen == "127.0.0.1:9464");
   CHECK(config->log_level == "info");
   CHECK(config->log_format == "text");
@@ -285,6 +288,7 @@ TEST_CASE("config: the example config loads clean") {
   REQUIRE_MESSAGE(config, all_messages(config ? Diagnostics{} : config.error()));
   CHECK(config->workers == 4);
   CHECK(config->max_connection_workers == 64);
+  CHECK(config->threads == default_threads(config->database));
   CHECK(config->listen == "127.0.0.1:9464");
 }
 
@@ -405,4 +409,33 @@ TEST_CASE("config: inbox is a path or a map with date_order and excel_serial_dat
       {"inbox: { folder: x }\n", "unknown key 'folder' in inbox"},
   };
   check_refused(dir, bad);
+}
+
+TEST_CASE("config: scheduler.threads defaults to the CPUs it may use on SQLite (2 to 8), 8 on PostgreSQL") {
+  TempDir dir;
+  auto sqlite = load_config(dir.write("sqlite.yaml", ""));
+  auto pg = load_config(dir.write("pg.yaml", "database: postgresql://h2r@db.example.com/h2r\n"));
+  auto pg_set = load_config(dir.write("pg-set.yaml", "database: postgres://h2r@db/h2r\nscheduler: { threads: 3 }\n"));
+  REQUIRE(sqlite);
+  REQUIRE(pg);
+  REQUIRE(pg_set);
+  CHECK(pg->threads == 8);
+  CHECK(pg_set->threads == 3);
+  cpu_set_t all;
+  REQUIRE(::sched_getaffinity(0, sizeof all, &all) == 0);
+  CHECK(sqlite->threads == std::clamp(CPU_COUNT(&all), 2, 8));
+  // One CPU allowed (a container's cpuset, `taskset -c 0`): still 2, so a store call waiting on the disk leaves a thread for the rest.
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &all)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  REQUIRE(::sched_setaffinity(0, sizeof one, &one) == 0);
+  const int on_one = default_threads("/var/lib/h2r/h2r.db");
+  const int on_one_pg = default_threads("postgresql://h2r@db/h2r");
+  REQUIRE(::sched_setaffinity(0, sizeof all, &all) == 0);
+  CHECK(on_one == 2);
+  CHECK(on_one_pg == 8);
 }
