@@ -9,6 +9,8 @@ with h2r's default concurrency settings (no `scheduler` keys in h2rd.yaml).
  11. a service provider's daemon (issue 30): 100 connections, R = 3/s each, 1,200 hires: aggregate /
      300, the lowest account, 429s, and h2rd's threads, CPU per SCIM call and peak RSS against the
      issue's bounds (threads <= 64, <= 0.15 ms CPU per call, < 128 MiB).
+ 14. figure 11's stretch row: 500 connections, R = 2/s each, 3,000 hires, the same bounds; every account
+     in one event-driven simulator (bench/many_sim.py) instead of a zoom-sim each.
 
 bench.py imports this module and passes itself as `b` (Sim, run_child, rate_of, gen_events, ...).
 """
@@ -16,6 +18,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 LATENCY_MS = 150
@@ -30,7 +33,7 @@ SIZES = {
     "msp_accounts":  (100,   6),     # 11. connections, one zoom-sim each
     "msp_rate":      (3,     3),     # 11. R of each
     "msp_hires":     (12,    3),     # 11. hires per account (1,200 in all)
-    "stretch_accounts": (500, 8),    # 14. figure 11's stretch row: connections, one zoom-sim each
+    "stretch_accounts": (500, 8),    # 14. figure 11's stretch row: connections, all in one many_sim.py
     "stretch_rate":  (2,     2),     # 14. R of each (1,000/s in all)
     "stretch_hires": (6,     2),     # 14. hires per account (3,000 in all)
     "idle_most":     (1000,  10),    # 12. the largest number of configured connections (also 1 and 1/10 of it)
@@ -148,27 +151,96 @@ def fig7_one_connection(ctx, b):
             "threads": threads}
 
 
-def many_connections(ctx, b, figure, accounts, r, n):
+class ZoomSims:
+    """One zoom-sim per account (figures 8 and 11)."""
+
+    def __init__(self, ctx, b, names, r):
+        self.ctx = ctx
+        self.sims = {name: start_sim(ctx, b, r) for name in names}
+
+    def begin(self):
+        self.marks = {name: sim.mark() for name, sim in self.sims.items()}
+        self.n429 = sum(int(sim.stats()["status"].get("429", 0)) for sim in self.sims.values())
+
+    def end(self):
+        """(each account's SCIM calls since begin(): (monotonic s, method, target, status); 429 answers)"""
+        n429 = sum(int(sim.stats()["status"].get("429", 0)) for sim in self.sims.values()) - self.n429
+        return {name: sim.since(self.marks[name]) for name, sim in self.sims.items()}, n429
+
+    def stop(self):
+        for sim in self.sims.values():
+            sim.stop()
+            self.ctx.sims.remove(sim)
+
+
+class ManySim:
+    """Every account in one bench/many_sim.py process (figure 14): one asyncio loop, no thread per connection."""
+
+    class Account:
+        def __init__(self, url):
+            self.url = url
+
+    def __init__(self, b, names, r):
+        self.b = b
+        self.proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "many_sim.py"),
+                                      "--accounts", str(len(names)), "--rate-limit", str(r),
+                                      "--latency-ms", str(LATENCY_MS)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        first = self.proc.stdout.readline()
+        try:
+            ports = json.loads(first)["ports"]
+        except (ValueError, KeyError, TypeError):
+            self.stop()
+            raise b.BenchError(f"many_sim.py did not start: {first!r}")
+        self.names = list(names)
+        self.sims = {name: self.Account(f"http://127.0.0.1:{port}") for name, port in zip(self.names, ports)}
+
+    def _calls(self):
+        self.proc.stdin.write("calls\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())["calls"]
+
+    def begin(self):
+        self.mark = len(self._calls())
+
+    def end(self):
+        per = {name: [] for name in self.names}
+        n429 = 0
+        for account, t, method, target, status in self._calls()[self.mark:]:
+            per[self.names[account]].append((t, method, target, status))
+            n429 += status == 429
+        return per, n429
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+def many_connections(ctx, b, figure, accounts, r, n, simulator=ZoomSims):
     """`accounts` connections at R=r/s each, n hires each, 150 ms latency, default settings"""
     names = [f"c{i:02d}" for i in range(1, accounts + 1)]
-    sims = {name: start_sim(ctx, b, r) for name in names}
-    env = Env(b, ctx.h2rd, ctx.dir(figure), sims, r)
-    events = [ev for name in names for ev in hires(b, name, n)]
-    env.drop(events, "hires.ndjson")
-    marks = {name: sim.mark() for name, sim in sims.items()}
-    n429 = -sum(int(sim.stats()["status"].get("429", 0)) for sim in sims.values())
-    code, wall, rss, cpu, threads = env.run_once(60 + 4 * n / r)
-    n429 += sum(int(sim.stats()["status"].get("429", 0)) for sim in sims.values())
+    group = simulator(ctx, b, names, r) if simulator is ZoomSims else simulator(b, names, r)
+    try:
+        env = Env(b, ctx.h2rd, ctx.dir(figure), group.sims, r)
+        events = [ev for name in names for ev in hires(b, name, n)]
+        env.drop(events, "hires.ndjson")
+        group.begin()
+        code, wall, rss, cpu, threads = env.run_once(60 + 4 * n / r)
+        calls_of, n429 = group.end()
+    finally:
+        group.stop()
     per, everything, creates = {}, [], 0
-    for name, sim in sims.items():
-        calls = sim.since(marks[name])
+    for name, calls in calls_of.items():
         answered = [c for c in calls if c[3] != 429]
         creates += sum(1 for c in calls if c[1] == "POST" and c[3] == 201)
         per[name] = b.rate_of(answered) / r
         everything += answered
-    for sim in sims.values():
-        sim.stop()
-        ctx.sims.remove(sim)
     if code != 0 or creates != accounts * n:
         raise b.BenchError(f"h2r provisioned {creates} of {accounts * n} hires over {accounts} accounts (exit {code}; "
                            f"see {env.log_path})")
@@ -194,10 +266,10 @@ def fig11_msp(ctx, b):
 
 def fig14_msp_stretch(ctx, b):
     """figure 11's stretch row: 500 connections at R=2/s each, 150 ms latency, default settings"""
-    # As figure 11: a simulator thread per keep-alive connection h2r may open to it (with 4, h2r's extra
-    # connections waited for a thread until the simulator's keep-alive timeout closed others).
+    # Every account in one event-driven simulator (bench/many_sim.py): 500 zoom-sims, a thread per
+    # keep-alive connection each, took the 2 cores themselves (BENCHMARKS.md, figure 14's reading).
     return many_connections(ctx, b, "fig14", size("stretch_accounts", ctx.smoke), size("stretch_rate", ctx.smoke),
-                            size("stretch_hires", ctx.smoke))
+                            size("stretch_hires", ctx.smoke), simulator=ManySim)
 
 
 def proc_status(pid):
