@@ -7,6 +7,7 @@
 #include "store/store.hpp"
 
 #include <cstdint>
+#include <string>
 
 namespace h2r {
 
@@ -20,5 +21,9 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
 
 // The schema version this build writes (PRAGMA user_version).
 int sqlite_schema_version();
+
+// The statement Store::links_to_zoom_user runs (?1 connection, ?2 Zoom user id, ?3 userName), for the
+// test that reads its query plan.
+std::string sqlite_links_to_zoom_user_sql();
 
 } // namespace h2r

@@ -33,6 +33,20 @@ std::string scalar(sqlite::Db& db, const std::string& sql) {
   return q->text_at(0);
 }
 
+// SQLite's plan for `sql` on a new database with h2r's schema: the detail of each step, one a line.
+std::string plan_of(const std::string& sql) {
+  TempDir dir;
+  auto path = dir.file("h2r.db");
+  REQUIRE(open_sqlite_store(path));
+  auto db = sqlite::Db::open(path);
+  REQUIRE(db);
+  auto plan = (*db)->query("EXPLAIN QUERY PLAN " + sql);
+  REQUIRE(plan);
+  std::string detail;
+  while (plan->step().value_or(false)) detail += plan->text_at(3) + "\n";
+  return detail;
+}
+
 } // namespace
 
 TEST_CASE("sqlite store: the database and its WAL are created 0600 whatever the umask") {
@@ -62,16 +76,17 @@ TEST_CASE("sqlite store: WAL, foreign keys and the schema version are in place")
 }
 
 TEST_CASE("sqlite store: an employee's links are found by index, not by a scan of every connection's") {
-  TempDir dir;
-  auto path = dir.file("h2r.db");
-  REQUIRE(open_sqlite_store(path));
-  auto db = sqlite::Db::open(path);
-  REQUIRE(db);
-  auto plan = (*db)->query("EXPLAIN QUERY PLAN SELECT * FROM links WHERE employee_id = ?1");
-  REQUIRE(plan);
-  std::string detail;
-  while (plan->step().value_or(false)) detail += plan->text_at(3) + "\n";
-  CHECK(detail.find("USING INDEX links_by_employee") != std::string::npos);
+  CHECK(plan_of("SELECT * FROM links WHERE employee_id = ?1").find("USING INDEX links_by_employee") != std::string::npos);
+}
+
+TEST_CASE("sqlite store: the links to a Zoom user or a userName are found by index, not by a walk over the connection's") {
+  // The statement the store runs (Store::links_to_zoom_user, before every create and userName change).
+  const std::string detail = plan_of(sqlite_links_to_zoom_user_sql());
+  CAPTURE(detail);
+  CHECK(detail.find("(connection=? AND zoom_user_id=?)") != std::string::npos);
+  CHECK(detail.find("links_by_user_name (connection=? AND user_name=?)") != std::string::npos);
+  CHECK(detail.find("(connection=?)") == std::string::npos);   // every link of the connection
+  CHECK(detail.find("SCAN links") == std::string::npos);
 }
 
 TEST_CASE("sqlite store: reopening an existing file keeps everything, two stores share one file") {

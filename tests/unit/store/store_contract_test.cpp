@@ -227,6 +227,20 @@ TEST_CASE_TEMPLATE("store contract: a Zoom user is linked to one employee at mos
   CHECK(owners[0].employee_id == "E1");
   CHECK(value_of(store->links_to_zoom_user("zoom-main", "", "")).empty());
   CHECK(value_of(store->links_to_zoom_user("zoom-main", "zu-other", "bob@example.com")).empty());
+  // A link found both ways is listed once; links found one way each come in employee order.
+  owners = value_of(store->links_to_zoom_user("zoom-main", "zu-anna", "anna@EXAMPLE.com"));
+  REQUIRE(owners.size() == 1);
+  CHECK(owners[0].employee_id == "E1");
+  LinkRow bob = make_link("zoom-main", "E0");
+  bob.zoom_user_id = "zu-bob";
+  bob.user_name = "bob@example.com";
+  REQUIRE(store->put_link(bob));
+  owners = value_of(store->links_to_zoom_user("zoom-main", "zu-anna", "Bob@example.com"));
+  REQUIRE(owners.size() == 2);
+  CHECK(owners[0].employee_id == "E0");
+  CHECK(owners[1].employee_id == "E1");
+  CHECK(owners[0].user_name == "bob@example.com");   // whole rows, as get_link reads them
+  CHECK(owners[1].zoom_user_id == "zu-anna");
 
   // Once E1 moves to another Zoom user, the first one is free for E9.
   anna.zoom_user_id = "zu-anna-2";
