@@ -196,9 +196,13 @@ class ManySim:
         self.sims = {name: self.Account(f"http://127.0.0.1:{port}") for name, port in zip(self.names, ports)}
 
     def _calls(self):
-        self.proc.stdin.write("calls\n")
-        self.proc.stdin.flush()
-        return json.loads(self.proc.stdout.readline())["calls"]
+        try:
+            self.proc.stdin.write("calls\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+            return json.loads(line)["calls"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise self.b.BenchError(f"many_sim.py did not answer (exit code {self.proc.poll()})")
 
     def begin(self):
         self.mark = len(self._calls())
