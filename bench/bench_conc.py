@@ -180,7 +180,7 @@ class ManySim:
         def __init__(self, url):
             self.url = url
 
-    def __init__(self, b, names, r):
+    def __init__(self, ctx, b, names, r):
         self.b = b
         self.proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "many_sim.py"),
                                       "--accounts", str(len(names)), "--rate-limit", str(r),
@@ -229,7 +229,7 @@ class ManySim:
 def many_connections(ctx, b, figure, accounts, r, n, simulator=ZoomSims):
     """`accounts` connections at R=r/s each, n hires each, 150 ms latency, default settings"""
     names = [f"c{i:02d}" for i in range(1, accounts + 1)]
-    group = simulator(ctx, b, names, r) if simulator is ZoomSims else simulator(b, names, r)
+    group = simulator(ctx, b, names, r)
     try:
         env = Env(b, ctx.h2rd, ctx.dir(figure), group.sims, r)
         events = [ev for name in names for ev in hires(b, name, n)]

@@ -35,6 +35,7 @@ import urllib.parse
 CLIENT_ID = "cid-demo"
 CLIENT_SECRET = "sim-secret"   # zoom-sim's default: a test fixture, not a credential
 ACCOUNT_ID = "acc-demo"
+BASIC_AUTH = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
 MAX_HEAD = 64 << 10
 MAX_BODY = 1 << 20
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -91,11 +92,10 @@ def scim_error(status, detail, scim_type=None):
 
 def token(account, target, headers, body):
     auth = headers.get("authorization", "")
-    expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
     params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(target).query))
     if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         params.update(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
-    if not secrets.compare_digest(auth, expected):
+    if not secrets.compare_digest(auth, BASIC_AUTH):
         return answer(400, {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}, (),
                       "application/json")
     if params.get("grant_type") != "account_credentials" or params.get("account_id") != ACCOUNT_ID:
