@@ -21,6 +21,18 @@ std::string date_in_days(int days) {
   return h2r::format_utc(std::chrono::system_clock::now() + std::chrono::hours(24) * days).substr(0, 10);
 }
 
+// Midnight UTC `days` after the day of `from`, and its date as event files write it.
+h2r::SystemTime midnight_after(h2r::SystemTime from, int days) {
+  return std::chrono::floor<std::chrono::days>(from) + std::chrono::days(days);
+}
+std::string date_of(h2r::SystemTime t) { return h2r::format_utc(t).substr(0, 10); }
+
+// What plan prints for `due` at `now`: whole days, rounded up (h2rd/cli/cmd_plan.cpp).
+std::string due_in_days(h2r::SystemTime due, h2r::SystemTime now) {
+  const auto days = std::chrono::ceil<std::chrono::days>(due - now).count();
+  return "in " + std::to_string(days) + " days";
+}
+
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& line : lines) out += line + "; ";
@@ -155,13 +167,17 @@ TEST_CASE("e2e plan: plan --json lists the writes run --once makes, in order, fo
 }
 
 TEST_CASE("e2e plan: a future-dated hire is due at its effective date, lead days move it, and run agrees") {
-  const std::string in_ten = date_in_days(10);
+  // Every date comes from one instant, so a run across midnight UTC does not mix two days; the
+  // "in N days" plan prints may then be one less, so the clock is read on each side of the call.
+  const auto start = std::chrono::system_clock::now();
+  const std::string in_ten = date_of(midnight_after(start, 10));
   for (int lead : {0, 3}) {
     CAPTURE(lead);
     H2rEnv env(groups_options(lead ? "lifecycle:\n  hire: { lead_days: 3 }\n" : ""));
     const std::string file = "[" + event_json("f-1", "hire", employee("E5", "Fu", "Ture", "Sales"), in_ten) + "," +
                              event_json("f-2", "hire", employee("E6", "No", "Wait", "Sales")) + "]";
-    const std::string due_date = lead ? date_in_days(7) : in_ten;
+    const auto due = midnight_after(start, lead ? 7 : 10);
+    const std::string due_date = date_of(due);
     auto j = env.h2rd_json({"plan", env.dir().write("plan/future.json", file).string()});
     REQUIRE(j.size() == 2);
     CHECK(j[0]["event_id"] == "f-2");   // the one due now runs first
@@ -170,9 +186,12 @@ TEST_CASE("e2e plan: a future-dated hire is due at its effective date, lead days
     CHECK(j[1]["due_now"] == false);
     CHECK(j[1]["due"] == due_date + "T00:00:00Z");
     CHECK(j[1]["effective"] == in_ten + "T00:00:00Z");
+    const auto before = std::chrono::system_clock::now();
     auto text = env.h2rd({"plan", env.dir().write("plan/future2.json", file).string()});
+    const auto after = std::chrono::system_clock::now();
     INFO(text.out);
-    CHECK(has(text.out, "  due: " + due_date + "T00:00:00Z, in " + (lead ? "7" : "10") + " days"));
+    CHECK((has(text.out, "  due: " + due_date + "T00:00:00Z, " + due_in_days(due, before)) ||
+           has(text.out, "  due: " + due_date + "T00:00:00Z, " + due_in_days(due, after))));
     CHECK(has(text.out, "not due yet"));
     CHECK(has(text.out, lead ? "(3 days of lifecycle.hire.lead_days before the effective date)" : "(effective date)"));
     CHECK(has(text.out, "plan: 2 event(s): 1 due now, 1 not due yet, 0 held"));
