@@ -50,6 +50,7 @@ class Env:
     def __init__(self, b, h2rd, root, sims, rate, database="h2r.db", extra_config=""):
         self.b = b
         self.h2rd = h2rd
+        self.usage = None   # the rusage of the last run --once
         self.root = root
         self.config = os.path.join(root, "h2rd.yaml")
         self.log_path = os.path.join(root, "h2rd.log")
@@ -95,6 +96,7 @@ class Env:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid == proc.pid:
                 proc.returncode = os.waitstatus_to_exitcode(status)
+                self.usage = usage   # the whole rusage, for the user/kernel split and context switches
                 return (proc.returncode, time.monotonic() - start, usage.ru_maxrss, usage.ru_utime + usage.ru_stime,
                         peak_threads)
             try:
@@ -253,7 +255,8 @@ def many_connections(ctx, b, figure, accounts, r, n, simulator=ZoomSims):
     worst = min(per, key=per.get)
     return {"accounts": accounts, "R": r, "n": n, "aggregate_rps": aggregate, "ratio": aggregate / (accounts * r),
             "worst": worst, "worst_ratio": per[worst], "calls": len(everything), "n429": n429, "wall_s": wall,
-            "rss_kib": rss, "cpu_s": cpu, "threads": threads}
+            "rss_kib": rss, "cpu_s": cpu, "user_s": env.usage.ru_utime, "kernel_s": env.usage.ru_stime,
+            "switches": env.usage.ru_nvcsw + env.usage.ru_nivcsw, "threads": threads}
 
 
 def fig8_many_connections(ctx, b):
@@ -346,12 +349,19 @@ def rows(res, mark_of):
             continue
         total = f["accounts"] * f["R"]
         ms_per_call = 1000 * f["cpu_s"] / max(1, f["calls"])
+        # Where the CPU goes, to read what limits it: h2rd's own code or the kernel (WAL writes, loopback
+        # TCP, futex wake-ups), and how often a call puts a thread to sleep and wakes it.
+        split = ""
+        if "user_s" in f:
+            calls = max(1, f["calls"])
+            split = (f" (user {1000 * f['user_s'] / calls:.2f} + kernel {1000 * f['kernel_s'] / calls:.2f}, "
+                     f"{f['switches'] / calls:.1f} context switches per call)")
         share429 = f["n429"] / max(1, f["calls"] + f["n429"])
         out.append((f"{label} {f['accounts']} connections x R={f['R']}/s at {LATENCY_MS} ms ({f['accounts'] * f['n']} hires), "
                     "default settings",
                     f"{f['aggregate_rps']:.1f} req/s in all over {f['calls']} calls; lowest account {f['worst']} at "
                     f"{f['worst_ratio']:.3f} of its R; {f['n429']} x 429 ({100 * share429:.2f}%); h2rd {f['threads']} "
-                    f"threads at most, CPU {ms_per_call:.2f} ms/call, peak RSS {f['rss_kib'] / 1024:.0f} MiB",
+                    f"threads at most, CPU {ms_per_call:.2f} ms/call{split}, peak RSS {f['rss_kib'] / 1024:.0f} MiB",
                     f"{f['ratio']:.3f} of {total}/s; targets >= 0.95, each >= 0.9, <= 0.5% 429, threads <= 64, "
                     "<= 0.15 ms/call, < 128 MiB",
                     mark_of(f["ratio"] >= 0.95 and f["worst_ratio"] >= 0.9 and share429 <= 0.005 and f["threads"] <= 64
