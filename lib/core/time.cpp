@@ -74,14 +74,21 @@ std::optional<DateTime> parse_date_time(std::string_view s) {
   }
   if (hh > 23 || mm > 59 || ss > 60) return std::nullopt;
   std::chrono::minutes offset{0};
+  // "+hh:mm" or "+hhmm": the minutes of an offset are 00..59 ("+05:99" is no offset, not +06:39).
+  const auto offset_of = [&](std::string_view hours, std::string_view minutes) -> std::optional<std::chrono::minutes> {
+    if (!all_digits(hours) || !all_digits(minutes) || to_int(minutes) > 59) return std::nullopt;
+    const std::chrono::minutes value(to_int(hours) * 60 + to_int(minutes));
+    return rest[0] == '-' ? -value : value;
+  };
   if (rest == "Z" || rest == "z") {
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' &&
-             all_digits(rest.substr(1, 2)) && all_digits(rest.substr(4, 2))) {
-    offset = std::chrono::minutes(to_int(rest.substr(1, 2)) * 60 + to_int(rest.substr(4, 2)));
-    if (rest[0] == '-') offset = -offset;
-  } else if (rest.size() == 5 && (rest[0] == '+' || rest[0] == '-') && all_digits(rest.substr(1, 4))) {
-    offset = std::chrono::minutes(to_int(rest.substr(1, 2)) * 60 + to_int(rest.substr(3, 2)));
-    if (rest[0] == '-') offset = -offset;
+  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
+    const auto value = offset_of(rest.substr(1, 2), rest.substr(4, 2));
+    if (!value) return std::nullopt;
+    offset = *value;
+  } else if (rest.size() == 5 && (rest[0] == '+' || rest[0] == '-')) {
+    const auto value = offset_of(rest.substr(1, 2), rest.substr(3, 2));
+    if (!value) return std::nullopt;
+    offset = *value;
   } else {
     return std::nullopt;
   }

@@ -40,6 +40,8 @@ TEST_CASE("parse_effective_date: a date is the start of that day in the time zon
       {"2026-12-01T09:30:00Z", "America/New_York", "2026-12-01T09:30:00Z"},
       {"2026-12-01T09:30:00-05:00", "UTC", "2026-12-01T14:30:00Z"},
       {"2026-12-01T09:30:00.250+0100", "UTC", "2026-12-01T08:30:00Z"},
+      {"2026-12-01T09:30:00+05:45", "UTC", "2026-12-01T03:45:00Z"},   // Nepal: the largest minutes in use
+      {"2026-12-01T09:30:00-0959", "UTC", "2026-12-01T19:29:00Z"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.text);
@@ -50,7 +52,10 @@ TEST_CASE("parse_effective_date: a date is the start of that day in the time zon
 
 TEST_CASE("parse_effective_date: bad text and unknown zones are clear errors") {
   for (const char* bad : {"2026-13-01", "2026-02-30", "01/12/2026", "2026-12-01T25:00:00Z", "2026-12-01T09:00:00",
-                          "tomorrow", ""}) {
+                          "tomorrow", "",
+                          // An offset's minutes are 00..59: not read as an hour and more (+05:99 as +06:39).
+                          "2027-01-10T09:00:00+05:99", "2027-01-10T09:00:00+0599", "2027-01-10T09:00:00-05:60",
+                          "2027-01-10T09:00:00+5:30", "2027-01-10T09:00:00+05:3a"}) {
     CAPTURE(bad);
     auto t = parse_effective_date(bad, "UTC");
     REQUIRE_FALSE(t);
