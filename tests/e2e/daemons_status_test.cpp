@@ -119,7 +119,9 @@ TEST_CASE("pg daemons: status with two daemons, one killed with SIGKILL: one liv
   }
   ScratchDatabase db;
   TempDir dir;
-  SimProcess sim({"--latency-ms", "1000"});   // each Zoom answer takes 1 s: the daemons hold claims a while
+  // Each Zoom answer takes 3 s: b still holds claims when it is killed just after status saw them (a
+  // ThreadSanitizer `h2rd status` alone can take a second).
+  SimProcess sim({"--latency-ms", "3000"});
   dir.write("rules.yaml", k_spec_rules);
   std::vector<std::string> configs;
   for (const char* name : {"a", "b"}) {

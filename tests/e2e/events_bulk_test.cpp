@@ -149,7 +149,9 @@ TEST_CASE("e2e events bulk: after an outage retry --pending makes the events wai
   H2rEnv env;
   env.sim().configure({{"fail_rate", 1.0}});   // Zoom answers 5xx to everything: an outage
   env.drop("out.json", hires(1, 2));
-  env.run_once();
+  // --max-wait 0s: one attempt, then run --once ends (by default it would wait out the backoffs for up
+  // to 5 minutes, until the test's own limit on a command killed it).
+  env.h2rd({"run", "--once", "--max-wait", "0s"});
   auto waiting = env.h2rd_json({"events", "list", "--state", "pending"});
   REQUIRE(waiting.size() == 2);
   for (const auto& e : waiting) {

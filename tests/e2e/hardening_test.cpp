@@ -17,10 +17,6 @@ namespace fs = std::filesystem;
 namespace {
 
 // "YYYY-MM-DD" `days` days from the real today (the CLI reads the real clock).
-std::string date_in_days(int days) {
-  return format_utc(std::chrono::system_clock::now() + std::chrono::hours(24) * days).substr(0, 10);
-}
-
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 } // namespace

@@ -17,10 +17,6 @@ namespace {
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-std::string date_in_days(int days) {
-  return h2r::format_utc(std::chrono::system_clock::now() + std::chrono::hours(24) * days).substr(0, 10);
-}
-
 // Midnight UTC `days` after the day of `from`, and its date as event files write it.
 h2r::SystemTime midnight_after(h2r::SystemTime from, int days) {
   return std::chrono::floor<std::chrono::days>(from) + std::chrono::days(days);
@@ -296,6 +292,7 @@ TEST_CASE("e2e plan: the guard holds a whole file as run does, across a cycle's 
 }
 
 TEST_CASE("e2e plan: a paused connection is named: run would wait for it, and --json marks its actions deferred") {
+  wait_clear_of_midnight_utc();
   H2rEnv env(groups_options(""));
   env.sim().configure({{"daily_limit", 1}});   // one call, then Zoom's daily limit: paused to next UTC day
   env.drop("hire.json", event_json("p-1", "hire", employee("E7", "Pau", "Sed", "Sales")));

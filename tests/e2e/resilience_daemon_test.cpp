@@ -94,6 +94,7 @@ TEST_CASE("e2e resilience: 3-second tokens, each new one killing the old, are fe
 }
 
 TEST_CASE("e2e resilience: a daily limit parks the connection until Zoom's time, attempts are kept") {
+  wait_clear_of_midnight_utc();
   H2rEnvOptions options;
   options.sim_args = {"--daily-limit", "4"};   // two hires' worth (search + create each)
   H2rEnv env(options);

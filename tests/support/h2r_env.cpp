@@ -1,9 +1,12 @@
 #include "support/h2r_env.hpp"
 #include "support/test_paths.hpp"
 
+#include "core/time.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <stdexcept>
 
@@ -113,6 +116,10 @@ std::string event_json(const std::string& event_id, const std::string& type, con
   if (!effective_date.empty()) e["effective_date"] = effective_date;
   if (!leave_type.empty()) e["leave_type"] = leave_type;
   return e.dump();
+}
+
+std::string date_in_days(int days) {
+  return format_utc(std::chrono::system_clock::now() + std::chrono::hours(24) * days).substr(0, 10);
 }
 
 nlohmann::json employee(const std::string& id, const std::string& first, const std::string& last,

@@ -68,6 +68,9 @@ private:
 // One event as JSON text: {"event_id","type","effective_date"?,"leave_type"?,"employee":{...}}.
 std::string event_json(const std::string& event_id, const std::string& type, const nlohmann::json& employee,
                        const std::string& effective_date = "", const std::string& leave_type = "");
+// The UTC date `days` from now, as an event's effective_date ("2026-12-08"). Compute it once per test:
+// two calls may straddle midnight UTC and give dates a day apart.
+std::string date_in_days(int days);
 // A typical employee record for tests.
 nlohmann::json employee(const std::string& id, const std::string& first, const std::string& last,
                         const std::string& department = "Engineering", const std::string& employment = "full_time");

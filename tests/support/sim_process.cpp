@@ -5,7 +5,9 @@
 #include <openssl/rand.h>
 
 #include <cctype>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 namespace h2r::test {
 
@@ -137,6 +139,13 @@ nlohmann::json SimProcess::configure(const nlohmann::json& settings) const {
 
 void SimProcess::invalidate_tokens() const {
   expect(client_for(m_port)->Post("/_sim/invalidate-tokens", "", "application/json"), "POST /_sim/invalidate-tokens", 204);
+}
+
+void wait_clear_of_midnight_utc() {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const auto midnight = floor<days>(now) + days(1);
+  if (midnight - now < minutes(5)) std::this_thread::sleep_until(midnight + seconds(1));
 }
 
 void SimProcess::reset() const {

@@ -67,4 +67,9 @@ private:
 // Percent-encodes every byte except RFC 3986 unreserved characters (for ids in paths, filters).
 std::string url_encode(std::string_view text);
 
+// zoom-sim's daily limit resets at midnight UTC (its Retry-After names that time). A test of the limit
+// calls this first: when midnight is less than 5 minutes away (a sanitizer build's slowest test of it
+// takes a minute), it sleeps until just past it, so the test never straddles the reset.
+void wait_clear_of_midnight_utc();
+
 } // namespace h2r::test

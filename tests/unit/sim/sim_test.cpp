@@ -279,6 +279,7 @@ TEST_CASE("zoom-sim: over the rate limit, 429 with Zoom's headers and an ISO Ret
 }
 
 TEST_CASE("zoom-sim: daily limit answers 429 Daily-limit") {
+  h2r::test::wait_clear_of_midnight_utc();
   SimProcess sim({"--daily-limit", "2"});
   SimApi api(sim);
   CHECK(api.get("/scim2/Users")->status == 200);
