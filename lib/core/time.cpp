@@ -5,11 +5,32 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 
 namespace h2r {
 namespace {
 
+// Where Debian's tzdata (and libdate-tz built with USE_OS_TZDB) keeps the zone rules.
+constexpr const char* k_tzdata_zi = "/usr/share/zoneinfo/tzdata.zi";
+
+// Loads the zone rules and reads their tzdata release together, once (time_zone_rules_version).
+const std::string& rules_version_at_load() {
+  static const std::string version = [] {
+    std::ifstream in(k_tzdata_zi);
+    std::string line;
+    std::getline(in, line);
+    try {
+      (void)date::get_tzdb();
+    } catch (const std::exception&) {
+      // No rules at all: every zone lookup fails and says so.
+    }
+    return tzdata_version_of(line);
+  }();
+  return version;
+}
+
 const date::time_zone* find_zone(std::string_view name) {
+  (void)rules_version_at_load();
   try {
     return date::locate_zone(std::string(name));
   } catch (const std::exception&) {
@@ -109,6 +130,20 @@ SystemTime start_of_day(date::local_days day, const date::time_zone* zone) {
 }
 
 } // namespace
+
+std::string tzdata_version_of(std::string_view first_line) {
+  constexpr std::string_view prefix = "# version ";
+  if (!first_line.starts_with(prefix)) return "unknown";
+  std::string_view version = first_line.substr(prefix.size());
+  // A release name: digits and a letter ("2025b"), a few characters at most.
+  const bool plain = !version.empty() && version.size() <= 16 &&
+                     std::all_of(version.begin(), version.end(), [](char c) {
+                       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '.' || c == '-';
+                     });
+  return plain ? std::string(version) : "unknown";
+}
+
+const std::string& time_zone_rules_version() { return rules_version_at_load(); }
 
 bool is_valid_time_zone(std::string_view name) { return !name.empty() && find_zone(name) != nullptr; }
 

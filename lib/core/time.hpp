@@ -12,6 +12,14 @@ namespace h2r {
 // True when `name` is an IANA time zone known to the system's tzdata ("America/New_York", "UTC").
 bool is_valid_time_zone(std::string_view name);
 
+// The release of the system's tzdata this process took its zone rules from ("2025b"; "unknown" when its
+// tzdata.zi does not say), read once, when the rules are first loaded: the rules do not change while the
+// process runs, so neither does this. A tzdata update that changes a zone's rules (a country dropping
+// daylight saving) takes effect at h2r's next start, which reschedules waiting events by it.
+const std::string& time_zone_rules_version();
+// The first line of a tzdata.zi ("# version 2025b") as its version; "unknown" when it is not one.
+std::string tzdata_version_of(std::string_view first_line);
+
 // The dates h2r accepts anywhere (effective dates, Retry-After dates), by their calendar day as written:
 // 1900-01-01 to 2199-12-31. Far inside SystemTime's range (1677..2262, nanoseconds), so no time built
 // from them, or from them plus a clamped duration (core/saturating.hpp), overflows.

@@ -1,12 +1,15 @@
 #include "engine/reschedule.hpp"
 
+#include "core/time.hpp"
+
 #include <algorithm>
 #include <map>
 
 namespace h2r {
 
 std::string schedule_settings(const ScheduleOptions& options) {
-  return "timezone=" + options.time_zone + " lead_days=" + std::to_string(options.hire_lead_days);
+  return "timezone=" + options.time_zone + " lead_days=" + std::to_string(options.hire_lead_days) +
+         " tzdata=" + time_zone_rules_version();
 }
 
 Result<RescheduleTotals> reschedule_waiting(Store& store, const ScheduleOptions& options, SystemTime now,

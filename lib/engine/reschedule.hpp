@@ -23,8 +23,9 @@ struct RescheduleTotals {
   int due_now = 0;   // of the earlier ones, due by now (pending)
 };
 
-// The settings reschedule_waiting follows, as one text ("timezone=Europe/Berlin lead_days=3"): what the
-// store keeps (meta schedule.settings) to know whether they changed since waiting events were timed.
+// The settings reschedule_waiting follows, as one text ("timezone=Europe/Berlin lead_days=3 tzdata=2025b"):
+// what the store keeps (meta schedule.settings) to know whether they changed since waiting events were
+// timed. The tzdata release is one of them: new zone rules move the local midnights events wait for.
 std::string schedule_settings(const ScheduleOptions& options);
 
 // Gives every waiting event the due time `options` makes (history reason: "rescheduled: " + `why`).

@@ -10,6 +10,7 @@
 #include "support/test_paths.hpp"
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include <csignal>
 #include <fstream>
@@ -113,4 +114,39 @@ TEST_CASE("e2e reschedule: run --once after a lead_days edit moves the hire an e
   CHECK(second.err.find("reload.rescheduled events=1 earlier=0 later=1 due_now=0") != std::string::npos);
   CHECK(event_named(env, "evt-hire")["due"] == due_of(date, "UTC", 3));
   CHECK(event_named(env, "evt-hire")["state"] == "waiting");
+}
+
+// Waiting events timed under other zone rules (the tzdata release in the stored settings is not this
+// process's): the first run under the new rules gives them the due times those make, once.
+TEST_CASE("e2e reschedule: run --once under another tzdata release than the waiting events were timed with retimes them") {
+  H2rEnvOptions options;
+  options.timezone = "America/New_York";
+  H2rEnv env(options);
+  const std::string date = start_date();
+  env.drop("a.json", event_json("evt-hire", "hire", employee("E1", "Ann", "Alpha"), date));
+  REQUIRE(env.run_once().exit_code == 0);
+  const std::string due = due_of(date, "America/New_York", 0);
+  REQUIRE(event_named(env, "evt-hire")["due"] == due);
+
+  // As an older tzdata would have left them: the zone an hour off, and its release in the settings.
+  const std::string old_settings = "timezone=America/New_York lead_days=0 tzdata=2000a";
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(env.database().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  const std::string sql = "UPDATE events SET due_at_ms = due_at_ms - 3600000, effective_at_ms = effective_at_ms - "
+                          "3600000 WHERE event_id = 'evt-hire'; UPDATE meta SET value = '" + old_settings +
+                          "' WHERE key = 'schedule.settings';";
+  CHECK(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  CHECK(sqlite3_changes(db) == 1);
+  sqlite3_close(db);
+  REQUIRE(event_named(env, "evt-hire")["due"] != due);
+
+  const auto second = env.run_once();
+  CHECK(second.exit_code == 0);
+  CHECK(second.err.find("reload.rescheduled events=1 earlier=0 later=1 due_now=0") != std::string::npos);
+  CHECK(second.err.find("tzdata=" + h2r::time_zone_rules_version() + "\" was=\"" + old_settings + "\"") !=
+        std::string::npos);
+  CHECK(event_named(env, "evt-hire")["due"] == due);
+  // Once: the settings now name this release.
+  const auto third = env.run_once();
+  CHECK(third.err.find("reload.rescheduled") == std::string::npos);
 }

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <string>
 #include <vector>
 
 using namespace h2r;
@@ -79,4 +81,20 @@ TEST_CASE("minus_days_in_zone: lead days land on local midnights across DST") {
   CHECK(from("2026-11-03", "America/New_York", 2) == "2026-11-01T04:00:00Z");   // back into EDT
   CHECK(from("2026-12-01", "America/New_York", 0) == "2026-12-01T05:00:00Z");
   CHECK(from("2026-03-01", "UTC", 1) == "2026-02-28T00:00:00Z");
+}
+
+TEST_CASE("time_zone_rules_version: the release named by the system's tzdata.zi, else unknown") {
+  CHECK(tzdata_version_of("# version 2025b") == "2025b");
+  CHECK(tzdata_version_of("# version 2024a.1") == "2024a.1");
+  for (const char* odd : {"", "# version ", "# Version 2025b", "version 2025b", "# version 2025b extra",
+                          "# version 2025B", "# version 20250000000000000000b"}) {
+    CAPTURE(odd);
+    CHECK(tzdata_version_of(odd) == "unknown");
+  }
+  // This machine's, read once; Debian's tzdata package ships tzdata.zi (scripts/deps installs it).
+  std::ifstream zi("/usr/share/zoneinfo/tzdata.zi");
+  std::string first;
+  std::getline(zi, first);
+  CHECK(time_zone_rules_version() == tzdata_version_of(first));
+  CHECK(time_zone_rules_version() != "unknown");
 }
