@@ -1,17 +1,26 @@
 #include "core/time.hpp"
 
+#include "core/mutex.hpp"
+
 #include <date/date.h>
 #include <date/tz.h>
 
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <functional>
+#include <map>
 
 namespace h2r {
 namespace {
 
 // Where Debian's tzdata (and libdate-tz built with USE_OS_TZDB) keeps the zone rules.
+constexpr const char* k_zoneinfo_dir = "/usr/share/zoneinfo/";
 constexpr const char* k_tzdata_zi = "/usr/share/zoneinfo/tzdata.zi";
+
+// zone_rules_end's answers by zone name: each zone's file is read once.
+Mutex g_rules_ends_mutex;
+std::map<std::string, std::optional<SystemTime>, std::less<>> g_rules_ends H2R_GUARDED_BY(g_rules_ends_mutex);
 
 // Loads the zone rules and reads their tzdata release together, once (time_zone_rules_version).
 const std::string& rules_version_at_load() {
@@ -144,6 +153,47 @@ std::string tzdata_version_of(std::string_view first_line) {
 }
 
 const std::string& time_zone_rules_version() { return rules_version_at_load(); }
+
+bool is_date_only(std::string_view text) { return parse_civil_date(text).has_value(); }
+
+bool tzif_footer_has_rule(std::string_view tzif) {
+  // "...\n<POSIX TZ>\n" at the very end (TZif version 2 and later); a rule follows the first comma.
+  if (tzif.size() < 2 || tzif.back() != '\n') return false;
+  tzif.remove_suffix(1);
+  const auto start = tzif.rfind('\n');
+  if (start == std::string_view::npos) return false;
+  return tzif.substr(start + 1).find(',') != std::string_view::npos;
+}
+
+std::optional<SystemTime> zone_rules_end(std::string_view time_zone) {
+  MutexLock lock(g_rules_ends_mutex);
+  if (auto known = g_rules_ends.find(time_zone); known != g_rules_ends.end()) return known->second;
+  std::optional<SystemTime> end;
+  if (const date::time_zone* zone = find_zone(time_zone)) {
+    // Zone files are a few kilobytes; a larger one is not read (its rules are taken as they come).
+    constexpr std::size_t k_max_tzif_bytes = 1 << 20;
+    std::ifstream in(k_zoneinfo_dir + std::string(zone->name()), std::ios::binary);
+    std::string tzif(k_max_tzif_bytes + 1, '\0');
+    in.read(tzif.data(), static_cast<std::streamsize>(tzif.size()));
+    tzif.resize(static_cast<std::size_t>(in.gcount()));
+    if (tzif.size() <= k_max_tzif_bytes && tzif_footer_has_rule(tzif)) {
+      const auto last = zone->get_info(date::sys_days(date::year{k_max_date_year} / 12 / 31)).begin;
+      end = std::chrono::time_point_cast<SystemTime::duration>(last);
+    }
+  }
+  g_rules_ends.emplace(std::string(time_zone), end);
+  return end;
+}
+
+Result<void> check_zone_rules_cover(SystemTime effective, std::string_view time_zone) {
+  const auto end = zone_rules_end(time_zone);
+  if (!end || effective < *end) return {};
+  return fail(ErrorKind::invalid,
+              "is after " + format_utc(*end) + ", where this machine's zone rules for " + std::string(time_zone) +
+                  " end (tzdata " + time_zone_rules_version() + " lists its changes up to then, and h2r does not "
+                  "read the rule beyond): its local day then cannot be told. Debian's zoneinfo lists changes to "
+                  "2037; a 'slim' one only to the rule's last change");
+}
 
 bool is_valid_time_zone(std::string_view name) { return !name.empty() && find_zone(name) != nullptr; }
 

@@ -4,6 +4,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,21 @@ bool is_valid_time_zone(std::string_view name);
 const std::string& time_zone_rules_version();
 // The first line of a tzdata.zi ("# version 2025b") as its version; "unknown" when it is not one.
 std::string tzdata_version_of(std::string_view first_line);
+
+// Where `time_zone`'s rules, as this machine's zoneinfo lists them, stop: the start of its last listed
+// change, for a zone that keeps changing after it (its TZif file ends with a daylight-saving rule, which
+// the date library does not read: past that change it would keep the offset in force then). nullopt
+// for a zone whose last offset holds for good, and for an unknown zone. Debian's zoneinfo lists every
+// change up to 2037; a "slim" zoneinfo only up to the last change of the rule itself.
+std::optional<SystemTime> zone_rules_end(std::string_view time_zone);
+// The footer of a TZif file (its last line, a POSIX TZ string such as "EST5EDT,M3.2.0,M11.1.0"): true
+// when it holds a daylight-saving rule.
+bool tzif_footer_has_rule(std::string_view tzif);
+// True when `text` is a date without a time ("2026-12-01"): a midnight in the configured zone.
+bool is_date_only(std::string_view text);
+// Refuses `effective` when a local day of `time_zone` on it cannot be told (after zone_rules_end): the
+// error text ("is after ...") names the zone, where its rules end and the tzdata release.
+Result<void> check_zone_rules_cover(SystemTime effective, std::string_view time_zone);
 
 // The dates h2r accepts anywhere (effective dates, Retry-After dates), by their calendar day as written:
 // 1900-01-01 to 2199-12-31. Far inside SystemTime's range (1677..2262, nanoseconds), so no time built

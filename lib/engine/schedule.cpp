@@ -14,6 +14,11 @@ Result<NewEvent> schedule_event(const HrEvent& event, const ScheduleOptions& opt
   if (!event.effective_date.empty()) {
     auto parsed = parse_effective_date(event.effective_date, options.time_zone);
     Result<void> window = parsed ? check_effective_window(*parsed, now, options.max_future_days) : Result<void>{};
+    // A date without a time is a local midnight of the zone, and a hire's lead days count local days:
+    // either needs the zone's rules on that day, which this machine may not list (zone_rules_end).
+    const bool in_zone = is_date_only(event.effective_date) ||
+                         (event.type == EventType::hire && options.hire_lead_days > 0);
+    if (parsed && window && in_zone) window = check_zone_rules_cover(*parsed, options.time_zone);
     if (!parsed || !window) {
       const std::string why = !parsed ? parsed.error().message
                                       : "'" + event.effective_date + "' " + window.error().message;  // validated shape: safe to echo

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -97,4 +98,31 @@ TEST_CASE("time_zone_rules_version: the release named by the system's tzdata.zi,
   std::getline(zi, first);
   CHECK(time_zone_rules_version() == tzdata_version_of(first));
   CHECK(time_zone_rules_version() != "unknown");
+}
+
+TEST_CASE("zone_rules_end: the last listed change of a zone that keeps changing, none for one that does not") {
+  CHECK(tzif_footer_has_rule("TZif2...\nEST5EDT,M3.2.0,M11.1.0\n"));
+  CHECK(tzif_footer_has_rule("TZif2...\n<+1030>-10:30<+11>-11,M10.1.0,M4.1.0\n"));
+  CHECK_FALSE(tzif_footer_has_rule("TZif2...\nIST-5:30\n"));
+  CHECK_FALSE(tzif_footer_has_rule("TZif2...\n\n"));
+  CHECK_FALSE(tzif_footer_has_rule("TZif2...EST5EDT,M3.2.0,M11.1.0"));   // no footer line
+  CHECK_FALSE(tzif_footer_has_rule(""));
+
+  // Debian 12's zoneinfo ("fat") lists every change up to 2037.
+  for (const char* zone : {"Australia/Sydney", "America/New_York", "Europe/London"}) {
+    CAPTURE(zone);
+    const auto end = zone_rules_end(zone);
+    REQUIRE(end);
+    CHECK(format_utc(*end).substr(0, 4) == "2037");
+    CHECK(check_zone_rules_cover(*end - std::chrono::seconds(1), zone));
+    const auto past = check_zone_rules_cover(*end, zone);
+    REQUIRE_FALSE(past);
+    CHECK(past.error().message.find(std::string("zone rules for ") + zone + " end (tzdata " +
+                                    time_zone_rules_version()) != std::string::npos);
+  }
+  for (const char* zone : {"UTC", "Asia/Kolkata", "Asia/Tokyo", "Mars/Olympus", ""}) {
+    CAPTURE(zone);
+    CHECK_FALSE(zone_rules_end(zone));
+    CHECK(check_zone_rules_cover(*parse_effective_date("2199-12-31", "UTC"), zone));
+  }
 }

@@ -56,6 +56,32 @@ TEST_CASE("schedule: effective date in the zone, lead days move the due time, wa
   CHECK(far.error().message.find("record 2 (line 3): field 'effective_date': '2031-01-01'") != std::string::npos);
 }
 
+// Debian's zoneinfo lists Australia/Sydney's changes to 2037 and the date library does not read the
+// rule after them: a local midnight later than that would take the 2037 offset for good (an hour off
+// in half the year), so a date that needs it is refused, naming the field; an exact instant is not.
+TEST_CASE("schedule: a date past the zone's listed rules is refused, not put an hour off") {
+  const SystemTime now = at("2026-12-02T10:00:00Z");
+  ScheduleOptions options{"Australia/Sydney", 36500, 0};
+  auto far = schedule_event(hire("2040-06-15"), options, now);
+  REQUIRE_FALSE(far);
+  CHECK(far.error().kind == ErrorKind::invalid);
+  CHECK(far.error().message.find("record 2 (line 3): field 'effective_date': '2040-06-15' is after 2037-") !=
+        std::string::npos);
+  CHECK(far.error().message.find("zone rules for Australia/Sydney end") != std::string::npos);
+  CHECK(schedule_event(hire("2037-06-15"), options, now));   // within the listed rules
+
+  HrEvent term = hire("2040-06-15T09:00:00+10:00");   // an exact instant: no zone needed
+  term.type = EventType::terminate;
+  auto exact = schedule_event(term, options, now);
+  REQUIRE(exact);
+  CHECK(exact->effective_at_ms == to_unix_ms(at("2040-06-14T23:00:00Z")));
+  // A hire's lead days count local days back from it: the zone is needed again.
+  options.hire_lead_days = 3;
+  CHECK_FALSE(schedule_event(hire("2040-06-15T09:00:00+10:00"), options, now));
+  // A zone whose last offset holds for good has no end.
+  CHECK(schedule_event(hire("2120-01-01"), ScheduleOptions{"Asia/Kolkata", 36500, 3}, now));
+}
+
 TEST_CASE("schedule: order, supervision and the guard") {
   EventRow a, b;
   a.id = 9;
