@@ -15,8 +15,7 @@ namespace h2r {
 namespace {
 
 // Where Debian's tzdata (and libdate-tz built with USE_OS_TZDB) keeps the zone rules.
-constexpr const char* k_zoneinfo_dir = "/usr/share/zoneinfo/";
-constexpr const char* k_tzdata_zi = "/usr/share/zoneinfo/tzdata.zi";
+constexpr std::string_view k_zoneinfo_dir = "/usr/share/zoneinfo/";
 
 // zone_rules_end's answers by zone name: each zone's file is read once.
 Mutex g_rules_ends_mutex;
@@ -25,7 +24,7 @@ std::map<std::string, std::optional<SystemTime>, std::less<>> g_rules_ends H2R_G
 // Loads the zone rules and reads their tzdata release together, once (time_zone_rules_version).
 const std::string& rules_version_at_load() {
   static const std::string version = [] {
-    std::ifstream in(k_tzdata_zi);
+    std::ifstream in(std::string(k_zoneinfo_dir) + "tzdata.zi");
     std::string line;
     std::getline(in, line);
     try {
@@ -104,21 +103,14 @@ std::optional<DateTime> parse_date_time(std::string_view s) {
   }
   if (hh > 23 || mm > 59 || ss > 60) return std::nullopt;
   std::chrono::minutes offset{0};
-  // "+hh:mm" or "+hhmm": the minutes of an offset are 00..59 ("+05:99" is no offset, not +06:39).
-  const auto offset_of = [&](std::string_view hours, std::string_view minutes) -> std::optional<std::chrono::minutes> {
-    if (!all_digits(hours) || !all_digits(minutes) || to_int(minutes) > 59) return std::nullopt;
-    const std::chrono::minutes value(to_int(hours) * 60 + to_int(minutes));
-    return rest[0] == '-' ? -value : value;
-  };
   if (rest == "Z" || rest == "z") {
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    const auto value = offset_of(rest.substr(1, 2), rest.substr(4, 2));
-    if (!value) return std::nullopt;
-    offset = *value;
-  } else if (rest.size() == 5 && (rest[0] == '+' || rest[0] == '-')) {
-    const auto value = offset_of(rest.substr(1, 2), rest.substr(3, 2));
-    if (!value) return std::nullopt;
-    offset = *value;
+  } else if ((rest.size() == 6 && rest[3] == ':') || rest.size() == 5) {
+    // "+hh:mm" or "+hhmm": the minutes of an offset are 00..59 ("+05:99" is no offset, not +06:39).
+    const std::string_view hours = rest.substr(1, 2), minutes = rest.substr(rest.size() - 2);
+    if ((rest[0] != '+' && rest[0] != '-') || !all_digits(hours) || !all_digits(minutes) || to_int(minutes) > 59)
+      return std::nullopt;
+    offset = std::chrono::minutes(to_int(hours) * 60 + to_int(minutes));
+    if (rest[0] == '-') offset = -offset;
   } else {
     return std::nullopt;
   }
@@ -172,7 +164,7 @@ std::optional<SystemTime> zone_rules_end(std::string_view time_zone) {
   if (const date::time_zone* zone = find_zone(time_zone)) {
     // Zone files are a few kilobytes; a larger one is not read (its rules are taken as they come).
     constexpr std::size_t k_max_tzif_bytes = 1 << 20;
-    std::ifstream in(k_zoneinfo_dir + std::string(zone->name()), std::ios::binary);
+    std::ifstream in(std::string(k_zoneinfo_dir) + zone->name(), std::ios::binary);
     std::string tzif(k_max_tzif_bytes + 1, '\0');
     in.read(tzif.data(), static_cast<std::streamsize>(tzif.size()));
     tzif.resize(static_cast<std::size_t>(in.gcount()));

@@ -16,7 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// "YYYY-MM-DD" `days` days from the real today (the CLI reads the real clock).
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 } // namespace

@@ -17,11 +17,10 @@ namespace {
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// Midnight UTC `days` after the day of `from`, and its date as event files write it.
+// Midnight UTC `days` after the day of `from`.
 h2r::SystemTime midnight_after(h2r::SystemTime from, int days) {
   return std::chrono::floor<std::chrono::days>(from) + std::chrono::days(days);
 }
-std::string date_of(h2r::SystemTime t) { return h2r::format_utc(t).substr(0, 10); }
 
 // What plan prints for `due` at `now`: whole days, rounded up (h2rd/cli/cmd_plan.cpp).
 std::string due_in_days(h2r::SystemTime due, h2r::SystemTime now) {

@@ -28,7 +28,7 @@ std::string rules_with_lead_days(int days) {
 }
 
 // A start date 40 days from now (the daemon runs on the real clock): waiting under any lead days used here.
-std::string start_date() { return h2r::format_utc(h2r::SystemClock().now() + std::chrono::hours(24 * 40)).substr(0, 10); }
+std::string start_date() { return date_in_days(40); }
 
 // The due time ingest gives a hire starting on `date` in `zone` with `lead_days`, as events list shows it.
 std::string due_of(const std::string& date, const std::string& zone, int lead_days) {

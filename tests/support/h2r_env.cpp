@@ -118,9 +118,9 @@ std::string event_json(const std::string& event_id, const std::string& type, con
   return e.dump();
 }
 
-std::string date_in_days(int days) {
-  return format_utc(std::chrono::system_clock::now() + std::chrono::hours(24) * days).substr(0, 10);
-}
+std::string date_of(SystemTime t) { return format_utc(t).substr(0, 10); }
+
+std::string date_in_days(int days) { return date_of(std::chrono::system_clock::now() + std::chrono::hours(24) * days); }
 
 nlohmann::json employee(const std::string& id, const std::string& first, const std::string& last,
                         const std::string& department, const std::string& employment) {

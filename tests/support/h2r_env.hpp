@@ -3,6 +3,7 @@
 // (secret through stdin). Commands run the real h2rd binary.
 #pragma once
 
+#include "core/clock.hpp"
 #include "support/process.hpp"
 #include "support/sim_process.hpp"
 #include "support/temp_dir.hpp"
@@ -68,8 +69,10 @@ private:
 // One event as JSON text: {"event_id","type","effective_date"?,"leave_type"?,"employee":{...}}.
 std::string event_json(const std::string& event_id, const std::string& type, const nlohmann::json& employee,
                        const std::string& effective_date = "", const std::string& leave_type = "");
-// The UTC date `days` from now, as an event's effective_date ("2026-12-08"). Compute it once per test:
-// two calls may straddle midnight UTC and give dates a day apart.
+// The UTC date of `t`, as an event's effective_date ("2026-12-08").
+std::string date_of(SystemTime t);
+// The UTC date `days` from now. Compute it once per test: two calls may straddle midnight UTC and give
+// dates a day apart.
 std::string date_in_days(int days);
 // A typical employee record for tests.
 nlohmann::json employee(const std::string& id, const std::string& first, const std::string& last,
